@@ -1,0 +1,343 @@
+/* text: clinical text, EHR and survey data. FHIR R4 and CSV import, ontologies (OBO 1.4, FHIR CodeSystem,
+ * CSV) with a ranked search index, a dictionary tagger with NegEx-style context, and the text exports
+ * (CoNLL-2003 BIO, spaCy JSON, BRAT standoff, FHIR Bundle, survey CSV).
+ *
+ * Offsets. Every offset this module takes or gives is a Unicode code point index into the item's text
+ * (never a byte offset), so right-to-left scripts and combining characters keep their positions in every
+ * export. Internally the tokenizer works on bytes and converts once per token.
+ *
+ * Importers stream. FHIR Bulk Data NDJSON is read line by line with a per-line size cap, so a 2 GB file
+ * imports in constant memory apart from the structured fields (Observation, Condition) and the survey
+ * index (QuestionnaireResponse), which are kept in bounded tables between the two passes described at
+ * text_fhir_import. A resource that is malformed is reported through opts->report with its line number
+ * (NDJSON) or entry index (Bundle) and its id, never its content, and the good resources of the file still
+ * import. Items reach the caller through opts->emit as `struct store_item` (the store's importer contract);
+ * the item's pointers are valid only during the call.
+ *
+ * Ontologies are parsed into `struct text_ontology` (concepts with a preferred display, synonyms, parents)
+ * and saved under DATA/ontologies/ as a tab-separated file plus index.json; text_ontology_open loads one
+ * and builds its search index in a few tens of milliseconds for 20,000 concepts. Search, parents and
+ * children are the functions the HTTP routes call. An ontology object is read-only after text_ontology_index
+ * and may be shared by threads.
+ *
+ * The tagger (text_tagger_*) tags ontology concepts in notes by longest match over NFKC-casefolded tokens,
+ * and marks each match negated / uncertain / historical / family from trigger phrases in the same sentence.
+ * Its output is a list of `struct text_span` that the caller stores as predictions (never validated labels).
+ */
+#ifndef ML_TEXT_H
+#define ML_TEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+#define TEXT_TAGGER_NAME "medlabel-dict"
+#define TEXT_TAGGER_VERSION "1.0"
+
+/* ---- base64 (RFC 4648, strict) ------------------------------------------------------------------------ */
+
+/* Decodes standard base64 with '=' padding. Whitespace between characters is skipped (FHIR base64Binary
+ * allows it); any other character outside the alphabet, misplaced padding, a length that is not a multiple
+ * of four, or non-zero trailing bits fail with ML_EINVAL naming the byte offset. The output (NUL-terminated,
+ * free with ml_free) must not exceed max bytes (ML_ELIMIT). */
+int text_base64_decode(const char *in, size_t n, size_t max, char **out, size_t *outlen, struct ml_err *err) ML_MUST_CHECK;
+int text_base64_encode(struct ml_buf *b, const void *data, size_t n) ML_MUST_CHECK;
+
+/* ---- importing ---------------------------------------------------------------------------------------- */
+
+/* One problem with one input record: where it is (line of the file, and entry of a Bundle when there is
+ * one), which resource (type and id, may be ""), and what is wrong. Never contains note text or values. */
+struct text_problem {
+	long line;          /* 1-based line of the file (NDJSON, CSV); 0 when the file is one JSON document */
+	long column;        /* 1-based column (code points) for CSV syntax errors, else 0 */
+	long entry;         /* 0-based Bundle entry index, -1 when not in a Bundle */
+	const char *resource_type;
+	const char *id;
+	const char *msg;
+	bool skipped_only;  /* an unsupported resource type or an empty row: skipped, not an error */
+};
+
+struct text_import_opts {
+	int64_t project_id;
+	/* Called for each item; the item is valid during the call. Non-zero stops the import and is returned. */
+	int (*emit)(void *ctx, const struct store_item *it, struct ml_err *err);
+	/* Called for each problem; may be NULL. */
+	void (*report)(void *ctx, const struct text_problem *p);
+	void *ctx;
+	size_t max_line;         /* longest NDJSON line / CSV record in bytes (default 64 MiB) */
+	size_t max_document;     /* a whole-file Bundle (default 512 MiB) */
+	size_t max_struct_bytes; /* Observations and Conditions kept between passes (default 256 MiB) */
+	int max_fields_per_item; /* Observations + Conditions attached to one item (default 500) */
+};
+
+struct text_import_stats {
+	long documents;     /* DocumentReference + DiagnosticReport items emitted */
+	long surveys;       /* QuestionnaireResponse items emitted */
+	long observations, conditions, patients; /* resources read */
+	long rows;          /* CSV rows emitted */
+	long errors;        /* resources or rows rejected */
+	long skipped;       /* unsupported resource types or blank rows */
+};
+
+/* Imports a FHIR R4 file: Bulk Data NDJSON (one resource per line; a line may also be a Bundle) or one
+ * JSON document (a Bundle, or a single resource). The file is read twice, so it must be seekable:
+ *   pass 1 collects Patient fullUrls (to resolve urn:uuid references), the compact structured fields of
+ *          every Observation and Condition, keyed by patient (bounded by max_struct_bytes), and the position,
+ *          patient and `authored` time of every QuestionnaireResponse;
+ *   pass 2 emits one text item per DocumentReference / DiagnosticReport, with the patient's Observations
+ *          and Conditions (those of its encounter, plus those without an encounter) in meta.fhir;
+ *   then   QuestionnaireResponses are re-read by position and emitted sorted by (patient, authored), each
+ *          with meta.survey.sequence, so a patient's responses are consecutive items in time order.
+ * Returns 0 when the file could be read (even if some resources were rejected: see stats->errors); -1 when
+ * the file itself cannot be read or emit failed. */
+int text_fhir_import(const char *path, const struct text_import_opts *opts, struct text_import_stats *stats,
+		     struct ml_err *err) ML_MUST_CHECK;
+
+/* CSV with a column mapping. Spec: comma-separated "target=column" pairs, where target is `text`
+ * (required), `patient`, `ref` (external_ref), `modality` (text or survey), or `meta.NAME` (NAME may contain
+ * dots: meta.visit.date nests). Columns are named by the header row. */
+struct text_csv_map_entry {
+	char *target; /* "text", "patient", "ref", "modality", or "meta.NAME" */
+	char *column;
+	int col;      /* resolved index, -1 until the header is read */
+};
+struct text_csv_map {
+	struct text_csv_map_entry *v;
+	int n;
+};
+int text_csv_map_parse(const char *spec, struct text_csv_map *map, struct ml_err *err) ML_MUST_CHECK;
+void text_csv_map_release(struct text_csv_map *map);
+/* Imports rows as text items (source ehr, modality text unless mapped). RFC 4180: quoted fields, doubled
+ * quotes, embedded newlines, CRLF or LF, a UTF-8 BOM. A malformed row (unterminated quote, stray quote,
+ * wrong field count, invalid UTF-8) is reported with its line and column and skipped; a malformed header
+ * or a mapped column missing from the header fails the whole import. */
+int text_csv_import(FILE *in, const char *name, const struct text_csv_map *map, const struct text_import_opts *opts,
+		    struct text_import_stats *stats, struct ml_err *err) ML_MUST_CHECK;
+
+/* A streaming RFC 4180 reader, also used by the ontology CSV loader. */
+struct text_csv_reader {
+	FILE *in;
+	const char *name;   /* for messages */
+	long line;          /* line where the current record starts (1-based) */
+	long next_line;
+	size_t max_record;
+	struct ml_buf rec;  /* the fields, each NUL-terminated, back to back */
+	size_t *off;        /* start of field i in rec.data */
+	size_t *flen;
+	int nfields, alloc_fields;
+	bool started;
+	long err_line, err_col; /* of the last error */
+	const char *err_what;   /* its description (a constant string) */
+};
+void text_csv_reader_init(struct text_csv_reader *r, FILE *in, const char *name, size_t max_record);
+void text_csv_reader_release(struct text_csv_reader *r);
+/* Reads the next record: 1 = a record, 0 = end of input, -1 = error (err names line and column; the reader
+ * has skipped to the end of the bad record so the caller may continue). */
+int text_csv_next(struct text_csv_reader *r, struct ml_err *err);
+static inline const char *text_csv_field(const struct text_csv_reader *r, int i) { return r->rec.data + r->off[i]; }
+
+/* ---- tokens -------------------------------------------------------------------------------------------- */
+
+/* The tokenizer shared by the tagger, the CoNLL export and ontology search. A token is a maximal run of
+ * letters, marks and digits (Unicode categories L*, M*, N*), except that each CJK ideograph, kana or
+ * Hangul syllable is a token of its own (Chinese and Japanese have no spaces; matching is per character).
+ * With `punct`, every other non-space code point is a one-character token too (CoNLL needs them). */
+struct text_token {
+	uint32_t start, end;       /* code points */
+	uint32_t bstart, bend;     /* bytes */
+	bool punct;                /* a punctuation/symbol token */
+	bool sentence_end;         /* . ! ? 。 ！ ？ ؟ or a blank line follows this token */
+};
+struct text_tokens {
+	struct text_token *v;
+	size_t n, alloc;
+};
+void text_tokens_release(struct text_tokens *t);
+int text_tokenize(const char *s, size_t n, bool punct, struct text_tokens *out, struct ml_err *err) ML_MUST_CHECK;
+/* NFKC casefold of s[0..n) (plus removal of Arabic tashkeel and tatweel) appended to out. ASCII is lowered
+ * in place without a call into utf8proc. */
+int text_fold(const char *s, size_t n, struct ml_buf *out) ML_MUST_CHECK;
+
+/* ---- ontologies ---------------------------------------------------------------------------------------- */
+
+struct text_concept {
+	char *code;
+	char *display;
+	char **synonyms;      /* display excluded */
+	int nsyn;
+	char **parent_codes;  /* as parsed; resolved to indexes by text_ontology_index */
+	int nparents;
+	int *parents, *children; /* indexes into concepts[] (after indexing) */
+	int nchildren;
+	bool obsolete;
+};
+
+struct text_onto_index; /* the search structures (ontology.c) */
+
+struct text_ontology {
+	int64_t id;           /* 0 until saved */
+	char *name, *version, *system; /* system: the code system URI written into labels */
+	char *hash;           /* hex BLAKE2b-256 of the source file */
+	int64_t project_id;   /* 0 = global */
+	struct text_concept *concepts;
+	int n, alloc;
+	struct ml_arena arena;   /* strings and arrays of the concepts */
+	struct text_onto_index *ix;
+};
+
+enum text_onto_format { TEXT_ONTO_AUTO = 0, TEXT_ONTO_OBO, TEXT_ONTO_CODESYSTEM, TEXT_ONTO_CSV };
+
+struct text_ontology *text_ontology_new(void);
+void text_ontology_free(struct text_ontology *o);
+/* Parses a file (format AUTO picks by content: "format-version:" or "[Term]" = OBO, a JSON object with
+ * resourceType CodeSystem, otherwise CSV with a header containing code and display). Obsolete terms are kept
+ * but flagged (never suggested by search or the tagger); alt_ids become synonymous codes of their term. */
+int text_ontology_parse(const char *path, enum text_onto_format fmt, struct text_ontology *o, struct ml_err *err) ML_MUST_CHECK;
+int text_ontology_parse_mem(const char *data, size_t len, enum text_onto_format fmt, struct text_ontology *o,
+			    struct ml_err *err) ML_MUST_CHECK;
+/* Resolves parents and children and builds the search index. Unknown parent codes are ignored (counted). */
+int text_ontology_index(struct text_ontology *o, struct ml_err *err) ML_MUST_CHECK;
+/* Concept index by code (or alt_id), -1 if none. Needs text_ontology_index. */
+int text_ontology_find_code(const struct text_ontology *o, const char *code);
+
+/* Saving and loading under DATA/ontologies/. Saving assigns o->id. A (name, version, project) triple may be
+ * saved once (ML_EEXIST); the same content under a new version is fine. */
+int text_ontology_save(const char *data_dir, struct text_ontology *o, struct ml_err *err) ML_MUST_CHECK;
+/* Loads by id ("3") or by name (the latest version visible to the project; project 0 = globals only). */
+int text_ontology_open(const char *data_dir, const char *id_or_name, int64_t project_id, struct text_ontology **out,
+		       struct ml_err *err) ML_MUST_CHECK;
+struct text_ontology_info {
+	int64_t id, project_id;
+	const char *name, *version, *system, *hash;
+	int concepts;
+	int64_t loaded_at;
+};
+/* Lists saved ontologies (project_id < 0: all; otherwise globals and that project's). */
+int text_ontology_list(const char *data_dir, int64_t project_id, int (*cb)(void *ctx, const struct text_ontology_info *i),
+		       void *ctx, struct ml_err *err) ML_MUST_CHECK;
+
+/* Ranked search. Classes, best first: exact (the whole display, a synonym or the code), prefix of a term,
+ * every query token a prefix of a term token, fuzzy (each token within Damerau-Levenshtein 1, or 2 for
+ * tokens of 8+ characters). Within a class, the preferred display before synonyms, then shorter terms. */
+enum text_match { TEXT_MATCH_EXACT = 0, TEXT_MATCH_PREFIX, TEXT_MATCH_TOKEN, TEXT_MATCH_FUZZY };
+struct text_hit {
+	int concept;          /* index into o->concepts */
+	enum text_match match;
+	const char *matched;  /* the display or synonym that matched (owned by the ontology) */
+	double score;         /* lower is better */
+};
+/* Fills up to max hits; returns the number found (0..max), or -1 on a bad query (too long, invalid UTF-8). */
+int text_ontology_search(const struct text_ontology *o, const char *q, struct text_hit *hits, int max, struct ml_err *err);
+/* Writes the hits as a JSON array of {code, display, system, version, match, matched, obsolete}. */
+int text_ontology_hits_json(const struct text_ontology *o, const struct text_hit *hits, int n, struct ml_buf *out) ML_MUST_CHECK;
+/* {code, display, system, version, synonyms, parents:[{code,display}], children:[...]} for one concept. */
+int text_ontology_concept_json(const struct text_ontology *o, int concept, struct ml_buf *out) ML_MUST_CHECK;
+
+/* ---- spans (what the tagger produces and the exports consume) ------------------------------------------ */
+
+enum {
+	TEXT_ATTR_NEGATED = 1,
+	TEXT_ATTR_UNCERTAIN = 2,
+	TEXT_ATTR_HISTORICAL = 4,
+	TEXT_ATTR_FAMILY = 8,
+};
+
+struct text_span {
+	char *id;        /* "T1"... unique in the document */
+	uint32_t start, end; /* code points, end exclusive */
+	char *label;     /* the schema label ("Finding", "PER"...) */
+	char *system, *code, *display, *version; /* ontology coding, NULL if not coded */
+	unsigned attrs;  /* TEXT_ATTR_* */
+	double score;    /* 1.0 for dictionary matches */
+};
+struct text_relation {
+	char *id, *label, *from, *to; /* from/to are span ids */
+};
+/* A document class or a survey coding: label, optional coding, optional question linkId. */
+struct text_class {
+	char *label;
+	char *system, *code, *display, *version;
+	char *question; /* survey linkId, NULL for document classes */
+};
+/* The annotations of one document, as the exporters see them. Strings are owned by `arena`. */
+struct text_doc {
+	struct text_span *spans;
+	int nspans, aspans;
+	struct text_relation *rels;
+	int nrels, arels;
+	struct text_class *classes;
+	int nclasses, aclasses;
+	struct ml_arena arena;
+};
+void text_doc_init(struct text_doc *d);
+void text_doc_release(struct text_doc *d);
+struct text_span *text_doc_add_span(struct text_doc *d, uint32_t start, uint32_t end, const char *label);
+/* Parses an annotation body (docs/SCHEMA.md format) and appends its spans, relations and classes. */
+int text_doc_from_body(struct text_doc *d, const char *body_json, struct ml_err *err) ML_MUST_CHECK;
+/* Writes the spans (and relations, classes) as an annotation body. */
+int text_doc_to_body(const struct text_doc *d, struct ml_buf *out) ML_MUST_CHECK;
+/* Sorts spans by (start, -end, label) so exports are deterministic. */
+void text_doc_sort(struct text_doc *d);
+
+/* ---- tagger -------------------------------------------------------------------------------------------- */
+
+struct text_tagger;
+struct text_tagger_opts {
+	const char *label;   /* the span label written on every match (default "Concept") */
+	int scope_tokens;    /* a trigger reaches this many word tokens (default 8) */
+	bool include_obsolete;
+};
+/* Builds the dictionary from the ontology's displays and synonyms (the ontology must outlive the tagger). */
+int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts *opts, struct text_tagger **out,
+		    struct ml_err *err) ML_MUST_CHECK;
+void text_tagger_free(struct text_tagger *t);
+/* Tags one note (valid UTF-8) and appends spans to doc, ids "T1", "T2"... */
+int text_tagger_run(struct text_tagger *t, const char *text, size_t len, struct text_doc *doc, struct ml_err *err) ML_MUST_CHECK;
+size_t text_tagger_terms(const struct text_tagger *t);
+
+/* ---- exports ------------------------------------------------------------------------------------------- */
+
+/* CoNLL-2003: one "TOKEN -X- _ TAG" line per token (text_tokenize with punct), a blank line between
+ * sentences, "-DOCSTART- -X- -X- O" before each document. A token belongs to a span if it overlaps it; the
+ * first token of a span is B-LABEL, later ones I-LABEL; where spans overlap, the earliest-starting longest
+ * span wins (CoNLL cannot nest). Spaces inside a token cannot occur. */
+int text_export_conll(FILE *out, const char *text, size_t len, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
+/* spaCy-style: {"text", "ents":[{"start","end","label"...}], "meta"} one object per line; offsets in code points. */
+int text_export_spacy(FILE *out, const char *text, size_t len, const struct text_doc *d, const char *meta_json,
+		      struct ml_err *err) ML_MUST_CHECK;
+/* BRAT standoff: writes DIR/BASE.txt (the text, bytes unchanged) and DIR/BASE.ann (T, R, A and # notes).
+ * BRAT offsets are code points (as brat's own Python server counts them); span text containing a newline is
+ * written as discontinuous fragments. Attributes: Negated, Uncertain, Historical, Family. Codings: a
+ * "#N AnnotatorNotes Tn system|code|version|display" line. */
+int text_export_brat(const char *dir, const char *base, const char *text, size_t len, const struct text_doc *d,
+		     struct ml_err *err) ML_MUST_CHECK;
+/* Reads a .ann file back (the inverse of the above; other BRAT files with T/R/A lines also parse). */
+int text_brat_read(const char *ann, size_t len, struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
+
+/* FHIR: a Bundle (type collection) streamed entry by entry. Each coded span or class becomes a Condition
+ * (label/system conventions: default) or an Observation (when the label is "Observation" or the coding is
+ * LOINC), with code.coding {system, code, display, version}, subject = the item's patient, and evidence.detail /
+ * derivedFrom pointing at the source DocumentReference, plus an extension carrying the code-point offsets.
+ * Negated spans get verificationStatus refuted. */
+struct text_fhir_writer {
+	FILE *out;
+	long entries;
+	long next_id;
+};
+int text_fhir_writer_begin(struct text_fhir_writer *w, FILE *out) ML_MUST_CHECK;
+int text_fhir_writer_item(struct text_fhir_writer *w, const struct store_item *it, const struct text_doc *d,
+			  struct ml_err *err) ML_MUST_CHECK;
+int text_fhir_writer_end(struct text_fhir_writer *w, struct ml_err *err) ML_MUST_CHECK;
+
+/* Survey CSV: header "patient,response,authored,sequence,question_id,question,answer,codes" and one row per
+ * response x question (item meta.survey.items); codes are the classes coded to that question and the spans
+ * inside that question's answer, as "system|code" joined by ';'. */
+int text_survey_csv_header(FILE *out) ML_MUST_CHECK;
+int text_survey_csv_item(FILE *out, const struct store_item *it, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
+/* Writes one CSV field with RFC 4180 quoting when needed. */
+int text_csv_write_field(FILE *out, const char *s, bool last);
+
+#endif
