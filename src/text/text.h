@@ -149,7 +149,8 @@ struct text_token {
 	uint32_t start, end;       /* code points */
 	uint32_t bstart, bend;     /* bytes */
 	bool punct;                /* a punctuation/symbol token */
-	bool sentence_end;         /* . ! ? 。 ！ ？ ؟ or a blank line follows this token */
+	bool sentence_end;         /* . ! ? ; 。 ！ ？ ؟ a blank line or a list item follows this token */
+	bool question;             /* a '?' follows this word token */
 };
 struct text_tokens {
 	struct text_token *v;
@@ -166,25 +167,35 @@ int text_fold(const char *s, size_t n, struct ml_buf *out) ML_MUST_CHECK;
 struct text_concept {
 	char *code;
 	char *display;
-	char **synonyms;      /* display excluded */
+	char **synonyms;      /* display excluded; OBO BROAD synonyms are not kept */
 	int nsyn;
-	char **parent_codes;  /* as parsed; resolved to indexes by text_ontology_index */
+	char **alt_codes;     /* OBO alt_id: other codes that name this concept */
+	int nalt;
+	char **parent_codes;  /* as parsed */
 	int nparents;
-	int *parents, *children; /* indexes into concepts[] (after indexing) */
+	/* After text_ontology_index: */
+	int *parents;         /* indexes into concepts[] of the parents that exist */
+	int nresolved;
+	int *children;
 	int nchildren;
 	bool obsolete;
 };
 
-struct text_onto_index; /* the search structures (ontology.c) */
+struct text_onto_index;   /* the search structures (search.c) */
+struct text_code_slot;    /* the code hash table (ontology.c) */
 
 struct text_ontology {
 	int64_t id;           /* 0 until saved */
-	char *name, *version, *system; /* system: the code system URI written into labels */
+	char *name, *version, *system; /* system: the code system URI written into labels (or the name) */
 	char *hash;           /* hex BLAKE2b-256 of the source file */
 	int64_t project_id;   /* 0 = global */
+	int64_t loaded_at;
 	struct text_concept *concepts;
 	int n, alloc;
+	long unknown_parents; /* parent codes that name no concept (after indexing) */
 	struct ml_arena arena;   /* strings and arrays of the concepts */
+	struct text_code_slot *code_slots;
+	size_t code_mask;
 	struct text_onto_index *ix;
 };
 
@@ -206,9 +217,17 @@ int text_ontology_find_code(const struct text_ontology *o, const char *code);
 /* Saving and loading under DATA/ontologies/. Saving assigns o->id. A (name, version, project) triple may be
  * saved once (ML_EEXIST); the same content under a new version is fine. */
 int text_ontology_save(const char *data_dir, struct text_ontology *o, struct ml_err *err) ML_MUST_CHECK;
-/* Loads by id ("3") or by name (the latest version visible to the project; project 0 = globals only). */
+/* Loads by id ("3"), name ("HPO": the latest loaded version) or "name@version", among the ontologies
+ * visible to project_id: the global ones and that project's (project_id 0: globals only; -1: all). */
 int text_ontology_open(const char *data_dir, const char *id_or_name, int64_t project_id, struct text_ontology **out,
 		       struct ml_err *err) ML_MUST_CHECK;
+/* The server's way in: a process-wide cache of loaded, indexed ontologies (saved ontologies never change,
+ * so an id always names the same content). The result is shared and read-only; do not free it. Thread-safe.
+ * project_id as for text_ontology_open: an ontology of another project is ML_ENOTFOUND. */
+int text_ontology_get(const char *data_dir, const char *id_or_name, int64_t project_id, const struct text_ontology **out,
+		      struct ml_err *err) ML_MUST_CHECK;
+/* Frees every cached ontology (tests, shutdown); no pointer from text_ontology_get may be in use. */
+void text_ontology_cache_clear(void);
 struct text_ontology_info {
 	int64_t id, project_id;
 	const char *name, *version, *system, *hash;
@@ -233,8 +252,11 @@ struct text_hit {
 int text_ontology_search(const struct text_ontology *o, const char *q, struct text_hit *hits, int max, struct ml_err *err);
 /* Writes the hits as a JSON array of {code, display, system, version, match, matched, obsolete}. */
 int text_ontology_hits_json(const struct text_ontology *o, const struct text_hit *hits, int n, struct ml_buf *out) ML_MUST_CHECK;
-/* {code, display, system, version, synonyms, parents:[{code,display}], children:[...]} for one concept. */
+/* {code, display, system, version, obsolete, synonyms, alt_codes, parents:[{code,display}], children:[...]}. */
 int text_ontology_concept_json(const struct text_ontology *o, int concept, struct ml_buf *out) ML_MUST_CHECK;
+/* [{code, display}] of the direct parents / children of one concept (GET .../parents, .../children). */
+int text_ontology_parents_json(const struct text_ontology *o, int concept, struct ml_buf *out) ML_MUST_CHECK;
+int text_ontology_children_json(const struct text_ontology *o, int concept, struct ml_buf *out) ML_MUST_CHECK;
 
 /* ---- spans (what the tagger produces and the exports consume) ------------------------------------------ */
 

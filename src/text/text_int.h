@@ -8,6 +8,8 @@
 void text_content_hash(const void *data, size_t len, char out[65]);
 /* FHIR id syntax [A-Za-z0-9-.]{1,64}. */
 bool text_fhir_id_valid(const char *s);
+/* Ideographs, kana, Hangul syllables: one token per character. */
+bool text_cp_is_cjk(uint32_t cp);
 /* 64-bit FNV-1a, used by the tagger's and search's hash tables. */
 static inline uint64_t text_hash64(const void *p, size_t n)
 {
