@@ -149,7 +149,7 @@ struct text_token {
 	uint32_t start, end;       /* code points */
 	uint32_t bstart, bend;     /* bytes */
 	bool punct;                /* a punctuation/symbol token */
-	bool sentence_end;         /* . ! ? ; 。 ！ ？ ؟ a blank line or a list item follows this token */
+	bool sentence_end;         /* . ! ? ; 。 ！ ？ ؟ ， 、 a blank line or a list item follows */
 	bool question;             /* a '?' follows this word token */
 };
 struct text_tokens {
@@ -260,6 +260,15 @@ int text_ontology_children_json(const struct text_ontology *o, int concept, stru
 
 /* ---- spans (what the tagger produces and the exports consume) ------------------------------------------ */
 
+/* The annotation body is label's format (docs/SCHEMA.md): {"results": [...]}, each result naming its
+ * control. This module reads and writes the text kinds:
+ *   span        {"id","control","label","start","end","text","attributes"?,"codes"?,"score"?}
+ *   relation    {"id","control","label","from","to"}
+ *   coded       {"id","control","codes":[{"system","code","version"?,"display"?}]}
+ *   classification {"id","control","choices":[...]}
+ *   survey_code {"id","control","question","choices":[...]}
+ * Attributes written by the tagger: "negated": true, "certainty": "uncertain", "temporality": "historical",
+ * "experiencer": "family" (text_tagger_opts says which of them the project's schema declares). */
 enum {
 	TEXT_ATTR_NEGATED = 1,
 	TEXT_ATTR_UNCERTAIN = 2,
@@ -269,20 +278,22 @@ enum {
 
 struct text_span {
 	char *id;        /* "T1"... unique in the document */
+	char *control;   /* the schema control ("ents"); NULL = "entities" */
 	uint32_t start, end; /* code points, end exclusive */
-	char *label;     /* the schema label ("Finding", "PER"...) */
-	char *system, *code, *display, *version; /* ontology coding, NULL if not coded */
+	char *label;     /* the span label ("Phenotype") */
+	char *system, *code, *display, *version; /* the first code, NULL if not coded */
 	unsigned attrs;  /* TEXT_ATTR_* */
-	double score;    /* 1.0 for dictionary matches */
+	double score;    /* 1.0 for dictionary matches; < 0 = none */
 };
 struct text_relation {
-	char *id, *label, *from, *to; /* from/to are span ids */
+	char *id, *control, *label, *from, *to; /* from/to are span ids */
 };
-/* A document class or a survey coding: label, optional coding, optional question linkId. */
+/* A document class, a coded label or a survey coding: one per choice or code. */
 struct text_class {
-	char *label;
-	char *system, *code, *display, *version;
-	char *question; /* survey linkId, NULL for document classes */
+	char *id, *control;
+	char *label;     /* the choice (classification, survey_code), NULL for coded */
+	char *system, *code, *display, *version; /* coded: the code */
+	char *question;  /* survey_code: the question's linkId, else NULL */
 };
 /* The annotations of one document, as the exporters see them. Strings are owned by `arena`. */
 struct text_doc {
@@ -296,27 +307,45 @@ struct text_doc {
 };
 void text_doc_init(struct text_doc *d);
 void text_doc_release(struct text_doc *d);
+/* Adds a span (label copied into the arena) and returns it for the caller to fill the rest. */
 struct text_span *text_doc_add_span(struct text_doc *d, uint32_t start, uint32_t end, const char *label);
-/* Parses an annotation body (docs/SCHEMA.md format) and appends its spans, relations and classes. */
-int text_doc_from_body(struct text_doc *d, const char *body_json, struct ml_err *err) ML_MUST_CHECK;
-/* Writes the spans (and relations, classes) as an annotation body. */
-int text_doc_to_body(const struct text_doc *d, struct ml_buf *out) ML_MUST_CHECK;
-/* Sorts spans by (start, -end, label) so exports are deterministic. */
+struct text_relation *text_doc_add_relation(struct text_doc *d, const char *from, const char *to, const char *label);
+struct text_class *text_doc_add_class(struct text_doc *d);
+char *text_doc_strdup(struct text_doc *d, const char *s); /* NULL stays NULL */
+/* Appends the spans, relations and classes of an annotation body. Results of other kinds are ignored.
+ * Offsets are checked against text_cp (the text's length in code points; < 0 = unchecked). */
+int text_doc_from_body(struct text_doc *d, const char *body_json, long text_cp, struct ml_err *err) ML_MUST_CHECK;
+/* Writes the document as an annotation body; text is needed for each span's "text". */
+int text_doc_to_body(const struct text_doc *d, const char *text, size_t len, struct ml_buf *out) ML_MUST_CHECK;
+/* Sorts spans by (start, longer first, label) so exports are deterministic. */
 void text_doc_sort(struct text_doc *d);
 
 /* ---- tagger -------------------------------------------------------------------------------------------- */
 
 struct text_tagger;
 struct text_tagger_opts {
+	const char *control; /* the span control written on every match (default "entities") */
 	const char *label;   /* the span label written on every match (default "Concept") */
 	int scope_tokens;    /* a trigger reaches this many word tokens (default 8) */
+	unsigned attrs_mask; /* which TEXT_ATTR_* to write (0 = all four) */
 	bool include_obsolete;
 };
+/* Matching. Terms and notes are NFKC-casefolded and tokenized alike (text_tokenize), so "Non-small cell"
+ * matches "non small cell"; at each token the longest term wins, and a match never crosses a sentence end.
+ * A term of 2-5 ASCII capitals ("HTN", "ALL") is an abbreviation and matches only with the same case.
+ * Terms that are one ASCII letter or only digits are not used. Among concepts sharing a matched term, the
+ * one whose preferred display it is wins, then the first loaded.
+ * Context (NegEx/ConText): a trigger before the concept ("no", "denies", "possible", "history of",
+ * "mother") or after it ("was ruled out", "unlikely", "?") applies when it is in the same sentence, within
+ * scope_tokens word tokens, with no terminator ("but", "however"...) in between; pseudo-triggers ("no
+ * increase", "gram negative") apply nothing. English, Chinese and Arabic trigger lists are built in. */
 /* Builds the dictionary from the ontology's displays and synonyms (the ontology must outlive the tagger). */
 int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts *opts, struct text_tagger **out,
 		    struct ml_err *err) ML_MUST_CHECK;
 void text_tagger_free(struct text_tagger *t);
-/* Tags one note (valid UTF-8) and appends spans to doc, ids "T1", "T2"... */
+/* Tags one note (valid UTF-8) and appends spans to doc (ids "T<n>" continuing doc's count), each coded
+ * with system = the ontology's name (as labels name code systems), code, display and version, score 1.
+ * A tagger holds scratch buffers: use one per thread. */
 int text_tagger_run(struct text_tagger *t, const char *text, size_t len, struct text_doc *doc, struct ml_err *err) ML_MUST_CHECK;
 size_t text_tagger_terms(const struct text_tagger *t);
 

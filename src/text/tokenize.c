@@ -59,7 +59,9 @@ static int cp_class(uint32_t cp)
 static bool is_terminator(uint32_t cp)
 {
 	return cp == '.' || cp == '!' || cp == '?' || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0x061F ||
-	       cp == 0x06D4 || cp == ';' || cp == 0xFF1B;
+	       cp == 0x06D4 || cp == ';' || cp == 0xFF1B ||
+	       /* Chinese clinical text strings clauses with full-width commas; each is its own context scope */
+	       cp == 0xFF0C || cp == 0x3001;
 }
 
 void text_tokens_release(struct text_tokens *t)
