@@ -9,7 +9,7 @@
  * the store: the caller (the CLI, the HTTP upload route) owns batching and transactions, so a crash never
  * leaves half a batch behind. The item passed to emit is borrowed for the duration of the call. An
  * importer that also carries labels (CoNLL, BRAT, spaCy) calls opts->emit_annotation after the item to
- * attach them to it. Errors: the importer names the file and the line (or byte offset) in err->msg
+ * attach them to it (passing the same ctx as emit). Errors: the importer names the file and the line (or byte offset) in err->msg
  * ("'notes.jsonl': line 12: 'text' must be a string"); when emit fails, it returns -1 and leaves emit's
  * error as is, prefixed with the position by io_err_at_line when emit's code is ML_EINVAL.
  * Importers stream: memory stays bounded by opts->max_item_bytes, never by the file size.
