@@ -52,7 +52,9 @@
 #define LABEL_MAX_ANNOTATION_BYTES (64u << 20)  /* an annotation body (3D masks as RLE can be large) */
 #define LABEL_MAX_CONTROLS 512
 #define LABEL_MAX_LABELS 10000                  /* per control */
-#define LABEL_MAX_NAME 64                       /* bytes in a control, label or attribute name */
+#define LABEL_MAX_NAME 64                       /* bytes in a control, attribute or keypoint name */
+#define LABEL_MAX_VALUE 128                     /* bytes in a label value, code, result id */
+#define LABEL_MAX_TEXT 65536                    /* bytes in titles, instructions, descriptions */
 
 /* ---- the schema ----------------------------------------------------------------------------------- */
 
@@ -244,6 +246,9 @@ struct label_change {
 	const char *control;   /* the control's name (in the old schema; the new one for REQUIRED) */
 	const char *label;     /* LABEL: the label's value; else NULL */
 	const char *attribute; /* ATTRIBUTE: the attribute's name; else NULL */
+	const char *target;    /* REQUIRED of a per-region control: its target control; else NULL */
+	bool when_missing;     /* true: affects annotations that LACK the thing (a newly required control or
+				  attribute); false: affects annotations that USE it */
 	const char *what;      /* one line for people: "label 'Drug' removed from control 'entities'" */
 };
 
