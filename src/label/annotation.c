@@ -632,7 +632,8 @@ static int check_one(struct av *v, json_t *o, size_t i)
 		return lerr(v->err, &v->p, "control", "unknown control '%s'", control);
 	r->ci = (size_t)(r->c - v->s->controls);
 	char what[64];
-	snprintf(what, sizeof what, "a %s result", label_kind_name(r->c->kind));
+	const char *kn = label_kind_name(r->c->kind);
+	snprintf(what, sizeof what, "%s %s result", strchr("aeiou", kn[0]) ? "an" : "a", kn);
 	if (lcheck_keys(o, result_keys(r->c), what, &v->p, v->err))
 		return -1;
 	if (lget_str(o, "id", true, LABEL_MAX_VALUE, &r->id, &v->p, v->err))

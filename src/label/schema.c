@@ -566,7 +566,7 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 			    "rotated_box, polygon, polyline, keypoints, ellipse, mask, object3d, audio_segment, "
 			    "video_track or survey_code");
 	char what[64];
-	snprintf(what, sizeof what, "a %s control", kind);
+	snprintf(what, sizeof what, "%s %s control", strchr("aeiou", kind[0]) ? "an" : "a", kind);
 	if (lcheck_keys(ctl, kind_keys(c->kind), what, &sp->p, sp->err) || get_name(sp, ctl, "name", &c->name))
 		return -1;
 	for (size_t j = 0; j < idx; j++)
