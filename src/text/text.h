@@ -356,7 +356,9 @@ size_t text_tagger_terms(const struct text_tagger *t);
  * first token of a span is B-LABEL, later ones I-LABEL; where spans overlap, the earliest-starting longest
  * span wins (CoNLL cannot nest). Spaces inside a token cannot occur. */
 int text_export_conll(FILE *out, const char *text, size_t len, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
-/* spaCy-style: {"text", "ents":[{"start","end","label"...}], "meta"} one object per line; offsets in code points. */
+/* spaCy-style JSON Lines: {"text", "ents":[{"start","end","label","kb_id","system", attributes}],
+ * "relations":[{"head","child","label"}], "cats":{label:1.0}, "meta"} per document. Offsets are code points,
+ * which is what Python's str (and so spaCy's char_span) counts. */
 int text_export_spacy(FILE *out, const char *text, size_t len, const struct text_doc *d, const char *meta_json,
 		      struct ml_err *err) ML_MUST_CHECK;
 /* BRAT standoff: writes DIR/BASE.txt (the text, bytes unchanged) and DIR/BASE.ann (T, R, A and # notes).
@@ -368,16 +370,24 @@ int text_export_brat(const char *dir, const char *base, const char *text, size_t
 /* Reads a .ann file back (the inverse of the above; other BRAT files with T/R/A lines also parse). */
 int text_brat_read(const char *ann, size_t len, struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
 
-/* FHIR: a Bundle (type collection) streamed entry by entry. Each coded span or class becomes a Condition
- * (label/system conventions: default) or an Observation (when the label is "Observation" or the coding is
- * LOINC), with code.coding {system, code, display, version}, subject = the item's patient, and evidence.detail /
- * derivedFrom pointing at the source DocumentReference, plus an extension carrying the code-point offsets.
- * Negated spans get verificationStatus refuted. */
+/* FHIR: a Bundle (type collection) streamed entry by entry. Each coded span or coded class becomes a
+ * resource with code.coding {system, code, display, version}: a Condition (verificationStatus confirmed,
+ * refuted when negated, provisional when uncertain; clinicalStatus resolved when historical) whose
+ * evidence.detail points at the source (the item's DocumentReference / DiagnosticReport /
+ * QuestionnaireResponse, else an identifier urn:medlabel:item), an Observation (LOINC codes, or the label
+ * "Observation") with derivedFrom the source, or a FamilyMemberHistory for family-member mentions. Spans
+ * carry their code-point offsets in an extension (…/source-span: start, end). Subjects are
+ * Patient/<pseudonymous key>. Code system names become URIs through uri_of (NULL: text_code_system_uri). */
 struct text_fhir_writer {
 	FILE *out;
 	long entries;
-	long next_id;
+	const char *(*uri_of)(void *ctx, const char *name);
+	void *uri_ctx;
 };
+/* "HPO" -> "http://purl.obolibrary.org/obo/hp.owl", "ICD-10-CM", "SNOMED CT", "LOINC", "RxNorm"...;
+ * anything else is returned unchanged. */
+const char *text_code_system_uri(const char *name);
+/* Starts the Bundle; the caller fills w->uri_of/uri_ctx first if it has them. */
 int text_fhir_writer_begin(struct text_fhir_writer *w, FILE *out) ML_MUST_CHECK;
 int text_fhir_writer_item(struct text_fhir_writer *w, const struct store_item *it, const struct text_doc *d,
 			  struct ml_err *err) ML_MUST_CHECK;
