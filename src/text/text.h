@@ -394,8 +394,9 @@ int text_fhir_writer_item(struct text_fhir_writer *w, const struct store_item *i
 int text_fhir_writer_end(struct text_fhir_writer *w, struct ml_err *err) ML_MUST_CHECK;
 
 /* Survey CSV: header "patient,response,authored,sequence,question_id,question,answer,codes" and one row per
- * response x question (item meta.survey.items); codes are the classes coded to that question and the spans
- * inside that question's answer, as "system|code" joined by ';'. */
+ * response x question (item meta.survey.items, as the FHIR importer writes them; one row for an item without
+ * them). codes lists, joined by ';', the classes coded to that question ("choice", or "choice=system|code"
+ * when the schema gives the choice a code) and the coded spans inside the question's answer ("system|code"). */
 int text_survey_csv_header(FILE *out) ML_MUST_CHECK;
 int text_survey_csv_item(FILE *out, const struct store_item *it, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
 /* Writes one CSV field with RFC 4180 quoting when needed. */
