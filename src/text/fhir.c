@@ -914,7 +914,8 @@ static int survey_cmp(const void *a, const void *b)
 
 static int emit_surveys(struct imp *m)
 {
-	qsort(m->surveys, (size_t)m->nsurveys, sizeof *m->surveys, survey_cmp);
+	if (m->nsurveys > 1)
+		qsort(m->surveys, (size_t)m->nsurveys, sizeof *m->surveys, survey_cmp);
 	struct ml_buf line;
 	ml_buf_init(&line, m->max_line);
 	for (long i = 0; i < m->nsurveys && !m->stop;) {

@@ -474,7 +474,8 @@ int text_ontology_search(const struct text_ontology *o, const char *query, struc
 	}
 rank:
 	tls_q = &q;
-	qsort(q.touched, (size_t)q.ntouched, sizeof(int), cmp_hit);
+	if (q.ntouched > 1)
+		qsort(q.touched, (size_t)q.ntouched, sizeof(int), cmp_hit);
 	nhits = q.ntouched < max ? q.ntouched : max;
 	for (int i = 0; i < nhits; i++) {
 		int c = q.touched[i];

@@ -94,7 +94,10 @@ TEST(base64_round_trip_and_strictness)
 		ml_free(d);
 		free(e);
 	}
-	CHECK_EQ_STR(b64("foobar"), "Zm9vYmFy");
+	char *fb = b64("foobar");
+	bool same = !strcmp(fb, "Zm9vYmFy");
+	free(fb);
+	CHECK(same);
 	char *d;
 	size_t n;
 	struct ml_err err;
