@@ -374,7 +374,9 @@ static int parse_json_body(struct http_req *r)
 	json_error_t je;
 	r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (!r->json)
-		return HTTP_FAIL(r, ML_EINVAL, "malformed JSON at byte %d: %s", je.position, je.text);
+		/* jansson counts the bytes consumed including the offending one; we report its 0-based offset. */
+		return HTTP_FAIL(r, ML_EINVAL, "malformed JSON at byte %d: %s", je.position > 0 ? je.position - 1 : 0,
+				 je.text);
 	if (!json_is_object(r->json))
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "", "a JSON object is expected");
 	return 0;
