@@ -11,13 +11,17 @@
 #define BOOTSTRAP_KEY "http.bootstrap_done"
 
 static const char demo_schema[] =
-	"{\"title\":\"Demo: discharge notes and a chest image\","
-	"\"instructions\":\"Mark problems mentioned in the note and classify the note.\","
+	"{\"format\":1,\"name\":\"demo\",\"title\":\"Demo: discharge notes and a chest image\","
+	"\"modalities\":[\"text\",\"image\"],"
+	"\"instructions\":\"Mark problems and medications in the notes, classify each note, box opacities.\","
 	"\"controls\":["
-	"{\"name\":\"note_type\",\"type\":\"choice\",\"required\":true,\"options\":["
-	"{\"value\":\"discharge\",\"hotkey\":\"d\"},{\"value\":\"progress\",\"hotkey\":\"p\"}]},"
-	"{\"name\":\"problems\",\"type\":\"spans\",\"labels\":["
-	"{\"value\":\"problem\",\"color\":\"#d33\"},{\"value\":\"medication\",\"color\":\"#36c\"}]}]}";
+	"{\"name\":\"note_type\",\"kind\":\"classification\",\"labels\":["
+	"{\"value\":\"discharge\",\"hotkey\":\"1\"},{\"value\":\"progress\",\"hotkey\":\"2\"}]},"
+	"{\"name\":\"mention\",\"kind\":\"span\",\"labels\":["
+	"{\"value\":\"problem\",\"hotkey\":\"p\",\"color\":\"#e6194b\"},"
+	"{\"value\":\"medication\",\"hotkey\":\"m\",\"color\":\"#4363d8\"}]},"
+	"{\"name\":\"finding\",\"kind\":\"box\",\"labels\":["
+	"{\"value\":\"opacity\",\"hotkey\":\"o\",\"color\":\"#3cb44b\"}]}]}";
 
 /* Generated notes: synthetic, no real person. */
 static const char *const demo_notes[] = {

@@ -130,8 +130,10 @@ static int reply_annotation(struct http_req *r, int status, int64_t id)
 	return http_queue(r, status, resp);
 }
 
-/* Reads {"body": {...}, "seconds_spent": n}; returns the body as text (arena) and the latest schema. */
-static int annotation_input(struct http_req *r, char **body_text, double *seconds, int *schema_version)
+/* Reads {"body": {...}, "seconds_spent": n} for task t and validates the body against the project's latest
+ * schema and the item; returns the body as text (arena) and the schema version. */
+static int annotation_input(struct http_req *r, const struct store_task *t, char **body_text, double *seconds,
+			    int *schema_version)
 {
 	static const char *const allowed[] = {"body", "seconds_spent", NULL};
 	if (http_json_only(r, r->json, allowed))
@@ -155,7 +157,13 @@ static int annotation_input(struct http_req *r, char **body_text, double *second
 			return HTTP_FAIL(r, ML_ECONFLICT, "the project has no labeling schema yet");
 		return -1;
 	}
-	int rc = http_annotation_validate(schema, *body_text, &r->err);
+	struct store_item it;
+	if (store_item_get(r->store, t->item_id, &it, &r->err) != 0) {
+		ml_free(schema);
+		return -1;
+	}
+	int rc = http_annotation_validate(r->project_id, *schema_version, schema, *body_text, it.text, &r->err);
+	store_item_release(&it);
 	ml_free(schema);
 	if (rc != 0) {
 		http_err_prefix_field(r, "/body");
@@ -172,7 +180,7 @@ int h_annotation_create(struct http_req *r)
 	char *body;
 	double seconds;
 	int schema_version;
-	if (annotation_input(r, &body, &seconds, &schema_version) != 0)
+	if (annotation_input(r, &t, &body, &seconds, &schema_version) != 0)
 		return -1;
 	int64_t now = ml_now_ms();
 	struct store_assignment as;
@@ -269,7 +277,7 @@ int h_annotation_update(struct http_req *r)
 	char *body;
 	double seconds;
 	int schema_version;
-	if (annotation_input(r, &body, &seconds, &schema_version) != 0)
+	if (annotation_input(r, &t, &body, &seconds, &schema_version) != 0)
 		return -1;
 	int newv;
 	if (store_begin(r->store, &r->err) != 0)

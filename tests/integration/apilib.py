@@ -8,16 +8,23 @@ import subprocess
 import lib
 
 SCHEMA = {
-    "title": "test schema",
+    "format": 1,
+    "name": "test",
+    "modalities": ["text", "image"],
     "controls": [
-        {"name": "label", "type": "choice", "required": True,
-         "options": [{"value": "yes"}, {"value": "no"}]},
+        {"name": "label", "kind": "classification", "required": True,
+         "labels": [{"value": "yes"}, {"value": "no"}, {"value": "maybe"}]},
     ],
 }
 
 
 def body(v="yes"):
-    return {"label": v}
+    """An annotation body valid against SCHEMA."""
+    return {"format": 1, "results": [{"id": "r1", "control": "label", "choices": [v]}]}
+
+
+def label_of(b):
+    return b["results"][0]["choices"][0]
 
 
 class Env:

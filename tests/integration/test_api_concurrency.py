@@ -9,7 +9,7 @@ import threading
 import time
 
 import lib
-from apilib import Env, body
+from apilib import Env, body, label_of
 from lib import eq, test
 
 SECONDS = float(os.environ.get("MEDLABEL_CONCURRENCY_SECONDS", "10"))
@@ -138,7 +138,7 @@ def thirty_two_clients_lose_nothing():
         r = admin.get(f"/api/v1/projects/{pid}/export")
         for line in r.body.decode().splitlines():
             for a in json.loads(line)["annotations"]:
-                final[a["id"]] = (a["version"], a["body"]["label"])
+                final[a["id"]] = (a["version"], label_of(a["body"]))
         for aid, v in acked.items():
             eq(final.get(aid), v, f"annotation {aid}")
         st, shared_now, _ = Conn(e.srv.port, e.admin_token).req("GET", f"/api/v1/projects/{pid}/annotations/{shared_id}")

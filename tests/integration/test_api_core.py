@@ -29,6 +29,10 @@ def first_run_prints_admin_password_once_and_creates_demo():
     pid = demo[0]["id"]
     r = e.admin.get(f"/api/v1/projects/{pid}")
     assert r.json()["counts"]["items"] >= 6, r.body
+    schema = e.admin.get(f"/api/v1/projects/{pid}/schema").json()
+    eq(schema["version"], 1)
+    # the demo schema is one the label module accepts
+    eq(e.admin.put(f"/api/v1/projects/{pid}/schema", {"schema": schema["schema"]}).status, 200)
     items = e.admin.get(f"/api/v1/projects/{pid}/items").json()["items"]
     png = [i for i in items if i["modality"] == "image"]
     assert png and png[0]["media_type"] == "image/png"
@@ -200,6 +204,28 @@ def lease_annotate_update_with_if_match_review_flow():
     # comments
     eq(c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/comments", {"body": "unclear abbreviation"}).status, 201)
     eq(cr.get(f"/api/v1/projects/{pid}/tasks/{tid}/comments").json()["comments"][0]["body"], "unclear abbreviation")
+
+
+@test
+def schemas_and_annotation_bodies_are_validated_with_pointers():
+    e = env()
+    pid = e.project("validated", items=1)
+    c = e.srv.client(token=e.admin_token)
+    bad = {"format": 1, "name": "x", "controls": [{"name": "c", "kind": "blob", "labels": [{"value": "a"}]}]}
+    r = c.put(f"/api/v1/projects/{pid}/schema", {"schema": bad})
+    eq(r.status, 400)
+    eq(r.json()["error"]["field"], "/schema/controls/0/kind")
+    eq(c.get(f"/api/v1/projects/{pid}/schema").json()["version"], 1)
+    uid, a = e.user("validator")
+    e.member(pid, uid, "annotator")
+    tid = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    wrong = {"format": 1, "results": [{"id": "r1", "control": "label", "choices": ["purple"]}]}
+    r = a.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": wrong})
+    eq(r.status, 400)
+    assert r.json()["error"]["field"].startswith("/body/results/0/"), r.body
+    r = a.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("maybe")})
+    eq(r.status, 201)
+    eq(r.json()["schema_version"], 1)
 
 
 @test
