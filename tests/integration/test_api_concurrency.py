@@ -138,7 +138,7 @@ def thirty_two_clients_lose_nothing():
         r = admin.get(f"/api/v1/projects/{pid}/export")
         for line in r.body.decode().splitlines():
             for a in json.loads(line)["annotations"]:
-                final[a["id"]] = (a["version"], label_of(a["body"]))
+                final[a["id"]] = (a["version"], label_of(a["labels"]))
         for aid, v in acked.items():
             eq(final.get(aid), v, f"annotation {aid}")
         st, shared_now, _ = Conn(e.srv.port, e.admin_token).req("GET", f"/api/v1/projects/{pid}/annotations/{shared_id}")

@@ -319,8 +319,31 @@ def export_streams_jsonl_with_annotations():
     eq([ln["text"] for ln in lines], [f"note {i} with ünïcode" for i in range(4)])
     annotated = [ln for ln in lines if ln["annotations"]]
     eq(len(annotated), 1)
-    eq(annotated[0]["annotations"][0]["body"], body("no"))
-    eq(e.srv.client(token=e.admin_token).get(f"/api/v1/projects/{pid}/export?format=csv").status, 415)
+    eq(annotated[0]["annotations"][0]["labels"], body("no"))
+    eq(annotated[0]["task"]["id"], t["id"])
+    eq(e.srv.client(token=e.admin_token).get(f"/api/v1/projects/{pid}/export?format=nosuch").status, 415)
+
+
+@test
+def abandoned_exports_end_and_free_their_slot():
+    import http.client
+    e = env()
+    pid = e.project("big-export", items=0)
+    c = e.srv.client(token=e.admin_token)
+    for i in range(400):
+        eq(c.post(f"/api/v1/projects/{pid}/items", {"text": "y" * 3000 + str(i)}).status, 201)
+    for _ in range(6):  # more than the 4 concurrent export slots: each abandoned one must give its slot back
+        conn = http.client.HTTPConnection("127.0.0.1", e.srv.port, timeout=10)
+        conn.request("GET", f"/api/v1/projects/{pid}/export", headers={"Authorization": "Bearer " + e.admin_token})
+        r = conn.getresponse()
+        eq(r.status, 200)
+        r.read(1000)
+        conn.close()
+    import time
+    time.sleep(0.5)
+    r = c.get(f"/api/v1/projects/{pid}/export")
+    eq(r.status, 200)
+    eq(len(r.body.decode().splitlines()), 400)
 
 
 @test
