@@ -119,9 +119,10 @@ int http_pattern_match(const char *pattern, const char *path, int64_t *values, i
 				return -1;
 			int64_t v = 0;
 			while (*s >= '0' && *s <= '9') {
-				if (v > (INT64_MAX - 9) / 10)
+				int d = *s++ - '0';
+				if (v > (INT64_MAX - d) / 10)
 					return -1;
-				v = v * 10 + (*s++ - '0');
+				v = v * 10 + d;
 			}
 			if (*s && *s != '/')
 				return -1;
