@@ -22,7 +22,7 @@
  * a snapshot re-export byte-identical. Formats that need a folder of files (NIfTI masks) use ex->out_dir.
  *
  * Manifest. Every export produces a manifest (JSON: format, project, counts, filters, split spec,
- * snapshot, schema version and hash, SHA of the exported bytes, medlabel version). With --out PATH it is
+ * snapshot, schema version and hash, BLAKE2b-256 of the exported bytes, medlabel version). With --out PATH it is
  * written next to it as PATH.manifest.json; on stdout it is handed to the exporter's `manifest` hook to
  * append as a final record (JSONL writes one {"manifest":{...}} line); a format without that hook needs
  * --out or --manifest PATH.
@@ -155,7 +155,7 @@ struct io_export_opts {
 
 struct io_export_result {
 	uint64_t items, annotations;
-	char sha256[65];           /* hex SHA-256 of the exported bytes */
+	char blake2b[65];          /* hex BLAKE2b-256 of the exported bytes (`b2sum -l 256 FILE`) */
 	bool snapshot_created;     /* false when an existing snapshot was re-exported */
 };
 
