@@ -9,7 +9,7 @@
  * the store: the caller (the CLI, the HTTP upload route) owns batching and transactions, so a crash never
  * leaves half a batch behind. The item passed to emit is borrowed for the duration of the call. An
  * importer that also carries labels (CoNLL, BRAT, spaCy) calls opts->emit_annotation after the item to
- * attach them to it. Errors: the importer names the file and the line (or byte offset) in err->msg
+ * attach them to it (passing the same ctx as emit). Errors: the importer names the file and the line (or byte offset) in err->msg
  * ("'notes.jsonl': line 12: 'text' must be a string"); when emit fails, it returns -1 and leaves emit's
  * error as is, prefixed with the position by io_err_at_line when emit's code is ML_EINVAL.
  * Importers stream: memory stays bounded by opts->max_item_bytes, never by the file size.
@@ -22,7 +22,7 @@
  * a snapshot re-export byte-identical. Formats that need a folder of files (NIfTI masks) use ex->out_dir.
  *
  * Manifest. Every export produces a manifest (JSON: format, project, counts, filters, split spec,
- * snapshot, schema version and hash, SHA of the exported bytes, medlabel version). With --out PATH it is
+ * snapshot, schema version and hash, BLAKE2b-256 of the exported bytes, medlabel version). With --out PATH it is
  * written next to it as PATH.manifest.json; on stdout it is handed to the exporter's `manifest` hook to
  * append as a final record (JSONL writes one {"manifest":{...}} line); a format without that hook needs
  * --out or --manifest PATH.
@@ -155,7 +155,7 @@ struct io_export_opts {
 
 struct io_export_result {
 	uint64_t items, annotations;
-	char sha256[65];           /* hex SHA-256 of the exported bytes */
+	char blake2b[65];          /* hex BLAKE2b-256 of the exported bytes (`b2sum -l 256 FILE`) */
 	bool snapshot_created;     /* false when an existing snapshot was re-exported */
 };
 

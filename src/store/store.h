@@ -408,6 +408,9 @@ int store_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, 
 int store_media_put_file(const char *data_dir, const char *src_path, uint64_t max_bytes, char hash_hex[65],
 			 struct ml_err *err) ML_MUST_CHECK;
 int store_media_put_mem(const char *data_dir, const void *data, size_t len, char hash_hex[65], struct ml_err *err) ML_MUST_CHECK;
+/* Hex BLAKE2b-256 of n bytes: the content hash of text items (what store_item_add computes when
+ * content_hash is empty) and of schemas. */
+void store_hash_hex(const void *data, size_t n, char out[65]);
 /* Writes the path of a stored media file into out; ML_EINVAL if hash_hex is not 64 hex digits. */
 int store_media_path(const char *data_dir, const char *hash_hex, char *out, size_t outlen, struct ml_err *err) ML_MUST_CHECK;
 

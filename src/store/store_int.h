@@ -98,7 +98,5 @@ int store_sqlite_open_at(const char *path, int upto, struct store **out, struct 
 /* Test hook: records schema version v in the database as if a newer medlabel had written it. */
 int store_sqlite_force_version(const char *path, int v, struct ml_err *err) ML_MUST_CHECK;
 
-/* Hex BLAKE2b-256 of n bytes (content hashes of text items, schema hashes). */
-void store_hash_hex(const void *data, size_t n, char out[65]);
 
 #endif
