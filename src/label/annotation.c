@@ -59,6 +59,45 @@ static void add_id(struct av *v, size_t idx)
 	v->tab[h] = idx + 1;
 }
 
+/* A string -> result index map for the cross-result checks (one key per result at most), so that
+ * "one result per region", "one per question" and "no duplicate relation" stay linear. */
+struct smap {
+	struct ml_arena arena;
+	const char **keys;
+	size_t *vals;
+	size_t cap;
+};
+
+static void smap_init(struct smap *m, size_t n)
+{
+	ml_arena_init(&m->arena, 16384);
+	for (m->cap = 16; m->cap < 2 * n + 2; m->cap *= 2)
+		;
+	m->keys = ml_xcalloc(m->cap, sizeof *m->keys);
+	m->vals = ml_xcalloc(m->cap, sizeof *m->vals);
+}
+
+static void smap_release(struct smap *m)
+{
+	ml_free(m->keys);
+	ml_free(m->vals);
+	ml_arena_release(&m->arena);
+}
+
+/* Returns the index stored under key, or (size_t)-1 (and stores v when put is true). */
+static size_t smap_find(struct smap *m, const char *key, bool put, size_t v)
+{
+	size_t h = hash_str(key) & (m->cap - 1);
+	for (; m->keys[h]; h = (h + 1) & (m->cap - 1))
+		if (strcmp(m->keys[h], key) == 0)
+			return m->vals[h];
+	if (put) {
+		m->keys[h] = ml_arena_strdup(&m->arena, key);
+		m->vals[h] = v;
+	}
+	return (size_t)-1;
+}
+
 /* ---- small readers --------------------------------------------------------------------------------- */
 
 static int get_label(struct av *v, json_t *o, struct res *r)
@@ -596,6 +635,9 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 	case LABEL_KIND_SURVEY_CODE:
 		if (lget_str(o, "question", true, LABEL_MAX_VALUE, &r->question, &v->p, v->err))
 			return -1;
+		if (!lvalue_ok(r->question))
+			return lerr(v->err, &v->p, "question", "expected a question id without control characters or "
+				    "leading or trailing spaces");
 		if (c->nquestions) {
 			bool found = false;
 			for (size_t i = 0; i < c->nquestions && !found; i++)
@@ -638,6 +680,8 @@ static int check_one(struct av *v, json_t *o, size_t i)
 		return -1;
 	if (lget_str(o, "id", true, LABEL_MAX_VALUE, &r->id, &v->p, v->err))
 		return -1;
+	if (!lvalue_ok(r->id))
+		return lerr(v->err, &v->p, "id", "expected an id without control characters or leading or trailing spaces");
 	size_t prev = find_id(v, r->id);
 	if (prev != (size_t)-1)
 		return lerr(v->err, &v->p, "id", "duplicate result id '%.64s', already used by /results/%zu", r->id, prev);
@@ -722,7 +766,7 @@ static int check_mask_overlap(struct av *v, size_t ci)
 	return 0;
 }
 
-static int check_relation(struct av *v, size_t i)
+static int check_relation(struct av *v, size_t i, struct smap *seen)
 {
 	const struct res *r = &v->res[i];
 	const struct res *end[2] = {NULL, NULL};
@@ -753,13 +797,20 @@ static int check_relation(struct av *v, size_t i)
 			return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
 				    end[1]->label);
 	}
-	for (size_t k = 0; k < i; k++) {
-		const struct res *o = &v->res[k];
-		if (o->c == r->c && strcmp(o->label, r->label) == 0 &&
-		    ((strcmp(o->from, r->from) == 0 && strcmp(o->to, r->to) == 0) ||
-		     (!l->directed && strcmp(o->from, r->to) == 0 && strcmp(o->to, r->from) == 0)))
-			return lerr(v->err, &v->p, NULL, "duplicate relation, already at /results/%zu", k);
+	/* Keys join fields with \x1f, which ids, labels and questions cannot contain (lvalue_ok), so two
+	 * different relations never share a key. */
+	char *key = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->from, r->to);
+	size_t k = smap_find(seen, key, false, 0);
+	if (k == (size_t)-1 && !l->directed) {
+		char *rev = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->to, r->from);
+		k = smap_find(seen, rev, false, 0);
+		ml_free(rev);
 	}
+	if (k == (size_t)-1)
+		smap_find(seen, key, true, i);
+	ml_free(key);
+	if (k != (size_t)-1)
+		return lerr(v->err, &v->p, NULL, "duplicate relation, already at /results/%zu", k);
 	return 0;
 }
 
@@ -771,12 +822,14 @@ static int check_cross(struct av *v)
 	for (size_t c = 0; c < s->ncontrols; c++)
 		first[c] = (size_t)-1;
 	int rc = -1;
+	struct smap seen;
+	smap_init(&seen, v->nres);
 	size_t old = lptr_key(&v->p, "results");
 	for (size_t i = 0; i < v->nres; i++) {
 		struct res *r = &v->res[i];
 		const struct label_control *c = r->c;
 		size_t o2 = lptr_idx(&v->p, i);
-		if (c->kind == LABEL_KIND_RELATION && check_relation(v, i))
+		if (c->kind == LABEL_KIND_RELATION && check_relation(v, i, &seen))
 			goto out;
 		if (c->target) {
 			size_t j = find_id(v, r->region);
@@ -789,12 +842,14 @@ static int check_cross(struct av *v)
 				     "results of '%s'", r->region, v->res[j].c->name, c->name, c->target);
 				goto out;
 			}
-			for (size_t k = 0; k < i; k++)
-				if (v->res[k].c == c && strcmp(v->res[k].region, r->region) == 0) {
-					lerr(v->err, &v->p, "region", "control '%s' already has a result for region '%.64s' at "
-					     "/results/%zu", c->name, r->region, k);
-					goto out;
-				}
+			char *key = ml_xasprintf("R\x1f%zu\x1f%s", r->ci, r->region);
+			size_t k = smap_find(&seen, key, true, i);
+			ml_free(key);
+			if (k != (size_t)-1) {
+				lerr(v->err, &v->p, "region", "control '%s' already has a result for region '%.64s' at "
+				     "/results/%zu", c->name, r->region, k);
+				goto out;
+			}
 		} else if (c->kind == LABEL_KIND_CLASSIFICATION || c->kind == LABEL_KIND_CODED ||
 			   c->kind == LABEL_KIND_TEXT) {
 			if (first[r->ci] != (size_t)-1) {
@@ -804,12 +859,14 @@ static int check_cross(struct av *v)
 			}
 			first[r->ci] = i;
 		} else if (c->kind == LABEL_KIND_SURVEY_CODE) {
-			for (size_t k = 0; k < i; k++)
-				if (v->res[k].c == c && strcmp(v->res[k].question, r->question) == 0) {
-					lerr(v->err, &v->p, "question", "control '%s' already has a result for question '%.64s' "
-					     "at /results/%zu", c->name, r->question, k);
-					goto out;
-				}
+			char *key = ml_xasprintf("Q\x1f%zu\x1f%s", r->ci, r->question);
+			size_t k = smap_find(&seen, key, true, i);
+			ml_free(key);
+			if (k != (size_t)-1) {
+				lerr(v->err, &v->p, "question", "control '%s' already has a result for question '%.64s' "
+				     "at /results/%zu", c->name, r->question, k);
+				goto out;
+			}
 		}
 		lptr_pop(&v->p, o2);
 	}
@@ -838,9 +895,9 @@ static int check_cross(struct av *v)
 		for (size_t i = 0; i < v->nres; i++) {
 			if (strcmp(v->res[i].c->name, ctl->target) != 0)
 				continue;
-			bool found = false;
-			for (size_t k = 0; k < v->nres && !found; k++)
-				found = v->res[k].ci == c && strcmp(v->res[k].region, v->res[i].id) == 0;
+			char *key = ml_xasprintf("R\x1f%zu\x1f%s", c, v->res[i].id);
+			bool found = smap_find(&seen, key, false, 0) != (size_t)-1;
+			ml_free(key);
 			if (!found) {
 				struct lptr q;
 				lptr_init(&q);
@@ -854,6 +911,7 @@ static int check_cross(struct av *v)
 	}
 	rc = 0;
 out:
+	smap_release(&seen);
 	ml_free(idx);
 	ml_free(first);
 	return rc;

@@ -197,6 +197,35 @@ static int get_color(struct sp *sp, json_t *obj, const char **out)
 	return 0;
 }
 
+/* An example image reference: an http(s) URL or a relative media path. Anything else (javascript:, data:,
+ * absolute paths, "..") could make the UI load something the schema author did not mean to expose. */
+static int get_image_ref(struct sp *sp, json_t *obj, const char **out)
+{
+	const char *r = NULL;
+	if (lget_str(obj, "example_image", false, 2048, &r, &sp->p, sp->err))
+		return -1;
+	if (!r)
+		return 0;
+	bool ok;
+	if (strncmp(r, "https://", 8) == 0 || strncmp(r, "http://", 7) == 0) {
+		ok = true;
+		for (const char *q = r; *q && ok; q++)
+			ok = (unsigned char)*q > 0x20 && *q != 0x7f && *q != '"' && *q != '<' && *q != '>' && *q != '\\';
+	} else {
+		ok = r[0] != '/';
+		for (const char *q = r; *q && ok; q++)
+			ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+			     *q == '/' || *q == '.' || *q == '_' || *q == '-';
+		ok = ok && strcmp(r, "..") != 0 && strncmp(r, "../", 3) != 0 && !strstr(r, "/../") &&
+		     !(strlen(r) >= 3 && strcmp(r + strlen(r) - 3, "/..") == 0);
+	}
+	if (!ok)
+		return lerr(sp->err, &sp->p, "example_image",
+			    "expected an http(s) URL or a relative media path (letters, digits, '/', '.', '_', '-')");
+	*out = dup_str(sp, r);
+	return 0;
+}
+
 /* ---- labels ------------------------------------------------------------------------------------------ */
 
 static int parse_label_code(struct sp *sp, json_t *lab, struct label_label *l)
@@ -584,7 +613,7 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 	}
 	if (get_str(sp, ctl, "title", false, LABEL_MAX_TEXT, &c->title) ||
 	    get_str(sp, ctl, "instructions", false, LABEL_MAX_TEXT, &c->instructions) ||
-	    get_str(sp, ctl, "example_image", false, 2048, &c->example_image) ||
+	    get_image_ref(sp, ctl, &c->example_image) ||
 	    lget_bool(ctl, "required", &c->required, &sp->p, sp->err) ||
 	    lget_bool(ctl, "multiple", &c->multiple, &sp->p, sp->err) ||
 	    lget_bool(ctl, "overlap", &c->overlap, &sp->p, sp->err) || get_name_opt(sp, ctl, "target", &c->target))
@@ -719,7 +748,7 @@ static int parse_doc(struct sp *sp, json_t *root)
 	if (get_str(sp, root, "name", true, 128, &s->name) || get_str(sp, root, "version", false, 64, &s->version) ||
 	    get_str(sp, root, "title", false, LABEL_MAX_TEXT, &s->title) ||
 	    get_str(sp, root, "instructions", false, LABEL_MAX_TEXT, &s->instructions) ||
-	    get_str(sp, root, "example_image", false, 2048, &s->example_image))
+	    get_image_ref(sp, root, &s->example_image))
 		return -1;
 	json_t *mods;
 	if (lget_arr(root, "modalities", false, 1, 7, &mods, &sp->p, sp->err))

@@ -174,8 +174,11 @@ int lget_int(json_t *obj, const char *key, bool required, long long min, long lo
 	if (!json_is_integer(v))
 		return lerr(err, p, key, "expected an integer");
 	long long x = json_integer_value(v);
-	if (x < min || x > max)
+	if (x < min || x > max) {
+		if (max == INT64_MAX)
+			return lerr(err, p, key, "expected an integer >= %lld, got %lld", min, x);
 		return lerr(err, p, key, "expected an integer from %lld to %lld, got %lld", min, max, x);
+	}
 	*out = x;
 	return 0;
 }

@@ -361,3 +361,44 @@ TEST(many_results_validate_quickly)
 	ml_buf_release(&b);
 	label_schema_free(s);
 }
+
+TEST(many_regions_and_relations_validate_quickly)
+{
+	/* 10,000 boxes each with a required per-region class, and 10,000 relations between spans: the
+	 * one-per-region, required-per-region and duplicate-relation checks are hashed, not pairwise */
+	struct label_schema *s = parse(
+		"{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"n\"}]},"
+		"{\"name\":\"t\",\"kind\":\"classification\",\"target\":\"b\",\"required\":true,\"labels\":[{\"value\":\"x\"}]},"
+		"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},"
+		"{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"directed\":false}]}]}");
+	CHECK(s);
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
+	for (int i = 0; i < 10000; i++)
+		CHECK(ml_buf_printf(&b, "%s{\"id\":\"b%d\",\"control\":\"b\",\"label\":\"n\",\"x\":1,\"y\":1,\"w\":2,\"h\":2},"
+				    "{\"id\":\"t%d\",\"control\":\"t\",\"region\":\"b%d\",\"choices\":[\"x\"]},"
+				    "{\"id\":\"e%d\",\"control\":\"e\",\"label\":\"A\",\"start\":%d,\"end\":%d,\"text\":\"a\"}",
+				    i ? "," : "", i, i, i, i, i, i + 1) == 0);
+	for (int i = 0; i + 1 < 10000; i++)
+		CHECK(ml_buf_printf(&b, ",{\"id\":\"r%d\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e%d\",\"to\":\"e%d\"}", i,
+				    i + 1, i) == 0);
+	CHECK(ml_buf_puts(&b, "]}") == 0);
+	struct ml_err err;
+	int64_t t0 = ml_monotonic_ns();
+	int rc = label_annotation_validate(s, b.data, b.len, NULL, &err);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	if (rc)
+		printf("#   %s: %s\n", err.field, err.msg);
+	CHECK_EQ_INT(rc, 0);
+	printf("#   39999 results validated in %.3f s\n", secs);
+	CHECK(secs < 2.0);
+	/* and a duplicate undirected relation at the very end is still found */
+	b.len -= 2;
+	CHECK(ml_buf_puts(&b, ",{\"id\":\"dup\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e0\",\"to\":\"e1\"}]}") == 0);
+	CHECK(label_annotation_validate(s, b.data, b.len, NULL, &err) == -1);
+	CHECK_EQ_STR(err.msg, "duplicate relation, already at /results/30000");
+	CHECK_EQ_STR(err.field, "/results/39999");
+	ml_buf_release(&b);
+	label_schema_free(s);
+}
