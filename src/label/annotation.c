@@ -25,6 +25,7 @@ struct av {
 	struct ml_err *err;
 	struct lptr p;
 	int64_t text_cp; /* -1 unknown */
+	struct ml_cp_index ix; /* byte offset of each code point of ctx->text, when given */
 	struct res *res;
 	size_t nres;
 	/* id lookup: open addressing over result indices + 1 (0 = empty) */
@@ -430,8 +431,7 @@ static int check_span(struct av *v, json_t *o, struct res *r)
 		return lerr(v->err, &v->p, "text", "span text has %zu code points, expected end - start = %lld",
 			    ml_utf8_cp_count(text, tlen), r->end - r->start);
 	if (v->ctx && v->ctx->text) {
-		size_t b0 = ml_utf8_cp_to_byte(v->ctx->text, v->ctx->text_len, (size_t)r->start);
-		size_t b1 = ml_utf8_cp_to_byte(v->ctx->text, v->ctx->text_len, (size_t)r->end);
+		size_t b0 = v->ix.byte_of_cp[r->start], b1 = v->ix.byte_of_cp[r->end];
 		if (b1 - b0 != tlen || memcmp(v->ctx->text + b0, text, tlen) != 0)
 			return lerr(v->err, &v->p, "text", "span text does not match the item text at [%lld, %lld)", r->start,
 				    r->end);
@@ -748,20 +748,39 @@ static bool runs_intersect(const struct res *a, const struct res *b)
 	return false;
 }
 
-static int check_mask_overlap(struct av *v, size_t ci)
+static int cmp_frame(const void *a, const void *b, void *arg)
 {
-	for (size_t b = 0; b < v->nres; b++) {
-		if (v->res[b].ci != ci)
-			continue;
-		for (size_t a = 0; a < b; a++)
-			if (v->res[a].ci == ci && v->res[a].frame == v->res[b].frame && runs_intersect(&v->res[a], &v->res[b])) {
-				struct lptr q;
-				lptr_init(&q);
-				lptr_key(&q, "results");
-				lptr_idx(&q, b);
-				return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow overlap",
-					    a, v->s->controls[ci].name);
-			}
+	const struct res *res = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	if (res[i].frame != res[j].frame)
+		return res[i].frame < res[j].frame ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Masks of a control without overlap must not share pixels on the same frame: sorted by frame, only masks
+ * of one frame are compared. The error names the later result of the first overlapping pair found. */
+static int check_mask_overlap(struct av *v, size_t ci, size_t *idx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->nres; i++)
+		if (v->res[i].ci == ci)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof *idx, cmp_frame, v->res);
+	for (size_t g = 0; g < n;) {
+		size_t e = g;
+		while (e < n && v->res[idx[e]].frame == v->res[idx[g]].frame)
+			e++;
+		for (size_t y = g + 1; y < e; y++)
+			for (size_t x = g; x < y; x++)
+				if (runs_intersect(&v->res[idx[x]], &v->res[idx[y]])) {
+					struct lptr q;
+					lptr_init(&q);
+					lptr_key(&q, "results");
+					lptr_idx(&q, idx[y]);
+					return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow "
+						    "overlap", idx[x], v->s->controls[ci].name);
+				}
+		g = e;
 	}
 	return 0;
 }
@@ -875,7 +894,7 @@ static int check_cross(struct av *v)
 		const struct label_control *ctl = &s->controls[c];
 		if (ctl->kind == LABEL_KIND_SPAN && !ctl->overlap && check_span_overlap(v, c, idx))
 			goto out;
-		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c))
+		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c, idx))
 			goto out;
 	}
 	for (size_t c = 0; c < s->ncontrols; c++) {
@@ -932,7 +951,11 @@ int label_annotation_validate(const struct label_schema *s, const char *json, si
 			ml_err_set(err, ML_EINVAL, "the item text is not valid UTF-8 at byte %zu", bad);
 			goto out;
 		}
-		v.text_cp = (int64_t)ml_utf8_cp_count(ctx->text, ctx->text_len);
+		if (ml_cp_index_build(&v.ix, ctx->text, ctx->text_len)) {
+			ml_err_set(err, ML_ENOMEM, "cannot index an item text of %zu bytes", ctx->text_len);
+			goto out;
+		}
+		v.text_cp = (int64_t)v.ix.ncp;
 	} else if (ctx) {
 		v.text_cp = ctx->text_cp;
 	}
@@ -962,6 +985,7 @@ out:
 		ml_free(v.res[i].runs);
 	ml_free(v.res);
 	ml_free(v.tab);
+	ml_cp_index_release(&v.ix);
 	json_decref(root);
 	return rc;
 }

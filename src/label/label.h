@@ -49,7 +49,7 @@
 
 /* Limits, checked before anything is allocated for them. */
 #define LABEL_MAX_SCHEMA_BYTES (4u << 20)       /* a schema document */
-#define LABEL_MAX_ANNOTATION_BYTES (64u << 20)  /* an annotation body (3D masks as RLE can be large) */
+#define LABEL_MAX_ANNOTATION_BYTES (16u << 20)  /* an annotation body (3D masks as RLE can be large) */
 #define LABEL_MAX_CONTROLS 512
 #define LABEL_MAX_LABELS 10000                  /* per control */
 #define LABEL_MAX_NAME 64                       /* bytes in a control, attribute or keypoint name */

@@ -402,3 +402,37 @@ TEST(many_regions_and_relations_validate_quickly)
 	ml_buf_release(&b);
 	label_schema_free(s);
 }
+
+TEST(spans_on_a_long_note_are_checked_against_its_text_quickly)
+{
+	/* a 100 KB note in two scripts (2- and 3-byte code points) and 5,000 spans checked against it */
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
+				       "\"labels\":[{\"value\":\"X\"}]}]}");
+	CHECK(s);
+	struct ml_buf note, b;
+	ml_buf_init(&note, 0);
+	ml_buf_init(&b, 0);
+	while (note.len < 100000)
+		CHECK(ml_buf_puts(&note, "fièvre 发热 ") == 0); /* 10 code points */
+	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
+	for (int i = 0; i < 5000; i++)
+		CHECK(ml_buf_printf(&b, "%s{\"id\":\"s%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"发热\"}",
+				    i ? "," : "", i, 10 * i + 7, 10 * i + 9) == 0);
+	CHECK(ml_buf_puts(&b, "]}") == 0);
+	struct label_item_ctx ctx;
+	label_item_ctx_init(&ctx);
+	ctx.text = note.data;
+	ctx.text_len = note.len;
+	struct ml_err err;
+	int64_t t0 = ml_monotonic_ns();
+	int rc = label_annotation_validate(s, b.data, b.len, &ctx, &err);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	if (rc)
+		printf("#   %s: %s\n", err.field, err.msg);
+	CHECK_EQ_INT(rc, 0);
+	printf("#   5000 spans on a %zu-byte note validated in %.3f s\n", note.len, secs);
+	CHECK(secs < 1.0);
+	ml_buf_release(&note);
+	ml_buf_release(&b);
+	label_schema_free(s);
+}
