@@ -226,6 +226,19 @@ void label_item_ctx_init(struct label_item_ctx *ctx);
 int label_annotation_validate(const struct label_schema *s, const char *json, size_t len,
 			      const struct label_item_ctx *ctx, struct ml_err *err) ML_MUST_CHECK;
 
+/* ---- masks ------------------------------------------------------------------------------------------ */
+
+/* Masks in annotation bodies are run-length encoded, row-major (left to right, then top to bottom):
+ * counts alternate background and foreground runs, starting with background (the first run may be 0,
+ * no later one may be), and add up to height * width. Exporters and assists share these two helpers. */
+
+/* Decodes into mask[height * width] (1 = foreground, 0 = background). -1 with err if the runs are bad. */
+int label_rle_decode(const uint32_t *counts, size_t ncounts, uint32_t height, uint32_t width, uint8_t *mask,
+		     struct ml_err *err) ML_MUST_CHECK;
+/* Encodes mask[height * width] (non-zero = foreground) into counts, which needs room for
+ * height * width + 1 entries in the worst case; returns the number of counts written. */
+size_t label_rle_encode(const uint8_t *mask, uint32_t height, uint32_t width, uint32_t *counts);
+
 /* ---- schema changes ------------------------------------------------------------------------------- */
 
 /* What an incompatible change breaks. Compatible changes (new controls that are optional, new labels,

@@ -436,3 +436,44 @@ TEST(spans_on_a_long_note_are_checked_against_its_text_quickly)
 	ml_buf_release(&b);
 	label_schema_free(s);
 }
+
+/* ---- masks ------------------------------------------------------------------------------------------- */
+
+TEST(rle_round_trips_and_refuses_bad_runs)
+{
+	enum { H = 7, W = 9 };
+	uint8_t mask[H * W], back[H * W];
+	uint32_t counts[H * W + 1];
+	unsigned seed = 12345;
+	for (int trial = 0; trial < 200; trial++) {
+		int density = trial % 5; /* all background, sparse, half, dense, all foreground */
+		for (int i = 0; i < H * W; i++) {
+			seed = seed * 1103515245u + 12345u;
+			mask[i] = density == 0 ? 0 : density == 4 ? 1 : ((seed >> 16) % 4) < (unsigned)density;
+		}
+		size_t n = label_rle_encode(mask, H, W, counts);
+		CHECK(n >= 1 && n <= H * W + 1);
+		for (size_t i = 1; i < n; i++)
+			CHECK(counts[i] > 0);
+		struct ml_err err;
+		CHECK(label_rle_decode(counts, n, H, W, back, &err) == 0);
+		CHECK(memcmp(mask, back, sizeof mask) == 0);
+	}
+	/* the first row foreground, row-major: [0, 9, 54] */
+	memset(mask, 0, sizeof mask);
+	memset(mask, 1, W);
+	CHECK_EQ_INT(label_rle_encode(mask, H, W, counts), 3);
+	CHECK_EQ_INT(counts[0], 0);
+	CHECK_EQ_INT(counts[1], W);
+	CHECK_EQ_INT(counts[2], H * W - W);
+	struct ml_err err;
+	uint32_t short_runs[] = {0, 9, 53};
+	CHECK(label_rle_decode(short_runs, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE runs cover 62 pixels, expected 7 x 9 = 63");
+	uint32_t long_runs[] = {0, 9, 55};
+	CHECK(label_rle_decode(long_runs, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE runs cover more than the 63 pixels of the mask");
+	uint32_t empty_run[] = {3, 0, 60};
+	CHECK(label_rle_decode(empty_run, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE run 1 is empty; only the first run (of 0s) may be 0");
+}
