@@ -939,6 +939,8 @@ out:
 int label_annotation_validate(const struct label_schema *s, const char *json, size_t len,
 			      const struct label_item_ctx *ctx, struct ml_err *err)
 {
+	if (!s)
+		return ml_err_set(err, ML_EINVAL, "no schema to validate the annotation against");
 	json_t *root = label_json_load(json, len, LABEL_MAX_ANNOTATION_BYTES, "annotation", err);
 	if (!root)
 		return -1;
@@ -962,8 +964,17 @@ int label_annotation_validate(const struct label_schema *s, const char *json, si
 	static const char *const keys[] = {"format", "results", NULL};
 	long long fmt = LABEL_FORMAT;
 	json_t *results;
-	if (lcheck_keys(root, keys, "the annotation", &v.p, err) ||
-	    lget_int(root, "format", false, 1, LABEL_FORMAT, &fmt, &v.p, err) ||
+	if (lcheck_keys(root, keys, "the annotation", &v.p, err))
+		goto out;
+	json_t *f = json_object_get(root, "format");
+	if (json_is_integer(f) && json_integer_value(f) > LABEL_FORMAT) {
+		lerr(err, &v.p, "format", "annotation format %lld is newer than this medlabel supports (%d)",
+		     (long long)json_integer_value(f), LABEL_FORMAT);
+		if (err)
+			err->code = ML_EVERSION;
+		goto out;
+	}
+	if (lget_int(root, "format", false, 1, LABEL_FORMAT, &fmt, &v.p, err) ||
 	    lget_arr(root, "results", true, 0, 0, &results, &v.p, err))
 		goto out;
 	v.nres = json_array_size(results);

@@ -739,7 +739,8 @@ static int parse_doc(struct sp *sp, json_t *root)
 	if (json_is_integer(f) && json_integer_value(f) > LABEL_FORMAT) {
 		lerr(sp->err, &sp->p, "format", "schema format %lld is newer than this medlabel supports (%d)",
 		     (long long)json_integer_value(f), LABEL_FORMAT);
-		sp->err->code = ML_EVERSION;
+		if (sp->err)
+			sp->err->code = ML_EVERSION;
 		return -1;
 	}
 	if (lget_int(root, "format", true, 1, LABEL_FORMAT, &fmt, &sp->p, sp->err))

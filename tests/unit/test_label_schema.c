@@ -477,3 +477,20 @@ TEST(rle_round_trips_and_refuses_bad_runs)
 	CHECK(label_rle_decode(empty_run, 3, H, W, back, &err) == -1);
 	CHECK_EQ_STR(err.msg, "RLE run 1 is empty; only the first run (of 0s) may be 0");
 }
+
+TEST(errors_may_be_ignored_with_a_null_err)
+{
+	struct label_schema *s = NULL;
+	CHECK(label_schema_parse("{\"format\":9}", 12, &s, NULL) == -1);
+	CHECK(label_schema_parse("{", 1, &s, NULL) == -1);
+	CHECK(s == NULL);
+	s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"c\",\"kind\":\"text\"}]}");
+	CHECK(s);
+	CHECK(label_annotation_validate(s, "{\"format\":2,\"results\":[]}", 26, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(s, "{\"results\":[{\"id\":\"a\",\"control\":\"x\"}]}", 39, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(NULL, "{\"results\":[]}", 14, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(s, "{\"results\":[]}", 14, NULL, NULL) == 0);
+	label_schema_free(s);
+	label_schema_free(NULL);
+	label_diff_free(NULL);
+}
