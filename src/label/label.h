@@ -143,11 +143,11 @@ struct label_control {
 	bool multiple;             /* classification, coded, survey_code: several choices/codes allowed */
 	bool overlap;              /* span, mask: results of this control may overlap (default false) */
 	const char *target;        /* classification, coded, text: the region control it describes, or NULL */
-	size_t nlabels;
+	size_t nlabels;            /* >= 1, except coded and text (0) and survey_code with codings (0 or more) */
 	const struct label_label *labels;
 	size_t nattributes;        /* region kinds */
 	const struct label_attribute *attributes;
-	size_t ncodings;           /* coded (>= 1), span (optional: spans may carry codes) */
+	size_t ncodings;           /* coded (>= 1); span, survey_code (optional: results may carry codes) */
 	const struct label_coding *codings;
 	size_t nbetween;           /* relation: names of the region controls it links */
 	const char *const *between;

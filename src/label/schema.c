@@ -565,7 +565,7 @@ static const char *const *kind_keys(enum label_kind k)
 	static const char *const mask[] = {REGION, "overlap", NULL};
 	static const char *const object3d[] = {REGION, "part_shape", NULL};
 	static const char *const audio[] = {REGION, "transcription", NULL};
-	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", NULL};
+	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", "codings", NULL};
 	switch (k) {
 	case LABEL_KIND_CLASSIFICATION: return classification;
 	case LABEL_KIND_SPAN: return span;
@@ -622,7 +622,10 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 		c->title = c->name;
 	if (json_object_get(ctl, "labels") && parse_labels(sp, ctl, c))
 		return -1;
-	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT)
+	/* survey answers may be coded with labels, with ontology codes, or both */
+	bool codes_instead = c->kind == LABEL_KIND_SURVEY_CODE && json_object_get(ctl, "codings");
+	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT &&
+	    !codes_instead)
 		return lerr(sp->err, &sp->p, NULL, "missing required field 'labels'");
 	if (parse_attributes(sp, ctl, c) || parse_codings(sp, ctl, c, c->kind == LABEL_KIND_CODED))
 		return -1;
