@@ -26,9 +26,11 @@
  *
  * Errors. Both fill err with ML_EINVAL (ML_ELIMIT past a size limit, ML_EVERSION for a newer format), a
  * git-style message saying what was expected, and err->field = a JSON pointer (RFC 6901) into the document
- * that was checked: "/controls/2/labels/0/hotkey", "/results/4/end". Malformed JSON gives field "" and a
- * message with the byte offset ("malformed JSON at byte 17: ..."). Messages never quote item text or
- * free-text values (PHI): they name fields, offsets, labels and control names only.
+ * that was checked: "/controls/2/labels/0/hotkey", "/results/4/end"; a missing field is reported at the
+ * object that lacks it. Malformed JSON gives field "" and a message with jansson's position ("malformed
+ * JSON in schema at byte 17 (line 1, column 17): ..."). Checking stops at the first error, in document
+ * order (see docs/SCHEMA.md). Messages never quote item text or free-text values (PHI): they name fields,
+ * offsets, labels, codes, result ids and control names only.
  *
  * Memory. A struct label_schema is immutable after parsing and owns all its strings (one arena); it may be
  * shared read-only between threads. Free it with label_schema_free(). The structs below are public so that
