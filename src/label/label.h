@@ -27,10 +27,10 @@
  * Errors. Both fill err with ML_EINVAL (ML_ELIMIT past a size limit, ML_EVERSION for a newer format), a
  * git-style message saying what was expected, and err->field = a JSON pointer (RFC 6901) into the document
  * that was checked: "/controls/2/labels/0/hotkey", "/results/4/end"; a missing field is reported at the
- * object that lacks it. Malformed JSON gives field "" and a message with jansson's position ("malformed
- * JSON in schema at byte 17 (line 1, column 17): ..."). Checking stops at the first error, in document
- * order (see docs/SCHEMA.md). Messages never quote item text or free-text values (PHI): they name fields,
- * offsets, labels, codes, result ids and control names only.
+ * object that lacks it. Malformed JSON gives field "" and a message with its position ("malformed JSON in
+ * schema at byte 16 (line 1, column 17): ...": the 0-based byte offset, the 1-based line and column).
+ * Checking stops at the first error, in document order (see docs/SCHEMA.md). Messages never quote item
+ * text or free-text values (PHI): they name fields, offsets, labels, codes, result ids and controls only.
  *
  * Memory. A struct label_schema is immutable after parsing and owns all its strings (one arena); it may be
  * shared read-only between threads. Free it with label_schema_free(). The structs below are public so that
