@@ -133,6 +133,10 @@ int label_hotkey_normalise(const char *key, char *out, size_t outlen, struct ml_
 	}
 	if (!ok)
 		return ml_err_set(err, ML_EINVAL, "%s", bad);
+	/* Punctuation is matched by the character typed, which already reflects Shift ("?" is Shift+/ on
+	 * some layouts and not on others): Shift is not part of such a key. */
+	if (ln == 1 && !((last[0] >= 'a' && last[0] <= 'z') || (last[0] >= '0' && last[0] <= '9')))
+		have[2] = false;
 	size_t o = 0;
 	out[0] = '\0';
 	for (int i = 0; i < 4; i++)
