@@ -21,8 +21,8 @@ function describe(r) {
 
 export async function reviewView(main, pid) {
   main.className = 'wide';
-  const states = ['in_review', 'adjudication', 'submitted'];
-  const stateSel = h('select', { id: 'review-state', 'aria-label': 'Task state' }, states.map((s) => h('option', { value: s }, s.replace('_', ' '))));
+  const states = ['in-review', 'adjudication', 'submitted'];
+  const stateSel = h('select', { id: 'review-state', 'aria-label': 'Task state' }, states.map((s) => h('option', { value: s }, s.replace('-', ' '))));
   const list = h('ul', { id: 'review-tasks', class: 'card' });
   const detail = h('section', { id: 'review-detail' });
   main.append(h('div', { class: 'row' }, h('h1', { class: 'grow' }, 'Review'), stateSel), h('div', { class: 'labeler', style: { gridTemplateColumns: '240px 1fr' } }, list, detail));
@@ -59,7 +59,7 @@ export async function reviewView(main, pid) {
       annotations.length > 1 ? h('div', { class: 'row card' }, h('span', { class: 'grow' }, 'Tick results in any version, then merge them into the adjudicated version.'),
         h('button', { type: 'button', id: 'merge', class: 'primary', onclick: async () => {
           const results = [...picked].map((r, i) => ({ ...r, id: `m${i + 1}` }));
-          await api.post(`/projects/${pid}/tasks/${task.id}/annotations`, { body: { results }, kind: 'adjudicated' });
+          await api.post(`/projects/${pid}/tasks/${task.id}/annotations`, { body: { results } });
           announce('Merged version saved.', 'ok');
           loadList();
         } }, 'Merge selected')) : null);
@@ -67,7 +67,7 @@ export async function reviewView(main, pid) {
 
   async function decide(a, decision, comment, task) {
     try {
-      await api.post(`/projects/${pid}/annotations/${a.id}/reviews`, { decision, comment, version: a.version });
+      await api.post(`/projects/${pid}/annotations/${a.id}/reviews`, { decision, comment });
       announce(decision === 'accept' ? 'Accepted.' : 'Rejected; it goes back to its annotator.', 'ok');
       await loadList();
       replace(detail);

@@ -32,7 +32,6 @@ export async function labelView(main, pid) {
   main.className = 'wide';
   const schemaDoc = await api.get(`/projects/${pid}/schema`).catch(() => null);
   const schema = (schemaDoc && (schemaDoc.schema || schemaDoc)) || { controls: [] };
-  const schemaVersion = (schemaDoc && schemaDoc.version) || 0;
   const banner = h('div', { id: 'label-banner', role: 'alert' });
   const timerEl = h('span', { class: 'timer', id: 'timer', 'aria-label': 'Time on this task' }, '0:00');
   const stage = h('div', { id: 'stage' });
@@ -101,10 +100,10 @@ export async function labelView(main, pid) {
     const t0 = performance.now();
     try {
       if (annotation) {
-        await api.put(`/projects/${pid}/annotations/${annotation.id}`, { body, seconds_spent: seconds, schema_version: schemaVersion },
+        await api.put(`/projects/${pid}/annotations/${annotation.id}`, { body, seconds_spent: seconds },
           { headers: { 'If-Match': `"${annotation.version}"` } });
       } else {
-        await api.post(`/projects/${pid}/tasks/${current.task.id}/annotations`, { body, seconds_spent: seconds, schema_version: schemaVersion });
+        await api.post(`/projects/${pid}/tasks/${current.task.id}/annotations`, { body, seconds_spent: seconds });
       }
       localStorage.removeItem(DRAFT(pid, current.task.id));
       announce('Submitted.', 'ok');

@@ -43,7 +43,7 @@ async function schemaTab(panel, id) {
   const preview = h('div', { id: 'schema-preview', class: 'card', 'aria-label': 'Preview' });
   const save = h('button', { class: 'primary', type: 'button', onclick: async () => {
     try {
-      const saved = await api.put(`/projects/${id}/schema`, JSON.parse(editor.value));
+      const saved = await api.put(`/projects/${id}/schema`, { schema: JSON.parse(editor.value) });
       announce(`Schema saved as version ${saved.version ?? ''}`.trim(), 'ok');
     } catch (e) { showError(e); }
   } }, 'Save schema');
@@ -56,7 +56,7 @@ async function schemaTab(panel, id) {
     let doc;
     try { doc = JSON.parse(editor.value); } catch (e) { result.className = 'error-text'; result.textContent = 'JSON: ' + e.message; return; }
     try {
-      await api.post('/schemas/validate', doc);
+      await api.post('/schemas/validate', { schema: doc });
       result.className = 'ok'; result.textContent = 'Valid schema.';
       renderPreview(preview, doc);
     } catch (e) { showError(e); }

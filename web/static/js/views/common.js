@@ -16,11 +16,11 @@ export function progressBar(done, total) {
 }
 
 export function taskCounts(project) {
-  const c = project.counts || project.tasks || {};
-  const byState = c.tasks_by_state || c.by_state || c;
+  const c = project.counts || {};
+  const byState = (c.tasks && typeof c.tasks === 'object') ? c.tasks : {};
   const total = Object.values(byState).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
   const done = byState.done || 0;
-  return { total: c.tasks || total, done, byState };
+  return { total, done, byState };
 }
 
 export function parseSchema(text) {
