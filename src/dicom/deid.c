@@ -644,7 +644,7 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 	if (dicom_open(in_path, NULL, &f, err) < 0)
 		return -1;
 	struct ctx c = {.o = opts, .res = res, .f = f};
-	char pid[80] = "", sop_class[72] = "", sop[72] = "", new_sop[65];
+	char pid[80] = "", sop_class[72] = "", sop[72] = "", new_sop[72];
 	dicom_get_str(&f->root, DICOM_TAG(0x0010, 0x0020), pid, sizeof pid);
 	if (!*pid)
 		dicom_get_str(&f->root, DICOM_TAG(0x0010, 0x0010), pid, sizeof pid);
