@@ -337,20 +337,21 @@ static void scan_file(struct scan *s, const char *path)
 	dicom_free(f);
 }
 
-static void scan_path(struct scan *s, const char *path)
+static void scan_path(struct scan *s, const char *path, bool known_file)
 {
-	DIR *d = opendir(path);
+	DIR *d = known_file ? NULL : opendir(path);
 	if (!d) {
 		scan_file(s, path);
 		return;
 	}
 	struct dirent *de;
+	char p[4096];
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		char *p = ml_xasprintf("%s/%s", path, de->d_name);
-		scan_path(s, p);
-		ml_free(p);
+		snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+		/* d_type saves an opendir() per file, which would cost as much as parsing it */
+		scan_path(s, p, de->d_type == DT_REG);
 	}
 	closedir(d);
 }
@@ -369,7 +370,7 @@ static int run_scan(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		if (argv[i][0] != '-') {
-			scan_path(&s, argv[i]);
+			scan_path(&s, argv[i], false);
 			npaths++;
 		}
 	if (!npaths)
