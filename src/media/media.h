@@ -277,10 +277,14 @@ struct media_series_report {
 };
 
 /* One volume's slice order. `order` indexes the caller's slice array, along increasing position on the
- * normal (row × column direction cosines). */
+ * normal (row × column direction cosines). slot[i] is the k index of order[i] in the volume: consecutive
+ * when spacing is regular, with holes where slices are missing (nslots > n then), never guessed when the
+ * spacing is irregular (slots are then consecutive and report.inconsistent_spacing is set). */
 struct media_series_plan {
 	size_t *order;
+	uint32_t *slot;
 	size_t n;
+	uint32_t nslots;
 	double normal[3];
 	struct media_series_report report;
 };
