@@ -262,6 +262,7 @@ struct media_slice {
 	double iop[6];           /* Image Orientation (Patient): row direction cosines, then column */
 	double spacing[2];       /* Pixel Spacing: between rows (mm), between columns (mm) */
 	uint32_t rows, columns;
+	double slope, intercept; /* Rescale Slope / Intercept of this slice (1 and 0 when absent) */
 	void *user;              /* caller's handle (file, item id) */
 };
 
@@ -333,5 +334,49 @@ void media_affine_from_geometry(double affine[4][4], const double iop[6], const 
 int media_nifti_read(const char *path, struct media_volume *v, struct ml_err *err) ML_MUST_CHECK;
 /* Writes NIfTI-1 (.nii or .nii.gz by the name) with sform and qform from the affine (LPS → RAS). */
 int media_nifti_write(const char *path, const struct media_volume *v, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- DICOM glue (dicom_frames.c): the one place that knows src/dicom ----------------------------- */
+
+struct dicom_file;
+
+/* What media needs from one DICOM image: the description, display defaults and the tables. */
+struct media_dicom_image {
+	struct media_image_desc desc;
+	struct media_render_params render; /* rescale, the first window (if any), VOI LUT function */
+	struct media_palette palette;      /* PALETTE COLOR (standard or segmented LUTs) */
+	struct media_lut voi_lut;          /* first item of the VOI LUT Sequence, if present */
+	struct media_encap encap;          /* fragments (encapsulated syntaxes) */
+	const uint8_t *native;             /* Pixel Data value (native syntaxes) */
+	size_t native_len;
+	const struct dicom_file *file;     /* borrowed: must outlive this struct */
+};
+/* Collects f's image attributes; fails naming the file for missing or unsupported pixel data. */
+int media_dicom_load(const struct dicom_file *f, struct media_dicom_image *mi, struct ml_err *err) ML_MUST_CHECK;
+void media_dicom_release(struct media_dicom_image *mi);
+/* Decodes frame `index` (0-based) of a loaded image. */
+int media_dicom_decode(const struct media_dicom_image *mi, uint32_t index, struct media_frame *out,
+		       struct ml_err *err) ML_MUST_CHECK;
+/* One media_slice per frame of f: per-frame functional groups for enhanced multi-frame images, else the
+ * image's own position; *out is an ml_malloc'ed array of mi->desc.number_of_frames slices. user = NULL,
+ * frame = the frame index. */
+int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, size_t *n, struct ml_err *err)
+	ML_MUST_CHECK;
+
+/* What GET /api/v1/items/{id}/frames/{n} asks for. */
+enum media_frame_format { MEDIA_FORMAT_PNG = 0, MEDIA_FORMAT_RAW16 };
+struct media_frame_request {
+	uint32_t frame;                  /* 0-based */
+	enum media_frame_format format;
+	const char *preset;              /* "lung"...; NULL: the file's first window, else full range */
+	bool has_window;                 /* explicit centre/width (overrides the preset) */
+	double center, width;
+	uint32_t max_size;               /* > 0: a thumbnail whose larger side is at most this (PNG only) */
+};
+/* Decodes and renders one frame of a DICOM file. body receives the PNG or the raw little-endian samples;
+ * for RAW16, meta (if non-NULL) receives the JSON header of media_render_raw16 (also send it as a response
+ * header). *content_type is "image/png" or "application/octet-stream". Errors: ML_ENOTFOUND (file),
+ * ML_EINVAL (frame out of range, corrupt data), ML_EUNSUPPORTED (codec unavailable, e.g. 12-bit lossy). */
+int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
+		       struct ml_buf *meta, const char **content_type, struct ml_err *err) ML_MUST_CHECK;
 
 #endif
