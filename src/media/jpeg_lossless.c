@@ -3,18 +3,9 @@
  * per component. libjpeg-turbo 2.1 (Debian 12) cannot decode these streams. */
 #include "media/media.h"
 #include "media/media_int.h"
+#include "media/jpeg_int.h"
 
 #include <string.h>
-
-struct huff {
-	bool defined;
-	int32_t maxcode[18]; /* largest code of each length, -1 if none */
-	int32_t valptr[17];  /* index into vals of the first code of each length */
-	int32_t mincode[17];
-	uint8_t vals[256];
-	uint8_t look_len[256]; /* fast path: codes of up to 8 bits; 0 = not in the table */
-	uint8_t look_val[256];
-};
 
 struct comp {
 	uint8_t id;
@@ -22,18 +13,10 @@ struct comp {
 	bool seen;
 };
 
-struct bits {
-	const uint8_t *p;
-	size_t n, pos;
-	uint64_t acc;
-	int cnt;
-	bool marker; /* hit a marker: feed zeros */
-};
-
 struct ljpeg {
 	const uint8_t *p;
 	size_t n;
-	struct huff huff[4];
+	struct jpeg_huff huff[4];
 	struct comp comp[4];
 	int ncomp, precision;
 	uint32_t width, height;
@@ -41,119 +24,10 @@ struct ljpeg {
 	bool have_sof;
 };
 
-static int build_huff(struct huff *h, const uint8_t counts[16], const uint8_t *vals, size_t nvals)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->vals, vals, nvals);
-	int32_t code = 0, k = 0;
-	for (int len = 1; len <= 16; len++) {
-		h->valptr[len] = k;
-		h->mincode[len] = code;
-		code += counts[len - 1];
-		k += counts[len - 1];
-		h->maxcode[len] = counts[len - 1] ? code - 1 : -1;
-		if (code > (1 << len))
-			return -1; /* over-subscribed code */
-		code <<= 1;
-	}
-	h->maxcode[17] = 0x7fffffff;
-	/* Lookup table for the first 8 bits. */
-	k = 0;
-	code = 0;
-	for (int len = 1; len <= 8; len++) {
-		for (int i = 0; i < counts[len - 1]; i++, k++) {
-			int32_t c = h->mincode[len] + i;
-			int shift = 8 - len;
-			for (int32_t f = c << shift; f < ((c + 1) << shift); f++) {
-				h->look_len[f] = (uint8_t)len;
-				h->look_val[f] = h->vals[k];
-			}
-		}
-	}
-	h->defined = true;
-	return 0;
-}
-
-static void bits_fill(struct bits *b)
-{
-	while (b->cnt <= 56) {
-		uint8_t c = 0;
-		if (!b->marker && b->pos < b->n) {
-			c = b->p[b->pos];
-			if (c == 0xFF) {
-				uint8_t nx = b->pos + 1 < b->n ? b->p[b->pos + 1] : 0xD9;
-				if (nx == 0x00) {
-					b->pos += 2;
-				} else if (nx == 0xFF) {
-					b->pos++; /* fill byte */
-					continue;
-				} else {
-					b->marker = true;
-					c = 0;
-				}
-			} else {
-				b->pos++;
-			}
-		}
-		b->acc |= (uint64_t)c << (56 - b->cnt);
-		b->cnt += 8;
-	}
-}
-
-static inline uint32_t bits_get(struct bits *b, int k)
-{
-	if (k == 0)
-		return 0;
-	if (b->cnt < k)
-		bits_fill(b);
-	uint32_t v = (uint32_t)(b->acc >> (64 - k));
-	b->acc <<= k;
-	b->cnt -= k;
-	return v;
-}
-
-static inline int huff_decode(struct bits *b, const struct huff *h)
-{
-	if (b->cnt < 16)
-		bits_fill(b);
-	unsigned peek = (unsigned)(b->acc >> 56);
-	if (h->look_len[peek]) {
-		int l = h->look_len[peek];
-		b->acc <<= l;
-		b->cnt -= l;
-		return h->look_val[peek];
-	}
-	int32_t code = 0;
-	for (int len = 1; len <= 16; len++) {
-		code = (code << 1) | (int32_t)bits_get(b, 1);
-		if (code <= h->maxcode[len] && h->maxcode[len] >= 0)
-			return h->vals[h->valptr[len] + code - h->mincode[len]];
-	}
-	return -1;
-}
-
-/* Skips to the RSTn marker expected after a restart interval and resets the bit reader. */
-static int bits_restart(struct bits *b)
-{
-	b->acc = 0;
-	b->cnt = 0;
-	b->marker = false;
-	while (b->pos + 1 < b->n) {
-		if (b->p[b->pos] == 0xFF && b->p[b->pos + 1] >= 0xD0 && b->p[b->pos + 1] <= 0xD7) {
-			b->pos += 2;
-			return 0;
-		}
-		if (b->p[b->pos] == 0xFF && b->p[b->pos + 1] != 0x00 && b->p[b->pos + 1] != 0xFF)
-			return -1;
-		b->pos++;
-	}
-	return -1;
-}
-
 static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, int psv, int pt, uint16_t *out,
 		       int outc, struct ml_err *err)
 {
-	struct bits b = {.p = j->p, .n = j->n, .pos = *pos};
+	struct jpeg_bits b = {.p = j->p, .n = j->n, .pos = *pos};
 	uint32_t mask = (j->precision >= 16) ? 0xFFFFu : ((1u << j->precision) - 1);
 	int32_t initial = 1 << (j->precision - pt - 1);
 	uint64_t mcus = (uint64_t)j->width * j->height, mcu = 0, since_restart = 0;
@@ -162,7 +36,7 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 	for (uint32_t y = 0; y < j->height; y++) {
 		for (uint32_t x = 0; x < j->width; x++, mcu++) {
 			if (j->restart && since_restart == j->restart) {
-				if (bits_restart(&b) < 0)
+				if (jpeg_bits_restart(&b) < 0)
 					return ml_err_set(err, ML_EINVAL, "missing JPEG restart marker near byte %zu", b.pos);
 				since_restart = 0;
 				restart_start = mcu;
@@ -170,8 +44,8 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 			bool first_in_interval = mcu == restart_start;
 			restart_row = mcu - restart_start < j->width;
 			for (int c = 0; c < ns; c++) {
-				const struct huff *h = &j->huff[j->comp[cidx[c]].table];
-				int t = huff_decode(&b, h);
+				const struct jpeg_huff *h = &j->huff[j->comp[cidx[c]].table];
+				int t = jpeg_huff_decode(&b, h);
 				if (t < 0 || t > 16)
 					return ml_err_set(err, ML_EINVAL, "bad Huffman code in lossless JPEG near byte %zu",
 							  b.pos);
@@ -181,7 +55,7 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 				else if (t == 16)
 					diff = 32768;
 				else {
-					uint32_t v = bits_get(&b, t);
+					uint32_t v = jpeg_bits_get(&b, t);
 					diff = (int32_t)v;
 					if (v < (1u << (t - 1)))
 						diff = (int32_t)v - (int32_t)((1u << t) - 1);
@@ -300,7 +174,7 @@ int media_decode_jpeg_lossless(const struct media_image_desc *d, const uint8_t *
 					total += s[q + 1 + i];
 				if (tc != 0 || th > 3 || total > 256 || sl - q - 17 < total)
 					goto bad_segment;
-				if (build_huff(&j.huff[th], s + q + 1, s + q + 17, total) < 0)
+				if (jpeg_build_huff(&j.huff[th], s + q + 1, s + q + 17, total) < 0)
 					goto bad_segment;
 				q += 17 + total;
 			}

@@ -13,6 +13,10 @@ void media_frame_fix_bits(struct media_frame *f, unsigned bits_allocated, unsign
 /* First SOFn marker of a JPEG stream: *sof = n, *precision = sample bits; -1 if none is found. */
 int media_jpeg_sof(const uint8_t *p, size_t n, int *sof, int *precision);
 
+/* Our sequential DCT (Huffman) decoder for precisions libjpeg-turbo cannot handle (jpeg_dct.c). */
+int media_decode_jpeg_dct(const struct media_image_desc *d, const uint8_t *p, size_t n, struct media_frame *out,
+			  struct ml_err *err);
+
 static inline uint16_t media_rd16be(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t media_rd32le(const uint8_t *p)
 {

@@ -58,6 +58,7 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 skipped.append(f"{name} (reference failed: {e})")
                 continue
         compared = True
+        maxdiff = 0
         for i in range(ref.shape[0]):
             try:
                 got, meta = pc.ours(path, i, work)
@@ -71,9 +72,9 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 from pydicom.pixel_data_handlers.util import convert_color_space
                 want = convert_color_space(want, "YBR_FULL", "RGB")
                 tol = max(tol, 1)
-            pc.compare(got, want, tol, f"{name} frame {i} vs {source}")
+            maxdiff = max(maxdiff, pc.compare(got, want, tol, f"{name} frame {i} vs {source}"))
         if compared:
-            checked.append(f"{name} ({source}, tol {tol})")
+            checked.append(f"{name} ({source}, max diff {maxdiff}/{tol})")
     print(f"# {len(checked)} files match: " + ", ".join(checked))
     for u in unsupported:
         print(f"# unsupported (reported, not compared): {u}")

@@ -551,3 +551,47 @@ TEST(desc_validation_names_the_problem)
 	CHECK(media_syntax_uid_is_lossy("1.2.840.10008.1.2.4.50"));
 	CHECK(!media_syntax_uid_is_lossy("1.2.840.10008.1.2.4.90"));
 }
+
+#include "media/media_int.h"
+
+/* Our DCT decoder (used for 12-bit data) against libjpeg-turbo on 8-bit baseline streams. */
+TEST(own_dct_decoder_agrees_with_libjpeg)
+{
+	enum { W = 45, H = 37 };
+	uint8_t px[W * H * 3];
+	for (int i = 0; i < W * H * 3; i++)
+		px[i] = (uint8_t)((i % (W * 3)) * 2 + (i / (W * 3)) * 3 + (int)(rnd() % 40));
+	for (int ncomp = 1; ncomp <= 3; ncomp += 2) {
+		struct ml_buf enc;
+		ml_buf_init(&enc, 0);
+		CHECK(testenc_jpeg_baseline(px, W, H, ncomp, 75, 0, &enc) == 0);
+		struct media_image_desc d = desc(H, W, (uint16_t)ncomp, 8, 8, 0,
+						 ncomp == 3 ? MEDIA_PI_RGB : MEDIA_PI_MONOCHROME2, TS_JPEG_BASE);
+		struct media_frame a, b;
+		media_frame_init(&a);
+		media_frame_init(&b);
+		struct ml_err err;
+		CHECK(media_decode_jpeg(&d, (uint8_t *)enc.data, enc.len, &a, &err) == 0);
+		CHECK(media_decode_jpeg_dct(&d, (uint8_t *)enc.data, enc.len, &b, &err) == 0);
+		CHECK_EQ_INT(a.len, b.len);
+		int maxd = 0;
+		for (size_t i = 0; i < a.len; i++) {
+			int dd = abs(((uint8_t *)a.data)[i] - ((uint8_t *)b.data)[i]);
+			maxd = dd > maxd ? dd : maxd;
+		}
+		CHECK(maxd <= 1);
+		/* Truncations and corruptions fail or decode, never crash. */
+		uint8_t *bad = malloc(enc.len);
+		for (int k = 0; k < 500; k++) {
+			memcpy(bad, enc.data, enc.len);
+			bad[rnd() % enc.len] = (uint8_t)rnd();
+			size_t cut = enc.len - rnd() % (enc.len / 2);
+			if (media_decode_jpeg_dct(&d, bad, cut, &b, &err) == 0)
+				CHECK(b.len == a.len);
+		}
+		free(bad);
+		media_frame_release(&a);
+		media_frame_release(&b);
+		ml_buf_release(&enc);
+	}
+}
