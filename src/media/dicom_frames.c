@@ -212,6 +212,15 @@ int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, siz
 	base.columns = img.columns;
 	base.slope = img.rescale_slope == 0 ? 1 : img.rescale_slope;
 	base.intercept = img.rescale_intercept;
+	/* Enhanced images keep rescale in the functional groups: shared first, per-frame below. */
+	const struct dicom_item *spvt = sub_item(img.shared_groups, DICOM_TAG(0x0028, 0x9145));
+	if (spvt) {
+		double v;
+		if (dicom_get_double(spvt, DICOM_TAG(0x0028, 0x1053), &v) && v != 0)
+			base.slope = v;
+		if (dicom_get_double(spvt, DICOM_TAG(0x0028, 0x1052), &v))
+			base.intercept = v;
+	}
 	uint32_t nf = img.number_of_frames;
 	struct media_slice *s = ml_calloc(nf, sizeof(*s));
 	if (!s)
