@@ -302,9 +302,16 @@ int dicom_w_to_buf(struct dicom_writer *w, struct ml_buf *out, struct ml_err *er
 
 /* dcmdump-like text: "(0010,0010) PN [Doe^John]   # 8, 1 PatientName", sequences indented. */
 int dicom_dump_text(const struct dicom_file *f, struct ml_buf *out, struct ml_err *err) ML_MUST_CHECK;
-/* The DICOM JSON model (PS3.18 F.2) of the meta group and dataset as one object; binary values as
- * InlineBinary (base64), PN as Alphabetic/Ideographic/Phonetic, IS/DS/binary numbers as numbers. */
-int dicom_dump_json(const struct dicom_file *f, bool with_meta, struct ml_buf *out, struct ml_err *err) ML_MUST_CHECK;
+struct dicom_json_opts {
+	bool with_meta;         /* {"meta": {...}, "dataset": {...}} instead of the dataset alone */
+	size_t bulk_threshold;  /* binary values longer than this become BulkDataURI (0: always inline) */
+	const char *bulk_uri;   /* "file:///abs/x.dcm": BulkDataURI is bulk_uri?offset=N&length=M */
+};
+/* The DICOM JSON model (PS3.18 F.2) of the dataset: binary values as InlineBinary (base64) or BulkDataURI,
+ * PN as Alphabetic/Ideographic/Phonetic, IS/DS and binary numbers as numbers, empty values as null, group
+ * lengths left out. */
+int dicom_dump_json(const struct dicom_file *f, const struct dicom_json_opts *opts, struct ml_buf *out,
+		    struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- de-identification (PS3.15 Annex E) ------------------------------------------------------------ */
 

@@ -291,14 +291,18 @@ static int parse_elements(struct parser *p, size_t pos, size_t end, struct mode 
 			} else {
 				return fail_at(p, tag, pos, "undefined length not allowed for the VR of element");
 			}
-			e.len = (uint32_t)(after - vpos);
+			e.len = (uint32_t)(after - vpos - 8); /* content, without the delimiter */
 		} else {
 			if (len > end - vpos)
 				return fail_len(p, tag, len, end - vpos, pos);
 			after = vpos + len;
 			e.len = len;
 			e.vr = vr;
-			if (vr == DICOM_VR_UN && !(DICOM_GROUP(tag) & 1) && !m.implicit) {
+			if (vr == DICOM_VR_UN && (DICOM_GROUP(tag) & 1) && DICOM_ELEMENT(tag) >= 0x10 &&
+			    DICOM_ELEMENT(tag) <= 0xFF) {
+				e.vr = DICOM_VR_LO; /* a private creator sent as UN */
+				e.flags |= DICOM_EF_FROM_UN;
+			} else if (vr == DICOM_VR_UN && !(DICOM_GROUP(tag) & 1) && !m.implicit) {
 				/* A public element sent as UN: read it with its dictionary VR, implicit little endian. */
 				uint16_t dvr = dicom_implicit_vr(tag, pixrep, bits);
 				if (dvr != DICOM_VR_UN) {
@@ -511,6 +515,16 @@ int dicom_parse(const uint8_t *data, size_t len, const char *name, const struct 
 	} else {
 		/* A private syntax: look at the data rather than trust it. */
 		detect(data + pos, len - pos, &m);
+	}
+	if (!f->deflated && *ts && len - pos >= 8) {
+		/* Some writers label an implicit VR dataset explicit or the reverse: trust the bytes, like
+		 * pydicom and dcmtk, when the first element plainly has (or lacks) a VR. */
+		const uint8_t *d = data + pos;
+		bool looks_explicit = is_upper(d[4]) && is_upper(d[5]) && dicom_vr_valid(DICOM_VR_CODE(d[4], d[5]));
+		if (!m.implicit && !looks_explicit)
+			m = (struct mode){.implicit = true, .be = false};
+		else if (m.implicit && looks_explicit)
+			m.implicit = false;
 	}
 	if (f->deflated) {
 		const uint8_t *old = f->data;

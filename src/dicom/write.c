@@ -22,6 +22,8 @@ struct open_level {
 	bool encap;
 	size_t patch;    /* offset in own of the 4-byte length to back-patch */
 	uint64_t start;  /* total bytes written when the content began */
+	uint32_t last;   /* the last tag written at this level, to enforce ascending order */
+	bool any;
 };
 
 struct dicom_writer {
@@ -34,6 +36,8 @@ struct dicom_writer {
 	bool failed;
 	char msg[200];
 	bool meta_done;
+	uint32_t top_last; /* ascending order at the top level */
+	bool top_any;
 };
 
 static void w_fail(struct dicom_writer *w, const char *fmt, ...) ML_PRINTF(2, 3);
@@ -103,9 +107,27 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)(v >> 16));
 }
 
+/* Elements must ascend within each item (PS3.5 7.1); a violation is recorded as the writer's error. */
+static void check_order(struct dicom_writer *w, uint32_t tag)
+{
+	uint32_t *last = &w->top_last;
+	bool *any = &w->top_any;
+	if (w->depth) {
+		struct open_level *l = &w->stack[w->depth - 1];
+		last = &l->last;
+		any = &l->any;
+	}
+	if (*any && tag <= *last)
+		w_fail(w, "element (%04X,%04X) written after (%04X,%04X): tags must ascend", DICOM_GROUP(tag),
+		       DICOM_ELEMENT(tag), DICOM_GROUP(*last), DICOM_ELEMENT(*last));
+	*last = tag;
+	*any = true;
+}
+
 /* Writes an element header; returns the own-buffer offset of its length field. */
 static size_t header(struct dicom_writer *w, uint32_t tag, uint16_t vr, uint32_t len)
 {
+	check_order(w, tag);
 	uint8_t h[12];
 	put16(h, DICOM_GROUP(tag));
 	put16(h + 2, DICOM_ELEMENT(tag));
