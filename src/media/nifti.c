@@ -4,6 +4,7 @@
 #include "media/media_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,89 @@ static int dtype_of(int dt, enum media_dtype *out)
 	}
 }
 
+static uint64_t rd(const uint8_t *p, int n, bool swap)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[swap ? n - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/* Our own checks of an uncompressed header before libnifti sees the file: sizes, dimensions, datatype and
+ * that the data fit in the file, so a truncated or hostile file is refused with a precise message. Gzipped
+ * files are left to libnifti (their length is only known after inflating). */
+static int nifti_precheck(const char *path, uint64_t fsize, struct ml_err *err)
+{
+	uint8_t h[540];
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return ml_err_set(err, ML_EIO, "cannot read '%s'", path);
+	size_t got = fread(h, 1, sizeof(h), fp);
+	fclose(fp);
+	if (got >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+		return 0;
+	if (got < 348)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': %zu bytes, shorter than a NIfTI header", path, got);
+	uint32_t sz = (uint32_t)rd(h, 4, false);
+	bool swap = false;
+	if (sz != 348 && sz != 540) {
+		swap = true;
+		sz = (uint32_t)rd(h, 4, true);
+	}
+	if (sz != 348 && sz != 540)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': header size at byte 0 is neither 348 nor 540", path);
+	if (sz == 540 && got < 540)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': NIfTI-2 header truncated at byte %zu", path, got);
+	int64_t dim[8];
+	int64_t bitpix, vox;
+	if (sz == 348) {
+		for (int i = 0; i < 8; i++)
+			dim[i] = (int16_t)rd(h + 40 + 2 * i, 2, swap);
+		bitpix = (int16_t)rd(h + 72, 2, swap);
+		uint32_t fb = (uint32_t)rd(h + 108, 4, swap);
+		float f;
+		memcpy(&f, &fb, 4);
+		if (!(f >= 0 && f < 1e12))
+			return ml_err_set(err, ML_EINVAL, "cannot read '%s': invalid vox_offset at byte 108", path);
+		vox = (int64_t)f;
+		bool single = memcmp(h + 344, "n+1", 4) == 0;
+		if (!single && memcmp(h + 344, "ni1", 4) != 0)
+			return ml_err_set(err, ML_EINVAL, "cannot read '%s': not a NIfTI-1 file (magic at byte 344)", path);
+		if (!single)
+			return 0; /* .hdr/.img pair: the data file is checked by libnifti */
+		if (vox < 348)
+			vox = 352;
+	} else {
+		for (int i = 0; i < 8; i++)
+			dim[i] = (int64_t)rd(h + 16 + 8 * i, 8, swap);
+		bitpix = (int16_t)rd(h + 14, 2, swap);
+		vox = (int64_t)rd(h + 168, 8, swap);
+		if (memcmp(h + 4, "n+2", 4) != 0)
+			return memcmp(h + 4, "ni2", 4) == 0
+				       ? 0
+				       : ml_err_set(err, ML_EINVAL, "cannot read '%s': not a NIfTI-2 file (magic at byte 4)", path);
+		if (vox < 540)
+			return ml_err_set(err, ML_EINVAL, "cannot read '%s': vox_offset inside the header", path);
+	}
+	if (dim[0] < 1 || dim[0] > 7)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': dim[0] = %lld", path, (long long)dim[0]);
+	uint64_t nvox = 1;
+	for (int i = 1; i <= dim[0]; i++) {
+		if (dim[i] < 1 || dim[i] > (1 << 24))
+			return ml_err_set(err, ML_EINVAL, "cannot read '%s': dim[%d] = %lld", path, i, (long long)dim[i]);
+		if (nvox > ((uint64_t)1 << 40) / (uint64_t)dim[i])
+			return ml_err_set(err, ML_ELIMIT, "cannot read '%s': too many voxels", path);
+		nvox *= (uint64_t)dim[i];
+	}
+	if (bitpix < 1 || bitpix > 256 || bitpix % 8)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': bitpix %lld", path, (long long)bitpix);
+	uint64_t need = (uint64_t)vox + nvox * (uint64_t)(bitpix / 8);
+	if (need > fsize)
+		return ml_err_set(err, ML_EINVAL, "cannot read '%s': data need %llu bytes, the file has %llu", path,
+				  (unsigned long long)need, (unsigned long long)fsize);
+	return 0;
+}
+
 int media_nifti_read(const char *path, struct media_volume *v, struct ml_err *err)
 {
 	struct stat st;
@@ -35,6 +119,8 @@ int media_nifti_read(const char *path, struct media_volume *v, struct ml_err *er
 	if ((uint64_t)st.st_size > NIFTI_MAX_FILE)
 		return ml_err_set(err, ML_ELIMIT, "cannot read '%s': file larger than %llu bytes", path,
 				  (unsigned long long)NIFTI_MAX_FILE);
+	if (nifti_precheck(path, (uint64_t)st.st_size, err) < 0)
+		return -1;
 	nifti_set_debug_level(0);
 	/* The header first: sizes are checked before libnifti allocates the data. */
 	nifti_image *nim = nifti_image_read(path, 0);

@@ -202,6 +202,12 @@ TEST(nifti_round_trip_through_our_writer_and_reader)
 		for (int c = 0; c < 4; c++)
 			CHECK_NEAR(w.affine[r][c], v.affine[r][c], 1e-4);
 	CHECK_NEAR(w.spacing[2], 2.2, 1e-5);
+	/* Uncompressed and truncated: refused by our header check before libnifti reads it. */
+	snprintf(path, sizeof(path), "%s/rt.nii", test_tmpdir());
+	CHECK(media_nifti_write(path, &v, &err) == 0);
+	CHECK(truncate(path, 352 + 7 * 5 * 3 * 2 - 1) == 0);
+	CHECK(media_nifti_read(path, &w, &err) < 0);
+	CHECK(strstr(err.msg, "data need 562 bytes, the file has 561") != NULL);
 	snprintf(path, sizeof(path), "%s/missing.nii", test_tmpdir());
 	CHECK(media_nifti_read(path, &w, &err) < 0);
 	snprintf(path, sizeof(path), "%s/garbage.nii", test_tmpdir());
