@@ -168,7 +168,7 @@ static const char RELATIONS[] =
 	"stepfather boyfriend girlfriend fiance fiancee friend roommate neighbor neighbour caregiver guardian "
 	"sibling child children kids daughter-in-law son-in-law mother-in-law father-in-law sister-in-law "
 	"brother-in-law landlord employer boss coworker co-worker supervisor proxy poa hcp officer trooper "
-	"esposa esposo hija hijo madre padre hermana hermano";
+	"esposa esposo hija hijo madre padre hermana hermano dtr dau grand-daughter grand-son granddtr";
 
 static const char EPO_NEXT[] =
 	"disease disease's syndrome sign signs palsy catheter score scale criteria classification grade protocol "
@@ -189,6 +189,25 @@ static const char ORGS[] =
 	"centene wellcare ambetter highmark premera regence florida_blue geico allstate progressive "
 	"state_farm liberty_mutual travelers amtrak greyhound uber lyft doordash instacart "
 	"american_red_cross red_cross salvation_army goodwill ymca ywca";
+
+/* Languages, nationalities and other capitalised words that are not names of people. */
+static const char NOT_NAMES[] =
+	"english spanish chinese mandarin cantonese arabic french german italian portuguese russian polish "
+	"vietnamese korean japanese hindi urdu bengali punjabi tagalog haitian creole somali amharic swahili "
+	"american african hispanic latino latina latinx asian caucasian irish italian greek jewish muslim "
+	"christian catholic protestant baptist methodist hindu buddhist sikh english-speaking spanish-speaking "
+	"god lord jesus allah bible medicare medicaid tricare hipaa covid covid-19 sars-cov-2 ";
+
+/* Manufacturers, products and vehicles: never PHI, and their words are kept out of names and places. */
+static const char NON_PHI[] =
+	"boston_scientific medtronic abbott st._jude st_jude biotronik resmed philips respironics dexcom "
+	"freestyle_libre omnipod tandem insulet stryker zimmer zimmer_biomet depuy smith_&_nephew "
+	"baxter fresenius hill-rom hillrom cardinal_health becton_dickinson bd pfizer moderna janssen "
+	"johnson_&_johnson novo_nordisk eli_lilly lilly merck astrazeneca sanofi gsk glaxosmithkline "
+	"honda toyota ford chevrolet chevy nissan hyundai kia subaru jeep dodge tesla volkswagen bmw "
+	"mercedes audi mazda lexus honda_civic honda_accord toyota_camry toyota_corolla ford_f-150 "
+	"epic cerner meditech apple_watch fitbit iphone android zoom teams mychart "
+	"mini-mental montreal_cognitive_assessment moca phq-9 gad-7 audit-c ";
 
 /* Words that alone do not make a facility name specific ("Heart Failure Clinic", "Internal Medicine"). */
 static const char GENERIC[] =
@@ -211,7 +230,12 @@ static const char GENERIC[] =
 	"a an at in to with by on from this that new old cardiothoracic thoracic neurosurgery ortho "
 	"interventional diagnostic clinical wellness preventive integrative vaccine vaccination covid "
 	"testing screening fertility ivf genetics genetic counseling nurse nursing skilled assisted living "
-	"senior elder memory-care residential treatment facility institute system network university";
+	"senior elder memory-care residential treatment facility institute system network university "
+	"short-term long-term acute subacute sub-acute good poor fair excellent nuclear perfusion myocardial "
+	"spect stress ultrasound x-ray xray ct mri pet scan study test report note summary consult "
+	"regadenoson adenosine dobutamine exercise treadmill vascular venous arterial carotid duplex doppler "
+	"center centre general memorial specialty specialists care-center inpatient-rehab discharge "
+	"admission transfer transport services referral evaluation assessment visit follow-up follow";
 
 /* Month and weekday names (never a person's name on their own). */
 static const char MONTHDAY[] =
@@ -243,6 +267,8 @@ int deid_dict_build(struct deid_dict *d)
 	add_words(d, ORGS, DF_ORG);
 	add_words(d, GENERIC, DF_GENERIC);
 	add_words(d, MONTHDAY, DF_MONTHDAY);
+	add_words(d, NOT_NAMES, DF_CLINICAL);
+	add_words(d, NON_PHI, DF_EPONYM);
 	if (!d->nfirst || !d->nlast || !d->ncities)
 		return -1;
 	return 0;

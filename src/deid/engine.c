@@ -91,7 +91,9 @@ enum {
 #define CAPW "[A-Z][\\p{L}'\\x{2019}.-]*"
 /* between a label and its value: "#", ":", "no.", "number" in any combination */
 #define LBL_SEP "(?:[ \\t]*(?:#|:|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d]))*[ \\t]*"
-#define IDVAL "([A-Z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9]))*)"
+#define IDVAL "([A-Z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*)"
+/* a qualifier that weak labels ("visit", "group", "order") need before their value */
+#define LBL_Q "[ \\t]*(?:#|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d])"
 
 struct pat_def {
 	const char *re;
@@ -100,7 +102,7 @@ struct pat_def {
 	int g1, t1, g2, t2, g3, t3;
 };
 
-#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*?"
+#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*"
 #define HOSP_KW                                                                                         \
 	"(?i:Hospital|Medical[ ]Center|Medical[ ]Centre|Health[ ]Center|Health[ ]Centre|Healthcare|"        \
 	"Health[ ]Care|Health[ ]System|Medical[ ]Group|Medical[ ]Associates|Clinic|Infirmary|"              \
@@ -113,7 +115,8 @@ struct pat_def {
 	"Heart[ ]Institute|Heart[ ]Center|Eye[ ]Center|Behavioral[ ]Health(?:[ ]Hospital)?|"               \
 	"Mental[ ]Health[ ]Center|Women's[ ]Health|Children's[ ]Hospital|Pavilion|Medical[ ]Respite|"      \
 	"Occupational[ ]Health|Heart[ ]&[ ]Vascular|Vascular[ ]Center|Hospice[ ]House|Birth(?:ing)?[ ]Center|" \
-	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial)"
+	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute)"  \
+	"(?:[ ]&[ ](?:Nursing|Rehabilitation|Rehab|Wellness|Spine))?"
 #define ORG_KW                                                                                          \
 	"(?i:Pharmacy|Drugs?|(?:Elementary|Middle|High)[ ]School|School|Academy|College|University|Church|"  \
 	"Parish|Temple|Mosque|Synagogue|Insurance|Home[ ]Health(?:[ ]Care)?|Home[ ]Care|Hospice(?:[ ]Care)?|" \
@@ -122,7 +125,7 @@ struct pat_def {
 	"Trucking|Roofing|Landscaping|Construction|Woodworks|Diner|Restaurant|Cafe|Bakery|Bank|"            \
 	"Credit[ ]Union|Museum|Library|Foundation|Services|Motors|Market|Supermarket|Courier|Transit|"      \
 	"Authority|Agency|Daycare|Day[ ]Care|Preschool|Club|Farms?|Mills|Manufacturing|Industries|"         \
-	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express|Recovery[ ]Connect)"
+	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express)"
 
 /* Most patterns have one output group: the unset g2..t3 fields are zero. */
 #pragma GCC diagnostic push
@@ -142,7 +145,7 @@ static const struct pat_def PATTERNS[] = {
 	/* SSN */
 	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
-	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?"
+	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
 	 K_PLAIN, 96, .98f, 1, DEID_SSN},
 	/* phones */
@@ -170,7 +173,11 @@ static const struct pat_def PATTERNS[] = {
 	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
-	 K_PLAIN, 70, .8f, 0, DEID_DATE},
+	 K_PLAIN, 45, .7f, 0, DEID_DATE},
+	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
+	 K_PLAIN, 70, .7f, 1, DEID_DATE},
+	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+\\d{1,2}/\\d{1,2}\\b)", K_PLAIN, 80, .85f, 0,
+	 DEID_DATE},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
 	 "(?![ ](?:percentile|grade|degree|floor|edition|rib|toe|finger|cranial|intercostal|week|day|month|year|"
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
@@ -206,7 +213,7 @@ static const struct pat_def PATTERNS[] = {
 	 DEID_AGE},
 	{"(?i)\\b(?:in|to)[ ](?:his|her|their|the|my)[ ](?:(?:early|mid|late)[- ])?(\\d0s)\\b", K_PLAIN, 80, .8f,
 	 1, DEID_AGE},
-	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married)\\b[^.\\n]{0,25}?\\bat"
+	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married|living|alive)\\b[^.\\n]{0,25}?\\bat"
 	 "[ ](?:age[ ])?(\\d{1,3})\\b(?![ ]*(?:mg|kg|%|weeks?|days?|months?|pm|am|:|h\\b|hours|minutes|percent))",
 	 K_AGE, 80, .8f, 1, DEID_AGE},
 	{"(?i)\\b(?:mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grandmother|grandfather|"
@@ -214,28 +221,43 @@ static const struct pat_def PATTERNS[] = {
 	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE},
 	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
 	 K_AGE, 75, .7f, 1, DEID_AGE},
+	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE},
+	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE},
+	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
+	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE},
+	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
+	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE},
+	{"(?i)\\b(?:mother|father|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|niece|"
+	 "nephew|husband|wife|spouse)(?:,[ ][A-Z][a-z]+)?:[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?))",
+	 K_AGE, 74, .7f, 1, DEID_AGE},
+	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE},
+	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT},
 	/* labelled identifiers */
 	{"(?i:\\b(?:MRN|MR#|MR[ ]No\\.?|medical[ ]record(?:[ ]number|[ ]no\\.?|[ ]#)?|med[ ]rec|chart|"
 	 "client[ ]id|patient[ ]id|pt[ ]id|unit[ ]no\\.?|hospital[ ]number|hosp[ ]#|record))" LBL_SEP IDVAL,
 	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD},
-	{"(?i:\\b(?:acct|account|acc|billing|encounter|enc|FIN|visit|CSN|HAR|invoice))\\.?" LBL_SEP IDVAL, K_ID, 91,
-	 .9f, 1, DEID_ACCOUNT},
-	{"(?i:\\b(?:member|policy|group|grp|subscriber|insurance|insured|medicare|medicaid|MBI|HICN|plan|"
-	 "beneficiary|NHS|health[ ]plan|coverage|benefits?)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
+	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
+	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
+	{"(?i:\\b(?:member|policy|subscriber|medicare|medicaid|MBI|HICN|beneficiary|NHS|health[ ]plan|"
+	 "insurance[ ](?:id|number|no\\.?|#)|plan[ ]id)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
 	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
-	{"(?i:\\b(?:DEA|license|licence|lic\\.?|driver'?s[ ]license|DL|CDL|commercial[ ]driver'?s[ ]license|"
-	 "state[ ]license|board[ ]certification|permit))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_LICENSE},
-	{"(?i:\\b(?:license[ ]plate|plate|tag|VIN|vehicle))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE},
+	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
+	{"(?:\\b(?i:DEA|license|licence|lic\\.?|driver'?s[ ]license|commercial[ ]driver'?s[ ]license|"
+	 "state[ ]license|board[ ]certification|permit)|\\b(?:DL|CDL)\\b)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
+	 DEID_LICENSE},
+	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE},
 	{"(?i:\\b(?:serial|S/N|SN|asset(?:[ ]tag)?|device[ ]id|equipment[ ]id|pump[ ]id|UDI))" LBL_SEP IDVAL, K_ID,
 	 91, .9f, 1, DEID_DEVICE},
 	{"(?i:\\b(?:biobank|biospecimen|fingerprint|AFIS|palm[- ]vein|biometric|retina[l]?[ ]scan|voiceprint|"
 	 "DNA[ ]sample)(?:[ ](?:id|record|enrollment|specimen|sample))*)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
 	 DEID_BIOID},
-	{"(?i:\\b(?:accession|acc|case|specimen|UID|order|NPI|interpreter|badge|employee|claim|authori[sz]ation|"
-	 "auth|reference|ref|confirmation|passport|Rx|prescription|registry|subject|study|job|session|message|"
-	 "control|ticket|requisition|req|tracking|report|lab|sample|member[ ]services|document|doc|"
-	 "transaction|incident|file|docket|certificate)(?:[ ](?:id|number|no\\.?|#|code))?)" LBL_SEP IDVAL, K_ID, 89,
-	 .85f, 1, DEID_IDNUM},
+	{"(?i:\\b(?:accession|specimen|UID|NPI|interpreter|badge|claim|authori[sz]ation|passport|prescription|"
+	 "registry|ticket|requisition|tracking|docket|certificate|confirmation)(?:[ ](?:id|number|no\\.?|#|code))?)"
+	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM},
+	{"(?i:\\b(?:acc|case|order|employee|auth|reference|ref|Rx|subject|study|job|session|message|control|req|"
+	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
+	 K_ID, 89, .85f, 1, DEID_IDNUM},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
 	 .5f, 0, DEID_IDNUM},
 	/* usernames */
@@ -247,9 +269,9 @@ static const struct pat_def PATTERNS[] = {
 	 K_USER, 85, .8f, 1, DEID_USERNAME},
 	/* rooms and units */
 	{"(?i:\\b(?:room|rm|bed|bay|cubicle|stretcher|exam[ ]room|isolation[ ]room))\\.?[ \\t]*(?:#|no\\.?|:)?[ \\t]*"
-	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b", K_PLAIN, 80, .85f, 1, DEID_ROOM},
+	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM},
 	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM},
-	{"\\b(?:ED|ER|PACU|ICU)[- ](?:bed[ ]|room[ ]|bay[ ])?#?(\\d{1,3}[A-Z]?)\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM},
+	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM},
 	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM},
 	{"(?i:\\b(?:unit|ward|floor|dept|department|program|pod|wing|location|loc))[ \\t]*:[ \\t]*"
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
@@ -284,14 +306,15 @@ static const struct pat_def PATTERNS[] = {
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL},
-	{"\\b(?:Hospital|Cl[ií]nica|Centro[ ]M[eé]dico|Centro[ ]de[ ]Salud|Sanatorio|Hospital[ ]General)"
+	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
+	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
 	 DEID_HOSPITAL},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION},
-	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_PLAIN, 72, .7f, 1, DEID_CITY},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
 	 DEID_DOCTOR},
@@ -540,7 +563,7 @@ static const char *const MD_PREV_NO[] = {"apgar", "apgars", "strength", "power",
 static const char *const MD_NEXT_NO[] = {"murmur", "strength", "power", "tab", "tabs", "tablet", "tablets",
 	"pain", "scale", "score", "of", "mmhg", "nodes", "positive", "negative", "cores", "slides", "sections",
 	"blocks", "times", "x", "units", "bilaterally", "in", "throughout", "dilution", "titer", "ratio",
-	"holosystolic", "systolic", "diastolic", "sem", "hsm", "lymph", "with", "and", "at", "cm", "mm", "mg",
+	"holosystolic", "systolic", "diastolic", "sem", "hsm", "lymph", "cm", "mm", "mg",
 	"ml", "vision", "tsp", "cup", "strength.", "grade", "reflexes", NULL};
 static const char *const YEAR_PREV[] = {"in", "since", "from", "until", "till", "by", "of", "year", "circa",
 	"ca", "quit", "quitting", "early", "mid", "late", "spring", "summer", "fall", "autumn", "winter", "during",
@@ -570,7 +593,7 @@ static bool check_md(const struct ctx *x, size_t a, size_t b)
 	if (in_list(pw, MD_PREV_NO) || in_list(nw, MD_NEXT_NO))
 		return false;
 	/* "pain 6/10", "2/6 SEM": out-of-ten scores and equal fractions in an exam ("5/5", "9/9") */
-	if (d == 10 || (m == d && m <= 5))
+	if (m == d && m <= 5)
 		return false;
 	if (near_before(x, a, 24, "apgar") || near_before(x, a, 24, "strength") ||
 	    near_before(x, a, 24, "murmur") || near_before(x, a, 16, "pain") || near_before(x, a, 20, "grade"))
@@ -627,14 +650,33 @@ static bool check_year(const struct ctx *x, size_t a, size_t b)
 	size_t ti = tok_at(x, a);
 	const struct tok *prev = ti > 0 ? &x->t[ti - 1] : NULL;
 	bool same_line = ti < x->nt && !x->t[ti].nl_before;
-	if (a > 0 && x->s[a - 1] == '-')
-		return !strcmp(pw, "mid") || !strcmp(pw, "early") || !strcmp(pw, "late") || !strcmp(pw, "pre") ||
-		       !strcmp(pw, "post");
-	if (!strcmp(pw, "at") || (a > 0 && x->s[a - 1] == '@'))
+	if (a > 0 && x->s[a - 1] == '-') {
+		/* "mid-2022": the word before the hyphen */
+		if (!prev || ti < 2)
+			return false;
+		char w2[32];
+		const struct tok *t2 = &x->t[ti - 2];
+		if (tlen(t2) >= sizeof w2)
+			return false;
+		deid_fold(x->s + t2->start, tlen(t2), w2, sizeof w2);
+		return !strcmp(w2, "mid") || !strcmp(w2, "early") || !strcmp(w2, "late") || !strcmp(w2, "pre") ||
+		       !strcmp(w2, "post");
+	}
+	if (!strcmp(pw, "at") || (a > 0 && (x->s[a - 1] == '@' || x->s[a - 1] == '~')))
 		return false;
 	/* a standard or an equation named with its year: "CKD-EPI 2021", "ACC/AHA 2017" */
-	if (prev && same_line && (prev->flags & TF_UPPER) && tlen(prev) >= 2 && !(prev->dflags & DF_MONTHDAY))
+	if (prev && same_line && (prev->flags & TF_UPPER) && tlen(prev) >= 2 && !(prev->dflags & DF_MONTHDAY) &&
+	    (memchr(x->s + prev->start, '-', tlen(prev)) || (ti >= 2 && tok_punct(x, ti - 2, '/')) ||
+	     (ti >= 2 && tok_punct(x, ti - 2, '('))))
 		return false;
+	/* shift times that are also years (1900, 2030): "from 1900 to 2300" in nursing notes */
+	static const char *const time_prev[] = {"until", "till", "from", "to", "by", "around", "approx",
+		"approximately", "about", "between", "q", "every", "x", NULL};
+	if (y % 100 < 60 && y % 15 == 0 && in_list(pw, time_prev))
+		return false;
+	/* after an ordinary word on the same line ("colonoscopy 2020", "TKA 2009") */
+	if (prev && same_line && (prev->flags & TF_ALPHA) && !in_list(pw, time_prev))
+		return true;
 	if (!strcmp(nw, "units") || !strcmp(nw, "mg") || !strcmp(nw, "ml") || !strcmp(nw, "kcal") ||
 	    !strcmp(nw, "hrs") || !strcmp(nw, "hours") || !strcmp(nw, "cc"))
 		return false;
@@ -721,6 +763,14 @@ static bool check_idgen(const struct ctx *x, size_t a, size_t b)
 	for (size_t i = a; i < b; i++)
 		if (x->s[i] == '.' && d < 12)
 			return false;
+	/* shift times "0700-1900", obstetric history "G2P1102", trial registrations "NCT05117892" */
+	if (n == 9 && x->s[a + 4] == '-' && d == 8 && atoi(x->s + a) % 100 < 60 && atoi(x->s + a + 5) % 100 < 60 &&
+	    atoi(x->s + a) < 2400 && atoi(x->s + a + 5) <= 2400)
+		return false;
+	if (x->s[a] == 'G' && n >= 4 && isdigit((unsigned char)x->s[a + 1]) && memchr(x->s + a, 'P', n))
+		return false;
+	if (n > 3 && !strncmp(x->s + a, "NCT", 3))
+		return false;
 	/* LOINC-like "2160-0" */
 	if (!letters && dash && n >= 6 && x->s[b - 2] == '-' && d <= 6)
 		return false;
@@ -858,7 +908,11 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			case K_WEEKDAY: {
 				char pw[64];
 				prev_word(x, a, pw, sizeof pw);
-				ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos");
+				char nw[64];
+				next_word(x, b, nw, sizeof nw);
+				ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
+				     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
+				     strcmp(nw, "afternoons");
 				break;
 			}
 			case K_USER: {
@@ -1014,6 +1068,8 @@ static bool is_eponym_use(const struct ctx *x, size_t i)
 	size_t j = i + 1;
 	if (j < x->nt && tok_punct(x, j, '\'') && j + 1 < x->nt && tok_is(x, j + 1, "s"))
 		j += 2;
+	if (j < x->nt && (tok_punct(x, j, ')') || tok_punct(x, j, '"')))
+		j++;
 	if (j < x->nt && (x->t[j].dflags & DF_EPO_NEXT) && !x->t[j].nl_before)
 		return true;
 	/* "Bell's" arrives as one token with the apostrophe inside */
