@@ -809,15 +809,39 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 		break;
 	}
 	*pa = a;
-	/* at least one word that is not a generic service word */
+	/* at least one word that is not a generic service word; every word capitalised except connectors */
 	size_t i = tok_at(x, a);
-	int specific = 0, words = 0;
+	int specific = 0, words = 0, upper = 0;
 	for (; i < x->nt && x->t[i].start < b; i++) {
 		if (!(x->t[i].flags & TF_WORD))
 			continue;
 		words++;
-		if (!(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)))
+		if ((x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) > 1)
+			upper++;
+		if ((x->t[i].flags & TF_ALPHA) && !(x->t[i].flags & TF_CAP)) {
+			char w[16];
+			if (tlen(&x->t[i]) >= sizeof w)
+				return false;
+			deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
+			static const char *const conn[] = {"and", "of", "the", "for", "de", "del", "la", "at", "on", NULL};
+			if (!in_list(w, conn))
+				return false;
+		}
+		if (!(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) && !x->protect[i])
 			specific++;
+	}
+	/* an all-caps heading ("NUCLEAR CARDIOLOGY") is a facility only with a facility word */
+	if (upper == words && type == DEID_HOSPITAL) {
+		const char *kw[] = {"HOSPITAL", "MEDICAL CENTER", "CENTER", "CLINIC", "INFIRMARY", "HEALTH", "MEDICINE",
+			"INSTITUTE", "ASSOCIATES", "GENERAL", "CENTRE", "PHYSICIANS", "PRACTICE", NULL};
+		bool strong = false;
+		for (int q = 0; kw[q]; q++) {
+			size_t kl = strlen(kw[q]);
+			if (b - *pa >= kl && !memcmp(x->s + b - kl, kw[q], kl))
+				strong = true;
+		}
+		if (!strong)
+			return false;
 	}
 	if (type == DEID_LOCATION_OTHER)
 		return specific >= 1 && words >= 2;
@@ -1004,7 +1028,10 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 			words++;
 			continue;
 		}
-		if (nameish(x, j, allow_lower)) {
+		bool given_first = j == i && (x->t[j].flags & TF_CAP) && !(x->t[j].flags & TF_UPPER) &&
+				   (x->t[j].dflags & DF_FIRST) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
+				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP);
+		if (nameish(x, j, allow_lower) || given_first) {
 			j++;
 			end = j;
 			words++;
@@ -1040,7 +1067,8 @@ static size_t name_back(const struct ctx *x, size_t i, int max, bool allow_lower
 				break;
 			continue;
 		}
-		if (initial(x, k) || nameish(x, k, allow_lower)) {
+		if (initial(x, k) || nameish(x, k, allow_lower) ||
+		    (allow_lower && tlen(&x->t[k]) == 1 && (x->t[k].flags & TF_LOWER))) {
 			j = k;
 			start = j;
 			words++;
@@ -1084,15 +1112,17 @@ static const char *const PT_LABELS[] = {"patient", "patient name", "name", "pt",
 	"resident", "member", "insured", "subscriber", "guarantor", "emergency contact", "contact",
 	"next of kin", "nok", "caregiver", "spouse", "mother", "father", "parent", "guardian", "informant",
 	"accompanied by", "patient's name", "nombre", "paciente", "baby", "infant", "mom", "employee", "worker",
-	"claimant", "applicant", "proxy", "health care proxy", "hcp", "poa", "requested by", "from", NULL};
+	"claimant", "applicant", "proxy", "health care proxy", "hcp", "poa", "requested by", "from", "caller",
+	"parent/guardian", "parent / guardian", "mother's name", "father's name", "spouse name", "contact name",
+	"patient/caller", "student name", "worker name", "employee name", "insured name", NULL};
 static const char *const DR_LABELS[] = {"attending", "attending physician", "pcp", "primary care",
 	"referring", "referring physician", "referring provider", "referred by", "ordering", "ordering provider",
 	"ordering physician", "provider", "physician", "surgeon", "assistant", "anesthesiologist", "anesthesia",
 	"radiologist", "pathologist", "resident", "fellow", "dictated by", "signed by", "electronically signed by",
-	"electronically signed", "reviewed by", "interpreted by", "read by", "performed by", "cc", "copy to",
+	"electronically signed", "reviewed by", "interpreted by", "read by", "performed by",
 	"author", "nurse", "rn", "np", "technologist", "tech", "therapist", "pharmacist", "case manager",
 	"social worker", "chaplain", "counselor", "consultant", "seen by", "verified by", "co-signed by",
-	"cosigned by", "supervising", "supervising physician", "midwife", "doula", "dietitian", "to", "md",
+	"cosigned by", "supervising", "supervising physician", "midwife", "doula", "dietitian", "md",
 	"primary nurse", "charge nurse", "sw", "cm", "pt/ot", "ot", "slp", "rt", "crna", "scribe",
 	"attending of record", "admitting", "admitting physician", "consulting", "cardiologist", "oncologist",
 	"genetic counselor", "clinician", "practitioner", "médico", "medico", "doctor", "dr", "covering",
@@ -1141,6 +1171,13 @@ static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
 		const struct tok *t = &x->t[i];
+		/* a signature line "-- G. Lee" */
+		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
+		    !x->t[i + 2].nl_before) {
+			size_t e = name_fwd(x, i + 2, 4, true, false);
+			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED)))
+				add_name(x, i + 2, e, DEID_DOCTOR, 66, .8f, DEID_SRC_CONTEXT);
+		}
 		/* titles: "Dr. Lee", "Mrs. Fairweather", "dr smith" */
 		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT)) {
 			size_t j = i + 1;
@@ -1150,13 +1187,31 @@ static void context_names(struct ctx *x)
 			/* "Dr." followed by a capitalised word, or a lower-case one in terse notes */
 			bool lower_ok = (t->flags & TF_LOWER) && j < x->nt && !(x->t[j].dflags & (DF_STOP | DF_CLINICAL));
 			size_t e = name_fwd(x, j, 3, lower_ok, false);
+			/* "DR MRI" in a device name: an upper-case title needs a known name after it */
+			if ((t->flags & TF_UPPER) && tlen(t) > 1 && e > j && (x->t[j].flags & TF_UPPER) &&
+			    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
+				continue;
 			if (e > j && joined(x, j))
 				add_name(x, j, e, dr ? DEID_DOCTOR : DEID_PATIENT, 72, .9f, DEID_SRC_CONTEXT);
 			continue;
 		}
 		/* credentials: "Priya Natarajan, MD", "kathy m rn" */
 		if ((t->dflags & DF_CRED) && i > 0 && !t->nl_before) {
-			bool upper = (t->flags & TF_UPPER) || tlen(t) <= 2;
+			bool upper = (t->flags & TF_UPPER) != 0;
+			/* "Referring MD:" is a label, not a signature */
+			if (tok_punct(x, i + 1, ':'))
+				continue;
+			/* lower-case credentials only where they are unambiguous ("kathy m rn"); "pt" is the patient */
+			if (!upper) {
+				static const char *const low_ok[] = {"rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
+					"fnp", "aprn", "crna", NULL};
+				char cw[16];
+				if (tlen(t) >= sizeof cw)
+					continue;
+				deid_fold(x->s + t->start, tlen(t), cw, sizeof cw);
+				if (!in_list(cw, low_ok))
+					continue;
+			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
 			if ((t->dflags & DF_STATE_ABBR) && i + 1 < x->nt && (x->t[i + 1].flags & TF_NUM) &&
 			    tlen(&x->t[i + 1]) == 5)
@@ -1173,6 +1228,11 @@ static void context_names(struct ctx *x)
 				continue;
 			/* a comma before a lower-case credential is unusual; the name must then be capitalised */
 			size_t s0 = name_back(x, k, 4, allow_lower && k == i);
+			/* an upper-case acronym before a credential ("WOC RN", "HOSPICE RN") is a name only when
+			 * the dictionary knows it or it has a second word */
+			if (s0 + 1 == k && (x->t[s0].flags & TF_UPPER) && tlen(&x->t[s0]) > 1 &&
+			    !(x->t[s0].dflags & (DF_FIRST | DF_LAST)))
+				continue;
 			if (s0 < k) {
 				/* at least one word that is not an initial, unless it is initials only ("J.S., RN") */
 				add_name(x, s0, k, DEID_DOCTOR, 72, .9f, DEID_SRC_CONTEXT);
@@ -1221,13 +1281,38 @@ static void context_names(struct ctx *x)
 			size_t j = i + 1;
 			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
 				j++;
-			if (j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_CAP) &&
-			    !(x->t[j].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR | DF_TITLE_PT))) {
-				size_t e = name_fwd(x, j, 3, false, false);
+			if (j < x->nt && !x->t[j].nl_before && !x->protect[j]) {
+				const struct tok *u = &x->t[j];
+				size_t e = j;
+				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
+					e = name_fwd(x, j, 3, false, false);
+				else if ((u->flags & TF_LOWER) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL)))
+					e = j + 1; /* "son jake at bedside" in a terse note */
 				if (e > j)
 					add_name(x, j, e, DEID_PATIENT, 66, .8f, DEID_SRC_CONTEXT);
 			}
 			continue;
+		}
+		/* "pt hope resting", "pt Janelle Strickland": a given name right after pt/patient */
+		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
+		    !tok_punct(x, i + 1, ':')) {
+			const struct tok *u = &x->t[i + 1];
+			if ((u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+			    !x->protect[i + 1]) {
+				size_t e = name_fwd(x, i + 1, 3, (u->flags & TF_LOWER) != 0, false);
+				if (e > i + 1)
+					add_name(x, i + 1, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			}
+		}
+		/* nicknames: "goes by Nell", "aka Ted" */
+		if ((tok_is(x, i, "by") && i > 0 && tok_is(x, i - 1, "goes")) || tok_is(x, i, "aka") ||
+		    tok_is(x, i, "nickname") || tok_is(x, i, "prefers")) {
+			size_t j = i + 1;
+			if (tok_punct(x, j, '"') || tok_punct(x, j, ':'))
+				j++;
+			if (j < x->nt && (x->t[j].flags & TF_CAP) && (x->t[j].flags & TF_ALPHA) && !x->t[j].nl_before &&
+			    !(x->t[j].dflags & (DF_STOP | DF_CLINICAL)))
+				add_name(x, j, j + 1, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 		}
 		/* verbs: "seen by X", "discussed with X", "per X" */
 		char w[32];
@@ -1370,9 +1455,15 @@ static void dict_layer(struct ctx *x)
 				if (!strong)
 					goto places;
 			}
-			/* a sentence-initial surname alone is weak but still a name in a note */
-			if (!(f & DF_FIRST) && !multi && (f & (DF_CITY | DF_COUNTRY | DF_STATE)))
-				goto places;
+			/* one word alone: only a given name that is not an English word; a lone surname is too often
+			 * an eponym, a place or a brand; a word that is also a city is a city after "in", "from" */
+			if (!multi) {
+				char pw[32];
+				prev_word(x, t->start, pw, sizeof pw);
+				static const char *const preps[] = {"in", "from", "to", "near", "at", "of", "visits", NULL};
+				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, preps)))
+					goto places;
+			}
 			bool eponym = false;
 			for (size_t q = s0; q < e0; q++)
 				eponym |= x->protect[q];
@@ -1383,10 +1474,21 @@ static void dict_layer(struct ctx *x)
 			continue;
 		}
 	places:
-		if (!title)
+		if (!title || x->protect[i])
 			continue;
-		if ((f & DF_AMBIG) && !(f & DF_STATE))
-			continue;
+		if ((f & DF_AMBIG) && !(f & DF_STATE)) {
+			/* "China", "Providence": an English word too, so only after a preposition or a comma */
+			char pw[32];
+			prev_word(x, t->start, pw, sizeof pw);
+			static const char *const preps[] = {"in", "from", "to", "near", "visits", "of", NULL};
+			bool comma = i > 0 && tok_punct(x, i - 1, ',');
+			if (!in_list(pw, preps) && !comma)
+				continue;
+		}
+		/* "Brattleboro VT": a known city followed by a state abbreviation */
+		if ((f & DF_CITY) && i + 1 < x->nt && joined(x, i + 1) && (x->t[i + 1].dflags & DF_STATE_ABBR) &&
+		    (x->t[i + 1].flags & TF_UPPER) && tlen(&x->t[i + 1]) == 2)
+			add_cand(x, x->t[i + 1].start, x->t[i + 1].end, DEID_STATE, DEID_SRC_DICT, 55, .7f);
 		if (f & DF_CITY)
 			add_cand(x, t->start, t->end, DEID_CITY, DEID_SRC_DICT, 50, .6f);
 		else if (f & DF_STATE)
@@ -1400,7 +1502,8 @@ static void dict_layer(struct ctx *x)
 static void professions(struct ctx *x)
 {
 	static const char *const cue[] = {"retired", "former", "formerly", "works", "worked", "working",
-		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid", NULL};
+		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid",
+		"self-employed", "year-old", "yo", "is", "was", "works as", NULL};
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA))
 			continue;
@@ -1414,7 +1517,7 @@ static void professions(struct ctx *x)
 				continue;
 			/* a cue word within the three words before */
 			bool ok = false;
-			for (size_t q = i, k = 0; q > 0 && k < 4; q--, k++) {
+			for (size_t q = i, k = 0; q > 0 && k < 3; q--, k++) {
 				if (x->t[q].nl_before)
 					break;
 				char w[32];
