@@ -1,0 +1,174 @@
+/* quality: inter-annotator agreement statistics and consensus.
+ *
+ * Prefixes: agree_ for statistics (tables, coefficients, spans, geometry, masks, matching), consensus_
+ * for combining several annotators' labels into one (votes, Dawid-Skene, STAPLE, span token voting).
+ * Nothing here touches the store: callers hand in plain arrays, so `medlabel agree` and the project
+ * reports share one implementation.
+ *
+ * ---- The reliability table -------------------------------------------------------------------------
+ * A `struct agree_table` is units x coders (rows are units: items, tasks, questions; columns are
+ * annotators). Each cell holds a value code 0..nvalues-1 or AGREE_MISSING. Codes are ordered: when every
+ * value in the table is a finite number (`numeric`), codes follow numeric order and equal numbers written
+ * differently ("1", "1.0") are one value; otherwise codes follow byte order of the value strings. Ordinal
+ * statistics and weighted kappa use this order; interval and ratio statistics need `numeric`.
+ *
+ * Counting. For every statistic the result reports
+ *   units            the units that entered the statistic: those with at least two values (for Cohen's
+ *                    kappa: those both coders rated);
+ *   pairable_values  the number of values in those units, i.e. Krippendorff's n.. (the total of the
+ *                    coincidence matrix); for Cohen's kappa 2 x units.
+ * Values in units with a single rating are not pairable and are ignored by every coefficient (AC1 alone
+ * uses them in its chance term, as Gwet defines it).
+ *
+ * Coefficients and their definitions (all verified against NLTK / scikit-learn / published examples in
+ * tests/integration/test_quality_agree.py and tests/unit/test_quality*.c):
+ *   AGREE_PERCENT        mean over units of the share of agreeing ordered pairs of values in the unit
+ *                        (Fleiss' P-bar); for complete data this is NLTK's avg_Ao().
+ *   AGREE_COHEN[_LINEAR|_QUADRATIC]  Cohen's kappa for exactly two coders over units both rated,
+ *                        1 - sum(w*O)/sum(w*E) with w = 0/1, |x-y| or (x-y)^2 where x, y are the numbers
+ *                        (numeric tables) or the code ranks (others): scikit-learn's cohen_kappa_score
+ *                        with labels = the value range.
+ *   AGREE_FLEISS         Fleiss' kappa, generalised to a varying number of ratings per unit (each unit's
+ *                        agreement is over its own m_u(m_u-1) pairs; category shares over all pairable
+ *                        values). For complete data it is NLTK's pi() (multi-pi, Siegel & Castellan's K);
+ *                        with two coders and complete data it is Scott's pi.
+ *   AGREE_KAPPA_MEAN     the mean of Cohen's kappa over all coder pairs (NLTK's kappa()).
+ *   AGREE_MULTI_KAPPA    Davies & Fleiss' multi-kappa: (mean Ao - mean Ae) / (1 - mean Ae) over coder
+ *                        pairs (NLTK's multi_kappa()).
+ *   AGREE_S              Bennett, Alpert & Goldstein's S with Ae = 1/q, q = values in the table (NLTK S()).
+ *                        The three pairwise coefficients above use, for each pair, the units both coders
+ *                        rated; with complete data this is NLTK's definition, which is undefined otherwise.
+ *   AGREE_ALPHA_*        Krippendorff's alpha, 1 - Do/De, Do = sum o_ck d_ck / n, De = sum n_c n_k d_ck /
+ *                        (n(n-1)), with the coincidence matrix o contracted unit by unit: O(units x coders
+ *                        + values^2) time and O(values) memory (nominal and interval need O(values) for De).
+ *                        Difference functions are Krippendorff's: nominal [c!=k], ordinal
+ *                        (sum_{g=c..k} n_g - (n_c+n_k)/2)^2 over code order, interval (c-k)^2, ratio
+ *                        ((c-k)/(c+k))^2 (values must be >= 0; 0/0 counts as 0).
+ *   AGREE_AC1            Gwet's AC1 for any number of raters with missing data (Gwet 2008): pa as
+ *                        AGREE_PERCENT, pe = sum_k pi_k(1-pi_k)/(q-1), pi_k the mean over units with at
+ *                        least one rating of n_uk/m_u, q = values in the table.
+ * A coefficient whose chance term leaves nothing to correct (one value only, De = 0, Pe = 1) is NaN: the
+ * statistic is undefined, and callers print it as undefined (JSON null).
+ *
+ * Bootstrap. agree_compute with nboot > 0 resamples units with replacement (xoshiro256** seeded through
+ * splitmix64 from `seed`, so a seed gives the same interval on every machine) and reports the 2.5th and
+ * 97.5th percentiles of the replicates (linear interpolation between order statistics, numpy's default).
+ * Replicates where the statistic is undefined are left out; `boot_used` says how many were kept.
+ */
+#ifndef ML_QUALITY_H
+#define ML_QUALITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define AGREE_MISSING UINT32_MAX
+
+/* Limits for input read from outside (CSV files, API bodies). */
+#define AGREE_MAX_CODERS 4096
+#define AGREE_MAX_VALUES 1000000
+/* Ordinal and ratio alpha and the coincidence matrix cost values^2: refuse beyond this many values. */
+#define AGREE_MAX_VALUES_QUADRATIC 20000
+
+struct agree_table {
+	size_t nunits, ncoders, nvalues;
+	uint32_t *cell; /* nunits x ncoders, row-major: cell[u * ncoders + c] */
+	char **coder;   /* ncoders names (owned), never NULL after a successful read */
+	char **value;   /* nvalues value strings in code order (owned) */
+	double *num;    /* nvalues numbers when numeric, else NULL */
+	bool numeric;
+	/* Where the first non-numeric value was read (1-based line and column), for error messages. */
+	size_t nonnum_line, nonnum_col;
+};
+
+void agree_table_init(struct agree_table *t);
+void agree_table_release(struct agree_table *t);
+
+/* Reads a CSV reliability table (RFC 4180: comma separated, CRLF or LF, double-quoted fields with ""
+ * escapes). The first record names the coders; every later record is one unit with one field per coder.
+ * A field that is empty after trimming blanks (space, tab) outside quotes is missing. `name` is used in
+ * messages ("'x.csv' line 7: expected 3 fields, found 2"). Errors: empty or header-only file, a record with
+ * the wrong number of fields, an unterminated quote, text after a closing quote, a blank line, NUL bytes,
+ * more than AGREE_MAX_CODERS columns or AGREE_MAX_VALUES distinct values. On error t is left released. */
+int agree_table_read_csv(struct agree_table *t, const char *data, size_t len, const char *name,
+			 struct ml_err *err) ML_MUST_CHECK;
+
+/* Builds a table from caller codes (cell values < nvalues or AGREE_MISSING); copies everything. `num` may
+ * be NULL (categorical) or give nvalues strictly increasing numbers. Coder and value names may be NULL. */
+int agree_table_from_codes(struct agree_table *t, size_t nunits, size_t ncoders, const uint32_t *cell,
+			   size_t nvalues, const double *num, const char *const *coder_names,
+			   const char *const *value_names, struct ml_err *err) ML_MUST_CHECK;
+
+/* Derived tables for breakdowns. Each fills a fresh table `out` (released by the caller).
+ *   select: the given coders, in that order (a pair for per-pair statistics);
+ *   versus_rest: two coders, `coder` and the majority of the others on each unit (missing on a tie or
+ *                when no other coder rated the unit);
+ *   binarize: one value against the rest ("1" where the cell is `code`, "0" elsewhere, missing kept). */
+int agree_table_select(const struct agree_table *t, const size_t *coders, size_t n, struct agree_table *out,
+		       struct ml_err *err) ML_MUST_CHECK;
+int agree_table_versus_rest(const struct agree_table *t, size_t coder, struct agree_table *out,
+			    struct ml_err *err) ML_MUST_CHECK;
+int agree_table_binarize(const struct agree_table *t, uint32_t code, struct agree_table *out,
+			 struct ml_err *err) ML_MUST_CHECK;
+
+enum agree_metric {
+	AGREE_PERCENT,
+	AGREE_COHEN,
+	AGREE_COHEN_LINEAR,
+	AGREE_COHEN_QUADRATIC,
+	AGREE_FLEISS,
+	AGREE_KAPPA_MEAN,
+	AGREE_MULTI_KAPPA,
+	AGREE_S,
+	AGREE_ALPHA_NOMINAL,
+	AGREE_ALPHA_ORDINAL,
+	AGREE_ALPHA_INTERVAL,
+	AGREE_ALPHA_RATIO,
+	AGREE_AC1,
+	AGREE_METRIC_COUNT
+};
+
+/* "cohen-linear" <-> AGREE_COHEN_LINEAR; agree_metric_parse returns -1 for an unknown name. */
+const char *agree_metric_name(enum agree_metric m);
+int agree_metric_parse(const char *name, enum agree_metric *m) ML_MUST_CHECK;
+
+struct agree_result {
+	enum agree_metric metric;
+	double value; /* NaN when undefined */
+	size_t units, pairable_values;
+	double ci_lo, ci_hi; /* NaN without bootstrap or when no replicate was defined */
+	size_t boot_used;    /* replicates that gave a defined value */
+};
+
+struct agree_options {
+	size_t nboot;  /* 0: no interval */
+	uint64_t seed; /* bootstrap seed */
+};
+
+/* Computes one coefficient. Fails (ML_EINVAL, message naming the rule) when the metric does not apply:
+ * Cohen's kappa on other than two coders, interval/ratio on non-numeric values, ratio on negative values,
+ * fewer than two coders, no pairable unit. */
+int agree_compute(const struct agree_table *t, enum agree_metric m, const struct agree_options *opt,
+		  struct agree_result *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Krippendorff's coincidence matrix (nvalues^2 doubles, row-major, caller frees with ml_free) and the
+ * number of pairable values. Refused past AGREE_MAX_VALUES_QUADRATIC values. */
+int agree_coincidence(const struct agree_table *t, double **matrix, size_t *pairable, struct ml_err *err) ML_MUST_CHECK;
+/* Two coders' confusion matrix (counts over units both rated; rows coder a, columns coder b). */
+int agree_confusion(const struct agree_table *t, size_t a, size_t b, uint64_t **matrix, struct ml_err *err) ML_MUST_CHECK;
+
+/* Deterministic random numbers (xoshiro256**), shared by bootstrap, tests and simulations. */
+struct agree_rng {
+	uint64_t s[4];
+};
+void agree_rng_seed(struct agree_rng *r, uint64_t seed);
+uint64_t agree_rng_next(struct agree_rng *r);
+uint64_t agree_rng_below(struct agree_rng *r, uint64_t n); /* uniform in [0, n), n > 0, unbiased */
+double agree_rng_unit(struct agree_rng *r);               /* uniform in [0, 1) */
+
+/* The q-quantile (0..1) of n sorted values, numpy's default linear interpolation. */
+double agree_quantile_sorted(const double *v, size_t n, double q);
+
+#endif
