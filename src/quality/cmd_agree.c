@@ -180,13 +180,26 @@ static int run_agree(struct cli_ctx *ctx, int argc, char **argv)
 	struct breakdown_row *rows = NULL;
 	size_t nrows = 0;
 	int status = CLI_OK;
-	if (agree_compute(&t, m, &opt, &r, &err) < 0) {
+	/* Cohen's kappa by pair or by coder on more than two annotators: the overall value is the mean of the rows. */
+	bool pair_mean = (by == BY_PAIR || by == BY_CODER) && m >= AGREE_COHEN && m <= AGREE_COHEN_QUADRATIC && t.ncoders > 2;
+	struct agree_options no_boot = {0};
+	if (agree_compute(&t, pair_mean ? AGREE_KAPPA_MEAN : m, pair_mean ? &no_boot : &opt, &r, &err) < 0) {
 		status = cli_fail_err(ctx, &err);
 		goto out;
 	}
+	r.metric = m;
 	if (by != BY_NONE && breakdown(&t, m, by, &opt, &rows, &nrows, &err) < 0) {
 		status = cli_fail_err(ctx, &err);
 		goto out;
+	}
+	if (pair_mean) {
+		double sum = 0, n = 0;
+		for (size_t i = 0; i < nrows; i++)
+			if (rows[i].ok) {
+				sum += rows[i].r.value;
+				n++;
+			}
+		r.value = n > 0 ? sum / n : NAN;
 	}
 	if (json) {
 		struct ml_buf b;
@@ -194,7 +207,7 @@ static int run_agree(struct cli_ctx *ctx, int argc, char **argv)
 		int e = ml_buf_printf(&b, "{\"metric\":\"%s\",\"value\":", agree_metric_name(m));
 		json_num(&b, r.value, &e);
 		e |= ml_buf_printf(&b, ",\"units\":%zu,\"pairable_values\":%zu,\"ci95\":", r.units, r.pairable_values);
-		if (nboot && r.boot_used) {
+		if (r.boot_used) {
 			e |= ml_buf_putc(&b, '[');
 			json_num(&b, r.ci_lo, &e);
 			e |= ml_buf_putc(&b, ',');
@@ -234,12 +247,12 @@ static int run_agree(struct cli_ctx *ctx, int argc, char **argv)
 		char val[32], lo[32], hi[32];
 		text_num(val, sizeof(val), r.value);
 		printf("%s: %s\n", agree_metric_name(m), val);
-		if (nboot && r.boot_used) {
+		if (r.boot_used) {
 			text_num(lo, sizeof(lo), r.ci_lo);
 			text_num(hi, sizeof(hi), r.ci_hi);
 			printf("95%% CI: %s to %s (bootstrap over units, %zu replicates, seed %llu)\n", lo, hi, r.boot_used,
 			       seed);
-		} else if (nboot) {
+		} else if (nboot && !pair_mean) {
 			printf("95%% CI: undefined (no bootstrap replicate gave a defined value)\n");
 		}
 		printf("units: %zu of %zu rows (%s)\n", r.units, t.nunits,
