@@ -172,3 +172,55 @@ double agree_rng_unit(struct agree_rng *r);               /* uniform in [0, 1) *
 double agree_quantile_sorted(const double *v, size_t n, double q);
 
 #endif
+
+/* ---- consensus: votes and Dawid-Skene ----------------------------------------------------------------
+ * Labels are (item, annotator, label) triples with items < nitems, annotators < nannotators, labels <
+ * nlabels; an item nobody labelled gets no consensus (AGREE_MISSING). An annotator may label an item at most
+ * once: a repeated (item, annotator) pair is refused (ML_EINVAL naming the triple's index). */
+struct consensus_label {
+	uint32_t item, annotator, label;
+};
+
+/* Builds triples from a reliability table (units = items, coders = annotators, values = labels). */
+int consensus_labels_from_table(const struct agree_table *t, struct consensus_label **labels, size_t *n,
+				struct ml_err *err) ML_MUST_CHECK;
+
+struct consensus_vote {
+	size_t nitems;
+	uint32_t *label;  /* winning label per item, AGREE_MISSING if unlabelled */
+	bool *tie;        /* the top weight was shared: label is then the smallest tied label code */
+	double *support;  /* winning weight / total weight on the item (0 if unlabelled) */
+	size_t nties;
+};
+void consensus_vote_release(struct consensus_vote *v);
+
+/* Majority vote (weights NULL) or weighted vote (weights[annotator] >= 0, e.g. gold accuracy or the
+ * log-odds from Dawid-Skene). */
+int consensus_vote(const struct consensus_label *labels, size_t n, size_t nitems, size_t nannotators,
+		   size_t nlabels, const double *weights, struct consensus_vote *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Dawid & Skene (1979) EM. Initialised from the soft majority vote (each item's vote shares), then
+ * M-step (class priors and one confusion matrix per annotator, with `smoothing` pseudo-counts added to every
+ * cell so an unseen confusion is not impossible) and E-step (item posteriors) alternate until the log-
+ * likelihood gains less than `tol` x |log-likelihood| or max_iter is reached. Items without labels keep
+ * the prior as posterior and label AGREE_MISSING. opt NULL gives the defaults; in a struct, tol <= 0 and
+ * max_iter <= 0 mean the default while smoothing is taken as given (0 is plain maximum likelihood). */
+struct consensus_ds_options {
+	double tol;       /* default 1e-7 */
+	int max_iter;     /* default 100 */
+	double smoothing; /* default 0.01 (opt NULL) */
+};
+struct consensus_ds {
+	size_t nitems, nannotators, nlabels;
+	double *prior;     /* nlabels */
+	double *confusion; /* nannotators x nlabels (true) x nlabels (given), rows sum to 1 */
+	double *posterior; /* nitems x nlabels */
+	uint32_t *label;   /* argmax posterior per item, AGREE_MISSING if unlabelled */
+	int iterations;
+	bool converged;
+	double loglik;
+};
+void consensus_ds_release(struct consensus_ds *ds);
+int consensus_dawid_skene(const struct consensus_label *labels, size_t n, size_t nitems, size_t nannotators,
+			  size_t nlabels, const struct consensus_ds_options *opt, struct consensus_ds *out,
+			  struct ml_err *err) ML_MUST_CHECK;
