@@ -434,6 +434,42 @@ static int coef_alpha(const struct agree_table *t, enum agree_metric m, const ui
 		return -1;
 	}
 	struct alpha_ctx a = {t, m, cum, marg};
+	double shift = t->numeric && nv ? (t->num[0] + t->num[nv - 1]) / 2 : 0;
+	if (m == AGREE_ALPHA_INTERVAL) {
+		/* One pass: with (c-k)^2, both disagreements need only each unit's sums of x and x^2, since
+		 * sum_{i,j} (x_i - x_j)^2 = 2 m sum x^2 - 2 (sum x)^2 (on centred values, to keep the digits). */
+		double units = 0, n = 0, dsum = 0, t1 = 0, t2 = 0;
+		for (size_t u = 0; u < t->nunits; u++) {
+			double wu = weight_of(w, u);
+			if (wu == 0)
+				continue;
+			const uint32_t *row = t->cell + u * t->ncoders;
+			double s1 = 0, s2 = 0, mu = 0;
+			for (size_t c = 0; c < t->ncoders; c++) {
+				if (row[c] == AGREE_MISSING)
+					continue;
+				double x = t->num[row[c]] - shift;
+				s1 += x;
+				s2 += x * x;
+				mu++;
+			}
+			if (mu < 2)
+				continue;
+			units += wu;
+			n += wu * mu;
+			dsum += wu * (2 * mu * s2 - 2 * s1 * s1) / (mu - 1);
+			t1 += wu * s1;
+			t2 += wu * s2;
+		}
+		double de = n > 1 ? (2 * n * t2 - 2 * t1 * t1) / (n * (n - 1)) : 0;
+		out->value = units > 0 && de > 0 ? 1 - (dsum / n) / de : NAN;
+		out->units = units;
+		out->pairable = n;
+		uc_release(&uc);
+		ml_free(marg);
+		ml_free(cum);
+		return 0;
+	}
 	/* Pass 1: the coincidence matrix's marginals n_c (pairable values only). */
 	double units = 0, n = 0;
 	for (size_t u = 0; u < t->nunits; u++) {
@@ -453,27 +489,11 @@ static int coef_alpha(const struct agree_table *t, enum agree_metric m, const ui
 	/* Pass 2: observed disagreement, sum_u 1/(m_u-1) sum_{c != k} n_uc n_uk d_ck (the coincidence matrix
 	 * contracted with d one unit at a time, so no values x values matrix is built). */
 	double dsum = 0;
-	double shift = t->numeric && nv ? (t->num[0] + t->num[nv - 1]) / 2 : 0;
 	for (size_t u = 0; u < t->nunits && n > 0; u++) {
 		double wu = weight_of(w, u);
 		if (wu == 0)
 			continue;
 		const uint32_t *row = t->cell + u * t->ncoders;
-		if (m == AGREE_ALPHA_INTERVAL) {
-			/* sum_{i,j} (x_i - x_j)^2 = 2 m sum x^2 - 2 (sum x)^2, on centred values */
-			double s1 = 0, s2 = 0, mu = 0;
-			for (size_t c = 0; c < t->ncoders; c++) {
-				if (row[c] == AGREE_MISSING)
-					continue;
-				double x = t->num[row[c]] - shift;
-				s1 += x;
-				s2 += x * x;
-				mu++;
-			}
-			if (mu >= 2)
-				dsum += wu * (2 * mu * s2 - 2 * s1 * s1) / (mu - 1);
-			continue;
-		}
 		uc_load(&uc, row, t->ncoders);
 		if (uc.m < 2 || uc.ndistinct < 2)
 			continue;
@@ -500,14 +520,6 @@ static int coef_alpha(const struct agree_table *t, enum agree_metric m, const ui
 			for (size_t v = 0; v < nv; v++)
 				sq += marg[v] * marg[v];
 			de = (n * n - sq) / (n * (n - 1));
-		} else if (m == AGREE_ALPHA_INTERVAL) {
-			double s1 = 0, s2 = 0;
-			for (size_t v = 0; v < nv; v++) {
-				double x = t->num[v] - shift;
-				s1 += marg[v] * x;
-				s2 += marg[v] * x * x;
-			}
-			de = (2 * n * s2 - 2 * s1 * s1) / (n * (n - 1));
 		} else {
 			for (size_t c = 0; c < nv; c++) {
 				if (marg[c] == 0)

@@ -42,6 +42,7 @@ struct interner {
 	uint64_t *hash;
 	size_t *first_line, *first_col;
 	size_t n, alloc;
+	uint32_t *small; /* keys of 1 byte at [byte], of 2 bytes at [256 + (b0 << 8 | b1)]: code + 1, 0 = unknown */
 };
 
 static uint64_t hash_bytes(const char *s, size_t n)
@@ -55,8 +56,11 @@ static uint64_t hash_bytes(const char *s, size_t n)
 	return h;
 }
 
+static int interner_add_slow(struct interner *in, const char *s, size_t n, size_t line, size_t col, uint32_t *code);
+
 static void interner_release(struct interner *in)
 {
+	ml_free(in->small);
 	ml_free(in->slot);
 	ml_buf_release(&in->bytes);
 	ml_free(in->off);
@@ -93,6 +97,23 @@ static int interner_rehash(struct interner *in, size_t cap)
 	} while (0)
 
 static int interner_add(struct interner *in, const char *s, size_t n, size_t line, size_t col, uint32_t *code)
+{
+	/* Ratings are mostly one or two bytes: a direct table answers those without hashing. */
+	uint32_t *quick = NULL;
+	if (n <= 2 && in->small) {
+		quick = &in->small[n == 1 ? (unsigned char)s[0] : 256 + ((unsigned)(unsigned char)s[0] << 8 | (unsigned char)s[1])];
+		if (*quick) {
+			*code = *quick - 1;
+			return 0;
+		}
+	}
+	int r = interner_add_slow(in, s, n, line, col, code);
+	if (r == 0 && quick)
+		*quick = *code + 1;
+	return r;
+}
+
+static int interner_add_slow(struct interner *in, const char *s, size_t n, size_t line, size_t col, uint32_t *code)
 {
 	uint64_t h = hash_bytes(s, n);
 	if (!in->slot && interner_rehash(in, 64) < 0)
@@ -435,7 +456,8 @@ int agree_table_read_csv(struct agree_table *t, const char *data, size_t len, co
 	agree_table_init(t);
 	ml_buf_init(&c.field, 0);
 	ml_buf_init(&c.in.bytes, 0);
-	int rc = csv_parse(&c);
+	c.in.small = ml_calloc(256 + 65536, sizeof(uint32_t));
+	int rc = c.in.small ? csv_parse(&c) : ml_err_set(err, ML_ENOMEM, "out of memory reading '%s'", c.name);
 	if (rc == 0) {
 		t->coder = c.hdr;
 		c.hdr = NULL;
