@@ -224,3 +224,95 @@ void consensus_ds_release(struct consensus_ds *ds);
 int consensus_dawid_skene(const struct consensus_label *labels, size_t n, size_t nitems, size_t nannotators,
 			  size_t nlabels, const struct consensus_ds_options *opt, struct consensus_ds *out,
 			  struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- geometry: boxes, polygons, one-to-one matching --------------------------------------------------
+ * Coordinates are in any unit (pixels, mm); IoU is unit-free. A degenerate shape (zero area) has IoU 0
+ * with everything, and two empty shapes have IoU 0 (nothing to agree on is not agreement). */
+struct agree_box {
+	double x0, y0, x1, y1; /* corners; x0 <= x1 and y0 <= y1 (swapped corners are normalised) */
+};
+double agree_box_iou(const struct agree_box *a, const struct agree_box *b);
+
+struct agree_point {
+	double x, y;
+};
+#define AGREE_MAX_POLYGON_VERTICES 4096
+/* Signed area (shoelace): positive for counter-clockwise vertex order. */
+double agree_polygon_area(const struct agree_point *p, size_t n);
+/* Exact IoU of two simple polygons: convex or concave, either orientation, no holes, no self-
+ * intersection (refused with ML_EINVAL), 3..AGREE_MAX_POLYGON_VERTICES vertices, a repeated closing vertex
+ * allowed. Both are triangulated by ear clipping and the intersection area is the sum over triangle pairs
+ * of the convex intersection (Sutherland-Hodgman), so the result is exact up to rounding. */
+int agree_polygon_iou(const struct agree_point *a, size_t na, const struct agree_point *b, size_t nb, double *iou,
+		      struct ml_err *err) ML_MUST_CHECK;
+
+/* Minimum-cost assignment (Hungarian algorithm with potentials, O(n^2 m)) on an n x m row-major matrix of
+ * finite costs. With n <= m every row gets a distinct column; with n > m every column a distinct row.
+ * row_to_col[i] is the column of row i or -1; *total the summed cost of the assignment. */
+int agree_hungarian(const double *cost, size_t n, size_t m, long *row_to_col, double *total,
+		    struct ml_err *err) ML_MUST_CHECK;
+
+/* One-to-one matching of objects by IoU: among the pairs with IoU >= threshold, the assignment that
+ * matches the most objects and, among those, has the largest total IoU. a is the reference. */
+struct agree_match {
+	size_t na, nb, matched;
+	double precision, recall, f1; /* matched/nb, matched/na, 2 matched/(na+nb); 1 when both are empty */
+	double mean_iou;              /* over matched pairs, NaN if none */
+	long *a_to_b;                 /* na entries: matched object of b or -1 (owned) */
+};
+void agree_match_release(struct agree_match *m);
+/* iou: na x nb row-major. */
+int agree_match_iou(const double *iou, size_t na, size_t nb, double threshold, struct agree_match *out,
+		    struct ml_err *err) ML_MUST_CHECK;
+int agree_match_boxes(const struct agree_box *a, size_t na, const struct agree_box *b, size_t nb, double threshold,
+		      struct agree_match *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- masks: Dice and Hausdorff distances -----------------------------------------------------------
+ * A mask is nx x ny x nz voxels (nz = 1 for 2-D), v[(z * ny + y) * nx + x] non-zero inside, with voxel
+ * spacing in mm (1 where unknown: distances are then in voxels). */
+struct agree_mask {
+	const uint8_t *v;
+	size_t nx, ny, nz;
+	double sx, sy, sz;
+};
+/* 2|A & B| / (|A| + |B|); 1 when both are empty. Masks must have the same dimensions. */
+int agree_dice(const struct agree_mask *a, const struct agree_mask *b, double *dice, struct ml_err *err) ML_MUST_CHECK;
+/* Surface distances as in medpy / MONAI: a surface voxel is a mask voxel with a face neighbour outside the
+ * mask or outside the image; every surface voxel of A gets the Euclidean distance (mm, through the voxel
+ * spacing) to the nearest surface voxel of B and vice versa, from an exact separable distance transform
+ * (Felzenszwalb & Huttenlocher) in O(voxels). hd95 = max of the two directed 95th percentiles (numpy's
+ * linear interpolation), hd = the largest distance, assd = the mean of all distances. An empty mask makes
+ * them undefined (ML_EINVAL). */
+struct agree_surface_distance {
+	double hd95, hd, assd;
+};
+int agree_surface_distances(const struct agree_mask *a, const struct agree_mask *b, struct agree_surface_distance *out,
+			    struct ml_err *err) ML_MUST_CHECK;
+/* Squared Euclidean distance transform (mm^2) to the nearest non-zero voxel of `feature`; voxels beyond
+ * every feature (no feature at all) get INFINITY. out has nx*ny*nz doubles. */
+int agree_edt_squared(const uint8_t *feature, size_t nx, size_t ny, size_t nz, double sx, double sy, double sz,
+		      double *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- consensus of binary masks: STAPLE (Warfield, Zou & Wells 2004) ---------------------------------
+ * nraters masks of nvoxels each (non-zero = foreground). EM estimates each rater's sensitivity p_j and
+ * specificity q_j and each voxel's posterior probability of being foreground W_i, with the foreground prior
+ * fixed at the raters' mean foreground fraction (the usual choice). Initial p = q = 0.9 (our choice; any
+ * start above 0.5 converges to the same fixed point on sane data). Stops when no p or q moves more than
+ * tol (default 1e-8) or after max_iter (default 200) iterations. Voxels are grouped by their pattern of
+ * votes, so an iteration costs O(distinct patterns x raters) rather than O(voxels x raters); the
+ * consensus mask is W >= 0.5. At most 64 raters. */
+struct consensus_staple_options {
+	double tol;
+	int max_iter;
+};
+struct consensus_staple {
+	size_t nraters, nvoxels;
+	double *sensitivity, *specificity; /* nraters */
+	float *posterior;                  /* nvoxels */
+	double prior;
+	int iterations;
+	bool converged;
+};
+void consensus_staple_release(struct consensus_staple *s);
+int consensus_staple(const uint8_t *const *masks, size_t nraters, size_t nvoxels, const struct consensus_staple_options *opt,
+		     struct consensus_staple *out, struct ml_err *err) ML_MUST_CHECK;
