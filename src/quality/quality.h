@@ -316,3 +316,52 @@ struct consensus_staple {
 void consensus_staple_release(struct consensus_staple *s);
 int consensus_staple(const uint8_t *const *masks, size_t nraters, size_t nvoxels, const struct consensus_staple_options *opt,
 		     struct consensus_staple *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- text spans: F1 between annotators, unitizing alpha, token voting --------------------------------
+ * A span covers code points [start, end) of one text (end > start) with a label code; `annotator` says
+ * whose it is where a function takes several annotators' spans at once. */
+struct agree_span {
+	uint64_t start, end;
+	uint32_t label, annotator;
+};
+
+enum agree_span_match {
+	AGREE_SPAN_EXACT,   /* same start, end and label (duplicates count once) */
+	AGREE_SPAN_OVERLAP, /* a span is found if a span of the other side with its label shares a code point */
+	AGREE_SPAN_TOKEN    /* per code point and label: the covered positions of each side */
+};
+struct agree_f1 {
+	/* exact/overlap: spans of a and b, and how many of each were found on the other side;
+	 * token: positions (code point x label) of a and b, and the positions both cover (found_a = found_b) */
+	uint64_t na, nb, found_a, found_b;
+	double precision, recall, f1; /* a is the reference: precision = found_b/nb, recall = found_a/na;
+					 f1 = 2PR/(P+R), 1 when both sides are empty, 0 when one is */
+};
+/* label AGREE_MISSING compares all labels at once (a match must still have the same label). Spans must
+ * have end > start (ML_EINVAL naming the index otherwise); `annotator` is ignored. */
+int agree_span_f1(const struct agree_span *a, size_t na, const struct agree_span *b, size_t nb,
+		  enum agree_span_match mode, uint32_t label, struct agree_f1 *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Krippendorff's unitizing alpha (uα; Krippendorff 1995, as written up in Content Analysis 2004, ch. 12)
+ * for one continuum [begin, begin + length) coded by nannotators annotators with nlabels labels. For each
+ * label c, every annotator's continuum is cut into units of c and gaps (everything else); the squared
+ * difference of two overlapping units is (b1-b2)^2 + (e1-e2)^2, of a unit inside a gap its length^2,
+ * otherwise 0. Do_c sums it over ordered annotator pairs / (m(m-1)L^2) (merge of sorted segments, linear);
+ * De_c is Krippendorff's expectation over all unitizations with the observed unit and gap lengths.
+ * alpha_c = 1 - Do_c/De_c; overall alpha = 1 - sum Do_c / sum De_c. Two units of one annotator with one
+ * label may not overlap (ML_EINVAL); spans must lie inside the continuum. NaN where De is 0. */
+struct agree_ualpha {
+	size_t nlabels;
+	double *dobs, *dexp, *alpha; /* per label (owned) */
+	double overall;
+};
+void agree_ualpha_release(struct agree_ualpha *u);
+int agree_unitizing_alpha(const struct agree_span *s, size_t n, size_t nannotators, size_t nlabels, uint64_t begin,
+			  uint64_t length, struct agree_ualpha *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Token voting: a code point gets label k when at least min_votes annotators cover it with k and no other
+ * label has as many votes there (a tie leaves it unlabelled and is counted in *tied_points); runs of
+ * points with one label become spans (sorted by start). min_votes 0 means a strict majority of nannotators.
+ * An annotator's overlapping spans of one label vote once. *out is freed with ml_free. */
+int consensus_span_vote(const struct agree_span *s, size_t n, size_t nannotators, size_t nlabels, size_t min_votes,
+			struct agree_span **out, size_t *nout, uint64_t *tied_points, struct ml_err *err) ML_MUST_CHECK;
