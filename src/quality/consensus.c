@@ -72,11 +72,12 @@ static int group_by_item(const struct consensus_label *l, size_t n, size_t nitem
 		for (size_t p = start[i]; p < start[i + 1]; p++) {
 			const struct consensus_label *x = &l[order[p]];
 			if (last[x->annotator] == (uint32_t)i) {
+				ml_err_set(err, ML_EINVAL, "label %u: annotator %u labelled item %u twice", order[p],
+					   x->annotator, x->item);
 				ml_free(start);
 				ml_free(order);
 				ml_free(last);
-				return ml_err_set(err, ML_EINVAL, "label %u: annotator %u labelled item %u twice", order[p],
-						  x->annotator, x->item);
+				return -1;
 			}
 			last[x->annotator] = (uint32_t)i;
 		}
