@@ -84,7 +84,23 @@ struct http_route {
 	const char *summary;
 };
 
+/* All routes: the table of routes.c followed by those other modules registered (sorted by pattern, then
+ * method, once the server starts). The dispatcher, --print-routes and the tests all read this one list. */
 const struct http_route *http_routes(size_t *n);
+
+/* Other modules add their routes from their own files, like CLI commands, and write the handler against
+ * http/http_int.h (the request, replies, helpers):
+ *
+ *   static int h_quality(struct http_req *r);
+ *   HTTP_ROUTE(quality, {"GET", "/api/v1/projects/{project}/quality", h_quality, HTTP_PROJECT,
+ *                        HTTP_R_MANAGER | HTTP_R_REVIEWER, 0, "quality.read", "agreement figures"});
+ *
+ * Registering a (method, pattern) that already exists aborts at start-up: two handlers for one route is a
+ * bug that must not depend on link order. */
+void http_route_register(const struct http_route *rt);
+#define HTTP_ROUTE(id, ...)                                                                        \
+	static const struct http_route http_route_##id = __VA_ARGS__;                              \
+	__attribute__((constructor)) static void http_route_register_##id(void) { http_route_register(&http_route_##id); }
 /* The table as JSON (for `medlabel serve --print-routes --json` and the authorisation-matrix test). */
 int http_routes_json(struct ml_buf *b) ML_MUST_CHECK;
 

@@ -1,4 +1,5 @@
-/* http_int.h: what the dispatcher shares with the handlers of the http module. */
+/* http_int.h: what the dispatcher shares with route handlers: those of this module and those other modules
+ * register with HTTP_ROUTE (see http.h). */
 #ifndef ML_HTTP_INT_H
 #define ML_HTTP_INT_H
 
@@ -146,6 +147,9 @@ int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);
+int h_task_skip(struct http_req *r);
+int h_prediction_list(struct http_req *r);
+int h_schema_validate(struct http_req *r);
 int h_next(struct http_req *r);
 int h_annotation_list(struct http_req *r);
 int h_annotation_create(struct http_req *r);
