@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 	    "form-action 'self'; frame-ancestors 'none'"
 
 static struct http_server g_srv;
+/* The user who must change their password first; checked against the store only for that user. */
+static _Atomic int64_t must_change_uid;
 /* Serialises this process's write transactions (see http.h). */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -293,6 +296,15 @@ static int authorize(struct http_req *r)
 			return http_reply_status(r, 403, "csrf", "X-CSRF-Token",
 						 "missing or wrong X-CSRF-Token for a cookie-authenticated write"),
 			       -1;
+	}
+	if (r->user.id == atomic_load(&must_change_uid)) {
+		if (auth_must_change_user(r->store) != r->user.id) {
+			atomic_store(&must_change_uid, 0);
+		} else if (rt->fn != h_me && rt->fn != h_me_password && rt->fn != h_logout) {
+			return http_reply_status(r, 403, "password_change_required", NULL,
+						 "change the one-time password first (POST /api/v1/me/password)"),
+			       -1;
+		}
 	}
 	if (rt->access == HTTP_ADMIN && !r->user.admin)
 		return http_reply_status(r, 403, "perm", NULL, "administrators only"), -1;
@@ -578,6 +590,7 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 		return -1;
 	if (auth_init() != 0)
 		return ml_err_set(err, ML_EIO, "cannot initialise libsodium");
+	atomic_store(&must_change_uid, cfg->must_change_uid);
 	g_srv.web_dir = http_find_web_dir(cfg->web_dir);
 	if (cfg->web_dir && !g_srv.web_dir)
 		return ml_err_set(err, ML_EINVAL, "web folder '%s' not found", cfg->web_dir);
