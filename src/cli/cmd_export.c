@@ -88,8 +88,8 @@ static int run_export(struct cli_ctx *ctx, int argc, char **argv)
 		rc = err.code == ML_EINVAL && strstr(err.msg, "--") ? cli_usage_error(ctx, "%s", err.msg) : cli_fail_err(ctx, &err);
 	cli_progress_finish(&prog, res.items);
 	if (rc == CLI_OK && opts.out_path)
-		fprintf(stderr, "exported %llu items and %llu annotations to '%s' (sha256 %s)%s\n",
-			(unsigned long long)res.items, (unsigned long long)res.annotations, opts.out_path, res.sha256,
+		fprintf(stderr, "exported %llu items and %llu annotations to '%s' (blake2b-256 %s)%s\n",
+			(unsigned long long)res.items, (unsigned long long)res.annotations, opts.out_path, res.blake2b,
 			res.snapshot_created ? "; pinned as a new snapshot" : "");
 	store_project_release(&p);
 	store_close(s);

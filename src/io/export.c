@@ -14,7 +14,7 @@
 
 struct sink {
 	int fd;
-	crypto_hash_sha256_state sha;
+	crypto_generichash_state hash; /* BLAKE2b-256: several times faster than SHA-256 here */
 	uint64_t bytes;
 	int err_no;
 };
@@ -22,7 +22,7 @@ struct sink {
 static ssize_t sink_write(void *cookie, const char *buf, size_t n)
 {
 	struct sink *k = cookie;
-	crypto_hash_sha256_update(&k->sha, (const unsigned char *)buf, n);
+	crypto_generichash_update(&k->hash, (const unsigned char *)buf, n);
 	k->bytes += n;
 	size_t left = n;
 	while (left) {
@@ -41,9 +41,9 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t n)
 
 static void sink_hex(struct sink *k, char out[65])
 {
-	crypto_hash_sha256_state copy = k->sha;
+	crypto_generichash_state copy = k->hash;
 	unsigned char h[32];
-	crypto_hash_sha256_final(&copy, h);
+	crypto_generichash_final(&copy, h, sizeof h);
 	ml_hex_encode(h, sizeof h, out);
 }
 
@@ -214,7 +214,7 @@ static char *manifest(struct run *run, const struct store_project *p, const char
 		rc |= ml_buf_puts(&b, ",\"schema\":null");
 	rc |= ml_buf_printf(&b, ",\"counts\":{\"items\":%llu,\"annotations\":%llu},\"content_blake2b\":\"%s\"",
 			    (unsigned long long)run->items, (unsigned long long)run->annotations, content);
-	rc |= ml_buf_printf(&b, ",\"output\":{\"sha256\":\"%s\",\"bytes\":%llu,\"covers\":\"%s\"}}", sha,
+	rc |= ml_buf_printf(&b, ",\"output\":{\"blake2b\":\"%s\",\"bytes\":%llu,\"covers\":\"%s\"}}", sha,
 			    (unsigned long long)bytes, in_stream ? "the records before this manifest" : "the whole file");
 	if (rc)
 		abort();
@@ -330,7 +330,7 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 	/* The output: a temporary file renamed into place at the end, or stdout. */
 	char tmp[4200] = "";
 	struct sink sink = {.fd = STDOUT_FILENO};
-	crypto_hash_sha256_init(&sink.sha);
+	crypto_generichash_init(&sink.hash, NULL, 0, 32);
 	if (opts->out_path) {
 		if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", opts->out_path, (long)getpid()) >= (int)sizeof tmp) {
 			ml_free(schema);
@@ -401,7 +401,7 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 		sink_hex(&sink, sha);
 		bool in_stream = !opts->out_path && !opts->manifest_path;
 		man = manifest(&run, p, snap_id ? opts->snapshot : NULL, &sp, content, sha, sink.bytes, in_stream);
-		snprintf(res->sha256, sizeof res->sha256, "%s", sha);
+		snprintf(res->blake2b, sizeof res->blake2b, "%s", sha);
 		if (in_stream)
 			rc = exp->manifest(&run.ex, man, err);
 		if (!rc && fflush(f) != 0)
@@ -409,8 +409,8 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 	}
 	fclose(f);
 	if (opts->out_path) {
-		if (!rc && fsync(sink.fd) != 0)
-			rc = ml_err_set(err, ML_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
+		/* No fsync: an export can always be made again from the store, and the rename means a reader
+		 * never sees a half-written file under the final name. */
 		close(sink.fd);
 		if (!rc && rename(tmp, opts->out_path) != 0)
 			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", opts->out_path, strerror(errno));

@@ -34,6 +34,8 @@ static int parse_line(const char *line, size_t len, struct jl_fields *f, struct 
 		for (;;) {
 			p = io_json_ws(p, end);
 			const char *kstart = p;
+			if (p >= end || *p != '"')
+				return ml_err_set(err, ML_EINVAL, "expected a key at byte %zu", (size_t)(p - line) + 1);
 			if (io_json_string(&p, end, line, &f->key, err))
 				return -1;
 			p = io_json_ws(p, end);

@@ -25,6 +25,7 @@ struct av {
 	struct ml_err *err;
 	struct lptr p;
 	int64_t text_cp; /* -1 unknown */
+	struct ml_cp_index ix; /* byte offset of each code point of ctx->text, when given */
 	struct res *res;
 	size_t nres;
 	/* id lookup: open addressing over result indices + 1 (0 = empty) */
@@ -57,6 +58,45 @@ static void add_id(struct av *v, size_t idx)
 	while (v->tab[h])
 		h = (h + 1) & (v->tabsize - 1);
 	v->tab[h] = idx + 1;
+}
+
+/* A string -> result index map for the cross-result checks (one key per result at most), so that
+ * "one result per region", "one per question" and "no duplicate relation" stay linear. */
+struct smap {
+	struct ml_arena arena;
+	const char **keys;
+	size_t *vals;
+	size_t cap;
+};
+
+static void smap_init(struct smap *m, size_t n)
+{
+	ml_arena_init(&m->arena, 16384);
+	for (m->cap = 16; m->cap < 2 * n + 2; m->cap *= 2)
+		;
+	m->keys = ml_xcalloc(m->cap, sizeof *m->keys);
+	m->vals = ml_xcalloc(m->cap, sizeof *m->vals);
+}
+
+static void smap_release(struct smap *m)
+{
+	ml_free(m->keys);
+	ml_free(m->vals);
+	ml_arena_release(&m->arena);
+}
+
+/* Returns the index stored under key, or (size_t)-1 (and stores v when put is true). */
+static size_t smap_find(struct smap *m, const char *key, bool put, size_t v)
+{
+	size_t h = hash_str(key) & (m->cap - 1);
+	for (; m->keys[h]; h = (h + 1) & (m->cap - 1))
+		if (strcmp(m->keys[h], key) == 0)
+			return m->vals[h];
+	if (put) {
+		m->keys[h] = ml_arena_strdup(&m->arena, key);
+		m->vals[h] = v;
+	}
+	return (size_t)-1;
 }
 
 /* ---- small readers --------------------------------------------------------------------------------- */
@@ -351,6 +391,7 @@ static const char *const *result_keys(const struct label_control *c)
 	static const char *const audio_t[] = {RC, "label", "start", "end", "text", "attributes", NULL};
 	static const char *const video[] = {RC, "label", "keyframes", "attributes", NULL};
 	static const char *const survey[] = {RC, "question", "choices", NULL};
+	static const char *const survey_c[] = {RC, "question", "choices", "codes", NULL};
 #undef RC
 	switch (c->kind) {
 	case LABEL_KIND_CLASSIFICATION: return c->target ? classification_r : classification;
@@ -368,7 +409,7 @@ static const char *const *result_keys(const struct label_control *c)
 	case LABEL_KIND_OBJECT3D: return obj3d;
 	case LABEL_KIND_AUDIO_SEGMENT: return c->transcription ? audio_t : audio;
 	case LABEL_KIND_VIDEO_TRACK: return video;
-	case LABEL_KIND_SURVEY_CODE: return survey;
+	case LABEL_KIND_SURVEY_CODE: return c->ncodings ? survey_c : survey;
 	default: return classification;
 	}
 }
@@ -391,8 +432,7 @@ static int check_span(struct av *v, json_t *o, struct res *r)
 		return lerr(v->err, &v->p, "text", "span text has %zu code points, expected end - start = %lld",
 			    ml_utf8_cp_count(text, tlen), r->end - r->start);
 	if (v->ctx && v->ctx->text) {
-		size_t b0 = ml_utf8_cp_to_byte(v->ctx->text, v->ctx->text_len, (size_t)r->start);
-		size_t b1 = ml_utf8_cp_to_byte(v->ctx->text, v->ctx->text_len, (size_t)r->end);
+		size_t b0 = v->ix.byte_of_cp[r->start], b1 = v->ix.byte_of_cp[r->end];
 		if (b1 - b0 != tlen || memcmp(v->ctx->text + b0, text, tlen) != 0)
 			return lerr(v->err, &v->p, "text", "span text does not match the item text at [%lld, %lld)", r->start,
 				    r->end);
@@ -596,6 +636,9 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 	case LABEL_KIND_SURVEY_CODE:
 		if (lget_str(o, "question", true, LABEL_MAX_VALUE, &r->question, &v->p, v->err))
 			return -1;
+		if (!lvalue_ok(r->question))
+			return lerr(v->err, &v->p, "question", "expected a question id without control characters or "
+				    "leading or trailing spaces");
 		if (c->nquestions) {
 			bool found = false;
 			for (size_t i = 0; i < c->nquestions && !found; i++)
@@ -610,6 +653,19 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 				found = strcmp(v->ctx->questions[i], r->question) == 0;
 			if (!found)
 				return lerr(v->err, &v->p, "question", "question '%.64s' is not in the item", r->question);
+		}
+		if (c->ncodings) {
+			/* coded with labels, codes or both: at least one of them */
+			bool ch = json_object_get(o, "choices") != NULL, co = json_object_get(o, "codes") != NULL;
+			if (!ch && !co)
+				return lerr(v->err, &v->p, NULL, c->nlabels ? "missing required field 'choices' or 'codes'"
+									   : "missing required field 'codes'");
+			if (ch && !c->nlabels)
+				return lerr(v->err, &v->p, "choices", "control '%s' has no labels; code the answer with 'codes'",
+					    c->name);
+			if ((ch && get_choices(v, o, c)) || (co && get_codes(v, o, c, true, c->multiple)))
+				return -1;
+			return 0;
 		}
 		return get_choices(v, o, c);
 	default:
@@ -638,6 +694,8 @@ static int check_one(struct av *v, json_t *o, size_t i)
 		return -1;
 	if (lget_str(o, "id", true, LABEL_MAX_VALUE, &r->id, &v->p, v->err))
 		return -1;
+	if (!lvalue_ok(r->id))
+		return lerr(v->err, &v->p, "id", "expected an id without control characters or leading or trailing spaces");
 	size_t prev = find_id(v, r->id);
 	if (prev != (size_t)-1)
 		return lerr(v->err, &v->p, "id", "duplicate result id '%.64s', already used by /results/%zu", r->id, prev);
@@ -704,25 +762,44 @@ static bool runs_intersect(const struct res *a, const struct res *b)
 	return false;
 }
 
-static int check_mask_overlap(struct av *v, size_t ci)
+static int cmp_frame(const void *a, const void *b, void *arg)
 {
-	for (size_t b = 0; b < v->nres; b++) {
-		if (v->res[b].ci != ci)
-			continue;
-		for (size_t a = 0; a < b; a++)
-			if (v->res[a].ci == ci && v->res[a].frame == v->res[b].frame && runs_intersect(&v->res[a], &v->res[b])) {
-				struct lptr q;
-				lptr_init(&q);
-				lptr_key(&q, "results");
-				lptr_idx(&q, b);
-				return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow overlap",
-					    a, v->s->controls[ci].name);
-			}
+	const struct res *res = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	if (res[i].frame != res[j].frame)
+		return res[i].frame < res[j].frame ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Masks of a control without overlap must not share pixels on the same frame: sorted by frame, only masks
+ * of one frame are compared. The error names the later result of the first overlapping pair found. */
+static int check_mask_overlap(struct av *v, size_t ci, size_t *idx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->nres; i++)
+		if (v->res[i].ci == ci)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof *idx, cmp_frame, v->res);
+	for (size_t g = 0; g < n;) {
+		size_t e = g;
+		while (e < n && v->res[idx[e]].frame == v->res[idx[g]].frame)
+			e++;
+		for (size_t y = g + 1; y < e; y++)
+			for (size_t x = g; x < y; x++)
+				if (runs_intersect(&v->res[idx[x]], &v->res[idx[y]])) {
+					struct lptr q;
+					lptr_init(&q);
+					lptr_key(&q, "results");
+					lptr_idx(&q, idx[y]);
+					return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow "
+						    "overlap", idx[x], v->s->controls[ci].name);
+				}
+		g = e;
 	}
 	return 0;
 }
 
-static int check_relation(struct av *v, size_t i)
+static int check_relation(struct av *v, size_t i, struct smap *seen)
 {
 	const struct res *r = &v->res[i];
 	const struct res *end[2] = {NULL, NULL};
@@ -753,13 +830,20 @@ static int check_relation(struct av *v, size_t i)
 			return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
 				    end[1]->label);
 	}
-	for (size_t k = 0; k < i; k++) {
-		const struct res *o = &v->res[k];
-		if (o->c == r->c && strcmp(o->label, r->label) == 0 &&
-		    ((strcmp(o->from, r->from) == 0 && strcmp(o->to, r->to) == 0) ||
-		     (!l->directed && strcmp(o->from, r->to) == 0 && strcmp(o->to, r->from) == 0)))
-			return lerr(v->err, &v->p, NULL, "duplicate relation, already at /results/%zu", k);
+	/* Keys join fields with \x1f, which ids, labels and questions cannot contain (lvalue_ok), so two
+	 * different relations never share a key. */
+	char *key = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->from, r->to);
+	size_t k = smap_find(seen, key, false, 0);
+	if (k == (size_t)-1 && !l->directed) {
+		char *rev = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->to, r->from);
+		k = smap_find(seen, rev, false, 0);
+		ml_free(rev);
 	}
+	if (k == (size_t)-1)
+		smap_find(seen, key, true, i);
+	ml_free(key);
+	if (k != (size_t)-1)
+		return lerr(v->err, &v->p, NULL, "duplicate relation, already at /results/%zu", k);
 	return 0;
 }
 
@@ -771,12 +855,14 @@ static int check_cross(struct av *v)
 	for (size_t c = 0; c < s->ncontrols; c++)
 		first[c] = (size_t)-1;
 	int rc = -1;
+	struct smap seen;
+	smap_init(&seen, v->nres);
 	size_t old = lptr_key(&v->p, "results");
 	for (size_t i = 0; i < v->nres; i++) {
 		struct res *r = &v->res[i];
 		const struct label_control *c = r->c;
 		size_t o2 = lptr_idx(&v->p, i);
-		if (c->kind == LABEL_KIND_RELATION && check_relation(v, i))
+		if (c->kind == LABEL_KIND_RELATION && check_relation(v, i, &seen))
 			goto out;
 		if (c->target) {
 			size_t j = find_id(v, r->region);
@@ -789,12 +875,14 @@ static int check_cross(struct av *v)
 				     "results of '%s'", r->region, v->res[j].c->name, c->name, c->target);
 				goto out;
 			}
-			for (size_t k = 0; k < i; k++)
-				if (v->res[k].c == c && strcmp(v->res[k].region, r->region) == 0) {
-					lerr(v->err, &v->p, "region", "control '%s' already has a result for region '%.64s' at "
-					     "/results/%zu", c->name, r->region, k);
-					goto out;
-				}
+			char *key = ml_xasprintf("R\x1f%zu\x1f%s", r->ci, r->region);
+			size_t k = smap_find(&seen, key, true, i);
+			ml_free(key);
+			if (k != (size_t)-1) {
+				lerr(v->err, &v->p, "region", "control '%s' already has a result for region '%.64s' at "
+				     "/results/%zu", c->name, r->region, k);
+				goto out;
+			}
 		} else if (c->kind == LABEL_KIND_CLASSIFICATION || c->kind == LABEL_KIND_CODED ||
 			   c->kind == LABEL_KIND_TEXT) {
 			if (first[r->ci] != (size_t)-1) {
@@ -804,12 +892,14 @@ static int check_cross(struct av *v)
 			}
 			first[r->ci] = i;
 		} else if (c->kind == LABEL_KIND_SURVEY_CODE) {
-			for (size_t k = 0; k < i; k++)
-				if (v->res[k].c == c && strcmp(v->res[k].question, r->question) == 0) {
-					lerr(v->err, &v->p, "question", "control '%s' already has a result for question '%.64s' "
-					     "at /results/%zu", c->name, r->question, k);
-					goto out;
-				}
+			char *key = ml_xasprintf("Q\x1f%zu\x1f%s", r->ci, r->question);
+			size_t k = smap_find(&seen, key, true, i);
+			ml_free(key);
+			if (k != (size_t)-1) {
+				lerr(v->err, &v->p, "question", "control '%s' already has a result for question '%.64s' "
+				     "at /results/%zu", c->name, r->question, k);
+				goto out;
+			}
 		}
 		lptr_pop(&v->p, o2);
 	}
@@ -818,7 +908,7 @@ static int check_cross(struct av *v)
 		const struct label_control *ctl = &s->controls[c];
 		if (ctl->kind == LABEL_KIND_SPAN && !ctl->overlap && check_span_overlap(v, c, idx))
 			goto out;
-		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c))
+		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c, idx))
 			goto out;
 	}
 	for (size_t c = 0; c < s->ncontrols; c++) {
@@ -838,9 +928,9 @@ static int check_cross(struct av *v)
 		for (size_t i = 0; i < v->nres; i++) {
 			if (strcmp(v->res[i].c->name, ctl->target) != 0)
 				continue;
-			bool found = false;
-			for (size_t k = 0; k < v->nres && !found; k++)
-				found = v->res[k].ci == c && strcmp(v->res[k].region, v->res[i].id) == 0;
+			char *key = ml_xasprintf("R\x1f%zu\x1f%s", c, v->res[i].id);
+			bool found = smap_find(&seen, key, false, 0) != (size_t)-1;
+			ml_free(key);
 			if (!found) {
 				struct lptr q;
 				lptr_init(&q);
@@ -854,6 +944,7 @@ static int check_cross(struct av *v)
 	}
 	rc = 0;
 out:
+	smap_release(&seen);
 	ml_free(idx);
 	ml_free(first);
 	return rc;
@@ -862,6 +953,8 @@ out:
 int label_annotation_validate(const struct label_schema *s, const char *json, size_t len,
 			      const struct label_item_ctx *ctx, struct ml_err *err)
 {
+	if (!s)
+		return ml_err_set(err, ML_EINVAL, "no schema to validate the annotation against");
 	json_t *root = label_json_load(json, len, LABEL_MAX_ANNOTATION_BYTES, "annotation", err);
 	if (!root)
 		return -1;
@@ -874,15 +967,28 @@ int label_annotation_validate(const struct label_schema *s, const char *json, si
 			ml_err_set(err, ML_EINVAL, "the item text is not valid UTF-8 at byte %zu", bad);
 			goto out;
 		}
-		v.text_cp = (int64_t)ml_utf8_cp_count(ctx->text, ctx->text_len);
+		if (ml_cp_index_build(&v.ix, ctx->text, ctx->text_len)) {
+			ml_err_set(err, ML_ENOMEM, "cannot index an item text of %zu bytes", ctx->text_len);
+			goto out;
+		}
+		v.text_cp = (int64_t)v.ix.ncp;
 	} else if (ctx) {
 		v.text_cp = ctx->text_cp;
 	}
 	static const char *const keys[] = {"format", "results", NULL};
 	long long fmt = LABEL_FORMAT;
 	json_t *results;
-	if (lcheck_keys(root, keys, "the annotation", &v.p, err) ||
-	    lget_int(root, "format", false, 1, LABEL_FORMAT, &fmt, &v.p, err) ||
+	if (lcheck_keys(root, keys, "the annotation", &v.p, err))
+		goto out;
+	json_t *f = json_object_get(root, "format");
+	if (json_is_integer(f) && json_integer_value(f) > LABEL_FORMAT) {
+		lerr(err, &v.p, "format", "annotation format %lld is newer than this medlabel supports (%d)",
+		     (long long)json_integer_value(f), LABEL_FORMAT);
+		if (err)
+			err->code = ML_EVERSION;
+		goto out;
+	}
+	if (lget_int(root, "format", false, 1, LABEL_FORMAT, &fmt, &v.p, err) ||
 	    lget_arr(root, "results", true, 0, 0, &results, &v.p, err))
 		goto out;
 	v.nres = json_array_size(results);
@@ -904,6 +1010,7 @@ out:
 		ml_free(v.res[i].runs);
 	ml_free(v.res);
 	ml_free(v.tab);
+	ml_cp_index_release(&v.ix);
 	json_decref(root);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "label/label.h"
 
 #include <jansson.h>
+#include <string.h>
 
 /* A JSON pointer under construction. push returns the old length; pop restores it. Long pointers are
  * truncated (err->field has 128 bytes anyway), never overflowed. */

@@ -133,6 +133,10 @@ int label_hotkey_normalise(const char *key, char *out, size_t outlen, struct ml_
 	}
 	if (!ok)
 		return ml_err_set(err, ML_EINVAL, "%s", bad);
+	/* Punctuation is matched by the character typed, which already reflects Shift ("?" is Shift+/ on
+	 * some layouts and not on others): Shift is not part of such a key. */
+	if (ln == 1 && !((last[0] >= 'a' && last[0] <= 'z') || (last[0] >= '0' && last[0] <= '9')))
+		have[2] = false;
 	size_t o = 0;
 	out[0] = '\0';
 	for (int i = 0; i < 4; i++)
@@ -194,6 +198,35 @@ static int get_color(struct sp *sp, json_t *obj, const char **out)
 		if (*q >= 'A' && *q <= 'F')
 			*q = (char)(*q - 'A' + 'a');
 	*out = lc;
+	return 0;
+}
+
+/* An example image reference: an http(s) URL or a relative media path. Anything else (javascript:, data:,
+ * absolute paths, "..") could make the UI load something the schema author did not mean to expose. */
+static int get_image_ref(struct sp *sp, json_t *obj, const char **out)
+{
+	const char *r = NULL;
+	if (lget_str(obj, "example_image", false, 2048, &r, &sp->p, sp->err))
+		return -1;
+	if (!r)
+		return 0;
+	bool ok;
+	if (strncmp(r, "https://", 8) == 0 || strncmp(r, "http://", 7) == 0) {
+		ok = true;
+		for (const char *q = r; *q && ok; q++)
+			ok = (unsigned char)*q > 0x20 && *q != 0x7f && *q != '"' && *q != '<' && *q != '>' && *q != '\\';
+	} else {
+		ok = r[0] != '/';
+		for (const char *q = r; *q && ok; q++)
+			ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+			     *q == '/' || *q == '.' || *q == '_' || *q == '-';
+		ok = ok && strcmp(r, "..") != 0 && strncmp(r, "../", 3) != 0 && !strstr(r, "/../") &&
+		     !(strlen(r) >= 3 && strcmp(r + strlen(r) - 3, "/..") == 0);
+	}
+	if (!ok)
+		return lerr(sp->err, &sp->p, "example_image",
+			    "expected an http(s) URL or a relative media path (letters, digits, '/', '.', '_', '-')");
+	*out = dup_str(sp, r);
 	return 0;
 }
 
@@ -536,7 +569,7 @@ static const char *const *kind_keys(enum label_kind k)
 	static const char *const mask[] = {REGION, "overlap", NULL};
 	static const char *const object3d[] = {REGION, "part_shape", NULL};
 	static const char *const audio[] = {REGION, "transcription", NULL};
-	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", NULL};
+	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", "codings", NULL};
 	switch (k) {
 	case LABEL_KIND_CLASSIFICATION: return classification;
 	case LABEL_KIND_SPAN: return span;
@@ -584,7 +617,7 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 	}
 	if (get_str(sp, ctl, "title", false, LABEL_MAX_TEXT, &c->title) ||
 	    get_str(sp, ctl, "instructions", false, LABEL_MAX_TEXT, &c->instructions) ||
-	    get_str(sp, ctl, "example_image", false, 2048, &c->example_image) ||
+	    get_image_ref(sp, ctl, &c->example_image) ||
 	    lget_bool(ctl, "required", &c->required, &sp->p, sp->err) ||
 	    lget_bool(ctl, "multiple", &c->multiple, &sp->p, sp->err) ||
 	    lget_bool(ctl, "overlap", &c->overlap, &sp->p, sp->err) || get_name_opt(sp, ctl, "target", &c->target))
@@ -593,7 +626,10 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 		c->title = c->name;
 	if (json_object_get(ctl, "labels") && parse_labels(sp, ctl, c))
 		return -1;
-	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT)
+	/* survey answers may be coded with labels, with ontology codes, or both */
+	bool codes_instead = c->kind == LABEL_KIND_SURVEY_CODE && json_object_get(ctl, "codings");
+	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT &&
+	    !codes_instead)
 		return lerr(sp->err, &sp->p, NULL, "missing required field 'labels'");
 	if (parse_attributes(sp, ctl, c) || parse_codings(sp, ctl, c, c->kind == LABEL_KIND_CODED))
 		return -1;
@@ -710,7 +746,8 @@ static int parse_doc(struct sp *sp, json_t *root)
 	if (json_is_integer(f) && json_integer_value(f) > LABEL_FORMAT) {
 		lerr(sp->err, &sp->p, "format", "schema format %lld is newer than this medlabel supports (%d)",
 		     (long long)json_integer_value(f), LABEL_FORMAT);
-		sp->err->code = ML_EVERSION;
+		if (sp->err)
+			sp->err->code = ML_EVERSION;
 		return -1;
 	}
 	if (lget_int(root, "format", true, 1, LABEL_FORMAT, &fmt, &sp->p, sp->err))
@@ -719,7 +756,7 @@ static int parse_doc(struct sp *sp, json_t *root)
 	if (get_str(sp, root, "name", true, 128, &s->name) || get_str(sp, root, "version", false, 64, &s->version) ||
 	    get_str(sp, root, "title", false, LABEL_MAX_TEXT, &s->title) ||
 	    get_str(sp, root, "instructions", false, LABEL_MAX_TEXT, &s->instructions) ||
-	    get_str(sp, root, "example_image", false, 2048, &s->example_image))
+	    get_image_ref(sp, root, &s->example_image))
 		return -1;
 	json_t *mods;
 	if (lget_arr(root, "modalities", false, 1, 7, &mods, &sp->p, sp->err))

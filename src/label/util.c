@@ -83,8 +83,10 @@ json_t *label_json_load(const char *json, size_t len, size_t max, const char *wh
 		char *near = strstr(reason, " near ");
 		if (near)
 			*near = '\0';
+		/* jansson counts the bytes consumed, the offending one included: report that byte's 0-based
+		 * offset (as the HTTP layer does) and, for editors, jansson's 1-based line and column. */
 		ml_err_set(err, ML_EINVAL, "malformed JSON in %s at byte %d (line %d, column %d): %s", what,
-			   je.position, je.line, je.column, reason);
+			   je.position > 0 ? je.position - 1 : 0, je.line, je.column, reason);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
@@ -174,8 +176,11 @@ int lget_int(json_t *obj, const char *key, bool required, long long min, long lo
 	if (!json_is_integer(v))
 		return lerr(err, p, key, "expected an integer");
 	long long x = json_integer_value(v);
-	if (x < min || x > max)
+	if (x < min || x > max) {
+		if (max == INT64_MAX)
+			return lerr(err, p, key, "expected an integer >= %lld, got %lld", min, x);
 		return lerr(err, p, key, "expected an integer from %lld to %lld, got %lld", min, max, x);
+	}
 	*out = x;
 	return 0;
 }

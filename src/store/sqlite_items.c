@@ -67,7 +67,7 @@ int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 		iid = sqlite3_last_insert_rowid(q->db);
 	}
 	if (!rc) {
-		st = sq_prep(q, "INSERT INTO tasks(project_id, item_id, overlap, updated_at) VALUES (?1, ?2, ?3, ?4)", err);
+		st = sq_prep(q, "INSERT INTO tasks(id, project_id, item_id, overlap, updated_at) VALUES (?2, ?1, ?2, ?3, ?4)", err);
 		rc = st ? 0 : -1;
 		if (st) {
 			sqlite3_bind_int64(st, 1, in->project_id);

@@ -49,8 +49,9 @@ static const struct migration migrations[] = {
 	 "  content_hash TEXT NOT NULL, external_ref TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,"
 	 "  visible INTEGER NOT NULL DEFAULT 1);"
 	 "CREATE INDEX items_project ON items(project_id, id);"
-	 "CREATE TABLE tasks(id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 "  item_id INTEGER NOT NULL UNIQUE REFERENCES items(id), state INTEGER NOT NULL DEFAULT 0,"
+	 /* One task per item, so the task shares its item's id: no second index to keep on import. */
+	 "CREATE TABLE tasks(id INTEGER PRIMARY KEY REFERENCES items(id), project_id INTEGER NOT NULL REFERENCES projects(id),"
+	 "  item_id INTEGER NOT NULL REFERENCES items(id) CHECK (item_id = id), state INTEGER NOT NULL DEFAULT 0,"
 	 "  overlap INTEGER NOT NULL DEFAULT 1, submitted INTEGER NOT NULL DEFAULT 0,"
 	 "  gold INTEGER NOT NULL DEFAULT 0, priority REAL NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL);"
 	 "CREATE INDEX tasks_queue ON tasks(project_id, state, priority DESC, id);"

@@ -117,7 +117,7 @@ int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 	/* Only visible items: those still awaiting required de-identification never leave the store. */
 	sqlite3_stmt *st = sq_prep(q, "INSERT INTO snapshot_items(snapshot_id, item_id, content_hash, task_state, gold) "
 				      "SELECT sn.id, i.id, i.content_hash, t.state, t.gold FROM snapshots sn "
-				      "JOIN items i ON i.project_id = sn.project_id JOIN tasks t ON t.item_id = i.id "
+				      "JOIN items i ON i.project_id = sn.project_id JOIN tasks t ON t.id = i.id "
 				      "WHERE sn.id = ?1 AND i.visible AND (?2 < 0 OR t.state = ?2)", err);
 	if (!st)
 		rc = -1;
@@ -129,7 +129,7 @@ int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 	if (!rc) {
 		st = sq_prep(q, "INSERT INTO snapshot_annotations(snapshot_id, item_id, annotation_id, version) "
 				"SELECT si.snapshot_id, si.item_id, a.id, a.latest FROM snapshot_items si "
-				"JOIN tasks t ON t.item_id = si.item_id JOIN annotations a ON a.task_id = t.id "
+				"JOIN tasks t ON t.id = si.item_id JOIN annotations a ON a.task_id = t.id "
 				"WHERE si.snapshot_id = ?1", err);
 		rc = st ? 0 : -1;
 		if (st) {
@@ -146,9 +146,9 @@ int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 
 /* ---- export scan ---- */
 
-#define LIVE_ITEMS "SELECT " SQ_ITEM_COLS ", " SQ_TASK_COLS " FROM items i JOIN tasks t ON t.item_id = i.id " \
+#define LIVE_ITEMS "SELECT " SQ_ITEM_COLS ", " SQ_TASK_COLS " FROM items i JOIN tasks t ON t.id = i.id " \
 	"WHERE i.project_id = ?1 AND i.visible AND (?2 < 0 OR t.state = ?2) ORDER BY i.id"
-#define LIVE_ANNS "SELECT " SQ_ANN_COLS " FROM items i JOIN tasks t ON t.item_id = i.id JOIN annotations a ON a.task_id = t.id " \
+#define LIVE_ANNS "SELECT " SQ_ANN_COLS " FROM items i JOIN tasks t ON t.id = i.id JOIN annotations a ON a.task_id = t.id " \
 	"JOIN annotation_versions v ON v.annotation_id = a.id AND v.version = a.latest " \
 	"WHERE i.project_id = ?1 AND i.visible AND (?2 < 0 OR t.state = ?2) ORDER BY i.id, a.id"
 /* The pinned content: the current text if its hash still matches, else the replaced text kept in
@@ -158,7 +158,7 @@ int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 	"  WHERE h.item_id = i.id AND h.content_hash = si.content_hash) END, " \
 	"i.media_hash, i.media_type, si.content_hash, i.external_ref, i.created_at, 1, " \
 	"t.id, t.project_id, t.item_id, si.task_state, 0, 0, si.gold, 0, 0 " \
-	"FROM snapshot_items si JOIN items i ON i.id = si.item_id JOIN tasks t ON t.item_id = i.id " \
+	"FROM snapshot_items si JOIN items i ON i.id = si.item_id JOIN tasks t ON t.id = i.id " \
 	"WHERE si.snapshot_id = ?1 ORDER BY si.item_id"
 #define SNAP_ANNS "SELECT " SQ_ANN_COLS " FROM snapshot_annotations sa JOIN annotations a ON a.id = sa.annotation_id " \
 	"JOIN tasks t ON t.id = a.task_id JOIN annotation_versions v ON v.annotation_id = a.id AND v.version = sa.version " \

@@ -361,3 +361,136 @@ TEST(many_results_validate_quickly)
 	ml_buf_release(&b);
 	label_schema_free(s);
 }
+
+TEST(many_regions_and_relations_validate_quickly)
+{
+	/* 10,000 boxes each with a required per-region class, and 10,000 relations between spans: the
+	 * one-per-region, required-per-region and duplicate-relation checks are hashed, not pairwise */
+	struct label_schema *s = parse(
+		"{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"n\"}]},"
+		"{\"name\":\"t\",\"kind\":\"classification\",\"target\":\"b\",\"required\":true,\"labels\":[{\"value\":\"x\"}]},"
+		"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},"
+		"{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"directed\":false}]}]}");
+	CHECK(s);
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
+	for (int i = 0; i < 10000; i++)
+		CHECK(ml_buf_printf(&b, "%s{\"id\":\"b%d\",\"control\":\"b\",\"label\":\"n\",\"x\":1,\"y\":1,\"w\":2,\"h\":2},"
+				    "{\"id\":\"t%d\",\"control\":\"t\",\"region\":\"b%d\",\"choices\":[\"x\"]},"
+				    "{\"id\":\"e%d\",\"control\":\"e\",\"label\":\"A\",\"start\":%d,\"end\":%d,\"text\":\"a\"}",
+				    i ? "," : "", i, i, i, i, i, i + 1) == 0);
+	for (int i = 0; i + 1 < 10000; i++)
+		CHECK(ml_buf_printf(&b, ",{\"id\":\"r%d\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e%d\",\"to\":\"e%d\"}", i,
+				    i + 1, i) == 0);
+	CHECK(ml_buf_puts(&b, "]}") == 0);
+	struct ml_err err;
+	int64_t t0 = ml_monotonic_ns();
+	int rc = label_annotation_validate(s, b.data, b.len, NULL, &err);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	if (rc)
+		printf("#   %s: %s\n", err.field, err.msg);
+	CHECK_EQ_INT(rc, 0);
+	printf("#   39999 results validated in %.3f s\n", secs);
+	CHECK(secs < 2.0);
+	/* and a duplicate undirected relation at the very end is still found */
+	b.len -= 2;
+	CHECK(ml_buf_puts(&b, ",{\"id\":\"dup\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e0\",\"to\":\"e1\"}]}") == 0);
+	CHECK(label_annotation_validate(s, b.data, b.len, NULL, &err) == -1);
+	CHECK_EQ_STR(err.msg, "duplicate relation, already at /results/30000");
+	CHECK_EQ_STR(err.field, "/results/39999");
+	ml_buf_release(&b);
+	label_schema_free(s);
+}
+
+TEST(spans_on_a_long_note_are_checked_against_its_text_quickly)
+{
+	/* a 100 KB note in two scripts (2- and 3-byte code points) and 5,000 spans checked against it */
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
+				       "\"labels\":[{\"value\":\"X\"}]}]}");
+	CHECK(s);
+	struct ml_buf note, b;
+	ml_buf_init(&note, 0);
+	ml_buf_init(&b, 0);
+	while (note.len < 100000)
+		CHECK(ml_buf_puts(&note, "fièvre 发热 ") == 0); /* 10 code points */
+	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
+	for (int i = 0; i < 5000; i++)
+		CHECK(ml_buf_printf(&b, "%s{\"id\":\"s%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"发热\"}",
+				    i ? "," : "", i, 10 * i + 7, 10 * i + 9) == 0);
+	CHECK(ml_buf_puts(&b, "]}") == 0);
+	struct label_item_ctx ctx;
+	label_item_ctx_init(&ctx);
+	ctx.text = note.data;
+	ctx.text_len = note.len;
+	struct ml_err err;
+	int64_t t0 = ml_monotonic_ns();
+	int rc = label_annotation_validate(s, b.data, b.len, &ctx, &err);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	if (rc)
+		printf("#   %s: %s\n", err.field, err.msg);
+	CHECK_EQ_INT(rc, 0);
+	printf("#   5000 spans on a %zu-byte note validated in %.3f s\n", note.len, secs);
+	CHECK(secs < 1.0);
+	ml_buf_release(&note);
+	ml_buf_release(&b);
+	label_schema_free(s);
+}
+
+/* ---- masks ------------------------------------------------------------------------------------------- */
+
+TEST(rle_round_trips_and_refuses_bad_runs)
+{
+	enum { H = 7, W = 9 };
+	uint8_t mask[H * W], back[H * W];
+	uint32_t counts[H * W + 1];
+	unsigned seed = 12345;
+	for (int trial = 0; trial < 200; trial++) {
+		int density = trial % 5; /* all background, sparse, half, dense, all foreground */
+		for (int i = 0; i < H * W; i++) {
+			seed = seed * 1103515245u + 12345u;
+			mask[i] = density == 0 ? 0 : density == 4 ? 1 : ((seed >> 16) % 4) < (unsigned)density;
+		}
+		size_t n = label_rle_encode(mask, H, W, counts);
+		CHECK(n >= 1 && n <= H * W + 1);
+		for (size_t i = 1; i < n; i++)
+			CHECK(counts[i] > 0);
+		struct ml_err err;
+		CHECK(label_rle_decode(counts, n, H, W, back, &err) == 0);
+		CHECK(memcmp(mask, back, sizeof mask) == 0);
+	}
+	/* the first row foreground, row-major: [0, 9, 54] */
+	memset(mask, 0, sizeof mask);
+	memset(mask, 1, W);
+	CHECK_EQ_INT(label_rle_encode(mask, H, W, counts), 3);
+	CHECK_EQ_INT(counts[0], 0);
+	CHECK_EQ_INT(counts[1], W);
+	CHECK_EQ_INT(counts[2], H * W - W);
+	struct ml_err err;
+	uint32_t short_runs[] = {0, 9, 53};
+	CHECK(label_rle_decode(short_runs, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE runs cover 62 pixels, expected 7 x 9 = 63");
+	uint32_t long_runs[] = {0, 9, 55};
+	CHECK(label_rle_decode(long_runs, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE runs cover more than the 63 pixels of the mask");
+	uint32_t empty_run[] = {3, 0, 60};
+	CHECK(label_rle_decode(empty_run, 3, H, W, back, &err) == -1);
+	CHECK_EQ_STR(err.msg, "RLE run 1 is empty; only the first run (of 0s) may be 0");
+}
+
+TEST(errors_may_be_ignored_with_a_null_err)
+{
+	struct label_schema *s = NULL;
+	CHECK(label_schema_parse("{\"format\":9}", 12, &s, NULL) == -1);
+	CHECK(label_schema_parse("{", 1, &s, NULL) == -1);
+	CHECK(s == NULL);
+	s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"c\",\"kind\":\"text\"}]}");
+	CHECK(s);
+	CHECK(label_annotation_validate(s, "{\"format\":2,\"results\":[]}", 26, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(s, "{\"results\":[{\"id\":\"a\",\"control\":\"x\"}]}", 39, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(NULL, "{\"results\":[]}", 14, NULL, NULL) == -1);
+	CHECK(label_annotation_validate(s, "{\"results\":[]}", 14, NULL, NULL) == 0);
+	label_schema_free(s);
+	label_schema_free(NULL);
+	label_diff_free(NULL);
+}
