@@ -13,7 +13,7 @@
 #define DEFAULT_MAX_DOCUMENT ((size_t)256 << 20)
 #define DEFAULT_MAX_STRUCT ((size_t)256 << 20)
 #define DEFAULT_MAX_FIELDS 500
-#define MAX_SURVEYS 20000000L
+#define MAX_SURVEYS 5000000L /* about 100 bytes each between the passes */
 
 /* Where a resource is: a line of an NDJSON file (offset/len to re-read it), or the whole-file document. */
 struct loc {
@@ -1052,6 +1052,15 @@ int text_fhir_import(const char *path, const struct text_import_opts *opts, stru
 		;
 	if (lr == 1) {
 		json_t *first = json_loadb(r->line.data, r->line.len, 0, NULL);
+		if (!first && (size_t)sb.st_size > m.max_document && r->lineno == 1 && r->line.len < 64 &&
+		    r->line.data[strspn(r->line.data, " \t")] == '{') {
+			/* a pretty-printed document too large to hold: every line would be reported as bad NDJSON */
+			ml_buf_release(&r->line);
+			ml_err_set(err, ML_ELIMIT,
+				   "'%s' is one JSON document of more than %zu bytes: export it as NDJSON (one resource per line)",
+				   path, m.max_document);
+			goto out;
+		}
 		if (!first && (size_t)sb.st_size <= m.max_document) {
 			json_error_t je;
 			if (fseeko(m.f, 0, SEEK_SET) == 0)

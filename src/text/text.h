@@ -68,7 +68,7 @@ struct text_import_opts {
 	void (*report)(void *ctx, const struct text_problem *p);
 	void *ctx;
 	size_t max_line;         /* longest NDJSON line / CSV record in bytes (default 64 MiB) */
-	size_t max_document;     /* a whole-file Bundle (default 512 MiB) */
+	size_t max_document;     /* a whole-file (not NDJSON) document (default 256 MiB) */
 	size_t max_struct_bytes; /* Observations and Conditions kept between passes (default 256 MiB) */
 	int max_fields_per_item; /* Observations + Conditions attached to one item (default 500) */
 };
