@@ -14,7 +14,11 @@ MB=${MB:-100}
 OUT=${BENCH_OUT:-bench/out/text}
 mkdir -p "$OUT"
 bash bench/text_build.sh
-B=build/bench/text_bench
+# private copies: a rebuild during the run must not change what is measured
+mkdir -p "$OUT/bin"
+cp build/bench/text_bench build/medlabel "$OUT/bin/"
+B=$OUT/bin/text_bench
+M=$OUT/bin/medlabel
 $B gen-notes "$MB" "$OUT/notes.txt"
 for i in $(seq "$RUNS"); do
 	s=$(date +%s.%N); cat "$OUT/notes.txt" >/dev/null; e=$(date +%s.%N)

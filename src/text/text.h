@@ -345,7 +345,8 @@ int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts
 void text_tagger_free(struct text_tagger *t);
 /* Tags one note (valid UTF-8) and appends spans to doc (ids "T<n>" continuing doc's count), each coded
  * with system = the ontology's name (as labels name code systems), code, display and version, score 1.
- * A tagger holds scratch buffers: use one per thread. */
+ * The spans' code and display point into the ontology (not copied: this runs once per match), so the
+ * ontology must outlive doc as it outlives the tagger. A tagger holds scratch buffers: one per thread. */
 int text_tagger_run(struct text_tagger *t, const char *text, size_t len, struct text_doc *doc, struct ml_err *err) ML_MUST_CHECK;
 size_t text_tagger_terms(const struct text_tagger *t);
 
