@@ -57,6 +57,7 @@ static void write_block(struct io_sink *k, struct sink_block *b)
 static void *writer(void *arg)
 {
 	struct io_sink *k = arg;
+	pthread_setname_np(pthread_self(), "ml-export-write");
 	pthread_mutex_lock(&k->mu);
 	for (;;) {
 		while (!k->count && !k->stop)
