@@ -13,6 +13,7 @@ struct sq {
 	struct store base;
 	sqlite3 *db;
 	int depth; /* transaction nesting: 0 none, 1 BEGIN IMMEDIATE, >1 savepoints */
+	struct sq_ckpt *ckpt; /* the background checkpointer, NULL until the WAL first grows */
 	/* Prepared statements keyed by the address of their SQL literal: each call site passes the same
 	 * string, so the pointer identifies the statement without hashing the text. */
 	struct {
@@ -47,6 +48,10 @@ int sq_bind_str(sqlite3_stmt *st, int i, const char *s);
 char *sq_col_dup(sqlite3_stmt *st, int i, bool keep_null);
 /* Copies a text column into a fixed array, truncating. */
 void sq_col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen);
+
+/* Background WAL checkpoints (sqlite_checkpoint.c): attach after open, detach before close. */
+void sq_ckpt_attach(struct sq *q);
+void sq_ckpt_detach(struct sq *q);
 
 /* Migrations (sqlite_migrate.c): brings the database to `upto` (0 = the latest). */
 int sq_migrate(struct sq *q, int upto, struct ml_err *err);
