@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "label/label.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 static struct label_schema *parse(const char *json)
@@ -339,102 +340,162 @@ TEST(errors_never_quote_item_text)
 	label_schema_free(s);
 }
 
-TEST(many_results_validate_quickly)
+/* Validation must take time linear in the body. Each test times n and 4n results (best of three runs each)
+ * and requires the ratio to stay well under 16, the ratio a pairwise (quadratic) check would give; a ratio
+ * holds on a loaded machine and under sanitizers where an absolute time would not. */
+struct scale {
+	const struct label_schema *s;
+	void (*make)(struct ml_buf *body, struct ml_buf *note, int n);
+	const char *what;
+};
+
+static void put(struct ml_buf *b, const char *fmt, ...) ML_PRINTF(2, 3);
+static void put(struct ml_buf *b, const char *fmt, ...)
 {
-	/* 20,000 non-overlapping spans: ids are hashed and overlap is a sort, not a quadratic scan */
-	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
-				       "\"labels\":[{\"value\":\"X\"}]}]}");
-	CHECK(s);
-	struct ml_buf b;
-	ml_buf_init(&b, 0);
-	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
-	for (int i = 0; i < 20000; i++)
-		CHECK(ml_buf_printf(&b, "%s{\"id\":\"r%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"ab\"}",
-				    i ? "," : "", i, 3 * i, 3 * i + 2) == 0);
-	CHECK(ml_buf_puts(&b, "]}") == 0);
-	struct ml_err err;
-	int64_t t0 = ml_monotonic_ns();
-	CHECK(label_annotation_validate(s, b.data, b.len, NULL, &err) == 0);
-	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
-	printf("#   20000 spans validated in %.3f s\n", secs);
-	CHECK(secs < 2.0);
-	ml_buf_release(&b);
-	label_schema_free(s);
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (ml_buf_puts(b, tmp))
+		abort();
 }
 
-TEST(many_regions_and_relations_validate_quickly)
+/* Seconds for the best of three validations of a body of n results; -1 if it did not validate. */
+static double best_of_three(const struct scale *sc, int n)
 {
-	/* 10,000 boxes each with a required per-region class, and 10,000 relations between spans: the
-	 * one-per-region, required-per-region and duplicate-relation checks are hashed, not pairwise */
-	struct label_schema *s = parse(
-		"{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"n\"}]},"
-		"{\"name\":\"t\",\"kind\":\"classification\",\"target\":\"b\",\"required\":true,\"labels\":[{\"value\":\"x\"}]},"
-		"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},"
-		"{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"directed\":false}]}]}");
-	CHECK(s);
-	struct ml_buf b;
-	ml_buf_init(&b, 0);
-	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
-	for (int i = 0; i < 10000; i++)
-		CHECK(ml_buf_printf(&b, "%s{\"id\":\"b%d\",\"control\":\"b\",\"label\":\"n\",\"x\":1,\"y\":1,\"w\":2,\"h\":2},"
-				    "{\"id\":\"t%d\",\"control\":\"t\",\"region\":\"b%d\",\"choices\":[\"x\"]},"
-				    "{\"id\":\"e%d\",\"control\":\"e\",\"label\":\"A\",\"start\":%d,\"end\":%d,\"text\":\"a\"}",
-				    i ? "," : "", i, i, i, i, i, i + 1) == 0);
-	for (int i = 0; i + 1 < 10000; i++)
-		CHECK(ml_buf_printf(&b, ",{\"id\":\"r%d\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e%d\",\"to\":\"e%d\"}", i,
-				    i + 1, i) == 0);
-	CHECK(ml_buf_puts(&b, "]}") == 0);
-	struct ml_err err;
-	int64_t t0 = ml_monotonic_ns();
-	int rc = label_annotation_validate(s, b.data, b.len, NULL, &err);
-	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
-	if (rc)
-		printf("#   %s: %s\n", err.field, err.msg);
-	CHECK_EQ_INT(rc, 0);
-	printf("#   39999 results validated in %.3f s\n", secs);
-	CHECK(secs < 2.0);
-	/* and a duplicate undirected relation at the very end is still found */
-	b.len -= 2;
-	CHECK(ml_buf_puts(&b, ",{\"id\":\"dup\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e0\",\"to\":\"e1\"}]}") == 0);
-	CHECK(label_annotation_validate(s, b.data, b.len, NULL, &err) == -1);
-	CHECK_EQ_STR(err.msg, "duplicate relation, already at /results/30000");
-	CHECK_EQ_STR(err.field, "/results/39999");
-	ml_buf_release(&b);
-	label_schema_free(s);
-}
-
-TEST(spans_on_a_long_note_are_checked_against_its_text_quickly)
-{
-	/* a 100 KB note in two scripts (2- and 3-byte code points) and 5,000 spans checked against it */
-	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
-				       "\"labels\":[{\"value\":\"X\"}]}]}");
-	CHECK(s);
-	struct ml_buf note, b;
+	struct ml_buf body, note;
+	ml_buf_init(&body, 0);
 	ml_buf_init(&note, 0);
-	ml_buf_init(&b, 0);
-	while (note.len < 100000)
-		CHECK(ml_buf_puts(&note, "fièvre 发热 ") == 0); /* 10 code points */
-	CHECK(ml_buf_puts(&b, "{\"results\":[") == 0);
-	for (int i = 0; i < 5000; i++)
-		CHECK(ml_buf_printf(&b, "%s{\"id\":\"s%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"发热\"}",
-				    i ? "," : "", i, 10 * i + 7, 10 * i + 9) == 0);
-	CHECK(ml_buf_puts(&b, "]}") == 0);
+	sc->make(&body, &note, n);
 	struct label_item_ctx ctx;
 	label_item_ctx_init(&ctx);
-	ctx.text = note.data;
-	ctx.text_len = note.len;
-	struct ml_err err;
-	int64_t t0 = ml_monotonic_ns();
-	int rc = label_annotation_validate(s, b.data, b.len, &ctx, &err);
-	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
-	if (rc)
-		printf("#   %s: %s\n", err.field, err.msg);
-	CHECK_EQ_INT(rc, 0);
-	printf("#   5000 spans on a %zu-byte note validated in %.3f s\n", note.len, secs);
-	CHECK(secs < 1.0);
+	if (note.len) {
+		ctx.text = note.data;
+		ctx.text_len = note.len;
+	}
+	double best = 1e9;
+	for (int k = 0; k < 3 && best >= 0; k++) {
+		struct ml_err err;
+		int64_t t0 = ml_monotonic_ns();
+		int rc = label_annotation_validate(sc->s, body.data, body.len, &ctx, &err);
+		double t = (double)(ml_monotonic_ns() - t0) / 1e9;
+		if (rc) {
+			printf("#   %s: %s\n", err.field, err.msg);
+			best = -1;
+		} else if (t < best) {
+			best = t;
+		}
+	}
+	ml_buf_release(&body);
 	ml_buf_release(&note);
+	return best;
+}
+
+static int scales_linearly(const struct scale *sc, int n)
+{
+	double t1 = best_of_three(sc, n), t4 = best_of_three(sc, 4 * n);
+	if (t1 < 0 || t4 < 0)
+		return 0;
+	printf("#   %s: %d in %.4f s, %d in %.4f s (ratio %.1f)\n", sc->what, n, t1, 4 * n, t4, t4 / t1);
+	return t4 / t1 < 9.0;
+}
+
+static void make_spans(struct ml_buf *b, struct ml_buf *note, int n)
+{
+	(void)note;
+	put(b, "{\"results\":[");
+	for (int i = 0; i < n; i++)
+		put(b, "%s{\"id\":\"r%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"ab\"}", i ? "," : "",
+		    i, 3 * i, 3 * i + 2);
+	put(b, "]}");
+}
+
+TEST(spans_validate_in_linear_time)
+{
+	/* ids are hashed and the overlap check is a sort, not a pairwise scan */
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
+				       "\"labels\":[{\"value\":\"X\"}]}]}");
+	CHECK(s);
+	struct scale sc = {s, make_spans, "spans"};
+	int ok = scales_linearly(&sc, 5000);
+	label_schema_free(s);
+	CHECK(ok);
+}
+
+static void make_regions(struct ml_buf *b, struct ml_buf *note, int n)
+{
+	(void)note;
+	put(b, "{\"results\":[");
+	for (int i = 0; i < n; i++)
+		put(b, "%s{\"id\":\"b%d\",\"control\":\"b\",\"label\":\"n\",\"x\":1,\"y\":1,\"w\":2,\"h\":2},"
+		       "{\"id\":\"t%d\",\"control\":\"t\",\"region\":\"b%d\",\"choices\":[\"x\"]},"
+		       "{\"id\":\"e%d\",\"control\":\"e\",\"label\":\"A\",\"start\":%d,\"end\":%d,\"text\":\"a\"}",
+		    i ? "," : "", i, i, i, i, i, i + 1);
+	for (int i = 0; i + 1 < n; i++)
+		put(b, ",{\"id\":\"r%d\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e%d\",\"to\":\"e%d\"}", i, i + 1, i);
+	put(b, "]}");
+}
+
+static const char *REGIONS_SCHEMA =
+	"{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"n\"}]},"
+	"{\"name\":\"t\",\"kind\":\"classification\",\"target\":\"b\",\"required\":true,\"labels\":[{\"value\":\"x\"}]},"
+	"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},"
+	"{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"directed\":false}]}]}";
+
+TEST(regions_and_relations_validate_in_linear_time)
+{
+	/* boxes each with a required per-region class, and relations between spans: one-per-region,
+	 * required-per-region and duplicate-relation checks are hashed, not pairwise */
+	struct label_schema *s = parse(REGIONS_SCHEMA);
+	CHECK(s);
+	struct scale sc = {s, make_regions, "boxes + classes + spans + relations"};
+	int ok = scales_linearly(&sc, 2500);
+	label_schema_free(s);
+	CHECK(ok);
+}
+
+TEST(duplicate_relation_found_among_many)
+{
+	struct label_schema *s = parse(REGIONS_SCHEMA);
+	CHECK(s);
+	struct ml_buf b, none;
+	ml_buf_init(&b, 0);
+	ml_buf_init(&none, 0);
+	make_regions(&b, &none, 10000);
+	b.len -= 2; /* reopen the results array */
+	put(&b, ",{\"id\":\"dup\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e0\",\"to\":\"e1\"}]}");
+	struct ml_err err;
+	int rc = label_annotation_validate(s, b.data, b.len, NULL, &err);
 	ml_buf_release(&b);
 	label_schema_free(s);
+	CHECK_EQ_INT(rc, -1);
+	CHECK_EQ_STR(err.msg, "duplicate relation, already at /results/30000");
+	CHECK_EQ_STR(err.field, "/results/39999");
+}
+
+static void make_note_spans(struct ml_buf *b, struct ml_buf *note, int n)
+{
+	/* a note in two scripts (2- and 3-byte code points), 10 code points per span */
+	for (int i = 0; i < n; i++)
+		put(note, "fièvre 发热 ");
+	put(b, "{\"results\":[");
+	for (int i = 0; i < n; i++)
+		put(b, "%s{\"id\":\"s%d\",\"control\":\"e\",\"label\":\"X\",\"start\":%d,\"end\":%d,\"text\":\"发热\"}", i ? "," : "",
+		    i, 10 * i + 7, 10 * i + 9);
+	put(b, "]}");
+}
+
+TEST(spans_checked_against_a_long_note_in_linear_time)
+{
+	/* the text is indexed once, not scanned from its start for every span (5,000 spans: a 100 KB note) */
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"t\",\"controls\":[{\"name\":\"e\",\"kind\":\"span\","
+				       "\"labels\":[{\"value\":\"X\"}]}]}");
+	CHECK(s);
+	struct scale sc = {s, make_note_spans, "spans checked against the note"};
+	int ok = scales_linearly(&sc, 5000);
+	label_schema_free(s);
+	CHECK(ok);
 }
 
 /* ---- masks ------------------------------------------------------------------------------------------- */
