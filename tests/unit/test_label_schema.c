@@ -555,3 +555,83 @@ TEST(errors_may_be_ignored_with_a_null_err)
 	label_schema_free(NULL);
 	label_diff_free(NULL);
 }
+
+/* One incompatible change per row: old and new control lists, and the one change the diff must report. */
+static const struct {
+	const char *old_controls, *new_controls, *what;
+} diff_rows[] = {
+	{"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"},{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"pairs\":[{\"from\":\"A\",\"to\":\"B\"},{\"from\":\"B\",\"to\":\"A\"}]}]}",
+	 "{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"},{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"pairs\":[{\"from\":\"A\",\"to\":\"B\"}]}]}",
+	 "relation 'to' of control 'r' allows fewer pairs"},
+	{"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"},{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"directed\":false,\"pairs\":[{\"from\":\"A\",\"to\":\"B\"}]}]}",
+	 "{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"},{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"pairs\":[{\"from\":\"A\",\"to\":\"B\"}]}]}",
+	 "relation 'to' of control 'r' allows fewer pairs"},
+	{"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},{\"name\":\"f\",\"kind\":\"span\",\"labels\":[{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\",\"f\"],\"labels\":[{\"value\":\"to\"}]}",
+	 "{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]},{\"name\":\"f\",\"kind\":\"span\",\"labels\":[{\"value\":\"B\"}]},"
+	 "{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\"}]}",
+	 "control 'r' links fewer controls"},
+	{"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}],\"attributes\":[{\"name\":\"neg\",\"type\":\"boolean\"}]}",
+	 "{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}]}", "attribute 'neg' removed from control 'e'"},
+	{"{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}],\"attributes\":[{\"name\":\"neg\",\"type\":\"boolean\"}]}",
+	 "{\"name\":\"e\",\"kind\":\"span\",\"labels\":[{\"value\":\"A\"}],\"attributes\":[{\"name\":\"neg\",\"type\":\"text\"}]}",
+	 "attribute 'neg' of control 'e' changed type"},
+	{"{\"name\":\"d\",\"kind\":\"coded\",\"codings\":[{\"system\":\"HPO\"},{\"system\":\"ICD\"}]}",
+	 "{\"name\":\"d\",\"kind\":\"coded\",\"codings\":[{\"system\":\"HPO\"}]}", "code system 'ICD' removed from control 'd'"},
+	{"{\"name\":\"d\",\"kind\":\"coded\",\"codings\":[{\"system\":\"HPO\"}]}",
+	 "{\"name\":\"d\",\"kind\":\"coded\",\"codings\":[{\"system\":\"HPO\",\"subtree\":\"HP:1\"}]}",
+	 "code system 'HPO' of control 'd' changed version or subtree"},
+	{"{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"A\"}]},{\"name\":\"p\",\"kind\":\"polygon\",\"labels\":[{\"value\":\"A\"}]},"
+	 "{\"name\":\"t\",\"kind\":\"text\",\"target\":\"b\"}",
+	 "{\"name\":\"b\",\"kind\":\"box\",\"labels\":[{\"value\":\"A\"}]},{\"name\":\"p\",\"kind\":\"polygon\",\"labels\":[{\"value\":\"A\"}]},"
+	 "{\"name\":\"t\",\"kind\":\"text\",\"target\":\"p\"}",
+	 "control 't' changed target"},
+	{"{\"name\":\"m\",\"kind\":\"mask\",\"overlap\":true,\"labels\":[{\"value\":\"A\"}]}",
+	 "{\"name\":\"m\",\"kind\":\"mask\",\"labels\":[{\"value\":\"A\"}]}", "control 'm' no longer allows overlap"},
+	{"{\"name\":\"o\",\"kind\":\"object3d\",\"labels\":[{\"value\":\"A\"}]}",
+	 "{\"name\":\"o\",\"kind\":\"object3d\",\"part_shape\":\"polygon\",\"labels\":[{\"value\":\"A\"}]}",
+	 "control 'o' changed part shape"},
+	{"{\"name\":\"t\",\"kind\":\"text\",\"max_length\":100}", "{\"name\":\"t\",\"kind\":\"text\",\"max_length\":50}",
+	 "control 't' lowered its maximum length"},
+	{"{\"name\":\"t\",\"kind\":\"text\",\"multiline\":true}", "{\"name\":\"t\",\"kind\":\"text\"}",
+	 "control 't' no longer allows several lines"},
+	{"{\"name\":\"a\",\"kind\":\"audio_segment\",\"transcription\":\"optional\",\"labels\":[{\"value\":\"A\"}]}",
+	 "{\"name\":\"a\",\"kind\":\"audio_segment\",\"transcription\":\"required\",\"labels\":[{\"value\":\"A\"}]}",
+	 "control 'a' changed its transcription rule"},
+	{"{\"name\":\"s\",\"kind\":\"survey_code\",\"labels\":[{\"value\":\"A\"}]}",
+	 "{\"name\":\"s\",\"kind\":\"survey_code\",\"questions\":[\"q1\"],\"labels\":[{\"value\":\"A\"}]}",
+	 "control 's' codes fewer questions"},
+	{"{\"name\":\"s\",\"kind\":\"survey_code\",\"questions\":[\"q1\",\"q2\"],\"labels\":[{\"value\":\"A\"}]}",
+	 "{\"name\":\"s\",\"kind\":\"survey_code\",\"questions\":[\"q1\"],\"labels\":[{\"value\":\"A\"}]}",
+	 "control 's' codes fewer questions"},
+};
+
+TEST(each_incompatible_change_is_reported)
+{
+	int failed = 0;
+	for (size_t i = 0; i < ML_ARRAY_LEN(diff_rows); i++) {
+		char *a = ml_xasprintf("{\"format\":1,\"name\":\"t\",\"controls\":[%s]}", diff_rows[i].old_controls);
+		char *b = ml_xasprintf("{\"format\":1,\"name\":\"t\",\"controls\":[%s]}", diff_rows[i].new_controls);
+		struct label_diff *d = diff_of(a, b);
+		if (!d || d->nchanges != 1 || strcmp(d->changes[0].what, diff_rows[i].what) != 0) {
+			printf("#   row %zu: want \"%s\", got %zu changes%s%s\n", i, diff_rows[i].what, d ? d->nchanges : 0,
+			       d && d->nchanges ? ": " : "", d && d->nchanges ? d->changes[0].what : "");
+			failed++;
+		}
+		/* and a schema compared with itself gives an empty diff */
+		struct label_diff *same = diff_of(a, a);
+		if (!same || same->nchanges != 0) {
+			printf("#   row %zu: a schema differs from itself\n", i);
+			failed++;
+		}
+		label_diff_free(d);
+		label_diff_free(same);
+		ml_free(a);
+		ml_free(b);
+	}
+	CHECK_EQ_INT(failed, 0);
+}
