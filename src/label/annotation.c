@@ -285,10 +285,24 @@ static int get_attributes(struct av *v, json_t *o, const struct label_control *c
 	return 0;
 }
 
+static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple,
+			struct smap *seen);
+
 static int get_codes(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple)
 {
+	json_t *arr = json_object_get(o, "codes");
+	struct smap seen;
+	smap_init(&seen, json_is_array(arr) ? json_array_size(arr) : 0);
+	int rc = get_codes_in(v, o, c, required, multiple, &seen);
+	smap_release(&seen);
+	return rc;
+}
+
+static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple,
+			struct smap *seen)
+{
 	json_t *arr;
-	if (lget_arr(o, "codes", required, 1, 10000, &arr, &v->p, v->err))
+	if (lget_arr(o, "codes", required, 1, 1000, &arr, &v->p, v->err))
 		return -1;
 	if (!arr)
 		return 0;
@@ -321,12 +335,15 @@ static int get_codes(struct av *v, json_t *o, const struct label_control *c, boo
 		if (cod->version && strcmp(cod->version, ver) != 0)
 			return lerr(v->err, &v->p, "version", "version '%.64s' does not match the control's %s version %s",
 				    ver, cod->system, cod->version);
-		for (size_t k = 0; k < i; k++) {
-			json_t *prev = json_array_get(arr, k);
-			if (strcmp(json_string_value(json_object_get(prev, "system")), sys) == 0 &&
-			    strcmp(json_string_value(json_object_get(prev, "code")), code) == 0)
-				return lerr(v->err, &v->p, "code", "duplicate code %s %.64s, already at index %zu", sys, code, k);
-		}
+		if (!lvalue_ok(code))
+			return lerr(v->err, &v->p, "code", "expected a code without control characters or leading or "
+				    "trailing spaces");
+		/* the system is one of the control's (a value without control characters), so \x1f separates */
+		char *key = ml_xasprintf("%s\x1f%s", sys, code);
+		size_t k = smap_find(seen, key, true, i);
+		ml_free(key);
+		if (k != (size_t)-1)
+			return lerr(v->err, &v->p, "code", "duplicate code %s %.64s, already at index %zu", sys, code, k);
 		if (v->ctx && v->ctx->code_check) {
 			int rc = v->ctx->code_check(v->ctx->code_check_arg, sys, ver ? ver : cod->version, code, cod->subtree);
 			if (rc == 1)
@@ -349,21 +366,29 @@ static int get_choices(struct av *v, json_t *o, const struct label_control *c)
 		return lerr(v->err, &v->p, "choices", "control '%s' takes one choice, got %zu", c->name,
 			    json_array_size(arr));
 	size_t old = lptr_key(&v->p, "choices");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
+	uint8_t *seen = ml_xcalloc(c->nlabels / 8 + 1, 1); /* one bit per label of the control */
+	int rc = 0;
+	for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
 		json_t *ch = json_array_get(arr, i);
 		char idx[24];
 		snprintf(idx, sizeof idx, "%zu", i);
-		if (!json_is_string(ch))
-			return lerr(v->err, &v->p, idx, "expected a label value");
-		if (!label_control_label(c, json_string_value(ch)))
-			return lerr(v->err, &v->p, idx, "label '%.64s' is not a label of control '%s'", json_string_value(ch),
-				    c->name);
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(json_string_value(json_array_get(arr, k)), json_string_value(ch)) == 0)
-				return lerr(v->err, &v->p, idx, "duplicate choice '%.64s'", json_string_value(ch));
+		const struct label_label *l = json_is_string(ch) ? label_control_label(c, json_string_value(ch)) : NULL;
+		if (!json_is_string(ch)) {
+			rc = lerr(v->err, &v->p, idx, "expected a label value");
+		} else if (!l) {
+			rc = lerr(v->err, &v->p, idx, "label '%.64s' is not a label of control '%s'", json_string_value(ch),
+				  c->name);
+		} else {
+			size_t li = (size_t)(l - c->labels);
+			if (seen[li / 8] & (1u << (li % 8)))
+				rc = lerr(v->err, &v->p, idx, "duplicate choice '%.64s'", json_string_value(ch));
+			seen[li / 8] |= (uint8_t)(1u << (li % 8));
+		}
 	}
-	lptr_pop(&v->p, old);
-	return 0;
+	ml_free(seen);
+	if (!rc)
+		lptr_pop(&v->p, old);
+	return rc;
 }
 
 /* ---- one result, by kind ------------------------------------------------------------------------------ */
@@ -639,14 +664,9 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 		if (!lvalue_ok(r->question))
 			return lerr(v->err, &v->p, "question", "expected a question id without control characters or "
 				    "leading or trailing spaces");
-		if (c->nquestions) {
-			bool found = false;
-			for (size_t i = 0; i < c->nquestions && !found; i++)
-				found = strcmp(c->questions[i], r->question) == 0;
-			if (!found)
-				return lerr(v->err, &v->p, "question", "question '%.64s' is not coded by control '%s'",
-					    r->question, c->name);
-		}
+		if (!label_control_has_question(c, r->question))
+			return lerr(v->err, &v->p, "question", "question '%.64s' is not coded by control '%s'", r->question,
+				    c->name);
 		if (v->ctx && v->ctx->nquestions) {
 			bool found = false;
 			for (size_t i = 0; i < v->ctx->nquestions && !found; i++)
@@ -819,17 +839,9 @@ static int check_relation(struct av *v, size_t i, struct smap *seen)
 	if (end[0] == end[1])
 		return lerr(v->err, &v->p, "to", "a relation must link two different results");
 	const struct label_label *l = label_control_label(r->c, r->label);
-	if (l->npairs) {
-		bool ok = false;
-		for (size_t k = 0; k < l->npairs && !ok; k++) {
-			ok = strcmp(l->pairs[k].from, end[0]->label) == 0 && strcmp(l->pairs[k].to, end[1]->label) == 0;
-			if (!ok && !l->directed)
-				ok = strcmp(l->pairs[k].from, end[1]->label) == 0 && strcmp(l->pairs[k].to, end[0]->label) == 0;
-		}
-		if (!ok)
-			return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
-				    end[1]->label);
-	}
+	if (!label_pair_allowed(l, end[0]->label, end[1]->label))
+		return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
+			    end[1]->label);
 	/* Keys join fields with \x1f, which ids, labels and questions cannot contain (lvalue_ok), so two
 	 * different relations never share a key. */
 	char *key = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->from, r->to);

@@ -635,3 +635,77 @@ TEST(each_incompatible_change_is_reported)
 	}
 	CHECK_EQ_INT(failed, 0);
 }
+
+/* A schema with n labels (with pairs) and n survey questions, and a body choosing every label and coding
+ * every question: duplicate checks and lookups are sorted, so 4n costs about 4n log 4n, not 16 n^2. */
+static char *big_schema(int n)
+{
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	put(&b, "{\"format\":1,\"name\":\"big\",\"controls\":[{\"name\":\"c\",\"kind\":\"classification\",\"multiple\":true,\"labels\":[");
+	for (int i = 0; i < n; i++)
+		put(&b, "%s{\"value\":\"L%d\"}", i ? "," : "", i);
+	put(&b, "]},{\"name\":\"s\",\"kind\":\"survey_code\",\"questions\":[");
+	for (int i = 0; i < n; i++)
+		put(&b, "%s\"q%d\"", i ? "," : "", i);
+	put(&b, "],\"labels\":[{\"value\":\"x\"}]},{\"name\":\"e\",\"kind\":\"span\",\"labels\":[");
+	for (int i = 0; i < n; i++)
+		put(&b, "%s{\"value\":\"E%d\"}", i ? "," : "", i);
+	put(&b, "]},{\"name\":\"r\",\"kind\":\"relation\",\"between\":[\"e\"],\"labels\":[{\"value\":\"to\",\"pairs\":[");
+	for (int i = 0; i + 1 < n; i++)
+		put(&b, "%s{\"from\":\"E%d\",\"to\":\"E%d\"}", i ? "," : "", i, i + 1);
+	put(&b, "]}]}]}");
+	return ml_buf_detach(&b, NULL);
+}
+
+static char *big_body(int n)
+{
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	put(&b, "{\"results\":[{\"id\":\"c\",\"control\":\"c\",\"choices\":[");
+	for (int i = 0; i < n; i++)
+		put(&b, "%s\"L%d\"", i ? "," : "", n - 1 - i);
+	put(&b, "]}");
+	for (int i = 0; i < n; i++)
+		put(&b, ",{\"id\":\"s%d\",\"control\":\"s\",\"question\":\"q%d\",\"choices\":[\"x\"]}", i, i);
+	for (int i = 0; i < n; i++)
+		put(&b, ",{\"id\":\"e%d\",\"control\":\"e\",\"label\":\"E%d\",\"start\":%d,\"end\":%d,\"text\":\"a\"}", i, i, i, i + 1);
+	for (int i = 0; i + 1 < n; i++)
+		put(&b, ",{\"id\":\"r%d\",\"control\":\"r\",\"label\":\"to\",\"from\":\"e%d\",\"to\":\"e%d\"}", i, i, i + 1);
+	put(&b, "]}");
+	return ml_buf_detach(&b, NULL);
+}
+
+static double time_big(int n, bool *ok)
+{
+	char *schema = big_schema(n), *body = big_body(n);
+	double best = 1e9;
+	for (int k = 0; k < 3; k++) {
+		struct label_schema *s = NULL;
+		struct ml_err err;
+		int64_t t0 = ml_monotonic_ns();
+		int rc = label_schema_parse(schema, strlen(schema), &s, &err);
+		if (rc == 0)
+			rc = label_annotation_validate(s, body, strlen(body), NULL, &err);
+		double t = (double)(ml_monotonic_ns() - t0) / 1e9;
+		if (rc) {
+			printf("#   n=%d: %s: %s\n", n, err.field, err.msg);
+			*ok = false;
+		}
+		label_schema_free(s);
+		if (t < best)
+			best = t;
+	}
+	ml_free(schema);
+	ml_free(body);
+	return best;
+}
+
+TEST(large_schemas_parse_and_validate_in_n_log_n_time)
+{
+	bool ok = true;
+	double t1 = time_big(2500, &ok), t4 = time_big(10000, &ok);
+	CHECK(ok);
+	printf("#   2500 labels/questions/pairs in %.4f s, 10000 in %.4f s (ratio %.1f)\n", t1, t4, t4 / t1);
+	CHECK(t4 / t1 < 9.0);
+}
