@@ -767,56 +767,63 @@ static int check_span_overlap(struct av *v, size_t ci, size_t *idx)
 	return 0;
 }
 
-static bool runs_intersect(const struct res *a, const struct res *b)
+/* One run of foreground pixels of one mask result, for the overlap sweep. */
+struct run {
+	long long frame;
+	uint64_t start, end;
+	size_t res;
+};
+
+static int cmp_run(const void *a, const void *b)
 {
-	size_t i = 0, j = 0;
-	while (i < a->nruns && j < b->nruns) {
-		uint64_t s0 = a->runs[2 * i], e0 = a->runs[2 * i + 1], s1 = b->runs[2 * j], e1 = b->runs[2 * j + 1];
-		if (s0 < e1 && s1 < e0)
-			return true;
-		if (e0 <= e1)
-			i++;
-		else
-			j++;
-	}
-	return false;
+	const struct run *x = a, *y = b;
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->res < y->res ? -1 : x->res > y->res;
 }
 
-static int cmp_frame(const void *a, const void *b, void *arg)
-{
-	const struct res *res = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	if (res[i].frame != res[j].frame)
-		return res[i].frame < res[j].frame ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
-/* Masks of a control without overlap must not share pixels on the same frame: sorted by frame, only masks
- * of one frame are compared. The error names the later result of the first overlapping pair found. */
-static int check_mask_overlap(struct av *v, size_t ci, size_t *idx)
+/* Masks of a control without overlap must not share pixels on the same frame. All their runs are sorted by
+ * (frame, start) and swept once, remembering the run reaching furthest: O(R log R) for R runs, however many
+ * masks a frame has. A mask's own runs never overlap each other, so an overlap is always between two
+ * results; the error names the later of the two. */
+static int check_mask_overlap(struct av *v, size_t ci)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < v->nres; i++)
 		if (v->res[i].ci == ci)
-			idx[n++] = i;
-	qsort_r(idx, n, sizeof *idx, cmp_frame, v->res);
-	for (size_t g = 0; g < n;) {
-		size_t e = g;
-		while (e < n && v->res[idx[e]].frame == v->res[idx[g]].frame)
-			e++;
-		for (size_t y = g + 1; y < e; y++)
-			for (size_t x = g; x < y; x++)
-				if (runs_intersect(&v->res[idx[x]], &v->res[idx[y]])) {
-					struct lptr q;
-					lptr_init(&q);
-					lptr_key(&q, "results");
-					lptr_idx(&q, idx[y]);
-					return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow "
-						    "overlap", idx[x], v->s->controls[ci].name);
-				}
-		g = e;
+			n += v->res[i].nruns;
+	if (n < 2)
+		return 0;
+	struct run *runs = ml_xmalloc(n * sizeof *runs);
+	size_t k = 0;
+	for (size_t i = 0; i < v->nres; i++)
+		for (size_t j = 0; v->res[i].ci == ci && j < v->res[i].nruns; j++)
+			runs[k++] = (struct run){v->res[i].frame, v->res[i].runs[2 * j], v->res[i].runs[2 * j + 1], i};
+	qsort(runs, n, sizeof *runs, cmp_run);
+	int rc = 0;
+	size_t far = 0;
+	for (size_t x = 1; x < n && !rc; x++) {
+		if (runs[x].frame != runs[far].frame) {
+			far = x;
+			continue;
+		}
+		if (runs[x].start < runs[far].end) {
+			size_t a = runs[x].res < runs[far].res ? runs[x].res : runs[far].res;
+			size_t b = runs[x].res < runs[far].res ? runs[far].res : runs[x].res;
+			struct lptr q;
+			lptr_init(&q);
+			lptr_key(&q, "results");
+			lptr_idx(&q, b);
+			rc = lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow overlap", a,
+				  v->s->controls[ci].name);
+		} else if (runs[x].end > runs[far].end) {
+			far = x;
+		}
 	}
-	return 0;
+	ml_free(runs);
+	return rc;
 }
 
 static int check_relation(struct av *v, size_t i, struct smap *seen)
@@ -920,7 +927,7 @@ static int check_cross(struct av *v)
 		const struct label_control *ctl = &s->controls[c];
 		if (ctl->kind == LABEL_KIND_SPAN && !ctl->overlap && check_span_overlap(v, c, idx))
 			goto out;
-		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c, idx))
+		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c))
 			goto out;
 	}
 	for (size_t c = 0; c < s->ncontrols; c++) {

@@ -709,3 +709,84 @@ TEST(large_schemas_parse_and_validate_in_n_log_n_time)
 	printf("#   2500 labels/questions/pairs in %.4f s, 10000 in %.4f s (ratio %.1f)\n", t1, t4, t4 / t1);
 	CHECK(t4 / t1 < 9.0);
 }
+
+TEST(mask_overlap_agrees_with_brute_force)
+{
+	/* random masks on random frames: the validator refuses exactly when two masks of one frame share a pixel */
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"m\",\"controls\":[{\"name\":\"seg\",\"kind\":\"mask\","
+				       "\"labels\":[{\"value\":\"a\"},{\"value\":\"b\"}]}]}");
+	CHECK(s);
+	enum { H = 5, W = 5, MAXM = 5 };
+	unsigned seed = 99;
+	int refused = 0, accepted = 0, wrong = 0;
+	for (int trial = 0; trial < 500; trial++) {
+		uint8_t masks[MAXM][H * W];
+		int frames[MAXM];
+		seed = seed * 1103515245u + 12345u;
+		int m = 2 + (int)((seed >> 16) % (MAXM - 1));
+		for (int k = 0; k < m; k++) {
+			seed = seed * 1103515245u + 12345u;
+			frames[k] = (int)((seed >> 16) % 2);
+			for (int p = 0; p < H * W; p++) {
+				seed = seed * 1103515245u + 12345u;
+				masks[k][p] = ((seed >> 16) % 9) == 0; /* sparse, so both outcomes occur */
+			}
+		}
+		bool overlap = false;
+		for (int x = 0; x < m; x++)
+			for (int y = x + 1; y < m; y++)
+				for (int p = 0; p < H * W && frames[x] == frames[y]; p++)
+					overlap |= masks[x][p] && masks[y][p];
+		struct ml_buf b;
+		ml_buf_init(&b, 0);
+		put(&b, "{\"results\":[");
+		for (int k = 0; k < m; k++) {
+			uint32_t counts[H * W + 1];
+			size_t n = label_rle_encode(masks[k], H, W, counts);
+			put(&b, "%s{\"id\":\"m%d\",\"control\":\"seg\",\"label\":\"a\",\"frame\":%d,\"rle\":{\"size\":[%d,%d],\"counts\":[",
+			    k ? "," : "", k, frames[k], H, W);
+			for (size_t i = 0; i < n; i++)
+				put(&b, "%s%u", i ? "," : "", counts[i]);
+			put(&b, "]}}");
+		}
+		put(&b, "]}");
+		struct ml_err err;
+		int rc = label_annotation_validate(s, b.data, b.len, NULL, &err);
+		if ((rc != 0) != overlap || (rc && !strstr(err.msg, "mask overlaps"))) {
+			if (wrong++ < 3)
+				printf("#   trial %d: brute force says %s, validator: %s\n", trial, overlap ? "overlap" : "none",
+				       rc ? err.msg : "ok");
+		}
+		if (rc)
+			refused++;
+		else
+			accepted++;
+		ml_buf_release(&b);
+	}
+	label_schema_free(s);
+	printf("#   %d refused, %d accepted\n", refused, accepted);
+	CHECK_EQ_INT(wrong, 0);
+	CHECK(refused > 50 && accepted > 50);
+}
+
+static void make_masks(struct ml_buf *b, struct ml_buf *note, int n)
+{
+	/* n one-pixel masks on one frame of a 1 x 2n image, none overlapping */
+	(void)note;
+	put(b, "{\"results\":[");
+	for (int i = 0; i < n; i++)
+		put(b, "%s{\"id\":\"m%d\",\"control\":\"seg\",\"label\":\"a\",\"rle\":{\"size\":[1,%d],\"counts\":[%d,1,%d]}}",
+		    i ? "," : "", i, 2 * n, 2 * i, 2 * n - 2 * i - 1);
+	put(b, "]}");
+}
+
+TEST(many_masks_on_one_frame_validate_in_n_log_n_time)
+{
+	struct label_schema *s = parse("{\"format\":1,\"name\":\"m\",\"controls\":[{\"name\":\"seg\",\"kind\":\"mask\","
+				       "\"labels\":[{\"value\":\"a\"}]}]}");
+	CHECK(s);
+	struct scale sc = {s, make_masks, "masks on one frame"};
+	int ok = scales_linearly(&sc, 2500);
+	label_schema_free(s);
+	CHECK(ok);
+}
