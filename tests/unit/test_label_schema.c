@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 
 static struct label_schema *parse(const char *json)
 {
@@ -340,7 +341,15 @@ TEST(errors_never_quote_item_text)
 	label_schema_free(s);
 }
 
-/* Validation must take time linear in the body. Each test times n and 4n results (best of three runs each)
+/* CPU time of this thread: other processes on a loaded machine do not disturb it as they do wall time. */
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Validation must take time linear in the body. Each test times n and 4n results (best of three runs each, in CPU time)
  * and requires the ratio to stay well under 16, the ratio a pairwise (quadratic) check would give; a ratio
  * holds on a loaded machine and under sanitizers where an absolute time would not. */
 struct scale {
@@ -361,7 +370,7 @@ static void put(struct ml_buf *b, const char *fmt, ...)
 		abort();
 }
 
-/* Seconds for the best of three validations of a body of n results; -1 if it did not validate. */
+/* CPU seconds for the best of three validations of a body of n results; -1 if it did not validate. */
 static double best_of_three(const struct scale *sc, int n)
 {
 	struct ml_buf body, note;
@@ -377,9 +386,9 @@ static double best_of_three(const struct scale *sc, int n)
 	double best = 1e9;
 	for (int k = 0; k < 3 && best >= 0; k++) {
 		struct ml_err err;
-		int64_t t0 = ml_monotonic_ns();
+		int64_t t0 = cpu_ns();
 		int rc = label_annotation_validate(sc->s, body.data, body.len, &ctx, &err);
-		double t = (double)(ml_monotonic_ns() - t0) / 1e9;
+		double t = (double)(cpu_ns() - t0) / 1e9;
 		if (rc) {
 			printf("#   %s: %s\n", err.field, err.msg);
 			best = -1;
@@ -398,7 +407,7 @@ static int scales_linearly(const struct scale *sc, int n)
 	if (t1 < 0 || t4 < 0)
 		return 0;
 	printf("#   %s: %d in %.4f s, %d in %.4f s (ratio %.1f)\n", sc->what, n, t1, 4 * n, t4, t4 / t1);
-	return t4 / t1 < 9.0;
+	return t4 / t1 < 10.0;
 }
 
 static void make_spans(struct ml_buf *b, struct ml_buf *note, int n)
@@ -683,11 +692,11 @@ static double time_big(int n, bool *ok)
 	for (int k = 0; k < 3; k++) {
 		struct label_schema *s = NULL;
 		struct ml_err err;
-		int64_t t0 = ml_monotonic_ns();
+		int64_t t0 = cpu_ns();
 		int rc = label_schema_parse(schema, strlen(schema), &s, &err);
 		if (rc == 0)
 			rc = label_annotation_validate(s, body, strlen(body), NULL, &err);
-		double t = (double)(ml_monotonic_ns() - t0) / 1e9;
+		double t = (double)(cpu_ns() - t0) / 1e9;
 		if (rc) {
 			printf("#   n=%d: %s: %s\n", n, err.field, err.msg);
 			*ok = false;
@@ -707,7 +716,7 @@ TEST(large_schemas_parse_and_validate_in_n_log_n_time)
 	double t1 = time_big(2500, &ok), t4 = time_big(10000, &ok);
 	CHECK(ok);
 	printf("#   2500 labels/questions/pairs in %.4f s, 10000 in %.4f s (ratio %.1f)\n", t1, t4, t4 / t1);
-	CHECK(t4 / t1 < 9.0);
+	CHECK(t4 / t1 < 10.0);
 }
 
 TEST(mask_overlap_agrees_with_brute_force)
@@ -786,7 +795,7 @@ TEST(many_masks_on_one_frame_validate_in_n_log_n_time)
 				       "\"labels\":[{\"value\":\"a\"}]}]}");
 	CHECK(s);
 	struct scale sc = {s, make_masks, "masks on one frame"};
-	int ok = scales_linearly(&sc, 2500);
+	int ok = scales_linearly(&sc, 5000);
 	label_schema_free(s);
 	CHECK(ok);
 }
