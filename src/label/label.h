@@ -86,6 +86,9 @@ const char *label_kind_name(enum label_kind k);       /* "span"; "" for NONE */
 enum label_kind label_kind_parse(const char *name);   /* LABEL_KIND_NONE if unknown */
 /* Regions are results that other results can point at: per-region controls (target) and relations. */
 bool label_kind_is_region(enum label_kind k);
+/* The item modalities a kind applies to, as bits (1u << m) for enum store_modality m (text 1 ... survey 7):
+ * the labeling view shows a control only for items of those modalities. */
+unsigned label_kind_modalities(enum label_kind k);
 
 /* A relation label may be limited to pairs of region labels ("Drug" -> "Dosage"). */
 struct label_pair {

@@ -67,6 +67,10 @@ TEST(parsed_schema_exposes_controls_labels_and_defaults)
 	CHECK(label_kind_is_region(LABEL_KIND_OBJECT3D) && !label_kind_is_region(LABEL_KIND_CODED));
 	CHECK_EQ_INT(label_kind_parse("rotated_box"), LABEL_KIND_ROTATED_BOX);
 	CHECK_EQ_INT(label_kind_parse("Box"), LABEL_KIND_NONE);
+	CHECK_EQ_INT(label_kind_modalities(LABEL_KIND_OBJECT3D), (1u << 3) | (1u << 4)); /* dicom-series, volume */
+	CHECK_EQ_INT(label_kind_modalities(LABEL_KIND_SPAN), (1u << 1) | (1u << 7));     /* text, survey */
+	CHECK_EQ_INT(label_kind_modalities(LABEL_KIND_CLASSIFICATION), 0xFE);
+	CHECK_EQ_INT(label_kind_modalities(LABEL_KIND_NONE), 0);
 	label_schema_free(s);
 }
 
