@@ -48,6 +48,44 @@ int h_task_get(struct http_req *r)
 	return http_reply_json(r, 200, http_task_json(&t));
 }
 
+int h_task_skip(struct http_req *r)
+{
+	struct store_task t;
+	if (http_load_task(r, r->params[1], &t) != 0)
+		return -1;
+	struct store_assignment as;
+	struct ml_err err;
+	if (store_assignment_get(r->store, t.id, r->user.id, &as, &err) != 0 || as.state != STORE_ASSIGN_LEASED)
+		return HTTP_FAIL(r, ML_ECONFLICT, "task %" PRId64 " is not leased to you", t.id);
+	if (store_assignment_finish(r->store, t.id, r->user.id, STORE_ASSIGN_SKIPPED, ml_now_ms(), &r->err) != 0)
+		return -1;
+	return http_reply_json(r, 200, json_pack("{s:I,s:b}", "task_id", (json_int_t)t.id, "skipped", 1));
+}
+
+static int prediction_cb(void *ctx, const struct store_prediction *p)
+{
+	char ts[40];
+	ml_time_format(p->created_at, ts, sizeof ts);
+	json_array_append_new(ctx, json_pack("{s:I,s:I,s:s,s:s,s:o,s:f,s:s}", "id", (json_int_t)p->id, "task_id",
+					     (json_int_t)p->task_id, "model", p->model ? p->model : "", "model_version",
+					     p->model_version ? p->model_version : "", "body",
+					     http_json_parse_stored(p->body_json), "score", p->score, "created_at", ts));
+	return 0;
+}
+
+int h_prediction_list(struct http_req *r)
+{
+	struct store_task t;
+	if (http_load_task(r, r->params[1], &t) != 0)
+		return -1;
+	json_t *a = json_array();
+	if (store_prediction_list(r->store, t.id, prediction_cb, a, &r->err) < 0) {
+		json_decref(a);
+		return -1;
+	}
+	return http_reply_json(r, 200, json_pack("{s:o}", "predictions", a));
+}
+
 static int64_t project_int_setting(struct http_req *r, const char *key, int64_t def)
 {
 	json_t *s = http_json_parse_stored(r->project.settings_json);
