@@ -9,6 +9,8 @@
  *                 6/26-connected), assist_components (labels and sizes), assist_fill_holes (2-D per slice
  *                 or 3-D), assist_interpolate (shape-based: signed Euclidean distance maps of two masks
  *                 blended at t and thresholded at 0).
+ *   Measures      assist_measure (area mm² / volume ml, mean, SD, min, max), assist_longest_diameter (RECIST),
+ *                 assist_box_interpolate (keyframes).
  *   Scores        assist_dice.
  *
  * Sizes are checked (dimensions multiply without overflow, at most ASSIST_MAX_VOXELS); functions that
@@ -74,6 +76,27 @@ int assist_fill_holes(uint8_t *mask, const uint32_t dims[3], bool per_slice, str
  * (negative inside) are blended and out = blend < 0. */
 int assist_interpolate(const uint8_t *a, const uint8_t *b, uint32_t h, uint32_t w, double t, uint8_t *out,
 		       struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- measurements ---------------------------------------------------------------------------------- */
+
+struct assist_stats {
+	size_t count;          /* voxels in the region */
+	double size;           /* area in mm² (one slice) or volume in ml (several slices) */
+	double mean, sd, min, max; /* of the values inside (0 when the region is empty or there are no values) */
+};
+/* Statistics of the region mask != 0 over grid g; spacing[3] in mm (x, y, z). A grid with dims[2] == 1 gives
+ * an area in mm², otherwise a volume in ml (cm³). sd is the population standard deviation. */
+int assist_measure(const struct assist_grid *g, const uint8_t *mask, const double spacing[3],
+		   struct assist_stats *out, struct ml_err *err) ML_MUST_CHECK;
+/* RECIST-style longest diameter of a 2-D region (mm): the largest distance between the outer corners of
+ * its pixels, measured with pixel spacing (x, y). *ends receives the two end points in pixel coordinates
+ * (x0, y0, x1, y1) when non-NULL. 0 for an empty region. */
+int assist_longest_diameter(const uint8_t *mask, uint32_t h, uint32_t w, const double spacing[2], double *mm,
+			    double ends[4], struct ml_err *err) ML_MUST_CHECK;
+/* Linear interpolation of an axis-aligned box (x, y, width, height) between keyframes fa and fb at frame f
+ * (fa < fb, fa <= f <= fb). */
+int assist_box_interpolate(const double a[4], uint32_t fa, const double b[4], uint32_t fb, uint32_t f, double out[4],
+			   struct ml_err *err) ML_MUST_CHECK;
 
 /* Dice coefficient 2|A∩B| / (|A|+|B|) of two masks of n voxels (1 when both are empty). */
 double assist_dice(const uint8_t *a, const uint8_t *b, size_t n);

@@ -230,3 +230,60 @@ TEST(shape_based_interpolation_between_discs)
 	CHECK(row >= 19 && row <= 21);
 	CHECK(assist_interpolate(a, b, H, W, 1.5, mid, &err) < 0);
 }
+
+TEST(measurements_on_known_shapes)
+{
+	/* A 10x6 rectangle of value 5 and 7 (half each) at 0.5 x 2 mm pixels (1 mm² each): 60 mm², mean 6, SD 1. */
+	enum { H = 20, W = 30 };
+	uint8_t m[H * W] = {0};
+	float v[H * W];
+	for (int i = 0; i < H * W; i++)
+		v[i] = -1000;
+	for (int y = 4; y < 10; y++)
+		for (int x = 3; x < 13; x++) {
+			m[y * W + x] = 1;
+			v[y * W + x] = x < 8 ? 5 : 7;
+		}
+	struct assist_grid g = {{W, H, 1}, v};
+	double sp[3] = {0.5, 2, 0};
+	struct assist_stats st;
+	struct ml_err err;
+	CHECK(assist_measure(&g, m, sp, &st, &err) == 0);
+	CHECK_EQ_INT(st.count, 60);
+	CHECK_NEAR(st.size, 60.0, 1e-9);
+	CHECK_NEAR(st.mean, 6, 1e-9);
+	CHECK_NEAR(st.sd, 1, 1e-9);
+	CHECK_NEAR(st.min, 5, 0);
+	CHECK_NEAR(st.max, 7, 0);
+	/* Longest diameter: the rectangle's diagonal: 10 px * 0.5 = 5 mm by 6 px * 2 = 12 mm → 13 mm. */
+	double d, ends[4];
+	CHECK(assist_longest_diameter(m, H, W, sp, &d, ends, &err) == 0);
+	CHECK_NEAR(d, 13, 1e-9);
+	/* A sphere of radius 10 voxels at 1 mm: about 4.19 ml. */
+	enum { N = 30 };
+	uint8_t *s = calloc(N * N * N, 1);
+	for (int z = 0; z < N; z++)
+		for (int y = 0; y < N; y++)
+			for (int x = 0; x < N; x++)
+				s[(z * N + y) * N + x] = pow(x - 14.5, 2) + pow(y - 14.5, 2) + pow(z - 14.5, 2) <= 100;
+	struct assist_grid g3 = {{N, N, N}, NULL};
+	double sp3[3] = {1, 1, 1};
+	CHECK(assist_measure(&g3, s, sp3, &st, &err) == 0);
+	CHECK_NEAR(st.size, 4.0 / 3 * M_PI * 1000 / 1000, 0.1);
+	free(s);
+	/* A disc of radius 15 px at 0.7 mm: diameter close to 21 mm (pixel corners add up to one pixel). */
+	uint8_t dm[64 * 64];
+	disc(dm, 64, 64, 32, 32, 15);
+	double sp2[2] = {0.7, 0.7};
+	CHECK(assist_longest_diameter(dm, 64, 64, sp2, &d, NULL, &err) == 0);
+	CHECK(d >= 21 - 0.01 && d <= 22.5);
+	uint8_t empty[4] = {0};
+	CHECK(assist_longest_diameter(empty, 2, 2, sp2, &d, NULL, &err) == 0);
+	CHECK_NEAR(d, 0, 0);
+	double a[4] = {0, 0, 10, 10}, b[4] = {10, 20, 30, 10}, o[4];
+	CHECK(assist_box_interpolate(a, 2, b, 6, 3, o, &err) == 0);
+	CHECK_NEAR(o[0], 2.5, 1e-12);
+	CHECK_NEAR(o[1], 5, 1e-12);
+	CHECK_NEAR(o[2], 15, 1e-12);
+	CHECK(assist_box_interpolate(a, 2, b, 6, 7, o, &err) < 0);
+}
