@@ -228,4 +228,30 @@ def rendering_presets_palette_raw16_and_thumbnails():
     assert np.array_equal(png_pixels(open(out, "rb").read()), want)
 
 
+@test
+def voi_lut_sequence_matches_pydicom():
+    from pydicom.pixel_data_handlers.util import apply_modality_lut, apply_voi_lut
+    ct = phantom(30, 40, 12, seed=51).astype(np.uint16)
+    src = make_native("voi", ct, bits_stored=12, extra={"RescaleSlope": "1", "RescaleIntercept": "-1024"})
+    ds = pydicom.dcmread(src)
+    item = Dataset()
+    first = -1024 + 500
+    n = 2048
+    item.LUTDescriptor = [n, first, 12]
+    # a gamma-like curve, 12-bit output
+    item.LUTData = [int(round(4095 * (i / (n - 1)) ** 0.6)) for i in range(n)]
+    ds.VOILUTSequence = [item]
+    ds["VOILUTSequence"][0]["LUTData"].VR = "US"
+    ds["VOILUTSequence"][0]["LUTDescriptor"].VR = "SS"
+    path = os.path.join(WORK, "voi_lut.dcm")
+    ds.save_as(path, write_like_original=False)
+    ds = pydicom.dcmread(path)
+    want = apply_voi_lut(apply_modality_lut(ds.pixel_array, ds).astype(np.int32), ds, index=0).astype(np.float64)
+    want = np.floor(want * 255 / 4095 + 0.5).astype(np.uint8)
+    out = os.path.join(WORK, "voi.png")
+    lib.run("image", "frame", path, "--out", out)
+    got = png_pixels(open(out, "rb").read())
+    assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
+
+
 lib.main()
