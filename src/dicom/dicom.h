@@ -1,7 +1,8 @@
 /* dicom: reading, writing, dumping and de-identifying DICOM Part 10 files.
  *
  * Reading. dicom_open() maps a file (ml_map) and parses it into a tree of elements whose values point into
- * the map: nothing is copied, and with stop_before_pixels the pixel data is never touched. Part 10 files
+ * the map: nothing is copied, and with stop_before_pixels the pixel data is never touched. Files under
+ * 64 kB are read with one read() instead, which costs less than a map. Part 10 files
  * (preamble, "DICM", meta group) and bare datasets (detected) are read in implicit VR little endian,
  * explicit VR little endian, explicit VR big endian and deflated explicit VR little endian (inflated into
  * a buffer with a size limit). Sequences and items of defined and undefined length nest to any depth up to
@@ -153,7 +154,8 @@ struct dicom_read_opts {
 
 struct dicom_file {
 	char *name;               /* the path, for messages */
-	struct ml_map map;        /* when opened by dicom_open */
+	struct ml_map map;        /* when dicom_open mapped the file (larger files) */
+	uint8_t *owned;           /* when dicom_open read a small file into memory instead */
 	const uint8_t *data;      /* the parsed bytes: the map, the caller's buffer or the inflated dataset */
 	size_t len;
 	uint8_t *inflated;        /* owned copy of an inflated deflated dataset */
