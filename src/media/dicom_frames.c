@@ -254,22 +254,16 @@ int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, siz
 	return 0;
 }
 
-int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
-		       struct ml_buf *meta, const char **content_type, struct ml_err *err)
+/* Renders one frame of a parsed file (shared by the path and memory entry points). */
+static int render_parsed(struct dicom_file *f, const struct media_frame_request *req, struct ml_buf *body,
+			 struct ml_buf *meta, const char **content_type, struct ml_err *err)
 {
-	struct dicom_file *f = NULL;
-	struct dicom_read_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	if (dicom_open(path, &opts, &f, err) < 0)
-		return -1;
 	struct media_dicom_image mi;
 	struct media_frame fr;
 	media_frame_init(&fr);
 	int rc = -1;
-	if (media_dicom_load(f, &mi, err) < 0) {
-		dicom_free(f);
+	if (media_dicom_load(f, &mi, err) < 0)
 		return -1;
-	}
 	if (req->frame >= mi.desc.number_of_frames) {
 		ml_err_set(err, ML_EINVAL, "frame %u out of range: '%s' has %u frames", (unsigned)req->frame, f->name,
 			   (unsigned)mi.desc.number_of_frames);
@@ -311,6 +305,31 @@ int media_dicom_render(const char *path, const struct media_frame_request *req, 
 done:
 	media_frame_release(&fr);
 	media_dicom_release(&mi);
+	return rc;
+}
+
+int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
+		       struct ml_buf *meta, const char **content_type, struct ml_err *err)
+{
+	struct dicom_file *f = NULL;
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	if (dicom_open(path, &opts, &f, err) < 0)
+		return -1;
+	int rc = render_parsed(f, req, body, meta, content_type, err);
+	dicom_free(f);
+	return rc;
+}
+
+int media_dicom_render_mem(const uint8_t *data, size_t len, const char *name, const struct media_frame_request *req,
+			   struct ml_buf *body, struct ml_buf *meta, const char **content_type, struct ml_err *err)
+{
+	struct dicom_file *f = NULL;
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	if (dicom_parse(data, len, name, &opts, &f, err) < 0)
+		return -1;
+	int rc = render_parsed(f, req, body, meta, content_type, err);
 	dicom_free(f);
 	return rc;
 }

@@ -378,5 +378,9 @@ struct media_frame_request {
  * ML_EINVAL (frame out of range, corrupt data), ML_EUNSUPPORTED (codec unavailable, e.g. 12-bit lossy). */
 int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
 		       struct ml_buf *meta, const char **content_type, struct ml_err *err) ML_MUST_CHECK;
+/* The same from a DICOM file in memory (data must stay valid during the call); name is used in messages. */
+int media_dicom_render_mem(const uint8_t *data, size_t len, const char *name, const struct media_frame_request *req,
+			   struct ml_buf *body, struct ml_buf *meta, const char **content_type,
+			   struct ml_err *err) ML_MUST_CHECK;
 
 #endif
