@@ -312,6 +312,10 @@ void media_volume_init(struct media_volume *v);
 void media_volume_release(struct media_volume *v);
 int media_volume_alloc(struct media_volume *v, const uint32_t dims[3], enum media_dtype dtype,
 		       struct ml_err *err) ML_MUST_CHECK;
+/* A zeroed volume on the same grid as src (dims, spacing, affine) with another sample type: a label map for
+ * src, which then exports aligned with it (media_nifti_write). */
+int media_volume_like(struct media_volume *v, const struct media_volume *src, enum media_dtype dtype,
+		      struct ml_err *err) ML_MUST_CHECK;
 /* Sets dims, spacing and affine from the plan (first slice's position is voxel (0,0,0)); allocates. */
 int media_volume_from_plan(struct media_volume *v, const struct media_slice *slices,
 			   const struct media_series_plan *plan, enum media_dtype dtype,
