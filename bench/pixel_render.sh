@@ -41,7 +41,10 @@ time_it() {
 	local walls=() cpus=()
 	for _ in $(seq "$RUNS"); do
 		local out
-		/usr/bin/time -o "$B/time.txt" -f "%e %U %S" "$@" >/dev/null 2>&1
+		if ! /usr/bin/time -o "$B/time.txt" -f "%e %U %S" "$@" >/dev/null 2>"$B/err.txt"; then
+			printf '%-22s failed: %s\n' "$label" "$(tail -1 "$B/err.txt")"
+			return 0
+		fi
 		out=$(tail -1 "$B/time.txt")
 		walls+=("$(echo "$out" | awk '{print $1}')")
 		cpus+=("$(echo "$out" | awk '{print $2 + $3}')")
