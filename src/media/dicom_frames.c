@@ -12,6 +12,7 @@ void media_dicom_release(struct media_dicom_image *mi)
 {
 	media_palette_release(&mi->palette);
 	media_lut_release(&mi->voi_lut);
+	media_lut_release(&mi->modality_lut);
 	media_encap_release(&mi->encap);
 	memset(mi, 0, sizeof(*mi));
 }
@@ -101,6 +102,14 @@ int media_dicom_load(const struct dicom_file *f, struct media_dicom_image *mi, s
 		if (lut_descriptor(dicom_find(&vs->items[0], DICOM_TAG(0x0028, 0x3002)), desc) && data &&
 		    media_lut_set(&mi->voi_lut, desc, data->value, data->len, err) == 0)
 			mi->render.voi_lut = &mi->voi_lut;
+	}
+	const struct dicom_elem *ms = img.modality_lut_sequence;
+	if (ms && ms->vr == DICOM_VR_SQ && ms->nitems > 0) {
+		int32_t desc[3];
+		const struct dicom_elem *data = dicom_find(&ms->items[0], DICOM_TAG(0x0028, 0x3006));
+		if (lut_descriptor(dicom_find(&ms->items[0], DICOM_TAG(0x0028, 0x3002)), desc) && data &&
+		    media_lut_set(&mi->modality_lut, desc, data->value, data->len, err) == 0)
+			mi->render.modality_lut = &mi->modality_lut;
 	}
 	if (d->photometric == MEDIA_PI_PALETTE_COLOR) {
 		if (load_palette(f, mi, err) < 0) {

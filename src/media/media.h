@@ -213,6 +213,7 @@ enum media_voi_fn media_voi_fn_parse(const char *s); /* "LINEAR", "LINEAR_EXACT"
 
 struct media_render_params {
 	double slope, intercept;  /* Modality LUT; slope 0 is taken as 1 */
+	const struct media_lut *modality_lut; /* when set, replaces slope/intercept (Modality LUT Sequence) */
 	bool has_window;
 	double center, width;     /* VOI window */
 	enum media_voi_fn voi_fn;
@@ -349,6 +350,7 @@ struct media_dicom_image {
 	struct media_render_params render; /* rescale, the first window (if any), VOI LUT function */
 	struct media_palette palette;      /* PALETTE COLOR (standard or segmented LUTs) */
 	struct media_lut voi_lut;          /* first item of the VOI LUT Sequence, if present */
+	struct media_lut modality_lut;     /* first item of the Modality LUT Sequence, if present */
 	struct media_encap encap;          /* fragments (encapsulated syntaxes) */
 	const uint8_t *native;             /* Pixel Data value (native syntaxes) */
 	size_t native_len;

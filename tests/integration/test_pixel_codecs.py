@@ -254,4 +254,32 @@ def voi_lut_sequence_matches_pydicom():
     assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
 
 
+@test
+def modality_lut_sequence_matches_pydicom():
+    from pydicom.pixel_data_handlers.util import apply_modality_lut
+    img = phantom(25, 35, 10, seed=61).astype(np.uint16)
+    src = make_native("mlut", img, bits_stored=10)
+    ds = pydicom.dcmread(src)
+    item = Dataset()
+    item.LUTDescriptor = [1024, 0, 16]
+    item.ModalityLUTType = "HU"
+    item.LUTData = [int(3 * i + (i * i) // 700) for i in range(1024)]  # non-linear, 0..~4600
+    ds.ModalityLUTSequence = [item]
+    ds["ModalityLUTSequence"][0]["LUTData"].VR = "US"
+    ds["ModalityLUTSequence"][0]["LUTDescriptor"].VR = "US"
+    path = os.path.join(WORK, "mlut2.dcm")
+    ds.save_as(path, write_like_original=False)
+    ds = pydicom.dcmread(path)
+    m = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    c, w = 1500.0, 2000.0
+    y = ((m - (c - 0.5)) / (w - 1) + 0.5) * 255
+    y[m <= c - 0.5 - (w - 1) / 2] = 0
+    y[m > c - 0.5 + (w - 1) / 2] = 255
+    want = np.floor(np.clip(y, 0, 255) + 0.5).astype(np.uint8)
+    out = os.path.join(WORK, "mlut.png")
+    lib.run("image", "frame", path, "--window", f"{c},{w}", "--out", out)
+    got = png_pixels(open(out, "rb").read())
+    assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
+
+
 lib.main()
