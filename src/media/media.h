@@ -10,10 +10,11 @@
  *   media_encap_frame() picks the fragments of one frame (Extended Offset Table, Basic Offset Table, one
  *   fragment per frame, or JPEG/J2K start markers when the table is empty), media_decode_fragments()
  *   decodes them with the codec of the transfer syntax.
- *   Codecs: JPEG baseline/extended 8-bit (libjpeg-turbo), JPEG lossless process 14 / SV1 (own decoder:
- *   predictors 1-7, point transform, restart intervals, 2-16 bits), JPEG-LS (CharLS), JPEG 2000 J2K/JP2
- *   and HTJ2K (openjpeg), RLE Lossless (own, PS3.5 Annex G). 12-bit lossy JPEG is not decodable with
- *   Debian 12's libjpeg-turbo 2.1.5 (built for 8-bit samples only): it fails with ML_EUNSUPPORTED.
+ *   Codecs: JPEG baseline/extended 8-bit (libjpeg-turbo); 12-bit sequential DCT JPEG (own decoder: Debian
+ *   12's libjpeg-turbo 2.1.5 is built for 8-bit samples and has no jpeg12 API); JPEG lossless process 14 /
+ *   SV1 (own decoder: predictors 1-7, point transform, restart intervals, 2-16 bits); JPEG-LS (CharLS);
+ *   JPEG 2000 J2K/JP2 and HTJ2K (openjpeg); RLE Lossless (own, PS3.5 Annex G). Progressive and
+ *   arithmetic-coded 12-bit JPEG fail with ML_EUNSUPPORTED.
  *
  * A decoded frame holds interleaved samples (planar configuration is undone), one sample type per bit
  * depth (8 → U8/I8, 16 → U16/I16, 32 → U32/I32; 1-bit data becomes U8 0/1), signed values sign-extended
@@ -25,9 +26,9 @@
  * ML_EINVAL and a message naming the byte offset, never a crash. Frames are capped at MEDIA_MAX_FRAME_BYTES.
  *
  * Rendering
- *   media_render_png(frame, params, max_size) → PNG bytes (8-bit grey or RGB) after Modality LUT
- *   (rescale), VOI (window linear / linear exact / sigmoid, or a VOI LUT), MONOCHROME1 inversion and an
- *   optional box-filter thumbnail downscale. media_render_raw16() gives little-endian 16-bit samples and a
+ *   media_render_png(frame, params, max_size) → PNG bytes (8-bit grey or RGB) after the Modality LUT
+ *   (rescale or a LUT), VOI (window linear / linear exact / sigmoid, or a VOI LUT), MONOCHROME1 inversion
+ *   and an optional box-filter thumbnail downscale. media_render_raw16() gives little-endian 16-bit samples and a
  *   JSON header for a browser that windows itself. Presets: media_preset_find("lung").
  *
  * Volumes
@@ -36,6 +37,9 @@
  *   duplicates and inconsistent spacing in struct media_series_report; media_volume_from_plan() allocates
  *   the voxel buffer and media_volume_put_slice() fills it. media_nifti_read() reads NIfTI-1/2 into the
  *   same type (RAS → LPS), media_nifti_write() writes one.
+ *
+ * DICOM glue (the end of this header): media_dicom_load/decode for frames as numbers, media_dicom_slices for
+ * geometry, media_dicom_render(_mem) for GET /api/v1/items/{id}/frames/{n}.
  */
 #ifndef ML_MEDIA_H
 #define ML_MEDIA_H
