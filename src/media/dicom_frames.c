@@ -63,10 +63,11 @@ int media_dicom_load(const struct dicom_file *f, struct media_dicom_image *mi, s
 	struct dicom_image img;
 	if (dicom_image_get(f, &img, err) < 0)
 		return -1;
-	if (img.pixel_data->tag != DICOM_TAG_PIXEL_DATA)
-		return ml_err_set(err, ML_EUNSUPPORTED, "cannot read '%s': float pixel data (7FE0,%04X) is not supported",
-				  f->name, (unsigned)DICOM_ELEMENT(img.pixel_data->tag));
 	struct media_image_desc *d = &mi->desc;
+	if (img.pixel_data->tag == DICOM_TAG(0x7FE0, 0x0008))
+		d->float_pixels = 32;
+	else if (img.pixel_data->tag == DICOM_TAG(0x7FE0, 0x0009))
+		d->float_pixels = 64;
 	d->rows = img.rows;
 	d->columns = img.columns;
 	d->samples_per_pixel = (uint16_t)img.samples_per_pixel;

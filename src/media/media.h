@@ -96,6 +96,8 @@ struct media_image_desc {
 	uint16_t planar_configuration; /* 0 interleaved, 1 by plane */
 	uint32_t number_of_frames;     /* 1 when absent */
 	char transfer_syntax[65];      /* UID */
+	uint8_t float_pixels;          /* 0 integer Pixel Data; 32: Float Pixel Data (7FE0,0008); 64: Double
+					* Float Pixel Data (7FE0,0009). Float frames decode to MEDIA_F32. */
 };
 /* Checks the description for consistency (sizes, bit depths, samples vs photometric). */
 int media_desc_validate(const struct media_image_desc *d, struct ml_err *err) ML_MUST_CHECK;

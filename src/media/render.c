@@ -93,6 +93,8 @@ static uint8_t grey_value(const struct grey_map *g, double stored)
 	} else {
 		y = 0;
 	}
+	if (y != y)
+		y = 0; /* NaN (float pixel data) shows as black */
 	long v = lround(y);
 	if (v < 0)
 		v = 0;
@@ -112,11 +114,13 @@ static int render_grey(const struct media_frame *f, const struct media_render_pa
 	double smin = INFINITY, smax = -INFINITY;
 	for (size_t i = 0; i < n; i++) {
 		double v = media_frame_get(f, i);
-		if (v < smin)
+		if (v < smin) /* NaN compares false and is skipped */
 			smin = v;
 		if (v > smax)
 			smax = v;
 	}
+	if (!(smin <= smax))
+		smin = smax = 0; /* all NaN */
 	double a = smin * g.slope + g.intercept, b = smax * g.slope + g.intercept;
 	if (p->modality_lut && p->modality_lut->data) {
 		/* The full range of a modality LUT's output over the stored range. */

@@ -282,4 +282,30 @@ def modality_lut_sequence_matches_pydicom():
     assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
 
 
+@test
+def float_and_double_pixel_data():
+    y, x = np.mgrid[0:20, 0:30]
+    vals = (np.sin(x / 4.0) * 100 + y * 0.25 - 17.5).astype(np.float64)
+    for tag, dt in (("FloatPixelData", np.float32), ("DoubleFloatPixelData", np.float64)):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.30"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 20, 30, 1, "MONOCHROME2"
+        ds.BitsAllocated = 32 if dt == np.float32 else 64
+        setattr(ds, tag, vals.astype(dt).tobytes())
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+        path = os.path.join(WORK, f"{tag}.dcm")
+        ds.save_as(path, write_like_original=False)
+        want = pydicom.dcmread(path).pixel_array.astype(np.float32)
+        got, meta = pc.ours(path, 0, WORK)
+        assert meta["dtype"] == "float32", meta
+        assert np.array_equal(got, want), f"{tag}: {np.abs(got - want).max()}"
+        out = os.path.join(WORK, "f.png")
+        lib.run("image", "frame", path, "--window", "0,150", "--out", out)  # values span -117.5..87.25
+        png = png_pixels(open(out, "rb").read())
+        assert png.shape == (20, 30) and png.min() == 0 and png.max() == 255
+
+
 lib.main()
