@@ -282,6 +282,18 @@ static int render_parsed(struct dicom_file *f, const struct media_frame_request 
 	if (media_dicom_decode(&mi, req->frame, &fr, err) < 0)
 		goto done;
 	struct media_render_params p = mi.render;
+	if (dicom_find(&f->root, DICOM_TAG(0x5200, 0x9230))) {
+		/* Enhanced images may rescale each frame differently (Pixel Value Transformation per frame). */
+		struct media_slice *sl = NULL;
+		size_t ns = 0;
+		if (media_dicom_slices(f, &sl, &ns, err) < 0)
+			goto done;
+		if (req->frame < ns) {
+			p.slope = sl[req->frame].slope;
+			p.intercept = sl[req->frame].intercept;
+		}
+		ml_free(sl);
+	}
 	if (req->preset) {
 		const struct media_preset *pr = media_preset_find(req->preset);
 		if (!pr) {
