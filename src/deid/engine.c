@@ -1793,7 +1793,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		const struct pat_def *d = &PATTERNS[i];
 		int ec;
 		PCRE2_SIZE eo;
-		e->pats[i].re = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+		e->pats[i].re = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
 		if (!e->pats[i].re) {
 			PCRE2_UCHAR msg[256];
 			pcre2_get_error_message(ec, msg, sizeof msg);
