@@ -684,7 +684,11 @@ static bool check_year(const struct ctx *x, size_t a, size_t b)
 		return true;
 	if (prev && same_line && (prev->flags & TF_PUNCT)) {
 		char c = x->s[prev->start];
-		if (c == '(' || c == ',' || c == ':' || c == '/' || c == '\'' || c == '[')
+		if (c == '(' || c == '/' || c == '\'' || c == '[')
+			return true;
+		/* "Shift note: 1942 pt resting, 2030 turned": after a colon or a comma only a year that cannot
+		 * be a 24-hour time */
+		if ((c == ':' || c == ',') && (y % 100 >= 60 || y / 100 > 23))
 			return true;
 	}
 	if (b < x->n && (x->s[b] == ')' || x->s[b] == ',' || x->s[b] == ';'))
