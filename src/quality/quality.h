@@ -365,3 +365,27 @@ int agree_unitizing_alpha(const struct agree_span *s, size_t n, size_t nannotato
  * An annotator's overlapping spans of one label vote once. *out is freed with ml_free. */
 int consensus_span_vote(const struct agree_span *s, size_t n, size_t nannotators, size_t nlabels, size_t min_votes,
 			struct agree_span **out, size_t *nout, uint64_t *tied_points, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- consensus in the annotation body format (docs/SCHEMA.md: {"format": 1, "results": [...]}) -------
+ * bodies are the annotation bodies (JSON text) of n annotators on one item; weights (NULL = 1 each) weigh
+ * the annotators. Per control, in order of first appearance:
+ *   item-level choices (results with "choices", no "region"): when every answer is a single choice, the
+ *     weighted plurality (a tie gives no result and counts in ties); otherwise each choice is kept when its
+ *     weight exceeds half the weight of the annotators who answered the control;
+ *   spans ("start", "end", "label"): token voting by a strict majority of the n annotators (weights not
+ *     used), each consensus span's "text" sliced from a voter's span;
+ *   boxes ("x", "y", "w", "h", "label", optional "frame"): clustered across annotators by one-to-one
+ *     Hungarian matching at IoU >= box_iou (same label and frame), each annotator at most once per cluster;
+ *     a cluster whose weight exceeds half the total becomes the weighted mean box.
+ * Other results (per-region results, polygons, masks, relations, codes, free text) are not merged: their
+ * controls are named in report->skipped. The output is a body {"format":1,"results":[...]} with ids "c1",
+ * "c2"...; the method belongs in the stored annotation's provenance (kind "consensus"), not in the body. */
+struct consensus_body_options {
+	double box_iou; /* default 0.5 */
+};
+struct consensus_body_report {
+	size_t results, ties;
+	char skipped[256]; /* comma-separated control names, truncated with "..." */
+};
+int consensus_bodies(const char *const *bodies, size_t n, const double *weights, const struct consensus_body_options *opt,
+		     char **out_json, struct consensus_body_report *report, struct ml_err *err) ML_MUST_CHECK;
