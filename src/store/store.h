@@ -15,8 +15,13 @@
  *
  * Transactions. Every function that changes several rows does so in its own transaction. A caller that
  * needs several calls to succeed or fail together (an import batch) wraps them in store_begin /
- * store_commit; nested begin calls join the outer transaction. store_rollback undoes everything since the
- * outermost begin.
+ * store_commit; nested begin calls join the outer transaction as a savepoint: a function that fails inside
+ * the caller's transaction undoes only its own rows, and the caller decides whether to roll back the rest.
+ * store_rollback undoes everything since the matching store_begin (the whole transaction at the outermost
+ * level). (Design note: the first draft said a nested rollback undid the outermost transaction; with
+ * savepoints a failed store_item_add in an import batch cannot leave half an item behind, and the batch
+ * can still be rolled back as a whole.) Write transactions take the write lock when they begin (SQLite
+ * BEGIN IMMEDIATE), so two processes never deadlock upgrading a read lock.
  *
  * Results. Functions return 0 or -1 with `err` filled (ML_ENOTFOUND, ML_ECONFLICT for a stale version or
  * a lost lease race, ML_EEXIST for a duplicate name, ML_EIO for the database). Row structs returned to the
@@ -265,7 +270,9 @@ struct store_annotation {
 	double seconds_spent;
 	bool validated;     /* automatic labels stay false until a human validates them */
 	char *kind;         /* "human", "model", "consensus", "gold", "adjudicated" */
-	int64_t created_at;
+	int64_t created_at; /* of this version */
+	int64_t author_id;  /* who made this version (0 = a model); user_id owns the annotation */
+	int64_t item_id;    /* filled by the store on reads (the task's item) */
 };
 void store_annotation_release(struct store_annotation *a);
 
@@ -369,6 +376,30 @@ void store_snapshot_release(struct store_snapshot *sn);
 int store_snapshot_create(struct store *s, const struct store_snapshot *in, int64_t *id, struct ml_err *err) ML_MUST_CHECK;
 int store_snapshot_get(struct store *s, int64_t project_id, const char *name, struct store_snapshot *out,
 		       struct ml_err *err) ML_MUST_CHECK;
+int store_snapshot_set_manifest(struct store *s, int64_t id, const char *manifest_json, struct ml_err *err) ML_MUST_CHECK;
+int store_snapshot_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_snapshot *sn),
+			void *ctx, struct ml_err *err) ML_MUST_CHECK;
+/* Pins the project's current rows into snapshot `id`, in one transaction: every item (optionally only
+ * those whose task is in state `state`, -1 = all) with its content hash and task state, and the latest
+ * version of each of their annotations. Later edits do not change what the snapshot exports. Counts of
+ * pinned items and annotations go to *items / *annotations (either may be NULL). */
+int store_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int64_t *annotations,
+		       struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- export scan ---------------------------------------------------------------------------------- */
+
+/* One item as exports see it. All pointers are borrowed for the duration of the callback. */
+struct store_export_row {
+	const struct store_item *item;       /* for a snapshot: the pinned content (even after later edits) */
+	const struct store_task *task;       /* for a snapshot: the pinned state and gold flag */
+	const struct store_annotation *anns; /* latest (or pinned) version of each annotation, by id */
+	size_t nanns;
+};
+/* Walks the project's items in id order with their task and annotations. snapshot_id 0 = the live rows
+ * (optionally only tasks in state `state`, -1 = all); otherwise exactly what store_snapshot_pin pinned
+ * (`state` is ignored). One read transaction: the scan sees one consistent state of the database. */
+int store_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state,
+		      int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- media (content-addressed files under DATA/media) --------------------------------------------- */
 
@@ -377,6 +408,9 @@ int store_snapshot_get(struct store *s, int64_t project_id, const char *name, st
 int store_media_put_file(const char *data_dir, const char *src_path, uint64_t max_bytes, char hash_hex[65],
 			 struct ml_err *err) ML_MUST_CHECK;
 int store_media_put_mem(const char *data_dir, const void *data, size_t len, char hash_hex[65], struct ml_err *err) ML_MUST_CHECK;
+/* Hex BLAKE2b-256 of n bytes: the content hash of text items (what store_item_add computes when
+ * content_hash is empty) and of schemas. */
+void store_hash_hex(const void *data, size_t n, char out[65]);
 /* Writes the path of a stored media file into out; ML_EINVAL if hash_hex is not 64 hex digits. */
 int store_media_path(const char *data_dir, const char *hash_hex, char *out, size_t outlen, struct ml_err *err) ML_MUST_CHECK;
 

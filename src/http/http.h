@@ -1,0 +1,92 @@
+/* http: the medlabel HTTP server (libmicrohttpd + jansson): the JSON API under /api/v1, media, the web UI.
+ *
+ * The route table (routes.c, http_routes()) is the single source of truth for what the server answers:
+ * method, path pattern with {name} parameters (always positive integer ids), handler, who may call it and
+ * whether the call is audited. The dispatcher (server.c) does everything that is the same for every route,
+ * so handlers cannot forget it:
+ *   - body limit checked against Content-Length before anything is allocated (413), bounded buffering,
+ *     Content-Type checked (415), UTF-8 and JSON validated (400 with the byte offset);
+ *   - authentication: `Authorization: Bearer mlt_...` API tokens or the `ml_session` cookie; cookie-
+ *     authenticated writes need the session's CSRF token in `X-CSRF-Token` (403 otherwise);
+ *   - authorisation: public, any user, admin only, or a set of project roles. A caller who is not a member
+ *     of the project named in the path gets 404, exactly as for a project that does not exist;
+ *   - one mapping from `enum ml_code` to an HTTP status (http_status_of), errors as
+ *     {"error":{"code","message","field"}};
+ *   - security headers on every response (CSP without inline script, nosniff, Referrer-Policy, framing
+ *     denied, HSTS under TLS);
+ *   - an audit record (auth_audit_record) for every route that reads item content or writes anything,
+ *     whatever the outcome, holding ids only.
+ * Each worker thread of the MHD thread pool opens its own store (the store is single-threaded).
+ */
+#ifndef ML_HTTP_H
+#define ML_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct http_config {
+	const char *listen;   /* "ADDR:PORT", default 127.0.0.1:8080 */
+	const char *data_dir; /* the deployment folder (medlabel.db, media/) */
+	const char *web_dir;  /* static UI files; NULL = none found */
+	const char *tls_cert, *tls_key; /* PEM files; both or neither */
+	size_t max_body;      /* JSON bodies, default 8 MiB */
+	uint64_t max_upload;  /* multipart uploads, default 1 GiB */
+	unsigned threads;     /* worker threads, default 2 * cores */
+};
+void http_config_init(struct http_config *cfg);
+
+/* Serves until SIGINT or SIGTERM. Returns 0 on a clean stop, -1 if the server cannot start. */
+int http_serve(const struct http_config *cfg, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- the route table ------------------------------------------------------------------------------ */
+
+enum http_access {
+	HTTP_PUBLIC = 0, /* no login needed */
+	HTTP_USER,       /* any logged-in, enabled user */
+	HTTP_ADMIN,      /* global admins only */
+	HTTP_PROJECT     /* members of the project in the path with one of the route's roles (admins always) */
+};
+
+/* Bits of http_route.roles. */
+#define HTTP_R_VIEWER (1u << STORE_ROLE_VIEWER)
+#define HTTP_R_ANNOTATOR (1u << STORE_ROLE_ANNOTATOR)
+#define HTTP_R_REVIEWER (1u << STORE_ROLE_REVIEWER)
+#define HTTP_R_MANAGER (1u << STORE_ROLE_MANAGER)
+#define HTTP_R_ALL (HTTP_R_VIEWER | HTTP_R_ANNOTATOR | HTTP_R_REVIEWER | HTTP_R_MANAGER)
+
+/* Bits of http_route.flags. */
+#define HTTP_F_AUDIT_READ 1u  /* reads item content: audited */
+#define HTTP_F_AUDIT_WRITE 2u /* changes something: audited */
+#define HTTP_F_JSON_BODY 4u   /* takes a JSON body (Content-Type application/json) */
+#define HTTP_F_MULTIPART 8u   /* takes a multipart/form-data upload streamed to disk */
+
+struct http_req;
+typedef int (*http_handler)(struct http_req *r);
+
+struct http_route {
+	const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *pattern; /* "/api/v1/projects/{project}/tasks/{task}" */
+	http_handler fn;
+	enum http_access access;
+	unsigned roles; /* for HTTP_PROJECT */
+	unsigned flags;
+	const char *action;  /* audit action, "annotation.create" */
+	const char *summary;
+};
+
+const struct http_route *http_routes(size_t *n);
+/* The table as JSON (for `medlabel serve --print-routes --json` and the authorisation-matrix test). */
+int http_routes_json(struct ml_buf *b) ML_MUST_CHECK;
+
+/* The one place where a handler's result code becomes an HTTP status. */
+int http_status_of(enum ml_code code);
+
+/* Matches path against pattern; on success fills up to max params (name pointers into pattern are not
+ * kept: values only, in pattern order) and returns their count, else -1. Ids must be 1..2^63-1 decimal. */
+int http_pattern_match(const char *pattern, const char *path, int64_t *values, int max);
+
+#endif
