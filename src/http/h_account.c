@@ -64,7 +64,9 @@ int h_login(struct http_req *r)
 	int64_t sid;
 	json_t *user = http_user_json(&u);
 	store_user_release(&u);
-	if (auth_login_succeeded(r->store, name, &r->err) != 0 || store_session_create(r->store, &ss, &sid, &r->err) != 0) {
+	/* Logins are rare enough to carry the sweep of expired sessions. */
+	if (auth_login_succeeded(r->store, name, &r->err) != 0 || store_session_delete_expired(r->store, now, &r->err) != 0 ||
+	    store_session_create(r->store, &ss, &sid, &r->err) != 0) {
 		json_decref(user);
 		return -1;
 	}

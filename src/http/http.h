@@ -15,7 +15,12 @@
  *   - security headers on every response (CSP without inline script, nosniff, Referrer-Policy, framing
  *     denied, HSTS under TLS);
  *   - an audit record (auth_audit_record) for every route that reads item content or writes anything,
- *     whatever the outcome, holding ids only.
+ *     whatever the outcome, holding ids only;
+ *   - one write transaction per audited request: the handler's changes and the audit record commit
+ *     together, under an in-process write lock (SQLite has one writer anyway; a mutex hands the turn over
+ *     at once where SQLite's busy handler would sleep and poll). The response is held until the commit,
+ *     so a client is never told 201 for a change that was not saved. Routes marked HTTP_F_SLOW (password
+ *     hashing, file copies) run outside the lock and append their audit record in its own transaction.
  * Each worker thread of the MHD thread pool opens its own store (the store is single-threaded).
  */
 #ifndef ML_HTTP_H
@@ -63,6 +68,7 @@ enum http_access {
 #define HTTP_F_AUDIT_WRITE 2u /* changes something: audited */
 #define HTTP_F_JSON_BODY 4u   /* takes a JSON body (Content-Type application/json) */
 #define HTTP_F_MULTIPART 8u   /* takes a multipart/form-data upload streamed to disk */
+#define HTTP_F_SLOW 16u       /* hashes a password or copies a file: runs outside the write lock */
 
 struct http_req;
 typedef int (*http_handler)(struct http_req *r);

@@ -45,6 +45,8 @@ struct http_req {
 	bool have_project;
 
 	/* the outcome */
+	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
+	bool in_txn;                  /* holds the write lock and an open store transaction */
 	bool responded;
 	int status;
 	struct ml_err err;
@@ -62,7 +64,8 @@ struct http_server {
 
 /* ---- replies (server.c) --------------------------------------------------------------------------- */
 
-/* Queues resp with the security headers, status and (for API responses) Cache-Control: no-store. */
+/* Sets the response (taking resp) with the security headers, status and, for API responses, Cache-Control:
+ * no-store. The dispatcher hands it to MHD once the request's transaction has committed. */
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp);
 /* Sends a JSON value (stolen reference) with status. */
 int http_reply_json(struct http_req *r, int status, json_t *v);

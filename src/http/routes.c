@@ -7,6 +7,7 @@
 #define RW HTTP_F_AUDIT_WRITE
 #define RR HTTP_F_AUDIT_READ
 #define JB HTTP_F_JSON_BODY
+#define SLOW HTTP_F_SLOW
 #define ALL HTTP_R_ALL
 #define MGR HTTP_R_MANAGER
 #define ANN HTTP_R_ANNOTATOR
@@ -15,17 +16,17 @@
 
 static const struct http_route routes[] = {
 	{"GET", "/api/v1/health", h_health, HTTP_PUBLIC, 0, 0, "health", "liveness probe"},
-	{"POST", "/api/v1/login", h_login, HTTP_PUBLIC, 0, RW | JB, "session.login", "log in, set the session cookie"},
+	{"POST", "/api/v1/login", h_login, HTTP_PUBLIC, 0, RW | JB | SLOW, "session.login", "log in, set the session cookie"},
 	{"POST", "/api/v1/logout", h_logout, HTTP_USER, 0, RW, "session.logout", "end the session"},
 	{"GET", "/api/v1/me", h_me, HTTP_USER, 0, 0, "me.read", "the calling user"},
-	{"POST", "/api/v1/me/password", h_me_password, HTTP_USER, 0, RW | JB, "me.password", "change own password"},
+	{"POST", "/api/v1/me/password", h_me_password, HTTP_USER, 0, RW | JB | SLOW, "me.password", "change own password"},
 	{"GET", "/api/v1/tokens", h_token_list, HTTP_USER, 0, 0, "token.list", "own API tokens"},
 	{"POST", "/api/v1/tokens", h_token_create, HTTP_USER, 0, RW | JB, "token.create", "create an API token"},
 	{"DELETE", "/api/v1/tokens/{token}", h_token_revoke, HTTP_USER, 0, RW, "token.revoke", "revoke an API token"},
 	{"GET", "/api/v1/users", h_user_list, HTTP_ADMIN, 0, 0, "user.list", "all users"},
-	{"POST", "/api/v1/users", h_user_create, HTTP_ADMIN, 0, RW | JB, "user.create", "create a user"},
+	{"POST", "/api/v1/users", h_user_create, HTTP_ADMIN, 0, RW | JB | SLOW, "user.create", "create a user"},
 	{"GET", "/api/v1/users/{user}", h_user_get, HTTP_ADMIN, 0, 0, "user.read", "one user"},
-	{"PATCH", "/api/v1/users/{user}", h_user_update, HTTP_ADMIN, 0, RW | JB, "user.update",
+	{"PATCH", "/api/v1/users/{user}", h_user_update, HTTP_ADMIN, 0, RW | JB | SLOW, "user.update",
 	 "disable, enable, make admin, set password"},
 	{"GET", "/api/v1/audit", h_audit_list, HTTP_ADMIN, 0, 0, "audit.list", "the audit trail"},
 	{"GET", "/api/v1/projects", h_project_list, HTTP_USER, 0, 0, "project.list", "projects the caller belongs to"},
@@ -39,7 +40,7 @@ static const struct http_route routes[] = {
 	{"PUT", P "/schema", h_schema_set, HTTP_PROJECT, MGR, RW | JB, "schema.set", "set a new schema version"},
 	{"GET", P "/items", h_item_list, HTTP_PROJECT, MGR | REV | VIEW, 0, "item.list", "items (metadata only)"},
 	{"POST", P "/items", h_item_create, HTTP_PROJECT, MGR, RW | JB, "item.create", "add a text item"},
-	{"POST", P "/items/upload", h_item_upload, HTTP_PROJECT, MGR, RW | HTTP_F_MULTIPART, "item.upload",
+	{"POST", P "/items/upload", h_item_upload, HTTP_PROJECT, MGR, RW | HTTP_F_MULTIPART | SLOW, "item.upload",
 	 "upload a media item (multipart)"},
 	{"GET", P "/items/{item}", h_item_get, HTTP_PROJECT, ALL, RR, "item.read", "an item with its content"},
 	{"GET", P "/items/{item}/media", h_item_media, HTTP_PROJECT, ALL, RR, "item.media", "an item's media (ranges)"},

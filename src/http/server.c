@@ -18,6 +18,8 @@
 	    "form-action 'self'; frame-ancestors 'none'"
 
 static struct http_server g_srv;
+/* Serialises this process's write transactions (see http.h). */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- one store per worker thread ----------------------------------------------------------------- */
 
@@ -95,11 +97,22 @@ int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 	if (!strncmp(r->path, "/api/", 5) && !MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
+	if (r->pending)
+		MHD_destroy_response(r->pending); /* cannot happen: one response per request */
+	r->pending = resp;
 	r->responded = true;
 	r->status = status;
-	return ok == MHD_YES ? 0 : -1;
+	return 0;
+}
+
+static void send_pending(struct http_req *r)
+{
+	if (!r->pending)
+		return;
+	if (MHD_queue_response(r->conn, (unsigned)r->status, r->pending) != MHD_YES)
+		ml_log(ML_LOG_WARN, "%s %s: cannot queue the response", r->method, r->route ? r->route->pattern : "static");
+	MHD_destroy_response(r->pending);
+	r->pending = NULL;
 }
 
 int http_reply_json(struct http_req *r, int status, json_t *v)
@@ -395,6 +408,15 @@ static void dispatch(struct http_req *r)
 		http_reply_err(r);
 		return;
 	}
+	if ((r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) && !(r->route->flags & HTTP_F_SLOW)) {
+		pthread_mutex_lock(&write_lock);
+		if (store_begin(r->store, &r->err) != 0) {
+			pthread_mutex_unlock(&write_lock);
+			http_reply_err(r);
+			return;
+		}
+		r->in_txn = true;
+	}
 	int rc = r->route->fn(r);
 	if (r->responded)
 		return;
@@ -404,10 +426,8 @@ static void dispatch(struct http_req *r)
 		http_reply_status(r, 500, "io", NULL, "handler gave no response");
 }
 
-static void audit(struct http_req *r)
+static void audit_append(struct http_req *r)
 {
-	if (!r->route || !(r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) || !r->store)
-		return;
 	char object[96];
 	snprintf(object, sizeof object, "%s%s", r->path + strlen("/api/v1/"), r->object_suffix);
 	struct ml_err err;
@@ -416,8 +436,37 @@ static void audit(struct http_req *r)
 		ml_log(ML_LOG_ERROR, "cannot append to the audit trail (%s %s): %s", r->route->action, object, err.msg);
 }
 
+/* Appends the audit record of an audited route and commits the request's transaction, then sends the
+ * response; if the commit fails the client gets 500 instead of a success that was not saved. */
+static void finish(struct http_req *r)
+{
+	bool audited = r->route && r->store && (r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE));
+	if (r->in_txn) {
+		audit_append(r);
+		struct ml_err err;
+		if (store_commit(r->store, &err) != 0) {
+			store_rollback(r->store);
+			ml_log(ML_LOG_ERROR, "%s %s: commit failed: %s", r->method, r->route->pattern, err.msg);
+			MHD_destroy_response(r->pending);
+			r->pending = NULL;
+			r->responded = false;
+			http_reply_status(r, 500, "io", NULL, "the change could not be saved");
+			audit_append(r);
+		}
+		r->in_txn = false;
+		pthread_mutex_unlock(&write_lock);
+	} else if (audited) {
+		pthread_mutex_lock(&write_lock);
+		audit_append(r);
+		pthread_mutex_unlock(&write_lock);
+	}
+	send_pending(r);
+}
+
 static void req_free(struct http_req *r)
 {
+	if (r->pending)
+		MHD_destroy_response(r->pending);
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	http_upload_free(r);
@@ -449,11 +498,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->store = thread_store(&r->err);
 		if (!r->store) {
 			http_reply_err(r);
+			send_pending(r);
 			return MHD_YES;
 		}
 		begin(r);
 		if (r->responded)
-			audit(r);
+			finish(r);
 		return MHD_YES;
 	}
 	if (r->responded) {
@@ -474,7 +524,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	dispatch(r);
-	audit(r);
+	finish(r);
 	return MHD_YES;
 }
 

@@ -391,6 +391,7 @@ static const char *const *result_keys(const struct label_control *c)
 	static const char *const audio_t[] = {RC, "label", "start", "end", "text", "attributes", NULL};
 	static const char *const video[] = {RC, "label", "keyframes", "attributes", NULL};
 	static const char *const survey[] = {RC, "question", "choices", NULL};
+	static const char *const survey_c[] = {RC, "question", "choices", "codes", NULL};
 #undef RC
 	switch (c->kind) {
 	case LABEL_KIND_CLASSIFICATION: return c->target ? classification_r : classification;
@@ -408,7 +409,7 @@ static const char *const *result_keys(const struct label_control *c)
 	case LABEL_KIND_OBJECT3D: return obj3d;
 	case LABEL_KIND_AUDIO_SEGMENT: return c->transcription ? audio_t : audio;
 	case LABEL_KIND_VIDEO_TRACK: return video;
-	case LABEL_KIND_SURVEY_CODE: return survey;
+	case LABEL_KIND_SURVEY_CODE: return c->ncodings ? survey_c : survey;
 	default: return classification;
 	}
 }
@@ -652,6 +653,19 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 				found = strcmp(v->ctx->questions[i], r->question) == 0;
 			if (!found)
 				return lerr(v->err, &v->p, "question", "question '%.64s' is not in the item", r->question);
+		}
+		if (c->ncodings) {
+			/* coded with labels, codes or both: at least one of them */
+			bool ch = json_object_get(o, "choices") != NULL, co = json_object_get(o, "codes") != NULL;
+			if (!ch && !co)
+				return lerr(v->err, &v->p, NULL, c->nlabels ? "missing required field 'choices' or 'codes'"
+									   : "missing required field 'codes'");
+			if (ch && !c->nlabels)
+				return lerr(v->err, &v->p, "choices", "control '%s' has no labels; code the answer with 'codes'",
+					    c->name);
+			if ((ch && get_choices(v, o, c)) || (co && get_codes(v, o, c, true, c->multiple)))
+				return -1;
+			return 0;
 		}
 		return get_choices(v, o, c);
 	default:

@@ -26,9 +26,11 @@
  *
  * Errors. Both fill err with ML_EINVAL (ML_ELIMIT past a size limit, ML_EVERSION for a newer format), a
  * git-style message saying what was expected, and err->field = a JSON pointer (RFC 6901) into the document
- * that was checked: "/controls/2/labels/0/hotkey", "/results/4/end". Malformed JSON gives field "" and a
- * message with the byte offset ("malformed JSON at byte 17: ..."). Messages never quote item text or
- * free-text values (PHI): they name fields, offsets, labels and control names only.
+ * that was checked: "/controls/2/labels/0/hotkey", "/results/4/end"; a missing field is reported at the
+ * object that lacks it. Malformed JSON gives field "" and a message with its position ("malformed JSON in
+ * schema at byte 16 (line 1, column 17): ...": the 0-based byte offset, the 1-based line and column).
+ * Checking stops at the first error, in document order (see docs/SCHEMA.md). Messages never quote item
+ * text or free-text values (PHI): they name fields, offsets, labels, codes, result ids and controls only.
  *
  * Memory. A struct label_schema is immutable after parsing and owns all its strings (one arena); it may be
  * shared read-only between threads. Free it with label_schema_free(). The structs below are public so that
@@ -143,11 +145,11 @@ struct label_control {
 	bool multiple;             /* classification, coded, survey_code: several choices/codes allowed */
 	bool overlap;              /* span, mask: results of this control may overlap (default false) */
 	const char *target;        /* classification, coded, text: the region control it describes, or NULL */
-	size_t nlabels;
+	size_t nlabels;            /* >= 1, except coded and text (0) and survey_code with codings (0 or more) */
 	const struct label_label *labels;
 	size_t nattributes;        /* region kinds */
 	const struct label_attribute *attributes;
-	size_t ncodings;           /* coded (>= 1), span (optional: spans may carry codes) */
+	size_t ncodings;           /* coded (>= 1); span, survey_code (optional: results may carry codes) */
 	const struct label_coding *codings;
 	size_t nbetween;           /* relation: names of the region controls it links */
 	const char *const *between;

@@ -133,6 +133,10 @@ int label_hotkey_normalise(const char *key, char *out, size_t outlen, struct ml_
 	}
 	if (!ok)
 		return ml_err_set(err, ML_EINVAL, "%s", bad);
+	/* Punctuation is matched by the character typed, which already reflects Shift ("?" is Shift+/ on
+	 * some layouts and not on others): Shift is not part of such a key. */
+	if (ln == 1 && !((last[0] >= 'a' && last[0] <= 'z') || (last[0] >= '0' && last[0] <= '9')))
+		have[2] = false;
 	size_t o = 0;
 	out[0] = '\0';
 	for (int i = 0; i < 4; i++)
@@ -565,7 +569,7 @@ static const char *const *kind_keys(enum label_kind k)
 	static const char *const mask[] = {REGION, "overlap", NULL};
 	static const char *const object3d[] = {REGION, "part_shape", NULL};
 	static const char *const audio[] = {REGION, "transcription", NULL};
-	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", NULL};
+	static const char *const survey[] = {COMMON, "labels", "multiple", "questions", "codings", NULL};
 	switch (k) {
 	case LABEL_KIND_CLASSIFICATION: return classification;
 	case LABEL_KIND_SPAN: return span;
@@ -622,7 +626,10 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 		c->title = c->name;
 	if (json_object_get(ctl, "labels") && parse_labels(sp, ctl, c))
 		return -1;
-	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT)
+	/* survey answers may be coded with labels, with ontology codes, or both */
+	bool codes_instead = c->kind == LABEL_KIND_SURVEY_CODE && json_object_get(ctl, "codings");
+	if (json_object_get(ctl, "labels") == NULL && c->kind != LABEL_KIND_CODED && c->kind != LABEL_KIND_TEXT &&
+	    !codes_instead)
 		return lerr(sp->err, &sp->p, NULL, "missing required field 'labels'");
 	if (parse_attributes(sp, ctl, c) || parse_codings(sp, ctl, c, c->kind == LABEL_KIND_CODED))
 		return -1;
