@@ -456,3 +456,137 @@ out:
 	json_decref(c.results);
 	return rc;
 }
+
+/* ---- one task's agreement, for routing to adjudication ------------------------------------------------ */
+
+int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err)
+{
+	*agreement = NAN;
+	if (n > BODY_MAX_ANNOTATORS)
+		return ml_err_set(err, ML_ELIMIT, "at most %d annotations", BODY_MAX_ANNOTATORS);
+	json_t **docs = ml_calloc(n ? n : 1, sizeof(json_t *));
+	json_t *seen = json_object();
+	struct agree_span *sp = NULL;
+	size_t *first = ml_malloc((n + 1) * sizeof(size_t));
+	int rc = -1;
+	if (!docs || !first) {
+		ml_err_set(err, ML_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t a = 0; a < n; a++) {
+		docs[a] = json_loads(bodies[a], 0, NULL);
+		if (!json_is_array(json_object_get(docs[a], "results"))) {
+			ml_err_set(err, ML_EINVAL, "annotation %zu: not an annotation body", a);
+			goto out;
+		}
+	}
+	double sum = 0;
+	size_t ncontrols = 0;
+	for (size_t a = 0; a < n; a++) {
+		json_t *res = json_object_get(docs[a], "results");
+		for (size_t i = 0; i < json_array_size(res); i++) {
+			json_t *r0 = json_array_get(res, i);
+			const char *control = json_string_value(json_object_get(r0, "control"));
+			if (!control || json_object_get(seen, control) || json_object_get(r0, "region"))
+				continue;
+			json_object_set_new(seen, control, json_true());
+			bool choice = json_is_array(json_object_get(r0, "choices"));
+			bool span = json_is_integer(json_object_get(r0, "start")) && json_is_integer(json_object_get(r0, "end"));
+			if (!choice && !span)
+				continue;
+			/* Each annotator's answer: its (sorted, joined) choices, or its spans of the control. */
+			struct names labels = {0};
+			size_t ns = 0, alloc = 0;
+			const char **answer = ml_calloc(n, sizeof(char *));
+			char **joined = ml_calloc(n, sizeof(char *));
+			bool ok = answer && joined;
+			for (size_t b = 0; ok && b < n; b++) {
+				first[b] = ns;
+				json_t *rb = json_object_get(docs[b], "results");
+				for (size_t k = 0; ok && k < json_array_size(rb); k++) {
+					json_t *r = json_array_get(rb, k);
+					const char *c2 = json_string_value(json_object_get(r, "control"));
+					if (!c2 || strcmp(c2, control) != 0)
+						continue;
+					if (choice) {
+						json_t *ch = json_object_get(r, "choices");
+						char *d = json_is_array(ch) ? json_dumps(ch, JSON_COMPACT) : NULL;
+						if (d) {
+							free(joined[b]);
+							joined[b] = d;
+							answer[b] = d;
+						}
+					} else {
+						struct agree_span s = {0, 0, 0, (uint32_t)b};
+						json_t *st = json_object_get(r, "start"), *en = json_object_get(r, "end");
+						const char *lab = json_string_value(json_object_get(r, "label"));
+						if (!json_is_integer(st) || !json_is_integer(en) || json_integer_value(st) < 0 ||
+						    json_integer_value(en) <= json_integer_value(st))
+							continue;
+						s.start = (uint64_t)json_integer_value(st);
+						s.end = (uint64_t)json_integer_value(en);
+						if (names_code(&labels, lab ? lab : "", &s.label) < 0) {
+							ok = false;
+							break;
+						}
+						if (ns == alloc) {
+							alloc = alloc ? alloc * 2 : 32;
+							struct agree_span *p = ml_realloc(sp, alloc * sizeof(*p));
+							if (!p) {
+								ok = false;
+								break;
+							}
+							sp = p;
+						}
+						sp[ns++] = s;
+					}
+				}
+			}
+			first[n] = ns;
+			double csum = 0, cpairs = 0;
+			for (size_t x = 0; ok && x < n; x++)
+				for (size_t y = x + 1; y < n; y++) {
+					if (choice) {
+						if (!answer[x] || !answer[y])
+							continue;
+						csum += strcmp(answer[x], answer[y]) == 0;
+						cpairs++;
+					} else {
+						struct agree_f1 f;
+						if (agree_span_f1(sp + first[x], first[x + 1] - first[x], sp + first[y],
+								  first[y + 1] - first[y], AGREE_SPAN_TOKEN, AGREE_MISSING, &f, err) < 0) {
+							ok = false;
+							break;
+						}
+						csum += f.f1;
+						cpairs++;
+					}
+				}
+			for (size_t b = 0; joined && b < n; b++)
+				free(joined[b]);
+			ml_free(joined);
+			ml_free(answer);
+			ml_free(labels.v);
+			if (!ok) {
+				if (!err || !err->msg[0])
+					ml_err_set(err, ML_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (cpairs > 0) {
+				sum += csum / cpairs;
+				ncontrols++;
+			}
+		}
+	}
+	if (ncontrols)
+		*agreement = sum / (double)ncontrols;
+	rc = 0;
+out:
+	for (size_t a = 0; docs && a < n; a++)
+		json_decref(docs[a]);
+	ml_free(docs);
+	json_decref(seen);
+	ml_free(sp);
+	ml_free(first);
+	return rc;
+}

@@ -171,6 +171,37 @@ double agree_rng_unit(struct agree_rng *r);               /* uniform in [0, 1) *
 /* The q-quantile (0..1) of n sorted values, numpy's default linear interpolation. */
 double agree_quantile_sorted(const double *v, size_t n, double q);
 
+/* One task's agreement, to route it to adjudication when it falls below the project's threshold: the mean
+ * over item-level controls (per-region results are not compared) of the mean over annotator pairs of
+ * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans. NaN when no
+ * control was answered by two annotators. */
+int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- project quality: reports and stored consensus (these read and write the store) ------------------
+ * prefix quality_. A task is a unit, an annotator (user) a coder. Only human annotations (kind "human")
+ * are compared; a gold task's reference is its annotation of kind "gold" (imported labels).
+ *
+ * quality_report_json: the data of the quality dashboard, one JSON document:
+ *   {"project", "name", "generated_at", "tasks": {"total", "with_two_or_more_annotators", "gold",
+ *    "annotators"},
+ *    "controls": [ item-level single-choice controls:
+ *       {"control", "kind": "choice", "labels", "overall": {alpha-nominal, fleiss, ac1, percent: {"metric",
+ *        "value", "units", "pairable_values", "ci95"}}, "per_label": [alpha-nominal of one label against
+ *        the rest], "per_pair": [Cohen's kappa + "confusion" (rows: a's labels, columns: b's)],
+ *        "per_annotator": [Cohen's kappa against the majority of the others], "over_time": [alpha-nominal
+ *        of the tasks whose latest annotation fell on each UTC "day"]},
+ *     span controls: {"control", "kind": "span", "per_pair": [{"a", "b", "tasks", "exact", "overlap",
+ *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]} ],
+ *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
+ * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
+struct store;
+struct quality_report_options {
+	size_t nboot;  /* bootstrap replicates for the intervals, 0 = none */
+	uint64_t seed;
+};
+int quality_report_json(struct store *s, int64_t project_id, const struct quality_report_options *opt, char **json,
+			struct ml_err *err) ML_MUST_CHECK;
+
 #endif
 
 /* ---- consensus: votes and Dawid-Skene ----------------------------------------------------------------
