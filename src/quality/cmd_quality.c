@@ -353,3 +353,173 @@ CLI_COMMAND(quality_report, "quality report", "PROJECT [--json] [--bootstrap N] 
 CLI_COMMAND(quality_consensus, "quality consensus", "PROJECT [--box-iou X] [--dry-run] [--json]",
 	    "store a consensus annotation per multiply-annotated task; route low agreement to adjudication",
 	    run_consensus_store)
+
+/* ---- gold tasks and qualification ------------------------------------------------------------------------ */
+
+static int run_gold(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *project = NULL, *task_s = NULL, *labels = NULL, *v;
+	bool off = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--off") == 0)
+			off = true;
+		else if (cli_opt(argc, argv, &i, "--labels", &v))
+			labels = v;
+		else if (argv[i][0] == '-')
+			return cli_usage_error(ctx, "unknown option '%s'", argv[i]);
+		else if (!project)
+			project = argv[i];
+		else if (!task_s)
+			task_s = argv[i];
+		else
+			return cli_usage_error(ctx, "one task at a time ('%s' is extra)", argv[i]);
+	}
+	unsigned long long task_id;
+	if (!project || !task_s || !parse_count(task_s, INT64_MAX, &task_id) || task_id == 0)
+		return cli_usage_error(ctx, "usage: medlabel quality gold PROJECT TASK --labels BODY.json | --off");
+	if (!off && !labels)
+		return cli_usage_error(ctx, "a gold task needs its reference labels: --labels BODY.json");
+	struct ml_err err = {0};
+	char *body = NULL;
+	size_t len;
+	if (labels) {
+		if (ml_file_read(labels, 16u << 20, &body, &len, &err) < 0)
+			return cli_fail_err(ctx, &err);
+		json_error_t je;
+		json_t *b = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+		bool ok = b && json_is_array(json_object_get(b, "results"));
+		json_decref(b);
+		if (!ok) {
+			ml_free(body);
+			return cli_fail(ctx, "'%s': not an annotation body (line %d: %s)", labels, b ? 1 : je.line,
+					b ? "no \"results\" array" : je.text);
+		}
+	}
+	struct store *s;
+	if (cli_store_open(ctx, &s)) {
+		ml_free(body);
+		return CLI_BAD_INPUT;
+	}
+	struct store_project p;
+	int status = CLI_OK;
+	if (cli_project(ctx, s, project, &p)) {
+		ml_free(body);
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct store_task t;
+	if (store_task_get(s, (int64_t)task_id, &t, &err) < 0 || t.project_id != p.id) {
+		status = cli_fail(ctx, "project %lld has no task %llu", (long long)p.id, task_id);
+		goto out;
+	}
+	if (store_begin(s, &err) < 0 || store_task_set_gold(s, t.id, !off, &err) < 0)
+		goto fail;
+	if (!off) {
+		struct store_annotation an = {.task_id = t.id, .model = (char *)"reference", .schema_version = p.schema_version,
+					      .body_json = body, .kind = (char *)"gold", .validated = true};
+		int64_t id;
+		if (store_annotation_create(s, &an, &id, &err) < 0)
+			goto fail;
+	}
+	if (store_commit(s, &err) < 0)
+		goto fail;
+	printf("task %lld %s\n", (long long)t.id, off ? "is no longer gold" : "is gold, with its reference labels");
+	goto out;
+fail:
+	store_rollback(s);
+	status = cli_fail_err(ctx, &err);
+out:
+	ml_free(body);
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+struct member_ids {
+	int64_t id[4096];
+	size_t n;
+};
+
+static int member_cb(void *ctx, const struct store_member *m)
+{
+	struct member_ids *ms = ctx;
+	if (m->role == STORE_ROLE_ANNOTATOR && ms->n < ML_ARRAY_LEN(ms->id))
+		ms->id[ms->n++] = m->user_id;
+	return 0;
+}
+
+static int run_qualify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *project = NULL;
+	bool json = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] == '-')
+			return cli_usage_error(ctx, "unknown option '%s'", argv[i]);
+		else if (!project)
+			project = argv[i];
+		else
+			return cli_usage_error(ctx, "one project at a time ('%s' is extra)", argv[i]);
+	}
+	if (!project)
+		return cli_usage_error(ctx, "which project? usage: medlabel quality qualify PROJECT [--json]");
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, project, &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	struct member_ids *ms = ml_xcalloc(1, sizeof(*ms));
+	int status = CLI_OK;
+	if (store_member_list(s, p.id, member_cb, ms, &err) < 0 || store_begin(s, &err) < 0) {
+		status = cli_fail_err(ctx, &err);
+		goto out;
+	}
+	if (json)
+		fputs("{\"annotators\":[", stdout);
+	for (size_t i = 0; i < ms->n; i++) {
+		struct store_annotator_quality q;
+		if (quality_evaluate_annotator(s, &p, ms->id[i], ml_now_ms(), &q, &err) < 0) {
+			store_rollback(s);
+			status = cli_fail_err(ctx, &err);
+			goto out;
+		}
+		struct store_user u;
+		struct ml_err e2;
+		char name[160] = "?";
+		if (store_user_get(s, ms->id[i], &u, &e2) == 0) {
+			snprintf(name, sizeof(name), "%s", u.name);
+			store_user_release(&u);
+		}
+		if (json) {
+			struct ml_buf b;
+			ml_buf_init(&b, 0);
+			if (ml_buf_json_str(&b, name, strlen(name)) == 0)
+				printf("%s{\"user_id\":%lld,\"name\":%s,\"state\":\"%s\",\"accuracy\":%.17g,\"answers\":%lld}",
+				       i ? "," : "", (long long)ms->id[i], b.data, store_qual_state_name(q.state), q.accuracy,
+				       (long long)q.answers);
+			ml_buf_release(&b);
+		} else {
+			printf("%-24s %-10s accuracy %.4f over %lld gold answers\n", name, store_qual_state_name(q.state),
+			       q.accuracy, (long long)q.answers);
+		}
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	if (store_commit(s, &err) < 0)
+		status = cli_fail_err(ctx, &err);
+out:
+	ml_free(ms);
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+CLI_COMMAND(quality_gold, "quality gold", "PROJECT TASK --labels BODY.json | --off",
+	    "make a task gold with its reference labels (or no longer gold)", run_gold)
+CLI_COMMAND(quality_qualify, "quality qualify", "PROJECT [--json]",
+	    "recompute annotators' accuracy on gold tasks and promote trainees above the threshold", run_qualify)

@@ -202,6 +202,34 @@ struct quality_report_options {
 int quality_report_json(struct store *s, int64_t project_id, const struct quality_report_options *opt, char **json,
 			struct ml_err *err) ML_MUST_CHECK;
 
+/* ---- workflow: gold tasks in the queue, qualification (needs the store) -------------------------------
+ * Project settings (settings JSON) read here:
+ *   "gold_rate" (0..1, default 0): the share of a qualified annotator's tasks that are gold tasks; gold
+ *       tasks look like any other task to the annotator (the API does not show the flag to annotators);
+ *   "qualification_threshold" (0..1, absent = no qualification): new annotators start in training and are
+ *       served only gold tasks (the qualification set) until their accuracy on them reaches the threshold
+ *       over at least "qualification_min_answers" (default 5) answers, when quality_evaluate_annotator
+ *       promotes them;
+ *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication. */
+struct store_project;
+struct store_task;
+struct store_annotator_quality;
+struct quality_settings {
+	double gold_rate, qualification_threshold, agreement_threshold; /* NaN = not set (thresholds) */
+	int64_t qualification_min_answers;
+};
+void quality_settings_read(const char *settings_json, struct quality_settings *qs);
+/* The next task for user_id under the settings above (the HTTP API's GET .../next). ML_ENOTFOUND when
+ * nothing is left (for a trainee: the qualification set is done), ML_EPERM when suspended. */
+int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
+		       struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
+/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls) and
+ * promotes a trainee who reached the threshold; stores and returns the record. */
+int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
+			       struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
+/* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
+int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total);
+
 #endif
 
 /* ---- consensus: votes and Dawid-Skene ----------------------------------------------------------------
