@@ -92,9 +92,14 @@ static int check_setting(struct http_req *r, const char *key, json_t *v)
 					       (long long)lo, (long long)hi);
 		return 0;
 	}
-	if (!strcmp(key, "agreement_threshold")) {
+	if (!strcmp(key, "agreement_threshold") || !strcmp(key, "gold_rate") || !strcmp(key, "qualification_threshold")) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
 			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be a number from 0 to 1", key);
+		return 0;
+	}
+	if (!strcmp(key, "qualification_min_answers")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be an integer from 1 to 100000", key);
 		return 0;
 	}
 	if (!strcmp(key, "deid_required")) {

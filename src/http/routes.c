@@ -73,6 +73,8 @@ static const struct http_route builtin[] = {
 	 "comment.create", "comment on a task"},
 	{"GET", P "/export", h_export, HTTP_PROJECT, MGR | VIEW, RR, "project.export", "stream the project as JSONL"},
 	{"GET", P "/audit", h_project_audit, HTTP_PROJECT, MGR | VIEW, 0, "audit.list", "the project's audit trail"},
+	{"GET", P "/quality", h_quality_get, HTTP_PROJECT, MGR | REV | VIEW, 0, "quality.read",
+	 "agreement per control, label, pair, annotator and day; span F1; gold accuracy"},
 };
 
 #define MAX_EXTRA_ROUTES 128

@@ -451,4 +451,9 @@ const struct store_ops sq_ops = {
 	.snapshot_list = sq_snapshot_list,
 	.snapshot_pin = sq_snapshot_pin,
 	.export_scan = sq_export_scan,
+	.annotator_quality_get = sq_annotator_quality_get,
+	.annotator_quality_set = sq_annotator_quality_set,
+	.annotator_quality_list = sq_annotator_quality_list,
+	.task_lease_filtered = sq_task_lease_filtered,
+	.user_submitted_counts = sq_user_submitted_counts,
 };
