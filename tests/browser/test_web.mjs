@@ -53,6 +53,24 @@ async function selectText(page, needle) {
   }, needle);
 }
 
+test('the first-run administrator signs in with the printed password and must replace it', async () => {
+  const m = srv.output().match(/one-time password:\s+(\S+)/);
+  assert(m, 'the one-time password is printed at first start');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(srv.base + '/#/login');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', m[1]);
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('#new-password');
+  await page.fill('#old-password', m[1]);
+  await page.fill('#new-password', 'a brand new admin password');
+  await page.fill('#new-password-again', 'a brand new admin password');
+  await page.screenshot({ path: join(ARTIFACTS, 'first-run-password.png') });
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('a[href="#/projects/1"]'); // the demo project
+  await page.close();
+});
+
 test('sign in shows the projects with progress', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ann', PASSWORD);
