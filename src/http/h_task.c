@@ -410,10 +410,12 @@ int h_review_create(struct http_req *r)
 	int64_t id;
 	if (store_begin(r->store, &r->err) != 0)
 		return -1;
-	/* Rejected: the task goes back to its annotator (in progress) until they revise the annotation. */
+	/* Rejected: the task goes back to its annotator, first in their queue, until they revise the annotation. */
+	int64_t now = ml_now_ms();
 	if (store_review_add(r->store, &in, &id, &r->err) != 0 ||
-	    store_task_set_state(r->store, t.id, d == STORE_REVIEW_ACCEPT ? STORE_TASK_DONE : STORE_TASK_IN_PROGRESS,
-				 &r->err) != 0 ||
+	    (d == STORE_REVIEW_ACCEPT ? store_task_set_state(r->store, t.id, STORE_TASK_DONE, &r->err)
+				      : author ? store_assignment_return(r->store, t.id, author, now, &r->err)
+					       : store_task_set_state(r->store, t.id, STORE_TASK_IN_PROGRESS, &r->err)) != 0 ||
 	    store_commit(r->store, &r->err) != 0) {
 		store_rollback(r->store);
 		return -1;

@@ -430,6 +430,7 @@ const struct store_ops sq_ops = {
 	.task_set_priority = sq_task_set_priority,
 	.task_lease_next = sq_task_lease_next,
 	.assignment_get = sq_assignment_get,
+	.assignment_return = sq_assignment_return,
 	.assignment_finish = sq_assignment_finish,
 	.annotation_create = sq_annotation_create,
 	.annotation_update = sq_annotation_update,

@@ -413,6 +413,11 @@ int store_assignment_get(struct store *s, int64_t task_id, int64_t user_id, stru
 	return s->ops->assignment_get(s, task_id, user_id, out, err);
 }
 
+int store_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err)
+{
+	return s->ops->assignment_return(s, task_id, user_id, now, err);
+}
+
 int store_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st, int64_t now, struct ml_err *err)
 {
 	return s->ops->assignment_finish(s, task_id, user_id, st, now, err);

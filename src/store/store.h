@@ -246,7 +246,10 @@ int store_task_set_priority(struct store *s, int64_t id, double priority, struct
 int store_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
 			  struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
 /* Assignments: one row per (task, user). */
-enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED };
+/* RETURNED: a reviewer rejected the user's submission; the slot stays theirs (whatever the lease says) and
+ * the task comes first in their queue until they submit again. */
+enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED,
+			      STORE_ASSIGN_RETURNED };
 struct store_assignment {
 	int64_t task_id, user_id;
 	enum store_assignment_state state;
@@ -255,6 +258,9 @@ struct store_assignment {
 int store_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out,
 			 struct ml_err *err) ML_MUST_CHECK;
 /* Marks the user's assignment submitted (or skipped/released) and updates the task's counts and state. */
+/* Gives a rejected submission back to its annotator: the assignment becomes RETURNED, the task in progress
+ * with one submission fewer. */
+int store_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int store_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st,
 			    int64_t now, struct ml_err *err) ML_MUST_CHECK;
 

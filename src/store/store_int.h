@@ -61,6 +61,7 @@ struct store_ops {
 	int (*task_set_priority)(struct store *s, int64_t id, double priority, struct ml_err *err);
 	int (*task_lease_next)(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, struct store_task *out, struct ml_err *err);
 	int (*assignment_get)(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out, struct ml_err *err);
+	int (*assignment_return)(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err);
 	int (*assignment_finish)(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st, int64_t now, struct ml_err *err);
 	int (*annotation_create)(struct store *s, const struct store_annotation *in, int64_t *id, struct ml_err *err);
 	int (*annotation_update)(struct store *s, int64_t id, int expected_version, const char *body_json, int schema_version, int64_t author_id, double seconds_spent, bool validated, int *new_version, struct ml_err *err);

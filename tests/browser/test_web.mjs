@@ -126,6 +126,38 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
 });
 
+test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
+  const taskId = annotatedTask.replace(/\D+/g, '');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions textarea');
+  await page.fill('#review-versions textarea', 'metoprolol is a drug but the dose is missing; add it');
+  await page.screenshot({ path: join(ARTIFACTS, 'review.png') });
+  await page.click('#review-versions button.danger');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Rejected'));
+  await page.close();
+  const ann = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  const reviews = await api.get(`/projects/${pid}/annotations/${ann.id}/reviews`);
+  assert((reviews.reviews || reviews)[0].comment.includes('dose is missing'), 'the comment is recorded');
+  // The annotator's next task is the rejected one, with their labels and the reviewer's comment.
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(p2, srv.base, 'ann', PASSWORD);
+  await p2.goto(`${srv.base}/#/projects/${pid}/label`);
+  await p2.waitForSelector('#note');
+  assert((await p2.textContent('h1')) === annotatedTask, 'the rejected task comes back first');
+  await p2.waitForSelector('#review-feedback');
+  assert((await p2.textContent('#review-feedback')).includes('dose is missing'), 'the comment is shown');
+  await selectText(p2, '25 mg');
+  await p2.keyboard.press('d');
+  await p2.click('#submit');
+  await p2.waitForFunction((prev) => document.querySelector('h1').textContent !== prev, annotatedTask);
+  await p2.close();
+  const fixed = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  assert(fixed.version === ann.version + 1, 'the fix is a new version of the same annotation');
+});
+
 test('a draft survives a reload before submit', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'bob', PASSWORD);
