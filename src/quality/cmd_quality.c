@@ -523,3 +523,33 @@ CLI_COMMAND(quality_gold, "quality gold", "PROJECT TASK --labels BODY.json | --o
 	    "make a task gold with its reference labels (or no longer gold)", run_gold)
 CLI_COMMAND(quality_qualify, "quality qualify", "PROJECT [--json]",
 	    "recompute annotators' accuracy on gold tasks and promote trainees above the threshold", run_qualify)
+
+static int run_revalidate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return cli_usage_error(ctx, "usage: medlabel quality revalidate PROJECT");
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, argv[0], &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	size_t checked, marked;
+	int status = CLI_OK;
+	if (store_begin(s, &err) < 0 || quality_mark_revalidation(s, p.id, &checked, &marked, &err) < 0 ||
+	    store_commit(s, &err) < 0) {
+		store_rollback(s);
+		status = cli_fail_err(ctx, &err);
+	} else {
+		printf("%zu annotations made under an older schema checked, %zu marked for revalidation\n", checked, marked);
+	}
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+CLI_COMMAND(quality_revalidate, "quality revalidate", "PROJECT",
+	    "mark annotations that the latest schema change affects for revalidation", run_revalidate)

@@ -132,5 +132,36 @@ def gold_command_errors():
             raise AssertionError(p.stderr)
 
 
+@test
+def schema_change_marks_affected_labels_for_revalidation():
+    import copy
+    from apilib import SCHEMA
+    with Env() as env:
+        pid = env.project("reval", items=3, overlap=1)
+        uid, c = env.user("erin")
+        env.member(pid, uid, "annotator")
+        given = {}
+        for lab in ("yes", "no", "maybe"):
+            t = c.get(f"/api/v1/projects/{pid}/next").json()["task"]
+            eq(c.post(f"/api/v1/projects/{pid}/tasks/{t['id']}/annotations", {"body": body(lab)}).status, 201)
+            given[t["id"]] = lab
+        admin = env.srv.client(token=env.admin_token)
+        new = copy.deepcopy(SCHEMA)
+        new["controls"][0]["labels"] = [l for l in new["controls"][0]["labels"] if l["value"] != "maybe"]
+        r = admin.put(f"/api/v1/projects/{pid}/schema", {"schema": new})
+        eq(r.status, 200, r.body)
+        for tid, lab in given.items():
+            anns = admin.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["annotations"]
+            eq(len(anns), 1)
+            if lab == "maybe":  # uses the removed label: a new version, not validated
+                eq((anns[0]["version"], anns[0]["validated"]), (2, False), json.dumps(anns[0]))
+            else:
+                eq((anns[0]["version"], anns[0]["validated"]), (1, True), json.dumps(anns[0]))
+        # Running it again marks nothing more.
+        out = env.cli("quality", "revalidate", str(pid)).stdout
+        if "0 marked" not in out:
+            raise AssertionError(out)
+
+
 if __name__ == "__main__":
     main()
