@@ -163,5 +163,25 @@ def schema_change_marks_affected_labels_for_revalidation():
             raise AssertionError(out)
 
 
+@test
+def overlap_for_a_sampled_share_of_tasks():
+    with Env() as env:
+        pid = env.project("sample", items=20, overlap=1)
+        out = env.cli("quality", "sample", str(pid), "--percent", "25", "--overlap", "3", "--seed", "9").stdout
+        if "on 5 of 20" not in out:
+            raise AssertionError(out)
+        overl = sorted(t["overlap"] for t in tasks_of(env, pid))
+        eq(overl, [1] * 15 + [3] * 5)
+        picked = sorted(t["id"] for t in tasks_of(env, pid) if t["overlap"] == 3)
+        # The same seed on a fresh project of the same shape picks the same positions.
+        pid2 = env.project("sample2", items=20, overlap=1)
+        env.cli("quality", "sample", str(pid2), "--percent", "25", "--overlap", "3", "--seed", "9")
+        t2 = sorted(tasks_of(env, pid2), key=lambda t: t["id"])
+        t1 = sorted(tasks_of(env, pid), key=lambda t: t["id"])
+        eq([t["overlap"] for t in t1], [t["overlap"] for t in t2])
+        eq(len(picked), 5)
+        eq(env.cli("quality", "sample", str(pid), "--percent", "101", "--overlap", "2", check=False).returncode, 2)
+
+
 if __name__ == "__main__":
     main()
