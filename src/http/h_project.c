@@ -1,5 +1,6 @@
 /* h_project.c: handlers for projects, members, labeling schemas and the audit trail. */
 #include "http/http_int.h"
+#include "quality/quality.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -219,6 +220,10 @@ int h_schema_set(struct http_req *r)
 	}
 	int version;
 	if (store_schema_add(r->store, r->project_id, text, r->user.id, &version, &r->err) != 0)
+		return -1;
+	/* Labels the change affects are marked for revalidation in the same transaction (quality module). */
+	size_t checked, marked;
+	if (quality_mark_revalidation(r->store, r->project_id, &checked, &marked, &r->err) != 0)
 		return -1;
 	return http_reply_json(r, 200, json_pack("{s:i}", "version", version));
 }

@@ -523,3 +523,132 @@ CLI_COMMAND(quality_gold, "quality gold", "PROJECT TASK --labels BODY.json | --o
 	    "make a task gold with its reference labels (or no longer gold)", run_gold)
 CLI_COMMAND(quality_qualify, "quality qualify", "PROJECT [--json]",
 	    "recompute annotators' accuracy on gold tasks and promote trainees above the threshold", run_qualify)
+
+static int run_revalidate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return cli_usage_error(ctx, "usage: medlabel quality revalidate PROJECT");
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, argv[0], &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	size_t checked, marked;
+	int status = CLI_OK;
+	if (store_begin(s, &err) < 0 || quality_mark_revalidation(s, p.id, &checked, &marked, &err) < 0 ||
+	    store_commit(s, &err) < 0) {
+		store_rollback(s);
+		status = cli_fail_err(ctx, &err);
+	} else {
+		printf("%zu annotations made under an older schema checked, %zu marked for revalidation\n", checked, marked);
+	}
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+CLI_COMMAND(quality_revalidate, "quality revalidate", "PROJECT",
+	    "mark annotations that the latest schema change affects for revalidation", run_revalidate)
+
+/* ---- overlap for a sampled share of the tasks ------------------------------------------------------------ */
+
+struct sample_ctx {
+	int64_t *id;
+	size_t n, alloc;
+};
+
+static int open_task_cb(void *ctx, const struct store_task *t)
+{
+	struct sample_ctx *c = ctx;
+	if (t->state != STORE_TASK_OPEN && t->state != STORE_TASK_IN_PROGRESS)
+		return 0;
+	if (c->n == c->alloc) {
+		size_t a = c->alloc ? c->alloc * 2 : 256;
+		int64_t *p = ml_realloc(c->id, a * sizeof(*p));
+		if (!p)
+			return -1;
+		c->id = p;
+		c->alloc = a;
+	}
+	c->id[c->n++] = t->id;
+	return 0;
+}
+
+static int run_sample(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *project = NULL, *v;
+	double percent = -1;
+	unsigned long long overlap = 0, seed = 1;
+	for (int i = 0; i < argc; i++) {
+		if (cli_opt(argc, argv, &i, "--percent", &v)) {
+			char *end;
+			percent = strtod(v, &end);
+			if (*end || !(percent >= 0 && percent <= 100))
+				return cli_usage_error(ctx, "--percent wants a number from 0 to 100, not '%s'", v);
+		} else if (cli_opt(argc, argv, &i, "--overlap", &v)) {
+			if (!parse_count(v, 20, &overlap) || overlap < 1)
+				return cli_usage_error(ctx, "--overlap wants an integer from 1 to 20, not '%s'", v);
+		} else if (cli_opt(argc, argv, &i, "--seed", &v)) {
+			if (!parse_count(v, UINT64_MAX, &seed))
+				return cli_usage_error(ctx, "--seed wants a non-negative integer, not '%s'", v);
+		} else if (argv[i][0] == '-')
+			return cli_usage_error(ctx, "unknown option '%s'", argv[i]);
+		else if (!project)
+			project = argv[i];
+		else
+			return cli_usage_error(ctx, "one project at a time ('%s' is extra)", argv[i]);
+	}
+	if (!project || percent < 0 || !overlap)
+		return cli_usage_error(ctx, "usage: medlabel quality sample PROJECT --percent P --overlap N [--seed S]");
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, project, &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	struct sample_ctx c = {0};
+	struct store_task_filter f = {.project_id = p.id, .state = -1};
+	int status = CLI_OK;
+	size_t chosen = 0;
+	if (store_task_list(s, &f, open_task_cb, &c, &err) < 0 || store_begin(s, &err) < 0) {
+		status = cli_fail_err(ctx, &err);
+		goto out;
+	}
+	/* Exactly round(percent% of the open tasks), chosen by a seeded shuffle: the same seed picks the same
+	 * tasks, so the sample can be recomputed and audited. */
+	size_t want = (size_t)llround((double)c.n * percent / 100.0);
+	struct agree_rng rng;
+	agree_rng_seed(&rng, seed);
+	for (size_t i = 0; i < want && i < c.n; i++) {
+		size_t j = i + (size_t)agree_rng_below(&rng, c.n - i);
+		int64_t tmp = c.id[i];
+		c.id[i] = c.id[j];
+		c.id[j] = tmp;
+		if (store_task_set_overlap(s, c.id[i], (int)overlap, &err) < 0) {
+			store_rollback(s);
+			status = cli_fail_err(ctx, &err);
+			goto out;
+		}
+		chosen++;
+	}
+	if (store_commit(s, &err) < 0) {
+		status = cli_fail_err(ctx, &err);
+		goto out;
+	}
+	printf("overlap %llu set on %zu of %zu open tasks (seed %llu)\n", overlap, chosen, c.n, seed);
+out:
+	ml_free(c.id);
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+CLI_COMMAND(quality_sample, "quality sample", "PROJECT --percent P --overlap N [--seed S]",
+	    "give a seeded random P% of the open tasks N annotators each (agreement sample)", run_sample)

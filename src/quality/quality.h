@@ -230,6 +230,12 @@ int quality_evaluate_annotator(struct store *s, const struct store_project *p, i
 /* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
 int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total);
 
+/* Revalidation after a schema change: every human annotation made under an older schema version that the
+ * change affects (label_schema_diff + label_annotation_affected) gets a new version with the same labels
+ * and validated = false, authored by nobody (0). Counts what was checked and marked. */
+int quality_mark_revalidation(struct store *s, int64_t project_id, size_t *checked, size_t *marked,
+			      struct ml_err *err) ML_MUST_CHECK;
+
 #endif
 
 /* ---- consensus: votes and Dawid-Skene ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 /* workflow.c: gold tasks mixed into annotators' queues, qualification of new annotators on the gold set,
  * and their accuracy against gold. Settings come from the project's settings JSON. */
+#include "label/label.h"
 #include "quality/quality.h"
 #include "store/store.h"
 
@@ -183,4 +184,136 @@ int quality_evaluate_annotator(struct store *s, const struct store_project *p, i
 		state = STORE_QUAL_QUALIFIED;
 	*out = (struct store_annotator_quality){p->id, user_id, state, acc, total, now};
 	return store_annotator_quality_set(s, out, err);
+}
+
+/* ---- revalidation after a schema change ------------------------------------------------------------ */
+
+struct reval_ann {
+	int64_t id;
+	int version, schema_version;
+	double seconds;
+	char *body;
+};
+
+struct reval_list {
+	struct reval_ann *v;
+	size_t n, alloc;
+	int latest;
+};
+
+static int reval_cb(void *ctx, const struct store_annotation *a)
+{
+	struct reval_list *l = ctx;
+	/* Human labels made under an older schema and not already waiting for revalidation. */
+	if (a->user_id <= 0 || !a->validated || a->schema_version >= l->latest || (a->kind && strcmp(a->kind, "human") != 0))
+		return 0;
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 16;
+		struct reval_ann *p = ml_realloc(l->v, n * sizeof(*p));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->alloc = n;
+	}
+	char *b = ml_strdup(a->body_json ? a->body_json : "");
+	if (!b)
+		return -1;
+	l->v[l->n++] = (struct reval_ann){a->id, a->version, a->schema_version, a->seconds_spent, b};
+	return 0;
+}
+
+struct id_list {
+	int64_t *v;
+	size_t n, alloc;
+};
+
+static int task_id_cb(void *ctx, const struct store_task *t)
+{
+	struct id_list *l = ctx;
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 256;
+		int64_t *p = ml_realloc(l->v, n * sizeof(*p));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->alloc = n;
+	}
+	l->v[l->n++] = t->id;
+	return 0;
+}
+
+int quality_mark_revalidation(struct store *s, int64_t project_id, size_t *checked, size_t *marked, struct ml_err *err)
+{
+	*checked = *marked = 0;
+	char *latest_json = NULL;
+	int latest = 0;
+	if (store_schema_get(s, project_id, 0, &latest_json, &latest, err) < 0)
+		return err && err->code == ML_ENOTFOUND ? 0 : -1; /* no schema, nothing to revalidate */
+	struct label_schema *latest_schema = NULL;
+	struct label_diff **diffs = ml_calloc((size_t)latest + 1, sizeof(*diffs)); /* per older version */
+	bool *tried = ml_calloc((size_t)latest + 1, sizeof(bool));
+	struct id_list tasks = {0};
+	struct reval_list anns = {.latest = latest};
+	int rc = -1;
+	if (!diffs || !tried) {
+		ml_err_set(err, ML_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (label_schema_parse(latest_json, strlen(latest_json), &latest_schema, err) < 0)
+		goto out;
+	struct store_task_filter f = {.project_id = project_id, .state = -1};
+	if (store_task_list(s, &f, task_id_cb, &tasks, err) < 0)
+		goto out;
+	for (size_t i = 0; i < tasks.n; i++) {
+		for (size_t k = 0; k < anns.n; k++)
+			ml_free(anns.v[k].body);
+		anns.n = 0;
+		if (store_annotation_list(s, tasks.v[i], 0, reval_cb, &anns, err) < 0)
+			goto out;
+		for (size_t k = 0; k < anns.n; k++) {
+			struct reval_ann *a = &anns.v[k];
+			if (a->schema_version <= 0 || a->schema_version > latest)
+				continue;
+			if (!tried[a->schema_version]) { /* the diff from that version to the latest, once */
+				tried[a->schema_version] = true;
+				char *old_json = NULL;
+				int got;
+				struct label_schema *old_schema = NULL;
+				struct ml_err e2;
+				if (store_schema_get(s, project_id, a->schema_version, &old_json, &got, &e2) == 0 &&
+				    label_schema_parse(old_json, strlen(old_json), &old_schema, &e2) == 0 &&
+				    label_schema_diff(old_schema, latest_schema, &diffs[a->schema_version], &e2) < 0)
+					diffs[a->schema_version] = NULL;
+				label_schema_free(old_schema);
+				ml_free(old_json);
+			}
+			struct label_diff *d = diffs[a->schema_version];
+			if (!d)
+				continue;
+			(*checked)++;
+			struct ml_err e3;
+			if (d->nchanges == 0 || label_annotation_affected(d, a->body, strlen(a->body), &e3) != 1)
+				continue;
+			/* Marked: a new version with the same labels, validated = false, authored by nobody (0). */
+			int nv;
+			if (store_annotation_update(s, a->id, a->version, a->body, a->schema_version, 0, a->seconds, false, &nv,
+						    err) < 0)
+				goto out;
+			(*marked)++;
+		}
+	}
+	rc = 0;
+out:
+	for (size_t k = 0; k < anns.n; k++)
+		ml_free(anns.v[k].body);
+	ml_free(anns.v);
+	ml_free(tasks.v);
+	for (int v = 0; diffs && v <= latest; v++)
+		if (diffs[v])
+			label_diff_free(diffs[v]);
+	ml_free(diffs);
+	ml_free(tried);
+	label_schema_free(latest_schema);
+	ml_free(latest_json);
+	return rc;
 }

@@ -128,6 +128,27 @@ def report_matches_oracles_and_consensus_is_stored():
         st = admin.get(f"/api/v1/projects/{pid}/tasks/{split[0]}").json()
         eq(st.get("state") or st.get("task", {}).get("state"), "adjudication")
 
+        # The adjudicator sees every version side by side with a suggestion, and decides.
+        adj = admin.get(f"/api/v1/projects/{pid}/tasks/{split[0]}/adjudication")
+        eq(adj.status, 200, adj.body)
+        a = adj.json()
+        eq(sum(1 for x in a["annotations"] if x["kind"] == "human"), 3)
+        if not all("versions" in x for x in a["annotations"]):
+            raise AssertionError(a)
+        if not (0 <= a["agreement"] < 0.9):
+            raise AssertionError(a["agreement"])
+        eq(clients[0].get(f"/api/v1/projects/{pid}/tasks/{split[0]}/adjudication").status, 403)
+        bad = admin.post(f"/api/v1/projects/{pid}/tasks/{split[0]}/adjudication", {"body": body("nonsense")})
+        eq(bad.status, 400, bad.body)
+        dec = admin.post(f"/api/v1/projects/{pid}/tasks/{split[0]}/adjudication", {"body": body("maybe")})
+        eq(dec.status, 201, dec.body)
+        eq(dec.json()["kind"], "adjudicated")
+        st = admin.get(f"/api/v1/projects/{pid}/tasks/{split[0]}").json()
+        eq(st.get("state") or st.get("task", {}).get("state"), "done")
+        # The decision is not an annotator's label: the report is unchanged.
+        again = admin.get(f"/api/v1/projects/{pid}/quality?bootstrap=0").json()
+        eq(again["controls"][0]["overall"], rep["controls"][0]["overall"])
+
 
 @test
 def report_errors():

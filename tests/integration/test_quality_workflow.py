@@ -132,5 +132,56 @@ def gold_command_errors():
             raise AssertionError(p.stderr)
 
 
+@test
+def schema_change_marks_affected_labels_for_revalidation():
+    import copy
+    from apilib import SCHEMA
+    with Env() as env:
+        pid = env.project("reval", items=3, overlap=1)
+        uid, c = env.user("erin")
+        env.member(pid, uid, "annotator")
+        given = {}
+        for lab in ("yes", "no", "maybe"):
+            t = c.get(f"/api/v1/projects/{pid}/next").json()["task"]
+            eq(c.post(f"/api/v1/projects/{pid}/tasks/{t['id']}/annotations", {"body": body(lab)}).status, 201)
+            given[t["id"]] = lab
+        admin = env.srv.client(token=env.admin_token)
+        new = copy.deepcopy(SCHEMA)
+        new["controls"][0]["labels"] = [l for l in new["controls"][0]["labels"] if l["value"] != "maybe"]
+        r = admin.put(f"/api/v1/projects/{pid}/schema", {"schema": new})
+        eq(r.status, 200, r.body)
+        for tid, lab in given.items():
+            anns = admin.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["annotations"]
+            eq(len(anns), 1)
+            if lab == "maybe":  # uses the removed label: a new version, not validated
+                eq((anns[0]["version"], anns[0]["validated"]), (2, False), json.dumps(anns[0]))
+            else:
+                eq((anns[0]["version"], anns[0]["validated"]), (1, True), json.dumps(anns[0]))
+        # Running it again marks nothing more.
+        out = env.cli("quality", "revalidate", str(pid)).stdout
+        if "0 marked" not in out:
+            raise AssertionError(out)
+
+
+@test
+def overlap_for_a_sampled_share_of_tasks():
+    with Env() as env:
+        pid = env.project("sample", items=20, overlap=1)
+        out = env.cli("quality", "sample", str(pid), "--percent", "25", "--overlap", "3", "--seed", "9").stdout
+        if "on 5 of 20" not in out:
+            raise AssertionError(out)
+        overl = sorted(t["overlap"] for t in tasks_of(env, pid))
+        eq(overl, [1] * 15 + [3] * 5)
+        picked = sorted(t["id"] for t in tasks_of(env, pid) if t["overlap"] == 3)
+        # The same seed on a fresh project of the same shape picks the same positions.
+        pid2 = env.project("sample2", items=20, overlap=1)
+        env.cli("quality", "sample", str(pid2), "--percent", "25", "--overlap", "3", "--seed", "9")
+        t2 = sorted(tasks_of(env, pid2), key=lambda t: t["id"])
+        t1 = sorted(tasks_of(env, pid), key=lambda t: t["id"])
+        eq([t["overlap"] for t in t1], [t["overlap"] for t in t2])
+        eq(len(picked), 5)
+        eq(env.cli("quality", "sample", str(pid), "--percent", "101", "--overlap", "2", check=False).returncode, 2)
+
+
 if __name__ == "__main__":
     main()
