@@ -158,6 +158,52 @@ test('a reviewer rejects with a comment and the annotator gets the task back and
   assert(fixed.version === ann.version + 1, 'the fix is a new version of the same annotation');
 });
 
+test('an adjudicator merges two annotators\' versions', async () => {
+  const adj = await api.post('/projects', { name: 'browser-adjudication' });
+  await api.patch(`/projects/${adj.id}`, { settings: { overlap: 2 } });
+  await api.put(`/projects/${adj.id}/schema`, { schema });
+  for (const u of ['ann', 'bob']) await api.put(`/projects/${adj.id}/members/${users[u]}`, { role: 'annotator' });
+  await api.put(`/projects/${adj.id}/members/${users.rita}`, { role: 'reviewer' });
+  await api.post(`/projects/${adj.id}/items`, { text: NOTE });
+  const at = (s) => NOTE.indexOf(s);
+  const span = (id, label, s) => ({ id, control: 'entity', label, start: at(s), end: at(s) + s.length, text: s });
+  const versions = {
+    ann: [span('a1', 'problem', 'chest pain'), span('a2', 'drug', 'metoprolol')],
+    bob: [span('b1', 'problem', 'chest pain'), span('b2', 'problem', 'hypertension')],
+  };
+  let taskId;
+  for (const u of ['ann', 'bob']) {
+    const tok = cli(data, ['token', 'create', u]).trim().split(/\s+/).pop();
+    const c = apiClient(srv.base, tok);
+    const next = await c.get(`/projects/${adj.id}/next`);
+    taskId = next.task.id;
+    await c.post(`/projects/${adj.id}/tasks/${taskId}/annotations`, { body: { results: versions[u] } });
+  }
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${adj.id}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions [data-annotation]');
+  const cols = await page.$$('#review-versions [data-annotation]');
+  assert(cols.length === 2, 'both versions side by side');
+  assert(await page.$('#review-versions li.diff-add'), 'differences are highlighted');
+  // Pick: chest pain (from ann), metoprolol (ann) and hypertension (bob).
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(1) input');
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(2) input');
+  await page.check('#review-versions [data-annotation]:nth-child(2) li:nth-child(2) input');
+  await page.screenshot({ path: join(ARTIFACTS, 'adjudication.png') });
+  await page.click('#merge');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Merged'));
+  await page.close();
+  const anns = (await api.get(`/projects/${adj.id}/tasks/${taskId}/annotations`)).annotations;
+  const merged = anns.find((a) => a.kind === 'adjudicated');
+  assert(merged, 'an adjudicated version exists: ' + JSON.stringify(anns.map((a) => a.kind)));
+  const body = typeof merged.body === 'string' ? JSON.parse(merged.body) : merged.body;
+  assert(body.results.length === 3 && body.results.some((r) => r.text === 'hypertension'), 'the merge holds the picked results');
+  const task = await api.get(`/projects/${adj.id}/tasks/${taskId}`);
+  assert((task.task || task).state === 'done', 'the task is done');
+});
+
 test('a draft survives a reload before submit', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'bob', PASSWORD);
