@@ -53,6 +53,24 @@ async function selectText(page, needle) {
   }, needle);
 }
 
+test('the first-run administrator signs in with the printed password and must replace it', async () => {
+  const m = srv.output().match(/one-time password:\s+(\S+)/);
+  assert(m, 'the one-time password is printed at first start');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(srv.base + '/#/login');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', m[1]);
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('#new-password');
+  await page.fill('#old-password', m[1]);
+  await page.fill('#new-password', 'a brand new admin password');
+  await page.fill('#new-password-again', 'a brand new admin password');
+  await page.screenshot({ path: join(ARTIFACTS, 'first-run-password.png') });
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('a[href="#/projects/1"]'); // the demo project
+  await page.close();
+});
+
 test('sign in shows the projects with progress', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ann', PASSWORD);
@@ -106,6 +124,84 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
   assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+});
+
+test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
+  const taskId = annotatedTask.replace(/\D+/g, '');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions textarea');
+  await page.fill('#review-versions textarea', 'metoprolol is a drug but the dose is missing; add it');
+  await page.screenshot({ path: join(ARTIFACTS, 'review.png') });
+  await page.click('#review-versions button.danger');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Rejected'));
+  await page.close();
+  const ann = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  const reviews = await api.get(`/projects/${pid}/annotations/${ann.id}/reviews`);
+  assert((reviews.reviews || reviews)[0].comment.includes('dose is missing'), 'the comment is recorded');
+  // The annotator's next task is the rejected one, with their labels and the reviewer's comment.
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(p2, srv.base, 'ann', PASSWORD);
+  await p2.goto(`${srv.base}/#/projects/${pid}/label`);
+  await p2.waitForSelector('#note');
+  assert((await p2.textContent('h1')) === annotatedTask, 'the rejected task comes back first');
+  await p2.waitForSelector('#review-feedback');
+  assert((await p2.textContent('#review-feedback')).includes('dose is missing'), 'the comment is shown');
+  await selectText(p2, '25 mg');
+  await p2.keyboard.press('d');
+  await p2.click('#submit');
+  await p2.waitForFunction((prev) => document.querySelector('h1').textContent !== prev, annotatedTask);
+  await p2.close();
+  const fixed = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  assert(fixed.version === ann.version + 1, 'the fix is a new version of the same annotation');
+});
+
+test('an adjudicator merges two annotators\' versions', async () => {
+  const adj = await api.post('/projects', { name: 'browser-adjudication' });
+  await api.patch(`/projects/${adj.id}`, { settings: { overlap: 2 } });
+  await api.put(`/projects/${adj.id}/schema`, { schema });
+  for (const u of ['ann', 'bob']) await api.put(`/projects/${adj.id}/members/${users[u]}`, { role: 'annotator' });
+  await api.put(`/projects/${adj.id}/members/${users.rita}`, { role: 'reviewer' });
+  await api.post(`/projects/${adj.id}/items`, { text: NOTE });
+  const at = (s) => NOTE.indexOf(s);
+  const span = (id, label, s) => ({ id, control: 'entity', label, start: at(s), end: at(s) + s.length, text: s });
+  const versions = {
+    ann: [span('a1', 'problem', 'chest pain'), span('a2', 'drug', 'metoprolol')],
+    bob: [span('b1', 'problem', 'chest pain'), span('b2', 'problem', 'hypertension')],
+  };
+  let taskId;
+  for (const u of ['ann', 'bob']) {
+    const tok = cli(data, ['token', 'create', u]).trim().split(/\s+/).pop();
+    const c = apiClient(srv.base, tok);
+    const next = await c.get(`/projects/${adj.id}/next`);
+    taskId = next.task.id;
+    await c.post(`/projects/${adj.id}/tasks/${taskId}/annotations`, { body: { results: versions[u] } });
+  }
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${adj.id}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions [data-annotation]');
+  const cols = await page.$$('#review-versions [data-annotation]');
+  assert(cols.length === 2, 'both versions side by side');
+  assert(await page.$('#review-versions li.diff-add'), 'differences are highlighted');
+  // Pick: chest pain (from ann), metoprolol (ann) and hypertension (bob).
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(1) input');
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(2) input');
+  await page.check('#review-versions [data-annotation]:nth-child(2) li:nth-child(2) input');
+  await page.screenshot({ path: join(ARTIFACTS, 'adjudication.png') });
+  await page.click('#merge');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Merged'));
+  await page.close();
+  const anns = (await api.get(`/projects/${adj.id}/tasks/${taskId}/annotations`)).annotations;
+  const merged = anns.find((a) => a.kind === 'adjudicated');
+  assert(merged, 'an adjudicated version exists: ' + JSON.stringify(anns.map((a) => a.kind)));
+  const body = typeof merged.body === 'string' ? JSON.parse(merged.body) : merged.body;
+  assert(body.results.length === 3 && body.results.some((r) => r.text === 'hypertension'), 'the merge holds the picked results');
+  const task = await api.get(`/projects/${adj.id}/tasks/${taskId}`);
+  assert((task.task || task).state === 'done', 'the task is done');
 });
 
 test('a draft survives a reload before submit', async () => {
