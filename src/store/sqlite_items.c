@@ -39,7 +39,11 @@ int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 	if (overlap < 1)
 		overlap = 1;
 	int64_t now = ml_now_ms();
-	if (sq_txn_begin(q, err))
+	/* Inside the caller's transaction (an import batch) a savepoint per item would cost two more
+	 * statements per item; the only step that can fail after a write is the task insert, which is
+	 * undone by hand below. On our own, a transaction makes the pair atomic. */
+	bool own = q->depth == 0;
+	if (own && sq_txn_begin(q, err))
 		return -1;
 	int rc = 0;
 	sqlite3_stmt *st = sq_prep(q, "INSERT INTO items(project_id, modality, source, patient_key, meta, text, media_hash, "
@@ -77,8 +81,16 @@ int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 			rc = sq_step_done(q, st, err, "adding a task");
 			tid = sqlite3_last_insert_rowid(q->db);
 		}
+		if (rc && !own) {
+			struct ml_err ignore;
+			sqlite3_stmt *del = sq_prep(q, "DELETE FROM items WHERE id = ?1", &ignore);
+			if (del) {
+				sqlite3_bind_int64(del, 1, iid);
+				(void)sq_step_done(q, del, &ignore, "undoing an item");
+			}
+		}
 	}
-	if (sq_txn_end(q, rc, err))
+	if (own ? sq_txn_end(q, rc, err) : rc)
 		return -1;
 	if (item_id)
 		*item_id = iid;
