@@ -6,12 +6,20 @@
 
 static bool is_hex64(const char *s)
 {
-	if (!s || strlen(s) != 64)
+	/* lower-case hex digits only: the form every hash in the store takes */
+	static const unsigned char hexdig[256] = {
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+		['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	};
+	if (!s)
 		return false;
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+	unsigned ok = 1;
+	for (int i = 0; i < 64; i++) {
+		if (!s[i])
 			return false;
-	return true;
+		ok &= hexdig[(unsigned char)s[i]];
+	}
+	return ok && s[64] == 0;
 }
 
 int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64_t *item_id, int64_t *task_id,
