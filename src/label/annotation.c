@@ -1,7 +1,8 @@
 /* annotation.c: checking an annotation body (a list of results) against its labeling schema. */
 #include "label/label_int.h"
 
-#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,27 @@ struct av {
 	size_t tabsize;
 };
 
+/* Ids and keys come from the request: a keyed hash (SipHash, random key per process) keeps anyone from
+ * crafting a body whose ids all collide and turn the linear checks quadratic. Lookups never depend on
+ * the table's order, so results stay deterministic. */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_init(void)
+{
+	if (sodium_init() >= 0)
+		randombytes_buf(hash_key, sizeof hash_key);
+	else
+		memset(hash_key, 0x5a, sizeof hash_key); /* no randomness: still correct, just predictable */
+}
+
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	pthread_once(&hash_once, hash_key_init);
+	unsigned char out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, (const unsigned char *)s, strlen(s), hash_key);
+	uint64_t h;
+	memcpy(&h, out, sizeof h);
 	return h;
 }
 
