@@ -84,8 +84,10 @@ void http_config_init(struct http_config *cfg)
 	cfg->data_dir = "./data";
 	cfg->max_body = 8u << 20;
 	cfg->max_upload = 1ull << 30;
+	/* One worker per core: writes are serialised anyway, and more threads measured slower (more lock
+	 * hand-offs and context switches per request, bench/RESULTS.md). */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg->threads = (unsigned)(cores > 0 ? 2 * cores : 4);
+	cfg->threads = (unsigned)(cores > 0 ? cores : 2);
 }
 
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
