@@ -62,6 +62,14 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
 TCK=$(getconf CLK_TCK)
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { grep -o "$1=[0-9.]*" | cut -d= -f2; }
+# The HTTP layer's own ceiling on this machine in this run (no login, no database): the reference against
+# which the API figures are read.
+: >"$WORK/health.results"
+for r in $(seq 1 "$RUNS"); do
+	wrk -t4 -c$CONNS -d"${SECS}s" --latency "http://127.0.0.1:$PORT/api/v1/health" |
+		awk '/Requests\/sec/ {print "rps=" $2} / 99%/ {print "p99=" $2}' | paste -sd' ' >>"$WORK/health.results"
+	echo "  run $r: health $(tail -1 "$WORK/health.results")"
+done
 for kind in next submit; do
 	: >"$WORK/$kind.results"
 	# next needs no per-connection state: 4 wrk threads share the 64 connections (4 annotators), which leaves
@@ -81,6 +89,7 @@ for kind in next submit; do
 done
 echo
 echo "medians of $RUNS runs of ${SECS}s, $CONNS connections, $(nproc) cores:"
+echo "  health (HTTP layer only): $(grep -o 'rps=[0-9.]*' "$WORK/health.results" | cut -d= -f2 | median) req/s"
 echo "  next:   $(field rps <"$WORK/next.results" | median) req/s, p99 $(field p99_ms <"$WORK/next.results" | median) ms"
 echo "  server CPU per request: next $(field server_cpu_us_per_req <"$WORK/next.results" | median) us," \
 	"submit cycle step $(field server_cpu_us_per_req <"$WORK/submit.results" | median) us"
