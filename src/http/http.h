@@ -40,7 +40,7 @@ struct http_config {
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	size_t max_body;      /* JSON bodies, default 8 MiB */
 	uint64_t max_upload;  /* multipart uploads, default 1 GiB */
-	unsigned threads;     /* worker threads, default 2 * cores */
+	unsigned threads;     /* worker threads, default one per core */
 	int64_t must_change_uid; /* a user who may only change their password (the first-run admin), 0 = none */
 };
 void http_config_init(struct http_config *cfg);

@@ -24,6 +24,7 @@ struct http_req {
 	int64_t params[HTTP_MAX_PARAMS];
 	int nparams;
 	char client[64];
+	int64_t started_ns;
 
 	/* body */
 	struct ml_buf body;

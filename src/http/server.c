@@ -84,8 +84,10 @@ void http_config_init(struct http_config *cfg)
 	cfg->data_dir = "./data";
 	cfg->max_body = 8u << 20;
 	cfg->max_upload = 1ull << 30;
+	/* One worker per core: writes are serialised anyway, and more threads measured slower (more lock
+	 * hand-offs and context switches per request, bench/RESULTS.md). */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg->threads = (unsigned)(cores > 0 ? 2 * cores : 4);
+	cfg->threads = (unsigned)(cores > 0 ? cores : 2);
 }
 
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
@@ -472,6 +474,9 @@ static void finish(struct http_req *r)
 		audit_append(r);
 		pthread_mutex_unlock(&write_lock);
 	}
+	if (r->route)
+		ml_log(ML_LOG_DEBUG, "%s %s %d user %lld %.2f ms", r->method, r->route->pattern, r->status,
+		       (long long)(r->authed ? r->user.id : 0), (double)(ml_monotonic_ns() - r->started_ns) / 1e6);
 	send_pending(r);
 }
 
@@ -505,6 +510,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->srv = &g_srv;
 		r->conn = conn;
 		ml_arena_init(&r->arena, 4096);
+		r->started_ns = ml_monotonic_ns();
 		r->method = ml_arena_strdup(&r->arena, method);
 		r->path = ml_arena_strdup(&r->arena, url);
 		r->store = thread_store(&r->err);
@@ -625,6 +631,7 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 		{MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
 		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
 		{g_srv.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
 		{g_srv.tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
 		{MHD_OPTION_END, 0, NULL},
