@@ -607,7 +607,8 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 			if (m->kind & TR_POST_HIST)
 				attrs |= TEXT_ATTR_HISTORICAL;
 		}
-		if (tg->tk.v[j].question)
+		/* "pneumonia?" and the clinical shorthand "?pneumonia" */
+		if (tg->tk.v[j].question || (tg->tk.v[i].bstart > 0 && text[tg->tk.v[i].bstart - 1] == '?'))
 			attrs |= TEXT_ATTR_UNCERTAIN;
 		if (!label) { /* the strings every span of this run shares: copied into the document once */
 			label = text_doc_strdup(doc, tg->label);

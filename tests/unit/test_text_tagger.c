@@ -129,6 +129,7 @@ TEST(uncertainty_history_family)
 {
 	CHECK_EQ_STR(tag("Possible pneumonia."), "P1[9,18)u");
 	CHECK_EQ_STR(tag("Pneumonia?"), "P1[0,9)u");
+	CHECK_EQ_STR(tag("CXR: ?pneumonia. Fever."), "P1[6,15)u F1[17,22)");
 	CHECK_EQ_STR(tag("Rule out sepsis."), "X1[9,15)u");
 	CHECK_EQ_STR(tag("Sepsis cannot be excluded."), "X1[0,6)u");
 	CHECK_EQ_STR(tag("History of hypertension."), "H1[11,23)h");
