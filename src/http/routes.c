@@ -49,6 +49,8 @@ static const struct http_route builtin[] = {
 	 "upload a media item (multipart)"},
 	{"GET", P "/items/{item}", h_item_get, HTTP_PROJECT, ALL, RR, "item.read", "an item with its content"},
 	{"GET", P "/items/{item}/media", h_item_media, HTTP_PROJECT, ALL, RR, "item.media", "an item's media (ranges)"},
+	{"GET", P "/items/{item}/frames/{frame}", h_item_frame, HTTP_PROJECT, ALL, RR, "item.frame",
+	 "one frame (1-based) of a DICOM item as PNG or raw 16-bit samples"},
 	{"GET", P "/tasks", h_task_list, HTTP_PROJECT, MGR | REV | VIEW, 0, "task.list", "tasks, filtered, paginated"},
 	{"GET", P "/tasks/{task}", h_task_get, HTTP_PROJECT, ALL, 0, "task.read", "one task"},
 	{"GET", P "/next", h_next, HTTP_PROJECT, ANN | MGR, RW, "task.lease", "lease the caller's next task"},
