@@ -45,6 +45,8 @@ static const struct http_route builtin[] = {
 	{"PUT", P "/schema", h_schema_set, HTTP_PROJECT, MGR, RW | JB, "schema.set", "set a new schema version"},
 	{"GET", P "/items", h_item_list, HTTP_PROJECT, MGR | REV | VIEW, 0, "item.list", "items (metadata only)"},
 	{"POST", P "/items", h_item_create, HTTP_PROJECT, MGR, RW | JB, "item.create", "add a text item"},
+	{"POST", P "/import", h_item_import, HTTP_PROJECT, MGR, RW | HTTP_F_MULTIPART | SLOW, "item.import",
+	 "import one file (JSONL, text, CSV, FHIR, DICOM...) through the import formats, all or nothing"},
 	{"POST", P "/items/upload", h_item_upload, HTTP_PROJECT, MGR, RW | HTTP_F_MULTIPART | SLOW, "item.upload",
 	 "upload a media item (multipart)"},
 	{"GET", P "/items/{item}", h_item_get, HTTP_PROJECT, ALL, RR, "item.read", "an item with its content"},

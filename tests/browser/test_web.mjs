@@ -295,6 +295,28 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   assert(b.x > 30 && b.x < 70 && b.w > 10 && b.w < 40, 'box in pixel coordinates: ' + JSON.stringify(b));
 });
 
+test('an import upload shows each file\'s result, with the bad file\'s line', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/import`);
+  await page.setInputFiles('#import-files', [
+    { name: 'good.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"first note"}\n{"text":"second note","meta":{"ward":"4B"}}\n') },
+    { name: 'bad.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"fine"}\n{"text": 42}\n') },
+  ]);
+  await page.click('#import-start');
+  await page.waitForFunction(() => document.querySelectorAll('#import-report tbody tr').length === 2 &&
+    ![...document.querySelectorAll('#import-report tbody td')].some((td) => td.textContent.includes('uploading')));
+  const rows = await page.$$eval('#import-report tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  await page.screenshot({ path: join(ARTIFACTS, 'import.png') });
+  await page.close();
+  assert(rows[0].includes('2 items imported'), 'good file: ' + rows[0]);
+  assert(rows[1].includes('bad.jsonl') && rows[1].includes('line 2'), 'bad file names itself and its line: ' + rows[1]);
+  const items = await api.get(`/projects/${pid}/items?limit=100`);
+  const texts = (items.items || []).map((i) => i.text || '');
+  assert(!JSON.stringify(items).includes('"fine"'), 'nothing of the bad file was imported');
+  void texts;
+});
+
 test('the schema editor validates as you type and points at the error', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ada', PASSWORD);
