@@ -27,6 +27,13 @@ int h_task_list(struct http_req *r)
 	    http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
 	f.limit = (int)limit;
+	/* Annotators list only tasks they hold or held (their rejected work comes back this way); the rest of
+	 * the queue is not theirs to see. */
+	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
+		if (f.assignee_id && f.assignee_id != r->user.id)
+			return HTTP_FAIL_FIELD(r, ML_EPERM, "assignee", "annotators can list only their own tasks");
+		f.assignee_id = r->user.id;
+	}
 	const char *st = http_query(r, "state");
 	if (st && *st && (f.state = store_task_state_parse(st)) < 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "state", "unknown task state");

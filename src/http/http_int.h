@@ -24,6 +24,7 @@ struct http_req {
 	int64_t params[HTTP_MAX_PARAMS];
 	int nparams;
 	char client[64];
+	int64_t started_ns;
 
 	/* body */
 	struct ml_buf body;
@@ -47,7 +48,9 @@ struct http_req {
 
 	/* the outcome */
 	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
-	bool in_txn;                  /* holds the write lock and an open store transaction */
+	bool queued;                  /* handed to the writer thread, connection suspended */
+	bool written;                 /* the writer has run it and committed; resume sends the response */
+	struct http_req *next_queued;
 	bool responded;
 	int status;
 	struct ml_err err;
