@@ -73,6 +73,12 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 want = convert_color_space(want, "YBR_FULL", "RGB")
                 tol = max(tol, 1)
             maxdiff = max(maxdiff, pc.compare(got, want, tol, f"{name} frame {i} vs {source}"))
+            if i == 0 and meta["photometric"] == "RGB" and meta["dtype"] == "uint8":
+                # RGB frames render unchanged: no second colour conversion on the way to PNG.
+                from PIL import Image
+                png = os.path.join(work, "rgb.png")
+                lib.run("image", "frame", path, "--out", png)
+                pc.compare(np.asarray(Image.open(png)), got, 0, f"{name} PNG vs decoded")
         if compared:
             checked.append(f"{name} ({source}, max diff {maxdiff}/{tol})")
     print(f"# {len(checked)} files match: " + ", ".join(checked))
