@@ -67,7 +67,7 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 compared = False
                 break
             want = ref[i]
-            if meta["photometric"] == "RGB" and str(ds.PhotometricInterpretation).startswith("YBR") and \
+            if meta["photometric"] == "RGB" and str(ds.PhotometricInterpretation) in ("YBR_FULL", "YBR_FULL_422") and \
                     source == "pydicom":
                 from pydicom.pixel_data_handlers.util import convert_color_space
                 want = convert_color_space(want, "YBR_FULL", "RGB")
