@@ -9,58 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct imp {
-	struct store *s;
-	int64_t project_id;
-	int overlap;
-	long batch;
-	long in_batch;
-	uint64_t added, committed;
-	int64_t last_task;
-	struct cli_progress prog;
-};
-
-static int flush_batch(struct imp *im, struct ml_err *err)
+static void on_progress(void *ctx, uint64_t items)
 {
-	if (!im->in_batch)
-		return 0;
-	if (store_commit(im->s, err))
-		return -1;
-	im->in_batch = 0;
-	im->committed = im->added;
-	return 0;
-}
-
-static int emit_item(void *ctx, const struct store_item *item, struct ml_err *err)
-{
-	struct imp *im = ctx;
-	if (im->in_batch == 0 && store_begin(im->s, err))
-		return -1;
-	struct store_item it = *item;
-	it.project_id = im->project_id; /* never trust the importer with where things go */
-	if (store_item_add(im->s, &it, im->overlap, NULL, &im->last_task, err))
-		return -1;
-	im->added++;
-	if (++im->in_batch == im->batch && flush_batch(im, err))
-		return -1;
-	if ((im->added & 255) == 0)
-		cli_progress_update(&im->prog, im->added);
-	return 0;
-}
-
-static int emit_annotation(void *ctx, const struct store_annotation *a, struct ml_err *err)
-{
-	struct imp *im = ctx;
-	if (!im->last_task)
-		return ml_err_set(err, ML_EINVAL, "labels before any item");
-	struct store_annotation in = *a;
-	in.task_id = im->last_task;
-	in.user_id = 0;
-	if (!in.model)
-		in.model = (char *)"import";
-	if (!in.kind)
-		in.kind = (char *)"gold";
-	return store_annotation_create(im->s, &in, NULL, err);
+	cli_progress_update(ctx, items);
 }
 
 /* The project's default overlap from its settings ({"overlap": N}); 1 when unset. */
@@ -138,30 +89,21 @@ static int run_import(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_BAD_INPUT;
 		goto out;
 	}
-	struct imp im = {.s = s, .project_id = p.id, .overlap = project_overlap(&p), .batch = batch};
-	cli_progress_init(&im.prog, "import", 0);
+	struct cli_progress prog;
+	cli_progress_init(&prog, "import", 0);
 	struct io_import_opts opts = {.project_id = p.id, .data_dir = ctx->data_dir, .modality = STORE_MOD_TEXT,
-				      .source = src, .options = fopt, .emit_annotation = emit_annotation};
+				      .source = src, .options = fopt};
+	struct io_import_stats st;
 	struct ml_err err = {0};
-	for (int k = 0; k < nfiles && rc == CLI_OK; k++) {
-		const struct io_importer *imp = forced ? forced : io_importer_guess(files[k]);
-		if (imp->import(files[k], &opts, emit_item, &im, &err)) {
-			if (im.in_batch)
-				store_rollback(s);
-			im.in_batch = 0;
-			rc = cli_fail_err(ctx, &err);
-		}
-	}
-	if (rc == CLI_OK && flush_batch(&im, &err)) {
-		store_rollback(s);
+	if (io_import_files(s, p.id, files, nfiles, forced, &opts, project_overlap(&p), batch, on_progress, &prog, &st,
+			    &err))
 		rc = cli_fail_err(ctx, &err);
-	}
-	cli_progress_finish(&im.prog, im.added);
+	cli_progress_finish(&prog, st.items);
 	if (rc == CLI_OK)
-		printf("imported %llu items into project %lld\n", (unsigned long long)im.added, (long long)p.id);
-	else if (im.committed)
+		printf("imported %llu items into project %lld\n", (unsigned long long)st.items, (long long)p.id);
+	else if (st.committed)
 		fprintf(stderr, "%s %s: %llu items of earlier batches were kept; the batch with the error was not imported\n",
-			ctx->prog, ctx->command, (unsigned long long)im.committed);
+			ctx->prog, ctx->command, (unsigned long long)st.committed);
 	store_project_release(&p);
 	store_close(s);
 out:

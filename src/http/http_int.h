@@ -1,4 +1,5 @@
-/* http_int.h: what the dispatcher shares with the handlers of the http module. */
+/* http_int.h: what the dispatcher shares with route handlers: those of this module and those other modules
+ * register with HTTP_ROUTE (see http.h). */
 #ifndef ML_HTTP_INT_H
 #define ML_HTTP_INT_H
 
@@ -45,6 +46,8 @@ struct http_req {
 	bool have_project;
 
 	/* the outcome */
+	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
+	bool in_txn;                  /* holds the write lock and an open store transaction */
 	bool responded;
 	int status;
 	struct ml_err err;
@@ -62,7 +65,8 @@ struct http_server {
 
 /* ---- replies (server.c) --------------------------------------------------------------------------- */
 
-/* Queues resp with the security headers, status and (for API responses) Cache-Control: no-store. */
+/* Sets the response (taking resp) with the security headers, status and, for API responses, Cache-Control:
+ * no-store. The dispatcher hands it to MHD once the request's transaction has committed. */
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp);
 /* Sends a JSON value (stolen reference) with status. */
 int http_reply_json(struct http_req *r, int status, json_t *v);
@@ -141,8 +145,12 @@ int h_item_create(struct http_req *r);
 int h_item_upload(struct http_req *r);
 int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
+int h_item_frame(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);
+int h_task_skip(struct http_req *r);
+int h_prediction_list(struct http_req *r);
+int h_schema_validate(struct http_req *r);
 int h_next(struct http_req *r);
 int h_annotation_list(struct http_req *r);
 int h_annotation_create(struct http_req *r);
@@ -155,6 +163,10 @@ int h_comment_create(struct http_req *r);
 int h_export(struct http_req *r);
 int h_audit_list(struct http_req *r);
 int h_project_audit(struct http_req *r);
+/* src/quality/h_quality.c */
+int h_quality_get(struct http_req *r);
+int h_adjudication_get(struct http_req *r);
+int h_adjudication_create(struct http_req *r);
 
 /* Static files of the web UI (static.c): GET / and /static/...; returns 0 if it answered. */
 int http_static(struct http_req *r);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,10 @@
 	    "form-action 'self'; frame-ancestors 'none'"
 
 static struct http_server g_srv;
+/* The user who must change their password first; checked against the store only for that user. */
+static _Atomic int64_t must_change_uid;
+/* Serialises this process's write transactions (see http.h). */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- one store per worker thread ----------------------------------------------------------------- */
 
@@ -95,11 +100,22 @@ int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 	if (!strncmp(r->path, "/api/", 5) && !MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
+	if (r->pending)
+		MHD_destroy_response(r->pending); /* cannot happen: one response per request */
+	r->pending = resp;
 	r->responded = true;
 	r->status = status;
-	return ok == MHD_YES ? 0 : -1;
+	return 0;
+}
+
+static void send_pending(struct http_req *r)
+{
+	if (!r->pending)
+		return;
+	if (MHD_queue_response(r->conn, (unsigned)r->status, r->pending) != MHD_YES)
+		ml_log(ML_LOG_WARN, "%s %s: cannot queue the response", r->method, r->route ? r->route->pattern : "static");
+	MHD_destroy_response(r->pending);
+	r->pending = NULL;
 }
 
 int http_reply_json(struct http_req *r, int status, json_t *v)
@@ -281,6 +297,15 @@ static int authorize(struct http_req *r)
 						 "missing or wrong X-CSRF-Token for a cookie-authenticated write"),
 			       -1;
 	}
+	if (r->user.id == atomic_load(&must_change_uid)) {
+		if (auth_must_change_user(r->store) != r->user.id) {
+			atomic_store(&must_change_uid, 0);
+		} else if (rt->fn != h_me && rt->fn != h_me_password && rt->fn != h_logout) {
+			return http_reply_status(r, 403, "password_change_required", NULL,
+						 "change the one-time password first (POST /api/v1/me/password)"),
+			       -1;
+		}
+	}
 	if (rt->access == HTTP_ADMIN && !r->user.admin)
 		return http_reply_status(r, 403, "perm", NULL, "administrators only"), -1;
 	if (rt->access != HTTP_PROJECT)
@@ -395,6 +420,15 @@ static void dispatch(struct http_req *r)
 		http_reply_err(r);
 		return;
 	}
+	if ((r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) && !(r->route->flags & HTTP_F_SLOW)) {
+		pthread_mutex_lock(&write_lock);
+		if (store_begin(r->store, &r->err) != 0) {
+			pthread_mutex_unlock(&write_lock);
+			http_reply_err(r);
+			return;
+		}
+		r->in_txn = true;
+	}
 	int rc = r->route->fn(r);
 	if (r->responded)
 		return;
@@ -404,10 +438,8 @@ static void dispatch(struct http_req *r)
 		http_reply_status(r, 500, "io", NULL, "handler gave no response");
 }
 
-static void audit(struct http_req *r)
+static void audit_append(struct http_req *r)
 {
-	if (!r->route || !(r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) || !r->store)
-		return;
 	char object[96];
 	snprintf(object, sizeof object, "%s%s", r->path + strlen("/api/v1/"), r->object_suffix);
 	struct ml_err err;
@@ -416,8 +448,37 @@ static void audit(struct http_req *r)
 		ml_log(ML_LOG_ERROR, "cannot append to the audit trail (%s %s): %s", r->route->action, object, err.msg);
 }
 
+/* Appends the audit record of an audited route and commits the request's transaction, then sends the
+ * response; if the commit fails the client gets 500 instead of a success that was not saved. */
+static void finish(struct http_req *r)
+{
+	bool audited = r->route && r->store && (r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE));
+	if (r->in_txn) {
+		audit_append(r);
+		struct ml_err err;
+		if (store_commit(r->store, &err) != 0) {
+			store_rollback(r->store);
+			ml_log(ML_LOG_ERROR, "%s %s: commit failed: %s", r->method, r->route->pattern, err.msg);
+			MHD_destroy_response(r->pending);
+			r->pending = NULL;
+			r->responded = false;
+			http_reply_status(r, 500, "io", NULL, "the change could not be saved");
+			audit_append(r);
+		}
+		r->in_txn = false;
+		pthread_mutex_unlock(&write_lock);
+	} else if (audited) {
+		pthread_mutex_lock(&write_lock);
+		audit_append(r);
+		pthread_mutex_unlock(&write_lock);
+	}
+	send_pending(r);
+}
+
 static void req_free(struct http_req *r)
 {
+	if (r->pending)
+		MHD_destroy_response(r->pending);
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	http_upload_free(r);
@@ -449,11 +510,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->store = thread_store(&r->err);
 		if (!r->store) {
 			http_reply_err(r);
+			send_pending(r);
 			return MHD_YES;
 		}
 		begin(r);
 		if (r->responded)
-			audit(r);
+			finish(r);
 		return MHD_YES;
 	}
 	if (r->responded) {
@@ -474,7 +536,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	dispatch(r);
-	audit(r);
+	finish(r);
 	return MHD_YES;
 }
 
@@ -528,6 +590,7 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 		return -1;
 	if (auth_init() != 0)
 		return ml_err_set(err, ML_EIO, "cannot initialise libsodium");
+	atomic_store(&must_change_uid, cfg->must_change_uid);
 	g_srv.web_dir = http_find_web_dir(cfg->web_dir);
 	if (cfg->web_dir && !g_srv.web_dir)
 		return ml_err_set(err, ML_EINVAL, "web folder '%s' not found", cfg->web_dir);

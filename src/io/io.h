@@ -79,6 +79,24 @@ void io_importer_each(void (*cb)(void *ctx, const struct io_importer *imp), void
 /* Prefixes err->msg with "'PATH': line N: " (line 0: just the path). Returns -1. */
 int io_err_at_line(struct ml_err *err, const char *path, uint64_t line);
 
+/* ---- the import driver ---------------------------------------------------------------------------- */
+
+struct io_import_stats {
+	uint64_t items;       /* items added (including those of a batch that was rolled back) */
+	uint64_t committed;   /* items in committed batches: what the store keeps */
+	uint64_t annotations;
+};
+
+/* Imports files into project_id: each file through `forced` or the importer its name suggests, items
+ * added with store_item_add (task overlap `overlap`) in transactions of `batch` items. Parsing runs on
+ * a helper thread while this one writes, with a bounded queue between them (memory stays bounded).
+ * On an error the batch in progress is rolled back, earlier batches stay, and err names the file and
+ * line. progress (may be NULL) is called from this thread now and then with the items added so far. */
+int io_import_files(struct store *s, int64_t project_id, const char *const *files, int nfiles,
+		    const struct io_importer *forced, const struct io_import_opts *opts, int overlap, long batch,
+		    void (*progress)(void *ctx, uint64_t items), void *progress_ctx, struct io_import_stats *stats,
+		    struct ml_err *err) ML_MUST_CHECK;
+
 /* ---- exporters ------------------------------------------------------------------------------------- */
 
 /* One item with what the export carries for it. Everything is borrowed for the call. */

@@ -4,7 +4,7 @@ import os
 import struct
 
 import lib
-from apilib import Env, body
+from apilib import SCHEMA, Env, body
 from lib import eq, test
 
 ENV = None
@@ -226,6 +226,29 @@ def schemas_and_annotation_bodies_are_validated_with_pointers():
     r = a.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("maybe")})
     eq(r.status, 201)
     eq(r.json()["schema_version"], 1)
+
+
+@test
+def skip_predictions_schema_check_and_patient_filter():
+    e = env()
+    pid = e.project("skipping", items=3)
+    uid, a = e.user("skipper")
+    e.member(pid, uid, "annotator")
+    t1 = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    eq(a.post(f"/api/v1/projects/{pid}/tasks/{t1}/skip").status, 200)
+    eq(a.post(f"/api/v1/projects/{pid}/tasks/{t1}/skip").status, 409)
+    t2 = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    assert t2 != t1, (t1, t2)
+    eq(a.get(f"/api/v1/projects/{pid}/tasks/{t2}/predictions").json(), {"predictions": []})
+    eq(a.post("/api/v1/schemas/validate", {"schema": SCHEMA}).status, 200)
+    r = a.post("/api/v1/schemas/validate", {"schema": {"format": 1, "name": "x", "controls": [{"kind": 3}]}})
+    eq(r.status, 400)
+    assert r.json()["error"]["field"].startswith("/schema/controls/0"), r.body
+    c = e.srv.client(token=e.admin_token)
+    for k in ("p-a", "p-b", "p-a"):
+        eq(c.post(f"/api/v1/projects/{pid}/items", {"text": "t", "patient_key": k}).status, 201)
+    got = c.get(f"/api/v1/projects/{pid}/items?patient=p-a").json()["items"]
+    eq([i["patient_key"] for i in got], ["p-a", "p-a"])
 
 
 @test

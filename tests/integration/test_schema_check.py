@@ -64,7 +64,7 @@ def malformed_schema_reports_byte_offset():
     path = write(d, "s.json", '{"format": 1,\n "name": }')
     p = run("schema", "check", path, check=False)
     assert p.returncode == 1
-    assert "malformed JSON in schema at byte 24 (line 2, column 10)" in p.stderr, p.stderr
+    assert "malformed JSON in schema at byte 23 (line 2, column 10)" in p.stderr, p.stderr
 
 
 @test
