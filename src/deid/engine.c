@@ -1722,6 +1722,8 @@ static int by_start(const void *pa, const void *pb)
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
+	if (n == 0)
+		return 0;
 	qsort(c, n, sizeof *c, by_rank);
 	memset(taken, 0, textlen);
 	size_t k = 0;
@@ -1849,7 +1851,14 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	size_t bad;
 	if (!ml_utf8_valid(text, len, &bad))
 		return ml_err_set(err, ML_EINVAL, "note is not valid UTF-8 at byte %zu", bad);
-	struct ctx x = {.e = e, .s = len ? text : "", .n = len};
+	/* a NUL-terminated copy: the number checks read digits with atoi, and the caller's text need not end */
+	char *copy = ml_malloc(len + 1);
+	if (!copy)
+		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = 0;
+	struct ctx x = {.e = e, .s = copy, .n = len};
 	int rc = -1;
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
 	uint8_t *taken = ml_malloc(len + 1);
@@ -1869,7 +1878,8 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	/* first resolution, then names found once are looked for everywhere, then resolve again */
 	size_t n1 = x.nc;
 	struct deid_cand *snap = ml_xmalloc((n1 + 1) * sizeof *snap);
-	memcpy(snap, x.c, n1 * sizeof *snap);
+	if (n1)
+		memcpy(snap, x.c, n1 * sizeof *snap);
 	size_t nacc = resolve(snap, n1, taken, len);
 	coreference(&x, snap, nacc);
 	script_names(&x, snap, nacc);
@@ -1903,5 +1913,6 @@ out:
 	ml_free(x.t);
 	ml_free(x.c);
 	ml_free(x.protect);
+	ml_free(copy);
 	return rc;
 }
