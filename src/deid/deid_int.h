@@ -65,6 +65,9 @@ struct deid_pattern {
 		int type;
 	} out[DEID_MAX_GROUPS];
 	int nout;
+	/* literals, one of which the lower-cased note must contain for the pattern to run (none: always) */
+	char **need;
+	size_t nneed;
 };
 
 struct deid_engine {

@@ -100,6 +100,8 @@ struct pat_def {
 	int kind, prio;
 	float conf;
 	int g1, t1, g2, t2, g3, t3;
+	/* "a|b|c": the pattern runs only on notes whose lower-cased text contains one of these (speed) */
+	const char *need;
 };
 
 #define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*"
@@ -132,29 +134,29 @@ struct pat_def {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct pat_def PATTERNS[] = {
 	/* contact details */
-	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL},
-	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL},
+	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
+	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www"},
 	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
 	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
 	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
-	 K_PLAIN, 90, .9f, 0, DEID_URL},
+	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in"},
 	{"(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\.?\\d)",
 	 K_PLAIN, 95, .97f, 0, DEID_IPADDR},
 	{"(?i)(?<![\\w:])(?=[0-9a-f:]*[a-f])(?=(?:[0-9a-f]*:){2})[0-9a-f]{1,4}(?::{1,2}[0-9a-f]{1,4}){2,7}(?![\\w:])",
-	 K_PLAIN, 95, .9f, 0, DEID_IPADDR},
+	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":"},
 	/* SSN */
 	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
 	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
-	 K_PLAIN, 96, .98f, 1, DEID_SSN},
+	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social"},
 	/* phones */
 	{"(?<![\\w+])(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
 	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
-	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
 	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
-	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE},
-	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE},
+	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
+	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext"},
 	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
 	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
 	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
@@ -166,158 +168,158 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
 	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
 	{"(?i)\\b" MON "\\.?[ ]+\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]+(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]+\\d{4})?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE},
-	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE},
-	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
-	 K_PLAIN, 45, .7f, 0, DEID_DATE},
+	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december"},
 	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
-	 K_PLAIN, 70, .7f, 1, DEID_DATE},
+	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
 	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+\\d{1,2}/\\d{1,2}\\b)", K_PLAIN, 80, .85f, 0,
-	 DEID_DATE},
+	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun"},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
 	 "(?![ ](?:percentile|grade|degree|floor|edition|rib|toe|finger|cranial|intercostal|week|day|month|year|"
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
-	 K_PLAIN, 75, .8f, 1, DEID_DATE},
+	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "the "},
 	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
-	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE},
+	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
 	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
-	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE},
+	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"},
 	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
-	 DEID_DATE},
-	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE},
-	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE},
+	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
+	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
+	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "day"},
 	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
 	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
 	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
 	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
 	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
-	 K_PLAIN, 70, .8f, 0, DEID_DATE},
+	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad"},
 	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE},
 	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
 	 K_PLAIN, 78, .85f, 1, DEID_DATE},
 	/* ages */
 	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
-	 DEID_AGE},
-	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE},
+	 DEID_AGE, .need = "y"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y"},
 	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE},
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
 	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
-	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE},
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
-	 DEID_AGE},
+	 DEID_AGE, .need = "age"},
 	{"(?i)\\b(?:in|to)[ ](?:his|her|their|the|my)[ ](?:(?:early|mid|late)[- ])?(\\d0s)\\b", K_PLAIN, 80, .8f,
-	 1, DEID_AGE},
+	 1, DEID_AGE, .need = "0s"},
 	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married|living|alive)\\b[^.\\n]{0,25}?\\bat"
 	 "[ ](?:age[ ])?(\\d{1,3})\\b(?![ ]*(?:mg|kg|%|weeks?|days?|months?|pm|am|:|h\\b|hours|minutes|percent))",
-	 K_AGE, 80, .8f, 1, DEID_AGE},
+	 K_AGE, 80, .8f, 1, DEID_AGE, .need = "died|passed|deceased|diagnos|dx|onset|widowed|married|living|alive"},
 	{"(?i)\\b(?:mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grandmother|grandfather|"
 	 "cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt)\\b[,(]?[ ]?(?:age[ ]|aged[ ])?(\\d{1,3})"
-	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE},
+	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt"},
 	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
-	 K_AGE, 75, .7f, 1, DEID_AGE},
-	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE},
+	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn"},
+	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex"},
 	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
-	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
 	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
-	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE},
+	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling"},
 	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
-	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE},
+	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE, .need = "dx|diagnos"},
 	{"(?i)\\b(?:mother|father|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|niece|"
 	 "nephew|husband|wife|spouse)(?:,[ ][A-Z][a-z]+)?:[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?))",
-	 K_AGE, 74, .7f, 1, DEID_AGE},
-	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE},
-	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT},
+	 K_AGE, 74, .7f, 1, DEID_AGE, .need = "mother|father|sister|brother|son|daughter|aunt|uncle|grand|cousin|niece|nephew|husband|wife|spouse"},
+	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE, .need = "ages"},
+	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT, .need = "unit"},
 	/* labelled identifiers */
 	{"(?i:\\b(?:MRN|MR#|MR[ ]No\\.?|medical[ ]record(?:[ ]number|[ ]no\\.?|[ ]#)?|med[ ]rec|chart|"
 	 "client[ ]id|patient[ ]id|pt[ ]id|unit[ ]no\\.?|hospital[ ]number|hosp[ ]#|record))" LBL_SEP IDVAL,
-	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD},
-	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
-	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
+	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD, .need = "mr|medical record|med rec|chart|client|patient|pt id|unit no|hospital|hosp|record"},
+	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "acct|account|billing|fin|csn|har"},
+	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "encounter|enc|visit|invoice|acc"},
 	{"(?i:\\b(?:member|policy|subscriber|medicare|medicaid|MBI|HICN|beneficiary|NHS|health[ ]plan|"
 	 "insurance[ ](?:id|number|no\\.?|#)|plan[ ]id)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
-	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
-	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
+	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "member|policy|subscriber|medicare|medicaid|mbi|hicn|beneficiary|nhs|health plan|insurance|plan id"},
+	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "group|grp|plan|insur|coverage"},
 	{"(?:\\b(?i:DEA|license|licence|lic\\.?|driver'?s[ ]license|commercial[ ]driver'?s[ ]license|"
 	 "state[ ]license|board[ ]certification|permit)|\\b(?:DL|CDL)\\b)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_LICENSE},
-	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE},
+	 DEID_LICENSE, .need = "dea|licen|lic|dl|cdl|permit|certification"},
+	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE, .need = "plate|tag|vin|vehicle|registration"},
 	{"(?i:\\b(?:serial|S/N|SN|asset(?:[ ]tag)?|device[ ]id|equipment[ ]id|pump[ ]id|UDI))" LBL_SEP IDVAL, K_ID,
-	 91, .9f, 1, DEID_DEVICE},
+	 91, .9f, 1, DEID_DEVICE, .need = "serial|s/n|sn|asset|device|equipment|pump|udi"},
 	{"(?i:\\b(?:biobank|biospecimen|fingerprint|AFIS|palm[- ]vein|biometric|retina[l]?[ ]scan|voiceprint|"
 	 "DNA[ ]sample)(?:[ ](?:id|record|enrollment|specimen|sample))*)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_BIOID},
+	 DEID_BIOID, .need = "biobank|biospecimen|fingerprint|afis|palm|biometric|retina|voiceprint|dna"},
 	{"(?i:\\b(?:accession|specimen|UID|NPI|interpreter|badge|claim|authori[sz]ation|passport|prescription|"
 	 "registry|ticket|requisition|tracking|docket|certificate|confirmation)(?:[ ](?:id|number|no\\.?|#|code))?)"
-	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM},
+	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM, .need = "accession|specimen|uid|npi|interpreter|badge|claim|authori|passport|prescription|registry|ticket|requisition|tracking|docket|certificate|confirmation"},
 	{"(?i:\\b(?:acc|case|order|employee|auth|reference|ref|Rx|subject|study|job|session|message|control|req|"
 	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
-	 K_ID, 89, .85f, 1, DEID_IDNUM},
+	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt"},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
 	 .5f, 0, DEID_IDNUM},
 	/* usernames */
 	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
-	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME},
-	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME},
+	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged"},
+	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
 	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
 	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
-	 K_USER, 85, .8f, 1, DEID_USERNAME},
+	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = " by"},
 	/* rooms and units */
 	{"(?i:\\b(?:room|rm|bed|bay|cubicle|stretcher|exam[ ]room|isolation[ ]room))\\.?[ \\t]*(?:#|no\\.?|:)?[ \\t]*"
-	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM},
-	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM},
-	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM},
-	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM},
+	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM, .need = "room|rm|bed|bay|cubicle|stretcher"},
+	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "or"},
+	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "ed|er|pacu|icu"},
+	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM, .need = "bed|room"},
 	{"(?i:\\b(?:unit|ward|floor|dept|department|program|pod|wing|location|loc))[ \\t]*:[ \\t]*"
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
-	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT},
+	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc"},
 	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
-	 60, .6f, 0, DEID_DEPARTMENT},
+	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
 	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
-	 DEID_DEPARTMENT},
-	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT},
+	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program"},
 	/* places */
 	{"\\b\\d{1,6}[A-Z]?(?:-\\d{1,4})?[ ]+(?:[NSEW]\\.?[ ]+)?(?:(?:[A-Z][\\p{L}'.-]*|\\d{1,3}(?:st|nd|rd|th))[ ]+){1,4}?"
 	 "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
 	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
 	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
 	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
-	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET},
-	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET},
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext"},
+	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box"},
 	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
 	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
-	 DEID_STREET},
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st"},
 	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
 	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
 	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
-	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
+	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
 	 2, DEID_STATE},
 	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
-	 DEID_ZIP},
+	 DEID_ZIP, .need = "zip|postal"},
 	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
 	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
-	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER},
+	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL},
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
 	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
 	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
-	 DEID_HOSPITAL},
+	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION},
-	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY},
+	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
-	 DEID_DOCTOR},
+	 DEID_DOCTOR, .need = "/"},
 };
 #pragma GCC diagnostic pop
 
@@ -342,6 +344,7 @@ struct ctx {
 	struct deid_cand *c;
 	size_t nc, ac;
 	uint8_t *protect; /* per token: part of an eponym phrase (not a name) */
+	char *low;        /* the note with ASCII letters lower-cased, for the patterns' literal prefilter */
 };
 
 static void add_cand(struct ctx *x, size_t start, size_t end, int type, int source, int prio, float conf)
@@ -857,6 +860,14 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 	const struct deid_engine *e = x->e;
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
+		if (p->nneed) {
+			/* most patterns hang on a label or keyword: skip them on notes that lack it */
+			bool any = false;
+			for (size_t k = 0; k < p->nneed && !any; k++)
+				any = memmem(x->low, x->n, p->need[k], strlen(p->need[k])) != NULL;
+			if (!any)
+				continue;
+		}
 		size_t off = 0;
 		while (off <= x->n) {
 			int rc = pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
@@ -1810,6 +1821,13 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		}
 		/* JIT is an optimisation: without it (an unsupported CPU) the interpreter gives the same results */
 		(void)pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE);
+		for (const char *q = d->need; q && *q;) {
+			const char *bar = strchr(q, '|');
+			size_t l = bar ? (size_t)(bar - q) : strlen(q);
+			e->pats[i].need = ml_xrealloc(e->pats[i].need, (e->pats[i].nneed + 1) * sizeof(char *));
+			e->pats[i].need[e->pats[i].nneed++] = ml_xstrndup(q, l);
+			q += l + (bar ? 1 : 0);
+		}
 		e->pats[i].kind = d->kind;
 		e->pats[i].prio = d->prio;
 		e->pats[i].conf = d->conf;
@@ -1829,8 +1847,12 @@ void deid_engine_free(struct deid_engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->npats; i++)
+	for (size_t i = 0; i < e->npats; i++) {
 		pcre2_code_free(e->pats[i].re);
+		for (size_t k = 0; k < e->pats[i].nneed; k++)
+			ml_free(e->pats[i].need[k]);
+		ml_free(e->pats[i].need);
+	}
 	ml_free(e->pats);
 	deid_dict_release(&e->dict);
 	ml_free(e);
@@ -1867,6 +1889,10 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
+	x.low = ml_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	x.low[len] = 0;
 	tokenize(&x);
 	x.protect = ml_xcalloc(x.nt + 1, 1);
 	mark_eponyms(&x);
@@ -1913,6 +1939,7 @@ out:
 	ml_free(x.t);
 	ml_free(x.c);
 	ml_free(x.protect);
+	ml_free(x.low);
 	ml_free(copy);
 	return rc;
 }
