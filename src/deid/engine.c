@@ -74,6 +74,7 @@ enum {
 	K_PHONE,    /* a phone number; FAX when labelled fax */
 	K_PHONE_CTX, /* a short extension ("2-6642"): needs a phone context before it */
 	K_PHONE_INTL, /* digit groups: 8 to 15 digits */
+	K_PHONE_LBL,  /* after a phone label: 6 to 15 digits, not a date */
 	K_ID,        /* labelled identifier value: has a digit */
 	K_IDGEN,     /* unlabelled identifier-looking token */
 	K_FACILITY,  /* hospital or organisation name: trim leading words, needs a specific word */
@@ -151,8 +152,12 @@ static const struct pat_def PATTERNS[] = {
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
 	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social"},
 	/* phones */
-	{"(?<![\\w+])(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
+	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
 	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
+	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
+	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
+	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp"},
 	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
 	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
 	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
@@ -909,6 +914,13 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			case K_PHONE_CTX:
 				ok = check_phone_ctx(x, a);
 				break;
+			case K_PHONE_LBL: {
+				size_t ga = ov[2], gb = ov[3];
+				int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
+				ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
+				t0 = phone_type(x, ga);
+				break;
+			}
 			case K_PHONE_INTL: {
 				int d = count_digits(x->s + a, b - a);
 				ok = d >= 8 && d <= 15;
@@ -1319,6 +1331,28 @@ static void context_names(struct ctx *x)
 					add_name(x, i + 1, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 			}
 		}
+		/* self-introductions and naming: "my name is lena andersson", "I'm Quarto Angelo", "named him Frank" */
+		{
+			size_t j = 0;
+			if (tok_is(x, i, "is") && i > 0 && (tok_is(x, i - 1, "name") || tok_is(x, i - 1, "surname")))
+				j = i + 1;
+			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
+				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
+			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
+				j = i + 1;
+			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
+				/* lower-case words count when they are not English ("lena andersson", not "tired") */
+				size_t e = j;
+				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				       !(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
+					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					e++;
+				if (e > j)
+					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			}
+		}
 		/* nicknames: "goes by Nell", "aka Ted" */
 		if ((tok_is(x, i, "by") && i > 0 && tok_is(x, i - 1, "goes")) || tok_is(x, i, "aka") ||
 		    tok_is(x, i, "nickname") || tok_is(x, i, "prefers")) {
@@ -1407,13 +1441,18 @@ static bool cand_name(int type)
  * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
 static bool plain_word(const char *s, size_t n)
 {
+	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
+			return false;
 	for (size_t i = 1; i < n; i++)
 		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
 			return false;
 	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
 		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
 		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
-		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", NULL};
+		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", "sis", "tal", "nal", "ral", "ian",
+		"ese", "ish", "zi", NULL};
 	char f[64];
 	size_t fl = deid_fold(s, n, f, sizeof f);
 	for (int k = 0; suf[k]; k++) {
@@ -1483,7 +1522,25 @@ static void dict_layer(struct ctx *x)
 			}
 			size_t e0 = name_fwd(x, i, 3, false, false);
 			bool multi = e0 > i + 1;
-			if (e0 > i && (!initial_pos || multi) && !is_eponym_use(x, i)) {
+			/* at a sentence start, a lone unknown word is a name when a verb-like word follows ("Luiza is
+			 * from", "Warrane, can I"), not a number or a colon (drug lists, headings) */
+			bool verb_next = false;
+			if (initial_pos && !multi && e0 < x->nt && joined(x, e0)) {
+				const struct tok *nx = &x->t[e0];
+				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
+					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
+					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
+					"would", "could", "should", NULL};
+				char vw[16];
+				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
+					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
+					verb_next = in_list(vw, verbs);
+				}
+				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
+					verb_next = true;
+			}
+			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
 				add_name(x, i, e0, DEID_PATIENT, 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
