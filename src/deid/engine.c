@@ -172,9 +172,9 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE},
 	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
 	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
-	{"(?i)\\b" MON "\\.?[ ]+\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]+(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
+	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
-	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]+\\d{4})?", K_PLAIN, 85, .95f, 0,
+	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
@@ -1055,9 +1055,13 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 			words++;
 			continue;
 		}
+		/* "May Thompson", "Thu Nguyen", "Will Strickland": a month, weekday or modal first, then a surname */
 		bool given_first = j == i && (x->t[j].flags & TF_CAP) && !(x->t[j].flags & TF_UPPER) &&
-				   (x->t[j].dflags & DF_FIRST) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
-				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP);
+				   (x->t[j].flags & TF_ALPHA) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
+				   !(x->t[j].dflags & (DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION)) &&
+				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
+				   !(x->t[j + 1].flags & TF_UPPER) &&
+				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
 		if (nameish(x, j, allow_lower) || given_first) {
 			j++;
 			end = j;
@@ -1241,7 +1245,7 @@ static void context_names(struct ctx *x)
 			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
 			if ((t->dflags & DF_STATE_ABBR) && i + 1 < x->nt && (x->t[i + 1].flags & TF_NUM) &&
-			    tlen(&x->t[i + 1]) == 5)
+			    tlen(&x->t[i + 1]) == 5 && count_digits(x->s + x->t[i + 1].start, 5) == 5)
 				continue;
 			size_t k = i;
 			if (tok_punct(x, k - 1, ',') && x->t[k].sp_before <= 1)
@@ -1308,7 +1312,8 @@ static void context_names(struct ctx *x)
 			size_t j = i + 1;
 			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
 				j++;
-			if (j < x->nt && !x->t[j].nl_before && !x->protect[j]) {
+			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use */
+			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j)) {
 				const struct tok *u = &x->t[j];
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
@@ -1324,8 +1329,10 @@ static void context_names(struct ctx *x)
 		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
 		    !tok_punct(x, i + 1, ':')) {
 			const struct tok *u = &x->t[i + 1];
-			if ((u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
-			    !x->protect[i + 1]) {
+			bool unknown_full = (u->flags & TF_CAP) && !(u->dflags & (DF_ENGLISH | DF_CLINICAL | DF_STOP)) &&
+					    joined(x, i + 2) && nameish(x, i + 2, false) && (x->t[i + 2].flags & TF_CAP);
+			if ((u->flags & TF_ALPHA) && ((u->dflags & DF_FIRST) || unknown_full) &&
+			    !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) && !x->protect[i + 1]) {
 				size_t e = name_fwd(x, i + 1, 3, (u->flags & TF_LOWER) != 0, false);
 				if (e > i + 1)
 					add_name(x, i + 1, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
@@ -1819,7 +1826,13 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		size_t i = tok_at(x, acc[k].start);
 		for (; i < x->nt && x->t[i].start < acc[k].end; i++) {
 			const struct tok *t = &x->t[i];
-			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || (t->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_CRED)))
+			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || (t->dflags & (DF_CLINICAL | DF_CRED)))
+				continue;
+			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then only
+			 * its capitalised mentions */
+			bool common = (t->dflags & (DF_STOP | DF_MONTHDAY)) != 0;
+			if (common && (!(t->flags & TF_CAP) || acc[k].end - acc[k].start <= tlen(t) ||
+				       acc[k].source == DEID_SRC_DICT))
 				continue;
 			bool amb = (t->dflags & DF_AMBIG) != 0;
 			char want[96], got[96];
@@ -1837,7 +1850,7 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 				if (x->protect[j] || is_eponym_use(x, j))
 					continue;
 				/* lower-case mentions count only for names that are not English words */
-				if (!(u->flags & TF_CAP) && (amb || !(u->flags & TF_LOWER)))
+				if (!(u->flags & TF_CAP) && (amb || common || !(u->flags & TF_LOWER)))
 					continue;
 				if (!(u->flags & TF_CAP) && (u->dflags & DF_STOP))
 					continue;
