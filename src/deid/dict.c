@@ -80,6 +80,15 @@ static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t fl
 				*slot_for(d, old[i].key, old[i].len) = old[i];
 		ml_free(old);
 	}
+	/* mark the first word of a multi-word entry, so callers try longer lookups only after it */
+	const char *sp = memchr(f, ' ', n);
+	if (sp && sp > f) {
+		size_t fl = (size_t)(sp - f);
+		/* the first word may itself end with a hyphen-free token; strip trailing punctuation */
+		while (fl > 1 && (f[fl - 1] == ',' || f[fl - 1] == '.'))
+			fl--;
+		add(d, f, fl, DF_MW);
+	}
 	struct deid_dict_slot *sl = slot_for(d, f, n);
 	if (!sl->key) {
 		sl->key = ml_arena_strndup(&d->arena, f, n);

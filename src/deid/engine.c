@@ -875,7 +875,8 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 		}
 		size_t off = 0;
 		while (off <= x->n) {
-			int rc = pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+			int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+					: pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
 			if (rc < 0)
 				break;
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -1417,7 +1418,9 @@ static void mark_eponyms(struct ctx *x)
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA))
 			continue;
-		for (size_t len = 4; len >= 1; len--) {
+		if (x->t[i].dflags & DF_EPONYM)
+			x->protect[i] = 1;
+		for (size_t len = 4; len >= 2 && (x->t[i].dflags & DF_MW); len--) {
 			if (i + len > x->nt)
 				continue;
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
@@ -1481,7 +1484,7 @@ static void dict_layer(struct ctx *x)
 		bool cap = (t->flags & TF_CAP) != 0;
 		bool title = cap && !(t->flags & TF_UPPER);
 		/* multi-word places first: "North Andover", "New Hampshire", "Saudi Arabia" */
-		if (cap) {
+		if (cap && (f & DF_MW)) {
 			bool done = false;
 			for (size_t len = 4; len >= 2 && !done; len--) {
 				if (i + len > x->nt)
@@ -1632,7 +1635,7 @@ static void professions(struct ctx *x)
 		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid",
 		"self-employed", "year-old", "yo", "is", "was", "works as", NULL};
 	for (size_t i = 0; i < x->nt; i++) {
-		if (!(x->t[i].flags & TF_ALPHA))
+		if (!(x->t[i].flags & TF_ALPHA) || !(x->t[i].dflags & (DF_MW | DF_PROFESSION)))
 			continue;
 		for (size_t len = 3; len >= 1; len--) {
 			if (i + len > x->nt)
@@ -1640,7 +1643,8 @@ static void professions(struct ctx *x)
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
 			if (b - a > 48)
 				continue;
-			if (!(deid_dict_get(&x->e->dict, x->s + a, b - a) & DF_PROFESSION))
+			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? deid_dict_get(&x->e->dict, x->s + a, b - a) : 0;
+			if (!(pf & DF_PROFESSION))
 				continue;
 			/* a cue word within the three words before */
 			bool ok = false;
@@ -1890,7 +1894,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		/* JIT is an optimisation: without it (an unsupported CPU) the interpreter gives the same results */
-		(void)pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE);
+		e->pats[i].jit = pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE) == 0;
 		for (const char *q = d->need; q && *q;) {
 			const char *bar = strchr(q, '|');
 			size_t l = bar ? (size_t)(bar - q) : strlen(q);
