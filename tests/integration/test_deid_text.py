@@ -77,6 +77,26 @@ def eval_json_on_generated_gold():
 
 
 @test
+def eval_presidio_json():
+    d = tmpdir()
+    items = [{"full_text": "My name is Harold Abernathy and my phone is 978-555-0143.",
+              "spans": [{"entity_type": "PERSON", "entity_value": "Harold Abernathy", "start_position": 11,
+                         "end_position": 27},
+                        {"entity_type": "PHONE_NUMBER", "entity_value": "978-555-0143", "start_position": 44,
+                         "end_position": 56}]},
+             {"full_text": "Turkish food is great", "spans": [{"entity_type": "NRP", "entity_value": "Turkish",
+                                                                 "start_position": 0, "end_position": 7}]}]
+    with open(f"{d}/p.json", "w") as f:
+        json.dump(items, f)
+    j = json.loads(run("deid", "eval", "--gold", f"{d}/p.json", "--json").stdout)
+    by = j["token"]["by_type"]
+    assert by["PERSON"]["recall"] == 1.0 and by["PHONE_NUMBER"]["recall"] == 1.0, by
+    assert "NRP" not in by  # not PHI in i2b2 terms: not scored
+    bad = run("deid", "eval", "--gold", f"{d}/nothing.json", check=False)
+    assert bad.returncode == 1 and "cannot open" in bad.stderr
+
+
+@test
 def no_phi_on_stderr():
     d = tmpdir()
     write(f"{d}/n.txt", NOTE)
