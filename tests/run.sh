@@ -91,6 +91,8 @@ if [ -z "${SKIP_FUZZ:-}" ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 	echo "== fuzzers (short runs on seed corpora the tests make)"
 	if build_step fuzz make -j"$JOBS" fuzz; then
 		for f in build-fuzz/fuzz/fuzz_*; do
+			# the link rule also leaves make's .d dependency files here
+			case "$f" in *.d) continue ;; esac
 			name=$(basename "$f")
 			corpus="build-fuzz/corpus/$name"
 			mkdir -p "$corpus"
