@@ -168,8 +168,8 @@ static const char CREDENTIALS[] =
 	"cgc ibclc cde cdces rdms rvt rcs mt mls lac cma lna cna np-c mbbs frcpc agpcnp-bc anp-bc acnp-bc "
 	"ccrn cen rnc cpnp pmhnp pmhnp-bc lmsw ma ms rt cpht mt(ascp) ccc mscp cscs atc crnp";
 
-static const char TITLES_DR[] = "dr dr. doctor prof prof. professor";
-static const char TITLES_PT[] = "mr mr. mrs mrs. ms ms. miss mx mx. sr. sra. srta. señor señora";
+static const char TITLES_DR[] = "dr dr. doctor prof prof. professor dra dra.";
+static const char TITLES_PT[] = "mr mr. mrs mrs. ms ms. miss mx mx. sr sra srta señor señora";
 
 static const char RELATIONS[] =
 	"wife husband spouse partner son daughter mother father mom dad brother sister niece nephew aunt uncle "

@@ -118,7 +118,7 @@ struct pat_def {
 	"Heart[ ]Institute|Heart[ ]Center|Eye[ ]Center|Behavioral[ ]Health(?:[ ]Hospital)?|"               \
 	"Mental[ ]Health[ ]Center|Women's[ ]Health|Children's[ ]Hospital|Pavilion|Medical[ ]Respite|"      \
 	"Occupational[ ]Health|Heart[ ]&[ ]Vascular|Vascular[ ]Center|Hospice[ ]House|Birth(?:ing)?[ ]Center|" \
-	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute)"  \
+	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute|Associates)"  \
 	"(?:[ ]&[ ](?:Nursing|Rehabilitation|Rehab|Wellness|Spine))?"
 #define ORG_KW                                                                                          \
 	"(?i:Pharmacy|Drugs?|(?:Elementary|Middle|High)[ ]School|School|Academy|College|University|Church|"  \
@@ -228,6 +228,8 @@ static const struct pat_def PATTERNS[] = {
 	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt"},
 	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
 	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn"},
+	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
+	 .need = "años|edad"},
 	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex"},
 	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
 	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
@@ -312,7 +314,7 @@ static const struct pat_def PATTERNS[] = {
 	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
 	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
 	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
@@ -1063,6 +1065,10 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
 				   !(x->t[j + 1].flags & TF_UPPER) &&
 				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
+		/* in terse lower-case notes a following English word ("dr okonkwo rounded") ends the name */
+		if (allow_lower && j > i && (x->t[j].flags & TF_LOWER) && (x->t[j].dflags & DF_ENGLISH) &&
+		    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
+			break;
 		if (nameish(x, j, allow_lower) || given_first) {
 			j++;
 			end = j;
@@ -1207,7 +1213,8 @@ static void context_names(struct ctx *x)
 		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
 		    !x->t[i + 2].nl_before) {
 			size_t e = name_fwd(x, i + 2, 4, true, false);
-			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED)))
+			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED) ||
+					  (tok_punct(x, e, ',') && e + 1 < x->nt && (x->t[e + 1].dflags & DF_CRED))))
 				add_name(x, i + 2, e, DEID_DOCTOR, 66, .8f, DEID_SRC_CONTEXT);
 		}
 		/* titles: "Dr. Lee", "Mrs. Fairweather", "dr smith" */
@@ -1259,7 +1266,7 @@ static void context_names(struct ctx *x)
 			if (!upper && !allow_lower)
 				continue;
 			/* a comma before a lower-case credential is unusual; the name must then be capitalised */
-			size_t s0 = name_back(x, k, 4, allow_lower && k == i);
+			size_t s0 = name_back(x, k, 4, allow_lower);
 			/* an upper-case acronym before a credential ("WOC RN", "HOSPICE RN") is a name only when
 			 * the dictionary knows it or it has a second word */
 			if (s0 + 1 == k && (x->t[s0].flags & TF_UPPER) && tlen(&x->t[s0]) > 1 &&
@@ -1532,6 +1539,9 @@ static void dict_layer(struct ctx *x)
 			}
 			size_t e0 = name_fwd(x, i, 3, false, false);
 			bool multi = e0 > i + 1;
+			/* a capitalised word before a colon is a label ("Fecha:", "Edad:"), not a name */
+			if (tok_punct(x, e0, ':') && x->t[e0].sp_before == 0)
+				goto places;
 			/* at a sentence start, a lone unknown word is a name when a verb-like word follows ("Luiza is
 			 * from", "Warrane, can I"), not a number or a colon (drug lists, headings) */
 			bool verb_next = false;
