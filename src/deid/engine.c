@@ -1516,6 +1516,16 @@ static void dict_layer(struct ctx *x)
 			if (done)
 				continue;
 		}
+		/* "patricia desrosiers", "olga krylova": a lower-case given name and a surname-like word */
+		if ((t->flags & TF_LOWER) && (f & DF_FIRST) && tlen(t) >= 3 &&
+		    !(f & (DF_AMBIG | DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_ENGLISH | DF_CRED)) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_LOWER) && (x->t[i + 1].flags & TF_ALPHA) &&
+		    tlen(&x->t[i + 1]) >= 3 && !(x->t[i + 1].dflags & (DF_STOP | DF_CLINICAL | DF_CRED | DF_MONTHDAY)) &&
+		    ((x->t[i + 1].dflags & DF_LAST) || !(x->t[i + 1].dflags & DF_ENGLISH)) && !x->protect[i]) {
+			add_name(x, i, i + 2, DEID_PATIENT, 46, .5f, DEID_SRC_DICT);
+			i++;
+			continue;
+		}
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
@@ -1678,6 +1688,52 @@ static void professions(struct ctx *x)
 				i += len - 1;
 				break;
 			}
+		}
+	}
+}
+
+/* Names in a list with a name: "founders: Monjeau, Graves and Reed" (one of them found, the others too). */
+static bool list_name_word(const struct ctx *x, size_t j)
+{
+	if (j >= x->nt || x->t[j].nl_before)
+		return false;
+	const struct tok *u = &x->t[j];
+	uint32_t f = u->dflags;
+	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
+	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
+	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
+		      DF_STATE | DF_COUNTRY | DF_ORG | DF_EPONYM));
+}
+
+static void list_names(struct ctx *x, const struct deid_cand *acc, size_t nacc)
+{
+	for (size_t k = 0; k < nacc; k++) {
+		if (!cand_name(acc[k].type))
+			continue;
+		/* forwards: ", X" or " and X" */
+		size_t j = tok_at(x, acc[k].end);
+		for (int hops = 0; hops < 6 && j < x->nt; hops++) {
+			if (tok_punct(x, j, ',') && x->t[j].sp_before == 0)
+				j++;
+			if (tok_is(x, j, "and") || tok_is(x, j, "&") || tok_is(x, j, "or"))
+				j++;
+			if (j == tok_at(x, acc[k].end) || !list_name_word(x, j))
+				break;
+			size_t e = name_fwd(x, j, 3, false, false);
+			if (e <= j)
+				break;
+			add_name(x, j, e, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
+			j = e;
+			if (!tok_punct(x, j, ',') && !tok_is(x, j, "and"))
+				break;
+		}
+		/* backwards: "X, " before the name */
+		size_t i = tok_at(x, acc[k].start);
+		if (i >= 2 && (tok_punct(x, i - 1, ',') || tok_is(x, i - 1, "and")) && list_name_word(x, i - 2) &&
+		    !x->t[i].nl_before && x->t[i - 1].sp_before == 0 + (tok_is(x, i - 1, "and") ? 1 : 0)) {
+			size_t s0 = name_back(x, i - 1, 3, false);
+			if (s0 < i - 1 && list_name_word(x, s0))
+				add_name(x, s0, i - 1, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
 		}
 	}
 }
@@ -1994,6 +2050,7 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	size_t nacc = resolve(snap, n1, taken, len);
 	coreference(&x, snap, nacc);
 	script_names(&x, snap, nacc);
+	list_names(&x, snap, nacc);
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
 	if (ml_cp_index_build(&ix, x.s, len) != 0) {
