@@ -75,6 +75,7 @@
 /* Limits for input read from outside (CSV files, API bodies). */
 #define AGREE_MAX_CODERS 4096
 #define AGREE_MAX_VALUES 1000000
+#define AGREE_MAX_CELLS 500000000 /* units x coders of one table: 2 GB of codes */
 /* Ordinal and ratio alpha and the coincidence matrix cost values^2: refuse beyond this many values. */
 #define AGREE_MAX_VALUES_QUADRATIC 20000
 
