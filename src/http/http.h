@@ -16,11 +16,13 @@
  *     denied, HSTS under TLS);
  *   - an audit record (auth_audit_record) for every route that reads item content or writes anything,
  *     whatever the outcome, holding ids only;
- *   - one write transaction per audited request: the handler's changes and the audit record commit
- *     together, under an in-process write lock (SQLite has one writer anyway; a mutex hands the turn over
- *     at once where SQLite's busy handler would sleep and poll). The response is held until the commit,
- *     so a client is never told 201 for a change that was not saved. Routes marked HTTP_F_SLOW (password
- *     hashing, file copies) run outside the lock and append their audit record in its own transaction.
+ *   - group commit: audited requests run on one writer thread (server.c), many per transaction; a
+ *     handler's changes and its audit record commit together, and the response is held (the connection
+ *     suspended) until the commit, so a client is never told 201 for a change that was not saved.
+ *     Routes marked HTTP_F_SLOW (password hashing, file copies) run on the worker threads instead and
+ *     append their audit record in a transaction of their own. An in-process write lock orders the
+ *     writer and those (SQLite has one writer anyway; a mutex hands the turn over at once where SQLite's
+ *     busy handler would sleep and poll).
  * Each worker thread of the MHD thread pool opens its own store (the store is single-threaded).
  */
 #ifndef ML_HTTP_H

@@ -218,6 +218,105 @@ test('a draft survives a reload before submit', async () => {
   await page.close();
 });
 
+test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shapes panned', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'medlabel-ct-'));
+  cli(data, ['dicom', 'synth', dir, '--kind', 'ct', '--count', '30', '--rows', '128', '--cols', '128', '--patients', '1']);
+  const ct = await api.post('/projects', { name: 'browser-ct' });
+  await api.put(`/projects/${ct.id}/schema`, { schema: { format: 1, name: 'ct', modalities: ['dicom-series'], controls: [
+    { name: 'lesion', kind: 'box', labels: [{ value: 'nodule', hotkey: 'q', color: '#e6194b' }] },
+    { name: 'organ', kind: 'polygon', labels: [{ value: 'liver', hotkey: 'l', color: '#3cb44b' }] }] } });
+  await api.put(`/projects/${ct.id}/members/${users.ann}`, { role: 'annotator' });
+  cli(data, ['import', String(ct.id), '--format', 'dicom', dir]);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${ct.id}/label`);
+  await page.waitForFunction(() => window.__medlabelImage && window.__medlabelImage.state().scale > 0);
+  const box = await page.locator('#image-canvas').boundingBox();
+  const at = (fx, fy) => [box.x + box.width * fx, box.y + box.height * fy];
+  // Window/level: a preset, then a right-button drag.
+  await page.click('#preset-lung');
+  let st = await page.evaluate(() => window.__medlabelImage.state());
+  assert(st.wc === -600 && st.ww === 1500, 'lung preset: ' + JSON.stringify(st));
+  await page.mouse.move(...at(0.5, 0.5));
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(...at(0.6, 0.55), { steps: 4 });
+  await page.mouse.up({ button: 'right' });
+  st = await page.evaluate(() => window.__medlabelImage.state());
+  assert(st.ww !== 1500 && st.wc !== -600, 'dragging changes window/level: ' + JSON.stringify(st));
+  // Scroll to the third slice, draw a box there.
+  await page.click('#image-canvas');
+  await page.keyboard.press('Escape');
+  await page.mouse.move(...at(0.5, 0.5));
+  await page.mouse.wheel(0, 100);
+  await page.mouse.wheel(0, 100);
+  await page.waitForFunction(() => window.__medlabelImage.state().frame === 2);
+  await page.keyboard.press('b');
+  await page.mouse.move(...at(0.4, 0.4));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.55, 0.5), { steps: 5 });
+  await page.mouse.up();
+  // A polygon on the same slice.
+  await page.selectOption('#shape-label', 'organ/liver');
+  await page.keyboard.press('p');
+  for (const [fx, fy] of [[0.3, 0.6], [0.45, 0.62], [0.4, 0.75]]) await page.mouse.click(...at(fx, fy));
+  await page.keyboard.press('Enter');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-dicom.png') });
+  // Frame time while panning with 500 shapes (measured, not asserted: headless has no GPU).
+  await page.evaluate(() => window.__medlabelImage.addShapes(500));
+  metrics.pan_frame_ms_500_shapes = await page.evaluate(async () => {
+    const times = [];
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now();
+      window.__medlabelImage.pan(3, 2);
+      await new Promise((r) => requestAnimationFrame(r));
+      times.push(window.__medlabelLastFrameMs);
+      void t0;
+    }
+    times.sort((a, b) => a - b);
+    return { median: times[30], p95: times[57] };
+  });
+  await page.screenshot({ path: join(ARTIFACTS, 'label-dicom-500-shapes.png') });
+  await page.evaluate(() => { document.querySelectorAll('#shape-list li').length; });
+  // Remove the 500 test shapes again (undo), then submit the two drawn ones.
+  await page.keyboard.press('Control+z');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const tasks = (await api.get(`/projects/${ct.id}/tasks?state=submitted`)).tasks;
+  assert(tasks.length === 1, 'one submitted task');
+  const ann = (await api.get(`/projects/${ct.id}/tasks/${tasks[0].id}/annotations`)).annotations[0];
+  const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
+  const b = results.find((r) => r.control === 'lesion');
+  const poly = results.find((r) => r.control === 'organ');
+  assert(results.length === 2 && b && poly, 'a box and a polygon: ' + JSON.stringify(results).slice(0, 300));
+  assert(b.frame === 2 && poly.frame === 2 && poly.points.length === 3, 'on the third slice');
+  assert(b.x > 30 && b.x < 70 && b.w > 10 && b.w < 40, 'box in pixel coordinates: ' + JSON.stringify(b));
+});
+
+test('an import upload shows each file\'s result, with the bad file\'s line', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/import`);
+  await page.setInputFiles('#import-files', [
+    { name: 'good.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"first note"}\n{"text":"second note","meta":{"ward":"4B"}}\n') },
+    { name: 'bad.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"fine"}\n{"text": 42}\n') },
+  ]);
+  await page.click('#import-start');
+  await page.waitForFunction(() => document.querySelectorAll('#import-report tbody tr').length === 2 &&
+    ![...document.querySelectorAll('#import-report tbody td')].some((td) => td.textContent.includes('uploading')));
+  const rows = await page.$$eval('#import-report tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  await page.screenshot({ path: join(ARTIFACTS, 'import.png') });
+  await page.close();
+  assert(rows[0].includes('2 items imported'), 'good file: ' + rows[0]);
+  assert(rows[1].includes('bad.jsonl') && rows[1].includes('line 2'), 'bad file names itself and its line: ' + rows[1]);
+  const items = await api.get(`/projects/${pid}/items?limit=100`);
+  const texts = (items.items || []).map((i) => i.text || '');
+  assert(!JSON.stringify(items).includes('"fine"'), 'nothing of the bad file was imported');
+  void texts;
+});
+
 test('the schema editor validates as you type and points at the error', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ada', PASSWORD);
