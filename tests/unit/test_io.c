@@ -345,3 +345,144 @@ TEST(export_driver_snapshots_are_byte_identical)
 	store_project_release(&pr);
 	store_close(s);
 }
+
+/* A test importer: N items named in the file ("count N [fail-at K] [labels]"), to drive the import
+ * driver through its batching, labels and failure paths. */
+static int import_counted(const char *path, const struct io_import_opts *opts, io_emit_fn emit, void *ctx,
+			  struct ml_err *err)
+{
+	char *spec;
+	size_t len;
+	if (ml_file_read(path, 4096, &spec, &len, err))
+		return -1;
+	long n = 0, fail_at = 0;
+	bool labels = strstr(spec, "labels") != NULL;
+	sscanf(spec, "count %ld", &n);
+	char *f = strstr(spec, "fail-at ");
+	if (f)
+		fail_at = strtol(f + 8, NULL, 10);
+	ml_free(spec);
+	for (long i = 1; i <= n; i++) {
+		if (i == fail_at)
+			return ml_err_set(err, ML_EINVAL, "'%s': line %ld: made-up failure", path, i);
+		char text[64], meta[64];
+		snprintf(text, sizeof text, "item %ld", i);
+		snprintf(meta, sizeof meta, "{\"i\":%ld}", i);
+		struct store_item it = {.project_id = 999, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
+					.text = text, .meta_json = meta, .patient_key = (char *)"", .external_ref = (char *)"",
+					.visible = true};
+		if (emit(ctx, &it, err))
+			return -1;
+		if (labels && opts->emit_annotation) {
+			struct store_annotation a = {.body_json = meta, .kind = (char *)"gold"};
+			if (opts->emit_annotation(ctx, &a, err))
+				return -1;
+		}
+	}
+	return 0;
+}
+IO_IMPORTER(counted, "counted", ".counted", "test importer", import_counted)
+
+static int check_order(void *ctx, const struct store_export_row *r)
+{
+	long *next = ctx;
+	char want[32];
+	snprintf(want, sizeof want, "item %ld", *next);
+	if (strcmp(r->item->text, want))
+		return 1;
+	if (r->nanns && strcmp(r->anns[0].body_json, r->item->meta_json))
+		return 2;
+	(*next)++;
+	return 0;
+}
+
+TEST(import_driver_batches_in_order_with_labels)
+{
+	struct store *s = fresh_store("import-driver");
+	CHECK(s);
+	struct ml_err err;
+	int64_t p;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	const char *files[2];
+	char a[600], b[600];
+	snprintf(a, sizeof a, "%s", write_tmp("a.counted", "count 3000 labels", 17));
+	snprintf(b, sizeof b, "%s", write_tmp("b.counted", "count 1234", 10));
+	files[0] = a;
+	files[1] = b;
+	struct io_import_opts opts = {0};
+	struct io_import_stats st;
+	CHECK(io_import_files(s, p, files, 2, NULL, &opts, 2, 700, NULL, NULL, &st, &err) == 0);
+	CHECK_EQ_INT(st.items, 4234);
+	CHECK_EQ_INT(st.committed, 4234);
+	CHECK_EQ_INT(st.annotations, 3000);
+	struct store_project_counts c;
+	CHECK(store_project_counts(s, p, &c, &err) == 0);
+	CHECK_EQ_INT(c.items, 4234);
+	CHECK_EQ_INT(c.annotations, 3000);
+	long next = 1;
+	/* the first file's items are in order with their labels; then the second file restarts at 1 */
+	CHECK(store_export_scan(s, p, 0, -1, check_order, &next, &err) == 1 || next == 3001);
+	CHECK_EQ_INT(next, 3001);
+	store_close(s);
+}
+
+TEST(import_driver_keeps_whole_batches_on_failure)
+{
+	struct store *s = fresh_store("import-fail");
+	CHECK(s);
+	struct ml_err err;
+	int64_t p;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	char a[600];
+	snprintf(a, sizeof a, "%s", write_tmp("f.counted", "count 100000 fail-at 2345", 25));
+	const char *files[1] = {a};
+	struct io_import_opts opts = {0};
+	struct io_import_stats st;
+	CHECK(io_import_files(s, p, files, 1, io_importer_find("counted"), &opts, 1, 1000, NULL, NULL, &st, &err) == -1);
+	CHECK(strstr(err.msg, "line 2345: made-up failure") != NULL);
+	CHECK_EQ_INT(st.committed, 2000);
+	struct store_project_counts c;
+	CHECK(store_project_counts(s, p, &c, &err) == 0);
+	CHECK_EQ_INT(c.items, 2000);
+	/* a store failure stops the producer too: the project vanishes under the importer */
+	int64_t bogus = 424242;
+	snprintf(a, sizeof a, "%s", write_tmp("g.counted", "count 100000", 12));
+	CHECK(io_import_files(s, bogus, files, 1, io_importer_find("counted"), &opts, 1, 1000, NULL, NULL, &st, &err) == -1);
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	CHECK_EQ_INT(st.committed, 0);
+	store_close(s);
+}
+
+TEST(jsonl_importer_finds_bad_utf8_anywhere)
+{
+	struct {
+		const char *src;
+		size_t at; /* 1-based byte of the first bad byte */
+	} cases[] = {
+		{"{\"text\":\"abcdefghijklmnop\xff\"}\n", 26},
+		{"{\"text\":\"\xc3\xa9\xc3\"}\n", 12},               /* truncated before the quote */
+		{"{\"text\":\"abcdefgh\xed\xa0\x80\"}\n", 18},        /* a surrogate */
+		{"{\"text\":\"\xc0\xaf 12345678\"}\n", 10},           /* overlong '/' */
+		{"{\"text\":\"\xe4\xb8\xad\xe6\x96\x87\xf0\x9f\x98\"}\n", 16}, /* 3 of 4 bytes */
+	};
+	for (size_t i = 0; i < ML_ARRAY_LEN(cases); i++) {
+		char name[32];
+		snprintf(name, sizeof name, "utf8-%zu.jsonl", i);
+		char *path = write_tmp(name, cases[i].src, strlen(cases[i].src));
+		struct got g = {0};
+		struct io_import_opts opts = {.project_id = 1};
+		struct ml_err err = {0};
+		CHECK(io_importer_find("jsonl")->import(path, &opts, collect, &g, &err) == -1);
+		char want[700];
+		snprintf(want, sizeof want, "'%s': line 1: invalid UTF-8 at byte %zu", path, cases[i].at);
+		CHECK_EQ_STR(err.msg, want);
+	}
+	/* and valid mixed text passes */
+	const char *ok = "{\"text\":\"abc \xe4\xb8\xad\xe6\x96\x87 \xd8\xb9 e\xcc\x81 \xf0\x9f\x98\x80 end of a longer ascii run\"}\n";
+	char *path = write_tmp("utf8-ok.jsonl", ok, strlen(ok));
+	struct got g = {0};
+	struct io_import_opts opts = {.project_id = 1};
+	struct ml_err err = {0};
+	CHECK(io_importer_find("jsonl")->import(path, &opts, collect, &g, &err) == 0);
+	CHECK_EQ_INT(g.n, 1);
+}
