@@ -439,6 +439,26 @@ struct tmatch {
 	unsigned kind;
 };
 
+/* Arabic writes the article and some particles onto the word: "الحمى" is "the fever", "والحمى" "and the
+ * fever". A token the vocabulary lacks is looked up again without them (light stemming), so a dictionary
+ * term written without the article still matches; the span keeps the whole token. */
+static int arabic_clitic(const struct text_tagger *tg, const char *s, size_t n)
+{
+	static const char *const prefixes[] = {"\xD9\x88\xD8\xA7\xD9\x84", /* وال */ "\xD8\xA8\xD8\xA7\xD9\x84", /* بال */
+					       "\xD9\x81\xD8\xA7\xD9\x84", /* فال */ "\xD9\x83\xD8\xA7\xD9\x84", /* كال */
+					       "\xD8\xA7\xD9\x84",            /* ال */ "\xD9\x84\xD9\x84",  /* لل */
+					       "\xD9\x88"};                                               /* و */
+	for (size_t k = 0; k < ML_ARRAY_LEN(prefixes); k++) {
+		size_t pl = strlen(prefixes[k]);
+		if (n > pl + 2 && !memcmp(s, prefixes[k], pl)) { /* keep at least two letters */
+			int id = vocab_find(tg, s + pl, n - pl, text_hash64(s + pl, n - pl));
+			if (id >= 0)
+				return id;
+		}
+	}
+	return -1;
+}
+
 /* The vocabulary id of every token (-1: in no term or trigger). */
 static int lookup_ids(struct text_tagger *tg, const char *text)
 {
@@ -481,6 +501,8 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		tg->ids[i] = tg->fold.len ? vocab_find(tg, tg->fold.data, tg->fold.len,
 						       text_hash64(tg->fold.data, tg->fold.len))
 					  : -1;
+		if (tg->ids[i] < 0)
+			tg->ids[i] = arabic_clitic(tg, tg->fold.data, tg->fold.len);
 	}
 	return 0;
 }

@@ -20,7 +20,8 @@ static const char *DICT = "code,display,synonyms\n"
 			  "A1,Acute lymphoblastic leukemia,ALL\n"
 			  "D1,Diabetes mellitus,Diabetes|السكري\n"
 			  "Z1,Single,A\n"
-			  "Z2,Numbers,123\n";
+			  "Z2,Numbers,123\n"
+			  "R1,Cough (Arabic),سعال\n";
 
 static struct text_ontology *onto;
 static struct text_tagger *tagger;
@@ -170,6 +171,8 @@ TEST(arabic_notes_and_code_point_offsets)
 	CHECK_EQ_STR(tag("المريض ينفي الحمى"), "F1[12,17)n");
 	CHECK_EQ_STR(tag("المريض ينفي الْحُمَّى"), "F1[12,21)n");
 	CHECK_EQ_STR(tag("تاريخ السكري"), "D1[6,12)h");
+	/* the article and "and" written onto the word: "no cough and the cough" */
+	CHECK_EQ_STR(tag("لا يوجد سعال والسعال"), "R1[8,12)n R1[13,20)n");
 	/* an emoji and a combining mark before the concept count as code points */
 	CHECK_EQ_STR(tag("\xF0\x9F\x98\x80 e\xCC\x81 fever"), "F1[5,10)");
 }
