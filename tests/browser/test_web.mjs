@@ -22,8 +22,17 @@ const schema = {
     { name: 'entity', kind: 'span', labels: [{ value: 'problem', hotkey: 'p', color: '#e6194b' }, { value: 'drug', hotkey: 'd', color: '#4363d8' }],
       attributes: [{ name: 'negated', type: 'boolean', hotkey: 'n' }] },
     { name: 'note_type', kind: 'classification', labels: [{ value: 'discharge', hotkey: '1' }, { value: 'progress', hotkey: '2' }] },
+    { name: 'diagnosis', kind: 'coded', codings: [{ system: 'HPO' }] },
   ],
 };
+{
+  const { writeFileSync: write, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const csv = join(mkdtempSync(join(tmpdir(), 'medlabel-onto-')), 'hpo.csv');
+  write(csv, 'code,display,synonyms,parent\nHP:0000118,Phenotypic abnormality,,\nHP:0000822,Hypertension,High blood pressure|HTN,HP:0000118\n' +
+    'HP:0100749,Chest pain,Thoracic pain,HP:0000118\nHP:0001250,Seizure,Epileptic seizure,HP:0000118\n');
+  cli(data, ['ontology', 'load', csv, '--name', 'HPO', '--version', '2024-01']);
+}
 const project = await api.post('/projects', { name: 'browser-notes' });
 const pid = project.id;
 await api.put(`/projects/${pid}/schema`, { schema });
@@ -103,6 +112,13 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   await selectText(page, 'metoprolol');
   await page.keyboard.press('d');
   await page.keyboard.press('1');
+  // A coded label from the ontology popup, typed with a typo and picked with the keyboard.
+  await page.click('#doc-labels .code-search');
+  await page.keyboard.type('hypertenion');
+  await page.waitForSelector('#code-results li');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-text-ontology.png') });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#doc-labels .chip');
   const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent));
   assert(spans.some((s) => s.includes('chest pain') && s.includes('negated')), 'negated span listed: ' + spans);
   assert(spans.some((s) => s.includes('metoprolol')), 'drug span listed');
@@ -124,6 +140,8 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
   assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+  const coded = results.find((r) => r.control === 'diagnosis');
+  assert(coded && coded.codes[0].code === 'HP:0000822' && coded.codes[0].system === 'HPO', 'coded label stored: ' + JSON.stringify(coded));
 });
 
 test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
