@@ -493,6 +493,10 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		}
 		if (j == n) {
 			tg->ids[i] = vocab_find(tg, low, n, h);
+			/* English plurals: "seizures" finds the term "seizure" when the plural itself is not a term
+			 * word ("no seizures" must be tagged and negated). Not for "-ss" ("abscess") or short words. */
+			if (tg->ids[i] < 0 && n > 4 && low[n - 1] == 's' && low[n - 2] != 's' && low[n - 2] != 'u')
+				tg->ids[i] = vocab_find(tg, low, n - 1, text_hash64(low, n - 1));
 			continue;
 		}
 		ml_buf_reset(&tg->fold);
