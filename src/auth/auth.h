@@ -37,6 +37,12 @@
 /* Initialises libsodium; safe to call many times. Returns -1 if the library cannot start. */
 int auth_init(void) ML_MUST_CHECK;
 
+/* The deployment secret, DATA/deployment.secret (16..64 random bytes, mode 0600), created with 32 bytes
+ * when missing and create is true. out has AUTH_SECRET_MAX bytes of room; *len receives the length. */
+#define AUTH_SECRET_MIN 16
+#define AUTH_SECRET_MAX 64
+int auth_deployment_secret(const char *data_dir, bool create, uint8_t *out, size_t *len, struct ml_err *err) ML_MUST_CHECK;
+
 /* Checks the length rules (ML_EINVAL, field "/password") and hashes with argon2id into out. */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX], struct ml_err *err) ML_MUST_CHECK;
 bool auth_password_verify(const char *hash, const char *password);
@@ -59,6 +65,15 @@ int auth_token_create(struct store *s, int64_t user_id, const char *name, char *
 int auth_login_allowed(struct store *s, const char *user_name, const char *addr, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int auth_login_failed(struct store *s, const char *user_name, const char *addr, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int auth_login_succeeded(struct store *s, const char *user_name, struct ml_err *err) ML_MUST_CHECK;
+
+/* The first-run admin's one-time password must be changed before anything else: the store's setting
+ * AUTH_MUST_CHANGE_KEY holds that user's id until they set a password of their own ("0" after). */
+#define AUTH_MUST_CHANGE_KEY "auth.must_change_password"
+int auth_must_change_set(struct store *s, int64_t user_id, struct ml_err *err) ML_MUST_CHECK;
+/* Clears the mark if it is user_id's. */
+int auth_must_change_clear(struct store *s, int64_t user_id, struct ml_err *err) ML_MUST_CHECK;
+/* The marked user id, 0 if none. */
+int64_t auth_must_change_user(struct store *s);
 
 /* ---- audit ---------------------------------------------------------------------------------------- */
 

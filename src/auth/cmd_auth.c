@@ -84,6 +84,12 @@ static int run_user_add(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_fail_err(ctx, &err);
 		goto out;
 	}
+	char obj[64];
+	snprintf(obj, sizeof obj, "users/%" PRId64, id);
+	if (auth_audit_record(s, 0, "cli", "user.create", obj, "cli", 0, &err) != 0) {
+		rc = cli_fail_err(ctx, &err);
+		goto out;
+	}
 	printf("%" PRId64 "\n", id);
 out:
 	store_close(s);
@@ -148,7 +154,11 @@ static int run_user_passwd(struct cli_ctx *ctx, int argc, char **argv)
 	store_user_release(&u);
 	if ((rc = read_password(ctx, from_stdin, password, sizeof password)) != 0)
 		goto out;
-	if (auth_password_hash(password, hash, &err) != 0 || store_user_set_password(s, id, hash, &err) != 0)
+	char obj[64];
+	snprintf(obj, sizeof obj, "users/%" PRId64, id);
+	if (auth_password_hash(password, hash, &err) != 0 || store_user_set_password(s, id, hash, &err) != 0 ||
+	    auth_must_change_clear(s, id, &err) != 0 ||
+	    auth_audit_record(s, 0, "cli", "user.password", obj, "cli", 0, &err) != 0)
 		rc = cli_fail_err(ctx, &err);
 out:
 	store_close(s);
@@ -294,8 +304,11 @@ static int run_audit_verify(struct cli_ctx *ctx, int argc, char **argv)
 	else if (v.bad_seq) {
 		fprintf(stderr, "medlabel audit verify: first bad record: %" PRId64 ": %s\n", v.bad_seq, v.why);
 		rc = CLI_BAD_INPUT;
-	} else
-		printf("audit trail intact: %" PRId64 " records\n", v.checked);
+	} else {
+		/* The head hash is worth writing down elsewhere: a chain can only be rewritten wholesale by someone
+		 * who can also change every copy of its head. */
+		printf("audit trail intact: %" PRId64 " records, head %s\n", v.checked, v.checked ? v.prev_hash : "-");
+	}
 	store_close(s);
 	return rc;
 }

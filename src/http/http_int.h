@@ -1,4 +1,5 @@
-/* http_int.h: what the dispatcher shares with the handlers of the http module. */
+/* http_int.h: what the dispatcher shares with route handlers: those of this module and those other modules
+ * register with HTTP_ROUTE (see http.h). */
 #ifndef ML_HTTP_INT_H
 #define ML_HTTP_INT_H
 
@@ -23,6 +24,7 @@ struct http_req {
 	int64_t params[HTTP_MAX_PARAMS];
 	int nparams;
 	char client[64];
+	int64_t started_ns;
 
 	/* body */
 	struct ml_buf body;
@@ -45,6 +47,10 @@ struct http_req {
 	bool have_project;
 
 	/* the outcome */
+	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
+	bool queued;                  /* handed to the writer thread, connection suspended */
+	bool written;                 /* the writer has run it and committed; resume sends the response */
+	struct http_req *next_queued;
 	bool responded;
 	int status;
 	struct ml_err err;
@@ -62,7 +68,8 @@ struct http_server {
 
 /* ---- replies (server.c) --------------------------------------------------------------------------- */
 
-/* Queues resp with the security headers, status and (for API responses) Cache-Control: no-store. */
+/* Sets the response (taking resp) with the security headers, status and, for API responses, Cache-Control:
+ * no-store. The dispatcher hands it to MHD once the request's transaction has committed. */
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp);
 /* Sends a JSON value (stolen reference) with status. */
 int http_reply_json(struct http_req *r, int status, json_t *v);
@@ -139,10 +146,15 @@ int h_schema_set(struct http_req *r);
 int h_item_list(struct http_req *r);
 int h_item_create(struct http_req *r);
 int h_item_upload(struct http_req *r);
+int h_item_import(struct http_req *r);
 int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
+int h_item_frame(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);
+int h_task_skip(struct http_req *r);
+int h_prediction_list(struct http_req *r);
+int h_schema_validate(struct http_req *r);
 int h_next(struct http_req *r);
 int h_annotation_list(struct http_req *r);
 int h_annotation_create(struct http_req *r);
@@ -155,6 +167,10 @@ int h_comment_create(struct http_req *r);
 int h_export(struct http_req *r);
 int h_audit_list(struct http_req *r);
 int h_project_audit(struct http_req *r);
+/* src/quality/h_quality.c */
+int h_quality_get(struct http_req *r);
+int h_adjudication_get(struct http_req *r);
+int h_adjudication_create(struct http_req *r);
 
 /* Static files of the web UI (static.c): GET / and /static/...; returns 0 if it answered. */
 int http_static(struct http_req *r);
@@ -174,5 +190,15 @@ char *http_find_web_dir(const char *configured);
 int http_upload_begin(struct http_req *r) ML_MUST_CHECK;
 int http_upload_feed(struct http_req *r, const char *data, size_t n) ML_MUST_CHECK;
 void http_upload_free(struct http_req *r);
+/* What an upload received: the temporary file (removed with the request unless forgotten) and its name. */
+struct http_upload_info {
+	bool have_file;
+	uint64_t size;
+	const char *tmp_path, *filename, *media_type;
+};
+void http_upload_info(struct http_req *r, struct http_upload_info *out);
+void http_upload_forget_tmp(struct http_req *r); /* the caller moved the file and removes it itself */
+/* The project's task overlap setting (1 when unset). */
+int http_project_overlap(struct http_req *r);
 
 #endif

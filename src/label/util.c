@@ -83,8 +83,10 @@ json_t *label_json_load(const char *json, size_t len, size_t max, const char *wh
 		char *near = strstr(reason, " near ");
 		if (near)
 			*near = '\0';
+		/* jansson counts the bytes consumed, the offending one included: report that byte's 0-based
+		 * offset (as the HTTP layer does) and, for editors, jansson's 1-based line and column. */
 		ml_err_set(err, ML_EINVAL, "malformed JSON in %s at byte %d (line %d, column %d): %s", what,
-			   je.position, je.line, je.column, reason);
+			   je.position > 0 ? je.position - 1 : 0, je.line, je.column, reason);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
@@ -286,6 +288,11 @@ unsigned lkind_modalities(enum label_kind k)
 	case LABEL_KIND_SURVEY_CODE: return M(7);
 	default: return LMOD_ALL;
 	}
+}
+
+unsigned label_kind_modalities(enum label_kind k)
+{
+	return (int)k > 0 && k < LABEL_KIND_COUNT_ ? lkind_modalities(k) : 0;
 }
 
 static const char *const kind_names[LABEL_KIND_COUNT_] = {

@@ -389,7 +389,8 @@ int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts
 			tg->t[tg->nt++] = (struct term){c, node, term, is_abbrev(term), k < 0};
 		}
 	}
-	qsort(tg->t, tg->nt, sizeof *tg->t, cmp_term);
+	if (tg->nt > 1)
+		qsort(tg->t, tg->nt, sizeof *tg->t, cmp_term);
 	tg->terms.first = ml_malloc(((size_t)tg->terms.nnodes + 1) * sizeof(int));
 	tg->terms.count = ml_calloc((size_t)tg->terms.nnodes + 1, sizeof(int));
 	if (!tg->terms.first || !tg->terms.count)
@@ -563,6 +564,7 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 	int scope = tg->opts.scope_tokens;
 	size_t ti = 0; /* first trigger starting at or after the current concept */
 	int nspan = doc->nspans;
+	char *label = NULL, *control = NULL, *system = NULL, *version = NULL;
 	for (size_t i = 0; i < n;) {
 		int tix = -1;
 		int j = tg->ids[i] < 0 ? -1 : longest(tg, &tg->terms, text, i, &tix);
@@ -607,15 +609,26 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 		}
 		if (tg->tk.v[j].question)
 			attrs |= TEXT_ATTR_UNCERTAIN;
-		struct text_span *sp = text_doc_add_span(doc, tg->tk.v[i].start, tg->tk.v[j].end, tg->label);
-		char id[32];
-		snprintf(id, sizeof id, "T%d", ++nspan);
-		sp->id = text_doc_strdup(doc, id);
-		sp->control = text_doc_strdup(doc, tg->control);
-		sp->system = text_doc_strdup(doc, tg->o->name ? tg->o->name : tg->o->system);
-		sp->code = text_doc_strdup(doc, c->code);
-		sp->display = text_doc_strdup(doc, c->display);
-		sp->version = text_doc_strdup(doc, tg->o->version);
+		if (!label) { /* the strings every span of this run shares: copied into the document once */
+			label = text_doc_strdup(doc, tg->label);
+			control = text_doc_strdup(doc, tg->control);
+			system = text_doc_strdup(doc, tg->o->name ? tg->o->name : tg->o->system);
+			version = text_doc_strdup(doc, tg->o->version);
+		}
+		struct text_span *sp = text_doc_add_span(doc, tg->tk.v[i].start, tg->tk.v[j].end, NULL);
+		/* "T<n>" without printf: this runs once per match */
+		char id[16], *e = id + sizeof id;
+		*--e = '\0';
+		for (unsigned v = (unsigned)++nspan; v; v /= 10)
+			*--e = (char)('0' + v % 10);
+		*--e = 'T';
+		sp->id = ml_arena_strndup(&doc->arena, e, (size_t)(id + sizeof id - 1 - e));
+		sp->label = label;
+		sp->control = control;
+		sp->system = system;
+		sp->code = c->code; /* the ontology's own strings: it outlives the tagger and so the run */
+		sp->display = c->display;
+		sp->version = version;
 		sp->attrs = attrs & tg->opts.attrs_mask;
 		sp->score = 1.0;
 		i = (size_t)j + 1;

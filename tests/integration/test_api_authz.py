@@ -2,6 +2,8 @@
 new route cannot escape) x every kind of caller: anonymous, a user who is not a member, each project role,
 the admin. Denials must be exact (401 anonymous, 403 wrong role or not admin, 404 not a member); allowed
 calls must get past authorisation (no 401/403/404, no 5xx) and GETs must succeed with 200."""
+import os
+
 import lib
 from apilib import Env, body, routes
 from lib import eq, test
@@ -35,8 +37,24 @@ def setup(e):
     annotation = r.json()["id"]
     victim_token = e.cli("token", "create", "victim").stdout.strip()
     tokens = e.srv.client(token=victim_token).get("/api/v1/tokens").json()["tokens"]
+    # a global ontology for the /ontologies routes (src/text)
+    onto_csv = os.path.join(e.dir, "authz-onto.csv")
+    with open(onto_csv, "w") as f:
+        f.write("code,display,parent\nA,Alpha,\nB,Beta,A\n")
+    loaded = e.cli("ontology", "load", onto_csv, "--name", "AUTHZ", "--version", "1").stdout
+    ontology = int(loaded.split("loaded ontology ")[1].split(":")[0])
+    # a DICOM item, through the import route, for the /frames route
+    e.cli("dicom", "synth", os.path.join(e.dir, "ct"), "--kind", "ct", "--count", "1", "--rows", "8", "--cols", "8")
+    dcm = open(os.path.join(e.dir, "ct", sorted(os.listdir(os.path.join(e.dir, "ct")))[0]), "rb").read()
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ct.dcm\"\r\n"
+             f"Content-Type: application/dicom\r\n\r\n").encode() + dcm + f"\r\n--{boundary}--\r\n".encode()
+    r = admin.post(f"/api/v1/projects/{pid}/import", parts, raw=True,
+                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    eq(r.status, 200, r.body)
+    items = admin.get(f"/api/v1/projects/{pid}/items?limit=100").json()["items"]
+    dicom_item = [i for i in items if i["modality"] == "dicom-series"][0]["id"]
     ids = {"project": pid, "task": task, "item": item, "annotation": annotation, "user": victim,
-           "token": tokens[0]["id"]}
+           "token": tokens[0]["id"], "ontology": ontology, "frame": 1, "dicom_item": dicom_item}
     return actors, ids
 
 
@@ -74,6 +92,8 @@ def every_route_every_role():
         checked = 0
         for route in table:
             path = route["path"]
+            if "/frames/" in path:
+                path = path.replace("{item}", str(ids["dicom_item"]))
             for k, v in ids.items():
                 path = path.replace("{" + k + "}", str(v))
             assert "{" not in path, path
