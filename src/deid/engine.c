@@ -105,7 +105,7 @@ struct pat_def {
 	const char *need;
 };
 
-#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*"
+#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
 #define HOSP_KW                                                                                         \
 	"(?i:Hospital|Medical[ ]Center|Medical[ ]Centre|Health[ ]Center|Health[ ]Centre|Healthcare|"        \
 	"Health[ ]Care|Health[ ]System|Medical[ ]Group|Medical[ ]Associates|Clinic|Infirmary|"              \
@@ -1327,6 +1327,10 @@ static void context_names(struct ctx *x)
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "his wife, June, ...": a given name that is also a month */
+				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
+				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
+					e = j + 1;
 				else if ((u->flags & TF_LOWER) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL)))
 					e = j + 1; /* "son jake at bedside" in a terse note */
 				if (e > j)
@@ -1886,49 +1890,93 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 	return k;
 }
 
-/* Every other mention of a name found by context, known or a full dictionary name is a name too. */
+/* Every other mention of a name found by context, known or a full dictionary name is a name too. The
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+struct want {
+	char key[64];
+	uint8_t type, common, amb;
+};
+
+static uint64_t want_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+	return h;
+}
+
 static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 {
+	struct want *w = NULL;
+	size_t nw = 0, aw = 0;
 	for (size_t k = 0; k < nacc; k++) {
 		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
 			continue;
 		if (acc[k].source == DEID_SRC_DICT && acc[k].conf < .6f)
 			continue;
-		size_t i = tok_at(x, acc[k].start);
-		for (; i < x->nt && x->t[i].start < acc[k].end; i++) {
+		for (size_t i = tok_at(x, acc[k].start); i < x->nt && x->t[i].start < acc[k].end; i++) {
 			const struct tok *t = &x->t[i];
-			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || (t->dflags & (DF_CLINICAL | DF_CRED)))
+			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || tlen(t) >= 64 || (t->dflags & (DF_CLINICAL | DF_CRED)))
 				continue;
-			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then only
-			 * its capitalised mentions */
+			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then
+			 * only its capitalised mentions */
 			bool common = (t->dflags & (DF_STOP | DF_MONTHDAY)) != 0;
 			if (common && (!(t->flags & TF_CAP) || acc[k].end - acc[k].start <= tlen(t) ||
 				       acc[k].source == DEID_SRC_DICT))
 				continue;
-			bool amb = (t->dflags & DF_AMBIG) != 0;
-			char want[96], got[96];
-			size_t wl = deid_fold(x->s + t->start, tlen(t), want, sizeof want);
-			for (size_t j = 0; j < x->nt; j++) {
-				const struct tok *u = &x->t[j];
-				if (j == i || tlen(u) < wl || !(u->flags & TF_ALPHA))
-					continue;
-				size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
-				size_t use = tlen(u);
-				if (gl == wl + 2 && !memcmp(got, want, wl) && got[wl] == '\'' && got[wl + 1] == 's')
-					gl = wl, use = tlen(u) - 2; /* possessive: "Bell's" */
-				if (gl != wl || memcmp(got, want, wl))
-					continue;
-				if (x->protect[j] || is_eponym_use(x, j))
-					continue;
-				/* lower-case mentions count only for names that are not English words */
-				if (!(u->flags & TF_CAP) && (amb || common || !(u->flags & TF_LOWER)))
-					continue;
-				if (!(u->flags & TF_CAP) && (u->dflags & DF_STOP))
-					continue;
-				add_cand(x, u->start, u->start + use, acc[k].type, DEID_SRC_CONTEXT, 58, .7f);
+			if (nw == aw) {
+				aw = aw ? aw * 2 : 16;
+				w = ml_xrealloc(w, aw * sizeof *w);
 			}
+			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
+			w[nw].type = acc[k].type;
+			w[nw].common = common;
+			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
+			nw++;
 		}
 	}
+	if (!nw)
+		return;
+	size_t cap = 16;
+	while (cap < nw * 2)
+		cap *= 2;
+	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	for (size_t i = 0; i < cap; i++)
+		tab[i] = -1;
+	for (size_t q = 0; q < nw; q++) {
+		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			tab[h] = (int32_t)q; /* the first source of a name decides its type */
+	}
+	for (size_t j = 0; j < x->nt; j++) {
+		const struct tok *u = &x->t[j];
+		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
+			continue;
+		char got[64];
+		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		size_t use = tlen(u);
+		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
+			gl -= 2, use -= 2; /* possessive: "Bell's" */
+			got[gl] = 0;
+		}
+		size_t h = want_hash(got, gl) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			continue;
+		const struct want *m = &w[tab[h]];
+		if (x->protect[j] || is_eponym_use(x, j))
+			continue;
+		/* lower-case mentions count only for names that are not English words */
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+			continue;
+		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
+		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
+	}
+	ml_free(tab);
+	ml_free(w);
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */

@@ -455,3 +455,23 @@ TEST(one_engine_shared_by_threads)
 	for (int i = 0; i < 4; i++)
 		ml_free(a[i].out);
 }
+
+TEST(large_note_with_many_names_is_handled)
+{
+	/* 4,000 sentences with distinct names: coreference must stay linear (a quadratic pass took minutes) */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	for (int i = 0; i < 4000; i++)
+		CHECK(ml_buf_printf(&b, "Seen by Dr. %s%c%c today with his wife %s %s%c%c. ", LAST[i % 18], 'a' + i % 26,
+				    'a' + (i / 26) % 26, FIRST[i % 18], LAST[(i * 7) % 18], 'a' + (i / 3) % 26,
+				    'a' + (i / 78) % 26) == 0);
+	struct deid_result r;
+	int64_t t0 = ml_monotonic_ns();
+	CHECK(run(b.data, DEID_MODE_TAG, NULL, NULL, &r) == 0);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	fprintf(stderr, "# %zu bytes in %.2f s, %zu spans\n", b.len, secs, r.nspans);
+	CHECK(r.nspans >= 8000);
+	CHECK(secs < 60); /* generous: only a runaway (quadratic) pass fails this */
+	deid_result_release(&r);
+	ml_buf_release(&b);
+}
