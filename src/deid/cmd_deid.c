@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_NAMES 64
 #define MAX_SECRET 4096
@@ -122,24 +123,6 @@ static bool is_jsonl(const char *path)
 	return (l > 6 && !strcmp(path + l - 6, ".jsonl")) || (l > 7 && !strcmp(path + l - 7, ".ndjson"));
 }
 
-static int do_jsonl(struct text_job *j, const char *src, const char *data, size_t len, struct ml_buf *out,
-		    struct ml_err *err)
-{
-	size_t lineno = 0;
-	for (size_t p = 0; p < len;) {
-		const char *eol = memchr(data + p, '\n', len - p);
-		size_t n = eol ? (size_t)(eol - (data + p)) : len - p;
-		lineno++;
-		size_t q = 0;
-		while (q < n && (data[p + q] == ' ' || data[p + q] == '\t' || data[p + q] == '\r'))
-			q++;
-		if (q < n && do_jsonl_line(j, src, lineno, data + p, n, out, err) != 0)
-			return -1;
-		p += n + 1;
-	}
-	return 0;
-}
-
 static int write_out(const char *path, const struct ml_buf *b, struct ml_err *err)
 {
 	if (!strcmp(path, "-")) {
@@ -150,8 +133,72 @@ static int write_out(const char *path, const struct ml_buf *b, struct ml_err *er
 	return ml_file_write_atomic(path, b->data ? b->data : "", b->len, err);
 }
 
+/* JSONL is streamed record by record (a bulk export may be larger than memory): read with getline, write
+ * to a temporary file beside OUT that replaces it only when every record succeeded. */
+static int do_jsonl_stream(struct text_job *j, const char *in, const char *out, struct ml_err *err)
+{
+	bool from_stdin = !strcmp(in, "-"), to_stdout = !strcmp(out, "-");
+	const char *src = from_stdin ? "<stdin>" : in;
+	FILE *fi = from_stdin ? stdin : fopen(in, "rb");
+	if (!fi)
+		return ml_err_set(err, ML_EIO, "cannot read '%s': %s", in, strerror(errno));
+	char *tmp = to_stdout ? NULL : ml_xasprintf("%s.tmp.%ld", out, (long)getpid());
+	FILE *fo = to_stdout ? stdout : fopen(tmp, "wb");
+	int rc = 0;
+	if (!fo) {
+		rc = ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	struct ml_buf o;
+	ml_buf_init(&o, 0);
+	while (rc == 0 && (n = getline(&line, &cap, fi)) >= 0) {
+		lineno++;
+		if ((size_t)n > DEID_MAX_TEXT * 2) {
+			rc = ml_err_set(err, ML_ELIMIT, "'%s' line %zu: record larger than %zu bytes", src, lineno,
+					(size_t)DEID_MAX_TEXT * 2);
+			break;
+		}
+		size_t q = 0;
+		while (q < (size_t)n && (line[q] == ' ' || line[q] == '\t' || line[q] == '\r' || line[q] == '\n'))
+			q++;
+		if (q == (size_t)n)
+			continue;
+		ml_buf_reset(&o);
+		rc = do_jsonl_line(j, src, lineno, line, (size_t)n, &o, err);
+		if (rc == 0 && o.len && fwrite(o.data, 1, o.len, fo) != o.len)
+			rc = ml_err_set(err, ML_EIO, "cannot write '%s'", to_stdout ? "<stdout>" : out);
+	}
+	ml_buf_release(&o);
+	free(line);
+	if (rc == 0 && ferror(fi))
+		rc = ml_err_set(err, ML_EIO, "cannot read '%s'", src);
+	if (to_stdout) {
+		if (fflush(fo) != 0 && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write to standard output");
+	} else {
+		if ((fflush(fo) != 0 || fsync(fileno(fo)) != 0) && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", out, strerror(errno));
+		if (fclose(fo) != 0 && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", out, strerror(errno));
+		if (rc == 0 && rename(tmp, out) != 0)
+			rc = ml_err_set(err, ML_EIO, "cannot rename to '%s': %s", out, strerror(errno));
+		if (rc != 0)
+			unlink(tmp);
+	}
+out:
+	if (!from_stdin)
+		fclose(fi);
+	ml_free(tmp);
+	return rc;
+}
+
 static int do_file(struct text_job *j, const char *in, const char *out, struct ml_err *err)
 {
+	if (j->jsonl || is_jsonl(in))
+		return do_jsonl_stream(j, in, out, err);
 	char *data = NULL;
 	size_t len = 0;
 	if (!strcmp(in, "-")) {
@@ -167,13 +214,13 @@ static int do_file(struct text_job *j, const char *in, const char *out, struct m
 		data = ml_buf_detach(&b, &len);
 		if (!data)
 			data = ml_xstrdup(""), len = 0;
-	} else if (ml_file_read(in, is_jsonl(in) ? (size_t)1 << 31 : DEID_MAX_TEXT, &data, &len, err) != 0) {
+	} else if (ml_file_read(in, DEID_MAX_TEXT, &data, &len, err) != 0) {
 		return -1;
 	}
 	struct ml_buf o;
 	ml_buf_init(&o, 0);
 	const char *src = strcmp(in, "-") ? in : "<stdin>";
-	int rc = (j->jsonl || is_jsonl(in)) ? do_jsonl(j, src, data, len, &o, err) : do_text(j, src, data, len, &o, err);
+	int rc = do_text(j, src, data, len, &o, err);
 	ml_free(data);
 	if (rc == 0)
 		rc = write_out(out, &o, err);
