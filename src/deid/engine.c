@@ -129,7 +129,8 @@ struct pat_def {
 	"Credit[ ]Union|Museum|Library|Foundation|Services|Motors|Market|Supermarket|Courier|Transit|"      \
 	"Authority|Agency|Daycare|Day[ ]Care|Preschool|Club|Farms?|Mills|Manufacturing|Industries|"         \
 	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express|Works|Ironworks|"   \
-	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn)"
+	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn|"  \
+	"Diagnostics|Laboratories)"
 
 /* Most patterns have one output group: the unset g2..t3 fields are zero. */
 #pragma GCC diagnostic push
@@ -321,7 +322,7 @@ static const struct pat_def PATTERNS[] = {
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
 	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn"},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
@@ -1020,7 +1021,7 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_RELATION))
 			return false;
 	}
-	if ((t->dflags & DF_CLINICAL) && !(t->dflags & (DF_FIRST | DF_LAST)))
+	if ((t->dflags & (DF_CLINICAL | DF_GENERIC)) && !(t->dflags & (DF_FIRST | DF_LAST)))
 		return false;
 	if (t->flags & TF_NONLATIN)
 		return false;
@@ -1321,8 +1322,9 @@ static void context_names(struct ctx *x)
 			size_t j = i + 1;
 			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
 				j++;
-			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use */
-			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j)) {
+			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use; the
+			 * name follows closely ("son   Callback:" in a form is two fields) */
+			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j) && (joined(x, j) || j > i + 1)) {
 				const struct tok *u = &x->t[j];
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
@@ -1540,6 +1542,10 @@ static void dict_layer(struct ctx *x)
 				    DF_PROFESSION | DF_AMBIG)) &&
 		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
 			bool initial_pos = i == 0 || t->nl_before;
+			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
+			char pw0[8];
+			prev_word(x, t->start, pw0, sizeof pw0);
+			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
 				if (p->flags & TF_PUNCT) {
@@ -1576,7 +1582,7 @@ static void dict_layer(struct ctx *x)
 					verb_next = true;
 			}
 			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, DEID_PATIENT, 44, .5f, DEID_SRC_DICT);
+				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
