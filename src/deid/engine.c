@@ -1487,6 +1487,27 @@ static bool plain_word(const char *s, size_t n)
 	return true;
 }
 
+static bool drug_context(const struct ctx *x, size_t j)
+{
+	static const char *const forms[] = {"drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
+		"cap", "caps", "infusion", "patch", "inhaler", "cream", "ointment", "injection", "pen", "xl", "xr", "er",
+		"sr", "cr", "dr", "odt", "hfa", "solution", "suspension", "syrup", "drops", "gel", "spray", "prn",
+		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml", NULL};
+	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
+		if (x->t[k].nl_before)
+			return false;
+		char w[16];
+		if (tlen(&x->t[k]) >= sizeof w)
+			return false;
+		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
+		if (in_list(w, forms))
+			return true;
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+			return false;
+	}
+	return false;
+}
+
 /* Dictionary layer: known given names (with following capitalised words) and places. */
 static void dict_layer(struct ctx *x)
 {
@@ -1546,6 +1567,9 @@ static void dict_layer(struct ctx *x)
 			char pw0[8];
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
+			if (drug_context(x, i + 1))
+				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
 				if (p->flags & TF_PUNCT) {
