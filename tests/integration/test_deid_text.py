@@ -77,6 +77,23 @@ def eval_json_on_generated_gold():
 
 
 @test
+def eval_bad_gold_is_a_clear_error():
+    d = tmpdir()
+    write(f"{d}/001.txt", "Seen by Dr. Okonkwo.\n")
+    write(f"{d}/001.ann", "T1\tDOCTOR 12 19\tOkonkwo\nT2\tDOCTOR 12 99\tbad\n")
+    p = run("deid", "eval", "--gold", d, check=False)
+    assert p.returncode == 1 and "001.ann' line 2" in p.stderr and "outside" in p.stderr, p.stderr
+    write(f"{d}/001.ann", "T1\tWIZARD 12 19\tOkonkwo\n")
+    p = run("deid", "eval", "--gold", d, check=False)
+    assert p.returncode == 1 and "unknown PHI type" in p.stderr and "Okonkwo" not in p.stderr, p.stderr
+    write(f"{d}/p.json", '[{"full_text": "x", "spans": [{"entity_type": "PERSON"}]}]')
+    p = run("deid", "eval", "--gold", f"{d}/p.json", check=False)
+    assert p.returncode == 1 and "item 0 span 0" in p.stderr, p.stderr
+    p = run("deid", "eval", check=False)
+    assert p.returncode == 2
+
+
+@test
 def eval_presidio_json():
     d = tmpdir()
     items = [{"full_text": "My name is Harold Abernathy and my phone is 978-555-0143.",
