@@ -44,6 +44,23 @@ def folder_recursive_and_jsonl():
 
 
 @test
+def jsonl_threads_keep_order_and_report_the_bad_line():
+    d = tmpdir()
+    recs = [json.dumps({"n": i, "text": NOTE.replace("Okonkwo", "Okonkwo%d" % i)}) for i in range(700)]
+    write(f"{d}/in.jsonl", "\n".join(recs) + "\n")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/o1.jsonl", "--jobs", "1")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/o4.jsonl", "--jobs", "4")
+    a, b = open(f"{d}/o1.jsonl").read(), open(f"{d}/o4.jsonl").read()
+    assert a == b
+    assert [json.loads(x)["n"] for x in a.splitlines()] == list(range(700))
+    recs[300] = '{"text": 5}'
+    write(f"{d}/bad.jsonl", "\n".join(recs) + "\n")
+    p = run("deid", "text", f"{d}/bad.jsonl", f"{d}/ob.jsonl", "--jobs", "4", check=False)
+    assert p.returncode == 1 and "line 301" in p.stderr, p.stderr
+    assert not os.path.exists(f"{d}/ob.jsonl")
+
+
+@test
 def stdin_surrogate_is_consistent():
     d = tmpdir()
     write(f"{d}/secret", "0123456789abcdef-secret\n")
