@@ -196,7 +196,7 @@ int media_render_8bit(const struct media_frame *f, const struct media_render_par
 	if (c.photometric == MEDIA_PI_RGB && p->palette && f->photometric == MEDIA_PI_PALETTE_COLOR &&
 	    c.dtype == MEDIA_U16)
 		bits = 16;
-	double scale = 255.0 / (double)((bits >= 32 ? 4294967295.0 : (double)((1ull << bits) - 1)));
+	double scale = 255.0 / (bits >= 32 ? 4294967295.0 : (double)((1ull << bits) - 1));
 	for (size_t i = 0; i < npx * 3; i++) {
 		double v = media_frame_get(&c, i) * scale;
 		o[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lround(v));
