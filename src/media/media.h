@@ -253,8 +253,9 @@ int media_render_png(const struct media_frame *f, const struct media_render_para
 		     struct ml_buf *png, struct ml_err *err) ML_MUST_CHECK;
 /* Raw little-endian 16-bit samples (int16 when signed, else uint16; 8-bit frames widened) for a browser to
  * window; `json` receives {"rows":..,"columns":..,"samples":..,"signed":..,"bits_stored":..,"slope":..,
- * "intercept":..,"photometric":"..","window_center":..,"window_width":..}. Frames with 32-bit samples
- * that do not fit 16 bits fail with ML_EUNSUPPORTED. */
+ * "intercept":..,"photometric":"..","requantized":..,"window_center":..,"window_width":..}. Samples that do
+ * not fit 16 bits (32-bit integers, floats) are requantised to uint16 over their range, with slope and
+ * intercept adjusted so raw * slope + intercept still gives modality values ("requantized": true). */
 int media_render_raw16(const struct media_frame *f, const struct media_render_params *p, struct ml_buf *raw,
 		       struct ml_buf *json, struct ml_err *err) ML_MUST_CHECK;
 
