@@ -2,6 +2,7 @@
 #include "http/http_int.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,19 @@ static int check_user_name(struct http_req *r, const char *name)
 	return 0;
 }
 
+/* A hash to verify against when the name is unknown, so a wrong name costs the same time as a wrong
+ * password and timing does not tell which accounts exist. */
+static char dummy_hash[AUTH_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static void make_dummy_hash(void)
+{
+	char pw[33];
+	struct ml_err err;
+	auth_password_generate(pw, 32);
+	if (auth_password_hash(pw, dummy_hash, &err) != 0)
+		dummy_hash[0] = '\0';
+}
+
 int h_login(struct http_req *r)
 {
 	static const char *const allowed[] = {"name", "password", NULL};
@@ -45,6 +59,9 @@ int h_login(struct http_req *r)
 	} else if (err.code != ML_ENOTFOUND) {
 		r->err = err;
 		return -1;
+	} else {
+		pthread_once(&dummy_once, make_dummy_hash);
+		(void)auth_password_verify(dummy_hash, password);
 	}
 	if (!ok) {
 		if (auth_login_failed(r->store, name, r->client, now, &r->err) != 0)

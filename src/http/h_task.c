@@ -27,6 +27,13 @@ int h_task_list(struct http_req *r)
 	    http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
 	f.limit = (int)limit;
+	/* Annotators list only tasks they hold or held (their rejected work comes back this way); the rest of
+	 * the queue is not theirs to see. */
+	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
+		if (f.assignee_id && f.assignee_id != r->user.id)
+			return HTTP_FAIL_FIELD(r, ML_EPERM, "assignee", "annotators can list only their own tasks");
+		f.assignee_id = r->user.id;
+	}
 	const char *st = http_query(r, "state");
 	if (st && *st && (f.state = store_task_state_parse(st)) < 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "state", "unknown task state");
@@ -80,7 +87,7 @@ static int prediction_cb(void *ctx, const struct store_prediction *p)
 int h_prediction_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *a = json_array();
 	if (store_prediction_list(r->store, t.id, prediction_cb, a, &r->err) < 0) {
@@ -440,7 +447,7 @@ static int comment_cb(void *ctx, const struct store_comment *c)
 int h_comment_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *a = json_array();
 	if (store_comment_list(r->store, t.id, comment_cb, a, &r->err) < 0) {
@@ -459,7 +466,7 @@ int h_comment_create(struct http_req *r)
 	if (!*body || strlen(body) > 10000)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/body", "comment must have 1 to 10000 bytes");
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	int64_t id;
 	if (store_comment_add(r->store, t.id, r->user.id, body, &id, &r->err) != 0)

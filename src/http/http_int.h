@@ -24,6 +24,7 @@ struct http_req {
 	int64_t params[HTTP_MAX_PARAMS];
 	int nparams;
 	char client[64];
+	int64_t started_ns;
 
 	/* body */
 	struct ml_buf body;
@@ -47,7 +48,9 @@ struct http_req {
 
 	/* the outcome */
 	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
-	bool in_txn;                  /* holds the write lock and an open store transaction */
+	bool queued;                  /* handed to the writer thread, connection suspended */
+	bool written;                 /* the writer has run it and committed; resume sends the response */
+	struct http_req *next_queued;
 	bool responded;
 	int status;
 	struct ml_err err;
@@ -113,9 +116,12 @@ bool http_is_admin(struct http_req *r);
 /* Has the caller (in a project route) one of the roles? Admins count as every role. */
 bool http_has_role(struct http_req *r, unsigned mask);
 
-/* Loads a project object and checks it belongs to r->project_id (404 otherwise). */
+/* Loads a project object and checks it belongs to r->project_id (404 otherwise). Data minimisation: a caller
+ * who is only an annotator reads an item's content only through a task they hold or held (404 for others),
+ * and http_check_task_access applies the same rule to a task's content (predictions, comments). */
 int http_load_task(struct http_req *r, int64_t id, struct store_task *out) ML_MUST_CHECK;
 int http_load_item(struct http_req *r, int64_t id, struct store_item *out) ML_MUST_CHECK;
+int http_check_task_access(struct http_req *r, int64_t task_id) ML_MUST_CHECK;
 
 /* ---- handlers (h_*.c) ----------------------------------------------------------------------------- */
 
@@ -143,6 +149,7 @@ int h_schema_set(struct http_req *r);
 int h_item_list(struct http_req *r);
 int h_item_create(struct http_req *r);
 int h_item_upload(struct http_req *r);
+int h_item_import(struct http_req *r);
 int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
 int h_item_frame(struct http_req *r);
@@ -186,5 +193,15 @@ char *http_find_web_dir(const char *configured);
 int http_upload_begin(struct http_req *r) ML_MUST_CHECK;
 int http_upload_feed(struct http_req *r, const char *data, size_t n) ML_MUST_CHECK;
 void http_upload_free(struct http_req *r);
+/* What an upload received: the temporary file (removed with the request unless forgotten) and its name. */
+struct http_upload_info {
+	bool have_file;
+	uint64_t size;
+	const char *tmp_path, *filename, *media_type;
+};
+void http_upload_info(struct http_req *r, struct http_upload_info *out);
+void http_upload_forget_tmp(struct http_req *r); /* the caller moved the file and removes it itself */
+/* The project's task overlap setting (1 when unset). */
+int http_project_overlap(struct http_req *r);
 
 #endif

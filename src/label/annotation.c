@@ -1,7 +1,8 @@
 /* annotation.c: checking an annotation body (a list of results) against its labeling schema. */
 #include "label/label_int.h"
 
-#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,27 @@ struct av {
 	size_t tabsize;
 };
 
+/* Ids and keys come from the request: a keyed hash (SipHash, random key per process) keeps anyone from
+ * crafting a body whose ids all collide and turn the linear checks quadratic. Lookups never depend on
+ * the table's order, so results stay deterministic. */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_init(void)
+{
+	if (sodium_init() >= 0)
+		randombytes_buf(hash_key, sizeof hash_key);
+	else
+		memset(hash_key, 0x5a, sizeof hash_key); /* no randomness: still correct, just predictable */
+}
+
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	pthread_once(&hash_once, hash_key_init);
+	unsigned char out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, (const unsigned char *)s, strlen(s), hash_key);
+	uint64_t h;
+	memcpy(&h, out, sizeof h);
 	return h;
 }
 
@@ -290,9 +307,12 @@ static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, 
 
 static int get_codes(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple)
 {
+	/* most results carry one or two codes: compare those directly, hash only longer lists */
 	json_t *arr = json_object_get(o, "codes");
+	if (!json_is_array(arr) || json_array_size(arr) <= 8)
+		return get_codes_in(v, o, c, required, multiple, NULL);
 	struct smap seen;
-	smap_init(&seen, json_is_array(arr) ? json_array_size(arr) : 0);
+	smap_init(&seen, json_array_size(arr));
 	int rc = get_codes_in(v, o, c, required, multiple, &seen);
 	smap_release(&seen);
 	return rc;
@@ -338,10 +358,20 @@ static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, 
 		if (!lvalue_ok(code))
 			return lerr(v->err, &v->p, "code", "expected a code without control characters or leading or "
 				    "trailing spaces");
-		/* the system is one of the control's (a value without control characters), so \x1f separates */
-		char *key = ml_xasprintf("%s\x1f%s", sys, code);
-		size_t k = smap_find(seen, key, true, i);
-		ml_free(key);
+		size_t k = (size_t)-1;
+		if (seen) {
+			/* the system is one of the control's (a value without control characters), so \x1f separates */
+			char *key = ml_xasprintf("%s\x1f%s", sys, code);
+			k = smap_find(seen, key, true, i);
+			ml_free(key);
+		} else {
+			for (size_t j = 0; j < i && k == (size_t)-1; j++) {
+				json_t *prev = json_array_get(arr, j);
+				if (strcmp(json_string_value(json_object_get(prev, "system")), sys) == 0 &&
+				    strcmp(json_string_value(json_object_get(prev, "code")), code) == 0)
+					k = j;
+			}
+		}
 		if (k != (size_t)-1)
 			return lerr(v->err, &v->p, "code", "duplicate code %s %.64s, already at index %zu", sys, code, k);
 		if (v->ctx && v->ctx->code_check) {

@@ -593,13 +593,19 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 		return 0;
 	size_t n = json_array_size(arr);
 	struct label_edge *edges = ml_arena_alloc(sp->a, n * sizeof *edges);
+	/* which point pairs are joined already, and by which edge (+1): at most 200 points */
+	static const size_t maxp = 200;
+	uint16_t *joined = ml_xcalloc(maxp * maxp, sizeof *joined);
+	int rc = -1;
 	size_t old = lptr_key(&sp->p, "skeleton");
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_array_get(arr, i);
 		size_t o2 = lptr_idx(&sp->p, i);
 		if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
-		    !json_is_string(json_array_get(e, 1)))
-			return lerr(sp->err, &sp->p, NULL, "expected a pair of point names [\"a\", \"b\"]");
+		    !json_is_string(json_array_get(e, 1))) {
+			lerr(sp->err, &sp->p, NULL, "expected a pair of point names [\"a\", \"b\"]");
+			goto out;
+		}
 		size_t ends[2];
 		for (int k = 0; k < 2; k++) {
 			const char *nm = json_string_value(json_array_get(e, (size_t)k));
@@ -607,15 +613,22 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 			for (j = 0; j < c->npoints; j++)
 				if (strcmp(c->points[j], nm) == 0)
 					break;
-			if (j == c->npoints)
-				return lerr(sp->err, &sp->p, k ? "1" : "0", "'%.64s' is not one of the control's points", nm);
+			if (j == c->npoints) {
+				lerr(sp->err, &sp->p, k ? "1" : "0", "'%.64s' is not one of the control's points", nm);
+				goto out;
+			}
 			ends[k] = j;
 		}
-		if (ends[0] == ends[1])
-			return lerr(sp->err, &sp->p, NULL, "an edge must join two different points");
-		for (size_t j = 0; j < i; j++)
-			if ((edges[j].a == ends[0] && edges[j].b == ends[1]) || (edges[j].a == ends[1] && edges[j].b == ends[0]))
-				return lerr(sp->err, &sp->p, NULL, "duplicate edge, already at index %zu", j);
+		if (ends[0] == ends[1]) {
+			lerr(sp->err, &sp->p, NULL, "an edge must join two different points");
+			goto out;
+		}
+		size_t lo = ends[0] < ends[1] ? ends[0] : ends[1], hi = ends[0] ^ ends[1] ^ lo;
+		if (joined[lo * maxp + hi]) {
+			lerr(sp->err, &sp->p, NULL, "duplicate edge, already at index %u", joined[lo * maxp + hi] - 1u);
+			goto out;
+		}
+		joined[lo * maxp + hi] = (uint16_t)(i + 1);
 		edges[i].a = ends[0];
 		edges[i].b = ends[1];
 		lptr_pop(&sp->p, o2);
@@ -623,7 +636,10 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 	lptr_pop(&sp->p, old);
 	c->skeleton = edges;
 	c->nskeleton = n;
-	return 0;
+	rc = 0;
+out:
+	ml_free(joined);
+	return rc;
 }
 
 /* ---- controls ---------------------------------------------------------------------------------------- */

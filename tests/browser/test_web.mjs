@@ -16,14 +16,24 @@ const token = cli(data, ['token', 'create', 'ada']).trim().split(/\s+/).pop();
 const api = apiClient(srv.base, token);
 const users = Object.fromEntries((await api.get('/users')).users.map((u) => [u.name, u.id]));
 
+let hpoId;
 const schema = {
   format: 1, name: 'notes', modalities: ['text'], instructions: 'Mark problems and drugs.',
   controls: [
     { name: 'entity', kind: 'span', labels: [{ value: 'problem', hotkey: 'p', color: '#e6194b' }, { value: 'drug', hotkey: 'd', color: '#4363d8' }],
       attributes: [{ name: 'negated', type: 'boolean', hotkey: 'n' }] },
     { name: 'note_type', kind: 'classification', labels: [{ value: 'discharge', hotkey: '1' }, { value: 'progress', hotkey: '2' }] },
+    { name: 'diagnosis', kind: 'coded', codings: [{ system: 'HPO' }] },
   ],
 };
+{
+  const { writeFileSync: write, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const csv = join(mkdtempSync(join(tmpdir(), 'medlabel-onto-')), 'hpo.csv');
+  write(csv, 'code,display,synonyms,parent\nHP:0000118,Phenotypic abnormality,,\nHP:0000822,Hypertension,High blood pressure|HTN,HP:0000118\n' +
+    'HP:0100749,Chest pain,Thoracic pain,HP:0000118\nHP:0001250,Seizure,Epileptic seizure,HP:0000118\n');
+  hpoId = cli(data, ['ontology', 'load', csv, '--name', 'HPO', '--version', '2024-01']).split('loaded ontology ')[1].split(':')[0];
+}
 const project = await api.post('/projects', { name: 'browser-notes' });
 const pid = project.id;
 await api.put(`/projects/${pid}/schema`, { schema });
@@ -103,6 +113,13 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   await selectText(page, 'metoprolol');
   await page.keyboard.press('d');
   await page.keyboard.press('1');
+  // A coded label from the ontology popup, typed with a typo and picked with the keyboard.
+  await page.click('#doc-labels .code-search');
+  await page.keyboard.type('hypertenion');
+  await page.waitForSelector('#code-results li');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-text-ontology.png') });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#doc-labels .chip');
   const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent));
   assert(spans.some((s) => s.includes('chest pain') && s.includes('negated')), 'negated span listed: ' + spans);
   assert(spans.some((s) => s.includes('metoprolol')), 'drug span listed');
@@ -124,6 +141,8 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
   assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+  const coded = results.find((r) => r.control === 'diagnosis');
+  assert(coded && coded.codes[0].code === 'HP:0000822' && coded.codes[0].system === 'HPO', 'coded label stored: ' + JSON.stringify(coded));
 });
 
 test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
@@ -202,6 +221,35 @@ test('an adjudicator merges two annotators\' versions', async () => {
   assert(body.results.length === 3 && body.results.some((r) => r.text === 'hypertension'), 'the merge holds the picked results');
   const task = await api.get(`/projects/${adj.id}/tasks/${taskId}`);
   assert((task.task || task).state === 'done', 'the task is done');
+});
+
+test('dictionary pre-annotations appear as suggestions; accepted ones become labels', async () => {
+  const tp = await api.post('/projects', { name: 'browser-tagged' });
+  await api.put(`/projects/${tp.id}/schema`, { schema: { format: 1, name: 'tagged', modalities: ['text'], controls: [
+    { name: 'phenotype', kind: 'span', labels: [{ value: 'finding', hotkey: 'f' }], codings: [{ system: 'HPO' }],
+      attributes: [{ name: 'negated', type: 'boolean' }, { name: 'uncertain', type: 'boolean' }, { name: 'historical', type: 'boolean' }, { name: 'family', type: 'boolean' }] }] } });
+  await api.put(`/projects/${tp.id}/members/${users.ann}`, { role: 'annotator' });
+  await api.post(`/projects/${tp.id}/items`, { text: 'No seizures overnight. Known hypertension, on lisinopril.' });
+  const out = cli(data, ['tag', String(tp.id), '--ontology', hpoId]);
+  assert(/predict|tagged|\d/.test(out), 'tagger ran: ' + out);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${tp.id}/label`);
+  await page.waitForSelector('#predictions li');
+  const sugg = await page.$$eval('#predictions li', (els) => els.map((e) => e.textContent));
+  assert(sugg.length === 2 && sugg.some((s) => s.includes('seizures')) && sugg.some((s) => s.includes('hypertension')), 'suggestions: ' + sugg);
+  await page.screenshot({ path: join(ARTIFACTS, 'label-suggestions.png') });
+  await page.click('#accept-all');
+  await page.waitForFunction(() => document.querySelectorAll('#span-list li').length === 2);
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const task = (await api.get(`/projects/${tp.id}/tasks?state=submitted`)).tasks[0];
+  const ann = (await api.get(`/projects/${tp.id}/tasks/${task.id}/annotations`)).annotations.find((a) => !a.model);
+  const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
+  const seiz = results.find((r) => r.text === 'seizures');
+  assert(seiz && seiz.attributes && seiz.attributes.negated === true, 'negation kept: ' + JSON.stringify(seiz));
+  assert(seiz.codes && seiz.codes[0].code === 'HP:0001250', 'code kept');
 });
 
 test('a draft survives a reload before submit', async () => {
@@ -293,6 +341,28 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   assert(results.length === 2 && b && poly, 'a box and a polygon: ' + JSON.stringify(results).slice(0, 300));
   assert(b.frame === 2 && poly.frame === 2 && poly.points.length === 3, 'on the third slice');
   assert(b.x > 30 && b.x < 70 && b.w > 10 && b.w < 40, 'box in pixel coordinates: ' + JSON.stringify(b));
+});
+
+test('an import upload shows each file\'s result, with the bad file\'s line', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/import`);
+  await page.setInputFiles('#import-files', [
+    { name: 'good.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"first note"}\n{"text":"second note","meta":{"ward":"4B"}}\n') },
+    { name: 'bad.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"fine"}\n{"text": 42}\n') },
+  ]);
+  await page.click('#import-start');
+  await page.waitForFunction(() => document.querySelectorAll('#import-report tbody tr').length === 2 &&
+    ![...document.querySelectorAll('#import-report tbody td')].some((td) => td.textContent.includes('uploading')));
+  const rows = await page.$$eval('#import-report tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  await page.screenshot({ path: join(ARTIFACTS, 'import.png') });
+  await page.close();
+  assert(rows[0].includes('2 items imported'), 'good file: ' + rows[0]);
+  assert(rows[1].includes('bad.jsonl') && rows[1].includes('line 2'), 'bad file names itself and its line: ' + rows[1]);
+  const items = await api.get(`/projects/${pid}/items?limit=100`);
+  const texts = (items.items || []).map((i) => i.text || '');
+  assert(!JSON.stringify(items).includes('"fine"'), 'nothing of the bad file was imported');
+  void texts;
 });
 
 test('the schema editor validates as you type and points at the error', async () => {

@@ -43,21 +43,38 @@ def setup(e):
         f.write("code,display,parent\nA,Alpha,\nB,Beta,A\n")
     loaded = e.cli("ontology", "load", onto_csv, "--name", "AUTHZ", "--version", "1").stdout
     ontology = int(loaded.split("loaded ontology ")[1].split(":")[0])
+    # a DICOM item, through the import route, for the /frames route
+    e.cli("dicom", "synth", os.path.join(e.dir, "ct"), "--kind", "ct", "--count", "1", "--rows", "8", "--cols", "8")
+    dcm = open(os.path.join(e.dir, "ct", sorted(os.listdir(os.path.join(e.dir, "ct")))[0]), "rb").read()
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ct.dcm\"\r\n"
+             f"Content-Type: application/dicom\r\n\r\n").encode() + dcm + f"\r\n--{boundary}--\r\n".encode()
+    r = admin.post(f"/api/v1/projects/{pid}/import", parts, raw=True,
+                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    eq(r.status, 200, r.body)
+    items = admin.get(f"/api/v1/projects/{pid}/items?limit=100").json()["items"]
+    dicom_item = [i for i in items if i["modality"] == "dicom-series"][0]["id"]
     ids = {"project": pid, "task": task, "item": item, "annotation": annotation, "user": victim,
-           "token": tokens[0]["id"], "ontology": ontology}
+           "token": tokens[0]["id"], "ontology": ontology, "frame": 1, "dicom_item": dicom_item}
     return actors, ids
 
 
 # Object-level rules on top of the route's access: a user may revoke only their own tokens (the token in the
-# matrix belongs to another user), so for non-admins that object does not exist.
-OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404}
+# matrix belongs to another user), so for non-admins that object does not exist; an annotator reads item
+# content only through tasks they hold (the matrix's item is the uploaded image, whose task they do not hold).
+def _not_for_annotators(actor):
+    return 404 if actor in ("annotator", "outsider") else None
+
+
+OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404,
+                ("GET", "/api/v1/projects/{project}/items/{item}"): _not_for_annotators,
+                ("GET", "/api/v1/projects/{project}/items/{item}/media"): _not_for_annotators}
 
 
 def expected(route, actor):
     """None = allowed, else the exact denial status."""
     access = route["access"]
     rule = OBJECT_RULES.get((route["method"], route["path"]))
-    if rule and actor not in ("anonymous",):
+    if rule and actor != "anonymous":
         return rule(actor)
     if access == "public":
         return None
@@ -82,6 +99,8 @@ def every_route_every_role():
         checked = 0
         for route in table:
             path = route["path"]
+            if "/frames/" in path:
+                path = path.replace("{item}", str(ids["dicom_item"]))
             for k, v in ids.items():
                 path = path.replace("{" + k + "}", str(v))
             assert "{" not in path, path

@@ -96,6 +96,20 @@ def wrong_password_is_401_and_throttled_after_five():
 
 
 @test
+def logins_from_one_address_are_throttled_across_accounts():
+    e = Env().__enter__()
+    try:
+        c = e.srv.client()
+        for i in range(20):  # unknown names: the address counter still grows
+            eq(c.post("/api/v1/login", {"name": f"ghost{i}", "password": "not a real password"}).status, 401)
+        r = c.post("/api/v1/login", {"name": "admin", "password": e.admin_password})
+        eq(r.status, 429)
+        assert "address" in r.json()["error"]["message"]
+    finally:
+        e.__exit__(None, None, None)
+
+
+@test
 def passwords_need_twelve_characters():
     e = env()
     r = e.admin.post("/api/v1/users", {"name": "shorty", "password": "elevenchars"})
@@ -166,6 +180,11 @@ def lease_annotate_update_with_if_match_review_flow():
     ann1 = r.json()
     eq(r.header("ETag"), '"1"')
     eq(c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body()}).status, 409)
+    # annotators read the content of items they hold only
+    held = e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["item_id"]
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{held}").status, 200)
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{other['item_id']}").status, 404)
+    eq(c1.get(f"/api/v1/projects/{pid}/tasks/{other['id']}/comments").status, 404)
     # blind: annotator 2 sees nothing of annotator 1's work
     r = c2.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations")
     eq(r.json()["annotations"], [])
@@ -267,6 +286,13 @@ def task_list_filters_and_keyset_pagination():
     eq(seen, sorted(seen))
     eq(len(c.get(f"/api/v1/projects/{pid}/tasks?state=open").json()["tasks"]), 7)
     eq(len(c.get(f"/api/v1/projects/{pid}/tasks?state=done").json()["tasks"]), 0)
+    # assignee filter, and annotators see only their own tasks
+    uid, a = e.user("pager")
+    e.member(pid, uid, "annotator")
+    tid = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    eq([t["id"] for t in c.get(f"/api/v1/projects/{pid}/tasks?assignee={uid}").json()["tasks"]], [tid])
+    eq([t["id"] for t in a.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"]], [tid])
+    eq(a.get(f"/api/v1/projects/{pid}/tasks?assignee=1").status, 403)
     eq(c.get(f"/api/v1/projects/{pid}/tasks?state=bogus").status, 400)
     eq(c.get(f"/api/v1/projects/{pid}/tasks?limit=0").status, 400)
 
