@@ -365,6 +365,44 @@ test('an import upload shows each file\'s result, with the bad file\'s line', as
   void texts;
 });
 
+test('survey: a patient\'s responses in time order, an answer coded', async () => {
+  const { writeFileSync: write, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'medlabel-survey-'));
+  const qr = (id, month, answer) => ({ resource: { resourceType: 'QuestionnaireResponse', id, status: 'completed',
+    subject: { reference: 'Patient/pt-7' }, authored: `2026-0${month}-01T09:00:00Z`,
+    item: [{ linkId: 'sob', text: 'Any shortness of breath?', answer: [{ valueString: answer }] }] } });
+  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [
+    { resource: { resourceType: 'Patient', id: 'pt-7', name: [{ family: 'Secret' }] } },
+    qr('r3', 3, 'only on stairs now'), qr('r1', 1, 'short of breath walking to the car'), qr('r2', 2, 'a bit better')] };
+  const file = join(dir, 'trial.fhir.json');
+  write(file, JSON.stringify(bundle));
+  const sp = await api.post('/projects', { name: 'browser-survey' });
+  await api.put(`/projects/${sp.id}/schema`, { schema: { format: 1, name: 'survey', modalities: ['survey'], controls: [
+    { name: 'symptom', kind: 'survey_code', questions: ['sob'], labels: [{ value: 'dyspnoea-exertion' }, { value: 'none' }] }] } });
+  cli(data, ['import', String(sp.id), '--format', 'fhir', file]);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${sp.id}/label`);
+  await page.waitForSelector('#survey-form .card');
+  const answer = await page.textContent('#survey-form .card');
+  assert(answer.includes('Any shortness of breath?') && answer.includes('walking to the car'), 'first response by time: ' + answer);
+  await page.waitForFunction(() => document.querySelectorAll('#survey-timeline li').length === 3);
+  const timeline = await page.$$eval('#survey-timeline li', (els) => els.map((e) => e.textContent));
+  assert(timeline[0].startsWith('2026-01') && timeline[2].startsWith('2026-03') && timeline[0].includes('this response'), 'timeline: ' + timeline);
+  await page.click('#survey-form button:has-text("dyspnoea-exertion")');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-survey.png') });
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const task = (await api.get(`/projects/${sp.id}/tasks?state=submitted`)).tasks[0];
+  const ann = (await api.get(`/projects/${sp.id}/tasks/${task.id}/annotations`)).annotations[0];
+  const r = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results[0];
+  assert(r.control === 'symptom' && r.question === 'sob' && r.choices[0] === 'dyspnoea-exertion', 'coded answer: ' + JSON.stringify(r));
+  const exported = cli(data, ['export', String(sp.id), '--format', 'jsonl']);
+  assert(!exported.includes('Secret'), 'demographics never imported');
+});
+
 test('the schema editor validates as you type and points at the error', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ada', PASSWORD);

@@ -42,8 +42,10 @@ export async function surveyEditor(stage, ctx) {
   render();
   if (item.patient_key) {
     api.get(`/projects/${pid}/items?patient=${encodeURIComponent(item.patient_key)}`).then((d) => {
-      const items = listOf(d, 'items').filter((x) => x.modality === 'survey').sort((a, b) => String((a.meta || {}).authored || a.created_at).localeCompare(String((b.meta || {}).authored || b.created_at)));
-      replace(timeline, items.map((x) => h('li', { 'aria-current': x.id === item.id ? 'true' : null }, ((x.meta || {}).authored || '').slice(0, 10), x.id === item.id ? ' (this response)' : '')));
+      const when = (x) => String(((x.meta || {}).survey || {}).authored || (x.meta || {}).authored || x.created_at || '');
+      const items = listOf(d, 'items').filter((x) => x.modality === 'survey').sort((a, b) => when(a).localeCompare(when(b)));
+      replace(timeline, items.map((x) => h('li', { 'aria-current': x.id === item.id ? 'true' : null }, when(x).slice(0, 10),
+        x.id === item.id ? ' (this response)' : ` — ${answersOf(x).map((a) => a.answer).join('; ')}`)));
     }).catch(() => replace(timeline, h('li', { class: 'muted' }, 'Other responses are not available.')));
   }
   return { refresh(r) { results = r; render(); }, destroy() {}, handleKey() { return false; } };
