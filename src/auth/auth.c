@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int auth_init(void)
@@ -120,4 +121,29 @@ int auth_login_succeeded(struct store *s, const char *user_name, struct ml_err *
 	char key[320];
 	key_of(key, sizeof key, "user", user_name);
 	return store_login_failure_clear(s, key, err);
+}
+
+int auth_must_change_set(struct store *s, int64_t user_id, struct ml_err *err)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)user_id);
+	return store_setting_set(s, AUTH_MUST_CHANGE_KEY, v, err);
+}
+
+int64_t auth_must_change_user(struct store *s)
+{
+	char *v = NULL;
+	struct ml_err err;
+	if (store_setting_get(s, AUTH_MUST_CHANGE_KEY, &v, &err) != 0)
+		return 0;
+	long long id = atoll(v);
+	ml_free(v);
+	return id > 0 ? id : 0;
+}
+
+int auth_must_change_clear(struct store *s, int64_t user_id, struct ml_err *err)
+{
+	if (auth_must_change_user(s) != user_id)
+		return 0;
+	return store_setting_set(s, AUTH_MUST_CHANGE_KEY, "0", err);
 }

@@ -60,6 +60,15 @@ int auth_login_allowed(struct store *s, const char *user_name, const char *addr,
 int auth_login_failed(struct store *s, const char *user_name, const char *addr, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int auth_login_succeeded(struct store *s, const char *user_name, struct ml_err *err) ML_MUST_CHECK;
 
+/* The first-run admin's one-time password must be changed before anything else: the store's setting
+ * AUTH_MUST_CHANGE_KEY holds that user's id until they set a password of their own ("0" after). */
+#define AUTH_MUST_CHANGE_KEY "auth.must_change_password"
+int auth_must_change_set(struct store *s, int64_t user_id, struct ml_err *err) ML_MUST_CHECK;
+/* Clears the mark if it is user_id's. */
+int auth_must_change_clear(struct store *s, int64_t user_id, struct ml_err *err) ML_MUST_CHECK;
+/* The marked user id, 0 if none. */
+int64_t auth_must_change_user(struct store *s);
+
 /* ---- audit ---------------------------------------------------------------------------------------- */
 
 /* Writes the canonical serialisation of rec (every field except hash) into out; returns its length, or

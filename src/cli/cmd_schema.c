@@ -1,13 +1,11 @@
 /* cmd_schema.c: `medlabel schema set|show`: a project's labeling schema, versioned. */
 #include "cli/cli.h"
+#include "label/label.h"
 #include "store/store.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SCHEMA_MAX_BYTES (4u << 20)
 
 static int run_set(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -16,20 +14,17 @@ static int run_set(struct cli_ctx *ctx, int argc, char **argv)
 	struct ml_err err = {0};
 	char *json;
 	size_t len;
-	if (ml_file_read(argv[1], SCHEMA_MAX_BYTES, &json, &len, &err))
+	if (ml_file_read(argv[1], LABEL_MAX_SCHEMA_BYTES, &json, &len, &err))
 		return cli_fail_err(ctx, &err);
-	json_error_t je;
-	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
+	/* Validated by the label module (format, controls, hotkeys, references), stored verbatim. */
+	struct label_schema *schema = NULL;
+	if (label_schema_parse(json, len, &schema, &err)) {
 		ml_free(json);
-		return cli_fail(ctx, "'%s': line %d column %d: %s", argv[1], je.line, je.column, je.text);
+		if (err.field[0])
+			return cli_fail(ctx, "'%s': %s (at %s)", argv[1], err.msg, err.field);
+		return cli_fail(ctx, "'%s': %s", argv[1], err.msg);
 	}
-	bool is_obj = json_is_object(doc);
-	json_decref(doc);
-	if (!is_obj) {
-		ml_free(json);
-		return cli_fail(ctx, "'%s': a schema must be a JSON object", argv[1]);
-	}
+	label_schema_free(schema);
 	struct store *s;
 	if (cli_store_open(ctx, &s)) {
 		ml_free(json);

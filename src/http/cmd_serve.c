@@ -105,7 +105,7 @@ static int create_demo(struct store *s, const char *data_dir, int64_t admin_id, 
 }
 
 /* First start: an admin with a random password printed once, and the demo project. */
-static int bootstrap(const char *data_dir, struct ml_err *err)
+static int bootstrap(const char *data_dir, int64_t *must_change_uid, struct ml_err *err)
 {
 	char db[4096];
 	snprintf(db, sizeof db, "%s/medlabel.db", data_dir);
@@ -116,6 +116,7 @@ static int bootstrap(const char *data_dir, struct ml_err *err)
 	struct ml_err e2;
 	if (store_setting_get(s, BOOTSTRAP_KEY, &done, &e2) == 0) {
 		ml_free(done);
+		*must_change_uid = auth_must_change_user(s);
 		store_close(s);
 		return 0;
 	}
@@ -138,12 +139,13 @@ static int bootstrap(const char *data_dir, struct ml_err *err)
 		new_admin = true;
 	}
 	if (create_demo(s, data_dir, admin_id, err) != 0 || store_setting_set(s, BOOTSTRAP_KEY, "1", err) != 0 ||
-	    store_commit(s, err) != 0)
+	    (new_admin && auth_must_change_set(s, admin_id, err) != 0) || store_commit(s, err) != 0)
 		goto fail;
+	*must_change_uid = new_admin ? admin_id : 0;
 	if (new_admin) {
 		printf("medlabel: created the administrator account 'admin' with the one-time password:\n\n    %s\n\n"
-		       "It is shown only now. Log in and change it (POST /api/v1/me/password or "
-		       "'medlabel user passwd admin').\n",
+		       "It is shown only now and must be changed at the first login (POST /api/v1/me/password or "
+		       "'medlabel user passwd admin') before anything else is allowed.\n",
 		       password);
 		fflush(stdout);
 	}
@@ -215,7 +217,7 @@ static int run_serve(struct cli_ctx *ctx, int argc, char **argv)
 	struct ml_err err;
 	if (auth_init() != 0)
 		return cli_fail(ctx, "cannot initialise libsodium");
-	if (bootstrap(ctx->data_dir, &err) != 0)
+	if (bootstrap(ctx->data_dir, &cfg.must_change_uid, &err) != 0)
 		return cli_fail_err(ctx, &err);
 	if (http_serve(&cfg, &err) != 0)
 		return cli_fail_err(ctx, &err);

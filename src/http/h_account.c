@@ -2,6 +2,7 @@
 #include "http/http_int.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,19 @@ static int check_user_name(struct http_req *r, const char *name)
 	return 0;
 }
 
+/* A hash to verify against when the name is unknown, so a wrong name costs the same time as a wrong
+ * password and timing does not tell which accounts exist. */
+static char dummy_hash[AUTH_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static void make_dummy_hash(void)
+{
+	char pw[33];
+	struct ml_err err;
+	auth_password_generate(pw, 32);
+	if (auth_password_hash(pw, dummy_hash, &err) != 0)
+		dummy_hash[0] = '\0';
+}
+
 int h_login(struct http_req *r)
 {
 	static const char *const allowed[] = {"name", "password", NULL};
@@ -45,6 +59,9 @@ int h_login(struct http_req *r)
 	} else if (err.code != ML_ENOTFOUND) {
 		r->err = err;
 		return -1;
+	} else {
+		pthread_once(&dummy_once, make_dummy_hash);
+		(void)auth_password_verify(dummy_hash, password);
 	}
 	if (!ok) {
 		if (auth_login_failed(r->store, name, r->client, now, &r->err) != 0)
@@ -72,7 +89,8 @@ int h_login(struct http_req *r)
 	}
 	char *cookie = ml_arena_printf(&r->arena, "ml_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
 				       secret, (long long)(AUTH_SESSION_MS / 1000), r->srv->tls ? "; Secure" : "");
-	json_t *body = json_pack("{s:o,s:s}", "user", user, "csrf", ss.csrf);
+	json_t *body = json_pack("{s:o,s:s,s:b}", "user", user, "csrf", ss.csrf, "must_change_password",
+				 auth_must_change_user(r->store) == ss.user_id);
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (!text)
@@ -97,6 +115,7 @@ int h_logout(struct http_req *r)
 int h_me(struct http_req *r)
 {
 	json_t *o = http_user_json(&r->user);
+	json_object_set_new(o, "must_change_password", json_boolean(auth_must_change_user(r->store) == r->user.id));
 	if (r->via_cookie)
 		json_object_set_new(o, "csrf", json_string(r->csrf));
 	return http_reply_json(r, 200, o);
@@ -116,7 +135,8 @@ int h_me_password(struct http_req *r)
 		snprintf(r->err.field, sizeof r->err.field, "/new_password");
 		return -1;
 	}
-	if (store_user_set_password(r->store, r->user.id, hash, &r->err) != 0)
+	if (store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
+	    auth_must_change_clear(r->store, r->user.id, &r->err) != 0)
 		return -1;
 	return http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }

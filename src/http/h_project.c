@@ -228,6 +228,24 @@ int h_schema_set(struct http_req *r)
 	return http_reply_json(r, 200, json_pack("{s:i}", "version", version));
 }
 
+int h_schema_validate(struct http_req *r)
+{
+	static const char *const allowed[] = {"schema", NULL};
+	if (http_json_only(r, r->json, allowed))
+		return -1;
+	json_t *schema = json_object_get(r->json, "schema");
+	if (!schema)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/schema", "missing required field 'schema'");
+	char *text = http_json_text(r, schema);
+	if (!text)
+		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
+	if (http_schema_validate(text, &r->err) != 0) {
+		http_err_prefix_field(r, "/schema");
+		return -1;
+	}
+	return http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
 /* ---- audit ---------------------------------------------------------------------------------------- */
 
 struct audit_ctx {

@@ -27,6 +27,13 @@ int h_task_list(struct http_req *r)
 	    http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
 	f.limit = (int)limit;
+	/* Annotators list only tasks they hold or held (their rejected work comes back this way); the rest of
+	 * the queue is not theirs to see. */
+	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
+		if (f.assignee_id && f.assignee_id != r->user.id)
+			return HTTP_FAIL_FIELD(r, ML_EPERM, "assignee", "annotators can list only their own tasks");
+		f.assignee_id = r->user.id;
+	}
 	const char *st = http_query(r, "state");
 	if (st && *st && (f.state = store_task_state_parse(st)) < 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "state", "unknown task state");
@@ -50,6 +57,44 @@ int h_task_get(struct http_req *r)
 	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER))
 		json_object_del(o, "gold"); /* gold tasks look like any other to annotators (quality module) */
 	return http_reply_json(r, 200, o);
+}
+
+int h_task_skip(struct http_req *r)
+{
+	struct store_task t;
+	if (http_load_task(r, r->params[1], &t) != 0)
+		return -1;
+	struct store_assignment as;
+	struct ml_err err;
+	if (store_assignment_get(r->store, t.id, r->user.id, &as, &err) != 0 || as.state != STORE_ASSIGN_LEASED)
+		return HTTP_FAIL(r, ML_ECONFLICT, "task %" PRId64 " is not leased to you", t.id);
+	if (store_assignment_finish(r->store, t.id, r->user.id, STORE_ASSIGN_SKIPPED, ml_now_ms(), &r->err) != 0)
+		return -1;
+	return http_reply_json(r, 200, json_pack("{s:I,s:b}", "task_id", (json_int_t)t.id, "skipped", 1));
+}
+
+static int prediction_cb(void *ctx, const struct store_prediction *p)
+{
+	char ts[40];
+	ml_time_format(p->created_at, ts, sizeof ts);
+	json_array_append_new(ctx, json_pack("{s:I,s:I,s:s,s:s,s:o,s:f,s:s}", "id", (json_int_t)p->id, "task_id",
+					     (json_int_t)p->task_id, "model", p->model ? p->model : "", "model_version",
+					     p->model_version ? p->model_version : "", "body",
+					     http_json_parse_stored(p->body_json), "score", p->score, "created_at", ts));
+	return 0;
+}
+
+int h_prediction_list(struct http_req *r)
+{
+	struct store_task t;
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
+		return -1;
+	json_t *a = json_array();
+	if (store_prediction_list(r->store, t.id, prediction_cb, a, &r->err) < 0) {
+		json_decref(a);
+		return -1;
+	}
+	return http_reply_json(r, 200, json_pack("{s:o}", "predictions", a));
 }
 
 static int64_t project_int_setting(struct http_req *r, const char *key, int64_t def)
@@ -400,7 +445,7 @@ static int comment_cb(void *ctx, const struct store_comment *c)
 int h_comment_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *a = json_array();
 	if (store_comment_list(r->store, t.id, comment_cb, a, &r->err) < 0) {
@@ -419,7 +464,7 @@ int h_comment_create(struct http_req *r)
 	if (!*body || strlen(body) > 10000)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/body", "comment must have 1 to 10000 bytes");
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	int64_t id;
 	if (store_comment_add(r->store, t.id, r->user.id, body, &id, &r->err) != 0)

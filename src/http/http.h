@@ -16,11 +16,13 @@
  *     denied, HSTS under TLS);
  *   - an audit record (auth_audit_record) for every route that reads item content or writes anything,
  *     whatever the outcome, holding ids only;
- *   - one write transaction per audited request: the handler's changes and the audit record commit
- *     together, under an in-process write lock (SQLite has one writer anyway; a mutex hands the turn over
- *     at once where SQLite's busy handler would sleep and poll). The response is held until the commit,
- *     so a client is never told 201 for a change that was not saved. Routes marked HTTP_F_SLOW (password
- *     hashing, file copies) run outside the lock and append their audit record in its own transaction.
+ *   - group commit: audited requests run on one writer thread (server.c), many per transaction; a
+ *     handler's changes and its audit record commit together, and the response is held (the connection
+ *     suspended) until the commit, so a client is never told 201 for a change that was not saved.
+ *     Routes marked HTTP_F_SLOW (password hashing, file copies) run on the worker threads instead and
+ *     append their audit record in a transaction of their own. An in-process write lock orders the
+ *     writer and those (SQLite has one writer anyway; a mutex hands the turn over at once where SQLite's
+ *     busy handler would sleep and poll).
  * Each worker thread of the MHD thread pool opens its own store (the store is single-threaded).
  */
 #ifndef ML_HTTP_H
@@ -40,7 +42,8 @@ struct http_config {
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	size_t max_body;      /* JSON bodies, default 8 MiB */
 	uint64_t max_upload;  /* multipart uploads, default 1 GiB */
-	unsigned threads;     /* worker threads, default 2 * cores */
+	unsigned threads;     /* worker threads, default one per core */
+	int64_t must_change_uid; /* a user who may only change their password (the first-run admin), 0 = none */
 };
 void http_config_init(struct http_config *cfg);
 
@@ -84,7 +87,23 @@ struct http_route {
 	const char *summary;
 };
 
+/* All routes: the table of routes.c followed by those other modules registered (sorted by pattern, then
+ * method, once the server starts). The dispatcher, --print-routes and the tests all read this one list. */
 const struct http_route *http_routes(size_t *n);
+
+/* Other modules add their routes from their own files, like CLI commands, and write the handler against
+ * http/http_int.h (the request, replies, helpers):
+ *
+ *   static int h_quality(struct http_req *r);
+ *   HTTP_ROUTE(quality, {"GET", "/api/v1/projects/{project}/quality", h_quality, HTTP_PROJECT,
+ *                        HTTP_R_MANAGER | HTTP_R_REVIEWER, 0, "quality.read", "agreement figures"});
+ *
+ * Registering a (method, pattern) that already exists aborts at start-up: two handlers for one route is a
+ * bug that must not depend on link order. */
+void http_route_register(const struct http_route *rt);
+#define HTTP_ROUTE(id, ...)                                                                        \
+	static const struct http_route http_route_##id = __VA_ARGS__;                              \
+	__attribute__((constructor)) static void http_route_register_##id(void) { http_route_register(&http_route_##id); }
 /* The table as JSON (for `medlabel serve --print-routes --json` and the authorisation-matrix test). */
 int http_routes_json(struct ml_buf *b) ML_MUST_CHECK;
 

@@ -1,4 +1,5 @@
-/* http_int.h: what the dispatcher shares with the handlers of the http module. */
+/* http_int.h: what the dispatcher shares with route handlers: those of this module and those other modules
+ * register with HTTP_ROUTE (see http.h). */
 #ifndef ML_HTTP_INT_H
 #define ML_HTTP_INT_H
 
@@ -23,6 +24,7 @@ struct http_req {
 	int64_t params[HTTP_MAX_PARAMS];
 	int nparams;
 	char client[64];
+	int64_t started_ns;
 
 	/* body */
 	struct ml_buf body;
@@ -46,7 +48,9 @@ struct http_req {
 
 	/* the outcome */
 	struct MHD_Response *pending; /* queued by http_queue, handed to MHD after the commit */
-	bool in_txn;                  /* holds the write lock and an open store transaction */
+	bool queued;                  /* handed to the writer thread, connection suspended */
+	bool written;                 /* the writer has run it and committed; resume sends the response */
+	struct http_req *next_queued;
 	bool responded;
 	int status;
 	struct ml_err err;
@@ -112,9 +116,12 @@ bool http_is_admin(struct http_req *r);
 /* Has the caller (in a project route) one of the roles? Admins count as every role. */
 bool http_has_role(struct http_req *r, unsigned mask);
 
-/* Loads a project object and checks it belongs to r->project_id (404 otherwise). */
+/* Loads a project object and checks it belongs to r->project_id (404 otherwise). Data minimisation: a caller
+ * who is only an annotator reads an item's content only through a task they hold or held (404 for others),
+ * and http_check_task_access applies the same rule to a task's content (predictions, comments). */
 int http_load_task(struct http_req *r, int64_t id, struct store_task *out) ML_MUST_CHECK;
 int http_load_item(struct http_req *r, int64_t id, struct store_item *out) ML_MUST_CHECK;
+int http_check_task_access(struct http_req *r, int64_t task_id) ML_MUST_CHECK;
 
 /* ---- handlers (h_*.c) ----------------------------------------------------------------------------- */
 
@@ -146,6 +153,9 @@ int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);
+int h_task_skip(struct http_req *r);
+int h_prediction_list(struct http_req *r);
+int h_schema_validate(struct http_req *r);
 int h_next(struct http_req *r);
 int h_annotation_list(struct http_req *r);
 int h_annotation_create(struct http_req *r);

@@ -1,6 +1,9 @@
 /* routes.c: the route table, the single source of truth of the API, and path-pattern matching. */
 #include "http/http_int.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define P "/api/v1/projects/{project}"
@@ -14,7 +17,7 @@
 #define REV HTTP_R_REVIEWER
 #define VIEW HTTP_R_VIEWER
 
-static const struct http_route routes[] = {
+static const struct http_route builtin[] = {
 	{"GET", "/api/v1/health", h_health, HTTP_PUBLIC, 0, 0, "health", "liveness probe"},
 	{"POST", "/api/v1/login", h_login, HTTP_PUBLIC, 0, RW | JB | SLOW, "session.login", "log in, set the session cookie"},
 	{"POST", "/api/v1/logout", h_logout, HTTP_USER, 0, RW, "session.logout", "end the session"},
@@ -29,6 +32,8 @@ static const struct http_route routes[] = {
 	{"PATCH", "/api/v1/users/{user}", h_user_update, HTTP_ADMIN, 0, RW | JB | SLOW, "user.update",
 	 "disable, enable, make admin, set password"},
 	{"GET", "/api/v1/audit", h_audit_list, HTTP_ADMIN, 0, 0, "audit.list", "the audit trail"},
+	{"POST", "/api/v1/schemas/validate", h_schema_validate, HTTP_USER, 0, RW | JB, "schema.validate",
+	 "check a labeling schema without storing it"},
 	{"GET", "/api/v1/projects", h_project_list, HTTP_USER, 0, 0, "project.list", "projects the caller belongs to"},
 	{"POST", "/api/v1/projects", h_project_create, HTTP_ADMIN, 0, RW | JB, "project.create", "create a project"},
 	{"GET", P, h_project_get, HTTP_PROJECT, ALL, 0, "project.read", "one project with counts"},
@@ -44,9 +49,14 @@ static const struct http_route routes[] = {
 	 "upload a media item (multipart)"},
 	{"GET", P "/items/{item}", h_item_get, HTTP_PROJECT, ALL, RR, "item.read", "an item with its content"},
 	{"GET", P "/items/{item}/media", h_item_media, HTTP_PROJECT, ALL, RR, "item.media", "an item's media (ranges)"},
-	{"GET", P "/tasks", h_task_list, HTTP_PROJECT, MGR | REV | VIEW, 0, "task.list", "tasks, filtered, paginated"},
+	{"GET", P "/tasks", h_task_list, HTTP_PROJECT, ALL, 0, "task.list",
+	 "tasks, filtered, paginated (annotators: their own)"},
 	{"GET", P "/tasks/{task}", h_task_get, HTTP_PROJECT, ALL, 0, "task.read", "one task"},
 	{"GET", P "/next", h_next, HTTP_PROJECT, ANN | MGR, RW, "task.lease", "lease the caller's next task"},
+	{"POST", P "/tasks/{task}/skip", h_task_skip, HTTP_PROJECT, ANN | MGR, RW, "task.skip",
+	 "give back a leased task without annotating it"},
+	{"GET", P "/tasks/{task}/predictions", h_prediction_list, HTTP_PROJECT, ALL, RR, "prediction.list",
+	 "model predictions for a task"},
 	{"GET", P "/tasks/{task}/annotations", h_annotation_list, HTTP_PROJECT, ALL, RR, "annotation.list",
 	 "annotations of a task the caller may see"},
 	{"POST", P "/tasks/{task}/annotations", h_annotation_create, HTTP_PROJECT, ANN | MGR, RW | JB,
@@ -72,10 +82,52 @@ static const struct http_route routes[] = {
 	 "adjudication.create", "the adjudicator's decision: an annotation of kind adjudicated; the task is done"},
 };
 
+#define MAX_EXTRA_ROUTES 128
+static const struct http_route *extra[MAX_EXTRA_ROUTES];
+static size_t nextra;
+static struct http_route *all;
+static size_t nall;
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+void http_route_register(const struct http_route *rt)
+{
+	if (nextra == MAX_EXTRA_ROUTES) {
+		fputs("medlabel: too many HTTP routes registered\n", stderr);
+		abort();
+	}
+	extra[nextra++] = rt;
+}
+
+static int by_pattern(const void *a, const void *b)
+{
+	const struct http_route *x = a, *y = b;
+	int c = strcmp(x->pattern, y->pattern);
+	return c ? c : strcmp(x->method, y->method);
+}
+
+/* Built once, after every constructor has run: builtin routes in table order, then the registered ones
+ * sorted, so the listing is the same whatever the link order. */
+static void build_all(void)
+{
+	nall = ML_ARRAY_LEN(builtin) + nextra;
+	all = ml_xcalloc(nall, sizeof *all);
+	memcpy(all, builtin, sizeof builtin);
+	for (size_t i = 0; i < nextra; i++)
+		all[ML_ARRAY_LEN(builtin) + i] = *extra[i];
+	qsort(all + ML_ARRAY_LEN(builtin), nextra, sizeof *all, by_pattern);
+	for (size_t i = 0; i < nall; i++)
+		for (size_t j = i + 1; j < nall; j++)
+			if (!strcmp(all[i].pattern, all[j].pattern) && !strcmp(all[i].method, all[j].method)) {
+				fprintf(stderr, "medlabel: route %s %s registered twice\n", all[i].method, all[i].pattern);
+				abort();
+			}
+}
+
 const struct http_route *http_routes(size_t *n)
 {
-	*n = ML_ARRAY_LEN(routes);
-	return routes;
+	pthread_once(&all_once, build_all);
+	*n = nall;
+	return all;
 }
 
 static const char *access_name(enum http_access a)
@@ -91,9 +143,11 @@ static const char *access_name(enum http_access a)
 
 int http_routes_json(struct ml_buf *b)
 {
+	size_t n;
+	const struct http_route *routes = http_routes(&n);
 	if (ml_buf_puts(b, "["))
 		return -1;
-	for (size_t i = 0; i < ML_ARRAY_LEN(routes); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct http_route *rt = &routes[i];
 		if (ml_buf_printf(b, "%s\n{\"method\":\"%s\",\"path\":\"%s\",\"access\":\"%s\",\"roles\":[", i ? "," : "",
 				  rt->method, rt->pattern, access_name(rt->access)))

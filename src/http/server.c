@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 	    "form-action 'self'; frame-ancestors 'none'"
 
 static struct http_server g_srv;
+/* The user who must change their password first; checked against the store only for that user. */
+static _Atomic int64_t must_change_uid;
 /* Serialises this process's write transactions (see http.h). */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -81,8 +84,10 @@ void http_config_init(struct http_config *cfg)
 	cfg->data_dir = "./data";
 	cfg->max_body = 8u << 20;
 	cfg->max_upload = 1ull << 30;
+	/* One worker per core: writes are serialised anyway, and more threads measured slower (more lock
+	 * hand-offs and context switches per request, bench/RESULTS.md). */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg->threads = (unsigned)(cores > 0 ? 2 * cores : 4);
+	cfg->threads = (unsigned)(cores > 0 ? cores : 2);
 }
 
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
@@ -294,6 +299,15 @@ static int authorize(struct http_req *r)
 						 "missing or wrong X-CSRF-Token for a cookie-authenticated write"),
 			       -1;
 	}
+	if (r->user.id == atomic_load(&must_change_uid)) {
+		if (auth_must_change_user(r->store) != r->user.id) {
+			atomic_store(&must_change_uid, 0);
+		} else if (rt->fn != h_me && rt->fn != h_me_password && rt->fn != h_logout) {
+			return http_reply_status(r, 403, "password_change_required", NULL,
+						 "change the one-time password first (POST /api/v1/me/password)"),
+			       -1;
+		}
+	}
 	if (rt->access == HTTP_ADMIN && !r->user.admin)
 		return http_reply_status(r, 403, "perm", NULL, "administrators only"), -1;
 	if (rt->access != HTTP_PROJECT)
@@ -395,7 +409,8 @@ static int parse_json_body(struct http_req *r)
 	return 0;
 }
 
-static void dispatch(struct http_req *r)
+/* Body checks common to every route; replies itself on failure. */
+static void prepare(struct http_req *r)
 {
 	if (r->body_too_large) {
 		if (r->route->flags & (HTTP_F_JSON_BODY | HTTP_F_MULTIPART))
@@ -404,19 +419,12 @@ static void dispatch(struct http_req *r)
 			http_reply_status(r, 400, "invalid", NULL, "this request takes no body");
 		return;
 	}
-	if ((r->route->flags & HTTP_F_JSON_BODY) && parse_json_body(r) != 0) {
+	if ((r->route->flags & HTTP_F_JSON_BODY) && parse_json_body(r) != 0)
 		http_reply_err(r);
-		return;
-	}
-	if ((r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) && !(r->route->flags & HTTP_F_SLOW)) {
-		pthread_mutex_lock(&write_lock);
-		if (store_begin(r->store, &r->err) != 0) {
-			pthread_mutex_unlock(&write_lock);
-			http_reply_err(r);
-			return;
-		}
-		r->in_txn = true;
-	}
+}
+
+static void run_handler(struct http_req *r)
+{
 	int rc = r->route->fn(r);
 	if (r->responded)
 		return;
@@ -424,6 +432,13 @@ static void dispatch(struct http_req *r)
 		http_reply_err(r);
 	else
 		http_reply_status(r, 500, "io", NULL, "handler gave no response");
+}
+
+static void log_request(struct http_req *r)
+{
+	if (r->route)
+		ml_log(ML_LOG_DEBUG, "%s %s %d user %lld %.2f ms", r->method, r->route->pattern, r->status,
+		       (long long)(r->authed ? r->user.id : 0), (double)(ml_monotonic_ns() - r->started_ns) / 1e6);
 }
 
 static void audit_append(struct http_req *r)
@@ -436,31 +451,125 @@ static void audit_append(struct http_req *r)
 		ml_log(ML_LOG_ERROR, "cannot append to the audit trail (%s %s): %s", r->route->action, object, err.msg);
 }
 
-/* Appends the audit record of an audited route and commits the request's transaction, then sends the
- * response; if the commit fails the client gets 500 instead of a success that was not saved. */
+/* Appends the audit record of an audited route that did not go through the writer (early refusals,
+ * slow routes), under the write lock, then sends the response. */
 static void finish(struct http_req *r)
 {
 	bool audited = r->route && r->store && (r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE));
-	if (r->in_txn) {
+	if (audited) {
+		pthread_mutex_lock(&write_lock);
 		audit_append(r);
-		struct ml_err err;
-		if (store_commit(r->store, &err) != 0) {
-			store_rollback(r->store);
-			ml_log(ML_LOG_ERROR, "%s %s: commit failed: %s", r->method, r->route->pattern, err.msg);
-			MHD_destroy_response(r->pending);
+		pthread_mutex_unlock(&write_lock);
+	}
+	log_request(r);
+	send_pending(r);
+}
+
+/* ---- the writer: group commit of audited requests ------------------------------------------------- *
+ *
+ * Every request that writes (and every audited content read) runs on one writer thread with its own store,
+ * many requests per transaction: the MHD thread suspends the connection and queues the request; the writer
+ * takes everything queued, runs the handlers and appends their audit records in one transaction, commits,
+ * and resumes the connections, whose responses go out only now. Each commit costs a WAL write and a few
+ * lock system calls whatever it holds, so under load the cost per request falls with the batch size,
+ * while a lone request waits for nobody. Requests see each other's changes in queue order, exactly as if
+ * they had run one by one. */
+#define WRITER_BATCH 256
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static struct http_req *queue_head, *queue_tail;
+static bool writer_running, writer_stop;
+static pthread_t writer_thread;
+
+static bool enqueue(struct http_req *r)
+{
+	pthread_mutex_lock(&queue_lock);
+	bool ok = writer_running && !writer_stop;
+	if (ok) {
+		r->queued = true;
+		r->next_queued = NULL;
+		if (queue_tail)
+			queue_tail->next_queued = r;
+		else
+			queue_head = r;
+		queue_tail = r;
+		/* Suspend before the writer can resume it: still under the queue lock. */
+		MHD_suspend_connection(r->conn);
+		pthread_cond_signal(&queue_cond);
+	}
+	pthread_mutex_unlock(&queue_lock);
+	return ok;
+}
+
+static void write_batch(struct store *s, struct http_req *batch)
+{
+	struct ml_err err;
+	pthread_mutex_lock(&write_lock);
+	bool open = store_begin(s, &err) == 0;
+	if (!open)
+		ml_log(ML_LOG_ERROR, "writer: cannot begin a transaction: %s", err.msg);
+	for (struct http_req *r = batch; r; r = r->next_queued) {
+		r->store = s;
+		if (!open) {
+			r->err = err;
+			http_reply_err(r);
+			continue;
+		}
+		run_handler(r);
+		audit_append(r);
+	}
+	if (open && store_commit(s, &err) != 0) {
+		store_rollback(s);
+		ml_log(ML_LOG_ERROR, "writer: commit failed: %s", err.msg);
+		for (struct http_req *r = batch; r; r = r->next_queued) {
+			if (r->pending)
+				MHD_destroy_response(r->pending);
 			r->pending = NULL;
 			r->responded = false;
 			http_reply_status(r, 500, "io", NULL, "the change could not be saved");
 			audit_append(r);
 		}
-		r->in_txn = false;
-		pthread_mutex_unlock(&write_lock);
-	} else if (audited) {
-		pthread_mutex_lock(&write_lock);
-		audit_append(r);
-		pthread_mutex_unlock(&write_lock);
 	}
-	send_pending(r);
+	pthread_mutex_unlock(&write_lock);
+}
+
+static void *writer_main(void *arg)
+{
+	struct ml_err err;
+	struct store *s = NULL;
+	if (store_open(g_srv.db_path, &s, &err) != 0)
+		ml_log(ML_LOG_ERROR, "writer: cannot open the store: %s", err.msg);
+	for (;;) {
+		pthread_mutex_lock(&queue_lock);
+		while (!queue_head && !writer_stop)
+			pthread_cond_wait(&queue_cond, &queue_lock);
+		if (!queue_head && writer_stop) {
+			pthread_mutex_unlock(&queue_lock);
+			break;
+		}
+		struct http_req *batch = queue_head, *last = batch;
+		for (int n = 1; n < WRITER_BATCH && last->next_queued; n++)
+			last = last->next_queued;
+		queue_head = last->next_queued;
+		if (!queue_head)
+			queue_tail = NULL;
+		last->next_queued = NULL;
+		pthread_mutex_unlock(&queue_lock);
+		if (s) {
+			write_batch(s, batch);
+		} else {
+			for (struct http_req *r = batch; r; r = r->next_queued)
+				http_reply_status(r, 503, "io", NULL, "the database cannot be opened");
+		}
+		for (struct http_req *r = batch, *next; r; r = next) {
+			next = r->next_queued; /* r may be freed as soon as it is resumed */
+			r->written = true;
+			MHD_resume_connection(r->conn);
+		}
+	}
+	if (s)
+		store_close(s);
+	return NULL;
 }
 
 static void req_free(struct http_req *r)
@@ -493,6 +602,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->srv = &g_srv;
 		r->conn = conn;
 		ml_arena_init(&r->arena, 4096);
+		r->started_ns = ml_monotonic_ns();
 		r->method = ml_arena_strdup(&r->arena, method);
 		r->path = ml_arena_strdup(&r->arena, url);
 		r->store = thread_store(&r->err);
@@ -504,6 +614,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		begin(r);
 		if (r->responded)
 			finish(r);
+		return MHD_YES;
+	}
+	if (r->written) { /* resumed by the writer: the response is ready */
+		log_request(r);
+		send_pending(r);
 		return MHD_YES;
 	}
 	if (r->responded) {
@@ -523,7 +638,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	dispatch(r);
+	prepare(r);
+	if (!r->responded && (r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE)) &&
+	    !(r->route->flags & HTTP_F_SLOW) && enqueue(r))
+		return MHD_YES;
+	if (!r->responded)
+		run_handler(r);
 	finish(r);
 	return MHD_YES;
 }
@@ -540,6 +660,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* ---- starting and stopping ----------------------------------------------------------------------- */
+
+/* Lets the writer finish what is queued; requests arriving later run inline (see enqueue). */
+static void stop_writer(void)
+{
+	pthread_mutex_lock(&queue_lock);
+	writer_stop = true;
+	pthread_cond_signal(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	pthread_join(writer_thread, NULL);
+	pthread_mutex_lock(&queue_lock);
+	writer_running = false;
+	pthread_mutex_unlock(&queue_lock);
+}
 
 static int parse_listen(const char *listen, struct sockaddr_in *sa, struct ml_err *err)
 {
@@ -578,6 +711,7 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 		return -1;
 	if (auth_init() != 0)
 		return ml_err_set(err, ML_EIO, "cannot initialise libsodium");
+	atomic_store(&must_change_uid, cfg->must_change_uid);
 	g_srv.web_dir = http_find_web_dir(cfg->web_dir);
 	if (cfg->web_dir && !g_srv.web_dir)
 		return ml_err_set(err, ML_EINVAL, "web folder '%s' not found", cfg->web_dir);
@@ -602,7 +736,7 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* the worker threads inherit the mask; we sigwait below */
 	signal(SIGPIPE, SIG_IGN);
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (g_srv.tls)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem opts[] = {
@@ -612,13 +746,22 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 		{MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
 		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
 		{g_srv.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
 		{g_srv.tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	writer_stop = false;
+	if (pthread_create(&writer_thread, NULL, writer_main, NULL) != 0) {
+		ml_free(cert);
+		ml_free(key);
+		return ml_err_set(err, ML_EIO, "cannot start the writer thread");
+	}
+	writer_running = true;
 	struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
 						MHD_OPTION_END);
 	if (!d) {
+		stop_writer();
 		ml_free(cert);
 		ml_free(key);
 		return ml_err_set(err, ML_EIO, "cannot listen on %s (in use, or TLS files invalid)", cfg->listen);
@@ -629,6 +772,8 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 	int sig = 0;
 	sigwait(&set, &sig);
 	ml_log(ML_LOG_INFO, "stopping on signal %d", sig);
+	MHD_quiesce_daemon(d);
+	stop_writer(); /* drains the queue and resumes every suspended connection */
 	MHD_stop_daemon(d);
 	close_stores();
 	free(g_srv.web_dir);

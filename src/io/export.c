@@ -10,43 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the hashed output stream ---- */
-
-struct sink {
-	int fd;
-	crypto_generichash_state hash; /* BLAKE2b-256: several times faster than SHA-256 here */
-	uint64_t bytes;
-	int err_no;
-};
-
-static ssize_t sink_write(void *cookie, const char *buf, size_t n)
-{
-	struct sink *k = cookie;
-	crypto_generichash_update(&k->hash, (const unsigned char *)buf, n);
-	k->bytes += n;
-	size_t left = n;
-	while (left) {
-		ssize_t w = write(k->fd, buf, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			k->err_no = errno;
-			return -1;
-		}
-		buf += w;
-		left -= (size_t)w;
-	}
-	return (ssize_t)n;
-}
-
-static void sink_hex(struct sink *k, char out[65])
-{
-	crypto_generichash_state copy = k->hash;
-	unsigned char h[32];
-	crypto_generichash_final(&copy, h, sizeof h);
-	ml_hex_encode(h, sizeof h, out);
-}
-
 /* ---- the scan ---- */
 
 struct run {
@@ -329,31 +292,28 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 
 	/* The output: a temporary file renamed into place at the end, or stdout. */
 	char tmp[4200] = "";
-	struct sink sink = {.fd = STDOUT_FILENO};
-	crypto_generichash_init(&sink.hash, NULL, 0, 32);
+	int fd = STDOUT_FILENO;
 	if (opts->out_path) {
 		if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", opts->out_path, (long)getpid()) >= (int)sizeof tmp) {
 			ml_free(schema);
 			return ml_err_set(err, ML_EINVAL, "output path too long");
 		}
-		sink.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (sink.fd < 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (fd < 0) {
 			ml_free(schema);
 			return ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
 		}
 	}
-	cookie_io_functions_t fns = {.write = sink_write};
-	FILE *f = fopencookie(&sink, "w", fns);
-	if (!f) {
+	struct io_sink *sink = io_sink_new(fd);
+	if (!sink) {
 		if (opts->out_path) {
-			close(sink.fd);
+			close(fd);
 			unlink(tmp);
 		}
 		ml_free(schema);
 		return ml_err_set(err, ML_ENOMEM, "out of memory");
 	}
-	static __thread char fbuf[1 << 18];
-	setvbuf(f, fbuf, _IOFBF, sizeof fbuf);
+	FILE *f = io_sink_file(sink);
 
 	char out_dir[4200] = "";
 	if (opts->out_path) {
@@ -394,24 +354,24 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 		rc = ml_err_set(err, ML_ECONFLICT, "snapshot '%s': pinned rows changed since it was made",
 				opts->snapshot);
 	char *man = NULL;
-	if (!rc && fflush(f) != 0)
-		rc = ml_err_set(err, ML_EIO, "cannot write the export: %s", strerror(sink.err_no ? sink.err_no : errno));
+	if (!rc)
+		rc = io_sink_drain(sink, err);
 	if (!rc) {
 		char sha[65];
-		sink_hex(&sink, sha);
+		io_sink_hash(sink, sha);
 		bool in_stream = !opts->out_path && !opts->manifest_path;
-		man = manifest(&run, p, snap_id ? opts->snapshot : NULL, &sp, content, sha, sink.bytes, in_stream);
+		man = manifest(&run, p, snap_id ? opts->snapshot : NULL, &sp, content, sha, io_sink_bytes(sink), in_stream);
 		snprintf(res->blake2b, sizeof res->blake2b, "%s", sha);
 		if (in_stream)
 			rc = exp->manifest(&run.ex, man, err);
-		if (!rc && fflush(f) != 0)
-			rc = ml_err_set(err, ML_EIO, "cannot write the export: %s", strerror(sink.err_no ? sink.err_no : errno));
+		if (!rc)
+			rc = io_sink_drain(sink, err);
 	}
-	fclose(f);
+	io_sink_free(sink);
 	if (opts->out_path) {
 		/* No fsync: an export can always be made again from the store, and the rename means a reader
 		 * never sees a half-written file under the final name. */
-		close(sink.fd);
+		close(fd);
 		if (!rc && rename(tmp, opts->out_path) != 0)
 			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", opts->out_path, strerror(errno));
 		if (rc)

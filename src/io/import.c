@@ -148,6 +148,7 @@ static int prod_emit_ann(void *ctx, const struct store_annotation *a, struct ml_
 static void *producer(void *arg)
 {
 	struct pipe *p = arg;
+	pthread_setname_np(pthread_self(), "ml-import");
 	p->cur = batch_new();
 	int rc = 0;
 	struct ml_err err = {0};

@@ -39,6 +39,19 @@ int io_lines_open(struct io_lines *r, const char *path, size_t max_line, struct 
 int io_lines_next(struct io_lines *r, const char *path, const char **line, size_t *len, struct ml_err *err);
 void io_lines_close(struct io_lines *r);
 
+/* ---- the export's output: hashed, written by a helper thread (sink.c) ---- */
+
+struct io_sink;
+struct io_sink *io_sink_new(int fd); /* NULL on OOM */
+FILE *io_sink_file(struct io_sink *k);
+/* Flushes everything written so far to the fd; -1 with err if any write failed. */
+int io_sink_drain(struct io_sink *k, struct ml_err *err) ML_MUST_CHECK;
+/* BLAKE2b-256 and count of the bytes written so far (after io_sink_drain). */
+void io_sink_hash(struct io_sink *k, char out[65]);
+uint64_t io_sink_bytes(struct io_sink *k);
+/* Stops the writer; the fd stays open (the caller's). */
+void io_sink_free(struct io_sink *k);
+
 /* ---- writing ---- */
 
 /* fputs of a JSON string literal of s[0..n). */

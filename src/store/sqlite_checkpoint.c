@@ -25,12 +25,16 @@ struct sq_ckpt {
 static void *ckpt_main(void *arg)
 {
 	struct sq_ckpt *c = arg;
+	pthread_setname_np(pthread_self(), "ml-checkpoint");
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		db = NULL;
 	} else {
 		sqlite3_busy_timeout(db, 1000);
+		/* A connection learns that the database is in WAL mode only when it first reads it; until then
+		 * a checkpoint call does nothing. */
+		(void)sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	}
 	pthread_mutex_lock(&c->mu);
 	for (;;) {

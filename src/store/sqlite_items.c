@@ -6,12 +6,20 @@
 
 static bool is_hex64(const char *s)
 {
-	if (!s || strlen(s) != 64)
+	/* lower-case hex digits only: the form every hash in the store takes */
+	static const unsigned char hexdig[256] = {
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+		['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	};
+	if (!s)
 		return false;
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+	unsigned ok = 1;
+	for (int i = 0; i < 64; i++) {
+		if (!s[i])
 			return false;
-	return true;
+		ok &= hexdig[(unsigned char)s[i]];
+	}
+	return ok && s[64] == 0;
 }
 
 int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64_t *item_id, int64_t *task_id,
@@ -39,7 +47,11 @@ int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 	if (overlap < 1)
 		overlap = 1;
 	int64_t now = ml_now_ms();
-	if (sq_txn_begin(q, err))
+	/* Inside the caller's transaction (an import batch) a savepoint per item would cost two more
+	 * statements per item; the only step that can fail after a write is the task insert, which is
+	 * undone by hand below. On our own, a transaction makes the pair atomic. */
+	bool own = q->depth == 0;
+	if (own && sq_txn_begin(q, err))
 		return -1;
 	int rc = 0;
 	sqlite3_stmt *st = sq_prep(q, "INSERT INTO items(project_id, modality, source, patient_key, meta, text, media_hash, "
@@ -77,8 +89,16 @@ int sq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 			rc = sq_step_done(q, st, err, "adding a task");
 			tid = sqlite3_last_insert_rowid(q->db);
 		}
+		if (rc && !own) {
+			struct ml_err ignore;
+			sqlite3_stmt *del = sq_prep(q, "DELETE FROM items WHERE id = ?1", &ignore);
+			if (del) {
+				sqlite3_bind_int64(del, 1, iid);
+				(void)sq_step_done(q, del, &ignore, "undoing an item");
+			}
+		}
 	}
-	if (sq_txn_end(q, rc, err))
+	if (own ? sq_txn_end(q, rc, err) : rc)
 		return -1;
 	if (item_id)
 		*item_id = iid;

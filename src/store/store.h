@@ -195,7 +195,9 @@ struct store_item {
 void store_item_release(struct store_item *it);
 
 /* Adds an item and its task (state open, the project's default overlap) in one transaction.
- * in->id, created_at are ignored; *item_id and *task_id receive the new ids (either may be NULL). */
+ * in->id, created_at are ignored; *item_id and *task_id receive the new ids (either may be NULL).
+ * An empty in->content_hash is computed (BLAKE2b-256 of the text, or the media hash). In the SQLite
+ * backend a task's id equals its item's id; callers must not rely on that. */
 int store_item_add(struct store *s, const struct store_item *in, int overlap, int64_t *item_id, int64_t *task_id,
 		   struct ml_err *err) ML_MUST_CHECK;
 int store_item_get(struct store *s, int64_t id, struct store_item *out, struct ml_err *err) ML_MUST_CHECK;
@@ -397,7 +399,9 @@ struct store_export_row {
 };
 /* Walks the project's items in id order with their task and annotations. snapshot_id 0 = the live rows
  * (optionally only tasks in state `state`, -1 = all); otherwise exactly what store_snapshot_pin pinned
- * (`state` is ignored). One read transaction: the scan sees one consistent state of the database. */
+ * (`state` is ignored). Items that are not visible (awaiting required de-identification) are never
+ * exported. One read transaction: the scan sees one consistent state of the database. For a snapshot,
+ * task fields other than id, item, state and gold are 0 (they are not pinned). */
 int store_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state,
 		      int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err) ML_MUST_CHECK;
 

@@ -44,7 +44,16 @@ class Env:
         self.admin = self.srv.client()
         r = self.admin.post("/api/v1/login", {"name": "admin", "password": self.admin_password})
         assert r.status == 200, r.body
+        assert r.json()["must_change_password"] is True, r.body
         self.admin.csrf = r.json()["csrf"]
+        # the one-time password allows nothing but changing it
+        r = self.admin.get("/api/v1/projects")
+        assert r.status == 403 and r.json()["error"]["code"] == "password_change_required", r.body
+        self.first_password = self.admin_password
+        self.admin_password = "the admin's own password"
+        r = self.admin.post("/api/v1/me/password", {"old_password": self.first_password,
+                                                     "new_password": self.admin_password})
+        assert r.status == 200, r.body
         self.admin_token = self.token("admin")
         return self
 

@@ -4,7 +4,7 @@ import os
 import struct
 
 import lib
-from apilib import Env, body
+from apilib import SCHEMA, Env, body
 from lib import eq, test
 
 ENV = None
@@ -96,6 +96,20 @@ def wrong_password_is_401_and_throttled_after_five():
 
 
 @test
+def logins_from_one_address_are_throttled_across_accounts():
+    e = Env().__enter__()
+    try:
+        c = e.srv.client()
+        for i in range(20):  # unknown names: the address counter still grows
+            eq(c.post("/api/v1/login", {"name": f"ghost{i}", "password": "not a real password"}).status, 401)
+        r = c.post("/api/v1/login", {"name": "admin", "password": e.admin_password})
+        eq(r.status, 429)
+        assert "address" in r.json()["error"]["message"]
+    finally:
+        e.__exit__(None, None, None)
+
+
+@test
 def passwords_need_twelve_characters():
     e = env()
     r = e.admin.post("/api/v1/users", {"name": "shorty", "password": "elevenchars"})
@@ -166,6 +180,11 @@ def lease_annotate_update_with_if_match_review_flow():
     ann1 = r.json()
     eq(r.header("ETag"), '"1"')
     eq(c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body()}).status, 409)
+    # annotators read the content of items they hold only
+    held = e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["item_id"]
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{held}").status, 200)
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{other['item_id']}").status, 404)
+    eq(c1.get(f"/api/v1/projects/{pid}/tasks/{other['id']}/comments").status, 404)
     # blind: annotator 2 sees nothing of annotator 1's work
     r = c2.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations")
     eq(r.json()["annotations"], [])
@@ -229,6 +248,29 @@ def schemas_and_annotation_bodies_are_validated_with_pointers():
 
 
 @test
+def skip_predictions_schema_check_and_patient_filter():
+    e = env()
+    pid = e.project("skipping", items=3)
+    uid, a = e.user("skipper")
+    e.member(pid, uid, "annotator")
+    t1 = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    eq(a.post(f"/api/v1/projects/{pid}/tasks/{t1}/skip").status, 200)
+    eq(a.post(f"/api/v1/projects/{pid}/tasks/{t1}/skip").status, 409)
+    t2 = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    assert t2 != t1, (t1, t2)
+    eq(a.get(f"/api/v1/projects/{pid}/tasks/{t2}/predictions").json(), {"predictions": []})
+    eq(a.post("/api/v1/schemas/validate", {"schema": SCHEMA}).status, 200)
+    r = a.post("/api/v1/schemas/validate", {"schema": {"format": 1, "name": "x", "controls": [{"kind": 3}]}})
+    eq(r.status, 400)
+    assert r.json()["error"]["field"].startswith("/schema/controls/0"), r.body
+    c = e.srv.client(token=e.admin_token)
+    for k in ("p-a", "p-b", "p-a"):
+        eq(c.post(f"/api/v1/projects/{pid}/items", {"text": "t", "patient_key": k}).status, 201)
+    got = c.get(f"/api/v1/projects/{pid}/items?patient=p-a").json()["items"]
+    eq([i["patient_key"] for i in got], ["p-a", "p-a"])
+
+
+@test
 def task_list_filters_and_keyset_pagination():
     e = env()
     pid = e.project("paging", items=7)
@@ -244,6 +286,13 @@ def task_list_filters_and_keyset_pagination():
     eq(seen, sorted(seen))
     eq(len(c.get(f"/api/v1/projects/{pid}/tasks?state=open").json()["tasks"]), 7)
     eq(len(c.get(f"/api/v1/projects/{pid}/tasks?state=done").json()["tasks"]), 0)
+    # assignee filter, and annotators see only their own tasks
+    uid, a = e.user("pager")
+    e.member(pid, uid, "annotator")
+    tid = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+    eq([t["id"] for t in c.get(f"/api/v1/projects/{pid}/tasks?assignee={uid}").json()["tasks"]], [tid])
+    eq([t["id"] for t in a.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"]], [tid])
+    eq(a.get(f"/api/v1/projects/{pid}/tasks?assignee=1").status, 403)
     eq(c.get(f"/api/v1/projects/{pid}/tasks?state=bogus").status, 400)
     eq(c.get(f"/api/v1/projects/{pid}/tasks?limit=0").status, 400)
 

@@ -20,6 +20,14 @@ def fresh(name="p"):
     return d, data, pid
 
 
+def schema_doc(version, extra_label=False):
+    labels = [{"value": "yes", "hotkey": "y"}, {"value": "no", "hotkey": "n"}]
+    if extra_label:
+        labels.append({"value": "unsure", "hotkey": "u"})
+    return json.dumps({"format": 1, "name": "test", "version": str(version), "modalities": ["text"],
+                       "controls": [{"name": "dx", "kind": "classification", "labels": labels}]})
+
+
 def write_jsonl(path, records):
     with open(path, "w", encoding="utf-8") as f:
         for r in records:
@@ -190,13 +198,18 @@ def projects_by_id_or_name_and_schemas():
     expect_fail(data, ["project", "show", "nope"], 1, "no project 'nope'")
     schema = os.path.join(d, "schema.json")
     open(schema, "w").write('{"labels": [\n  {"name": "x",}\n]}')
-    expect_fail(data, ["schema", "set", "cardiology", schema], 1, "'%s': line 2" % schema)
-    open(schema, "w").write('{"version": 1, "controls": []}')
+    expect_fail(data, ["schema", "set", "cardiology", schema], 1, "'%s': malformed JSON" % schema, "line 2")
+    # validated by the label module: the error names the field
+    bad = json.loads(schema_doc(1))
+    bad["controls"][0]["labels"][1]["hotkey"] = "y"
+    open(schema, "w").write(json.dumps(bad))
+    expect_fail(data, ["schema", "set", "cardiology", schema], 1, "duplicate hotkey", "/controls/0/labels/1/hotkey")
+    open(schema, "w").write(schema_doc(1))
     eq(run("schema", "set", "cardiology", schema, data=data).stdout.strip(), "schema version 1")
-    open(schema, "w").write('{"version": 2, "controls": []}')
+    open(schema, "w").write(schema_doc(2, True))
     eq(run("schema", "set", "1", schema, data=data).stdout.strip(), "schema version 2")
-    eq(json.loads(run("schema", "show", "cardiology", "--version", "1", data=data).stdout)["version"], 1)
-    eq(json.loads(run("schema", "show", "cardiology", data=data).stdout)["version"], 2)
+    eq(json.loads(run("schema", "show", "cardiology", "--version", "1", data=data).stdout)["version"], "1")
+    eq(json.loads(run("schema", "show", "cardiology", data=data).stdout)["version"], "2")
     assert "schema:        version 2" in run("project", "show", "1", data=data).stdout
 
 
@@ -221,14 +234,14 @@ def snapshot_re_exports_identical_bytes_after_edits():
     write_jsonl(src, [{"text": "note %d ü" % i, "patient_key": "p%d" % (i % 5)} for i in range(50)])
     run("import", pid, src, data=data)
     schema = os.path.join(d, "s.json")
-    open(schema, "w").write('{"controls": []}')
+    open(schema, "w").write(schema_doc(1))
     run("schema", "set", pid, schema, data=data)
     first = os.path.join(d, "v1.jsonl")
     run("export", pid, "--snapshot", "v1.0", "--split", "train=0.8,val=0.1,test=0.1", "--group-by", "patient",
         "--out", first, data=data)
     # later edits: more items, a new schema version
     run("import", pid, src, data=data)
-    open(schema, "w").write('{"controls": [], "v": 2}')
+    open(schema, "w").write(schema_doc(2, True))
     run("schema", "set", pid, schema, data=data)
     again = os.path.join(d, "v1-again.jsonl")
     run("export", pid, "--snapshot", "v1.0", "--out", again, data=data)

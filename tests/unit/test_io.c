@@ -452,3 +452,37 @@ TEST(import_driver_keeps_whole_batches_on_failure)
 	CHECK_EQ_INT(st.committed, 0);
 	store_close(s);
 }
+
+TEST(jsonl_importer_finds_bad_utf8_anywhere)
+{
+	struct {
+		const char *src;
+		size_t at; /* 1-based byte of the first bad byte */
+	} cases[] = {
+		{"{\"text\":\"abcdefghijklmnop\xff\"}\n", 26},
+		{"{\"text\":\"\xc3\xa9\xc3\"}\n", 12},               /* truncated before the quote */
+		{"{\"text\":\"abcdefgh\xed\xa0\x80\"}\n", 18},        /* a surrogate */
+		{"{\"text\":\"\xc0\xaf 12345678\"}\n", 10},           /* overlong '/' */
+		{"{\"text\":\"\xe4\xb8\xad\xe6\x96\x87\xf0\x9f\x98\"}\n", 16}, /* 3 of 4 bytes */
+	};
+	for (size_t i = 0; i < ML_ARRAY_LEN(cases); i++) {
+		char name[32];
+		snprintf(name, sizeof name, "utf8-%zu.jsonl", i);
+		char *path = write_tmp(name, cases[i].src, strlen(cases[i].src));
+		struct got g = {0};
+		struct io_import_opts opts = {.project_id = 1};
+		struct ml_err err = {0};
+		CHECK(io_importer_find("jsonl")->import(path, &opts, collect, &g, &err) == -1);
+		char want[700];
+		snprintf(want, sizeof want, "'%s': line 1: invalid UTF-8 at byte %zu", path, cases[i].at);
+		CHECK_EQ_STR(err.msg, want);
+	}
+	/* and valid mixed text passes */
+	const char *ok = "{\"text\":\"abc \xe4\xb8\xad\xe6\x96\x87 \xd8\xb9 e\xcc\x81 \xf0\x9f\x98\x80 end of a longer ascii run\"}\n";
+	char *path = write_tmp("utf8-ok.jsonl", ok, strlen(ok));
+	struct got g = {0};
+	struct io_import_opts opts = {.project_id = 1};
+	struct ml_err err = {0};
+	CHECK(io_importer_find("jsonl")->import(path, &opts, collect, &g, &err) == 0);
+	CHECK_EQ_INT(g.n, 1);
+}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static struct store *fresh(const char *name)
 {
@@ -719,5 +720,43 @@ TEST(open_rejects_bad_urls)
 	char url[600];
 	snprintf(url, sizeof url, "sqlite:%s/url.db", test_tmpdir());
 	CHECK(store_open(url, &s, &err) == 0);
+	store_close(s);
+}
+
+TEST(wal_is_checkpointed_in_the_background)
+{
+	/* While the store stays open and keeps writing, the helper thread copies the WAL into the database
+	 * file: without it the database file would stay at its initial size until close. */
+	char path[512];
+	snprintf(path, sizeof path, "%s/ckpt.db", test_tmpdir());
+	remove(path);
+	struct store *s = NULL;
+	struct ml_err err;
+	CHECK(store_open(path, &s, &err) == 0);
+	int64_t p;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	static char text[2048];
+	memset(text, 'x', sizeof text - 1);
+	struct stat sb;
+	bool grew = false;
+	for (int batch = 0; batch < 40 && !grew; batch++) {
+		CHECK(store_begin(s, &err) == 0);
+		for (int i = 0; i < 1000; i++) {
+			text[i % 2000] = (char)('a' + batch % 26);
+			struct store_item it = {.project_id = p, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
+						.text = text, .visible = true};
+			CHECK(store_item_add(s, &it, 1, NULL, NULL, &err) == 0);
+		}
+		CHECK(store_commit(s, &err) == 0);
+		for (int wait = 0; wait < 20 && !grew; wait++) {
+			CHECK(stat(path, &sb) == 0);
+			grew = sb.st_size > (16 << 20);
+			if (!grew && batch >= 20) {
+				struct timespec ts = {0, 20 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	CHECK(grew);
 	store_close(s);
 }
