@@ -89,6 +89,20 @@ static void print_report(json_t *r)
 				print_value(x);
 				putchar('\n');
 			}
+		} else if (strcmp(kind, "box") == 0) {
+			json_array_foreach(json_object_get(c, "per_pair"), k, x)
+			{
+				json_t *mi = json_object_get(x, "mean_iou");
+				printf("  %s / %s over %lld tasks: %lld of %lld / %lld boxes matched at IoU >= 0.5, F1 %.4f, "
+				       "mean IoU %s%.4f\n",
+				       json_string_value(json_object_get(x, "a")), json_string_value(json_object_get(x, "b")),
+				       (long long)json_integer_value(json_object_get(x, "tasks")),
+				       (long long)json_integer_value(json_object_get(x, "matched")),
+				       (long long)json_integer_value(json_object_get(x, "boxes_a")),
+				       (long long)json_integer_value(json_object_get(x, "boxes_b")),
+				       json_number_value(json_object_get(x, "f1")), json_is_number(mi) ? "" : "undefined ",
+				       json_is_number(mi) ? json_number_value(mi) : 0.0);
+			}
 		} else {
 			json_array_foreach(json_object_get(c, "per_pair"), k, x)
 			{

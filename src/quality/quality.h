@@ -198,7 +198,10 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *        "per_annotator": [Cohen's kappa against the majority of the others], "over_time": [alpha-nominal
  *        of the tasks whose latest annotation fell on each UTC "day"]},
  *     span controls: {"control", "kind": "span", "per_pair": [{"a", "b", "tasks", "exact", "overlap",
- *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]} ],
+ *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]},
+ *     box controls: {"control", "kind": "box", "per_pair": [{"a", "b", "tasks", "boxes_a", "boxes_b",
+ *        "matched", "precision", "recall", "f1", "mean_iou"}]}: boxes matched one to one (Hungarian) at
+ *        IoU >= 0.5 with the same label and frame, in the tasks both boxed ],
  *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
  * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
 struct store;
