@@ -260,12 +260,19 @@ int h_annotation_create(struct http_req *r)
 		return -1;
 	}
 	snprintf(r->object_suffix, sizeof r->object_suffix, "/%" PRId64, id);
-	if (t.gold) { /* a gold answer: update the annotator's accuracy and qualification (quality module) */
+	/* Quality module: a gold answer updates the annotator's accuracy and qualification; a task whose
+	 * annotators have all submitted gets its consensus, and goes to adjudication below the threshold. */
+	struct ml_err qerr;
+	if (t.gold) {
 		struct store_annotator_quality aq;
-		struct ml_err qerr;
 		if (quality_evaluate_annotator(r->store, &r->project, r->user.id, now, &aq, &qerr) != 0)
 			ml_log(ML_LOG_WARN, "quality: cannot evaluate user %" PRId64 ": %s", r->user.id, qerr.msg);
 	}
+	struct store_task after;
+	struct quality_task_outcome oc;
+	if (store_task_get(r->store, t.id, &after, &qerr) == 0 && after.state == STORE_TASK_SUBMITTED &&
+	    quality_task_consensus(r->store, &r->project, t.id, 0.5, false, &oc, &qerr) != 0)
+		ml_log(ML_LOG_WARN, "quality: no consensus for task %" PRId64 ": %s", t.id, qerr.msg);
 	return reply_annotation(r, 201, id);
 }
 

@@ -89,6 +89,20 @@ static void print_report(json_t *r)
 				print_value(x);
 				putchar('\n');
 			}
+		} else if (strcmp(kind, "box") == 0) {
+			json_array_foreach(json_object_get(c, "per_pair"), k, x)
+			{
+				json_t *mi = json_object_get(x, "mean_iou");
+				printf("  %s / %s over %lld tasks: %lld of %lld / %lld boxes matched at IoU >= 0.5, F1 %.4f, "
+				       "mean IoU %s%.4f\n",
+				       json_string_value(json_object_get(x, "a")), json_string_value(json_object_get(x, "b")),
+				       (long long)json_integer_value(json_object_get(x, "tasks")),
+				       (long long)json_integer_value(json_object_get(x, "matched")),
+				       (long long)json_integer_value(json_object_get(x, "boxes_a")),
+				       (long long)json_integer_value(json_object_get(x, "boxes_b")),
+				       json_number_value(json_object_get(x, "f1")), json_is_number(mi) ? "" : "undefined ",
+				       json_is_number(mi) ? json_number_value(mi) : 0.0);
+			}
 		} else {
 			json_array_foreach(json_object_get(c, "per_pair"), k, x)
 			{
@@ -185,47 +199,6 @@ static int collect_id(void *ctx, const struct store_task *t)
 	return 0;
 }
 
-struct task_anns {
-	char **body;
-	size_t n, alloc;
-	int64_t consensus_id; /* an existing consensus annotation, 0 if none */
-	int consensus_version;
-	char *consensus_body;
-};
-
-static int collect_body(void *ctx, const struct store_annotation *a)
-{
-	struct task_anns *ta = ctx;
-	if (a->kind && strcmp(a->kind, "consensus") == 0) {
-		ta->consensus_id = a->id;
-		ta->consensus_version = a->version;
-		ml_free(ta->consensus_body);
-		ta->consensus_body = ml_strdup(a->body_json ? a->body_json : "");
-		return ta->consensus_body ? 0 : -1;
-	}
-	if (a->user_id <= 0 || (a->kind && strcmp(a->kind, "human") != 0) || !a->body_json)
-		return 0;
-	if (ta->n == ta->alloc) {
-		size_t n = ta->alloc ? ta->alloc * 2 : 8;
-		char **p = ml_realloc(ta->body, n * sizeof(*p));
-		if (!p)
-			return -1;
-		ta->body = p;
-		ta->alloc = n;
-	}
-	return (ta->body[ta->n++] = ml_strdup(a->body_json)) ? 0 : -1;
-}
-
-static void task_anns_reset(struct task_anns *ta)
-{
-	for (size_t i = 0; i < ta->n; i++)
-		ml_free(ta->body[i]);
-	ta->n = 0;
-	ml_free(ta->consensus_body);
-	ta->consensus_body = NULL;
-	ta->consensus_id = 0;
-}
-
 static int run_consensus_store(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *project = NULL, *v;
@@ -258,14 +231,11 @@ static int run_consensus_store(struct cli_ctx *ctx, int argc, char **argv)
 		store_close(s);
 		return CLI_BAD_INPUT;
 	}
-	double threshold = NAN;
-	json_t *settings = json_loads(p.settings_json ? p.settings_json : "{}", 0, NULL);
-	if (json_is_number(json_object_get(settings, "agreement_threshold")))
-		threshold = json_number_value(json_object_get(settings, "agreement_threshold"));
-	json_decref(settings);
+	struct quality_settings qs;
+	quality_settings_read(p.settings_json, &qs);
+	double threshold = qs.agreement_threshold;
 	struct ml_err err = {0};
 	struct task_ids ts = {0};
-	struct task_anns ta = {0};
 	struct store_task_filter f = {.project_id = p.id, .state = -1};
 	size_t created = 0, updated = 0, unchanged = 0, adjudication = 0, compared = 0, ties = 0;
 	int status = CLI_OK;
@@ -273,53 +243,16 @@ static int run_consensus_store(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_fail_err(ctx, &err);
 		goto out;
 	}
-	struct consensus_body_options bo = {.box_iou = box_iou};
 	for (size_t i = 0; i < ts.n; i++) {
-		task_anns_reset(&ta);
-		if (store_annotation_list(s, ts.id[i], 0, collect_body, &ta, &err) < 0)
+		struct quality_task_outcome oc;
+		if (quality_task_consensus(s, &p, ts.id[i], box_iou, dry, &oc, &err) < 0)
 			goto fail;
-		if (ta.n < 2)
-			continue;
-		compared++;
-		double agreement;
-		if (agree_bodies((const char *const *)ta.body, ta.n, &agreement, &err) < 0)
-			goto fail;
-		struct store_task task;
-		if (!isnan(threshold) && !isnan(agreement) && agreement < threshold &&
-		    store_task_get(s, ts.id[i], &task, &err) == 0 && task.state != STORE_TASK_ADJUDICATION &&
-		    task.state != STORE_TASK_DONE) {
-			if (!dry && store_task_set_state(s, ts.id[i], STORE_TASK_ADJUDICATION, &err) < 0)
-				goto fail;
-			adjudication++;
-		}
-		char *body;
-		struct consensus_body_report rep;
-		if (consensus_bodies((const char *const *)ta.body, ta.n, NULL, &bo, &body, &rep, &err) < 0)
-			goto fail;
-		ties += rep.ties;
-		if (ta.consensus_id && ta.consensus_body && strcmp(ta.consensus_body, body) == 0) {
-			unchanged++;
-		} else if (ta.consensus_id) {
-			int nv;
-			if (!dry && store_annotation_update(s, ta.consensus_id, ta.consensus_version, body, p.schema_version, 0, 0,
-							    false, &nv, &err) < 0) {
-				ml_free(body);
-				goto fail;
-			}
-			updated++;
-		} else if (rep.results > 0) {
-			/* Provenance: kind "consensus", model "consensus" with the method as its version. */
-			struct store_annotation an = {.task_id = ts.id[i], .model = (char *)"consensus",
-						      .model_version = (char *)"vote", .schema_version = p.schema_version,
-						      .body_json = body, .kind = (char *)"consensus"};
-			int64_t id;
-			if (!dry && store_annotation_create(s, &an, &id, &err) < 0) {
-				ml_free(body);
-				goto fail;
-			}
-			created++;
-		}
-		ml_free(body);
+		compared += oc.compared;
+		adjudication += oc.to_adjudication;
+		ties += oc.ties;
+		created += oc.consensus == QUALITY_CONSENSUS_CREATED;
+		updated += oc.consensus == QUALITY_CONSENSUS_UPDATED;
+		unchanged += oc.consensus == QUALITY_CONSENSUS_UNCHANGED;
 	}
 	if (!dry && store_commit(s, &err) < 0) {
 		status = cli_fail_err(ctx, &err);
@@ -340,8 +273,6 @@ fail:
 		store_rollback(s);
 	status = cli_fail_err(ctx, &err);
 out:
-	task_anns_reset(&ta);
-	ml_free(ta.body);
 	ml_free(ts.id);
 	store_project_release(&p);
 	store_close(s);

@@ -198,7 +198,10 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *        "per_annotator": [Cohen's kappa against the majority of the others], "over_time": [alpha-nominal
  *        of the tasks whose latest annotation fell on each UTC "day"]},
  *     span controls: {"control", "kind": "span", "per_pair": [{"a", "b", "tasks", "exact", "overlap",
- *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]} ],
+ *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]},
+ *     box controls: {"control", "kind": "box", "per_pair": [{"a", "b", "tasks", "boxes_a", "boxes_b",
+ *        "matched", "precision", "recall", "f1", "mean_iou"}]}: boxes matched one to one (Hungarian) at
+ *        IoU >= 0.5 with the same label and frame, in the tasks both boxed ],
  *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
  * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
 struct store;
@@ -242,6 +245,20 @@ int quality_gold_compare(const char *gold_body, const char *body, int64_t *right
  * and validated = false, authored by nobody (0). Counts what was checked and marked. */
 int quality_mark_revalidation(struct store *s, int64_t project_id, size_t *checked, size_t *marked,
 			      struct ml_err *err) ML_MUST_CHECK;
+
+/* One task's consensus and routing, run when a task's annotators have all submitted (HTTP) or for every
+ * task (`medlabel quality consensus`): with two or more human annotations, stores or updates the task's
+ * consensus annotation (kind "consensus", model "consensus", version "vote") and sends the task to
+ * adjudication when its agreement is below the project's agreement_threshold. dry_run changes nothing. */
+enum { QUALITY_CONSENSUS_NONE = 0, QUALITY_CONSENSUS_CREATED, QUALITY_CONSENSUS_UPDATED, QUALITY_CONSENSUS_UNCHANGED };
+struct quality_task_outcome {
+	bool compared, to_adjudication;
+	int consensus; /* QUALITY_CONSENSUS_* */
+	size_t ties;
+	double agreement; /* NaN when nothing was comparable */
+};
+int quality_task_consensus(struct store *s, const struct store_project *p, int64_t task_id, double box_iou, bool dry_run,
+			   struct quality_task_outcome *out, struct ml_err *err) ML_MUST_CHECK;
 
 #endif
 

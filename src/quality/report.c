@@ -88,10 +88,20 @@ struct span_obs {
 	struct agree_span s;
 };
 
+struct box_obs {
+	uint32_t unit, label;
+	int64_t user, frame; /* frame -1 when absent */
+	struct agree_box b;
+};
+
+enum { KIND_CHOICE, KIND_SPAN, KIND_BOX };
+
 /* Per control, what the annotators said. Values (choice labels) are interned per control. */
 struct control {
 	char *name;
-	bool spans;
+	int kind; /* KIND_* */
+	struct box_obs *bx;
+	size_t nbx, bxalloc;
 	struct choice_obs *c;
 	size_t nc, calloc_;
 	struct span_obs *sp;
@@ -140,11 +150,11 @@ static int user_col(struct report *r, int64_t user, size_t *col)
 	return 0;
 }
 
-static struct control *control_of(struct report *r, const char *name, bool spans)
+static struct control *control_of(struct report *r, const char *name, int kind)
 {
 	for (size_t i = 0; i < r->nctl; i++)
 		if (strcmp(r->ctl[i].name, name) == 0)
-			return r->ctl[i].spans == spans ? &r->ctl[i] : NULL;
+			return r->ctl[i].kind == kind ? &r->ctl[i] : NULL;
 	if (r->nctl == r->ctlalloc) {
 		size_t a = r->ctlalloc ? r->ctlalloc * 2 : 8;
 		struct control *p = ml_realloc(r->ctl, a * sizeof(*p));
@@ -157,7 +167,7 @@ static struct control *control_of(struct report *r, const char *name, bool spans
 	memset(c, 0, sizeof(*c));
 	if (!(c->name = ml_strdup(name)))
 		return NULL;
-	c->spans = spans;
+	c->kind = kind;
 	r->nctl++;
 	return c;
 }
@@ -197,7 +207,7 @@ static int record_annotation(struct report *r, uint32_t unit, const struct ann *
 		const char *v = single_choice(res);
 		json_t *st = json_object_get(res, "start"), *en = json_object_get(res, "end"), *lab = json_object_get(res, "label");
 		if (v) {
-			struct control *c = control_of(r, control, false);
+			struct control *c = control_of(r, control, KIND_CHOICE);
 			uint32_t code;
 			if (!c)
 				continue;
@@ -206,7 +216,7 @@ static int record_annotation(struct report *r, uint32_t unit, const struct ann *
 			PUSH(c->c, c->nc, c->calloc_, ((struct choice_obs){unit, code, a->user_id}));
 		} else if (json_is_integer(st) && json_is_integer(en) && json_is_string(lab) && json_integer_value(st) >= 0 &&
 			   json_integer_value(en) > json_integer_value(st)) {
-			struct control *c = control_of(r, control, true);
+			struct control *c = control_of(r, control, KIND_SPAN);
 			uint32_t code;
 			if (!c)
 				continue;
@@ -214,6 +224,21 @@ static int record_annotation(struct report *r, uint32_t unit, const struct ann *
 				return -1;
 			struct agree_span s = {(uint64_t)json_integer_value(st), (uint64_t)json_integer_value(en), code, 0};
 			PUSH(c->sp, c->nsp, c->spalloc, ((struct span_obs){unit, a->user_id, s}));
+		} else if (json_is_number(json_object_get(res, "x")) && json_is_number(json_object_get(res, "y")) &&
+			   json_is_number(json_object_get(res, "w")) && json_is_number(json_object_get(res, "h")) &&
+			   json_is_string(lab)) {
+			struct control *c = control_of(r, control, KIND_BOX);
+			uint32_t code;
+			if (!c)
+				continue;
+			if (value_code(c, json_string_value(lab), &code) < 0)
+				return -1;
+			double x = json_number_value(json_object_get(res, "x")), y = json_number_value(json_object_get(res, "y"));
+			json_t *fr = json_object_get(res, "frame");
+			struct box_obs bo = {unit, code, a->user_id, json_is_integer(fr) ? json_integer_value(fr) : -1,
+					     {x, y, x + json_number_value(json_object_get(res, "w")),
+					      y + json_number_value(json_object_get(res, "h"))}};
+			PUSH(c->bx, c->nbx, c->bxalloc, bo);
 		}
 	}
 	return 0;
@@ -516,6 +541,84 @@ out:
 	return o;
 }
 
+/* Box controls: per annotator pair, boxes matched one to one at IoU >= 0.5 (same label and frame) in each
+ * task both boxed, micro-averaged: precision, recall, F1 and the mean IoU of the matched pairs. */
+static json_t *box_control_json(struct store *s, struct report *r, struct control *c, struct ml_err *err)
+{
+	json_t *o = json_pack("{s:s,s:s,s:I,s:f}", "control", c->name, "kind", "box", "boxes", (json_int_t)c->nbx,
+			      "iou_threshold", 0.5);
+	json_t *pairs = json_array();
+	size_t *first = ml_calloc(r->nunits + 1, sizeof(size_t));
+	struct box_obs *byunit = ml_malloc((c->nbx ? c->nbx : 1) * sizeof(*byunit));
+	const struct box_obs **ba = ml_malloc((c->nbx ? c->nbx : 1) * sizeof(*ba));
+	const struct box_obs **bb = ml_malloc((c->nbx ? c->nbx : 1) * sizeof(*bb));
+	char na_[160], nb_[160];
+	if (!first || !byunit || !ba || !bb)
+		goto out;
+	for (size_t i = 0; i < c->nbx; i++)
+		first[c->bx[i].unit + 1]++;
+	for (size_t u = 0; u < r->nunits; u++)
+		first[u + 1] += first[u];
+	for (size_t i = 0; i < c->nbx; i++)
+		byunit[first[c->bx[i].unit]++] = c->bx[i];
+	for (size_t u = r->nunits; u > 0; u--)
+		first[u] = first[u - 1];
+	first[0] = 0;
+	for (size_t a = 0; a < r->nusers; a++)
+		for (size_t b = a + 1; b < r->nusers; b++) {
+			size_t docs = 0, na = 0, nb = 0, matched = 0;
+			double iou_sum = 0;
+			for (size_t u = 0; u < r->nunits; u++) {
+				size_t ka = 0, kb = 0;
+				for (size_t i = first[u]; i < first[u + 1]; i++) {
+					if (byunit[i].user == r->users[a])
+						ba[ka++] = &byunit[i];
+					else if (byunit[i].user == r->users[b])
+						bb[kb++] = &byunit[i];
+				}
+				if (!ka || !kb)
+					continue;
+				double *iou = ml_malloc(ka * kb * sizeof(double));
+				if (!iou)
+					goto out;
+				for (size_t i = 0; i < ka; i++)
+					for (size_t j = 0; j < kb; j++)
+						iou[i * kb + j] = ba[i]->label == bb[j]->label && ba[i]->frame == bb[j]->frame
+									  ? agree_box_iou(&ba[i]->b, &bb[j]->b)
+									  : 0;
+				struct agree_match m;
+				int rc = agree_match_iou(iou, ka, kb, 0.5, &m, err);
+				ml_free(iou);
+				if (rc < 0)
+					goto out;
+				docs++;
+				na += ka;
+				nb += kb;
+				matched += m.matched;
+				if (m.matched)
+					iou_sum += m.mean_iou * (double)m.matched;
+				agree_match_release(&m);
+			}
+			if (!docs)
+				continue;
+			json_t *p = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "a", user_name(s, r->users[a], na_, sizeof(na_)), "b",
+					      user_name(s, r->users[b], nb_, sizeof(nb_)), "tasks", (json_int_t)docs, "boxes_a",
+					      (json_int_t)na, "boxes_b", (json_int_t)nb, "matched", (json_int_t)matched);
+			json_object_set_new(p, "precision", json_real((double)matched / (double)nb));
+			json_object_set_new(p, "recall", json_real((double)matched / (double)na));
+			json_object_set_new(p, "f1", json_real(2.0 * (double)matched / (double)(na + nb)));
+			json_object_set_new(p, "mean_iou", matched ? json_real(iou_sum / (double)matched) : json_null());
+			json_array_append_new(pairs, p);
+		}
+out:
+	ml_free(first);
+	ml_free(byunit);
+	ml_free(ba);
+	ml_free(bb);
+	json_object_set_new(o, "per_pair", pairs);
+	return o;
+}
+
 static void report_release(struct report *r)
 {
 	for (size_t i = 0; i < r->nctl; i++) {
@@ -523,6 +626,7 @@ static void report_release(struct report *r)
 		ml_free(c->name);
 		ml_free(c->c);
 		ml_free(c->sp);
+		ml_free(c->bx);
 		for (size_t v = 0; v < c->nvalues; v++)
 			ml_free(c->values[v]);
 		ml_free(c->values);
@@ -595,8 +699,9 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
 			 (json_int_t)multi, "gold", (json_int_t)gold_tasks, "annotators", (json_int_t)r.nusers);
 	json_t *controls = json_array();
 	for (size_t i = 0; i < r.nctl; i++) {
-		json_t *x = r.ctl[i].spans ? span_control_json(s, &r, &r.ctl[i], err)
-					   : choice_control_json(s, &r, &r.ctl[i], &aopt, err);
+		json_t *x = r.ctl[i].kind == KIND_SPAN  ? span_control_json(s, &r, &r.ctl[i], err)
+			    : r.ctl[i].kind == KIND_BOX ? box_control_json(s, &r, &r.ctl[i], err)
+							: choice_control_json(s, &r, &r.ctl[i], &aopt, err);
 		if (!x)
 			goto oom;
 		json_array_append_new(controls, x);

@@ -654,6 +654,65 @@ static int check_applicable(const struct agree_table *t, enum agree_metric m, st
 	return 0;
 }
 
+/* The distinct rows of t (as multisets unless the metric tells coders apart) and each unit's row index.
+ * Returns -1 when it does not pay (almost every row distinct) or memory is short: the caller then
+ * resamples t itself. */
+static int make_patterns(const struct agree_table *t, enum agree_metric m, struct agree_table *out, uint32_t **pattern_of)
+{
+	bool ordered = m == AGREE_COHEN || m == AGREE_COHEN_LINEAR || m == AGREE_COHEN_QUADRATIC || m == AGREE_KAPPA_MEAN ||
+		       m == AGREE_MULTI_KAPPA || m == AGREE_S;
+	size_t n = t->nunits, C = t->ncoders;
+	if (n < 64 || n > UINT32_MAX)
+		return -1;
+	size_t cap = 64;
+	while (cap < 2 * n && cap < ((size_t)1 << 40))
+		cap *= 2;
+	uint32_t *slot = ml_calloc(cap, sizeof(uint32_t)); /* pattern + 1 */
+	uint32_t *rows = ml_malloc(n * C * sizeof(uint32_t)); /* distinct rows, back to back */
+	uint32_t *of = ml_malloc(n * sizeof(uint32_t));
+	uint32_t *key = ml_malloc(C * sizeof(uint32_t));
+	size_t np = 0;
+	int rc = -1;
+	if (!slot || !rows || !of || !key)
+		goto out;
+	for (size_t u = 0; u < n; u++) {
+		memcpy(key, t->cell + u * C, C * sizeof(uint32_t));
+		if (!ordered) /* insertion sort: rows are short, and AGREE_MISSING sorts last */
+			for (size_t i = 1; i < C; i++)
+				for (size_t j = i; j > 0 && key[j - 1] > key[j]; j--) {
+					uint32_t x = key[j];
+					key[j] = key[j - 1];
+					key[j - 1] = x;
+				}
+		uint64_t h = 1469598103934665603ULL;
+		for (size_t i = 0; i < C; i++)
+			h = (h ^ key[i]) * 1099511628211ULL;
+		h ^= h >> 31;
+		size_t j = h & (cap - 1);
+		while (slot[j] && memcmp(rows + (size_t)(slot[j] - 1) * C, key, C * sizeof(uint32_t)) != 0)
+			j = (j + 1) & (cap - 1);
+		if (!slot[j]) {
+			memcpy(rows + np * C, key, C * sizeof(uint32_t));
+			slot[j] = (uint32_t)++np;
+		}
+		of[u] = slot[j] - 1;
+		if (np > n / 2 + 1)
+			goto out; /* hardly any repetition: not worth it */
+	}
+	struct ml_err e;
+	if (agree_table_from_codes(out, np, C, rows, t->nvalues, t->numeric ? t->num : NULL, NULL, NULL, &e) < 0)
+		goto out;
+	*pattern_of = of;
+	of = NULL;
+	rc = 0;
+out:
+	ml_free(slot);
+	ml_free(rows);
+	ml_free(of);
+	ml_free(key);
+	return rc;
+}
+
 int agree_compute(const struct agree_table *t, enum agree_metric m, const struct agree_options *opt,
 		  struct agree_result *out, struct ml_err *err)
 {
@@ -674,28 +733,51 @@ int agree_compute(const struct agree_table *t, enum agree_metric m, const struct
 	size_t nboot = opt ? opt->nboot : 0;
 	if (nboot == 0 || t->nunits == 0)
 		return 0;
-	uint32_t *w = ml_malloc(t->nunits * sizeof(uint32_t));
+	/* Replicates run on the distinct rows ("patterns") of the table weighted by how often the draw hit
+	 * them: every coefficient is a sum of per-unit terms, so this is the same statistic, and a table of a
+	 * million units with five coders and five values has a few thousand patterns. Coder-agnostic
+	 * coefficients compare rows as multisets (sorted), the pairwise ones as ordered rows. */
+	struct agree_table pt;
+	uint32_t *pattern_of = NULL;
+	bool patterns = make_patterns(t, m, &pt, &pattern_of) == 0;
+	const struct agree_table *bt = patterns ? &pt : t;
+	uint32_t *w = ml_malloc(bt->nunits * sizeof(uint32_t));
 	double *rep = ml_malloc(nboot * sizeof(double));
 	if (!w || !rep) {
 		ml_free(w);
 		ml_free(rep);
+		if (patterns) {
+			agree_table_release(&pt);
+			ml_free(pattern_of);
+		}
 		return ml_err_set(err, ML_ENOMEM, "out of memory for %zu bootstrap replicates", nboot);
 	}
 	struct agree_rng rng;
 	agree_rng_seed(&rng, opt->seed);
 	size_t used = 0;
+	int rc = 0;
 	for (size_t b = 0; b < nboot; b++) {
-		memset(w, 0, t->nunits * sizeof(uint32_t));
-		for (size_t i = 0; i < t->nunits; i++)
-			w[agree_rng_below(&rng, t->nunits)]++;
+		memset(w, 0, bt->nunits * sizeof(uint32_t));
+		for (size_t i = 0; i < t->nunits; i++) {
+			size_t u = (size_t)agree_rng_below(&rng, t->nunits);
+			w[patterns ? pattern_of[u] : u]++;
+		}
 		struct tally r;
-		if (coef(t, m, w, &r) < 0) {
-			ml_free(w);
-			ml_free(rep);
-			return ml_err_set(err, ML_ENOMEM, "out of memory in the bootstrap");
+		if (coef(bt, m, w, &r) < 0) {
+			rc = ml_err_set(err, ML_ENOMEM, "out of memory in the bootstrap");
+			break;
 		}
 		if (!isnan(r.value))
 			rep[used++] = r.value;
+	}
+	if (patterns) {
+		agree_table_release(&pt);
+		ml_free(pattern_of);
+	}
+	if (rc < 0) {
+		ml_free(w);
+		ml_free(rep);
+		return -1;
 	}
 	qsort(rep, used, sizeof(double), cmp_double);
 	out->boot_used = used;

@@ -317,3 +317,105 @@ out:
 	ml_free(latest_json);
 	return rc;
 }
+
+/* ---- per-task consensus and routing to adjudication --------------------------------------------------- */
+
+struct task_anns {
+	char **body;
+	size_t n, alloc;
+	int64_t consensus_id; /* an existing consensus annotation, 0 if none */
+	int consensus_version;
+	char *consensus_body;
+};
+
+static int collect_body(void *ctx, const struct store_annotation *a)
+{
+	struct task_anns *ta = ctx;
+	if (a->kind && strcmp(a->kind, "consensus") == 0) {
+		ta->consensus_id = a->id;
+		ta->consensus_version = a->version;
+		ml_free(ta->consensus_body);
+		ta->consensus_body = ml_strdup(a->body_json ? a->body_json : "");
+		return ta->consensus_body ? 0 : -1;
+	}
+	if (a->user_id <= 0 || (a->kind && strcmp(a->kind, "human") != 0) || !a->body_json)
+		return 0;
+	if (ta->n == ta->alloc) {
+		size_t n = ta->alloc ? ta->alloc * 2 : 8;
+		char **p = ml_realloc(ta->body, n * sizeof(*p));
+		if (!p)
+			return -1;
+		ta->body = p;
+		ta->alloc = n;
+	}
+	return (ta->body[ta->n++] = ml_strdup(a->body_json)) ? 0 : -1;
+}
+
+static void task_anns_reset(struct task_anns *ta)
+{
+	for (size_t i = 0; i < ta->n; i++)
+		ml_free(ta->body[i]);
+	ta->n = 0;
+	ml_free(ta->consensus_body);
+	ta->consensus_body = NULL;
+	ta->consensus_id = 0;
+}
+
+int quality_task_consensus(struct store *s, const struct store_project *p, int64_t task_id, double box_iou, bool dry_run,
+			   struct quality_task_outcome *out, struct ml_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->agreement = NAN;
+	struct quality_settings qs;
+	quality_settings_read(p->settings_json, &qs);
+	struct task_anns ta = {0};
+	int rc = -1;
+	char *body = NULL;
+	if (store_annotation_list(s, task_id, 0, collect_body, &ta, err) < 0)
+		goto out;
+	if (ta.n < 2) {
+		rc = 0;
+		goto out;
+	}
+	out->compared = true;
+	if (agree_bodies((const char *const *)ta.body, ta.n, &out->agreement, err) < 0)
+		goto out;
+	struct store_task task;
+	if (!isnan(qs.agreement_threshold) && !isnan(out->agreement) && out->agreement < qs.agreement_threshold) {
+		if (store_task_get(s, task_id, &task, err) < 0)
+			goto out;
+		if (task.state != STORE_TASK_ADJUDICATION && task.state != STORE_TASK_DONE) {
+			if (!dry_run && store_task_set_state(s, task_id, STORE_TASK_ADJUDICATION, err) < 0)
+				goto out;
+			out->to_adjudication = true;
+		}
+	}
+	struct consensus_body_options bo = {.box_iou = box_iou};
+	struct consensus_body_report rep;
+	if (consensus_bodies((const char *const *)ta.body, ta.n, NULL, &bo, &body, &rep, err) < 0)
+		goto out;
+	out->ties = rep.ties;
+	if (ta.consensus_id && ta.consensus_body && strcmp(ta.consensus_body, body) == 0) {
+		out->consensus = QUALITY_CONSENSUS_UNCHANGED;
+	} else if (ta.consensus_id) {
+		int nv;
+		if (!dry_run && store_annotation_update(s, ta.consensus_id, ta.consensus_version, body, p->schema_version, 0, 0,
+							false, &nv, err) < 0)
+			goto out;
+		out->consensus = QUALITY_CONSENSUS_UPDATED;
+	} else if (rep.results > 0) {
+		/* Provenance: kind "consensus", model "consensus" with the method as its version. */
+		struct store_annotation an = {.task_id = task_id, .model = (char *)"consensus", .model_version = (char *)"vote",
+					      .schema_version = p->schema_version, .body_json = body, .kind = (char *)"consensus"};
+		int64_t id;
+		if (!dry_run && store_annotation_create(s, &an, &id, err) < 0)
+			goto out;
+		out->consensus = QUALITY_CONSENSUS_CREATED;
+	}
+	rc = 0;
+out:
+	ml_free(body);
+	task_anns_reset(&ta);
+	ml_free(ta.body);
+	return rc;
+}

@@ -101,14 +101,13 @@ def report_matches_oracles_and_consensus_is_stored():
         # Annotators do not see the report.
         eq(clients[0].get(f"/api/v1/projects/{pid}/quality").status, 403)
 
-        # Consensus: one stored annotation per task, the majority label, kind "consensus"; idempotent.
+        # Consensus: stored when each task's third annotation arrived (one per task, the majority label,
+        # kind "consensus"); recomputing it changes nothing.
         out = json.loads(env.cli("quality", "consensus", str(pid), "--json").stdout)
         eq(out["tasks_compared"], 24)
-        eq(out["created"], 24)
+        eq(out["created"], 0)
+        eq(out["unchanged"], 24)
         eq(out["to_adjudication"], 0)
-        again = json.loads(env.cli("quality", "consensus", str(pid), "--json").stdout)
-        eq(again["created"], 0)
-        eq(again["unchanged"], 24)
         admin = env.srv.client(token=env.admin_token)
         for t in tids[:6]:
             anns = admin.get(f"/api/v1/projects/{pid}/tasks/{t}/annotations").json()["annotations"]
@@ -161,6 +160,28 @@ def report_errors():
         out = json.loads(env.cli("quality", "report", str(pid), "--json").stdout)
         eq(out["controls"], [])
         eq(out["tasks"]["total"], 2)
+
+
+@test
+def submission_routes_low_agreement_to_adjudication():
+    with Env() as env:
+        pid = env.project("live", items=10, overlap=3)
+        admin = env.srv.client(token=env.admin_token)
+        eq(admin.patch(f"/api/v1/projects/{pid}", {"settings": {"agreement_threshold": 0.9}}).status, 200)
+        clients = []
+        for k in range(3):
+            uid, c = env.user(f"live{k}")
+            env.member(pid, uid, "annotator")
+            clients.append(c)
+        given = annotate_all(env, pid, clients)
+        tids = sorted({t for t, _ in given})
+        for t in tids:
+            st = admin.get(f"/api/v1/projects/{pid}/tasks/{t}").json()
+            state = st.get("state") or st.get("task", {}).get("state")
+            split = len({given[(t, k)] for k in range(3)}) > 1
+            eq(state, "adjudication" if split else "submitted", f"task {t}")
+            anns = admin.get(f"/api/v1/projects/{pid}/tasks/{t}/annotations").json()["annotations"]
+            eq(sum(1 for a in anns if a["kind"] == "consensus"), 1)
 
 
 if __name__ == "__main__":

@@ -162,3 +162,43 @@ TEST(task_agreement_of_bodies)
 	const char *bad[] = {"[]"};
 	CHECK(agree_bodies(bad, 1, &a, &err) < 0);
 }
+
+TEST(report_boxes_matched_per_pair)
+{
+	struct store *s = open_store("boxes");
+	CHECK(s != NULL);
+	struct ml_err err;
+	int64_t p, u1, u2;
+	CHECK(store_project_create(s, "b", "", &p, &err) == 0);
+	CHECK(store_user_create(s, "r1", "", false, &u1, &err) == 0);
+	CHECK(store_user_create(s, "r2", "", false, &u2, &err) == 0);
+	int64_t t1 = add_task(s, p, "img", 2), t2 = add_task(s, p, "img", 2);
+	CHECK(t1 > 0 && t2 > 0);
+	/* Task 1: one nodule each, IoU 81/119; a second box of r1 with another label unmatched.
+	 * Task 2: r1's box on frame 3, r2's same box on frame 4: no match. */
+	CHECK(annotate(s, t1, u1, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"lesion\",\"label\":\"nodule\",\"x\":20,\"y\":20,\"w\":10,\"h\":10},"
+		       "{\"id\":\"b\",\"control\":\"lesion\",\"label\":\"mass\",\"x\":0,\"y\":0,\"w\":5,\"h\":5}]}") == 0);
+	CHECK(annotate(s, t1, u2, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"lesion\",\"label\":\"nodule\",\"x\":21,\"y\":21,\"w\":10,\"h\":10},"
+		       "{\"id\":\"b\",\"control\":\"lesion\",\"label\":\"nodule\",\"x\":0,\"y\":0,\"w\":5,\"h\":5}]}") == 0);
+	CHECK(annotate(s, t2, u1, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"lesion\",\"label\":\"nodule\",\"x\":1,\"y\":1,\"w\":4,\"h\":4,\"frame\":3}]}") == 0);
+	CHECK(annotate(s, t2, u2, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"lesion\",\"label\":\"nodule\",\"x\":1,\"y\":1,\"w\":4,\"h\":4,\"frame\":4}]}") == 0);
+	char *out;
+	CHECK(quality_report_json(s, p, NULL, &out, &err) == 0);
+	json_t *r = json_loads(out, 0, NULL);
+	ml_free(out);
+	json_t *c = json_array_get(json_object_get(r, "controls"), 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(c, "kind")), "box");
+	json_t *pair = json_array_get(json_object_get(c, "per_pair"), 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "tasks")), 2);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "matched")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "boxes_a")), 3);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "boxes_b")), 3);
+	CHECK_NEAR(json_real_value(json_object_get(pair, "f1")), 2.0 / 6, 1e-12);
+	CHECK_NEAR(json_real_value(json_object_get(pair, "mean_iou")), 81.0 / 119, 1e-12);
+	json_decref(r);
+	store_close(s);
+}
