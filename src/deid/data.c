@@ -21,3 +21,4 @@ DEID_INCBIN(deid_data_professions, "src/deid/data/professions.txt");
 DEID_INCBIN(deid_data_eponyms, "src/deid/data/eponyms.txt");
 DEID_INCBIN(deid_data_clinical, "src/deid/data/clinical_words.txt");
 DEID_INCBIN(deid_data_ambiguous, "src/deid/data/ambiguous.txt");
+DEID_INCBIN(deid_data_english, "src/deid/data/english_words.txt");

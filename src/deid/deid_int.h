@@ -10,7 +10,7 @@
 /* ---- compiled-in data (data.c) ---------------------------------------------------------------------- */
 extern const char deid_data_first[], deid_data_last[], deid_data_cities[], deid_data_states[],
 	deid_data_countries[], deid_data_professions[], deid_data_eponyms[], deid_data_clinical[],
-	deid_data_ambiguous[];
+	deid_data_ambiguous[], deid_data_english[];
 
 /* ---- dictionary: lower-case key -> flags (dict.c) --------------------------------------------------- */
 enum {
@@ -32,7 +32,8 @@ enum {
 	DF_RELATION = 1u << 15, /* wife, son, niece... */
 	DF_EPO_NEXT = 1u << 16, /* a word that turns a preceding name into an eponym (disease, sign) */
 	DF_MONTHDAY = 1u << 17, /* month and weekday names */
-	DF_GENERIC = 1u << 18   /* generic service words (a clinic named only by these is not PHI) */
+	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
+	DF_ENGLISH = 1u << 19   /* an ordinary lower-case English word */
 };
 
 struct deid_dict {

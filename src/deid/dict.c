@@ -247,7 +247,7 @@ int deid_dict_build(struct deid_dict *d)
 {
 	memset(d, 0, sizeof *d);
 	ml_arena_init(&d->arena, 64 * 1024);
-	d->mask = 8191;
+	d->mask = (1u << 18) - 1; /* room for the English lexicon without rehashing */
 	d->slots = ml_xcalloc(d->mask + 1, sizeof *d->slots);
 	add_lines(d, deid_data_first, DF_FIRST, &d->first, &d->nfirst);
 	add_lines(d, deid_data_last, DF_LAST, &d->last, &d->nlast);
@@ -258,6 +258,7 @@ int deid_dict_build(struct deid_dict *d)
 	add_lines(d, deid_data_eponyms, DF_EPONYM, NULL, NULL);
 	add_lines(d, deid_data_clinical, DF_CLINICAL, NULL, NULL);
 	add_lines(d, deid_data_ambiguous, DF_AMBIG, NULL, NULL);
+	add_lines(d, deid_data_english, DF_ENGLISH, NULL, NULL);
 	add_words(d, STOP_WORDS, DF_STOP);
 	add_words(d, CREDENTIALS, DF_CRED);
 	add_words(d, TITLES_DR, DF_TITLE_DR);

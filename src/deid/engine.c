@@ -684,7 +684,11 @@ static bool check_year(const struct ctx *x, size_t a, size_t b)
 		return true;
 	if (prev && same_line && (prev->flags & TF_PUNCT)) {
 		char c = x->s[prev->start];
-		if (c == '(' || c == ',' || c == ':' || c == '/' || c == '\'' || c == '[')
+		if (c == '(' || c == '/' || c == '\'' || c == '[')
+			return true;
+		/* "Shift note: 1942 pt resting, 2030 turned": after a colon or a comma only a year that cannot
+		 * be a 24-hour time */
+		if ((c == ':' || c == ',') && (y % 100 >= 60 || y / 100 > 23))
 			return true;
 	}
 	if (b < x->n && (x->s[b] == ')' || x->s[b] == ',' || x->s[b] == ';'))
@@ -1388,6 +1392,27 @@ static bool cand_name(int type)
 	return type == DEID_PATIENT || type == DEID_DOCTOR;
 }
 
+/* A word that could be a name: no hyphen, no capital after the first letter ("EtOH", "LFTs"), and no
+ * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
+static bool plain_word(const char *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
+			return false;
+	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
+		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
+		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
+		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", NULL};
+	char f[64];
+	size_t fl = deid_fold(s, n, f, sizeof f);
+	for (int k = 0; suf[k]; k++) {
+		size_t sl = strlen(suf[k]);
+		if (fl > sl + 2 && !memcmp(f + fl - sl, suf[k], sl))
+			return false;
+	}
+	return true;
+}
+
 /* Dictionary layer: known given names (with following capitalised words) and places. */
 static void dict_layer(struct ctx *x)
 {
@@ -1426,6 +1451,33 @@ static void dict_layer(struct ctx *x)
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
+		/* an unknown capitalised word in running text (not English, not clinical, not a place), or a
+		 * known surname, inside a sentence: a name ("founders: Kónya, Becker and Vasquez") */
+		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
+				    DF_TITLE_PT | DF_RELATION | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_GENERIC |
+				    DF_PROFESSION | DF_AMBIG)) &&
+		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
+			bool initial_pos = i == 0 || t->nl_before;
+			if (!initial_pos) {
+				const struct tok *p = &x->t[i - 1];
+				if (p->flags & TF_PUNCT) {
+					char c = x->s[p->start];
+					initial_pos = c == '.' || c == '!' || c == '?' || c == '"' || c == '-' || c == '*' ||
+						      c == '>' || c == '(' || c == '[' || c == ':' || c == ';' || tlen(p) > 1;
+				} else if (p->dflags & DF_CRED) {
+					initial_pos = true;
+				}
+				if (i >= 2 && tok_punct(x, i - 1, ',') && (x->t[i - 2].dflags & DF_CRED))
+					initial_pos = true;
+			}
+			size_t e0 = name_fwd(x, i, 3, false, false);
+			bool multi = e0 > i + 1;
+			if (e0 > i && (!initial_pos || multi) && !is_eponym_use(x, i)) {
+				add_name(x, i, e0, DEID_PATIENT, 44, .5f, DEID_SRC_DICT);
+				i = e0 - 1;
+				continue;
+			}
+		}
 		if (f & DF_ORG) {
 			add_cand(x, t->start, t->end, DEID_ORGANIZATION, DEID_SRC_DICT, 55, .7f);
 			continue;
@@ -1745,7 +1797,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		const struct pat_def *d = &PATTERNS[i];
 		int ec;
 		PCRE2_SIZE eo;
-		e->pats[i].re = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+		e->pats[i].re = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
 		if (!e->pats[i].re) {
 			PCRE2_UCHAR msg[256];
 			pcre2_get_error_message(ec, msg, sizeof msg);

@@ -121,7 +121,7 @@ static int parse_items(struct parser *p, uint32_t seq_tag, size_t pos, size_t en
 		       size_t *next)
 {
 	if (depth >= p->max_depth)
-		return fail_at(p, seq_tag, pos, "sequences nested too deeply at");
+		return fail_at(p, seq_tag, pos, "sequence nested too deeply:");
 	size_t mark = p->nis;
 	for (;;) {
 		if (!undef && pos == end)

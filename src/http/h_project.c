@@ -1,5 +1,6 @@
 /* h_project.c: handlers for projects, members, labeling schemas and the audit trail. */
 #include "http/http_int.h"
+#include "quality/quality.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -92,9 +93,14 @@ static int check_setting(struct http_req *r, const char *key, json_t *v)
 					       (long long)lo, (long long)hi);
 		return 0;
 	}
-	if (!strcmp(key, "agreement_threshold")) {
+	if (!strcmp(key, "agreement_threshold") || !strcmp(key, "gold_rate") || !strcmp(key, "qualification_threshold")) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
 			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be a number from 0 to 1", key);
+		return 0;
+	}
+	if (!strcmp(key, "qualification_min_answers")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be an integer from 1 to 100000", key);
 		return 0;
 	}
 	if (!strcmp(key, "deid_required")) {
@@ -214,6 +220,10 @@ int h_schema_set(struct http_req *r)
 	}
 	int version;
 	if (store_schema_add(r->store, r->project_id, text, r->user.id, &version, &r->err) != 0)
+		return -1;
+	/* Labels the change affects are marked for revalidation in the same transaction (quality module). */
+	size_t checked, marked;
+	if (quality_mark_revalidation(r->store, r->project_id, &checked, &marked, &r->err) != 0)
 		return -1;
 	return http_reply_json(r, 200, json_pack("{s:i}", "version", version));
 }

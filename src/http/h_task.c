@@ -1,5 +1,6 @@
 /* h_task.c: handlers for tasks, leasing the next task, annotations (blind, versioned), reviews, comments. */
 #include "http/http_int.h"
+#include "quality/quality.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -52,7 +53,10 @@ int h_task_get(struct http_req *r)
 	struct store_task t;
 	if (http_load_task(r, r->params[1], &t) != 0)
 		return -1;
-	return http_reply_json(r, 200, http_task_json(&t));
+	json_t *o = http_task_json(&t);
+	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER))
+		json_object_del(o, "gold"); /* gold tasks look like any other to annotators (quality module) */
+	return http_reply_json(r, 200, o);
 }
 
 int h_task_skip(struct http_req *r)
@@ -107,7 +111,8 @@ int h_next(struct http_req *r)
 	int64_t lease_ms = project_int_setting(r, "lease_seconds", 900) * 1000;
 	int64_t now = ml_now_ms();
 	struct store_task t;
-	if (store_task_lease_next(r->store, r->project_id, r->user.id, now, lease_ms, &t, &r->err) != 0) {
+	/* The quality module's lease: gold tasks mixed in at the project's rate, trainees on the gold set. */
+	if (quality_lease_next(r->store, &r->project, r->user.id, now, lease_ms, &t, &r->err) != 0) {
 		if (r->err.code != ML_ENOTFOUND)
 			return -1;
 		return http_reply_json(r, 200, json_pack("{s:n}", "task"));
@@ -120,7 +125,9 @@ int h_next(struct http_req *r)
 		expires = as.lease_expires_at;
 	char ts[40];
 	ml_time_format(expires, ts, sizeof ts);
-	return http_reply_json(r, 200, json_pack("{s:o,s:s}", "task", http_task_json(&t), "lease_expires_at", ts));
+	json_t *tj = http_task_json(&t);
+	json_object_del(tj, "gold");
+	return http_reply_json(r, 200, json_pack("{s:o,s:s}", "task", tj, "lease_expires_at", ts));
 }
 
 /* ---- annotations ---------------------------------------------------------------------------------- */
@@ -253,6 +260,12 @@ int h_annotation_create(struct http_req *r)
 		return -1;
 	}
 	snprintf(r->object_suffix, sizeof r->object_suffix, "/%" PRId64, id);
+	if (t.gold) { /* a gold answer: update the annotator's accuracy and qualification (quality module) */
+		struct store_annotator_quality aq;
+		struct ml_err qerr;
+		if (quality_evaluate_annotator(r->store, &r->project, r->user.id, now, &aq, &qerr) != 0)
+			ml_log(ML_LOG_WARN, "quality: cannot evaluate user %" PRId64 ": %s", r->user.id, qerr.msg);
+	}
 	return reply_annotation(r, 201, id);
 }
 
@@ -404,10 +417,12 @@ int h_review_create(struct http_req *r)
 	int64_t id;
 	if (store_begin(r->store, &r->err) != 0)
 		return -1;
-	/* Rejected: the task goes back to its annotator (in progress) until they revise the annotation. */
+	/* Rejected: the task goes back to its annotator, first in their queue, until they revise the annotation. */
+	int64_t now = ml_now_ms();
 	if (store_review_add(r->store, &in, &id, &r->err) != 0 ||
-	    store_task_set_state(r->store, t.id, d == STORE_REVIEW_ACCEPT ? STORE_TASK_DONE : STORE_TASK_IN_PROGRESS,
-				 &r->err) != 0 ||
+	    (d == STORE_REVIEW_ACCEPT ? store_task_set_state(r->store, t.id, STORE_TASK_DONE, &r->err)
+				      : author ? store_assignment_return(r->store, t.id, author, now, &r->err)
+					       : store_task_set_state(r->store, t.id, STORE_TASK_IN_PROGRESS, &r->err)) != 0 ||
 	    store_commit(r->store, &r->err) != 0) {
 		store_rollback(r->store);
 		return -1;

@@ -168,6 +168,10 @@ int h_comment_create(struct http_req *r);
 int h_export(struct http_req *r);
 int h_audit_list(struct http_req *r);
 int h_project_audit(struct http_req *r);
+/* src/quality/h_quality.c */
+int h_quality_get(struct http_req *r);
+int h_adjudication_get(struct http_req *r);
+int h_adjudication_create(struct http_req *r);
 
 /* Static files of the web UI (static.c): GET / and /static/...; returns 0 if it answered. */
 int http_static(struct http_req *r);

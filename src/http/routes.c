@@ -74,6 +74,12 @@ static const struct http_route builtin[] = {
 	 "comment.create", "comment on a task"},
 	{"GET", P "/export", h_export, HTTP_PROJECT, MGR | VIEW, RR, "project.export", "stream the project as JSONL"},
 	{"GET", P "/audit", h_project_audit, HTTP_PROJECT, MGR | VIEW, 0, "audit.list", "the project's audit trail"},
+	{"GET", P "/quality", h_quality_get, HTTP_PROJECT, MGR | REV | VIEW, 0, "quality.read",
+	 "agreement per control, label, pair, annotator and day; span F1; gold accuracy"},
+	{"GET", P "/tasks/{task}/adjudication", h_adjudication_get, HTTP_PROJECT, REV | MGR, RR, "adjudication.read",
+	 "every annotation of a task with its versions, the agreement and a suggested consensus"},
+	{"POST", P "/tasks/{task}/adjudication", h_adjudication_create, HTTP_PROJECT, REV | MGR, RW | JB,
+	 "adjudication.create", "the adjudicator's decision: an annotation of kind adjudicated; the task is done"},
 };
 
 #define MAX_EXTRA_ROUTES 128

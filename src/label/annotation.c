@@ -1,7 +1,8 @@
 /* annotation.c: checking an annotation body (a list of results) against its labeling schema. */
 #include "label/label_int.h"
 
-#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,27 @@ struct av {
 	size_t tabsize;
 };
 
+/* Ids and keys come from the request: a keyed hash (SipHash, random key per process) keeps anyone from
+ * crafting a body whose ids all collide and turn the linear checks quadratic. Lookups never depend on
+ * the table's order, so results stay deterministic. */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_init(void)
+{
+	if (sodium_init() >= 0)
+		randombytes_buf(hash_key, sizeof hash_key);
+	else
+		memset(hash_key, 0x5a, sizeof hash_key); /* no randomness: still correct, just predictable */
+}
+
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	pthread_once(&hash_once, hash_key_init);
+	unsigned char out[crypto_shorthash_BYTES];
+	crypto_shorthash(out, (const unsigned char *)s, strlen(s), hash_key);
+	uint64_t h;
+	memcpy(&h, out, sizeof h);
 	return h;
 }
 
@@ -285,10 +302,27 @@ static int get_attributes(struct av *v, json_t *o, const struct label_control *c
 	return 0;
 }
 
+static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple,
+			struct smap *seen);
+
 static int get_codes(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple)
 {
+	/* most results carry one or two codes: compare those directly, hash only longer lists */
+	json_t *arr = json_object_get(o, "codes");
+	if (!json_is_array(arr) || json_array_size(arr) <= 8)
+		return get_codes_in(v, o, c, required, multiple, NULL);
+	struct smap seen;
+	smap_init(&seen, json_array_size(arr));
+	int rc = get_codes_in(v, o, c, required, multiple, &seen);
+	smap_release(&seen);
+	return rc;
+}
+
+static int get_codes_in(struct av *v, json_t *o, const struct label_control *c, bool required, bool multiple,
+			struct smap *seen)
+{
 	json_t *arr;
-	if (lget_arr(o, "codes", required, 1, 10000, &arr, &v->p, v->err))
+	if (lget_arr(o, "codes", required, 1, 1000, &arr, &v->p, v->err))
 		return -1;
 	if (!arr)
 		return 0;
@@ -321,12 +355,25 @@ static int get_codes(struct av *v, json_t *o, const struct label_control *c, boo
 		if (cod->version && strcmp(cod->version, ver) != 0)
 			return lerr(v->err, &v->p, "version", "version '%.64s' does not match the control's %s version %s",
 				    ver, cod->system, cod->version);
-		for (size_t k = 0; k < i; k++) {
-			json_t *prev = json_array_get(arr, k);
-			if (strcmp(json_string_value(json_object_get(prev, "system")), sys) == 0 &&
-			    strcmp(json_string_value(json_object_get(prev, "code")), code) == 0)
-				return lerr(v->err, &v->p, "code", "duplicate code %s %.64s, already at index %zu", sys, code, k);
+		if (!lvalue_ok(code))
+			return lerr(v->err, &v->p, "code", "expected a code without control characters or leading or "
+				    "trailing spaces");
+		size_t k = (size_t)-1;
+		if (seen) {
+			/* the system is one of the control's (a value without control characters), so \x1f separates */
+			char *key = ml_xasprintf("%s\x1f%s", sys, code);
+			k = smap_find(seen, key, true, i);
+			ml_free(key);
+		} else {
+			for (size_t j = 0; j < i && k == (size_t)-1; j++) {
+				json_t *prev = json_array_get(arr, j);
+				if (strcmp(json_string_value(json_object_get(prev, "system")), sys) == 0 &&
+				    strcmp(json_string_value(json_object_get(prev, "code")), code) == 0)
+					k = j;
+			}
 		}
+		if (k != (size_t)-1)
+			return lerr(v->err, &v->p, "code", "duplicate code %s %.64s, already at index %zu", sys, code, k);
 		if (v->ctx && v->ctx->code_check) {
 			int rc = v->ctx->code_check(v->ctx->code_check_arg, sys, ver ? ver : cod->version, code, cod->subtree);
 			if (rc == 1)
@@ -349,21 +396,29 @@ static int get_choices(struct av *v, json_t *o, const struct label_control *c)
 		return lerr(v->err, &v->p, "choices", "control '%s' takes one choice, got %zu", c->name,
 			    json_array_size(arr));
 	size_t old = lptr_key(&v->p, "choices");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
+	uint8_t *seen = ml_xcalloc(c->nlabels / 8 + 1, 1); /* one bit per label of the control */
+	int rc = 0;
+	for (size_t i = 0; i < json_array_size(arr) && !rc; i++) {
 		json_t *ch = json_array_get(arr, i);
 		char idx[24];
 		snprintf(idx, sizeof idx, "%zu", i);
-		if (!json_is_string(ch))
-			return lerr(v->err, &v->p, idx, "expected a label value");
-		if (!label_control_label(c, json_string_value(ch)))
-			return lerr(v->err, &v->p, idx, "label '%.64s' is not a label of control '%s'", json_string_value(ch),
-				    c->name);
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(json_string_value(json_array_get(arr, k)), json_string_value(ch)) == 0)
-				return lerr(v->err, &v->p, idx, "duplicate choice '%.64s'", json_string_value(ch));
+		const struct label_label *l = json_is_string(ch) ? label_control_label(c, json_string_value(ch)) : NULL;
+		if (!json_is_string(ch)) {
+			rc = lerr(v->err, &v->p, idx, "expected a label value");
+		} else if (!l) {
+			rc = lerr(v->err, &v->p, idx, "label '%.64s' is not a label of control '%s'", json_string_value(ch),
+				  c->name);
+		} else {
+			size_t li = (size_t)(l - c->labels);
+			if (seen[li / 8] & (1u << (li % 8)))
+				rc = lerr(v->err, &v->p, idx, "duplicate choice '%.64s'", json_string_value(ch));
+			seen[li / 8] |= (uint8_t)(1u << (li % 8));
+		}
 	}
-	lptr_pop(&v->p, old);
-	return 0;
+	ml_free(seen);
+	if (!rc)
+		lptr_pop(&v->p, old);
+	return rc;
 }
 
 /* ---- one result, by kind ------------------------------------------------------------------------------ */
@@ -639,14 +694,9 @@ static int check_result(struct av *v, json_t *o, struct res *r)
 		if (!lvalue_ok(r->question))
 			return lerr(v->err, &v->p, "question", "expected a question id without control characters or "
 				    "leading or trailing spaces");
-		if (c->nquestions) {
-			bool found = false;
-			for (size_t i = 0; i < c->nquestions && !found; i++)
-				found = strcmp(c->questions[i], r->question) == 0;
-			if (!found)
-				return lerr(v->err, &v->p, "question", "question '%.64s' is not coded by control '%s'",
-					    r->question, c->name);
-		}
+		if (!label_control_has_question(c, r->question))
+			return lerr(v->err, &v->p, "question", "question '%.64s' is not coded by control '%s'", r->question,
+				    c->name);
 		if (v->ctx && v->ctx->nquestions) {
 			bool found = false;
 			for (size_t i = 0; i < v->ctx->nquestions && !found; i++)
@@ -747,56 +797,63 @@ static int check_span_overlap(struct av *v, size_t ci, size_t *idx)
 	return 0;
 }
 
-static bool runs_intersect(const struct res *a, const struct res *b)
+/* One run of foreground pixels of one mask result, for the overlap sweep. */
+struct run {
+	long long frame;
+	uint64_t start, end;
+	size_t res;
+};
+
+static int cmp_run(const void *a, const void *b)
 {
-	size_t i = 0, j = 0;
-	while (i < a->nruns && j < b->nruns) {
-		uint64_t s0 = a->runs[2 * i], e0 = a->runs[2 * i + 1], s1 = b->runs[2 * j], e1 = b->runs[2 * j + 1];
-		if (s0 < e1 && s1 < e0)
-			return true;
-		if (e0 <= e1)
-			i++;
-		else
-			j++;
-	}
-	return false;
+	const struct run *x = a, *y = b;
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->res < y->res ? -1 : x->res > y->res;
 }
 
-static int cmp_frame(const void *a, const void *b, void *arg)
-{
-	const struct res *res = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	if (res[i].frame != res[j].frame)
-		return res[i].frame < res[j].frame ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
-/* Masks of a control without overlap must not share pixels on the same frame: sorted by frame, only masks
- * of one frame are compared. The error names the later result of the first overlapping pair found. */
-static int check_mask_overlap(struct av *v, size_t ci, size_t *idx)
+/* Masks of a control without overlap must not share pixels on the same frame. All their runs are sorted by
+ * (frame, start) and swept once, remembering the run reaching furthest: O(R log R) for R runs, however many
+ * masks a frame has. A mask's own runs never overlap each other, so an overlap is always between two
+ * results; the error names the later of the two. */
+static int check_mask_overlap(struct av *v, size_t ci)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < v->nres; i++)
 		if (v->res[i].ci == ci)
-			idx[n++] = i;
-	qsort_r(idx, n, sizeof *idx, cmp_frame, v->res);
-	for (size_t g = 0; g < n;) {
-		size_t e = g;
-		while (e < n && v->res[idx[e]].frame == v->res[idx[g]].frame)
-			e++;
-		for (size_t y = g + 1; y < e; y++)
-			for (size_t x = g; x < y; x++)
-				if (runs_intersect(&v->res[idx[x]], &v->res[idx[y]])) {
-					struct lptr q;
-					lptr_init(&q);
-					lptr_key(&q, "results");
-					lptr_idx(&q, idx[y]);
-					return lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow "
-						    "overlap", idx[x], v->s->controls[ci].name);
-				}
-		g = e;
+			n += v->res[i].nruns;
+	if (n < 2)
+		return 0;
+	struct run *runs = ml_xmalloc(n * sizeof *runs);
+	size_t k = 0;
+	for (size_t i = 0; i < v->nres; i++)
+		for (size_t j = 0; v->res[i].ci == ci && j < v->res[i].nruns; j++)
+			runs[k++] = (struct run){v->res[i].frame, v->res[i].runs[2 * j], v->res[i].runs[2 * j + 1], i};
+	qsort(runs, n, sizeof *runs, cmp_run);
+	int rc = 0;
+	size_t far = 0;
+	for (size_t x = 1; x < n && !rc; x++) {
+		if (runs[x].frame != runs[far].frame) {
+			far = x;
+			continue;
+		}
+		if (runs[x].start < runs[far].end) {
+			size_t a = runs[x].res < runs[far].res ? runs[x].res : runs[far].res;
+			size_t b = runs[x].res < runs[far].res ? runs[far].res : runs[x].res;
+			struct lptr q;
+			lptr_init(&q);
+			lptr_key(&q, "results");
+			lptr_idx(&q, b);
+			rc = lerr(v->err, &q, "rle", "mask overlaps /results/%zu and control '%s' does not allow overlap", a,
+				  v->s->controls[ci].name);
+		} else if (runs[x].end > runs[far].end) {
+			far = x;
+		}
 	}
-	return 0;
+	ml_free(runs);
+	return rc;
 }
 
 static int check_relation(struct av *v, size_t i, struct smap *seen)
@@ -819,17 +876,9 @@ static int check_relation(struct av *v, size_t i, struct smap *seen)
 	if (end[0] == end[1])
 		return lerr(v->err, &v->p, "to", "a relation must link two different results");
 	const struct label_label *l = label_control_label(r->c, r->label);
-	if (l->npairs) {
-		bool ok = false;
-		for (size_t k = 0; k < l->npairs && !ok; k++) {
-			ok = strcmp(l->pairs[k].from, end[0]->label) == 0 && strcmp(l->pairs[k].to, end[1]->label) == 0;
-			if (!ok && !l->directed)
-				ok = strcmp(l->pairs[k].from, end[1]->label) == 0 && strcmp(l->pairs[k].to, end[0]->label) == 0;
-		}
-		if (!ok)
-			return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
-				    end[1]->label);
-	}
+	if (!label_pair_allowed(l, end[0]->label, end[1]->label))
+		return lerr(v->err, &v->p, "label", "relation '%s' does not allow '%s' -> '%s'", r->label, end[0]->label,
+			    end[1]->label);
 	/* Keys join fields with \x1f, which ids, labels and questions cannot contain (lvalue_ok), so two
 	 * different relations never share a key. */
 	char *key = ml_xasprintf("L\x1f%zu\x1f%s\x1f%s\x1f%s", r->ci, r->label, r->from, r->to);
@@ -908,7 +957,7 @@ static int check_cross(struct av *v)
 		const struct label_control *ctl = &s->controls[c];
 		if (ctl->kind == LABEL_KIND_SPAN && !ctl->overlap && check_span_overlap(v, c, idx))
 			goto out;
-		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c, idx))
+		if (ctl->kind == LABEL_KIND_MASK && !ctl->overlap && check_mask_overlap(v, c))
 			goto out;
 	}
 	for (size_t c = 0; c < s->ncontrols; c++) {

@@ -49,19 +49,6 @@ static bool in_list(const char *const *list, size_t n, const char *s)
 	return false;
 }
 
-static bool pair_allowed(const struct label_label *l, const char *from, const char *to)
-{
-	if (!l->npairs)
-		return true;
-	for (size_t k = 0; k < l->npairs; k++) {
-		if (strcmp(l->pairs[k].from, from) == 0 && strcmp(l->pairs[k].to, to) == 0)
-			return true;
-		if (!l->directed && strcmp(l->pairs[k].from, to) == 0 && strcmp(l->pairs[k].to, from) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* True if every pair the old label allowed is still allowed by the new one. */
 static bool pairs_kept(const struct label_label *o, const struct label_label *n)
 {
@@ -70,9 +57,9 @@ static bool pairs_kept(const struct label_label *o, const struct label_label *n)
 	if (!o->npairs)
 		return false;
 	for (size_t k = 0; k < o->npairs; k++) {
-		if (!pair_allowed(n, o->pairs[k].from, o->pairs[k].to))
+		if (!label_pair_allowed(n, o->pairs[k].from, o->pairs[k].to))
 			return false;
-		if (!o->directed && !pair_allowed(n, o->pairs[k].to, o->pairs[k].from))
+		if (!o->directed && !label_pair_allowed(n, o->pairs[k].to, o->pairs[k].from))
 			return false;
 	}
 	return true;

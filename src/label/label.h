@@ -86,6 +86,9 @@ const char *label_kind_name(enum label_kind k);       /* "span"; "" for NONE */
 enum label_kind label_kind_parse(const char *name);   /* LABEL_KIND_NONE if unknown */
 /* Regions are results that other results can point at: per-region controls (target) and relations. */
 bool label_kind_is_region(enum label_kind k);
+/* The item modalities a kind applies to, as bits (1u << m) for enum store_modality m (text 1 ... survey 7):
+ * the labeling view shows a control only for items of those modalities. */
+unsigned label_kind_modalities(enum label_kind k);
 
 /* A relation label may be limited to pairs of region labels ("Drug" -> "Dosage"). */
 struct label_pair {
@@ -106,6 +109,7 @@ struct label_label {
 	bool directed;           /* default true; false: from/to may come in either order */
 	size_t npairs;           /* 0 = any pair of labels of the `between` controls */
 	const struct label_pair *pairs;
+	const struct label_pair *pairs_sorted_; /* internal: the pairs sorted (from, to), for lookups */
 };
 
 enum label_attr_type { LABEL_ATTR_BOOLEAN = 1, LABEL_ATTR_CHOICE, LABEL_ATTR_TEXT };
@@ -163,6 +167,9 @@ struct label_control {
 	size_t nquestions;         /* survey_code: the questions (linkIds) it applies to; 0 = any */
 	const char *const *questions;
 	enum label_kind part_shape; /* object3d: LABEL_KIND_MASK (default) or LABEL_KIND_POLYGON */
+	/* internal: sorted views for O(log n) lookups (a body may name labels and questions 100,000 times) */
+	const uint32_t *label_order_;           /* label indices sorted by value */
+	const char *const *questions_sorted_;
 };
 
 /* Every hotkey in the schema and what it does, in schema order. */
@@ -184,6 +191,7 @@ struct label_schema {
 	const struct label_control *controls;
 	size_t nhotkeys;
 	const struct label_hotkey *hotkeys;
+	const uint32_t *control_order_;      /* internal: control indices sorted by name */
 	struct label_schema_int *internal_; /* the arena that owns everything */
 };
 
@@ -196,6 +204,10 @@ void label_schema_free(struct label_schema *s);
 const struct label_control *label_schema_control(const struct label_schema *s, const char *name);
 const struct label_label *label_control_label(const struct label_control *c, const char *value);
 const struct label_attribute *label_control_attribute(const struct label_control *c, const char *name);
+/* True if a survey_code control codes this question (every question when it lists none). */
+bool label_control_has_question(const struct label_control *c, const char *question);
+/* True if relation label l links a result labelled `from` to one labelled `to` (either way if undirected). */
+bool label_pair_allowed(const struct label_label *l, const char *from, const char *to);
 /* key is normalised first, so "Shift+N" finds "shift+n". */
 const struct label_hotkey *label_schema_hotkey(const struct label_schema *s, const char *key);
 /* Normalises a hotkey ("Ctrl+Shift+A" -> "ctrl+shift+a") into out (>= 32 bytes); -1 with a message if it

@@ -18,6 +18,7 @@ struct sp {
 	struct label_schema *s;
 	struct label_hotkey *hk;
 	size_t nhk, hkcap;
+	uint32_t *mask_owner; /* mask value -> label index + 1, for the control being parsed */
 };
 
 static const char *dup_str(struct sp *sp, const char *s)
@@ -230,6 +231,45 @@ static int get_image_ref(struct sp *sp, json_t *obj, const char **out)
 	return 0;
 }
 
+/* ---- sorted views ------------------------------------------------------------------------------------ */
+
+static int cmp_str_idx(const void *a, const void *b, void *arg)
+{
+	const char *const *v = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int c = strcmp(v[i], v[j]);
+	return c ? c : (i < j ? -1 : i > j);
+}
+
+/* The indices of strs[0..n) sorted by string (ties by index), in the arena. Sorting also finds duplicates
+ * in O(n log n): *dup is the earliest index whose string appeared before, at *first; (size_t)-1 if none. */
+static uint32_t *sorted_order(struct sp *sp, const char *const *strs, size_t n, size_t *dup, size_t *first)
+{
+	uint32_t *order = ml_arena_alloc(sp->a, (n ? n : 1) * sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, n, sizeof *order, cmp_str_idx, (void *)strs);
+	*dup = *first = (size_t)-1;
+	for (size_t k = 0; k + 1 < n;) {
+		size_t e = k + 1;
+		while (e < n && strcmp(strs[order[e]], strs[order[k]]) == 0)
+			e++;
+		if (e > k + 1 && order[k + 1] < *dup) {
+			*dup = order[k + 1];
+			*first = order[k];
+		}
+		k = e;
+	}
+	return order;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct label_pair *x = a, *y = b;
+	int c = strcmp(x->from, y->from);
+	return c ? c : strcmp(x->to, y->to);
+}
+
 /* ---- labels ------------------------------------------------------------------------------------------ */
 
 static int parse_label_code(struct sp *sp, json_t *lab, struct label_label *l)
@@ -267,13 +307,26 @@ static int parse_pairs(struct sp *sp, json_t *lab, struct label_label *l)
 		if (lcheck_keys(pr, keys, "a relation pair", &sp->p, sp->err) ||
 		    get_value(sp, pr, "from", true, &pairs[i].from) || get_value(sp, pr, "to", true, &pairs[i].to))
 			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(pairs[j].from, pairs[i].from) == 0 && strcmp(pairs[j].to, pairs[i].to) == 0)
-				return lerr(sp->err, &sp->p, NULL, "duplicate pair, already listed at index %zu", j);
 		lptr_pop(&sp->p, o2);
 	}
+	size_t n = json_array_size(arr);
+	/* "from\x1fto" keys (values hold no control characters) sort and reveal duplicates in O(n log n) */
+	const char **keys2 = ml_xmalloc(n * sizeof *keys2);
+	for (size_t i = 0; i < n; i++)
+		keys2[i] = ml_arena_printf(sp->a, "%s\x1f%s", pairs[i].from, pairs[i].to);
+	size_t dup, first;
+	sorted_order(sp, keys2, n, &dup, &first);
+	ml_free(keys2);
+	if (dup != (size_t)-1) {
+		lptr_idx(&sp->p, dup);
+		return lerr(sp->err, &sp->p, NULL, "duplicate pair, already listed at index %zu", first);
+	}
+	struct label_pair *sorted = ml_arena_alloc(sp->a, n * sizeof *sorted);
+	memcpy(sorted, pairs, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_pair);
 	l->pairs = pairs;
-	l->npairs = json_array_size(arr);
+	l->pairs_sorted_ = sorted;
+	l->npairs = n;
 	lptr_pop(&sp->p, old);
 	return 0;
 }
@@ -304,14 +357,6 @@ static int parse_labels(struct sp *sp, json_t *ctl, struct label_control *c)
 			return -1;
 		if (get_value(sp, lab, "value", true, &l->value))
 			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(labels[j].value, l->value) == 0) {
-				struct lptr q = sp->p;
-				lptr_pop(&q, o2);
-				lptr_idx(&q, j);
-				return lerr(sp->err, &sp->p, "value", "duplicate label '%s', already used by %s", l->value,
-					    q.s);
-			}
 		if (get_str(sp, lab, "title", false, LABEL_MAX_TEXT, &l->title) ||
 		    get_str(sp, lab, "description", false, LABEL_MAX_TEXT, &l->description) ||
 		    get_hotkey(sp, lab, c->name, l->value, NULL, &l->hotkey) || get_color(sp, lab, &l->color) ||
@@ -324,14 +369,19 @@ static int parse_labels(struct sp *sp, json_t *ctl, struct label_control *c)
 			if (lget_int(lab, "mask_value", false, 1, 65535, &mv, &sp->p, sp->err))
 				return -1;
 			l->mask_value = (int)mv;
-			for (size_t j = 0; j < i; j++)
-				if (labels[j].mask_value == l->mask_value) {
-					struct lptr q = sp->p;
-					lptr_pop(&q, o2);
-					lptr_idx(&q, j);
-					return lerr(sp->err, &sp->p, json_object_get(lab, "mask_value") ? "mask_value" : NULL,
-						    "duplicate mask_value %d, already used by %s", l->mask_value, q.s);
-				}
+			if (!sp->mask_owner)
+				sp->mask_owner = ml_xmalloc(65536 * sizeof *sp->mask_owner);
+			if (i == 0)
+				memset(sp->mask_owner, 0, 65536 * sizeof *sp->mask_owner);
+			uint32_t owner = sp->mask_owner[l->mask_value]; /* label index + 1, 0 = free */
+			if (owner) {
+				struct lptr q = sp->p;
+				lptr_pop(&q, o2);
+				lptr_idx(&q, owner - 1);
+				return lerr(sp->err, &sp->p, json_object_get(lab, "mask_value") ? "mask_value" : NULL,
+					    "duplicate mask_value %d, already used by %s", l->mask_value, q.s);
+			}
+			sp->mask_owner[l->mask_value] = (uint32_t)i + 1;
 		}
 		if (rel) {
 			l->directed = true;
@@ -339,6 +389,18 @@ static int parse_labels(struct sp *sp, json_t *ctl, struct label_control *c)
 				return -1;
 		}
 		lptr_pop(&sp->p, o2);
+	}
+	const char **values = ml_xmalloc(n * sizeof *values);
+	for (size_t i = 0; i < n; i++)
+		values[i] = labels[i].value;
+	size_t dup, first;
+	c->label_order_ = sorted_order(sp, values, n, &dup, &first);
+	ml_free(values);
+	if (dup != (size_t)-1) {
+		struct lptr q = sp->p;
+		lptr_idx(&q, first);
+		lptr_idx(&sp->p, dup);
+		return lerr(sp->err, &sp->p, "value", "duplicate label '%s', already used by %s", labels[dup].value, q.s);
 	}
 	lptr_pop(&sp->p, old);
 	c->labels = labels;
@@ -477,9 +539,10 @@ static int parse_codings(struct sp *sp, json_t *ctl, struct label_control *c, bo
 	return 0;
 }
 
-/* An array of unique strings; names=true requires lname_ok, else lvalue_ok. */
+/* An array of unique strings; names=true requires lname_ok, else lvalue_ok. *sorted (if non-NULL) gets the
+ * strings in strcmp order for binary search. */
 static int parse_strings(struct sp *sp, json_t *obj, const char *key, bool required, size_t maxn, bool names,
-			 const char *const **out, size_t *nout)
+			 const char *const **out, size_t *nout, const char *const **sorted)
 {
 	json_t *arr;
 	if (lget_arr(obj, key, required, 1, maxn, &arr, &sp->p, sp->err))
@@ -495,15 +558,25 @@ static int parse_strings(struct sp *sp, json_t *obj, const char *key, bool requi
 		snprintf(idx, sizeof idx, "%zu", i);
 		if (!json_is_string(e))
 			return lerr(sp->err, &sp->p, idx, "expected a string");
-		const char *s = json_string_value(e);
-		if (names ? !lname_ok(s) : !lvalue_ok(s) || strlen(s) != json_string_length(e))
+		const char *str = json_string_value(e);
+		if (names ? !lname_ok(str) : !lvalue_ok(str) || strlen(str) != json_string_length(e))
 			return lerr(sp->err, &sp->p, idx,
 				    names ? "expected a name: a letter, then letters, digits, '_', '-' or '.'"
 					  : "expected a value without control characters or leading or trailing spaces");
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(v[j], s) == 0)
-				return lerr(sp->err, &sp->p, idx, "duplicate '%s', already at index %zu", s, j);
-		v[i] = dup_str(sp, s);
+		v[i] = dup_str(sp, str);
+	}
+	size_t dup, first;
+	uint32_t *order = sorted_order(sp, v, n, &dup, &first);
+	if (dup != (size_t)-1) {
+		char idx[24];
+		snprintf(idx, sizeof idx, "%zu", dup);
+		return lerr(sp->err, &sp->p, idx, "duplicate '%s', already at index %zu", v[dup], first);
+	}
+	if (sorted) {
+		const char **sv = ml_arena_alloc(sp->a, n * sizeof *sv);
+		for (size_t i = 0; i < n; i++)
+			sv[i] = v[order[i]];
+		*sorted = sv;
 	}
 	lptr_pop(&sp->p, old);
 	*out = v;
@@ -520,13 +593,19 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 		return 0;
 	size_t n = json_array_size(arr);
 	struct label_edge *edges = ml_arena_alloc(sp->a, n * sizeof *edges);
+	/* which point pairs are joined already, and by which edge (+1): at most 200 points */
+	static const size_t maxp = 200;
+	uint16_t *joined = ml_xcalloc(maxp * maxp, sizeof *joined);
+	int rc = -1;
 	size_t old = lptr_key(&sp->p, "skeleton");
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_array_get(arr, i);
 		size_t o2 = lptr_idx(&sp->p, i);
 		if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
-		    !json_is_string(json_array_get(e, 1)))
-			return lerr(sp->err, &sp->p, NULL, "expected a pair of point names [\"a\", \"b\"]");
+		    !json_is_string(json_array_get(e, 1))) {
+			lerr(sp->err, &sp->p, NULL, "expected a pair of point names [\"a\", \"b\"]");
+			goto out;
+		}
 		size_t ends[2];
 		for (int k = 0; k < 2; k++) {
 			const char *nm = json_string_value(json_array_get(e, (size_t)k));
@@ -534,15 +613,22 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 			for (j = 0; j < c->npoints; j++)
 				if (strcmp(c->points[j], nm) == 0)
 					break;
-			if (j == c->npoints)
-				return lerr(sp->err, &sp->p, k ? "1" : "0", "'%.64s' is not one of the control's points", nm);
+			if (j == c->npoints) {
+				lerr(sp->err, &sp->p, k ? "1" : "0", "'%.64s' is not one of the control's points", nm);
+				goto out;
+			}
 			ends[k] = j;
 		}
-		if (ends[0] == ends[1])
-			return lerr(sp->err, &sp->p, NULL, "an edge must join two different points");
-		for (size_t j = 0; j < i; j++)
-			if ((edges[j].a == ends[0] && edges[j].b == ends[1]) || (edges[j].a == ends[1] && edges[j].b == ends[0]))
-				return lerr(sp->err, &sp->p, NULL, "duplicate edge, already at index %zu", j);
+		if (ends[0] == ends[1]) {
+			lerr(sp->err, &sp->p, NULL, "an edge must join two different points");
+			goto out;
+		}
+		size_t lo = ends[0] < ends[1] ? ends[0] : ends[1], hi = ends[0] ^ ends[1] ^ lo;
+		if (joined[lo * maxp + hi]) {
+			lerr(sp->err, &sp->p, NULL, "duplicate edge, already at index %u", joined[lo * maxp + hi] - 1u);
+			goto out;
+		}
+		joined[lo * maxp + hi] = (uint16_t)(i + 1);
 		edges[i].a = ends[0];
 		edges[i].b = ends[1];
 		lptr_pop(&sp->p, o2);
@@ -550,7 +636,10 @@ static int parse_skeleton(struct sp *sp, json_t *ctl, struct label_control *c)
 	lptr_pop(&sp->p, old);
 	c->skeleton = edges;
 	c->nskeleton = n;
-	return 0;
+	rc = 0;
+out:
+	ml_free(joined);
+	return rc;
 }
 
 /* ---- controls ---------------------------------------------------------------------------------------- */
@@ -635,9 +724,9 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 		return -1;
 	switch (c->kind) {
 	case LABEL_KIND_RELATION:
-		return parse_strings(sp, ctl, "between", true, 64, true, &c->between, &c->nbetween);
+		return parse_strings(sp, ctl, "between", true, 64, true, &c->between, &c->nbetween, NULL);
 	case LABEL_KIND_KEYPOINTS:
-		if (parse_strings(sp, ctl, "points", true, 200, true, &c->points, &c->npoints))
+		if (parse_strings(sp, ctl, "points", true, 200, true, &c->points, &c->npoints, NULL))
 			return -1;
 		return parse_skeleton(sp, ctl, c);
 	case LABEL_KIND_TEXT: {
@@ -663,7 +752,8 @@ static int parse_control(struct sp *sp, json_t *ctl, size_t idx, struct label_co
 		return 0;
 	}
 	case LABEL_KIND_SURVEY_CODE:
-		return parse_strings(sp, ctl, "questions", false, 10000, false, &c->questions, &c->nquestions);
+		return parse_strings(sp, ctl, "questions", false, 10000, false, &c->questions, &c->nquestions,
+				     &c->questions_sorted_);
 	case LABEL_KIND_OBJECT3D: {
 		const char *ps = NULL;
 		if (lget_str(ctl, "part_shape", false, 32, &ps, &sp->p, sp->err))
@@ -792,6 +882,12 @@ static int parse_doc(struct sp *sp, json_t *root)
 		lptr_pop(&sp->p, o2);
 	}
 	s->ncontrols = n;
+	const char **names = ml_xmalloc(n * sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = controls[i].name;
+	size_t dup, first; /* none: parse_control refused duplicate names */
+	s->control_order_ = sorted_order(sp, names, n, &dup, &first);
+	ml_free(names);
 	for (size_t i = 0; i < n; i++) {
 		size_t o2 = lptr_idx(&sp->p, i);
 		if (resolve_control(sp, i))
@@ -824,6 +920,7 @@ int label_schema_parse(const char *json, size_t len, struct label_schema **out, 
 	lptr_init(&sp.p);
 	int rc = parse_doc(&sp, root);
 	ml_free(sp.hk);
+	ml_free(sp.mask_owner);
 	json_decref(root);
 	if (rc) {
 		label_schema_free(&si->s);
@@ -848,9 +945,18 @@ const struct label_control *label_schema_control(const struct label_schema *s, c
 {
 	if (!s || !name)
 		return NULL;
-	for (size_t i = 0; i < s->ncontrols; i++)
-		if (strcmp(s->controls[i].name, name) == 0)
-			return &s->controls[i];
+	size_t lo = 0, hi = s->ncontrols;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct label_control *c = &s->controls[s->control_order_[mid]];
+		int cmp = strcmp(c->name, name);
+		if (cmp == 0)
+			return c;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -858,10 +964,51 @@ const struct label_label *label_control_label(const struct label_control *c, con
 {
 	if (!c || !value)
 		return NULL;
-	for (size_t i = 0; i < c->nlabels; i++)
-		if (strcmp(c->labels[i].value, value) == 0)
-			return &c->labels[i];
+	size_t lo = 0, hi = c->nlabels;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct label_label *l = &c->labels[c->label_order_[mid]];
+		int cmp = strcmp(l->value, value);
+		if (cmp == 0)
+			return l;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+bool label_control_has_question(const struct label_control *c, const char *question)
+{
+	if (!c || !question)
+		return false;
+	if (!c->nquestions)
+		return true;
+	size_t lo = 0, hi = c->nquestions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(c->questions_sorted_[mid], question);
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+bool label_pair_allowed(const struct label_label *l, const char *from, const char *to)
+{
+	if (!l || !from || !to)
+		return false;
+	if (!l->npairs)
+		return true;
+	struct label_pair key = {from, to}, rev = {to, from};
+	if (bsearch(&key, l->pairs_sorted_, l->npairs, sizeof key, cmp_pair))
+		return true;
+	return !l->directed && bsearch(&rev, l->pairs_sorted_, l->npairs, sizeof rev, cmp_pair);
 }
 
 const struct label_attribute *label_control_attribute(const struct label_control *c, const char *name)

@@ -290,6 +290,11 @@ unsigned lkind_modalities(enum label_kind k)
 	}
 }
 
+unsigned label_kind_modalities(enum label_kind k)
+{
+	return (int)k > 0 && k < LABEL_KIND_COUNT_ ? lkind_modalities(k) : 0;
+}
+
 static const char *const kind_names[LABEL_KIND_COUNT_] = {
 	"", "classification", "span", "relation", "coded", "text", "box", "rotated_box", "polygon", "polyline",
 	"keypoints", "ellipse", "mask", "object3d", "audio_segment", "video_track", "survey_code"};

@@ -12,6 +12,7 @@ void media_dicom_release(struct media_dicom_image *mi)
 {
 	media_palette_release(&mi->palette);
 	media_lut_release(&mi->voi_lut);
+	media_lut_release(&mi->modality_lut);
 	media_encap_release(&mi->encap);
 	memset(mi, 0, sizeof(*mi));
 }
@@ -62,10 +63,11 @@ int media_dicom_load(const struct dicom_file *f, struct media_dicom_image *mi, s
 	struct dicom_image img;
 	if (dicom_image_get(f, &img, err) < 0)
 		return -1;
-	if (img.pixel_data->tag != DICOM_TAG_PIXEL_DATA)
-		return ml_err_set(err, ML_EUNSUPPORTED, "cannot read '%s': float pixel data (7FE0,%04X) is not supported",
-				  f->name, (unsigned)DICOM_ELEMENT(img.pixel_data->tag));
 	struct media_image_desc *d = &mi->desc;
+	if (img.pixel_data->tag == DICOM_TAG(0x7FE0, 0x0008))
+		d->float_pixels = 32;
+	else if (img.pixel_data->tag == DICOM_TAG(0x7FE0, 0x0009))
+		d->float_pixels = 64;
 	d->rows = img.rows;
 	d->columns = img.columns;
 	d->samples_per_pixel = (uint16_t)img.samples_per_pixel;
@@ -101,6 +103,14 @@ int media_dicom_load(const struct dicom_file *f, struct media_dicom_image *mi, s
 		if (lut_descriptor(dicom_find(&vs->items[0], DICOM_TAG(0x0028, 0x3002)), desc) && data &&
 		    media_lut_set(&mi->voi_lut, desc, data->value, data->len, err) == 0)
 			mi->render.voi_lut = &mi->voi_lut;
+	}
+	const struct dicom_elem *ms = img.modality_lut_sequence;
+	if (ms && ms->vr == DICOM_VR_SQ && ms->nitems > 0) {
+		int32_t desc[3];
+		const struct dicom_elem *data = dicom_find(&ms->items[0], DICOM_TAG(0x0028, 0x3006));
+		if (lut_descriptor(dicom_find(&ms->items[0], DICOM_TAG(0x0028, 0x3002)), desc) && data &&
+		    media_lut_set(&mi->modality_lut, desc, data->value, data->len, err) == 0)
+			mi->render.modality_lut = &mi->modality_lut;
 	}
 	if (d->photometric == MEDIA_PI_PALETTE_COLOR) {
 		if (load_palette(f, mi, err) < 0) {
@@ -254,22 +264,16 @@ int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, siz
 	return 0;
 }
 
-int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
-		       struct ml_buf *meta, const char **content_type, struct ml_err *err)
+/* Renders one frame of a parsed file (shared by the path and memory entry points). */
+static int render_parsed(struct dicom_file *f, const struct media_frame_request *req, struct ml_buf *body,
+			 struct ml_buf *meta, const char **content_type, struct ml_err *err)
 {
-	struct dicom_file *f = NULL;
-	struct dicom_read_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	if (dicom_open(path, &opts, &f, err) < 0)
-		return -1;
 	struct media_dicom_image mi;
 	struct media_frame fr;
 	media_frame_init(&fr);
 	int rc = -1;
-	if (media_dicom_load(f, &mi, err) < 0) {
-		dicom_free(f);
+	if (media_dicom_load(f, &mi, err) < 0)
 		return -1;
-	}
 	if (req->frame >= mi.desc.number_of_frames) {
 		ml_err_set(err, ML_EINVAL, "frame %u out of range: '%s' has %u frames", (unsigned)req->frame, f->name,
 			   (unsigned)mi.desc.number_of_frames);
@@ -278,6 +282,18 @@ int media_dicom_render(const char *path, const struct media_frame_request *req, 
 	if (media_dicom_decode(&mi, req->frame, &fr, err) < 0)
 		goto done;
 	struct media_render_params p = mi.render;
+	if (dicom_find(&f->root, DICOM_TAG(0x5200, 0x9230))) {
+		/* Enhanced images may rescale each frame differently (Pixel Value Transformation per frame). */
+		struct media_slice *sl = NULL;
+		size_t ns = 0;
+		if (media_dicom_slices(f, &sl, &ns, err) < 0)
+			goto done;
+		if (req->frame < ns) {
+			p.slope = sl[req->frame].slope;
+			p.intercept = sl[req->frame].intercept;
+		}
+		ml_free(sl);
+	}
 	if (req->preset) {
 		const struct media_preset *pr = media_preset_find(req->preset);
 		if (!pr) {
@@ -311,6 +327,31 @@ int media_dicom_render(const char *path, const struct media_frame_request *req, 
 done:
 	media_frame_release(&fr);
 	media_dicom_release(&mi);
+	return rc;
+}
+
+int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
+		       struct ml_buf *meta, const char **content_type, struct ml_err *err)
+{
+	struct dicom_file *f = NULL;
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	if (dicom_open(path, &opts, &f, err) < 0)
+		return -1;
+	int rc = render_parsed(f, req, body, meta, content_type, err);
+	dicom_free(f);
+	return rc;
+}
+
+int media_dicom_render_mem(const uint8_t *data, size_t len, const char *name, const struct media_frame_request *req,
+			   struct ml_buf *body, struct ml_buf *meta, const char **content_type, struct ml_err *err)
+{
+	struct dicom_file *f = NULL;
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	if (dicom_parse(data, len, name, &opts, &f, err) < 0)
+		return -1;
+	int rc = render_parsed(f, req, body, meta, content_type, err);
 	dicom_free(f);
 	return rc;
 }

@@ -89,12 +89,21 @@ int media_desc_validate(const struct media_image_desc *d, struct ml_err *err)
 	if (d->samples_per_pixel != 1 && d->samples_per_pixel != 3)
 		return ml_err_set(err, ML_EUNSUPPORTED, "unsupported samples per pixel %u",
 				  (unsigned)d->samples_per_pixel);
-	if (d->bits_allocated != 1 && d->bits_allocated != 8 && d->bits_allocated != 16 && d->bits_allocated != 32)
+	if (d->float_pixels) {
+		if (d->float_pixels != d->bits_allocated || (d->float_pixels != 32 && d->float_pixels != 64))
+			return ml_err_set(err, ML_EINVAL, "float pixel data with %u bits allocated",
+					  (unsigned)d->bits_allocated);
+		if (d->samples_per_pixel != 1)
+			return ml_err_set(err, ML_EUNSUPPORTED, "float pixel data with %u samples per pixel",
+					  (unsigned)d->samples_per_pixel);
+	} else if (d->bits_allocated != 1 && d->bits_allocated != 8 && d->bits_allocated != 16 &&
+		   d->bits_allocated != 32) {
 		return ml_err_set(err, ML_EUNSUPPORTED, "unsupported bits allocated %u", (unsigned)d->bits_allocated);
-	if (d->bits_stored == 0 || d->bits_stored > d->bits_allocated)
+	}
+	if (!d->float_pixels && (d->bits_stored == 0 || d->bits_stored > d->bits_allocated))
 		return ml_err_set(err, ML_EINVAL, "bits stored %u does not fit bits allocated %u",
 				  (unsigned)d->bits_stored, (unsigned)d->bits_allocated);
-	if (d->high_bit >= d->bits_allocated || d->high_bit + 1 < d->bits_stored)
+	if (!d->float_pixels && (d->high_bit >= d->bits_allocated || d->high_bit + 1 < d->bits_stored))
 		return ml_err_set(err, ML_EINVAL, "high bit %u inconsistent with bits stored %u", (unsigned)d->high_bit,
 				  (unsigned)d->bits_stored);
 	if (d->pixel_representation > 1)
@@ -282,6 +291,33 @@ int media_decode_native(const struct media_image_desc *d, const uint8_t *pixels,
 	bool sgn = d->pixel_representation == 1;
 	size_t fb = media_desc_frame_bytes(d);
 	uint64_t npx = (uint64_t)d->rows * d->columns;
+	if (d->float_pixels) {
+		/* IEEE floats (OF) or doubles (OD), little endian unless the syntax is big endian; narrowed to F32. */
+		uint64_t off = (uint64_t)fb * index;
+		if (off + fb > len)
+			return ml_err_set(err, ML_EINVAL, "float pixel data of %zu bytes too short for frame %u", len,
+					  (unsigned)index);
+		if (media_frame_alloc(out, d->rows, d->columns, 1, MEDIA_F32, err) < 0)
+			return -1;
+		unsigned w = d->float_pixels / 8;
+		for (uint64_t i = 0; i < npx; i++) {
+			uint8_t b[8];
+			for (unsigned k = 0; k < w; k++)
+				b[k] = pixels[off + i * w + (be ? w - 1 - k : k)];
+			float v;
+			if (w == 4) {
+				memcpy(&v, b, 4);
+			} else {
+				double dv;
+				memcpy(&dv, b, 8);
+				v = (float)dv;
+			}
+			((float *)out->data)[i] = v;
+		}
+		out->photometric = d->photometric;
+		out->bits_stored = 32;
+		return 0;
+	}
 	if (media_frame_alloc(out, d->rows, d->columns, d->samples_per_pixel, media_dtype_for(d->bits_allocated, sgn),
 			      err) < 0)
 		return -1;

@@ -11,6 +11,19 @@ int media_decode_jpegls(const struct media_image_desc *d, const uint8_t *p, size
 {
 	if (media_desc_validate(d, err) < 0)
 		return -1;
+	/* A truncated stream is refused before CharLS sees it: CharLS spends seconds decoding the zeros it
+	 * pads a short stream with. The end-of-image marker may be followed by a padding byte. */
+	bool eoi = false;
+	for (size_t k = n >= 2 ? n - 2 : 0, stop = n > 6 ? n - 6 : 0; n >= 2; k--) {
+		if (p[k] == 0xFF && p[k + 1] == 0xD9) {
+			eoi = true;
+			break;
+		}
+		if (k == stop)
+			break;
+	}
+	if (!eoi)
+		return ml_err_set(err, ML_EINVAL, "JPEG-LS stream of %zu bytes has no end-of-image marker (truncated)", n);
 	charls_jpegls_decoder *dec = charls_jpegls_decoder_create();
 	if (!dec)
 		return ml_err_set(err, ML_ENOMEM, "out of memory for a JPEG-LS decoder");

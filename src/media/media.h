@@ -10,10 +10,11 @@
  *   media_encap_frame() picks the fragments of one frame (Extended Offset Table, Basic Offset Table, one
  *   fragment per frame, or JPEG/J2K start markers when the table is empty), media_decode_fragments()
  *   decodes them with the codec of the transfer syntax.
- *   Codecs: JPEG baseline/extended 8-bit (libjpeg-turbo), JPEG lossless process 14 / SV1 (own decoder:
- *   predictors 1-7, point transform, restart intervals, 2-16 bits), JPEG-LS (CharLS), JPEG 2000 J2K/JP2
- *   and HTJ2K (openjpeg), RLE Lossless (own, PS3.5 Annex G). 12-bit lossy JPEG is not decodable with
- *   Debian 12's libjpeg-turbo 2.1.5 (built for 8-bit samples only): it fails with ML_EUNSUPPORTED.
+ *   Codecs: JPEG baseline/extended 8-bit (libjpeg-turbo); 12-bit sequential DCT JPEG (own decoder: Debian
+ *   12's libjpeg-turbo 2.1.5 is built for 8-bit samples and has no jpeg12 API); JPEG lossless process 14 /
+ *   SV1 (own decoder: predictors 1-7, point transform, restart intervals, 2-16 bits); JPEG-LS (CharLS);
+ *   JPEG 2000 J2K/JP2 and HTJ2K (openjpeg); RLE Lossless (own, PS3.5 Annex G). Progressive and
+ *   arithmetic-coded 12-bit JPEG fail with ML_EUNSUPPORTED.
  *
  * A decoded frame holds interleaved samples (planar configuration is undone), one sample type per bit
  * depth (8 → U8/I8, 16 → U16/I16, 32 → U32/I32; 1-bit data becomes U8 0/1), signed values sign-extended
@@ -25,9 +26,9 @@
  * ML_EINVAL and a message naming the byte offset, never a crash. Frames are capped at MEDIA_MAX_FRAME_BYTES.
  *
  * Rendering
- *   media_render_png(frame, params, max_size) → PNG bytes (8-bit grey or RGB) after Modality LUT
- *   (rescale), VOI (window linear / linear exact / sigmoid, or a VOI LUT), MONOCHROME1 inversion and an
- *   optional box-filter thumbnail downscale. media_render_raw16() gives little-endian 16-bit samples and a
+ *   media_render_png(frame, params, max_size) → PNG bytes (8-bit grey or RGB) after the Modality LUT
+ *   (rescale or a LUT), VOI (window linear / linear exact / sigmoid, or a VOI LUT), MONOCHROME1 inversion
+ *   and an optional box-filter thumbnail downscale. media_render_raw16() gives little-endian 16-bit samples and a
  *   JSON header for a browser that windows itself. Presets: media_preset_find("lung").
  *
  * Volumes
@@ -36,6 +37,9 @@
  *   duplicates and inconsistent spacing in struct media_series_report; media_volume_from_plan() allocates
  *   the voxel buffer and media_volume_put_slice() fills it. media_nifti_read() reads NIfTI-1/2 into the
  *   same type (RAS → LPS), media_nifti_write() writes one.
+ *
+ * DICOM glue (the end of this header): media_dicom_load/decode for frames as numbers, media_dicom_slices for
+ * geometry, media_dicom_render(_mem) for GET /api/v1/items/{id}/frames/{n}.
  */
 #ifndef ML_MEDIA_H
 #define ML_MEDIA_H
@@ -92,6 +96,8 @@ struct media_image_desc {
 	uint16_t planar_configuration; /* 0 interleaved, 1 by plane */
 	uint32_t number_of_frames;     /* 1 when absent */
 	char transfer_syntax[65];      /* UID */
+	uint8_t float_pixels;          /* 0 integer Pixel Data; 32: Float Pixel Data (7FE0,0008); 64: Double
+					* Float Pixel Data (7FE0,0009). Float frames decode to MEDIA_F32. */
 };
 /* Checks the description for consistency (sizes, bit depths, samples vs photometric). */
 int media_desc_validate(const struct media_image_desc *d, struct ml_err *err) ML_MUST_CHECK;
@@ -213,6 +219,7 @@ enum media_voi_fn media_voi_fn_parse(const char *s); /* "LINEAR", "LINEAR_EXACT"
 
 struct media_render_params {
 	double slope, intercept;  /* Modality LUT; slope 0 is taken as 1 */
+	const struct media_lut *modality_lut; /* when set, replaces slope/intercept (Modality LUT Sequence) */
 	bool has_window;
 	double center, width;     /* VOI window */
 	enum media_voi_fn voi_fn;
@@ -312,6 +319,10 @@ void media_volume_init(struct media_volume *v);
 void media_volume_release(struct media_volume *v);
 int media_volume_alloc(struct media_volume *v, const uint32_t dims[3], enum media_dtype dtype,
 		       struct ml_err *err) ML_MUST_CHECK;
+/* A zeroed volume on the same grid as src (dims, spacing, affine) with another sample type: a label map for
+ * src, which then exports aligned with it (media_nifti_write). */
+int media_volume_like(struct media_volume *v, const struct media_volume *src, enum media_dtype dtype,
+		      struct ml_err *err) ML_MUST_CHECK;
 /* Sets dims, spacing and affine from the plan (first slice's position is voxel (0,0,0)); allocates. */
 int media_volume_from_plan(struct media_volume *v, const struct media_slice *slices,
 			   const struct media_series_plan *plan, enum media_dtype dtype,
@@ -345,6 +356,7 @@ struct media_dicom_image {
 	struct media_render_params render; /* rescale, the first window (if any), VOI LUT function */
 	struct media_palette palette;      /* PALETTE COLOR (standard or segmented LUTs) */
 	struct media_lut voi_lut;          /* first item of the VOI LUT Sequence, if present */
+	struct media_lut modality_lut;     /* first item of the Modality LUT Sequence, if present */
 	struct media_encap encap;          /* fragments (encapsulated syntaxes) */
 	const uint8_t *native;             /* Pixel Data value (native syntaxes) */
 	size_t native_len;
@@ -378,5 +390,9 @@ struct media_frame_request {
  * ML_EINVAL (frame out of range, corrupt data), ML_EUNSUPPORTED (codec unavailable, e.g. 12-bit lossy). */
 int media_dicom_render(const char *path, const struct media_frame_request *req, struct ml_buf *body,
 		       struct ml_buf *meta, const char **content_type, struct ml_err *err) ML_MUST_CHECK;
+/* The same from a DICOM file in memory (data must stay valid during the call); name is used in messages. */
+int media_dicom_render_mem(const uint8_t *data, size_t len, const char *name, const struct media_frame_request *req,
+			   struct ml_buf *body, struct ml_buf *meta, const char **content_type,
+			   struct ml_err *err) ML_MUST_CHECK;
 
 #endif

@@ -79,7 +79,10 @@ struct grey_map {
 
 static uint8_t grey_value(const struct grey_map *g, double stored)
 {
-	double m = stored * g->slope + g->intercept, y;
+	double m = g->p->modality_lut && g->p->modality_lut->data
+			   ? media_lut_lookup(g->p->modality_lut, (int64_t)stored)
+			   : stored * g->slope + g->intercept;
+	double y;
 	const struct media_render_params *p = g->p;
 	if (p->has_window) {
 		y = window(m, p->center, p->width, p->voi_fn);
@@ -90,6 +93,8 @@ static uint8_t grey_value(const struct grey_map *g, double stored)
 	} else {
 		y = 0;
 	}
+	if (y != y)
+		y = 0; /* NaN (float pixel data) shows as black */
 	long v = lround(y);
 	if (v < 0)
 		v = 0;
@@ -109,12 +114,24 @@ static int render_grey(const struct media_frame *f, const struct media_render_pa
 	double smin = INFINITY, smax = -INFINITY;
 	for (size_t i = 0; i < n; i++) {
 		double v = media_frame_get(f, i);
-		if (v < smin)
+		if (v < smin) /* NaN compares false and is skipped */
 			smin = v;
 		if (v > smax)
 			smax = v;
 	}
+	if (!(smin <= smax))
+		smin = smax = 0; /* all NaN */
 	double a = smin * g.slope + g.intercept, b = smax * g.slope + g.intercept;
+	if (p->modality_lut && p->modality_lut->data) {
+		/* The full range of a modality LUT's output over the stored range. */
+		a = INFINITY;
+		b = -INFINITY;
+		for (double v = smin; v <= smax && v - smin < 65536; v++) {
+			double m = media_lut_lookup(p->modality_lut, (int64_t)v);
+			a = m < a ? m : a;
+			b = m > b ? m : b;
+		}
+	}
 	g.lo = a < b ? a : b;
 	g.hi = a < b ? b : a;
 	if (f->dtype != MEDIA_F32 && smax - smin < 65536) {

@@ -226,6 +226,16 @@ int media_volume_alloc(struct media_volume *v, const uint32_t dims[3], enum medi
 	return 0;
 }
 
+int media_volume_like(struct media_volume *v, const struct media_volume *src, enum media_dtype dtype,
+		      struct ml_err *err)
+{
+	if (media_volume_alloc(v, src->dims, dtype, err) < 0)
+		return -1;
+	memcpy(v->spacing, src->spacing, sizeof(v->spacing));
+	memcpy(v->affine, src->affine, sizeof(v->affine));
+	return 0;
+}
+
 void media_affine_from_geometry(double a[4][4], const double iop[6], const double ipp[3], const double ps[2],
 				double step)
 {

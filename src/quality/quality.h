@@ -171,6 +171,71 @@ double agree_rng_unit(struct agree_rng *r);               /* uniform in [0, 1) *
 /* The q-quantile (0..1) of n sorted values, numpy's default linear interpolation. */
 double agree_quantile_sorted(const double *v, size_t n, double q);
 
+/* One task's agreement, to route it to adjudication when it falls below the project's threshold: the mean
+ * over item-level controls (per-region results are not compared) of the mean over annotator pairs of
+ * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans. NaN when no
+ * control was answered by two annotators. */
+int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- project quality: reports and stored consensus (these read and write the store) ------------------
+ * prefix quality_. A task is a unit, an annotator (user) a coder. Only human annotations (kind "human")
+ * are compared; a gold task's reference is its annotation of kind "gold" (imported labels).
+ *
+ * quality_report_json: the data of the quality dashboard, one JSON document:
+ *   {"project", "name", "generated_at", "tasks": {"total", "with_two_or_more_annotators", "gold",
+ *    "annotators"},
+ *    "controls": [ item-level single-choice controls:
+ *       {"control", "kind": "choice", "labels", "overall": {alpha-nominal, fleiss, ac1, percent: {"metric",
+ *        "value", "units", "pairable_values", "ci95"}}, "per_label": [alpha-nominal of one label against
+ *        the rest], "per_pair": [Cohen's kappa + "confusion" (rows: a's labels, columns: b's)],
+ *        "per_annotator": [Cohen's kappa against the majority of the others], "over_time": [alpha-nominal
+ *        of the tasks whose latest annotation fell on each UTC "day"]},
+ *     span controls: {"control", "kind": "span", "per_pair": [{"a", "b", "tasks", "exact", "overlap",
+ *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]} ],
+ *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
+ * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
+struct store;
+struct quality_report_options {
+	size_t nboot;  /* bootstrap replicates for the intervals, 0 = none */
+	uint64_t seed;
+};
+int quality_report_json(struct store *s, int64_t project_id, const struct quality_report_options *opt, char **json,
+			struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- workflow: gold tasks in the queue, qualification (needs the store) -------------------------------
+ * Project settings (settings JSON) read here:
+ *   "gold_rate" (0..1, default 0): the share of a qualified annotator's tasks that are gold tasks; gold
+ *       tasks look like any other task to the annotator (the API does not show the flag to annotators);
+ *   "qualification_threshold" (0..1, absent = no qualification): new annotators start in training and are
+ *       served only gold tasks (the qualification set) until their accuracy on them reaches the threshold
+ *       over at least "qualification_min_answers" (default 5) answers, when quality_evaluate_annotator
+ *       promotes them;
+ *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication. */
+struct store_project;
+struct store_task;
+struct store_annotator_quality;
+struct quality_settings {
+	double gold_rate, qualification_threshold, agreement_threshold; /* NaN = not set (thresholds) */
+	int64_t qualification_min_answers;
+};
+void quality_settings_read(const char *settings_json, struct quality_settings *qs);
+/* The next task for user_id under the settings above (the HTTP API's GET .../next). ML_ENOTFOUND when
+ * nothing is left (for a trainee: the qualification set is done), ML_EPERM when suspended. */
+int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
+		       struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
+/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls) and
+ * promotes a trainee who reached the threshold; stores and returns the record. */
+int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
+			       struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
+/* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
+int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total);
+
+/* Revalidation after a schema change: every human annotation made under an older schema version that the
+ * change affects (label_schema_diff + label_annotation_affected) gets a new version with the same labels
+ * and validated = false, authored by nobody (0). Counts what was checked and marked. */
+int quality_mark_revalidation(struct store *s, int64_t project_id, size_t *checked, size_t *marked,
+			      struct ml_err *err) ML_MUST_CHECK;
+
 #endif
 
 /* ---- consensus: votes and Dawid-Skene ----------------------------------------------------------------
@@ -365,3 +430,27 @@ int agree_unitizing_alpha(const struct agree_span *s, size_t n, size_t nannotato
  * An annotator's overlapping spans of one label vote once. *out is freed with ml_free. */
 int consensus_span_vote(const struct agree_span *s, size_t n, size_t nannotators, size_t nlabels, size_t min_votes,
 			struct agree_span **out, size_t *nout, uint64_t *tied_points, struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- consensus in the annotation body format (docs/SCHEMA.md: {"format": 1, "results": [...]}) -------
+ * bodies are the annotation bodies (JSON text) of n annotators on one item; weights (NULL = 1 each) weigh
+ * the annotators. Per control, in order of first appearance:
+ *   item-level choices (results with "choices", no "region"): when every answer is a single choice, the
+ *     weighted plurality (a tie gives no result and counts in ties); otherwise each choice is kept when its
+ *     weight exceeds half the weight of the annotators who answered the control;
+ *   spans ("start", "end", "label"): token voting by a strict majority of the n annotators (weights not
+ *     used), each consensus span's "text" sliced from a voter's span;
+ *   boxes ("x", "y", "w", "h", "label", optional "frame"): clustered across annotators by one-to-one
+ *     Hungarian matching at IoU >= box_iou (same label and frame), each annotator at most once per cluster;
+ *     a cluster whose weight exceeds half the total becomes the weighted mean box.
+ * Other results (per-region results, polygons, masks, relations, codes, free text) are not merged: their
+ * controls are named in report->skipped. The output is a body {"format":1,"results":[...]} with ids "c1",
+ * "c2"...; the method belongs in the stored annotation's provenance (kind "consensus"), not in the body. */
+struct consensus_body_options {
+	double box_iou; /* default 0.5 */
+};
+struct consensus_body_report {
+	size_t results, ties;
+	char skipped[256]; /* comma-separated control names, truncated with "..." */
+};
+int consensus_bodies(const char *const *bodies, size_t n, const double *weights, const struct consensus_body_options *opt,
+		     char **out_json, struct consensus_body_report *report, struct ml_err *err) ML_MUST_CHECK;

@@ -430,6 +430,7 @@ const struct store_ops sq_ops = {
 	.task_set_priority = sq_task_set_priority,
 	.task_lease_next = sq_task_lease_next,
 	.assignment_get = sq_assignment_get,
+	.assignment_return = sq_assignment_return,
 	.assignment_finish = sq_assignment_finish,
 	.annotation_create = sq_annotation_create,
 	.annotation_update = sq_annotation_update,
@@ -451,4 +452,9 @@ const struct store_ops sq_ops = {
 	.snapshot_list = sq_snapshot_list,
 	.snapshot_pin = sq_snapshot_pin,
 	.export_scan = sq_export_scan,
+	.annotator_quality_get = sq_annotator_quality_get,
+	.annotator_quality_set = sq_annotator_quality_set,
+	.annotator_quality_list = sq_annotator_quality_list,
+	.task_lease_filtered = sq_task_lease_filtered,
+	.user_submitted_counts = sq_user_submitted_counts,
 };

@@ -62,6 +62,7 @@ int sq_latest_version(void);
 		     "i.media_type, i.content_hash, i.external_ref, i.created_at, i.visible"
 void sq_read_item(sqlite3_stmt *st, int col, struct store_item *it); /* owning copies */
 #define SQ_TASK_COLS "t.id, t.project_id, t.item_id, t.state, t.overlap, t.submitted, t.gold, t.priority, t.updated_at"
+#define SQ_TASK_NCOLS 9 /* columns in SQ_TASK_COLS */
 void sq_read_task(sqlite3_stmt *st, int col, struct store_task *t);
 #define SQ_ANN_COLS "a.id, v.version, a.task_id, a.user_id, a.model, a.model_version, v.schema_version, v.body, " \
 		    "v.seconds_spent, v.validated, a.kind, v.created_at, v.author_id, t.item_id"
@@ -118,6 +119,7 @@ int sq_task_set_gold(struct store *s, int64_t id, bool gold, struct ml_err *err)
 int sq_task_set_priority(struct store *s, int64_t id, double priority, struct ml_err *err);
 int sq_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, struct store_task *out, struct ml_err *err);
 int sq_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out, struct ml_err *err);
+int sq_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err);
 int sq_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st, int64_t now, struct ml_err *err);
 int sq_annotation_create(struct store *s, const struct store_annotation *in, int64_t *id, struct ml_err *err);
 int sq_annotation_update(struct store *s, int64_t id, int expected_version, const char *body_json, int schema_version, int64_t author_id, double seconds_spent, bool validated, int *new_version, struct ml_err *err);
@@ -139,4 +141,11 @@ int sq_snapshot_set_manifest(struct store *s, int64_t id, const char *manifest_j
 int sq_snapshot_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_snapshot *sn), void *ctx, struct ml_err *err);
 int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int64_t *annotations, struct ml_err *err);
 int sq_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state, int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err);
+/* quality module (sqlite_quality.c) */
+int sq_annotator_quality_get(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out, struct ml_err *err);
+int sq_annotator_quality_set(struct store *s, const struct store_annotator_quality *in, struct ml_err *err);
+int sq_annotator_quality_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx, struct ml_err *err);
+int sq_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold, struct store_task *out, struct ml_err *err);
+int sq_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold, struct ml_err *err);
+
 #endif

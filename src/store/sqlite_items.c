@@ -310,9 +310,11 @@ int sq_task_set_priority(struct store *s, int64_t id, double priority, struct ml
 static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t now, struct store_task *out,
 		      bool *own, struct ml_err *err)
 {
-	sqlite3_stmt *st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM assignments a JOIN tasks t ON t.id = a.task_id "
-				      "WHERE a.user_id = ?1 AND t.project_id = ?2 AND a.state = 0 AND a.lease_expires_at > ?3 "
-				      "AND t.state IN (0, 1) ORDER BY a.leased_at, t.id LIMIT 1", err);
+	/* Returned work (a rejected submission) comes before a live lease: the reviewer is waiting for it. */
+	sqlite3_stmt *st = sq_prep(q, "SELECT " SQ_TASK_COLS ", a.state FROM assignments a JOIN tasks t ON t.id = a.task_id "
+				      "WHERE a.user_id = ?1 AND t.project_id = ?2 AND t.state IN (0, 1) AND "
+				      "(a.state = 4 OR (a.state = 0 AND a.lease_expires_at > ?3)) "
+				      "ORDER BY a.state DESC, a.leased_at, t.id LIMIT 1", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
@@ -321,7 +323,7 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		sq_read_task(st, 0, out);
-		*own = true;
+		*own = sqlite3_column_int(st, SQ_TASK_NCOLS) == 0; /* a returned one is leased afresh below */
 		sqlite3_reset(st);
 		return 0;
 	}
@@ -335,7 +337,7 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 			"AND NOT EXISTS (SELECT 1 FROM assignments o WHERE o.task_id = t.id AND o.user_id = ?2 "
 			"  AND o.state IN (1, 2)) "
 			"AND (SELECT count(*) FROM assignments b WHERE b.task_id = t.id AND b.user_id <> ?2 AND "
-			"  (b.state = 1 OR (b.state = 0 AND b.lease_expires_at > ?3))) < t.overlap "
+			"  (b.state IN (1, 4) OR (b.state = 0 AND b.lease_expires_at > ?3))) < t.overlap "
 			"ORDER BY t.priority DESC, t.id LIMIT 1", err);
 	if (!st)
 		return -1;
@@ -420,11 +422,39 @@ int sq_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct 
 					      (long long)user_id, (long long)task_id) : -1;
 }
 
+int sq_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	if (sq_txn_begin(q, err))
+		return -1;
+	sqlite3_stmt *st = sq_prep(q, "UPDATE assignments SET state = 4 WHERE task_id = ?1 AND user_id = ?2", err);
+	int rc = st ? 0 : -1;
+	if (st) {
+		sqlite3_bind_int64(st, 1, task_id);
+		sqlite3_bind_int64(st, 2, user_id);
+		rc = sq_step_done(q, st, err, "returning an assignment");
+		if (!rc && sq_changes(q) == 0)
+			rc = ml_err_set(err, ML_ENOTFOUND, "user %lld has no assignment on task %lld", (long long)user_id,
+					(long long)task_id);
+	}
+	if (!rc) {
+		st = sq_prep(q, "UPDATE tasks SET state = 1, submitted = (SELECT count(*) FROM assignments WHERE task_id = ?1 "
+				"AND state = 1), updated_at = ?2 WHERE id = ?1", err);
+		rc = st ? 0 : -1;
+		if (st) {
+			sqlite3_bind_int64(st, 1, task_id);
+			sqlite3_bind_int64(st, 2, now);
+			rc = sq_step_done(q, st, err, "reopening a task");
+		}
+	}
+	return sq_txn_end(q, rc, err);
+}
+
 int sq_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state state,
 			 int64_t now, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;
-	if (state == STORE_ASSIGN_LEASED || (unsigned)state > STORE_ASSIGN_RELEASED)
+	if (state == STORE_ASSIGN_LEASED || (unsigned)state > STORE_ASSIGN_RELEASED) /* RETURNED: sq_assignment_return */
 		return ml_err_set(err, ML_EINVAL, "an assignment can only finish submitted, skipped or released");
 	if (sq_txn_begin(q, err))
 		return -1;

@@ -101,6 +101,12 @@ static const struct migration migrations[] = {
 	 "  text TEXT, replaced_at INTEGER NOT NULL, PRIMARY KEY(item_id, content_hash)) WITHOUT ROWID;"
 	 "CREATE INDEX audit_user ON audit(user_id, seq);"
 	 "CREATE INDEX items_patient ON items(project_id, patient_key);"},
+	/* quality module: each annotator's qualification per project (no row = in training). */
+	{3, "annotator qualification",
+	 "CREATE TABLE annotator_quality(project_id INTEGER NOT NULL REFERENCES projects(id),"
+	 "  user_id INTEGER NOT NULL REFERENCES users(id), state INTEGER NOT NULL DEFAULT 0,"
+	 "  accuracy REAL NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL,"
+	 "  PRIMARY KEY(project_id, user_id)) WITHOUT ROWID;"},
 };
 
 int sq_latest_version(void)

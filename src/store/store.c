@@ -413,6 +413,11 @@ int store_assignment_get(struct store *s, int64_t task_id, int64_t user_id, stru
 	return s->ops->assignment_get(s, task_id, user_id, out, err);
 }
 
+int store_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err)
+{
+	return s->ops->assignment_return(s, task_id, user_id, now, err);
+}
+
 int store_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st, int64_t now, struct ml_err *err)
 {
 	return s->ops->assignment_finish(s, task_id, user_id, st, now, err);
@@ -518,3 +523,44 @@ int store_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, 
 	return s->ops->export_scan(s, project_id, snapshot_id, state, cb, ctx, err);
 }
 
+
+/* ---- quality module (migration 3) ---------------------------------------------------------------- */
+
+const char *store_qual_state_name(enum store_qual_state st)
+{
+	switch (st) {
+	case STORE_QUAL_TRAINING: return "training";
+	case STORE_QUAL_QUALIFIED: return "qualified";
+	case STORE_QUAL_SUSPENDED: return "suspended";
+	}
+	return "?";
+}
+
+int store_annotator_quality_get(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out,
+				struct ml_err *err)
+{
+	return s->ops->annotator_quality_get(s, project_id, user_id, out, err);
+}
+
+int store_annotator_quality_set(struct store *s, const struct store_annotator_quality *in, struct ml_err *err)
+{
+	return s->ops->annotator_quality_set(s, in, err);
+}
+
+int store_annotator_quality_list(struct store *s, int64_t project_id,
+				 int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx, struct ml_err *err)
+{
+	return s->ops->annotator_quality_list(s, project_id, cb, ctx, err);
+}
+
+int store_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold,
+			      struct store_task *out, struct ml_err *err)
+{
+	return s->ops->task_lease_filtered(s, project_id, user_id, now, lease_ms, gold, out, err);
+}
+
+int store_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold,
+				struct ml_err *err)
+{
+	return s->ops->user_submitted_counts(s, project_id, user_id, all, gold, err);
+}

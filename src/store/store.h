@@ -246,7 +246,10 @@ int store_task_set_priority(struct store *s, int64_t id, double priority, struct
 int store_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
 			  struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
 /* Assignments: one row per (task, user). */
-enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED };
+/* RETURNED: a reviewer rejected the user's submission; the slot stays theirs (whatever the lease says) and
+ * the task comes first in their queue until they submit again. */
+enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED,
+			      STORE_ASSIGN_RETURNED };
 struct store_assignment {
 	int64_t task_id, user_id;
 	enum store_assignment_state state;
@@ -255,6 +258,9 @@ struct store_assignment {
 int store_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out,
 			 struct ml_err *err) ML_MUST_CHECK;
 /* Marks the user's assignment submitted (or skipped/released) and updates the task's counts and state. */
+/* Gives a rejected submission back to its annotator: the assignment becomes RETURNED, the task in progress
+ * with one submission fewer. */
+int store_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int store_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st,
 			    int64_t now, struct ml_err *err) ML_MUST_CHECK;
 
@@ -417,5 +423,34 @@ int store_media_put_mem(const char *data_dir, const void *data, size_t len, char
 void store_hash_hex(const void *data, size_t n, char out[65]);
 /* Writes the path of a stored media file into out; ML_EINVAL if hash_hex is not 64 hex digits. */
 int store_media_path(const char *data_dir, const char *hash_hex, char *out, size_t outlen, struct ml_err *err) ML_MUST_CHECK;
+
+/* ==== quality module (src/quality): annotator qualification and gold scheduling ======================
+ * Added by the quality engineer (migration 3). Each annotator of a project has a qualification state:
+ * new annotators start in training (no row = training), label the project's gold tasks (the
+ * qualification set) and are promoted once their accuracy on them reaches the project's threshold. */
+enum store_qual_state { STORE_QUAL_TRAINING = 0, STORE_QUAL_QUALIFIED, STORE_QUAL_SUSPENDED };
+const char *store_qual_state_name(enum store_qual_state st);
+struct store_annotator_quality {
+	int64_t project_id, user_id;
+	enum store_qual_state state;
+	double accuracy; /* on gold tasks, at the last evaluation */
+	int64_t answers; /* gold answers the accuracy is over */
+	int64_t updated_at;
+};
+/* ML_ENOTFOUND when the annotator has no row yet (treat as training). */
+int store_annotator_quality_get(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out,
+				struct ml_err *err) ML_MUST_CHECK;
+int store_annotator_quality_set(struct store *s, const struct store_annotator_quality *in, struct ml_err *err) ML_MUST_CHECK;
+int store_annotator_quality_list(struct store *s, int64_t project_id,
+				 int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx,
+				 struct ml_err *err) ML_MUST_CHECK;
+/* Like store_task_lease_next, restricted to gold tasks (gold = 1) or to the others (gold = 0). A gold task
+ * is for everyone: it ignores overlap and task state, and each annotator meets it once. The user's own
+ * live lease (of either kind) is returned first. */
+int store_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold,
+			      struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
+/* Assignments the user has submitted in the project: all of them, and those on gold tasks. */
+int store_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold,
+				struct ml_err *err) ML_MUST_CHECK;
 
 #endif

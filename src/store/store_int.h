@@ -61,6 +61,7 @@ struct store_ops {
 	int (*task_set_priority)(struct store *s, int64_t id, double priority, struct ml_err *err);
 	int (*task_lease_next)(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, struct store_task *out, struct ml_err *err);
 	int (*assignment_get)(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out, struct ml_err *err);
+	int (*assignment_return)(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err);
 	int (*assignment_finish)(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st, int64_t now, struct ml_err *err);
 	int (*annotation_create)(struct store *s, const struct store_annotation *in, int64_t *id, struct ml_err *err);
 	int (*annotation_update)(struct store *s, int64_t id, int expected_version, const char *body_json, int schema_version, int64_t author_id, double seconds_spent, bool validated, int *new_version, struct ml_err *err);
@@ -82,6 +83,12 @@ struct store_ops {
 	int (*snapshot_list)(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_snapshot *sn), void *ctx, struct ml_err *err);
 	int (*snapshot_pin)(struct store *s, int64_t id, int state, int64_t *items, int64_t *annotations, struct ml_err *err);
 	int (*export_scan)(struct store *s, int64_t project_id, int64_t snapshot_id, int state, int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err);
+	/* quality module (migration 3) */
+	int (*annotator_quality_get)(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out, struct ml_err *err);
+	int (*annotator_quality_set)(struct store *s, const struct store_annotator_quality *in, struct ml_err *err);
+	int (*annotator_quality_list)(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx, struct ml_err *err);
+	int (*task_lease_filtered)(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold, struct store_task *out, struct ml_err *err);
+	int (*user_submitted_counts)(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold, struct ml_err *err);
 };
 
 /* The common head of every backend handle. */

@@ -556,11 +556,13 @@ int text_survey_csv_header(FILE *out)
 	return fputs("patient,response,authored,sequence,question_id,question,answer,codes\r\n", out) == EOF ? -1 : 0;
 }
 
-/* Appends "system|code" or the label to the ';'-joined list, once. */
+/* Appends "label=system|code", "system|code" or "label" to the ';'-joined list, once. */
 static void add_code(struct ml_buf *b, const char *sys, const char *code, const char *label)
 {
 	char one[512];
-	if (code)
+	if (code && label)
+		snprintf(one, sizeof one, "%s=%s|%s", label, sys ? sys : "", code);
+	else if (code)
 		snprintf(one, sizeof one, "%s|%s", sys ? sys : "", code);
 	else if (label)
 		snprintf(one, sizeof one, "%s", label);
@@ -592,7 +594,7 @@ static int survey_row(FILE *out, const struct store_item *it, const json_t *surv
 	for (int i = 0; i < d->nspans; i++) {
 		const struct text_span *s = &d->spans[i];
 		if (!q || ((json_int_t)s->start < a1 && (json_int_t)s->end > a0))
-			add_code(&codes, s->system, s->code, s->label);
+			add_code(&codes, s->system, s->code, s->code ? NULL : s->label);
 	}
 	char seq[32] = "";
 	if (json_is_integer(json_object_get(survey, "sequence")))

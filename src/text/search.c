@@ -284,20 +284,28 @@ struct qstate {
 	int ntouched;
 	uint16_t *count;       /* per entry: query tokens matched so far */
 	int16_t *stamp;        /* per entry: the last query token that counted it */
+	uint16_t *dist;        /* per entry: edits summed over the query tokens (typo pass) */
+	uint8_t *tdist;        /* per distinct token: its distance to the current query token, 255 = none */
 };
 
-static void offer(struct qstate *q, int entry, enum text_match cls)
+/* Score: the class first, then (typos) fewer edits, then shorter terms, displays before synonyms. */
+static void offer_dist(struct qstate *q, int entry, enum text_match cls, int dist)
 {
 	const struct entry *e = &q->ix->e[entry];
 	if (q->o->concepts[e->concept].obsolete)
 		return;
-	double s = (double)cls * 100000.0 + e->normlen + (e->preferred ? 0 : 8);
+	double s = (double)cls * 100000.0 + dist * 1000.0 + e->normlen + (e->preferred ? 0 : 8);
 	if (q->best[e->concept] == DBL_MAX)
 		q->touched[q->ntouched++] = e->concept;
 	if (s < q->best[e->concept]) {
 		q->best[e->concept] = s;
 		q->best_entry[e->concept] = entry;
 	}
+}
+
+static void offer(struct qstate *q, int entry, enum text_match cls)
+{
+	offer_dist(q, entry, cls, 0);
 }
 
 /* Counts, for query token j, every entry holding token t (once per j). */
@@ -308,6 +316,18 @@ static void count_postings(struct qstate *q, const struct tok *t, int j)
 		if (q->stamp[e] != j) {
 			q->stamp[e] = (int16_t)j;
 			q->count[e]++;
+		}
+	}
+}
+
+static void count_postings_dist(struct qstate *q, const struct tok *t, int j, int dd)
+{
+	for (int k = 0; k < t->npost; k++) {
+		int e = q->ix->post[t->post_off + k];
+		if (q->stamp[e] != j) {
+			q->stamp[e] = (int16_t)j;
+			q->count[e]++;
+			q->dist[e] = (uint16_t)(q->dist[e] + dd);
 		}
 	}
 }
@@ -346,7 +366,9 @@ int text_ontology_search(const struct text_ontology *o, const char *query, struc
 	q.touched = ml_malloc(((size_t)o->n + 1) * sizeof(int));
 	q.count = ml_calloc((size_t)ix->ne + 1, sizeof(uint16_t));
 	q.stamp = ml_malloc(((size_t)ix->ne + 1) * sizeof(int16_t));
-	if (!q.best || !q.best_entry || !q.touched || !q.count || !q.stamp ||
+	q.dist = ml_calloc((size_t)ix->ne + 1, sizeof(uint16_t));
+	q.tdist = ml_malloc((size_t)ix->nt + 1);
+	if (!q.best || !q.best_entry || !q.touched || !q.count || !q.stamp || !q.dist || !q.tdist ||
 	    normalise(query, qlen, &fold, &tk, &norm)) {
 		ml_err_set(err, ML_ENOMEM, "out of memory");
 		goto out;
@@ -431,24 +453,29 @@ int text_ontology_search(const struct text_ontology *o, const char *query, struc
 			bool last = j == nq - 1;
 			for (int t = 0; t < ix->nt; t++) {
 				const struct tok *tt = &ix->t[t];
-				bool ok;
 				if (tt->len >= qtl[j] && !memcmp(tt->s, qt[j], qtl[j]))
-					ok = true; /* a plain prefix still counts next to typo'd tokens */
+					q.tdist[t] = 0; /* a plain prefix still counts next to typo'd tokens */
 				else if (!d || tt->ncp == 0)
-					ok = false;
-				else
-					ok = osa_bounded(qc, m, ix->cps + tt->cp_off, tt->ncp, d, last) <= d;
-				if (ok)
-					count_postings(&q, tt, j);
+					q.tdist[t] = 255;
+				else {
+					int dd = osa_bounded(qc, m, ix->cps + tt->cp_off, tt->ncp, d, last);
+					q.tdist[t] = (uint8_t)(dd <= d ? dd : 255);
+				}
 			}
+			/* Closest tokens first, so an entry counted for token j carries its smallest distance. */
+			for (int dd = 0; dd <= d; dd++)
+				for (int t = 0; t < ix->nt; t++)
+					if (q.tdist[t] == dd)
+						count_postings_dist(&q, &ix->t[t], j, dd);
 		}
 		for (int e = 0; e < ix->ne; e++)
 			if (q.count[e] == nq)
-				offer(&q, e, TEXT_MATCH_FUZZY);
+				offer_dist(&q, e, TEXT_MATCH_FUZZY, q.dist[e]);
 	}
 rank:
 	tls_q = &q;
-	qsort(q.touched, (size_t)q.ntouched, sizeof(int), cmp_hit);
+	if (q.ntouched > 1)
+		qsort(q.touched, (size_t)q.ntouched, sizeof(int), cmp_hit);
 	nhits = q.ntouched < max ? q.ntouched : max;
 	for (int i = 0; i < nhits; i++) {
 		int c = q.touched[i];
@@ -459,7 +486,7 @@ rank:
 			hits[i].match = TEXT_MATCH_EXACT;
 			hits[i].matched = o->concepts[c].code;
 		} else {
-			hits[i].match = (enum text_match)(q.best[c] / 100000.0);
+			hits[i].match = (enum text_match)(int)(q.best[c] / 100000.0);
 			hits[i].matched = ix->e[e].term;
 		}
 	}
@@ -469,6 +496,8 @@ out:
 	ml_free(q.touched);
 	ml_free(q.count);
 	ml_free(q.stamp);
+	ml_free(q.dist);
+	ml_free(q.tdist);
 	ml_buf_release(&fold);
 	ml_buf_release(&norm);
 	text_tokens_release(&tk);

@@ -389,7 +389,8 @@ int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts
 			tg->t[tg->nt++] = (struct term){c, node, term, is_abbrev(term), k < 0};
 		}
 	}
-	qsort(tg->t, tg->nt, sizeof *tg->t, cmp_term);
+	if (tg->nt > 1)
+		qsort(tg->t, tg->nt, sizeof *tg->t, cmp_term);
 	tg->terms.first = ml_malloc(((size_t)tg->terms.nnodes + 1) * sizeof(int));
 	tg->terms.count = ml_calloc((size_t)tg->terms.nnodes + 1, sizeof(int));
 	if (!tg->terms.first || !tg->terms.count)

@@ -68,7 +68,7 @@ struct text_import_opts {
 	void (*report)(void *ctx, const struct text_problem *p);
 	void *ctx;
 	size_t max_line;         /* longest NDJSON line / CSV record in bytes (default 64 MiB) */
-	size_t max_document;     /* a whole-file Bundle (default 512 MiB) */
+	size_t max_document;     /* a whole-file (not NDJSON) document (default 256 MiB) */
 	size_t max_struct_bytes; /* Observations and Conditions kept between passes (default 256 MiB) */
 	int max_fields_per_item; /* Observations + Conditions attached to one item (default 500) */
 };
@@ -394,8 +394,9 @@ int text_fhir_writer_item(struct text_fhir_writer *w, const struct store_item *i
 int text_fhir_writer_end(struct text_fhir_writer *w, struct ml_err *err) ML_MUST_CHECK;
 
 /* Survey CSV: header "patient,response,authored,sequence,question_id,question,answer,codes" and one row per
- * response x question (item meta.survey.items); codes are the classes coded to that question and the spans
- * inside that question's answer, as "system|code" joined by ';'. */
+ * response x question (item meta.survey.items, as the FHIR importer writes them; one row for an item without
+ * them). codes lists, joined by ';', the classes coded to that question ("choice", or "choice=system|code"
+ * when the schema gives the choice a code) and the coded spans inside the question's answer ("system|code"). */
 int text_survey_csv_header(FILE *out) ML_MUST_CHECK;
 int text_survey_csv_item(FILE *out, const struct store_item *it, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
 /* Writes one CSV field with RFC 4180 quoting when needed. */

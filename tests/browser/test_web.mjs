@@ -53,6 +53,24 @@ async function selectText(page, needle) {
   }, needle);
 }
 
+test('the first-run administrator signs in with the printed password and must replace it', async () => {
+  const m = srv.output().match(/one-time password:\s+(\S+)/);
+  assert(m, 'the one-time password is printed at first start');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(srv.base + '/#/login');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', m[1]);
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('#new-password');
+  await page.fill('#old-password', m[1]);
+  await page.fill('#new-password', 'a brand new admin password');
+  await page.fill('#new-password-again', 'a brand new admin password');
+  await page.screenshot({ path: join(ARTIFACTS, 'first-run-password.png') });
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('a[href="#/projects/1"]'); // the demo project
+  await page.close();
+});
+
 test('sign in shows the projects with progress', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ann', PASSWORD);
@@ -106,6 +124,38 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
   assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+});
+
+test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
+  const taskId = annotatedTask.replace(/\D+/g, '');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions textarea');
+  await page.fill('#review-versions textarea', 'metoprolol is a drug but the dose is missing; add it');
+  await page.screenshot({ path: join(ARTIFACTS, 'review.png') });
+  await page.click('#review-versions button.danger');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Rejected'));
+  await page.close();
+  const ann = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  const reviews = await api.get(`/projects/${pid}/annotations/${ann.id}/reviews`);
+  assert((reviews.reviews || reviews)[0].comment.includes('dose is missing'), 'the comment is recorded');
+  // The annotator's next task is the rejected one, with their labels and the reviewer's comment.
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(p2, srv.base, 'ann', PASSWORD);
+  await p2.goto(`${srv.base}/#/projects/${pid}/label`);
+  await p2.waitForSelector('#note');
+  assert((await p2.textContent('h1')) === annotatedTask, 'the rejected task comes back first');
+  await p2.waitForSelector('#review-feedback');
+  assert((await p2.textContent('#review-feedback')).includes('dose is missing'), 'the comment is shown');
+  await selectText(p2, '25 mg');
+  await p2.keyboard.press('d');
+  await p2.click('#submit');
+  await p2.waitForFunction((prev) => document.querySelector('h1').textContent !== prev, annotatedTask);
+  await p2.close();
+  const fixed = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  assert(fixed.version === ann.version + 1, 'the fix is a new version of the same annotation');
 });
 
 test('a draft survives a reload before submit', async () => {

@@ -2,6 +2,8 @@
 new route cannot escape) x every kind of caller: anonymous, a user who is not a member, each project role,
 the admin. Denials must be exact (401 anonymous, 403 wrong role or not admin, 404 not a member); allowed
 calls must get past authorisation (no 401/403/404, no 5xx) and GETs must succeed with 200."""
+import os
+
 import lib
 from apilib import Env, body, routes
 from lib import eq, test
@@ -35,8 +37,14 @@ def setup(e):
     annotation = r.json()["id"]
     victim_token = e.cli("token", "create", "victim").stdout.strip()
     tokens = e.srv.client(token=victim_token).get("/api/v1/tokens").json()["tokens"]
+    # a global ontology for the /ontologies routes (src/text)
+    onto_csv = os.path.join(e.dir, "authz-onto.csv")
+    with open(onto_csv, "w") as f:
+        f.write("code,display,parent\nA,Alpha,\nB,Beta,A\n")
+    loaded = e.cli("ontology", "load", onto_csv, "--name", "AUTHZ", "--version", "1").stdout
+    ontology = int(loaded.split("loaded ontology ")[1].split(":")[0])
     ids = {"project": pid, "task": task, "item": item, "annotation": annotation, "user": victim,
-           "token": tokens[0]["id"]}
+           "token": tokens[0]["id"], "ontology": ontology}
     return actors, ids
 
 

@@ -228,4 +228,84 @@ def rendering_presets_palette_raw16_and_thumbnails():
     assert np.array_equal(png_pixels(open(out, "rb").read()), want)
 
 
+@test
+def voi_lut_sequence_matches_pydicom():
+    from pydicom.pixel_data_handlers.util import apply_modality_lut, apply_voi_lut
+    ct = phantom(30, 40, 12, seed=51).astype(np.uint16)
+    src = make_native("voi", ct, bits_stored=12, extra={"RescaleSlope": "1", "RescaleIntercept": "-1024"})
+    ds = pydicom.dcmread(src)
+    item = Dataset()
+    first = -1024 + 500
+    n = 2048
+    item.LUTDescriptor = [n, first, 12]
+    # a gamma-like curve, 12-bit output
+    item.LUTData = [int(round(4095 * (i / (n - 1)) ** 0.6)) for i in range(n)]
+    ds.VOILUTSequence = [item]
+    ds["VOILUTSequence"][0]["LUTData"].VR = "US"
+    ds["VOILUTSequence"][0]["LUTDescriptor"].VR = "SS"
+    path = os.path.join(WORK, "voi_lut.dcm")
+    ds.save_as(path, write_like_original=False)
+    ds = pydicom.dcmread(path)
+    want = apply_voi_lut(apply_modality_lut(ds.pixel_array, ds).astype(np.int32), ds, index=0).astype(np.float64)
+    want = np.floor(want * 255 / 4095 + 0.5).astype(np.uint8)
+    out = os.path.join(WORK, "voi.png")
+    lib.run("image", "frame", path, "--out", out)
+    got = png_pixels(open(out, "rb").read())
+    assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
+
+
+@test
+def modality_lut_sequence_matches_pydicom():
+    from pydicom.pixel_data_handlers.util import apply_modality_lut
+    img = phantom(25, 35, 10, seed=61).astype(np.uint16)
+    src = make_native("mlut", img, bits_stored=10)
+    ds = pydicom.dcmread(src)
+    item = Dataset()
+    item.LUTDescriptor = [1024, 0, 16]
+    item.ModalityLUTType = "HU"
+    item.LUTData = [int(3 * i + (i * i) // 700) for i in range(1024)]  # non-linear, 0..~4600
+    ds.ModalityLUTSequence = [item]
+    ds["ModalityLUTSequence"][0]["LUTData"].VR = "US"
+    ds["ModalityLUTSequence"][0]["LUTDescriptor"].VR = "US"
+    path = os.path.join(WORK, "mlut2.dcm")
+    ds.save_as(path, write_like_original=False)
+    ds = pydicom.dcmread(path)
+    m = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    c, w = 1500.0, 2000.0
+    y = ((m - (c - 0.5)) / (w - 1) + 0.5) * 255
+    y[m <= c - 0.5 - (w - 1) / 2] = 0
+    y[m > c - 0.5 + (w - 1) / 2] = 255
+    want = np.floor(np.clip(y, 0, 255) + 0.5).astype(np.uint8)
+    out = os.path.join(WORK, "mlut.png")
+    lib.run("image", "frame", path, "--window", f"{c},{w}", "--out", out)
+    got = png_pixels(open(out, "rb").read())
+    assert np.array_equal(got, want), f"max difference {np.abs(got.astype(int) - want.astype(int)).max()}"
+
+
+@test
+def float_and_double_pixel_data():
+    y, x = np.mgrid[0:20, 0:30]
+    vals = (np.sin(x / 4.0) * 100 + y * 0.25 - 17.5).astype(np.float64)
+    for tag, dt in (("FloatPixelData", np.float32), ("DoubleFloatPixelData", np.float64)):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.30"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 20, 30, 1, "MONOCHROME2"
+        ds.BitsAllocated = 32 if dt == np.float32 else 64
+        setattr(ds, tag, vals.astype(dt).tobytes())
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+        path = os.path.join(WORK, f"{tag}.dcm")
+        ds.save_as(path, write_like_original=False)
+        want = pydicom.dcmread(path).pixel_array.astype(np.float32)
+        got, meta = pc.ours(path, 0, WORK)
+        assert meta["dtype"] == "float32", meta
+        assert np.array_equal(got, want), f"{tag}: {np.abs(got - want).max()}"
+        out = os.path.join(WORK, "f.png")
+        lib.run("image", "frame", path, "--window", "0,150", "--out", out)  # values span -117.5..87.25
+        png = png_pixels(open(out, "rb").read())
+        assert png.shape == (20, 30) and png.min() == 0 and png.max() == 255
+
+
 lib.main()

@@ -99,6 +99,26 @@ def keypoint_outside_image():
 
 
 @test
+def frames_and_duration_describe_the_item():
+    d = tmpdir()
+    schema = write(d, "s.json", {"format": 1, "name": "av", "modalities": ["video"], "controls": [
+        {"name": "speech", "kind": "audio_segment", "transcription": "optional", "labels": [{"value": "nurse"}]},
+        {"name": "tool", "kind": "video_track", "labels": [{"value": "scope"}]}]})
+    ann = write(d, "a.json", {"results": [
+        {"id": "s", "control": "speech", "label": "nurse", "start": 1.5, "end": 4},
+        {"id": "t", "control": "tool", "label": "scope", "keyframes": [{"frame": 0, "x": 0, "y": 0, "w": 5, "h": 5},
+                                                                      {"frame": 24, "x": 3, "y": 3, "w": 5, "h": 5}]}]})
+    p = run("schema", "check", schema, "--annotation", ann, "--duration", "10", "--frames", "25", "--size", "64x48")
+    assert p.stdout == "OK\n", p.stdout
+    p = run("schema", "check", schema, "--annotation", ann, "--duration", "3.5", check=False)
+    assert p.returncode == 1
+    assert p.stderr.endswith("/results/0/end: segment end 4 s is past the end of the recording (3.5 s)\n"), p.stderr
+    p = run("schema", "check", schema, "--annotation", ann, "--frames", "24", check=False)
+    assert p.returncode == 1
+    assert p.stderr.endswith("/results/1/keyframes/1/frame: frame 24 is past the last frame of the item (24 frames)\n"), p.stderr
+
+
+@test
 def usage_errors_exit_2():
     for args in ([], ["a.json", "b.json"], ["a.json", "--size", "12"], ["a.json", "--frames", "3"], ["a.json", "--bogus"]):
         p = run("schema", "check", *args, check=False)

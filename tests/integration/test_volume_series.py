@@ -152,6 +152,9 @@ def enhanced_multiframe_uses_per_frame_positions():
     ras = img.affine @ np.array([1, 2, 3, 1.0])
     lps = origin + 1 * PS[1] * row + 2 * PS[0] * col + 3 * STEP * normal
     assert np.allclose(ras[:3], [-lps[0], -lps[1], lps[2]], atol=1e-3)
+    meta = json.loads(lib.run("image", "frame", path, "--frame", "1", "--format", "raw16",
+                              "--out", os.path.join(work, "f.raw")).stdout)
+    assert meta["slope"] == 2 and meta["intercept"] == -100, meta  # from the functional groups
     info = json.loads(lib.run("image", "nifti", out).stdout)
     assert info["dims"] == [COLS, ROWS, 4] and abs(info["affine_lps"][0][3] - origin[0]) < 1e-3, info
 

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <zlib.h>
 
 static struct dicom_file *parse_buf(struct ml_buf *b, struct ml_err *err)
 {
@@ -375,5 +376,72 @@ TEST(encapsulated_fragments_and_frames)
 	CHECK_EQ_INT(first->len, 4);
 	CHECK_EQ_INT(first->value[2], 7);
 	dicom_free(f);
+	ml_buf_release(&b);
+}
+
+TEST(deep_nesting_is_refused)
+{
+	/* 100 nested undefined-length sequences in implicit VR: refused at the depth limit, no stack blowup */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	static const uint8_t seq[] = {0x08, 0x00, 0x40, 0x11, 0xFF, 0xFF, 0xFF, 0xFF};
+	static const uint8_t item[] = {0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF};
+	for (int i = 0; i < 100; i++)
+		CHECK(ml_buf_append(&b, seq, 8) == 0 && ml_buf_append(&b, item, 8) == 0);
+	struct dicom_file *f = NULL;
+	struct ml_err err = {0};
+	CHECK(dicom_parse((const uint8_t *)b.data, b.len, "deep.dcm", NULL, &f, &err) < 0);
+	CHECK(strstr(err.msg, "nested too deeply"));
+	ml_buf_release(&b);
+}
+
+TEST(deflated_dataset_and_its_size_limit)
+{
+	/* meta group by our writer with the deflated syntax, then a raw-deflated explicit VR dataset */
+	struct dicom_writer *w = dicom_writer_new();
+	dicom_w_meta(w, "1.2", "1.3", DICOM_TS_DEFLATED_LE);
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	struct ml_err err = {0};
+	CHECK(dicom_w_to_buf(w, &b, &err) == 0);
+	dicom_writer_free(w);
+	w = dicom_writer_new();
+	dicom_w_str(w, DICOM_TAG(0x0008, 0x0060), "MR");
+	static uint8_t zeros[100000];
+	dicom_w_elem(w, DICOM_TAG(0x0009, 0x1001), DICOM_VR_OB, zeros, sizeof zeros);
+	struct ml_buf ds;
+	ml_buf_init(&ds, 0);
+	CHECK(dicom_w_to_buf(w, &ds, &err) == 0);
+	dicom_writer_free(w);
+	uint8_t *z = malloc(ds.len + 1024);
+	z_stream zs = {0};
+	CHECK(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	zs.next_in = (Bytef *)ds.data;
+	zs.avail_in = (uInt)ds.len;
+	zs.next_out = z;
+	zs.avail_out = (uInt)(ds.len + 1024);
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	size_t zlen = zs.total_out;
+	deflateEnd(&zs);
+	CHECK(ml_buf_append(&b, z, zlen) == 0);
+	free(z);
+	struct dicom_file *f = NULL;
+	CHECK(dicom_parse((const uint8_t *)b.data, b.len, "z.dcm", NULL, &f, &err) == 0);
+	CHECK(f->deflated);
+	char s[8];
+	CHECK(dicom_get_str(&f->root, DICOM_TAG(0x0008, 0x0060), s, sizeof s));
+	CHECK_EQ_STR(s, "MR");
+	CHECK_EQ_INT(dicom_find(&f->root, DICOM_TAG(0x0009, 0x1001))->len, sizeof zeros);
+	dicom_free(f);
+	struct dicom_read_opts o = {.inflate_limit = 4096};
+	CHECK(dicom_parse((const uint8_t *)b.data, b.len, "z.dcm", &o, &f, &err) < 0);
+	CHECK_EQ_INT(err.code, ML_ELIMIT);
+	/* a corrupt deflate stream is an error too */
+	b.data[b.len - 5] ^= 0x55;
+	b.data[b.len - 40] ^= 0x55;
+	int rc = dicom_parse((const uint8_t *)b.data, b.len, "z.dcm", NULL, &f, &err);
+	if (rc == 0)
+		dicom_free(f);
+	ml_buf_release(&ds);
 	ml_buf_release(&b);
 }

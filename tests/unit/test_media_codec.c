@@ -388,6 +388,7 @@ TEST(jpegls_lossless_and_near_lossless)
 	for (int i = 0; i < W * H; i++)
 		CHECK(abs((int)((uint16_t *)f.data)[i] - (int)g16[i]) <= 3);
 	CHECK(media_decode_jpegls(&d, (uint8_t *)enc.data, enc.len / 2, &f, &err) < 0);
+	CHECK(strstr(err.msg, "end-of-image") != NULL);
 	media_frame_release(&f);
 	ml_buf_release(&enc);
 }

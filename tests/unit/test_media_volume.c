@@ -263,6 +263,32 @@ TEST(nifti_agrees_with_nibabel_both_ways)
 	CHECK_NEAR(v.affine[2][2], 3.25, 1e-6);
 	media_volume_release(&v);
 
+	/* A label map made like a volume lands on the same voxels in nibabel's world coordinates. */
+	fill_volume(&v, MEDIA_I16);
+	struct media_volume lab;
+	media_volume_init(&lab);
+	CHECK(media_volume_like(&lab, &v, MEDIA_U8, &err) == 0);
+	((uint8_t *)lab.data)[(2 * 5 + 1) * 7 + 6] = 3; /* voxel (6, 1, 2) */
+	char labels[512];
+	snprintf(labels, sizeof(labels), "%s/labels.nii.gz", dir);
+	CHECK(media_nifti_write(labels, &lab, &err) == 0);
+	double lijk[3] = {6, 1, 2}, lxyz[3];
+	media_volume_voxel_to_patient(&v, lijk, lxyz);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 - <<'EOF'\n"
+		 "import nibabel as nib, numpy as np\n"
+		 "img = nib.load('%s')\n"
+		 "d = np.asanyarray(img.dataobj)\n"
+		 "idx = np.argwhere(d == 3)\n"
+		 "assert idx.tolist() == [[6, 1, 2]], idx\n"
+		 "ras = img.affine @ np.array([6, 1, 2, 1.0])\n"
+		 "assert np.allclose(ras[:3], [%.17g, %.17g, %.17g], atol=1e-4), ras\n"
+		 "EOF\n",
+		 labels, -lxyz[0], -lxyz[1], lxyz[2]);
+	CHECK(system(cmd) == 0);
+	media_volume_release(&lab);
+	media_volume_release(&v);
+
 	/* Our file read by nibabel: same voxels and the RAS affine. */
 	fill_volume(&v, MEDIA_I16);
 	CHECK(media_nifti_write(ours, &v, &err) == 0);

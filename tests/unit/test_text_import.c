@@ -94,7 +94,10 @@ TEST(base64_round_trip_and_strictness)
 		ml_free(d);
 		free(e);
 	}
-	CHECK_EQ_STR(b64("foobar"), "Zm9vYmFy");
+	char *fb = b64("foobar");
+	bool same = !strcmp(fb, "Zm9vYmFy");
+	free(fb);
+	CHECK(same);
 	char *d;
 	size_t n;
 	struct ml_err err;
@@ -438,4 +441,28 @@ TEST(fhir_long_line_is_skipped_within_limit)
 	CHECK_EQ_INT(c.lines[0], 1);
 	CHECK(strstr(c.problems[0], "longer than 4096 bytes") != NULL);
 	collect_free(&c);
+}
+
+TEST(fhir_document_too_large_is_refused_not_read_as_ndjson)
+{
+	const char *path = write_file("big.json", "{\n \"resourceType\": \"Bundle\",\n \"entry\": [\n  {\"resource\": {\"resourceType\": \"Patient\", \"id\": \"p\"}}\n ]\n}\n");
+	struct text_import_opts o = {.max_document = 40};
+	struct ml_err err;
+	CHECK(text_fhir_import(path, &o, NULL, &err) == -1);
+	CHECK(err.code == ML_ELIMIT);
+	CHECK(strstr(err.msg, "export it as NDJSON") != NULL);
+	o.max_document = 0; /* the default fits it */
+	struct text_import_stats st;
+	CHECK(text_fhir_import(path, &o, &st, &err) == 0);
+	CHECK_EQ_INT(st.patients, 1);
+}
+
+TEST(fhir_not_a_regular_file)
+{
+	struct text_import_opts o = {0};
+	struct ml_err err;
+	CHECK(text_fhir_import("/dev/null", &o, NULL, &err) == -1);
+	CHECK(strstr(err.msg, "not a regular file") != NULL);
+	CHECK(text_fhir_import("/nonexistent/x.ndjson", &o, NULL, &err) == -1);
+	CHECK(strstr(err.msg, "cannot open") != NULL);
 }

@@ -517,6 +517,9 @@ def main():
                     words.add(w)
         amb = sorted(set(n for n in first + last + cities + countries if n in words))
         write("ambiguous.txt", amb)
+        # The English lexicon: a capitalised word outside it (and outside the clinical lists) is a name
+        # candidate in running text. Only lower-case entries, so proper nouns are not in it.
+        write("english_words.txt", sorted(w for w in words if len(w) >= 2 and w.isascii()))
     print(len(first), "first names,", len(last), "surnames,", len(cities), "cities,", len(countries), "countries")
 
 

@@ -7,6 +7,7 @@ import { projectView } from './views/project.js';
 import { labelView } from './views/label.js';
 import { reviewView } from './views/review.js';
 import { auditView } from './views/audit.js';
+import { passwordView } from './views/password.js';
 
 export const session = { user: null };
 let unmount = null;
@@ -18,6 +19,7 @@ const routes = [
   [/^#\/projects\/(\d+)\/review$/, () => reviewView],
   [/^#\/projects\/(\d+)(?:\/(\w+))?$/, () => projectView],
   [/^#\/audit$/, () => auditView],
+  [/^#\/password$/, () => passwordView],
 ];
 
 export function go(hash) {
@@ -25,7 +27,11 @@ export function go(hash) {
 }
 
 function csrfOf(d) { return (d && (d.csrf || d.csrf_token || (d.session && d.session.csrf))) || ''; }
-function userOf(d) { return d && (d.user || (d.name ? d : null)); }
+function userOf(d) {
+  const u = d && (d.user || (d.name ? d : null));
+  if (u && d.must_change_password !== undefined) u.must_change_password = d.must_change_password;
+  return u;
+}
 
 export async function refreshSession() {
   try {
@@ -52,7 +58,7 @@ function renderChrome() {
   const here = location.hash;
   const link = (href, text) => h('a', { href, 'aria-current': here.startsWith(href) ? 'page' : null }, text);
   replace(nav, link('#/projects', 'Projects'), link('#/audit', 'Audit'));
-  replace(who, h('span', null, session.user.name, session.user.admin ? ' (admin)' : ''),
+  replace(who, h('a', { href: '#/password', title: 'Change password' }, session.user.name, session.user.admin ? ' (admin)' : ''),
     h('button', { type: 'button', onclick: signOut }, 'Sign out'));
 }
 
@@ -70,6 +76,7 @@ async function route() {
   main.className = '';
   let hash = location.hash || '#/projects';
   if (!session.user && hash !== '#/login') { hash = '#/login'; history.replaceState(null, '', hash); }
+  if (session.user && session.user.must_change_password && hash !== '#/password') { hash = '#/password'; history.replaceState(null, '', hash); }
   for (const [re, view] of routes) {
     const m = hash.match(re);
     if (m) {

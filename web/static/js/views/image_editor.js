@@ -108,8 +108,8 @@ export async function imageEditor(stage, ctx) {
   const maskCanvases = new Map(); // result id -> canvas with the mask drawn in its colour
   function maskCanvas(r) {
     let c = maskCanvases.get(r.id);
-    if (c && c._v === r._v) return c;
-    c = document.createElement('canvas'); c.width = img.width; c.height = img.height; c._v = r._v;
+    if (c && c._rle === r.rle) return c;
+    c = document.createElement('canvas'); c.width = img.width; c.height = img.height; c._rle = r.rle;
     const ictx = c.getContext('2d'), data = ictx.createImageData(img.width, img.height);
     const col = hexRgb(colors.get(`${r.control}/${r.label}`) || '#ff0000');
     const bits = rleDecode(r.rle, img.width * img.height);
@@ -137,10 +137,10 @@ export async function imageEditor(stage, ctx) {
       if (r.id === selected) g.lineWidth = 4 / scale;
       if (r.w !== undefined) g.strokeRect(r.x, r.y, r.w, r.h);
       else if (r.rle) g.drawImage(maskCanvas(r), 0, 0);
+      else if (r.keypoints) { for (const k of r.keypoints) { g.beginPath(); g.arc(k.x, k.y, 4 / scale, 0, Math.PI * 2); g.fill(); } }
       else if (r.points && r.points.length) {
         const pts = r.points;
-        if (r.kind === 'keypoint' || pts.length === 1) for (const [x, y] of pts) { g.beginPath(); g.arc(x, y, 4 / scale, 0, Math.PI * 2); g.fill(); }
-        else { g.beginPath(); g.moveTo(pts[0][0], pts[0][1]); for (const [x, y] of pts.slice(1)) g.lineTo(x, y); if (r.closed !== false) g.closePath(); g.stroke(); }
+        { g.beginPath(); g.moveTo(pts[0][0], pts[0][1]); for (const [x, y] of pts.slice(1)) g.lineTo(x, y); if (!controls.some((c) => c.name === r.control && c.kind === 'polyline')) g.closePath(); g.stroke(); }
       }
       g.lineWidth = 2 / scale;
     }
@@ -155,7 +155,7 @@ export async function imageEditor(stage, ctx) {
       if ((r.frame || 0) !== frame) continue;
       if (r.w !== undefined && x >= r.x && y >= r.y && x <= r.x + r.w && y <= r.y + r.h) return r;
       if (r.points && r.points.length > 2 && inside(r.points, x, y)) return r;
-      if (r.points && r.points.length === 1 && Math.hypot(r.points[0][0] - x, r.points[0][1] - y) < 8 / scale) return r;
+      if (r.keypoints && r.keypoints.some((k) => Math.hypot(k.x - x, k.y - y) < 8 / scale)) return r;
     }
     return null;
   }
@@ -172,7 +172,7 @@ export async function imageEditor(stage, ctx) {
     for (let yy = Math.max(0, Math.floor(y - rad)); yy < Math.min(H, Math.ceil(y + rad)); yy++)
       for (let xx = Math.max(0, Math.floor(x - rad)); xx < Math.min(W, Math.ceil(x + rad)); xx++)
         if ((xx - x) ** 2 + (yy - y) ** 2 <= rad * rad) b[yy * W + xx] = value;
-    const r = { id: brushTarget.id, control: brushTarget.control, label: brushTarget.label, frame, rle: rleEncode(b, img.height, img.width), _v: Math.random() };
+    const r = { id: brushTarget.id, control: brushTarget.control, label: brushTarget.label, frame, rle: rleEncode(b, img.height, img.width) };
     results = [...results.filter((x0) => x0.id !== r.id), r];
     invalidate();
   }
@@ -186,7 +186,7 @@ export async function imageEditor(stage, ctx) {
     if (tool === 'box') { drag = { kind: 'box', x0: x, y0: y, x1: x, y1: y }; return; }
     if (tool === 'brush' || tool === 'eraser') { drag = { kind: 'paint' }; paint(x, y, tool === 'brush' ? 1 : 0); return; }
     if (tool === 'polygon') { poly = [...(poly || []), [x, y]]; invalidate(); return; }
-    if (tool === 'keypoint') { const { control, label } = currentLabel(); commit([...results, { id: newId(), control: control && control.name, label, frame, kind: 'keypoint', points: [[x, y]] }]); return; }
+    if (tool === 'keypoint') { placeKeypoint(x, y); return; }
     const r = hit(x, y); selected = r ? r.id : null; renderList(); invalidate();
   });
   canvas.addEventListener('pointermove', (e) => {
@@ -216,6 +216,23 @@ export async function imageEditor(stage, ctx) {
     } else showFrame(frame + Math.sign(e.deltaY));
   }, { passive: false });
 
+  // Keypoints fill the control's named points in order; the next click after the last starts a new instance.
+  function placeKeypoint(x, y) {
+    const control = controls.find((c) => c.kind === 'keypoints');
+    if (!control) { announce('This schema has no keypoints control.', 'warn'); return; }
+    const names = control.points || [];
+    const last = results.filter((r) => r.control === control.name && (r.frame || 0) === frame).pop();
+    if (last && last.keypoints.length < names.length) {
+      const kp = [...last.keypoints, { name: names[last.keypoints.length], x: round(x), y: round(y) }];
+      commit(results.map((r) => (r === last ? { ...r, keypoints: kp } : r)));
+    } else {
+      const lab = (control.labels || [])[0];
+      commit([...results, { id: newId(), control: control.name, ...(lab ? { label: lab.value } : {}), frame, keypoints: [{ name: names[0], x: round(x), y: round(y) }] }]);
+    }
+    const cur = results.filter((r) => r.control === control.name).pop();
+    if (cur && cur.keypoints.length < names.length) announce(`Next point: ${names[cur.keypoints.length]}`);
+  }
+
   function closePolygon() {
     if (!poly || poly.length < 3) return;
     const { control, label } = currentLabel();
@@ -226,7 +243,7 @@ export async function imageEditor(stage, ctx) {
   function renderList() {
     replace(list, results.filter((r) => r.control).map((r) => h('li', { 'aria-current': r.id === selected ? 'true' : null },
       h('span', { class: 'chip', style: { '--c': colors.get(`${r.control}/${r.label}`) } }, r.label || r.control),
-      h('span', { class: 'muted' }, r.w !== undefined ? 'box' : r.rle ? 'mask' : r.points ? (r.points.length === 1 ? 'point' : 'polygon') : ''),
+      h('span', { class: 'muted' }, r.w !== undefined ? 'box' : r.rle ? 'mask' : r.keypoints ? 'keypoints' : r.points ? 'polygon' : ''),
       frames > 1 ? h('button', { type: 'button', onclick: () => showFrame(r.frame || 0) }, `slice ${(r.frame || 0) + 1}`) : null,
       h('button', { type: 'button', 'aria-label': 'Delete shape', onclick: () => commit(results.filter((x) => x.id !== r.id)) }, '×'))));
   }
@@ -279,13 +296,13 @@ function inside(pts, x, y) {
 }
 function hexRgb(hex) { const n = parseInt(hex.slice(1), 16); return [n >> 16, (n >> 8) & 255, n & 255]; }
 
-// Masks as COCO-style uncompressed RLE: {size: [height, width], counts: [zeros, ones, zeros, ...]} in
-// column-major order, as pycocotools reads it.
+// Masks as run lengths in row-major order, background first (docs/SCHEMA.md, `mask`):
+// {size: [height, width], counts: [background, foreground, background, ...]}.
 export function rleEncode(bits, height, width) {
   const counts = [];
   let prev = 0, run = 0;
-  for (let x = 0; x < width; x++) for (let y = 0; y < height; y++) {
-    const v = bits[y * width + x] ? 1 : 0;
+  for (let i = 0; i < height * width; i++) {
+    const v = bits[i] ? 1 : 0;
     if (v !== prev) { counts.push(run); run = 0; prev = v; }
     run++;
   }
@@ -295,10 +312,9 @@ export function rleEncode(bits, height, width) {
 export function rleDecode(rle, n) {
   const out = new Uint8Array(n);
   if (!rle || !rle.counts) return out;
-  const [height, width] = rle.size;
   let pos = 0, v = 0;
   for (const c of rle.counts) {
-    if (v) for (let k = pos; k < pos + c && k < n; k++) { const x = Math.floor(k / height), y = k % height; out[y * width + x] = 1; }
+    if (v) out.fill(1, pos, Math.min(n, pos + c));
     pos += c; v ^= 1;
   }
   return out;

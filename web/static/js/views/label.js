@@ -25,7 +25,10 @@ async function loadTask(pid) {
     api.get(`/projects/${pid}/tasks/${task.id}/predictions`).catch(() => []),
   ]);
   const list = (x, k) => (Array.isArray(x) ? x : (x && x[k]) || []);
-  return { task, item: item.item || item, annotations: list(anns, 'annotations'), predictions: list(preds, 'predictions') };
+  const annotations = list(anns, 'annotations');
+  const own = annotations.find((a) => !a.model);
+  const reviews = own ? list(await api.get(`/projects/${pid}/annotations/${own.id}/reviews`).catch(() => []), 'reviews') : [];
+  return { task, item: item.item || item, annotations, predictions: list(preds, 'predictions'), reviews };
 }
 
 export async function labelView(main, pid) {
@@ -66,6 +69,8 @@ export async function labelView(main, pid) {
     }
     submitBtn.disabled = skipBtn.disabled = false;
     title.textContent = `Task ${current.task.id}`;
+    const rejected = (current.reviews || []).filter((r) => r.decision === 'reject').pop();
+    if (rejected) replace(banner, h('div', { class: 'banner warn', id: 'review-feedback' }, 'A reviewer sent this back: ', h('q', null, rejected.comment || '')));
     annotation = current.annotations.find((a) => !a.model) || null;
     const body = annotation ? parseBody(annotation.body) : { results: [] };
     results = body.results || [];

@@ -15,7 +15,7 @@ export function loginView(main) {
     try {
       const data = await api.post('/login', { name: name.value, password: password.value });
       signedIn(data);
-      go('#/projects');
+      go(data.must_change_password ? '#/password' : '#/projects');
     } catch (err) {
       error.textContent = err.status === 429 ? 'Too many attempts; wait a minute and try again.' : err.message;
       password.value = '';

@@ -21,7 +21,7 @@ function describe(r) {
 
 export async function reviewView(main, pid) {
   main.className = 'wide';
-  const states = ['in-review', 'adjudication', 'submitted'];
+  const states = ['submitted', 'in-review', 'adjudication'];
   const stateSel = h('select', { id: 'review-state', 'aria-label': 'Task state' }, states.map((s) => h('option', { value: s }, s.replace('-', ' '))));
   const list = h('ul', { id: 'review-tasks', class: 'card' });
   const detail = h('section', { id: 'review-detail' });

@@ -26,17 +26,17 @@ export async function surveyEditor(stage, ctx) {
   function commit(r) { results = r; ctx.onChange(results); render(); }
   function toggle(control, question, value) {
     const existing = results.find((r) => r.control === control.name && r.question === question);
-    let codes = existing ? [...existing.codes] : [];
-    codes = codes.includes(value) ? codes.filter((c) => c !== value) : control.multiple ? [...codes, value] : [value];
+    let choices = existing ? [...existing.choices] : [];
+    choices = choices.includes(value) ? choices.filter((c) => c !== value) : control.multiple ? [...choices, value] : [value];
     const rest = results.filter((r) => r !== existing);
-    commit(codes.length ? [...rest, { id: existing ? existing.id : newId(), control: control.name, question, codes }] : rest);
+    commit(choices.length ? [...rest, { id: existing ? existing.id : newId(), control: control.name, question, choices }] : rest);
   }
   function render() {
     replace(form, answersOf(item).map((a) => h('div', { class: 'card' }, h('h2', null, a.text), h('p', { dir: 'auto' }, a.answer),
       controls.filter((c) => !c.questions || !c.questions.length || c.questions.includes(a.question)).map((c) => h('div', { class: 'palette', role: 'group', 'aria-label': `${c.title || c.name} for ${a.text}` },
         (c.labels || []).map((l, i) => {
           const r = results.find((x) => x.control === c.name && x.question === a.question);
-          return h('button', { type: 'button', 'aria-pressed': String(!!(r && r.codes.includes(l.value))), style: { '--c': colorOf(l, i) }, onclick: () => toggle(c, a.question, l.value) }, l.title || l.value);
+          return h('button', { type: 'button', 'aria-pressed': String(!!(r && r.choices.includes(l.value))), style: { '--c': colorOf(l, i) }, onclick: () => toggle(c, a.question, l.value) }, l.title || l.value);
         }))))));
   }
   render();
