@@ -266,7 +266,10 @@ int h_item_upload(struct http_req *r)
 	it.media_hash = hash;
 	memcpy(it.content_hash, hash, sizeof it.content_hash);
 	int64_t item_id, task_id;
-	if (store_item_add(r->store, &it, project_overlap(r), &item_id, &task_id, &r->err) != 0)
+	http_write_lock();
+	int rc = store_item_add(r->store, &it, project_overlap(r), &item_id, &task_id, &r->err);
+	http_write_unlock();
+	if (rc != 0)
 		return -1;
 	return reply_item(r, item_id, task_id);
 }

@@ -82,6 +82,12 @@ int http_reply_status(struct http_req *r, int status, const char *code, const ch
 #define HTTP_FAIL(r, code, ...) ml_err_set(&(r)->err, (code), __VA_ARGS__)
 #define HTTP_FAIL_FIELD(r, code, field, ...) ml_err_field(&(r)->err, (code), (field), __VA_ARGS__)
 
+/* The in-process write lock (server.c). Handlers of HTTP_F_SLOW routes, which run on the worker threads,
+ * take it around their writes (never around the slow part), so that they queue behind the writer thread
+ * instead of sleeping in SQLite's busy handler. */
+void http_write_lock(void);
+void http_write_unlock(void);
+
 /* ---- request helpers (util.c) --------------------------------------------------------------------- */
 
 const char *http_header(struct http_req *r, const char *name);
