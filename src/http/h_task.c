@@ -292,26 +292,6 @@ int h_annotation_get(struct http_req *r)
 	return reply_annotation(r, 200, r->params[1]);
 }
 
-/* If-Match: "3", 3 or W/"3". */
-static int parse_if_match(const char *v, int *version)
-{
-	if (!strncmp(v, "W/", 2))
-		v += 2;
-	bool quoted = *v == '"';
-	if (quoted)
-		v++;
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (end == v || x <= 0 || x > 1000000000)
-		return -1;
-	if (quoted && *end++ != '"')
-		return -1;
-	if (*end)
-		return -1;
-	*version = (int)x;
-	return 0;
-}
-
 int h_annotation_update(struct http_req *r)
 {
 	struct store_annotation a;
@@ -330,7 +310,7 @@ int h_annotation_update(struct http_req *r)
 		return http_reply_status(r, 428, "precondition_required", "If-Match",
 					 "send If-Match with the version you edited (its ETag)");
 	int expected;
-	if (parse_if_match(im, &expected) != 0)
+	if (http_parse_if_match(im, &expected) != 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "If-Match", "If-Match must be an annotation version such as \"3\"");
 	char *body;
 	double seconds;

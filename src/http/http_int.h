@@ -96,6 +96,12 @@ const char *http_query(struct http_req *r, const char *name);
 int http_query_id(struct http_req *r, const char *name, int64_t *out) ML_MUST_CHECK;
 int http_query_int(struct http_req *r, const char *name, int64_t def, int64_t min, int64_t max, int64_t *out) ML_MUST_CHECK;
 
+/* A Range header against a file of size bytes: 1 = serve the whole file (no header, another unit, or
+ * several ranges), 0 = one range [*from, *from + *len), -1 = unsatisfiable (416). */
+int http_parse_range(const char *header, uint64_t size, uint64_t *from, uint64_t *len);
+/* An If-Match header naming an annotation version: "3", W/"3" or 3. 0 and *version, or -1. */
+int http_parse_if_match(const char *header, int *version);
+
 /* Checks that obj is an object whose keys are all in allowed (NULL-terminated); ML_EINVAL naming the first
  * unknown field as a JSON pointer. */
 int http_json_only(struct http_req *r, json_t *obj, const char *const *allowed) ML_MUST_CHECK;
