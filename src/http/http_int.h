@@ -28,7 +28,7 @@ struct http_req {
 
 	/* body */
 	struct ml_buf body;
-	bool body_too_large, body_started;
+	bool body_too_large;
 	json_t *json; /* parsed body for HTTP_F_JSON_BODY routes */
 
 	/* multipart upload state (upload.c) */

@@ -641,7 +641,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		r->body_started = true;
 		if (r->pp) {
 			if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES && !r->body_too_large &&
 			    r->err.code == ML_OK)
