@@ -46,9 +46,11 @@ DCMODIFY_ARGS=(-nb -imt -ie
 
 # times CMD...: runs it, prints "wall user sys" in seconds.
 times_of() {
-	local t
-	t=$( { /usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-	echo "$t"
+	local f
+	f=$(mktemp)
+	/usr/bin/time -o "$f" -f '%e %U %S' "$@" >/dev/null 2>&1 || true
+	tail -1 "$f"
+	rm -f "$f"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -16,22 +16,26 @@ FULL_RUNS=${FULL_RUNS:-1}
 OUT=${BENCH_OUT:-bench/out/fhir}
 mkdir -p "$OUT"
 bash bench/text_build.sh
-B=build/bench/text_bench
+# private copies: a rebuild during the run must not change what is measured
+mkdir -p "$OUT/bin"
+cp build/bench/text_bench build/medlabel "$OUT/bin/"
+B=$OUT/bin/text_bench
+M=$OUT/bin/medlabel
 F="$OUT/DocumentReference.fhir.ndjson"
 [ -s "$F" ] && [ "$(head -c 40 "$F" | wc -c)" -gt 0 ] || $B gen-ndjson "$N" "$F"
 echo "file: $(du -m "$F" | cut -f1) MB, $(wc -l <"$F") lines"
 for i in $(seq "$RUNS"); do
 	s=$(date +%s.%N); cat "$F" >/dev/null; e=$(date +%s.%N)
-	echo "{\"cat_mb_s\":$(echo "$(du -m "$F" | cut -f1) / ($e - $s)" | bc -l | cut -c1-8)}"
+	awk -v mb="$(du -m "$F" | cut -f1)" -v s="$s" -v e="$e" 'BEGIN { printf "{\"cat_mb_s\":%.1f}\n", mb / (e - s) }'
 done | tee "$OUT/cat.jsonl"
 for i in $(seq "$RUNS"); do $B fhir "$F"; done | tee "$OUT/parse.jsonl"
 : >"$OUT/full.jsonl"
 for i in $(seq "$FULL_RUNS"); do
 	D="$OUT/data-$i"
 	rm -rf "$D"
-	build/medlabel init "$D" >/dev/null
-	build/medlabel --data "$D" project create bench >/dev/null
-	/usr/bin/time -v -o "$OUT/time-$i.txt" build/medlabel --data "$D" import bench "$F" --format fhir \
+	"$M" init "$D" >/dev/null
+	"$M" --data "$D" project create bench >/dev/null
+	/usr/bin/time -v -o "$OUT/time-$i.txt" "$M" --data "$D" import bench "$F" --format fhir \
 		>"$OUT/import-$i.out" 2>"$OUT/import-$i.err"
 	/usr/bin/python3 - "$OUT/time-$i.txt" "$N" >>"$OUT/full.jsonl" <<'PY'
 import json, re, sys

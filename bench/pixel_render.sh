@@ -52,7 +52,7 @@ time_it() {
 	local w c
 	w=$(printf '%s\n' "${walls[@]}" | median)
 	c=$(printf '%s\n' "${cpus[@]}" | median)
-	printf '%-22s wall %7.2f s  cpu %7.2f s  %7.1f frames/s\n' "$label" "$w" "$c" "$(echo "$N / $w" | bc -l)"
+	printf '%-22s wall %7.2f s  cpu %7.2f s  %7.1f frames/s\n' "$label" "$w" "$c" "$(awk -v n="$N" -v w="$w" 'BEGIN {print n / w}')"
 }
 
 # Loops over a folder in one bash process, one tool process per file.

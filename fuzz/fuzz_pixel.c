@@ -1,7 +1,8 @@
 /* fuzz_pixel.c: libFuzzer target for the pixel decoders. The first 4 bytes choose the codec and the image
  * description (codec, rows, columns, flags: 16-bit, 3 samples, signed, planar); the rest is the codestream
- * or, for codec 6, an encapsulated Pixel Data value. Any input must decode or fail, never crash or hang. */
+ * or, for codec 6, an encapsulated Pixel Data value; codec 7 is native data (float when flag 8 is set). Any input must decode or fail, never crash or hang. */
 #include "media/media.h"
+#include "media/media_int.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = -1;
 	switch (codec) {
 	case 0: rc = media_decode_rle(&d, p, n, &f, &err); break;
-	case 1: case 5: rc = media_decode_jpeg(&d, p, n, &f, &err); break;
+	case 1: rc = media_decode_jpeg(&d, p, n, &f, &err); break;
+	case 5: rc = media_decode_jpeg_dct(&d, p, n, &f, &err); break; /* our own DCT decoder at any precision */
 	case 2: rc = media_decode_jpeg_lossless(&d, p, n, &f, &err); break;
 	case 3: rc = media_decode_jpegls(&d, p, n, &f, &err); break;
 	case 4: rc = media_decode_j2k(&d, p, n, &f, &err); break;
@@ -59,7 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		media_encap_release(&e);
 		break;
 	}
-	default: rc = media_decode_native(&d, p, n, d.number_of_frames - 1, &f, &err); break;
+	default:
+		if (fl & 8) { /* float pixel data */
+			d.float_pixels = (fl & 1) ? 64 : 32;
+			d.bits_allocated = d.float_pixels;
+			d.samples_per_pixel = 1;
+			d.photometric = MEDIA_PI_MONOCHROME2;
+		}
+		rc = media_decode_native(&d, p, n, d.number_of_frames - 1, &f, &err);
+		break;
 	}
 	if (rc == 0) {
 		/* Whatever decodes must also render. */
@@ -68,6 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (media_render_png(&f, NULL, 16, &png, &err) < 0 && err.code == ML_ENOMEM)
 			__builtin_trap();
 		ml_buf_release(&png);
+		struct ml_buf raw, js;
+		ml_buf_init(&raw, 0);
+		ml_buf_init(&js, 0);
+		if (media_render_raw16(&f, NULL, &raw, &js, &err) == 0 && raw.len != f.len / media_dtype_size(f.dtype) * 2)
+			__builtin_trap();
+		ml_buf_release(&raw);
+		ml_buf_release(&js);
+		if (media_frame_to_rgb(&f, NULL, &err) == 0 && f.samples == 3 && f.photometric != MEDIA_PI_RGB)
+			__builtin_trap();
 	}
 	media_frame_release(&f);
 	return 0;

@@ -5,12 +5,13 @@
  *   COCO RLE      assist_coco_rle_encode/decode: column-major run lengths as pycocotools counts them,
  *                 and assist_coco_rle_to_string/from_string, the compressed "counts" string of COCO JSON.
  *   Polygons      assist_polygon_fill: even-odd scanline fill sampled at pixel centres (x + 0.5, y + 0.5).
- *   Assists       assist_threshold, assist_region_grow (flood from a seed within [lo, hi], 4/8- or
+ *   Assists       assist_threshold, assist_magic_wand, assist_region_grow (flood from a seed within [lo, hi], 4/8- or
  *                 6/26-connected), assist_components (labels and sizes), assist_fill_holes (2-D per slice
  *                 or 3-D), assist_interpolate (shape-based: signed Euclidean distance maps of two masks
  *                 blended at t and thresholded at 0).
  *   Measures      assist_measure (area mm² / volume ml, mean, SD, min, max), assist_longest_diameter (RECIST),
  *                 assist_box_interpolate (keyframes).
+ *   SEG frames    assist_pack_bits/unpack_bits: 1-bit Pixel Data, LSB first, frames unpadded.
  *   Scores        assist_dice.
  *
  * Sizes are checked (dimensions multiply without overflow, at most ASSIST_MAX_VOXELS); functions that
@@ -65,6 +66,9 @@ int assist_threshold(const struct assist_grid *g, float lo, float hi, uint8_t *m
  * left as they were: pass a zeroed mask). *count is the region size (0 when the seed is out of range). */
 int assist_region_grow(const struct assist_grid *g, const uint32_t seed[3], float lo, float hi, int connectivity,
 		       uint8_t *mask, size_t *count, struct ml_err *err) ML_MUST_CHECK;
+/* Magic wand: region growing from seed over values within tolerance of the seed's own value. */
+int assist_magic_wand(const struct assist_grid *g, const uint32_t seed[3], float tolerance, int connectivity,
+		      uint8_t *mask, size_t *count, struct ml_err *err) ML_MUST_CHECK;
 /* Labels the connected components of mask: labels[i] = 1..ncomp (0 background), numbered in scan order;
  * *sizes (ml_malloc'ed, ncomp + 1 entries, sizes[0] = 0) the voxel count of each. */
 int assist_components(const uint8_t *mask, const uint32_t dims[3], int connectivity, uint32_t *labels,
@@ -97,6 +101,15 @@ int assist_longest_diameter(const uint8_t *mask, uint32_t h, uint32_t w, const d
  * (fa < fb, fa <= f <= fb). */
 int assist_box_interpolate(const double a[4], uint32_t fa, const double b[4], uint32_t fb, uint32_t f, double out[4],
 			   struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- binary frames for DICOM SEG ----------------------------------------------------------------------- */
+
+/* Packs n mask values (non-zero = 1) into bits, least significant bit first, as DICOM 1-bit Pixel Data
+ * (frames follow each other without padding; the caller pads the whole value to an even length).
+ * out needs (n + 7) / 8 bytes; bit_offset (0..7) starts mid-byte for a frame that follows another. */
+void assist_pack_bits(const uint8_t *mask, size_t n, uint8_t *out, unsigned bit_offset);
+/* The reverse: n values of 0/1 from bits starting at bit_offset. */
+void assist_unpack_bits(const uint8_t *bits, size_t n, unsigned bit_offset, uint8_t *mask);
 
 /* Dice coefficient 2|A∩B| / (|A|+|B|) of two masks of n voxels (1 when both are empty). */
 double assist_dice(const uint8_t *a, const uint8_t *b, size_t n);

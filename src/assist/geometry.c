@@ -181,6 +181,39 @@ int assist_region_grow(const struct assist_grid *g, const uint32_t seed[3], floa
 	return 0;
 }
 
+int assist_magic_wand(const struct assist_grid *g, const uint32_t seed[3], float tolerance, int connectivity,
+		      uint8_t *mask, size_t *count, struct ml_err *err)
+{
+	uint32_t nz = g->dims[2] ? g->dims[2] : 1;
+	*count = 0;
+	if (!g->values || seed[0] >= g->dims[0] || seed[1] >= g->dims[1] || seed[2] >= nz)
+		return ml_err_set(err, ML_EINVAL, "magic wand seed outside the grid or no values");
+	if (!(tolerance >= 0))
+		return ml_err_set(err, ML_EINVAL, "magic wand tolerance must be non-negative");
+	float v = g->values[((size_t)seed[2] * g->dims[1] + seed[1]) * g->dims[0] + seed[0]];
+	return assist_region_grow(g, seed, v - tolerance, v + tolerance, connectivity, mask, count, err);
+}
+
+void assist_pack_bits(const uint8_t *mask, size_t n, uint8_t *out, unsigned bit_offset)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t b = i + bit_offset;
+		uint8_t bit = (uint8_t)(1u << (b & 7));
+		if (mask[i])
+			out[b >> 3] |= bit;
+		else
+			out[b >> 3] &= (uint8_t)~bit;
+	}
+}
+
+void assist_unpack_bits(const uint8_t *bits, size_t n, unsigned bit_offset, uint8_t *mask)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t b = i + bit_offset;
+		mask[i] = (bits[b >> 3] >> (b & 7)) & 1;
+	}
+}
+
 struct comp_ctx {
 	const uint8_t *mask;
 	uint32_t *labels;

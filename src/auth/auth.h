@@ -37,6 +37,12 @@
 /* Initialises libsodium; safe to call many times. Returns -1 if the library cannot start. */
 int auth_init(void) ML_MUST_CHECK;
 
+/* The deployment secret, DATA/deployment.secret (16..64 random bytes, mode 0600), created with 32 bytes
+ * when missing and create is true. out has AUTH_SECRET_MAX bytes of room; *len receives the length. */
+#define AUTH_SECRET_MIN 16
+#define AUTH_SECRET_MAX 64
+int auth_deployment_secret(const char *data_dir, bool create, uint8_t *out, size_t *len, struct ml_err *err) ML_MUST_CHECK;
+
 /* Checks the length rules (ML_EINVAL, field "/password") and hashes with argon2id into out. */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX], struct ml_err *err) ML_MUST_CHECK;
 bool auth_password_verify(const char *hash, const char *password);

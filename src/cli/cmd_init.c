@@ -1,4 +1,5 @@
 /* cmd_init.c: `medlabel init [DIR]`: creates a data folder with its database and media folder. */
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
@@ -21,7 +22,10 @@ static int run_init(struct cli_ctx *ctx, int argc, char **argv)
 	char media[4200], db[4200];
 	snprintf(media, sizeof media, "%s/media", dir);
 	snprintf(db, sizeof db, "sqlite:%s/medlabel.db", dir);
-	if (ml_mkdirs(dir, 0750, &err) || ml_mkdirs(media, 0750, &err))
+	uint8_t secret[AUTH_SECRET_MAX];
+	size_t secret_len;
+	if (ml_mkdirs(dir, 0750, &err) || ml_mkdirs(media, 0750, &err) ||
+	    auth_deployment_secret(dir, true, secret, &secret_len, &err))
 		return cli_fail_err(ctx, &err);
 	struct store *s;
 	if (store_open(db, &s, &err))

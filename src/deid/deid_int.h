@@ -33,7 +33,8 @@ enum {
 	DF_EPO_NEXT = 1u << 16, /* a word that turns a preceding name into an eponym (disease, sign) */
 	DF_MONTHDAY = 1u << 17, /* month and weekday names */
 	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
-	DF_ENGLISH = 1u << 19   /* an ordinary lower-case English word */
+	DF_ENGLISH = 1u << 19,  /* an ordinary lower-case English word */
+	DF_MW = 1u << 20        /* the first word of a multi-word entry ("lee" of "lee silverman") */
 };
 
 struct deid_dict {
@@ -65,6 +66,10 @@ struct deid_pattern {
 		int type;
 	} out[DEID_MAX_GROUPS];
 	int nout;
+	/* literals, one of which the lower-cased note must contain for the pattern to run (none: always) */
+	char **need;
+	size_t nneed;
+	bool jit; /* JIT-compiled: matched with pcre2_jit_match (skips the interpreter's checks) */
 };
 
 struct deid_engine {

@@ -80,6 +80,15 @@ static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t fl
 				*slot_for(d, old[i].key, old[i].len) = old[i];
 		ml_free(old);
 	}
+	/* mark the first word of a multi-word entry, so callers try longer lookups only after it */
+	const char *sp = memchr(f, ' ', n);
+	if (sp && sp > f) {
+		size_t fl = (size_t)(sp - f);
+		/* the first word may itself end with a hyphen-free token; strip trailing punctuation */
+		while (fl > 1 && (f[fl - 1] == ',' || f[fl - 1] == '.'))
+			fl--;
+		add(d, f, fl, DF_MW);
+	}
 	struct deid_dict_slot *sl = slot_for(d, f, n);
 	if (!sl->key) {
 		sl->key = ml_arena_strndup(&d->arena, f, n);
@@ -159,8 +168,8 @@ static const char CREDENTIALS[] =
 	"cgc ibclc cde cdces rdms rvt rcs mt mls lac cma lna cna np-c mbbs frcpc agpcnp-bc anp-bc acnp-bc "
 	"ccrn cen rnc cpnp pmhnp pmhnp-bc lmsw ma ms rt cpht mt(ascp) ccc mscp cscs atc crnp";
 
-static const char TITLES_DR[] = "dr dr. doctor prof prof. professor";
-static const char TITLES_PT[] = "mr mr. mrs mrs. ms ms. miss mx mx. sr. sra. srta. señor señora";
+static const char TITLES_DR[] = "dr dr. doctor prof prof. professor dra dra.";
+static const char TITLES_PT[] = "mr mr. mrs mrs. ms ms. miss mx mx. sr sra srta señor señora";
 
 static const char RELATIONS[] =
 	"wife husband spouse partner son daughter mother father mom dad brother sister niece nephew aunt uncle "

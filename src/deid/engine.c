@@ -74,6 +74,7 @@ enum {
 	K_PHONE,    /* a phone number; FAX when labelled fax */
 	K_PHONE_CTX, /* a short extension ("2-6642"): needs a phone context before it */
 	K_PHONE_INTL, /* digit groups: 8 to 15 digits */
+	K_PHONE_LBL,  /* after a phone label: 6 to 15 digits, not a date */
 	K_ID,        /* labelled identifier value: has a digit */
 	K_IDGEN,     /* unlabelled identifier-looking token */
 	K_FACILITY,  /* hospital or organisation name: trim leading words, needs a specific word */
@@ -100,9 +101,11 @@ struct pat_def {
 	int kind, prio;
 	float conf;
 	int g1, t1, g2, t2, g3, t3;
+	/* "a|b|c": the pattern runs only on notes whose lower-cased text contains one of these (speed) */
+	const char *need;
 };
 
-#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*"
+#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
 #define HOSP_KW                                                                                         \
 	"(?i:Hospital|Medical[ ]Center|Medical[ ]Centre|Health[ ]Center|Health[ ]Centre|Healthcare|"        \
 	"Health[ ]Care|Health[ ]System|Medical[ ]Group|Medical[ ]Associates|Clinic|Infirmary|"              \
@@ -115,7 +118,7 @@ struct pat_def {
 	"Heart[ ]Institute|Heart[ ]Center|Eye[ ]Center|Behavioral[ ]Health(?:[ ]Hospital)?|"               \
 	"Mental[ ]Health[ ]Center|Women's[ ]Health|Children's[ ]Hospital|Pavilion|Medical[ ]Respite|"      \
 	"Occupational[ ]Health|Heart[ ]&[ ]Vascular|Vascular[ ]Center|Hospice[ ]House|Birth(?:ing)?[ ]Center|" \
-	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute)"  \
+	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute|Associates)"  \
 	"(?:[ ]&[ ](?:Nursing|Rehabilitation|Rehab|Wellness|Spine))?"
 #define ORG_KW                                                                                          \
 	"(?i:Pharmacy|Drugs?|(?:Elementary|Middle|High)[ ]School|School|Academy|College|University|Church|"  \
@@ -125,36 +128,42 @@ struct pat_def {
 	"Trucking|Roofing|Landscaping|Construction|Woodworks|Diner|Restaurant|Cafe|Bakery|Bank|"            \
 	"Credit[ ]Union|Museum|Library|Foundation|Services|Motors|Market|Supermarket|Courier|Transit|"      \
 	"Authority|Agency|Daycare|Day[ ]Care|Preschool|Club|Farms?|Mills|Manufacturing|Industries|"         \
-	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express)"
+	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express|Works|Ironworks|"   \
+	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn|"  \
+	"Diagnostics|Laboratories)"
 
 /* Most patterns have one output group: the unset g2..t3 fields are zero. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct pat_def PATTERNS[] = {
 	/* contact details */
-	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL},
-	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL},
+	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
+	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www"},
 	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
 	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
 	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
-	 K_PLAIN, 90, .9f, 0, DEID_URL},
+	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in"},
 	{"(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\.?\\d)",
 	 K_PLAIN, 95, .97f, 0, DEID_IPADDR},
 	{"(?i)(?<![\\w:])(?=[0-9a-f:]*[a-f])(?=(?:[0-9a-f]*:){2})[0-9a-f]{1,4}(?::{1,2}[0-9a-f]{1,4}){2,7}(?![\\w:])",
-	 K_PLAIN, 95, .9f, 0, DEID_IPADDR},
+	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":"},
 	/* SSN */
 	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
 	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
-	 K_PLAIN, 96, .98f, 1, DEID_SSN},
+	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social"},
 	/* phones */
-	{"(?<![\\w+])(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
+	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
 	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
-	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
+	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
+	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
+	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp"},
+	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
 	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
-	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE},
-	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE},
+	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
+	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext"},
 	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
 	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
 	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
@@ -165,159 +174,161 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE},
 	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
 	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
-	{"(?i)\\b" MON "\\.?[ ]+\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]+(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE},
-	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]+\\d{4})?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE},
-	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE},
-	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE},
+	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
-	 K_PLAIN, 45, .7f, 0, DEID_DATE},
+	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december"},
 	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
-	 K_PLAIN, 70, .7f, 1, DEID_DATE},
-	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+\\d{1,2}/\\d{1,2}\\b)", K_PLAIN, 80, .85f, 0,
-	 DEID_DATE},
+	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
+	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+(?:\\d{1,2}/\\d{1,2}\\b|" MON "\\b))", K_PLAIN, 80, .85f, 0,
+	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun"},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
 	 "(?![ ](?:percentile|grade|degree|floor|edition|rib|toe|finger|cranial|intercostal|week|day|month|year|"
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
-	 K_PLAIN, 75, .8f, 1, DEID_DATE},
+	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "the "},
 	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
-	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE},
+	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
 	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
-	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE},
+	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"},
 	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
-	 DEID_DATE},
-	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE},
-	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE},
+	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
+	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
+	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "day"},
 	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
 	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
 	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
 	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
 	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
-	 K_PLAIN, 70, .8f, 0, DEID_DATE},
+	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad"},
 	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE},
 	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
 	 K_PLAIN, 78, .85f, 1, DEID_DATE},
 	/* ages */
 	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
-	 DEID_AGE},
-	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE},
+	 DEID_AGE, .need = "y"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y"},
 	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE},
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
 	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
-	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE},
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
-	 DEID_AGE},
+	 DEID_AGE, .need = "age"},
 	{"(?i)\\b(?:in|to)[ ](?:his|her|their|the|my)[ ](?:(?:early|mid|late)[- ])?(\\d0s)\\b", K_PLAIN, 80, .8f,
-	 1, DEID_AGE},
+	 1, DEID_AGE, .need = "0s"},
 	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married|living|alive)\\b[^.\\n]{0,25}?\\bat"
 	 "[ ](?:age[ ])?(\\d{1,3})\\b(?![ ]*(?:mg|kg|%|weeks?|days?|months?|pm|am|:|h\\b|hours|minutes|percent))",
-	 K_AGE, 80, .8f, 1, DEID_AGE},
+	 K_AGE, 80, .8f, 1, DEID_AGE, .need = "died|passed|deceased|diagnos|dx|onset|widowed|married|living|alive"},
 	{"(?i)\\b(?:mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grandmother|grandfather|"
 	 "cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt)\\b[,(]?[ ]?(?:age[ ]|aged[ ])?(\\d{1,3})"
-	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE},
+	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt"},
 	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
-	 K_AGE, 75, .7f, 1, DEID_AGE},
-	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE},
+	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn"},
+	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
+	 .need = "años|edad"},
+	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex"},
 	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
-	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
 	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
-	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE},
+	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling"},
 	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
-	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE},
+	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE, .need = "dx|diagnos"},
 	{"(?i)\\b(?:mother|father|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|niece|"
 	 "nephew|husband|wife|spouse)(?:,[ ][A-Z][a-z]+)?:[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?))",
-	 K_AGE, 74, .7f, 1, DEID_AGE},
-	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE},
-	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT},
+	 K_AGE, 74, .7f, 1, DEID_AGE, .need = "mother|father|sister|brother|son|daughter|aunt|uncle|grand|cousin|niece|nephew|husband|wife|spouse"},
+	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE, .need = "ages"},
+	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT, .need = "unit"},
 	/* labelled identifiers */
 	{"(?i:\\b(?:MRN|MR#|MR[ ]No\\.?|medical[ ]record(?:[ ]number|[ ]no\\.?|[ ]#)?|med[ ]rec|chart|"
 	 "client[ ]id|patient[ ]id|pt[ ]id|unit[ ]no\\.?|hospital[ ]number|hosp[ ]#|record))" LBL_SEP IDVAL,
-	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD},
-	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
-	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT},
+	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD, .need = "mr|medical record|med rec|chart|client|patient|pt id|unit no|hospital|hosp|record"},
+	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "acct|account|billing|fin|csn|har"},
+	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "encounter|enc|visit|invoice|acc"},
 	{"(?i:\\b(?:member|policy|subscriber|medicare|medicaid|MBI|HICN|beneficiary|NHS|health[ ]plan|"
 	 "insurance[ ](?:id|number|no\\.?|#)|plan[ ]id)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
-	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
-	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN},
+	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "member|policy|subscriber|medicare|medicaid|mbi|hicn|beneficiary|nhs|health plan|insurance|plan id"},
+	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "group|grp|plan|insur|coverage"},
 	{"(?:\\b(?i:DEA|license|licence|lic\\.?|driver'?s[ ]license|commercial[ ]driver'?s[ ]license|"
 	 "state[ ]license|board[ ]certification|permit)|\\b(?:DL|CDL)\\b)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_LICENSE},
-	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE},
+	 DEID_LICENSE, .need = "dea|licen|lic|dl|cdl|permit|certification"},
+	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE, .need = "plate|tag|vin|vehicle|registration"},
 	{"(?i:\\b(?:serial|S/N|SN|asset(?:[ ]tag)?|device[ ]id|equipment[ ]id|pump[ ]id|UDI))" LBL_SEP IDVAL, K_ID,
-	 91, .9f, 1, DEID_DEVICE},
+	 91, .9f, 1, DEID_DEVICE, .need = "serial|s/n|sn|asset|device|equipment|pump|udi"},
 	{"(?i:\\b(?:biobank|biospecimen|fingerprint|AFIS|palm[- ]vein|biometric|retina[l]?[ ]scan|voiceprint|"
 	 "DNA[ ]sample)(?:[ ](?:id|record|enrollment|specimen|sample))*)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_BIOID},
+	 DEID_BIOID, .need = "biobank|biospecimen|fingerprint|afis|palm|biometric|retina|voiceprint|dna"},
 	{"(?i:\\b(?:accession|specimen|UID|NPI|interpreter|badge|claim|authori[sz]ation|passport|prescription|"
 	 "registry|ticket|requisition|tracking|docket|certificate|confirmation)(?:[ ](?:id|number|no\\.?|#|code))?)"
-	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM},
+	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM, .need = "accession|specimen|uid|npi|interpreter|badge|claim|authori|passport|prescription|registry|ticket|requisition|tracking|docket|certificate|confirmation"},
 	{"(?i:\\b(?:acc|case|order|employee|auth|reference|ref|Rx|subject|study|job|session|message|control|req|"
 	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
-	 K_ID, 89, .85f, 1, DEID_IDNUM},
+	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt"},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
 	 .5f, 0, DEID_IDNUM},
 	/* usernames */
 	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
-	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME},
-	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME},
+	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged"},
+	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
 	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
 	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
-	 K_USER, 85, .8f, 1, DEID_USERNAME},
+	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = " by"},
 	/* rooms and units */
 	{"(?i:\\b(?:room|rm|bed|bay|cubicle|stretcher|exam[ ]room|isolation[ ]room))\\.?[ \\t]*(?:#|no\\.?|:)?[ \\t]*"
-	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM},
-	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM},
-	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM},
-	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM},
+	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM, .need = "room|rm|bed|bay|cubicle|stretcher"},
+	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "or"},
+	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "ed|er|pacu|icu"},
+	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM, .need = "bed|room"},
 	{"(?i:\\b(?:unit|ward|floor|dept|department|program|pod|wing|location|loc))[ \\t]*:[ \\t]*"
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
-	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT},
+	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc"},
 	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
-	 60, .6f, 0, DEID_DEPARTMENT},
+	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
 	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
-	 DEID_DEPARTMENT},
-	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT},
+	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program"},
 	/* places */
 	{"\\b\\d{1,6}[A-Z]?(?:-\\d{1,4})?[ ]+(?:[NSEW]\\.?[ ]+)?(?:(?:[A-Z][\\p{L}'.-]*|\\d{1,3}(?:st|nd|rd|th))[ ]+){1,4}?"
 	 "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
 	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
 	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
 	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
-	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET},
-	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET},
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext"},
+	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box"},
 	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
 	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
-	 DEID_STREET},
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st"},
 	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
 	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
 	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
-	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
+	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
 	 2, DEID_STATE},
 	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
-	 DEID_ZIP},
+	 DEID_ZIP, .need = "zip|postal"},
 	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
 	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
-	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER},
+	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL},
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
 	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
 	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
-	 DEID_HOSPITAL},
+	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION},
-	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY},
+	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
-	 DEID_DOCTOR},
+	 DEID_DOCTOR, .need = "/"},
 };
 #pragma GCC diagnostic pop
 
@@ -342,6 +353,7 @@ struct ctx {
 	struct deid_cand *c;
 	size_t nc, ac;
 	uint8_t *protect; /* per token: part of an eponym phrase (not a name) */
+	char *low;        /* the note with ASCII letters lower-cased, for the patterns' literal prefilter */
 };
 
 static void add_cand(struct ctx *x, size_t start, size_t end, int type, int source, int prio, float conf)
@@ -857,9 +869,18 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 	const struct deid_engine *e = x->e;
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
+		if (p->nneed) {
+			/* most patterns hang on a label or keyword: skip them on notes that lack it */
+			bool any = false;
+			for (size_t k = 0; k < p->nneed && !any; k++)
+				any = memmem(x->low, x->n, p->need[k], strlen(p->need[k])) != NULL;
+			if (!any)
+				continue;
+		}
 		size_t off = 0;
 		while (off <= x->n) {
-			int rc = pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+			int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+					: pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
 			if (rc < 0)
 				break;
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -898,6 +919,13 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			case K_PHONE_CTX:
 				ok = check_phone_ctx(x, a);
 				break;
+			case K_PHONE_LBL: {
+				size_t ga = ov[2], gb = ov[3];
+				int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
+				ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
+				t0 = phone_type(x, ga);
+				break;
+			}
 			case K_PHONE_INTL: {
 				int d = count_digits(x->s + a, b - a);
 				ok = d >= 8 && d <= 15;
@@ -993,7 +1021,7 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_RELATION))
 			return false;
 	}
-	if ((t->dflags & DF_CLINICAL) && !(t->dflags & (DF_FIRST | DF_LAST)))
+	if ((t->dflags & (DF_CLINICAL | DF_GENERIC)) && !(t->dflags & (DF_FIRST | DF_LAST)))
 		return false;
 	if (t->flags & TF_NONLATIN)
 		return false;
@@ -1032,9 +1060,17 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 			words++;
 			continue;
 		}
+		/* "May Thompson", "Thu Nguyen", "Will Strickland": a month, weekday or modal first, then a surname */
 		bool given_first = j == i && (x->t[j].flags & TF_CAP) && !(x->t[j].flags & TF_UPPER) &&
-				   (x->t[j].dflags & DF_FIRST) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
-				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP);
+				   (x->t[j].flags & TF_ALPHA) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
+				   !(x->t[j].dflags & (DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION)) &&
+				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
+				   !(x->t[j + 1].flags & TF_UPPER) &&
+				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
+		/* in terse lower-case notes a following English word ("dr okonkwo rounded") ends the name */
+		if (allow_lower && j > i && (x->t[j].flags & TF_LOWER) && (x->t[j].dflags & DF_ENGLISH) &&
+		    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
+			break;
 		if (nameish(x, j, allow_lower) || given_first) {
 			j++;
 			end = j;
@@ -1179,7 +1215,8 @@ static void context_names(struct ctx *x)
 		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
 		    !x->t[i + 2].nl_before) {
 			size_t e = name_fwd(x, i + 2, 4, true, false);
-			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED)))
+			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED) ||
+					  (tok_punct(x, e, ',') && e + 1 < x->nt && (x->t[e + 1].dflags & DF_CRED))))
 				add_name(x, i + 2, e, DEID_DOCTOR, 66, .8f, DEID_SRC_CONTEXT);
 		}
 		/* titles: "Dr. Lee", "Mrs. Fairweather", "dr smith" */
@@ -1218,7 +1255,7 @@ static void context_names(struct ctx *x)
 			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
 			if ((t->dflags & DF_STATE_ABBR) && i + 1 < x->nt && (x->t[i + 1].flags & TF_NUM) &&
-			    tlen(&x->t[i + 1]) == 5)
+			    tlen(&x->t[i + 1]) == 5 && count_digits(x->s + x->t[i + 1].start, 5) == 5)
 				continue;
 			size_t k = i;
 			if (tok_punct(x, k - 1, ',') && x->t[k].sp_before <= 1)
@@ -1231,7 +1268,7 @@ static void context_names(struct ctx *x)
 			if (!upper && !allow_lower)
 				continue;
 			/* a comma before a lower-case credential is unusual; the name must then be capitalised */
-			size_t s0 = name_back(x, k, 4, allow_lower && k == i);
+			size_t s0 = name_back(x, k, 4, allow_lower);
 			/* an upper-case acronym before a credential ("WOC RN", "HOSPICE RN") is a name only when
 			 * the dictionary knows it or it has a second word */
 			if (s0 + 1 == k && (x->t[s0].flags & TF_UPPER) && tlen(&x->t[s0]) > 1 &&
@@ -1285,11 +1322,17 @@ static void context_names(struct ctx *x)
 			size_t j = i + 1;
 			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
 				j++;
-			if (j < x->nt && !x->t[j].nl_before && !x->protect[j]) {
+			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use; the
+			 * name follows closely ("son   Callback:" in a form is two fields) */
+			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j) && (joined(x, j) || j > i + 1)) {
 				const struct tok *u = &x->t[j];
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "his wife, June, ...": a given name that is also a month */
+				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
+				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
+					e = j + 1;
 				else if ((u->flags & TF_LOWER) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL)))
 					e = j + 1; /* "son jake at bedside" in a terse note */
 				if (e > j)
@@ -1301,11 +1344,35 @@ static void context_names(struct ctx *x)
 		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
 		    !tok_punct(x, i + 1, ':')) {
 			const struct tok *u = &x->t[i + 1];
-			if ((u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
-			    !x->protect[i + 1]) {
+			bool unknown_full = (u->flags & TF_CAP) && !(u->dflags & (DF_ENGLISH | DF_CLINICAL | DF_STOP)) &&
+					    joined(x, i + 2) && nameish(x, i + 2, false) && (x->t[i + 2].flags & TF_CAP);
+			if ((u->flags & TF_ALPHA) && ((u->dflags & DF_FIRST) || unknown_full) &&
+			    !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) && !x->protect[i + 1]) {
 				size_t e = name_fwd(x, i + 1, 3, (u->flags & TF_LOWER) != 0, false);
 				if (e > i + 1)
 					add_name(x, i + 1, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			}
+		}
+		/* self-introductions and naming: "my name is lena andersson", "I'm Quarto Angelo", "named him Frank" */
+		{
+			size_t j = 0;
+			if (tok_is(x, i, "is") && i > 0 && (tok_is(x, i - 1, "name") || tok_is(x, i - 1, "surname")))
+				j = i + 1;
+			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
+				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
+			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
+				j = i + 1;
+			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
+				/* lower-case words count when they are not English ("lena andersson", not "tired") */
+				size_t e = j;
+				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				       !(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
+					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					e++;
+				if (e > j)
+					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 			}
 		}
 		/* nicknames: "goes by Nell", "aka Ted" */
@@ -1365,7 +1432,9 @@ static void mark_eponyms(struct ctx *x)
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA))
 			continue;
-		for (size_t len = 4; len >= 1; len--) {
+		if (x->t[i].dflags & DF_EPONYM)
+			x->protect[i] = 1;
+		for (size_t len = 4; len >= 2 && (x->t[i].dflags & DF_MW); len--) {
 			if (i + len > x->nt)
 				continue;
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
@@ -1396,13 +1465,18 @@ static bool cand_name(int type)
  * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
 static bool plain_word(const char *s, size_t n)
 {
+	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
+			return false;
 	for (size_t i = 1; i < n; i++)
 		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
 			return false;
 	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
 		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
 		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
-		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", NULL};
+		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", "sis", "tal", "nal", "ral", "ian",
+		"ese", "ish", "zi", NULL};
 	char f[64];
 	size_t fl = deid_fold(s, n, f, sizeof f);
 	for (int k = 0; suf[k]; k++) {
@@ -1411,6 +1485,27 @@ static bool plain_word(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+static bool drug_context(const struct ctx *x, size_t j)
+{
+	static const char *const forms[] = {"drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
+		"cap", "caps", "infusion", "patch", "inhaler", "cream", "ointment", "injection", "pen", "xl", "xr", "er",
+		"sr", "cr", "dr", "odt", "hfa", "solution", "suspension", "syrup", "drops", "gel", "spray", "prn",
+		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml", NULL};
+	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
+		if (x->t[k].nl_before)
+			return false;
+		char w[16];
+		if (tlen(&x->t[k]) >= sizeof w)
+			return false;
+		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
+		if (in_list(w, forms))
+			return true;
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+			return false;
+	}
+	return false;
 }
 
 /* Dictionary layer: known given names (with following capitalised words) and places. */
@@ -1424,7 +1519,7 @@ static void dict_layer(struct ctx *x)
 		bool cap = (t->flags & TF_CAP) != 0;
 		bool title = cap && !(t->flags & TF_UPPER);
 		/* multi-word places first: "North Andover", "New Hampshire", "Saudi Arabia" */
-		if (cap) {
+		if (cap && (f & DF_MW)) {
 			bool done = false;
 			for (size_t len = 4; len >= 2 && !done; len--) {
 				if (i + len > x->nt)
@@ -1448,6 +1543,16 @@ static void dict_layer(struct ctx *x)
 			if (done)
 				continue;
 		}
+		/* "patricia desrosiers", "olga krylova": a lower-case given name and a surname-like word */
+		if ((t->flags & TF_LOWER) && (f & DF_FIRST) && tlen(t) >= 3 &&
+		    !(f & (DF_AMBIG | DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_ENGLISH | DF_CRED)) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_LOWER) && (x->t[i + 1].flags & TF_ALPHA) &&
+		    tlen(&x->t[i + 1]) >= 3 && !(x->t[i + 1].dflags & (DF_STOP | DF_CLINICAL | DF_CRED | DF_MONTHDAY)) &&
+		    ((x->t[i + 1].dflags & DF_LAST) || !(x->t[i + 1].dflags & DF_ENGLISH)) && !x->protect[i]) {
+			add_name(x, i, i + 2, DEID_PATIENT, 46, .5f, DEID_SRC_DICT);
+			i++;
+			continue;
+		}
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
@@ -1458,6 +1563,13 @@ static void dict_layer(struct ctx *x)
 				    DF_PROFESSION | DF_AMBIG)) &&
 		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
 			bool initial_pos = i == 0 || t->nl_before;
+			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
+			char pw0[8];
+			prev_word(x, t->start, pw0, sizeof pw0);
+			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
+			if (drug_context(x, i + 1))
+				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
 				if (p->flags & TF_PUNCT) {
@@ -1472,8 +1584,29 @@ static void dict_layer(struct ctx *x)
 			}
 			size_t e0 = name_fwd(x, i, 3, false, false);
 			bool multi = e0 > i + 1;
-			if (e0 > i && (!initial_pos || multi) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, DEID_PATIENT, 44, .5f, DEID_SRC_DICT);
+			/* a capitalised word before a colon is a label ("Fecha:", "Edad:"), not a name */
+			if (tok_punct(x, e0, ':') && x->t[e0].sp_before == 0)
+				goto places;
+			/* at a sentence start, a lone unknown word is a name when a verb-like word follows ("Luiza is
+			 * from", "Warrane, can I"), not a number or a colon (drug lists, headings) */
+			bool verb_next = false;
+			if (initial_pos && !multi && e0 < x->nt && joined(x, e0)) {
+				const struct tok *nx = &x->t[e0];
+				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
+					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
+					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
+					"would", "could", "should", NULL};
+				char vw[16];
+				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
+					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
+					verb_next = in_list(vw, verbs);
+				}
+				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
+					verb_next = true;
+			}
+			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
+				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
@@ -1557,7 +1690,7 @@ static void professions(struct ctx *x)
 		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid",
 		"self-employed", "year-old", "yo", "is", "was", "works as", NULL};
 	for (size_t i = 0; i < x->nt; i++) {
-		if (!(x->t[i].flags & TF_ALPHA))
+		if (!(x->t[i].flags & TF_ALPHA) || !(x->t[i].dflags & (DF_MW | DF_PROFESSION)))
 			continue;
 		for (size_t len = 3; len >= 1; len--) {
 			if (i + len > x->nt)
@@ -1565,7 +1698,8 @@ static void professions(struct ctx *x)
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
 			if (b - a > 48)
 				continue;
-			if (!(deid_dict_get(&x->e->dict, x->s + a, b - a) & DF_PROFESSION))
+			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? deid_dict_get(&x->e->dict, x->s + a, b - a) : 0;
+			if (!(pf & DF_PROFESSION))
 				continue;
 			/* a cue word within the three words before */
 			bool ok = false;
@@ -1588,6 +1722,52 @@ static void professions(struct ctx *x)
 				i += len - 1;
 				break;
 			}
+		}
+	}
+}
+
+/* Names in a list with a name: "founders: Monjeau, Graves and Reed" (one of them found, the others too). */
+static bool list_name_word(const struct ctx *x, size_t j)
+{
+	if (j >= x->nt || x->t[j].nl_before)
+		return false;
+	const struct tok *u = &x->t[j];
+	uint32_t f = u->dflags;
+	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
+	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
+	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
+		      DF_STATE | DF_COUNTRY | DF_ORG | DF_EPONYM));
+}
+
+static void list_names(struct ctx *x, const struct deid_cand *acc, size_t nacc)
+{
+	for (size_t k = 0; k < nacc; k++) {
+		if (!cand_name(acc[k].type))
+			continue;
+		/* forwards: ", X" or " and X" */
+		size_t j = tok_at(x, acc[k].end);
+		for (int hops = 0; hops < 6 && j < x->nt; hops++) {
+			if (tok_punct(x, j, ',') && x->t[j].sp_before == 0)
+				j++;
+			if (tok_is(x, j, "and") || tok_is(x, j, "&") || tok_is(x, j, "or"))
+				j++;
+			if (j == tok_at(x, acc[k].end) || !list_name_word(x, j))
+				break;
+			size_t e = name_fwd(x, j, 3, false, false);
+			if (e <= j)
+				break;
+			add_name(x, j, e, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
+			j = e;
+			if (!tok_punct(x, j, ',') && !tok_is(x, j, "and"))
+				break;
+		}
+		/* backwards: "X, " before the name */
+		size_t i = tok_at(x, acc[k].start);
+		if (i >= 2 && (tok_punct(x, i - 1, ',') || tok_is(x, i - 1, "and")) && list_name_word(x, i - 2) &&
+		    !x->t[i].nl_before && x->t[i - 1].sp_before == 0 + (tok_is(x, i - 1, "and") ? 1 : 0)) {
+			size_t s0 = name_back(x, i - 1, 3, false);
+			if (s0 < i - 1 && list_name_word(x, s0))
+				add_name(x, s0, i - 1, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
 		}
 	}
 }
@@ -1722,6 +1902,8 @@ static int by_start(const void *pa, const void *pb)
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
+	if (n == 0)
+		return 0;
 	qsort(c, n, sizeof *c, by_rank);
 	memset(taken, 0, textlen);
 	size_t k = 0;
@@ -1738,43 +1920,93 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 	return k;
 }
 
-/* Every other mention of a name found by context, known or a full dictionary name is a name too. */
+/* Every other mention of a name found by context, known or a full dictionary name is a name too. The
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+struct want {
+	char key[64];
+	uint8_t type, common, amb;
+};
+
+static uint64_t want_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+	return h;
+}
+
 static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 {
+	struct want *w = NULL;
+	size_t nw = 0, aw = 0;
 	for (size_t k = 0; k < nacc; k++) {
 		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
 			continue;
 		if (acc[k].source == DEID_SRC_DICT && acc[k].conf < .6f)
 			continue;
-		size_t i = tok_at(x, acc[k].start);
-		for (; i < x->nt && x->t[i].start < acc[k].end; i++) {
+		for (size_t i = tok_at(x, acc[k].start); i < x->nt && x->t[i].start < acc[k].end; i++) {
 			const struct tok *t = &x->t[i];
-			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || (t->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_CRED)))
+			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || tlen(t) >= 64 || (t->dflags & (DF_CLINICAL | DF_CRED)))
 				continue;
-			bool amb = (t->dflags & DF_AMBIG) != 0;
-			char want[96], got[96];
-			size_t wl = deid_fold(x->s + t->start, tlen(t), want, sizeof want);
-			for (size_t j = 0; j < x->nt; j++) {
-				const struct tok *u = &x->t[j];
-				if (j == i || tlen(u) < wl || !(u->flags & TF_ALPHA))
-					continue;
-				size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
-				size_t use = tlen(u);
-				if (gl == wl + 2 && !memcmp(got, want, wl) && got[wl] == '\'' && got[wl + 1] == 's')
-					gl = wl, use = tlen(u) - 2; /* possessive: "Bell's" */
-				if (gl != wl || memcmp(got, want, wl))
-					continue;
-				if (x->protect[j] || is_eponym_use(x, j))
-					continue;
-				/* lower-case mentions count only for names that are not English words */
-				if (!(u->flags & TF_CAP) && (amb || !(u->flags & TF_LOWER)))
-					continue;
-				if (!(u->flags & TF_CAP) && (u->dflags & DF_STOP))
-					continue;
-				add_cand(x, u->start, u->start + use, acc[k].type, DEID_SRC_CONTEXT, 58, .7f);
+			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then
+			 * only its capitalised mentions */
+			bool common = (t->dflags & (DF_STOP | DF_MONTHDAY)) != 0;
+			if (common && (!(t->flags & TF_CAP) || acc[k].end - acc[k].start <= tlen(t) ||
+				       acc[k].source == DEID_SRC_DICT))
+				continue;
+			if (nw == aw) {
+				aw = aw ? aw * 2 : 16;
+				w = ml_xrealloc(w, aw * sizeof *w);
 			}
+			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
+			w[nw].type = acc[k].type;
+			w[nw].common = common;
+			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
+			nw++;
 		}
 	}
+	if (!nw)
+		return;
+	size_t cap = 16;
+	while (cap < nw * 2)
+		cap *= 2;
+	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	for (size_t i = 0; i < cap; i++)
+		tab[i] = -1;
+	for (size_t q = 0; q < nw; q++) {
+		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			tab[h] = (int32_t)q; /* the first source of a name decides its type */
+	}
+	for (size_t j = 0; j < x->nt; j++) {
+		const struct tok *u = &x->t[j];
+		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
+			continue;
+		char got[64];
+		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		size_t use = tlen(u);
+		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
+			gl -= 2, use -= 2; /* possessive: "Bell's" */
+			got[gl] = 0;
+		}
+		size_t h = want_hash(got, gl) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			continue;
+		const struct want *m = &w[tab[h]];
+		if (x->protect[j] || is_eponym_use(x, j))
+			continue;
+		/* lower-case mentions count only for names that are not English words */
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+			continue;
+		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
+		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
+	}
+	ml_free(tab);
+	ml_free(w);
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */
@@ -1807,7 +2039,14 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		/* JIT is an optimisation: without it (an unsupported CPU) the interpreter gives the same results */
-		(void)pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE);
+		e->pats[i].jit = pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE) == 0;
+		for (const char *q = d->need; q && *q;) {
+			const char *bar = strchr(q, '|');
+			size_t l = bar ? (size_t)(bar - q) : strlen(q);
+			e->pats[i].need = ml_xrealloc(e->pats[i].need, (e->pats[i].nneed + 1) * sizeof(char *));
+			e->pats[i].need[e->pats[i].nneed++] = ml_xstrndup(q, l);
+			q += l + (bar ? 1 : 0);
+		}
 		e->pats[i].kind = d->kind;
 		e->pats[i].prio = d->prio;
 		e->pats[i].conf = d->conf;
@@ -1827,8 +2066,12 @@ void deid_engine_free(struct deid_engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->npats; i++)
+	for (size_t i = 0; i < e->npats; i++) {
 		pcre2_code_free(e->pats[i].re);
+		for (size_t k = 0; k < e->pats[i].nneed; k++)
+			ml_free(e->pats[i].need[k]);
+		ml_free(e->pats[i].need);
+	}
 	ml_free(e->pats);
 	deid_dict_release(&e->dict);
 	ml_free(e);
@@ -1849,7 +2092,14 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	size_t bad;
 	if (!ml_utf8_valid(text, len, &bad))
 		return ml_err_set(err, ML_EINVAL, "note is not valid UTF-8 at byte %zu", bad);
-	struct ctx x = {.e = e, .s = len ? text : "", .n = len};
+	/* a NUL-terminated copy: the number checks read digits with atoi, and the caller's text need not end */
+	char *copy = ml_malloc(len + 1);
+	if (!copy)
+		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = 0;
+	struct ctx x = {.e = e, .s = copy, .n = len};
 	int rc = -1;
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
 	uint8_t *taken = ml_malloc(len + 1);
@@ -1858,6 +2108,10 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
+	x.low = ml_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	x.low[len] = 0;
 	tokenize(&x);
 	x.protect = ml_xcalloc(x.nt + 1, 1);
 	mark_eponyms(&x);
@@ -1869,10 +2123,12 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	/* first resolution, then names found once are looked for everywhere, then resolve again */
 	size_t n1 = x.nc;
 	struct deid_cand *snap = ml_xmalloc((n1 + 1) * sizeof *snap);
-	memcpy(snap, x.c, n1 * sizeof *snap);
+	if (n1)
+		memcpy(snap, x.c, n1 * sizeof *snap);
 	size_t nacc = resolve(snap, n1, taken, len);
 	coreference(&x, snap, nacc);
 	script_names(&x, snap, nacc);
+	list_names(&x, snap, nacc);
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
 	if (ml_cp_index_build(&ix, x.s, len) != 0) {
@@ -1903,5 +2159,7 @@ out:
 	ml_free(x.t);
 	ml_free(x.c);
 	ml_free(x.protect);
+	ml_free(x.low);
+	ml_free(copy);
 	return rc;
 }

@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,29 +321,51 @@ static uint64_t count_elems(const struct dicom_item *it)
 struct scan {
 	struct cli_ctx *ctx;
 	bool full;
-	uint64_t files, elems, failed;
+	char **paths;
+	size_t npaths, apaths;
+	atomic_size_t next;
+	atomic_uint_fast64_t files, elems, failed;
+	pthread_mutex_t lock;
 };
 
-static void scan_file(struct scan *s, const char *path)
+static void *scan_worker(void *arg)
 {
+	struct scan *s = arg;
 	struct dicom_read_opts o = {.stop_before_pixels = !s->full};
-	struct dicom_file *f;
-	struct ml_err err = {0};
-	if (dicom_open(path, &o, &f, &err) < 0) {
-		fprintf(stderr, "%s %s: %s\n", s->ctx->prog, s->ctx->command, err.msg);
-		s->failed++;
-		return;
+	for (;;) {
+		size_t i = atomic_fetch_add(&s->next, 1);
+		if (i >= s->npaths)
+			break;
+		struct dicom_file *f;
+		struct ml_err err = {0};
+		if (dicom_open(s->paths[i], &o, &f, &err) < 0) {
+			pthread_mutex_lock(&s->lock);
+			fprintf(stderr, "%s %s: %s\n", s->ctx->prog, s->ctx->command, err.msg);
+			pthread_mutex_unlock(&s->lock);
+			atomic_fetch_add(&s->failed, 1);
+			continue;
+		}
+		atomic_fetch_add(&s->files, 1);
+		atomic_fetch_add(&s->elems, count_elems(&f->root));
+		dicom_free(f);
 	}
-	s->files++;
-	s->elems += count_elems(&f->root);
-	dicom_free(f);
+	return NULL;
+}
+
+static void scan_add(struct scan *s, const char *path)
+{
+	if (s->npaths == s->apaths) {
+		s->apaths = s->apaths ? s->apaths * 2 : 1024;
+		s->paths = ml_xrealloc(s->paths, s->apaths * sizeof *s->paths);
+	}
+	s->paths[s->npaths++] = ml_xstrdup(path);
 }
 
 static void scan_path(struct scan *s, const char *path, bool known_file)
 {
 	DIR *d = known_file ? NULL : opendir(path);
 	if (!d) {
-		scan_file(s, path);
+		scan_add(s, path);
 		return;
 	}
 	struct dirent *de;
@@ -359,28 +383,40 @@ static void scan_path(struct scan *s, const char *path, bool known_file)
 static int run_scan(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct scan s = {.ctx = ctx};
-	int npaths = 0;
+	long jobs = 1;
+	const char *v;
 	int64_t t0 = ml_monotonic_ns();
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--full")) {
+		if (!strcmp(argv[i], "--full"))
 			s.full = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
+		else if (cli_opt(argc, argv, &i, "--jobs", &v))
+			jobs = strtol(v, NULL, 10);
+		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error(ctx, "unknown option '%s'", argv[i]);
-		}
-	}
-	for (int i = 0; i < argc; i++)
-		if (argv[i][0] != '-') {
+		else
 			scan_path(&s, argv[i], false);
-			npaths++;
-		}
-	if (!npaths)
+	}
+	if (!s.npaths)
 		return cli_usage_error(ctx, "PATH is required");
+	if (jobs < 1 || jobs > 64)
+		return cli_usage_error(ctx, "--jobs must be 1 to 64");
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_t th[64];
+	for (long t = 1; t < jobs; t++)
+		pthread_create(&th[t], NULL, scan_worker, &s);
+	scan_worker(&s);
+	for (long t = 1; t < jobs; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&s.lock);
 	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
 	printf("%llu file(s), %llu element(s), %llu failed, %.3fs, %.0f files/s\n", (unsigned long long)s.files,
 	       (unsigned long long)s.elems, (unsigned long long)s.failed, secs, secs > 0 ? (double)s.files / secs : 0);
+	for (size_t i = 0; i < s.npaths; i++)
+		ml_free(s.paths[i]);
+	ml_free(s.paths);
 	return s.failed ? CLI_BAD_INPUT : CLI_OK;
 }
 
-CLI_COMMAND(dicom_scan, "dicom scan", "PATH... [--full]",
+CLI_COMMAND(dicom_scan, "dicom scan", "PATH... [--full] [--jobs N]",
 	    "parse the headers of DICOM files and folders (without pixel data unless --full); prints counts and speed",
 	    run_scan)

@@ -254,6 +254,9 @@ struct dicom_image {
 /* Collects the image attributes of f's dataset. Fails (ML_EINVAL) when there is no pixel data, when f was
  * read with stop_before_pixels, or when rows/columns/bits are missing or inconsistent. */
 int dicom_image_get(const struct dicom_file *f, struct dicom_image *img, struct ml_err *err) ML_MUST_CHECK;
+/* The functional group item of one frame: the first item of seq_tag (e.g. (0020,9113) Plane Position
+ * Sequence) in the frame's Per-Frame Functional Groups item, else in the Shared Functional Groups; NULL. */
+const struct dicom_item *dicom_frame_group(const struct dicom_image *img, uint32_t frame, uint32_t seq_tag);
 /* A native frame's bytes in place (frame 0-based). Fails when the pixel data is shorter than the frame. */
 int dicom_frame_native(const struct dicom_file *f, const struct dicom_image *img, uint32_t frame,
 		       const uint8_t **data, size_t *len, struct ml_err *err) ML_MUST_CHECK;

@@ -130,6 +130,17 @@ int dicom_image_get(const struct dicom_file *f, struct dicom_image *img, struct 
 	return 0;
 }
 
+const struct dicom_item *dicom_frame_group(const struct dicom_image *img, uint32_t frame, uint32_t seq_tag)
+{
+	const struct dicom_elem *pf = img->per_frame_groups;
+	if (pf && pf->vr == DICOM_VR_SQ && frame < pf->nitems) {
+		const struct dicom_item *g = group_item(&pf->items[frame], seq_tag);
+		if (g)
+			return g;
+	}
+	return img->shared_groups ? group_item(img->shared_groups, seq_tag) : NULL;
+}
+
 int dicom_frame_native(const struct dicom_file *f, const struct dicom_image *img, uint32_t frame,
 		       const uint8_t **data, size_t *len, struct ml_err *err)
 {

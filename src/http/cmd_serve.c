@@ -110,7 +110,10 @@ static int bootstrap(const char *data_dir, int64_t *must_change_uid, struct ml_e
 	char db[4096];
 	snprintf(db, sizeof db, "%s/medlabel.db", data_dir);
 	struct store *s;
-	if (ml_mkdirs(data_dir, 0700, err) != 0 || store_open(db, &s, err) != 0)
+	uint8_t secret[AUTH_SECRET_MAX];
+	size_t secret_len;
+	if (ml_mkdirs(data_dir, 0700, err) != 0 || auth_deployment_secret(data_dir, true, secret, &secret_len, err) != 0 ||
+	    store_open(db, &s, err) != 0)
 		return -1;
 	char *done = NULL;
 	struct ml_err e2;

@@ -45,7 +45,7 @@ int h_item_list(struct http_req *r)
 	return http_reply_json(r, 200, o);
 }
 
-static int project_overlap(struct http_req *r)
+int http_project_overlap(struct http_req *r)
 {
 	json_t *s = http_json_parse_stored(r->project.settings_json);
 	json_t *v = json_object_get(s, "overlap");
@@ -90,7 +90,7 @@ int h_item_create(struct http_req *r)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
 	auth_secret_hash(text, it.content_hash);
 	int64_t item_id, task_id;
-	if (store_item_add(r->store, &it, project_overlap(r), &item_id, &task_id, &r->err) != 0)
+	if (store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err) != 0)
 		return -1;
 	return reply_item(r, item_id, task_id);
 }
@@ -105,9 +105,29 @@ struct http_upload {
 	uint64_t written;
 	bool have_file;
 	char media_type[128];
+	char filename[128];      /* the client's name of the file, sanitised (for import formats and messages) */
 	struct ml_buf fields[4]; /* meta, modality, source, patient_key */
 };
 static const char *const upload_fields[] = {"meta", "modality", "source", "patient_key"};
+
+/* Keeps the base name's [A-Za-z0-9._-] characters (others become '_'); never empty, never hidden. */
+static void sanitise_filename(const char *in, char *out, size_t n)
+{
+	const char *base = in ? strrchr(in, '/') : NULL;
+	base = base ? base + 1 : (in ? in : "");
+	const char *b2 = strrchr(base, '\\');
+	base = b2 ? b2 + 1 : base;
+	size_t k = 0;
+	for (const char *c = base; *c && k + 1 < n; c++)
+		out[k++] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			    *c == '.' || *c == '-' || *c == '_') ? *c : '_';
+	out[k] = '\0';
+	if (k == 0 || out[0] == '.') { /* "upload" + the name, cut to fit */
+		char tmp[128];
+		snprintf(tmp, sizeof tmp, "%.100s", out);
+		snprintf(out, n, "upload%.*s", (int)(n > 7 ? n - 7 : 0), tmp);
+	}
+}
 
 static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
 				   const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
@@ -124,6 +144,7 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind, const cha
 			u->have_file = true;
 			snprintf(u->media_type, sizeof u->media_type, "%s",
 				 content_type ? content_type : "application/octet-stream");
+			sanitise_filename(filename, u->filename, sizeof u->filename);
 		}
 		if (u->written + size > r->srv->cfg.max_upload) {
 			r->body_too_large = true;
@@ -179,6 +200,22 @@ int http_upload_begin(struct http_req *r)
 	if (!r->pp)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "Content-Type", "multipart/form-data needs a boundary");
 	return 0;
+}
+
+void http_upload_info(struct http_req *r, struct http_upload_info *out)
+{
+	struct http_upload *u = r->upload;
+	out->have_file = u && u->have_file;
+	out->size = u ? u->written : 0;
+	out->tmp_path = u ? u->tmp : "";
+	out->filename = u && u->filename[0] ? u->filename : "upload";
+	out->media_type = u ? u->media_type : "";
+}
+
+void http_upload_forget_tmp(struct http_req *r)
+{
+	if (r->upload)
+		r->upload->tmp[0] = '\0';
 }
 
 void http_upload_free(struct http_req *r)
@@ -267,7 +304,7 @@ int h_item_upload(struct http_req *r)
 	memcpy(it.content_hash, hash, sizeof it.content_hash);
 	int64_t item_id, task_id;
 	http_write_lock();
-	int rc = store_item_add(r->store, &it, project_overlap(r), &item_id, &task_id, &r->err);
+	int rc = store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err);
 	http_write_unlock();
 	if (rc != 0)
 		return -1;

@@ -161,8 +161,10 @@ int h_schema_set(struct http_req *r);
 int h_item_list(struct http_req *r);
 int h_item_create(struct http_req *r);
 int h_item_upload(struct http_req *r);
+int h_item_import(struct http_req *r);
 int h_item_get(struct http_req *r);
 int h_item_media(struct http_req *r);
+int h_item_frame(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);
 int h_task_skip(struct http_req *r);
@@ -203,5 +205,15 @@ char *http_find_web_dir(const char *configured);
 int http_upload_begin(struct http_req *r) ML_MUST_CHECK;
 int http_upload_feed(struct http_req *r, const char *data, size_t n) ML_MUST_CHECK;
 void http_upload_free(struct http_req *r);
+/* What an upload received: the temporary file (removed with the request unless forgotten) and its name. */
+struct http_upload_info {
+	bool have_file;
+	uint64_t size;
+	const char *tmp_path, *filename, *media_type;
+};
+void http_upload_info(struct http_req *r, struct http_upload_info *out);
+void http_upload_forget_tmp(struct http_req *r); /* the caller moved the file and removes it itself */
+/* The project's task overlap setting (1 when unset). */
+int http_project_overlap(struct http_req *r);
 
 #endif

@@ -145,6 +145,9 @@ json_t *http_item_json(const struct store_item *it, bool with_content)
 			      time_json(it->created_at), "visible", it->visible);
 	if (it->media_type)
 		json_object_set_new(o, "media_type", json_string(it->media_type));
+	/* FHIR traceability ("DocumentReference/abc"): an identifier of the source system, so content-level. */
+	if (with_content && it->external_ref && it->external_ref[0])
+		json_object_set_new(o, "external_ref", json_string(it->external_ref));
 	if (with_content && it->text)
 		json_object_set_new(o, "text", json_string(it->text));
 	return o;

@@ -141,6 +141,10 @@ int media_decode_j2k(const struct media_image_desc *d, const uint8_t *p, size_t 
 		}
 	}
 	out->photometric = d->photometric;
+	/* YBR_ICT and YBR_RCT name the J2K multi-component transform, which openjpeg inverts while decoding:
+	 * the samples are RGB (as pydicom and GDCM give them). */
+	if (d->photometric == MEDIA_PI_YBR_ICT || d->photometric == MEDIA_PI_YBR_RCT)
+		out->photometric = MEDIA_PI_RGB;
 	/* A codestream of unsigned samples in a signed dataset (or the reverse) is reinterpreted by the
 	 * dataset's Pixel Representation, as pydicom and dcmtk do; bits stored never exceed the precision. */
 	unsigned bs = d->bits_stored > prec ? d->bits_stored : prec;

@@ -284,7 +284,7 @@ out:
 
 CLI_COMMAND(agree, "agree",
 	    "FILE.csv --metric percent|cohen|cohen-linear|cohen-quadratic|fleiss|kappa-mean|multi-kappa|s|"
-	    "alpha-nominal|alpha-ordinal|alpha-interval|alpha-ratio|ac1 [--json] [--bootstrap N] [--seed S] "
+	    "alpha-nominal|alpha-ordinal|alpha-interval|alpha-ratio|ac1 [--json] [--bootstrap N (default 1000, 0 = none)] [--seed S] "
 	    "[--by pair|coder|label]",
 	    "agreement between annotators on a CSV table (rows = units, columns = annotators, empty = missing)",
 	    run_agree)

@@ -1,9 +1,15 @@
 /* quality: inter-annotator agreement statistics and consensus.
  *
  * Prefixes: agree_ for statistics (tables, coefficients, spans, geometry, masks, matching), consensus_
- * for combining several annotators' labels into one (votes, Dawid-Skene, STAPLE, span token voting).
- * Nothing here touches the store: callers hand in plain arrays, so `medlabel agree` and the project
- * reports share one implementation.
+ * for combining several annotators' labels into one (votes, Dawid-Skene, STAPLE, span token voting,
+ * annotation bodies), quality_ for what reads or writes the store (the project report, gold tasks in the
+ * queue, qualification, revalidation). The agree_ and consensus_ functions take plain arrays and never
+ * touch the store, so `medlabel agree` and the project reports share one implementation.
+ *
+ * Files: table.c (reliability table, CSV), stats.c (coefficients, bootstrap), spans.c, geometry.c (IoU,
+ * Hungarian, matching), mask.c (Dice, distance transform, surface distances), consensus.c (votes,
+ * Dawid-Skene), staple.c, body.c (annotation bodies), report.c, workflow.c, and the commands and routes:
+ * cmd_agree.c, cmd_agree_spans.c, cmd_consensus.c, cmd_quality.c, h_quality.c.
  *
  * ---- The reliability table -------------------------------------------------------------------------
  * A `struct agree_table` is units x coders (rows are units: items, tasks, questions; columns are
@@ -69,6 +75,7 @@
 /* Limits for input read from outside (CSV files, API bodies). */
 #define AGREE_MAX_CODERS 4096
 #define AGREE_MAX_VALUES 1000000
+#define AGREE_MAX_CELLS 500000000 /* units x coders of one table: 2 GB of codes */
 /* Ordinal and ratio alpha and the coincidence matrix cost values^2: refuse beyond this many values. */
 #define AGREE_MAX_VALUES_QUADRATIC 20000
 

@@ -442,8 +442,20 @@ static json_t *span_control_json(struct store *s, struct report *r, struct contr
 	uint64_t(*sums)[4] = ml_calloc(3 * (nl + 1), sizeof(*sums));
 	struct agree_span *sa = ml_malloc((c->nsp ? c->nsp : 1) * sizeof(*sa)), *sb = ml_malloc((c->nsp ? c->nsp : 1) * sizeof(*sb));
 	char na_[160], nb_[160];
-	if (!sums || !sa || !sb)
+	/* Spans grouped by task (a stable counting sort), so each task's spans are one range. */
+	size_t *first = ml_calloc(r->nunits + 1, sizeof(size_t));
+	struct span_obs *byunit = ml_malloc((c->nsp ? c->nsp : 1) * sizeof(*byunit));
+	if (!sums || !sa || !sb || !first || !byunit)
 		goto out;
+	for (size_t i = 0; i < c->nsp; i++)
+		first[c->sp[i].unit + 1]++;
+	for (size_t u = 0; u < r->nunits; u++)
+		first[u + 1] += first[u];
+	for (size_t i = 0; i < c->nsp; i++)
+		byunit[first[c->sp[i].unit]++] = c->sp[i];
+	for (size_t u = r->nunits; u > 0; u--) /* the fill moved each start to the next: shift back */
+		first[u] = first[u - 1];
+	first[0] = 0;
 	for (size_t a = 0; a < r->nusers; a++)
 		for (size_t b = a + 1; b < r->nusers; b++) {
 			memset(sums, 0, 3 * (nl + 1) * sizeof(*sums));
@@ -451,13 +463,11 @@ static json_t *span_control_json(struct store *s, struct report *r, struct contr
 			for (size_t u = 0; u < r->nunits; u++) {
 				size_t ka = 0, kb = 0;
 				bool has_a = false, has_b = false;
-				for (size_t i = 0; i < c->nsp; i++) {
-					if (c->sp[i].unit != u)
-						continue;
-					if (c->sp[i].user == r->users[a])
-						sa[ka++] = c->sp[i].s, has_a = true;
-					else if (c->sp[i].user == r->users[b])
-						sb[kb++] = c->sp[i].s, has_b = true;
+				for (size_t i = first[u]; i < first[u + 1]; i++) {
+					if (byunit[i].user == r->users[a])
+						sa[ka++] = byunit[i].s, has_a = true;
+					else if (byunit[i].user == r->users[b])
+						sb[kb++] = byunit[i].s, has_b = true;
 				}
 				if (!has_a || !has_b)
 					continue; /* a task counts for a pair when both marked spans in it */
@@ -500,6 +510,8 @@ out:
 	ml_free(sums);
 	ml_free(sa);
 	ml_free(sb);
+	ml_free(first);
+	ml_free(byunit);
 	json_object_set_new(o, "per_pair", pairs);
 	return o;
 }

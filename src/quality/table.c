@@ -344,6 +344,11 @@ static int csv_parse(struct csv *c)
 		if (record > 0) {
 			if (t->nunits == c->cell_alloc) {
 				size_t a = c->cell_alloc ? c->cell_alloc * 2 : 1024;
+				if (a * t->ncoders > AGREE_MAX_CELLS) /* 4 bytes per cell: bound the memory, not the file */
+					a = AGREE_MAX_CELLS / t->ncoders;
+				if (a <= t->nunits)
+					return ml_err_set(c->err, ML_ELIMIT, "'%s' line %zu: more than %d cells (units x annotators)",
+							  c->name, rec_line, AGREE_MAX_CELLS);
 				uint32_t *p = ml_realloc(t->cell, a * t->ncoders * sizeof(*p));
 				if (!p)
 					return ml_err_set(c->err, ML_ENOMEM, "out of memory at '%s' line %zu", c->name, rec_line);

@@ -5,6 +5,7 @@
 #include "store/store.h"
 #include "text/text.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static int get_ontology(struct cli_ctx *ctx, const char *arg, int64_t project_id
 /* How the project's schema wants the tagger's output: which span control and label, which attributes it
  * declares, and whether the control takes codes from this ontology. */
 struct target {
+	const struct label_control *ctl;
 	const char *control, *label;
 	unsigned attrs;
 	bool codes;
@@ -82,6 +84,7 @@ static int choose_target(struct cli_ctx *ctx, const struct label_schema *s, cons
 		return cli_fail(ctx, "span control '%s' has no label '%s'", c->name, label);
 	if (!label && !c->nlabels)
 		return cli_fail(ctx, "span control '%s' has no labels", c->name);
+	t->ctl = c;
 	t->control = c->name;
 	t->label = label ? label : c->labels[0].value;
 	t->codes = coding_matches(c, o);
@@ -130,6 +133,49 @@ static int check_pred(void *ctx, const struct store_prediction *p)
 	if (p->model && p->model_version && !strcmp(p->model, s->model) && !strcmp(p->model_version, s->version))
 		s->found = true;
 	return 0;
+}
+
+/* Required attributes the tagger did not set get the schema's default, or for the four it knows the value
+ * meaning "not found" (negated false, certainty certain, temporality current, experiencer patient), so a
+ * prediction stays valid under schemas that require them. Returns a new body (free with free()). */
+static char *fill_required(const char *body, const struct label_control *c)
+{
+	json_t *root = json_loads(body, 0, NULL);
+	if (!root)
+		return NULL;
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(root, "results"), i, r)
+	{
+		json_t *at = json_object_get(r, "attributes");
+		for (size_t k = 0; k < c->nattributes; k++) {
+			const struct label_attribute *a = &c->attributes[k];
+			if (!a->required || (at && json_object_get(at, a->name)))
+				continue;
+			json_t *v = NULL;
+			if (a->default_value)
+				v = a->type == LABEL_ATTR_BOOLEAN ? json_boolean(!strcmp(a->default_value, "true"))
+								  : json_string(a->default_value);
+			else if (a->type == LABEL_ATTR_BOOLEAN && !strcmp(a->name, "negated"))
+				v = json_false();
+			else if (!strcmp(a->name, "certainty") && has_choice(a, "certain"))
+				v = json_string("certain");
+			else if (!strcmp(a->name, "temporality") && has_choice(a, "current"))
+				v = json_string("current");
+			else if (!strcmp(a->name, "experiencer") && has_choice(a, "patient"))
+				v = json_string("patient");
+			if (!v)
+				continue; /* validation will say which attribute is missing */
+			if (!at) {
+				at = json_object();
+				json_object_set_new(r, "attributes", at);
+			}
+			json_object_set_new(at, a->name, v);
+		}
+	}
+	char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return out;
 }
 
 static void strip_codes(struct text_doc *d)
@@ -222,6 +268,18 @@ static int tag_project(struct cli_ctx *ctx, const char *project, const char *ont
 		if (text_doc_to_body(&d, it.text, len, &body)) {
 			rc = cli_fail(ctx, "out of memory");
 			goto next;
+		}
+		if (schema && t.ctl && t.ctl->nattributes) {
+			char *filled = fill_required(body.data, t.ctl);
+			if (filled) {
+				ml_buf_reset(&body);
+				if (ml_buf_puts(&body, filled)) {
+					free(filled);
+					rc = cli_fail(ctx, "out of memory");
+					goto next;
+				}
+				free(filled);
+			}
 		}
 		if (schema) {
 			struct label_item_ctx ic;

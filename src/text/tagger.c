@@ -439,6 +439,26 @@ struct tmatch {
 	unsigned kind;
 };
 
+/* Arabic writes the article and some particles onto the word: "الحمى" is "the fever", "والحمى" "and the
+ * fever". A token the vocabulary lacks is looked up again without them (light stemming), so a dictionary
+ * term written without the article still matches; the span keeps the whole token. */
+static int arabic_clitic(const struct text_tagger *tg, const char *s, size_t n)
+{
+	static const char *const prefixes[] = {"\xD9\x88\xD8\xA7\xD9\x84", /* وال */ "\xD8\xA8\xD8\xA7\xD9\x84", /* بال */
+					       "\xD9\x81\xD8\xA7\xD9\x84", /* فال */ "\xD9\x83\xD8\xA7\xD9\x84", /* كال */
+					       "\xD8\xA7\xD9\x84",            /* ال */ "\xD9\x84\xD9\x84",  /* لل */
+					       "\xD9\x88"};                                               /* و */
+	for (size_t k = 0; k < ML_ARRAY_LEN(prefixes); k++) {
+		size_t pl = strlen(prefixes[k]);
+		if (n > pl + 2 && !memcmp(s, prefixes[k], pl)) { /* keep at least two letters */
+			int id = vocab_find(tg, s + pl, n - pl, text_hash64(s + pl, n - pl));
+			if (id >= 0)
+				return id;
+		}
+	}
+	return -1;
+}
+
 /* The vocabulary id of every token (-1: in no term or trigger). */
 static int lookup_ids(struct text_tagger *tg, const char *text)
 {
@@ -473,6 +493,10 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		}
 		if (j == n) {
 			tg->ids[i] = vocab_find(tg, low, n, h);
+			/* English plurals: "seizures" finds the term "seizure" when the plural itself is not a term
+			 * word ("no seizures" must be tagged and negated). Not for "-ss" ("abscess") or short words. */
+			if (tg->ids[i] < 0 && n > 4 && low[n - 1] == 's' && low[n - 2] != 's' && low[n - 2] != 'u')
+				tg->ids[i] = vocab_find(tg, low, n - 1, text_hash64(low, n - 1));
 			continue;
 		}
 		ml_buf_reset(&tg->fold);
@@ -481,6 +505,8 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		tg->ids[i] = tg->fold.len ? vocab_find(tg, tg->fold.data, tg->fold.len,
 						       text_hash64(tg->fold.data, tg->fold.len))
 					  : -1;
+		if (tg->ids[i] < 0)
+			tg->ids[i] = arabic_clitic(tg, tg->fold.data, tg->fold.len);
 	}
 	return 0;
 }
@@ -564,6 +590,7 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 	int scope = tg->opts.scope_tokens;
 	size_t ti = 0; /* first trigger starting at or after the current concept */
 	int nspan = doc->nspans;
+	char *label = NULL, *control = NULL, *system = NULL, *version = NULL;
 	for (size_t i = 0; i < n;) {
 		int tix = -1;
 		int j = tg->ids[i] < 0 ? -1 : longest(tg, &tg->terms, text, i, &tix);
@@ -606,17 +633,29 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 			if (m->kind & TR_POST_HIST)
 				attrs |= TEXT_ATTR_HISTORICAL;
 		}
-		if (tg->tk.v[j].question)
+		/* "pneumonia?" and the clinical shorthand "?pneumonia" */
+		if (tg->tk.v[j].question || (tg->tk.v[i].bstart > 0 && text[tg->tk.v[i].bstart - 1] == '?'))
 			attrs |= TEXT_ATTR_UNCERTAIN;
-		struct text_span *sp = text_doc_add_span(doc, tg->tk.v[i].start, tg->tk.v[j].end, tg->label);
-		char id[32];
-		snprintf(id, sizeof id, "T%d", ++nspan);
-		sp->id = text_doc_strdup(doc, id);
-		sp->control = text_doc_strdup(doc, tg->control);
-		sp->system = text_doc_strdup(doc, tg->o->name ? tg->o->name : tg->o->system);
-		sp->code = text_doc_strdup(doc, c->code);
-		sp->display = text_doc_strdup(doc, c->display);
-		sp->version = text_doc_strdup(doc, tg->o->version);
+		if (!label) { /* the strings every span of this run shares: copied into the document once */
+			label = text_doc_strdup(doc, tg->label);
+			control = text_doc_strdup(doc, tg->control);
+			system = text_doc_strdup(doc, tg->o->name ? tg->o->name : tg->o->system);
+			version = text_doc_strdup(doc, tg->o->version);
+		}
+		struct text_span *sp = text_doc_add_span(doc, tg->tk.v[i].start, tg->tk.v[j].end, NULL);
+		/* "T<n>" without printf: this runs once per match */
+		char id[16], *e = id + sizeof id;
+		*--e = '\0';
+		for (unsigned v = (unsigned)++nspan; v; v /= 10)
+			*--e = (char)('0' + v % 10);
+		*--e = 'T';
+		sp->id = ml_arena_strndup(&doc->arena, e, (size_t)(id + sizeof id - 1 - e));
+		sp->label = label;
+		sp->control = control;
+		sp->system = system;
+		sp->code = c->code; /* the ontology's own strings: it outlives the tagger and so the run */
+		sp->display = c->display;
+		sp->version = version;
 		sp->attrs = attrs & tg->opts.attrs_mask;
 		sp->score = 1.0;
 		i = (size_t)j + 1;

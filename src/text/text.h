@@ -6,6 +6,10 @@
  * (never a byte offset), so right-to-left scripts and combining characters keep their positions in every
  * export. Internally the tokenizer works on bytes and converts once per token.
  *
+ * Wiring. io_text.c registers the io importers fhir, csv and brat and the exporters conll, spacy, brat, fhir
+ * and survey-csv; h_ontology.c the ontology HTTP routes; cmd_ontology.c and cmd_tag.c the commands
+ * `ontology load|list|search|show` and `tag`.
+ *
  * Importers stream. FHIR Bulk Data NDJSON is read line by line with a per-line size cap, so a 2 GB file
  * imports in constant memory apart from the structured fields (Observation, Condition) and the survey
  * index (QuestionnaireResponse), which are kept in bounded tables between the two passes described at
@@ -345,14 +349,15 @@ int text_tagger_new(const struct text_ontology *o, const struct text_tagger_opts
 void text_tagger_free(struct text_tagger *t);
 /* Tags one note (valid UTF-8) and appends spans to doc (ids "T<n>" continuing doc's count), each coded
  * with system = the ontology's name (as labels name code systems), code, display and version, score 1.
- * A tagger holds scratch buffers: use one per thread. */
+ * The spans' code and display point into the ontology (not copied: this runs once per match), so the
+ * ontology must outlive doc as it outlives the tagger. A tagger holds scratch buffers: one per thread. */
 int text_tagger_run(struct text_tagger *t, const char *text, size_t len, struct text_doc *doc, struct ml_err *err) ML_MUST_CHECK;
 size_t text_tagger_terms(const struct text_tagger *t);
 
 /* ---- exports ------------------------------------------------------------------------------------------- */
 
-/* CoNLL-2003: one "TOKEN -X- _ TAG" line per token (text_tokenize with punct), a blank line between
- * sentences, "-DOCSTART- -X- -X- O" before each document. A token belongs to a span if it overlaps it; the
+/* CoNLL-2003: one "TOKEN _ _ TAG" line per token (text_tokenize with punct), a blank line after each
+ * sentence, "-DOCSTART- -X- -X- O" before each document. A token belongs to a span if it overlaps it; the
  * first token of a span is B-LABEL, later ones I-LABEL; where spans overlap, the earliest-starting longest
  * span wins (CoNLL cannot nest). Spaces inside a token cannot occur. */
 int text_export_conll(FILE *out, const char *text, size_t len, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
@@ -399,7 +404,7 @@ int text_fhir_writer_end(struct text_fhir_writer *w, struct ml_err *err) ML_MUST
  * when the schema gives the choice a code) and the coded spans inside the question's answer ("system|code"). */
 int text_survey_csv_header(FILE *out) ML_MUST_CHECK;
 int text_survey_csv_item(FILE *out, const struct store_item *it, const struct text_doc *d, struct ml_err *err) ML_MUST_CHECK;
-/* Writes one CSV field with RFC 4180 quoting when needed. */
-int text_csv_write_field(FILE *out, const char *s, bool last);
+/* Writes one CSV field with RFC 4180 quoting when needed, then ',' or (last) CRLF; -1 on a write error. */
+int text_csv_write_field(FILE *out, const char *s, bool last) ML_MUST_CHECK;
 
 #endif

@@ -62,7 +62,7 @@ export function apiClient(base, token) {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
     return data;
   };
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b, h) => call('PUT', p, b, h), raw: call };
+  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b, h) => call('PUT', p, b, h), patch: (p, b) => call('PATCH', p, b), raw: call };
 }
 
 export async function launch() {

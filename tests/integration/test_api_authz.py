@@ -43,8 +43,18 @@ def setup(e):
         f.write("code,display,parent\nA,Alpha,\nB,Beta,A\n")
     loaded = e.cli("ontology", "load", onto_csv, "--name", "AUTHZ", "--version", "1").stdout
     ontology = int(loaded.split("loaded ontology ")[1].split(":")[0])
+    # a DICOM item, through the import route, for the /frames route
+    e.cli("dicom", "synth", os.path.join(e.dir, "ct"), "--kind", "ct", "--count", "1", "--rows", "8", "--cols", "8")
+    dcm = open(os.path.join(e.dir, "ct", sorted(os.listdir(os.path.join(e.dir, "ct")))[0]), "rb").read()
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ct.dcm\"\r\n"
+             f"Content-Type: application/dicom\r\n\r\n").encode() + dcm + f"\r\n--{boundary}--\r\n".encode()
+    r = admin.post(f"/api/v1/projects/{pid}/import", parts, raw=True,
+                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    eq(r.status, 200, r.body)
+    items = admin.get(f"/api/v1/projects/{pid}/items?limit=100").json()["items"]
+    dicom_item = [i for i in items if i["modality"] == "dicom-series"][0]["id"]
     ids = {"project": pid, "task": task, "item": item, "annotation": annotation, "user": victim,
-           "token": tokens[0]["id"], "ontology": ontology}
+           "token": tokens[0]["id"], "ontology": ontology, "frame": 1, "dicom_item": dicom_item}
     return actors, ids
 
 
@@ -89,6 +99,8 @@ def every_route_every_role():
         checked = 0
         for route in table:
             path = route["path"]
+            if "/frames/" in path:
+                path = path.replace("{item}", str(ids["dicom_item"]))
             for k, v in ids.items():
                 path = path.replace("{" + k + "}", str(v))
             assert "{" not in path, path

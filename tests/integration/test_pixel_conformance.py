@@ -67,12 +67,18 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 compared = False
                 break
             want = ref[i]
-            if meta["photometric"] == "RGB" and str(ds.PhotometricInterpretation).startswith("YBR") and \
+            if meta["photometric"] == "RGB" and str(ds.PhotometricInterpretation) in ("YBR_FULL", "YBR_FULL_422") and \
                     source == "pydicom":
                 from pydicom.pixel_data_handlers.util import convert_color_space
                 want = convert_color_space(want, "YBR_FULL", "RGB")
                 tol = max(tol, 1)
             maxdiff = max(maxdiff, pc.compare(got, want, tol, f"{name} frame {i} vs {source}"))
+            if i == 0 and meta["photometric"] == "RGB" and meta["dtype"] == "uint8":
+                # RGB frames render unchanged: no second colour conversion on the way to PNG.
+                from PIL import Image
+                png = os.path.join(work, "rgb.png")
+                lib.run("image", "frame", path, "--out", png)
+                pc.compare(np.asarray(Image.open(png)), got, 0, f"{name} PNG vs decoded")
         if compared:
             checked.append(f"{name} ({source}, max diff {maxdiff}/{tol})")
     print(f"# {len(checked)} files match: " + ", ".join(checked))

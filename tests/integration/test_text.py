@@ -239,6 +239,37 @@ def tagger_stores_predictions_not_labels():
     assert out["results"][0]["codes"][0]["code"] == "F1" and out["results"][0]["attributes"] == {"negated": True}
 
 
+@test
+def tagger_fills_required_attributes_and_skips_tagged_items():
+    schema = {"format": 1, "name": "req", "modalities": ["text"], "controls": [
+        {"name": "ents", "kind": "span", "labels": [{"value": "Phenotype"}],
+         "attributes": [{"name": "negated", "type": "boolean", "required": True},
+                        {"name": "certainty", "type": "choice", "values": ["certain", "uncertain"], "required": True,
+                         "default": "certain"},
+                        {"name": "experiencer", "type": "choice", "values": ["patient", "family"], "required": True}],
+         "codings": [{"system": "DEMO", "version": "7"}]}]}
+    d, data = setup(schema)
+    onto = os.path.join(d, "demo.csv")
+    with open(onto, "w") as f:
+        f.write("code,display\nF1,Fever\nB1,Breast cancer\n")
+    run("ontology", "load", onto, "--name", "DEMO", "--version", "7", data=data)
+    notes = os.path.join(d, "n.jsonl")
+    with open(notes, "w") as f:
+        f.write(json.dumps({"text": "Possible fever. Mother had breast cancer."}) + "\n")
+    run("import", "p", notes, data=data)
+    p = run("tag", "p", "--ontology", "DEMO", data=data)
+    assert "tagged 1 items" in p.stdout and "0 not stored" in p.stdout, (p.stdout, p.stderr)
+    res = json.loads(db_rows(data, "select body from predictions")[0][0])["results"]
+    assert res[0]["attributes"] == {"certainty": "uncertain", "negated": False, "experiencer": "patient"}, res[0]
+    assert res[1]["attributes"] == {"experiencer": "family", "negated": False, "certainty": "certain"}, res[1]
+    p = run("tag", "p", "--ontology", "DEMO", data=data)
+    assert "tagged 0 items" in p.stdout and "1 skipped" in p.stdout, p.stdout
+    # a version the schema does not accept: nothing stored, a clear reason
+    run("ontology", "load", onto, "--name", "DEMO", "--version", "8", data=data)
+    p = run("tag", "p", "--ontology", "DEMO@8", data=data)
+    assert "1 not stored" in p.stdout and "version" in p.stderr, (p.stdout, p.stderr)
+
+
 BRAT_TXT = "Mother had breast cancer. Pt denies fever\nand chills 😀.\nالمريض ينفي الْحمى. 患者无发热。Cafe\u0301 ok."
 BRAT_ANN = ("T1\tFinding 11 24\tbreast cancer\n"
             "A1\tFamily T1\n"

@@ -125,5 +125,53 @@ def search_latency_over_http_on_20k_concepts():
         assert times[len(times) // 2] < 0.05, times  # generous: the 10 ms target is measured in bench/
 
 
+SURVEY_SCHEMA = {"format": 1, "name": "symptoms", "modalities": ["survey"], "controls": [
+    {"name": "symptom", "kind": "survey_code", "multiple": True, "labels": [
+        {"value": "dyspnoea", "code": {"system": "http://snomed.info/sct", "code": "267036007", "display": "Dyspnea"}},
+        {"value": "none"}]}]}
+
+
+@test
+def survey_codes_from_the_api_export_to_csv():
+    """QuestionnaireResponses imported from FHIR, coded by an annotator through the API with survey_code
+    results, exported one row per response x question with the schema's codes."""
+    import csv
+    import json
+    with Env() as e:
+        pid = e.project("trial", items=0, schema=SURVEY_SCHEMA)
+        entries = []
+        for k, (when, ans) in enumerate([("2024-03-01", "worse on stairs"), ("2024-01-01", "short of breath")]):
+            entries.append({"resource": {"resourceType": "QuestionnaireResponse", "id": f"qr{k}",
+                                         "subject": {"reference": "Patient/pt-7"}, "authored": when,
+                                         "item": [{"linkId": "sym", "text": "Symptoms?", "answer": [{"valueString": ans}]},
+                                                  {"linkId": "other", "text": "Other?", "answer": [{"valueString": "no"}]}]}})
+        path = os.path.join(e.dir, "qr.fhir.json")
+        with open(path, "w") as f:
+            json.dump({"resourceType": "Bundle", "type": "collection", "entry": entries}, f)
+        e.cli("import", str(pid), path)
+        uid, ann = e.user("coder")
+        e.member(pid, uid, "annotator")
+        for _ in range(2):
+            r = ann.get(f"/api/v1/projects/{pid}/next")
+            eq(r.status, 200, r.body)
+            task = r.json()["task"]["id"]
+            item = ann.get(f"/api/v1/projects/{pid}/items/{r.json()['task']['item_id']}").json()
+            items = item["meta"]["survey"]["items"]
+            eq([q["linkId"] for q in items], ["sym", "other"])  # what the survey editor shows
+            body = {"results": [{"id": "c1", "control": "symptom", "question": "sym", "choices": ["dyspnoea"]},
+                                {"id": "c2", "control": "symptom", "question": "other", "choices": ["none"]}]}
+            r = ann.post(f"/api/v1/projects/{pid}/tasks/{task}/annotations", {"body": body})
+            eq(r.status, 201, r.body)
+        out = os.path.join(e.dir, "survey.csv")
+        e.cli("export", str(pid), "--format", "survey-csv", "--out", out)
+        with open(out, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        eq([(r[0], r[1], r[3], r[4], r[6], r[7]) for r in rows], [
+            ("pt-7", "QuestionnaireResponse/qr1", "1", "sym", "short of breath", "dyspnoea=http://snomed.info/sct|267036007"),
+            ("pt-7", "QuestionnaireResponse/qr1", "1", "other", "no", "none"),
+            ("pt-7", "QuestionnaireResponse/qr0", "2", "sym", "worse on stairs", "dyspnoea=http://snomed.info/sct|267036007"),
+            ("pt-7", "QuestionnaireResponse/qr0", "2", "other", "no", "none")])
+
+
 if __name__ == "__main__":
     lib.main()

@@ -136,6 +136,10 @@ def enhanced_multiframe_uses_per_frame_positions():
         pp = Dataset()
         pp.ImagePositionPatient = [float(x) for x in origin + k * STEP * normal]
         fg.PlanePositionSequence = Sequence([pp])
+        if k == 3:  # this frame overrides the shared rescale
+            own = Dataset()
+            own.RescaleSlope, own.RescaleIntercept, own.RescaleType = "1", "5", "HU"
+            fg.PixelValueTransformationSequence = Sequence([own])
         per.append(fg)
     ds.PerFrameFunctionalGroupsSequence = Sequence(per)
     ds.PixelData = b"".join(plane(k).tobytes() for k in frame_ks)
@@ -148,13 +152,17 @@ def enhanced_multiframe_uses_per_frame_positions():
     img = nib.load(out)
     data = np.asanyarray(img.dataobj)
     for k in range(4):
-        assert np.allclose(data[:, :, k].T, plane(k) * 2.0 - 100), k
+        want = plane(k) + 5.0 if k == 3 else plane(k) * 2.0 - 100
+        assert np.allclose(data[:, :, k].T, want), k
     ras = img.affine @ np.array([1, 2, 3, 1.0])
     lps = origin + 1 * PS[1] * row + 2 * PS[0] * col + 3 * STEP * normal
     assert np.allclose(ras[:3], [-lps[0], -lps[1], lps[2]], atol=1e-3)
     meta = json.loads(lib.run("image", "frame", path, "--frame", "1", "--format", "raw16",
                               "--out", os.path.join(work, "f.raw")).stdout)
-    assert meta["slope"] == 2 and meta["intercept"] == -100, meta  # from the functional groups
+    assert meta["slope"] == 2 and meta["intercept"] == -100, meta  # from the shared functional groups
+    meta = json.loads(lib.run("image", "frame", path, "--frame", "2", "--format", "raw16",
+                              "--out", os.path.join(work, "f.raw")).stdout)
+    assert meta["slope"] == 1 and meta["intercept"] == 5, meta  # frame 2 holds k = 3: its own group
     info = json.loads(lib.run("image", "nifti", out).stdout)
     assert info["dims"] == [COLS, ROWS, 4] and abs(info["affine_lps"][0][3] - origin[0]) < 1e-3, info
 

@@ -287,3 +287,32 @@ TEST(measurements_on_known_shapes)
 	CHECK_NEAR(o[2], 15, 1e-12);
 	CHECK(assist_box_interpolate(a, 2, b, 6, 7, o, &err) < 0);
 }
+
+TEST(magic_wand_and_seg_bit_packing)
+{
+	enum { H = 16, W = 16 };
+	float v[H * W];
+	uint8_t truth[H * W], m[H * W] = {0};
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++) {
+			truth[y * W + x] = x >= 4 && x < 12 && y >= 3 && y < 9;
+			v[y * W + x] = truth[y * W + x] ? 200.0f + (float)(x % 3) : 50.0f;
+		}
+	struct assist_grid g = {{W, H, 1}, v};
+	uint32_t seed[3] = {6, 5, 0};
+	size_t count;
+	struct ml_err err;
+	CHECK(assist_magic_wand(&g, seed, 5, 4, m, &count, &err) == 0);
+	CHECK_EQ_INT(count, 48);
+	CHECK(memcmp(m, truth, sizeof(m)) == 0);
+	/* Two frames of 9 pixels packed back to back: 18 bits in 3 bytes, frame 1 starting at bit 9. */
+	uint8_t f0[9] = {1, 0, 1, 1, 0, 0, 0, 0, 1}, f1[9] = {0, 1, 1, 1, 1, 1, 1, 1, 0}, bits[3] = {0};
+	assist_pack_bits(f0, 9, bits, 0);
+	assist_pack_bits(f1, 9, bits + 1, 1);
+	CHECK_EQ_INT(bits[0], 0x0D);        /* 1,0,1,1,0,0,0,0 LSB first */
+	CHECK_EQ_INT(bits[1], 0x01 | 0x04 | 0x08 | 0x10 | 0x20 | 0x40 | 0x80); /* f0[8], then f1[0..6] */
+	CHECK_EQ_INT(bits[2], 0x01);        /* f1[7] = 1, f1[8] = 0 */
+	uint8_t back[9];
+	assist_unpack_bits(bits + 1, 9, 1, back);
+	CHECK(memcmp(back, f1, 9) == 0);
+}

@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +168,7 @@ TEST(planted_phi_of_every_kind_is_found)
 			if (!covered(&r, at, at + strlen(value))) {
 				missed++;
 				if (missed < 10)
-					fprintf(stderr, "# missed plant %zu kind %d\n", p, PLANTS[p].kind);
+					fprintf(stderr, "# missed plant %zu kind %d (%zu bytes)\n", p, PLANTS[p].kind, strlen(value));
 			}
 			cover_text = NULL;
 			deid_result_release(&r);
@@ -186,13 +187,17 @@ TEST(clinical_text_without_phi_survives)
 		"G2P1102. Parkinson disease, Bell's palsy, Graves disease and a Baker's cyst. Foley catheter removed.\n"
 		"Babinski sign absent. Wells score 1. Mallampati II. Braden score 18. Child-Pugh A5.\n"
 		"Dx: I50.23, N18.32, E11.9. Labs: Na 138, K 4.2, Cr 1.1, Hgb 10.9, Plt 245, INR 1.1.\n"
-		"Shift note: 1942 pt resting, 2030 turned q2h. Section 10/11 reviewed. Lot number recorded.\n";
+		"Shift note: 1942 pt resting, 2030 turned q2h. Section 10/11 reviewed. Lot number recorded.\n"
+		"Rate controlled on Cardizem drip, now Eliquis 5 mg BID. Protonix 40 mg, Flomax 0.4 mg, Miralax PRN.\n"
+		"Murphy sign negative. No Kernig or Brudzinski sign. Romberg negative. Glasgow Coma Scale 15.\n"
+		"Spoke with Nephrology. Follow up with Cardiology and Endocrinology. CHADS-VASc 4, HAS-BLED 2.\n";
 	struct deid_result r;
 	CHECK(run(note, DEID_MODE_TAG, NULL, NULL, &r) == 0);
 	const char *keep[] = {"500 mg", "1/2 of a 25 mg tab", "148/92", "2/6 systolic", "5/5", "6/10", "Apgar 9/9",
 		"G2P1102", "Parkinson disease", "Bell's palsy", "Graves disease", "Baker's cyst", "Foley catheter",
 		"Babinski sign", "Wells score", "Mallampati", "Braden score", "Child-Pugh", "I50.23", "N18.32", "E11.9",
-		"1942 pt", "2030 turned", "Section 10/11", NULL};
+		"1942 pt", "2030 turned", "Section 10/11", "Cardizem drip", "Flomax 0.4 mg", "Murphy sign",
+		"Brudzinski sign", "Glasgow Coma Scale", "Nephrology", NULL};
 	for (int i = 0; keep[i]; i++) {
 		if (!strstr(r.text, keep[i]))
 			fprintf(stderr, "# lost: %s\n", keep[i]);
@@ -407,8 +412,70 @@ TEST(dev_set_meets_targets)
 	CHECK(rec >= 0.98);
 	CHECK(prec >= 0.90);
 	CHECK((double)dtp / (double)(dtp + dfn) >= 0.99);
-	/* the issue asks 0.99 for names; the engine reaches about 0.98 (PATIENT 0.96): this guards the
-	 * current level until it is raised */
-	CHECK((double)ntp / (double)(ntp + nfn) >= 0.975);
+	CHECK((double)ntp / (double)(ntp + nfn) >= 0.99);
 	deid_eval_release(&ev);
+}
+
+struct thread_arg {
+	const char *note;
+	char *out;
+	int rc;
+};
+
+static void *thread_run(void *p)
+{
+	struct thread_arg *a = p;
+	for (int i = 0; i < 200 && a->rc == 0; i++) {
+		struct deid_result r;
+		a->rc = run(a->note, DEID_MODE_SURROGATE, "shared-patient", NULL, &r);
+		if (a->rc == 0) {
+			if (!a->out)
+				a->out = ml_xstrdup(r.text);
+			else if (strcmp(a->out, r.text) != 0)
+				a->rc = -2;
+		}
+		deid_result_release(&r);
+	}
+	return NULL;
+}
+
+TEST(one_engine_shared_by_threads)
+{
+	CHECK(engine());
+	const char *note = "Patient: Harold Abernathy  MRN: 0048291\nSeen 02/11/2022 by Dr. Quispe, (978) 555-0143.\n";
+	struct thread_arg a[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct thread_arg){note, NULL, 0};
+		CHECK(pthread_create(&th[i], NULL, thread_run, &a[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(a[i].rc, 0);
+		CHECK(a[i].out != NULL);
+		CHECK_EQ_STR(a[i].out, a[0].out);
+	}
+	for (int i = 0; i < 4; i++)
+		ml_free(a[i].out);
+}
+
+TEST(large_note_with_many_names_is_handled)
+{
+	/* 4,000 sentences with distinct names: coreference must stay linear (a quadratic pass took minutes) */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	for (int i = 0; i < 4000; i++)
+		CHECK(ml_buf_printf(&b, "Seen by Dr. %s%c%c today with his wife %s %s%c%c. ", LAST[i % 18], 'a' + i % 26,
+				    'a' + (i / 26) % 26, FIRST[i % 18], LAST[(i * 7) % 18], 'a' + (i / 3) % 26,
+				    'a' + (i / 78) % 26) == 0);
+	struct deid_result r;
+	int64_t t0 = ml_monotonic_ns();
+	CHECK(run(b.data, DEID_MODE_TAG, NULL, NULL, &r) == 0);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	fprintf(stderr, "# %zu bytes in %.2f s, %zu spans\n", b.len, secs, r.nspans);
+	CHECK(r.nspans >= 8000);
+	CHECK(secs < 60); /* generous: only a runaway (quadratic) pass fails this */
+	deid_result_release(&r);
+	ml_buf_release(&b);
 }

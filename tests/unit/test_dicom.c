@@ -445,3 +445,73 @@ TEST(deflated_dataset_and_its_size_limit)
 	ml_buf_release(&ds);
 	ml_buf_release(&b);
 }
+
+TEST(enhanced_multiframe_functional_groups)
+{
+	struct dicom_writer *w = dicom_writer_new();
+	dicom_w_meta(w, "1.2.840.10008.5.1.4.1.1.4.1", "1.3", NULL);
+	dicom_w_str(w, DICOM_TAG(0x0028, 0x0008), "2");
+	dicom_w_us(w, DICOM_TAG(0x0028, 0x0010), 2);
+	dicom_w_us(w, DICOM_TAG(0x0028, 0x0011), 2);
+	dicom_w_us(w, DICOM_TAG(0x0028, 0x0100), 8);
+	dicom_w_seq_begin(w, DICOM_TAG(0x5200, 0x9229), false); /* shared: orientation, spacing, rescale */
+	dicom_w_item_begin(w, false);
+	dicom_w_seq_begin(w, DICOM_TAG(0x0020, 0x9116), false);
+	dicom_w_item_begin(w, false);
+	dicom_w_str(w, DICOM_TAG(0x0020, 0x0037), "0\\1\\0\\0\\0\\-1");
+	dicom_w_item_end(w);
+	dicom_w_seq_end(w);
+	dicom_w_seq_begin(w, DICOM_TAG(0x0028, 0x9110), false);
+	dicom_w_item_begin(w, false);
+	dicom_w_str(w, DICOM_TAG(0x0018, 0x0050), "2.5");
+	dicom_w_str(w, DICOM_TAG(0x0028, 0x0030), "0.8\\0.9");
+	dicom_w_item_end(w);
+	dicom_w_seq_end(w);
+	dicom_w_seq_begin(w, DICOM_TAG(0x0028, 0x9145), false);
+	dicom_w_item_begin(w, false);
+	dicom_w_str(w, DICOM_TAG(0x0028, 0x1052), "-100");
+	dicom_w_str(w, DICOM_TAG(0x0028, 0x1053), "2");
+	dicom_w_item_end(w);
+	dicom_w_seq_end(w);
+	dicom_w_item_end(w);
+	dicom_w_seq_end(w);
+	dicom_w_seq_begin(w, DICOM_TAG(0x5200, 0x9230), true); /* per frame: position */
+	for (int i = 0; i < 2; i++) {
+		dicom_w_item_begin(w, true);
+		dicom_w_seq_begin(w, DICOM_TAG(0x0020, 0x9113), true);
+		dicom_w_item_begin(w, true);
+		dicom_w_str(w, DICOM_TAG(0x0020, 0x0032), i ? "0\\0\\2.5" : "0\\0\\0");
+		dicom_w_item_end(w);
+		dicom_w_seq_end(w);
+		dicom_w_item_end(w);
+	}
+	dicom_w_seq_end(w);
+	dicom_w_elem(w, DICOM_TAG_PIXEL_DATA, DICOM_VR_OB, "\1\2\3\4\5\6\7\10", 8);
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	struct ml_err err = {0};
+	CHECK(dicom_w_to_buf(w, &b, &err) == 0);
+	dicom_writer_free(w);
+	struct dicom_file *f = parse_buf(&b, &err);
+	CHECK(f);
+	struct dicom_image img;
+	CHECK(dicom_image_get(f, &img, &err) == 0);
+	CHECK(img.has_orientation && img.has_spacing && img.has_slice_thickness && img.has_rescale);
+	CHECK_NEAR(img.image_orientation[5], -1, 1e-12);
+	CHECK_NEAR(img.pixel_spacing[1], 0.9, 1e-12);
+	CHECK_NEAR(img.slice_thickness, 2.5, 1e-12);
+	CHECK_NEAR(img.rescale_slope, 2, 1e-12);
+	const struct dicom_item *pos = dicom_frame_group(&img, 1, DICOM_TAG(0x0020, 0x9113));
+	double z;
+	CHECK(pos && dicom_elem_double(dicom_find(pos, DICOM_TAG(0x0020, 0x0032)), 2, &z) == 0);
+	CHECK_NEAR(z, 2.5, 1e-12);
+	CHECK(dicom_frame_group(&img, 0, DICOM_TAG(0x0020, 0x9116))); /* from the shared groups */
+	CHECK(!dicom_frame_group(&img, 0, DICOM_TAG(0x0018, 0x9114)));
+	const uint8_t *px;
+	size_t n;
+	CHECK(dicom_frame_native(f, &img, 1, &px, &n, &err) == 0);
+	CHECK_EQ_INT(n, 4);
+	CHECK_EQ_INT(px[0], 5);
+	dicom_free(f);
+	ml_buf_release(&b);
+}

@@ -385,53 +385,53 @@ crossing guard|corrections officer|correctional officer|firefighter|paramedic|em
 # Words and phrases that contain person or place names but are not PHI (eponyms, scales, procedures,
 # drugs and devices named after people or places).
 EPONYMS = """
-parkinson|parkinson's|parkinsonism|parkinsonian|alzheimer|alzheimer's|bell's palsy|baker's cyst|graves|
-graves'|foley|babinski|apgar|nottingham|calot|calot's|hasson|mohs|breslow|clark|bruce protocol|ottawa|
-weber|wells|trendelenburg|tyrer-cuzick|tyrer|cuzick|child-pugh|pugh|dawson|hoehn|yahr|lee silverman|
-silverman|burch-wartofsky|wartofsky|chvostek|trousseau|mallampati|barlow|ortolani|brescia-cimino|
-brescia|cimino|beers|epworth|braden|glasgow|richmond|ranson|gleason|bishop|wilms|hodgkin|hodgkin's|
-non-hodgkin|crohn|crohn's|addison|addison's|cushing|cushing's|hashimoto|hashimoto's|raynaud|raynaud's|
+parkinson's|parkinsonism|parkinsonian|alzheimer|alzheimer's|bell's palsy|baker's cyst|
+foley|babinski|apgar|nottingham|calot|calot's|hasson|mohs|breslow|bruce protocol|ottawa|
+trendelenburg|tyrer-cuzick|tyrer|cuzick|child-pugh|pugh|hoehn|yahr|lee silverman|
+silverman|burch-wartofsky|wartofsky|chvostek|trousseau|mallampati|ortolani|brescia-cimino|
+brescia|cimino|beers|epworth|braden|ranson|gleason|wilms|hodgkin|hodgkin's|
+non-hodgkin|crohn|crohn's|addison's|cushing's|hashimoto|hashimoto's|raynaud|raynaud's|
 sjogren|sjogren's|guillain-barre|guillain|barre|kawasaki|huntington|huntington's|tourette|tourette's|
-asperger|asperger's|down syndrome|turner|marfan|ehlers-danlos|wilson's|wilson disease|paget|paget's|
-bowen|kaposi|kaposi's|barrett|barrett's|zenker|zenker's|meckel|meckel's|hirschsprung|whipple|
+asperger|asperger's|down syndrome|marfan|ehlers-danlos|wilson's|wilson disease|paget's|
+kaposi|kaposi's|barrett's|zenker|zenker's|meckel|meckel's|hirschsprung|
 murphy's sign|murphy sign|mcburney|mcburney's|rovsing|kernig|brudzinski|romberg|tinel|phalen|
-finkelstein|lachman|mcmurray|spurling|hoffmann|homan|homans|virchow|virchow's|kussmaul|cheyne-stokes|
-cheyne|stokes|korotkoff|austin flint|swan-ganz|swan|ganz|hickman|groshong|broviac|port-a-cath|
+finkelstein|lachman|mcmurray|spurling|hoffmann|virchow|virchow's|kussmaul|cheyne-stokes|
+cheyne|stokes|korotkoff|austin flint|swan-ganz|groshong|broviac|port-a-cath|
 jackson-pratt|penrose|blakemore|sengstaken|minnesota tube|salem sump|dobhoff|cordis|seldinger|
-heimlich|valsalva|leopold|leopold's|ritgen|pfannenstiel|kocher|nissen|billroth|roux-en-y|roux|
+heimlich|valsalva|leopold's|ritgen|pfannenstiel|kocher|nissen|billroth|roux-en-y|roux|
 hartmann|hartmann's|whipple procedure|bankart|colles|smith fracture|jones fracture|boxer's fracture|
-monteggia|galeazzi|salter-harris|salter|harris|lisfranc|weber b|weber a|weber c|garden|schatzker|
-gustilo|denis|frankel|asia|killip|nyha|ccs|timi|grace|heart|chads|cha2ds2-vasc|has-bled|wells score|
-geneva|perc|curb-65|pesi|meld|child|rumack-matthew|rumack|matthew|parkland|lund|browder|lund-browder|
-bristol|bristol stool|norton|morse|morse fall|fagerstrom|ciwa|cows|mini-cog|folstein|montreal cognitive|
-beck|hamilton|likert|karnofsky|ecog|zubrod|lansky|tanner|ballard|dubowitz|denver|snellen|jaeger|
+monteggia|galeazzi|salter-harris|lisfranc|weber b|weber a|weber c|schatzker|
+gustilo|killip|nyha|ccs|timi|chads|cha2ds2-vasc|has-bled|wells score|
+geneva|perc|curb-65|pesi|meld|rumack-matthew|rumack|matthew|parkland|lund|browder|lund-browder|
+bristol stool|morse fall|fagerstrom|ciwa|cows|mini-cog|folstein|montreal cognitive|
+ecog|zubrod|lansky|dubowitz|snellen|jaeger|
 amsler|ishihara|schirmer|weber test|rinne|dix-hallpike|epley|semont|fukuda|unterberger|babinski sign|
-hering-breuer|frank-starling|starling|poiseuille|bernoulli|fick|laplace|henderson-hasselbalch|
-cockcroft-gault|cockcroft|gault|mdrd|ckd-epi|friedewald|framingham|reynolds|gail|tyrer cuzick|
-bethesda|papanicolaou|pap|gram|ziehl-neelsen|wright-giemsa|giemsa|wright|coombs|kleihauer-betke|
+hering-breuer|frank-starling|poiseuille|bernoulli|fick|laplace|henderson-hasselbalch|
+cockcroft-gault|cockcroft|gault|mdrd|ckd-epi|friedewald|tyrer cuzick|
+papanicolaou|ziehl-neelsen|giemsa|kleihauer-betke|
 western blot|southern blot|holter|doppler|fontan|glenn|norwood|blalock-taussig|mustard|senning|
 rastelli|ross procedure|bentall|david procedure|maze|cox maze|watchman|impella|mitraclip|tavr|
-pap smear|lugol|lugol's|betadine|ringer|ringer's|lactated ringer's|hartmann's solution|
+pap smear|lugol|lugol's|betadine|ringer's|lactated ringer's|hartmann's solution|
 tenckhoff|quinton|mahurkar|permcath|palindrome|
 klebsiella|escherichia|salmonella|shigella|listeria|neisseria|legionella|pasteurella|yersinia|
-brucella|bordetella|haemophilus|rickettsia|ehrlichia|babesia|borrelia|lyme|lyme disease|
+brucella|bordetella|haemophilus|rickettsia|ehrlichia|babesia|borrelia|lyme disease|
 rocky mountain spotted fever|west nile|ebola|zika|coxsackie|epstein-barr|ebv|norwalk|marburg|
-hantavirus|chagas|hansen's|hansen|creutzfeldt-jakob|creutzfeldt|jakob|lou gehrig|gehrig|
+hantavirus|chagas|creutzfeldt-jakob|creutzfeldt|jakob|lou gehrig|gehrig|
 tay-sachs|niemann-pick|gaucher|fabry|pompe|wernicke|korsakoff|wernicke-korsakoff|broca|broca's|
 meniere|meniere's|osgood-schlatter|legg-calve-perthes|perthes|sever's|kienbock|dupuytren|
 dupuytren's|peyronie|peyronie's|bartholin|bartholin's|skene|cowper|meibomian|wharton|stensen|
-eustachian|fallopian|sylvian|willis|circle of willis|purkinje|his|bachmann|kent|mahaim|wenckebach|
+eustachian|fallopian|sylvian|willis|circle of willis|purkinje|bachmann|mahaim|wenckebach|
 mobitz|brugada|wolff-parkinson-white|lown-ganong-levine|torsades|osborn|epsilon|
-dressler|dressler's|prinzmetal|takotsubo|loeffler|libman-sacks|osler|osler's|janeway|roth spots|
-roth|argyll robertson|horner|horner's|adie|holmes-adie|marcus gunn|gunn|kayser-fleischer|
-bitot|koplik|forchheimer|nikolsky|auspitz|koebner|darier|hutchinson|gottron|heliotrope|
-beau|beau's|muehrcke|terry's|mees|lindsay|
+dressler|dressler's|prinzmetal|takotsubo|loeffler|libman-sacks|osler's|roth spots|
+argyll robertson|horner|horner's|adie|holmes-adie|marcus gunn|kayser-fleischer|
+bitot|koplik|forchheimer|nikolsky|auspitz|koebner|gottron|heliotrope|
+beau's|muehrcke|
 stevens-johnson|kawasaki disease|henoch-schonlein|henoch|schonlein|wegener|churg-strauss|takayasu|
-buerger|buerger's|behcet|behcet's|still's|reiter|reiter's|felty|sjögren|sjögren's|
-conn|conn's|zollinger-ellison|sheehan|sheehan's|nelson|waterhouse-friderichsen|bartter|gitelman|
-liddle|fanconi|alport|goodpasture|berger|berger's|iga nephropathy|
+buerger|buerger's|behcet|behcet's|reiter's|sjögren|sjögren's|
+conn's|zollinger-ellison|sheehan's|waterhouse-friderichsen|bartter|gitelman|
+liddle|fanconi|alport|goodpasture|berger's|iga nephropathy|
 tanner stage|apgar score|gleason score|nottingham grade|clark level|breslow depth|
-mayo|mayo clinic|cleveland clinic|johns hopkins|mass general|
+mayo clinic|cleveland clinic|johns hopkins|mass general|
 lee silverman voice treatment|
 """
 

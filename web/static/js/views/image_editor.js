@@ -8,7 +8,8 @@ import { colorOf } from './common.js';
 export const PRESETS = { lung: [-600, 1500], mediastinum: [50, 350], bone: [500, 2000], brain: [40, 80], abdomen: [50, 400] };
 function newId() { return 'r' + Math.random().toString(36).slice(2, 10); }
 
-export function frameUrl(pid, itemId, n, fmt) { return `/api/v1/projects/${pid}/items/${itemId}/frames/${n}${fmt ? `?format=${fmt}` : ''}`; }
+// Frames are 1-based in URLs (as DICOM numbers them) and 0-based in annotations ("frame": 0 is the first).
+export function frameUrl(pid, itemId, n, fmt) { return `/api/v1/projects/${pid}/items/${itemId}/frames/${n + 1}${fmt ? `?format=${fmt}` : ''}`; }
 
 // A frame either as raw 16-bit values (windowed here) or as an already-rendered image.
 async function loadFrame(pid, item, n) {
@@ -38,7 +39,7 @@ async function loadFrame(pid, item, n) {
 export async function imageEditor(stage, ctx) {
   const { schema, item, pid } = ctx;
   const controls = (schema.controls || []).filter((c) => ['box', 'polygon', 'keypoints', 'mask', 'object3d', 'polyline', 'ellipse'].includes(c.kind));
-  const frames = Math.max(1, +(item.frames || (item.meta && item.meta.frames) || 1));
+  const frames = Math.max(1, +(item.frames || (item.meta && (item.meta.frames || (item.meta.dicom && item.meta.dicom.frames))) || 1));
   let results = ctx.getResults();
   let frame = 0, tool = 'select', active = null, scale = 1, tx = 0, ty = 0, wc = 40, ww = 400;
   let img = null, selected = null, drag = null, poly = null, dirty = true, raf = 0, brush = 12, spaceDown = false;

@@ -95,38 +95,40 @@ async function members(panel, id) {
   await load();
 }
 
+// Each file is sent on its own, so one bad file never hides the others' results.
 function importTab(panel, id) {
   const files = h('input', { type: 'file', id: 'import-files', multiple: true });
   const bar = h('progress', { max: 100, value: 0, id: 'import-progress', 'aria-label': 'Upload progress' });
-  const report = h('div', { id: 'import-report', role: 'status' });
-  panel.append(h('div', { class: 'card' }, h('label', { for: 'import-files' }, 'Files (text, JSONL, CSV, FHIR JSON/NDJSON, DICOM, images)'), files,
-    h('div', { class: 'row' }, h('button', { class: 'primary', type: 'button', id: 'import-start', onclick: async () => {
-      if (!files.files.length) return;
+  const body = h('tbody');
+  const report = h('table', { id: 'import-report', hidden: true }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'File'), h('th', { scope: 'col' }, 'Result'))), body);
+  const start = h('button', { class: 'primary', type: 'button', id: 'import-start', onclick: async () => {
+    const list = [...files.files];
+    if (!list.length) return;
+    start.disabled = true;
+    replace(body);
+    report.hidden = false;
+    const total = list.reduce((a, f) => a + f.size, 0) || 1;
+    let sent = 0;
+    for (const f of list) {
+      const cell = h('td', null, 'uploading…');
+      body.append(h('tr', null, h('td', null, f.name), cell));
       const fd = new FormData();
-      for (const f of files.files) fd.append('file', f, f.name);
-      replace(report, 'Uploading…');
+      fd.append('file', f, f.name);
       try {
-        const res = await upload(`/projects/${id}/items/upload`, fd, (p) => { bar.value = Math.round(p * 100); });
-        bar.value = 100;
-        renderImportReport(report, res);
+        const res = await upload(`/projects/${id}/import`, fd, (p) => { bar.value = Math.round(((sent + p * f.size) / total) * 100); });
+        replace(cell, `${res.imported} items imported (${res.format})`);
       } catch (e) {
-        renderImportReport(report, e.status ? { error: e } : null, e);
+        cell.className = 'error-text';
+        replace(cell, (e.field ? `${e.field}: ` : '') + e.message);
       }
-    } }, 'Import'), bar), report));
-}
-
-function renderImportReport(report, res, err) {
-  const rows = [];
-  const perFile = (res && (res.files || res.results)) || [];
-  for (const f of perFile) {
-    rows.push(h('tr', null, h('td', null, f.file || f.name || ''), h('td', null, f.error ? h('span', { class: 'error-text' }, f.error.message || f.error) : `${f.imported ?? f.items ?? 0} imported`)));
-  }
-  for (const e of (res && res.errors) || []) {
-    rows.push(h('tr', null, h('td', null, e.file || ''), h('td', { class: 'error-text' }, [e.line ? `line ${e.line}: ` : '', e.message || ''])));
-  }
-  replace(report, err && !rows.length ? h('p', { class: 'error-text', role: 'alert' }, err.message) : null,
-    res && res.imported !== undefined ? h('p', null, `${res.imported} items imported`) : null,
-    rows.length ? h('table', null, h('thead', null, h('tr', null, h('th', null, 'File'), h('th', null, 'Result'))), h('tbody', null, rows)) : null);
+      sent += f.size;
+    }
+    bar.value = 100;
+    start.disabled = false;
+    announce('Import finished.', 'ok');
+  } }, 'Import');
+  panel.append(h('div', { class: 'card' }, h('label', { for: 'import-files' }, 'Files (JSONL, text, CSV, FHIR JSON/NDJSON, DICOM)'), files,
+    h('div', { class: 'row' }, start, bar), report));
 }
 
 function exportTab(panel, id) {

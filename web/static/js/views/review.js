@@ -27,6 +27,8 @@ export async function reviewView(main, pid) {
   const detail = h('section', { id: 'review-detail' });
   main.append(h('div', { class: 'row' }, h('h1', { class: 'grow' }, 'Review'), stateSel), h('div', { class: 'labeler', style: { gridTemplateColumns: '240px 1fr' } }, list, detail));
 
+  const names = new Map(listOf(await api.get(`/projects/${pid}/members`).catch(() => []), 'members').map((m) => [m.user_id, m.name]));
+
   async function loadList() {
     const tasks = listOf(await api.get(`/projects/${pid}/tasks?state=${stateSel.value}&limit=100`), 'tasks');
     replace(list, tasks.length ? tasks.map((t) => h('li', null, h('button', { type: 'button', onclick: () => openTask(t) }, `Task ${t.id}`))) : h('li', { class: 'muted' }, 'Nothing to review.'));
@@ -45,7 +47,7 @@ export async function reviewView(main, pid) {
       h('div', { class: 'versions', id: 'review-versions' }, annotations.map((a, i) => {
         const comment = h('textarea', { rows: 2, 'aria-label': `Comment for annotation ${a.id}`, style: { width: '100%' } });
         return h('div', { class: 'card', dataset: { annotation: a.id } },
-          h('h2', null, a.user_name || `Annotator ${a.user_id || a.model || ''}`, ` · v${a.version}`),
+          h('h2', null, names.get(a.user_id) || (a.model ? `${a.model.name || a.model} (model)` : `Annotator ${a.user_id}`), ` · v${a.version}`),
           h('ul', null, bodies[i].map((r) => {
             const shared = counts.get(key(r)) === annotations.length;
             const box = h('input', { type: 'checkbox', 'aria-label': `Use in merge: ${describe(r)}`, onchange: (e) => { if (e.target.checked) picked.add(r); else picked.delete(r); } });
@@ -59,7 +61,7 @@ export async function reviewView(main, pid) {
       annotations.length > 1 ? h('div', { class: 'row card' }, h('span', { class: 'grow' }, 'Tick results in any version, then merge them into the adjudicated version.'),
         h('button', { type: 'button', id: 'merge', class: 'primary', onclick: async () => {
           const results = [...picked].map((r, i) => ({ ...r, id: `m${i + 1}` }));
-          await api.post(`/projects/${pid}/tasks/${task.id}/annotations`, { body: { results } });
+          await api.post(`/projects/${pid}/tasks/${task.id}/adjudication`, { body: { results } });
           announce('Merged version saved.', 'ok');
           loadList();
         } }, 'Merge selected')) : null);

@@ -7,6 +7,16 @@ import { colorOf } from './common.js';
 
 function newId() { return 'r' + Math.random().toString(36).slice(2, 10); }
 
+// The ontology a coding names (schema codings say "HPO" or "ICD-10-CM", optionally with a version); the
+// API addresses ontologies by id, so resolve once per page.
+let ontologyList = null;
+async function ontologyFor(coding) {
+  if (!ontologyList) ontologyList = api.get('/ontologies').then((d) => d.ontologies || []).catch(() => []);
+  const all = await ontologyList;
+  const named = all.filter((o) => o.name === coding.system || o.system === coding.system);
+  return named.find((o) => !coding.version || o.version === coding.version) || null;
+}
+
 // u16 offset of each code point, plus the end.
 function cpTable(text) {
   const table = [];
@@ -229,7 +239,7 @@ export async function textEditor(stage, ctx) {
     let hits = [], active = 0, seq = 0;
     const close = () => { pop.remove(); anchor.focus(); };
     const pick = (hit) => {
-      const code = { system: coding.system, code: hit.code, version: hit.version || coding.version, display: hit.display };
+      const code = { system: coding.system, code: hit.code, ...((hit.version || coding.version) ? { version: hit.version || coding.version } : {}), display: hit.display };
       if (span) commit(results.map((r) => (r.id === span.id ? { ...r, codes: [...(r.codes || []).filter((x) => x.code !== code.code), code] } : r)));
       else {
         const existing = results.find((x) => x.control === c.name);
@@ -245,7 +255,9 @@ export async function textEditor(stage, ctx) {
       const q = input.value.trim();
       if (!q) { hits = []; draw(); return; }
       try {
-        const res = await api.get(`/ontologies/${encodeURIComponent(coding.system)}/search?q=${encodeURIComponent(q)}&limit=20`);
+        const onto = await ontologyFor(coding);
+        if (!onto) throw new Error(`the ontology '${coding.system}' is not loaded`);
+        const res = await api.get(`/ontologies/${onto.id}/search?q=${encodeURIComponent(q)}&limit=20`);
         if (my !== seq) return;
         hits = Array.isArray(res) ? res : res.results || res.hits || [];
         active = 0; draw();
