@@ -64,7 +64,10 @@ int h_login(struct http_req *r)
 		(void)auth_password_verify(dummy_hash, password);
 	}
 	if (!ok) {
-		if (auth_login_failed(r->store, name, r->client, now, &r->err) != 0)
+		http_write_lock();
+		int rc = auth_login_failed(r->store, name, r->client, now, &r->err);
+		http_write_unlock();
+		if (rc != 0)
 			return -1;
 		return http_reply_status(r, 401, "unauthenticated", NULL, "wrong user name or password");
 	}
@@ -82,8 +85,12 @@ int h_login(struct http_req *r)
 	json_t *user = http_user_json(&u);
 	store_user_release(&u);
 	/* Logins are rare enough to carry the sweep of expired sessions. */
-	if (auth_login_succeeded(r->store, name, &r->err) != 0 || store_session_delete_expired(r->store, now, &r->err) != 0 ||
-	    store_session_create(r->store, &ss, &sid, &r->err) != 0) {
+	http_write_lock();
+	int wrc = auth_login_succeeded(r->store, name, &r->err) != 0 ||
+		  store_session_delete_expired(r->store, now, &r->err) != 0 ||
+		  store_session_create(r->store, &ss, &sid, &r->err) != 0;
+	http_write_unlock();
+	if (wrc) {
 		json_decref(user);
 		return -1;
 	}
@@ -135,8 +142,11 @@ int h_me_password(struct http_req *r)
 		snprintf(r->err.field, sizeof r->err.field, "/new_password");
 		return -1;
 	}
-	if (store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
-	    auth_must_change_clear(r->store, r->user.id, &r->err) != 0)
+	http_write_lock();
+	int rc = store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
+		 auth_must_change_clear(r->store, r->user.id, &r->err) != 0;
+	http_write_unlock();
+	if (rc)
 		return -1;
 	return http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -241,8 +251,12 @@ int h_user_create(struct http_req *r)
 		return -1;
 	char hash[AUTH_HASH_MAX];
 	int64_t id;
-	if (auth_password_hash(password, hash, &r->err) != 0 ||
-	    store_user_create(r->store, name, hash, admin, &id, &r->err) != 0)
+	if (auth_password_hash(password, hash, &r->err) != 0)
+		return -1;
+	http_write_lock();
+	int rc = store_user_create(r->store, name, hash, admin, &id, &r->err);
+	http_write_unlock();
+	if (rc != 0)
 		return -1;
 	snprintf(r->object_suffix, sizeof r->object_suffix, "/%" PRId64, id);
 	struct store_user u;
@@ -281,14 +295,19 @@ int h_user_update(struct http_req *r)
 	char hash[AUTH_HASH_MAX];
 	if (password && auth_password_hash(password, hash, &r->err) != 0)
 		return -1;
-	if (store_begin(r->store, &r->err) != 0)
+	http_write_lock();
+	if (store_begin(r->store, &r->err) != 0) {
+		http_write_unlock();
 		return -1;
+	}
 	if (store_user_set_disabled(r->store, id, disabled, &r->err) != 0 ||
 	    store_user_set_admin(r->store, id, admin, &r->err) != 0 ||
 	    (password && store_user_set_password(r->store, id, hash, &r->err) != 0) || store_commit(r->store, &r->err) != 0) {
 		store_rollback(r->store);
+		http_write_unlock();
 		return -1;
 	}
+	http_write_unlock();
 	if (store_user_get(r->store, id, &u, &r->err) != 0)
 		return -1;
 	json_t *o = http_user_json(&u);

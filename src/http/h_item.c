@@ -303,7 +303,10 @@ int h_item_upload(struct http_req *r)
 	it.media_hash = hash;
 	memcpy(it.content_hash, hash, sizeof it.content_hash);
 	int64_t item_id, task_id;
-	if (store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err) != 0)
+	http_write_lock();
+	int rc = store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err);
+	http_write_unlock();
+	if (rc != 0)
 		return -1;
 	return reply_item(r, item_id, task_id);
 }
@@ -318,49 +321,6 @@ int h_item_get(struct http_req *r)
 	json_t *o = http_item_json(&it, true);
 	store_item_release(&it);
 	return http_reply_json(r, 200, o);
-}
-
-/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. 1 = whole file (no or
- * unusable multi-range header), 0 = the range, -1 = unsatisfiable. */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *len)
-{
-	if (!h)
-		return 1;
-	if (strncmp(h, "bytes=", 6) != 0)
-		return 1;
-	h += 6;
-	if (strchr(h, ','))
-		return 1; /* multiple ranges: answer with the whole file, which RFC 9110 allows */
-	char *end;
-	if (*h == '-') {
-		errno = 0;
-		unsigned long long n = strtoull(h + 1, &end, 10);
-		if (errno || *end || end == h + 1 || n == 0 || size == 0)
-			return -1;
-		if (n > size)
-			n = size;
-		*from = size - n;
-		*len = n;
-		return 0;
-	}
-	errno = 0;
-	unsigned long long a = strtoull(h, &end, 10);
-	if (errno || end == h || *end != '-')
-		return -1;
-	const char *bstr = end + 1;
-	unsigned long long b = size ? size - 1 : 0;
-	if (*bstr) {
-		b = strtoull(bstr, &end, 10);
-		if (errno || *end)
-			return -1;
-		if (b >= size)
-			b = size - 1;
-	}
-	if (a >= size || b < a)
-		return -1;
-	*from = a;
-	*len = b - a + 1;
-	return 0;
 }
 
 int h_item_media(struct http_req *r)
@@ -395,7 +355,7 @@ int h_item_media(struct http_req *r)
 	uint64_t size = (uint64_t)st.st_size, from = 0, len = size;
 	/* If-Range with a different ETag means the client's copy is stale: send everything. */
 	const char *ifr = http_header(r, "If-Range");
-	int pr = (ifr && strcmp(ifr, etag)) ? 1 : parse_range(http_header(r, "Range"), size, &from, &len);
+	int pr = (ifr && strcmp(ifr, etag)) ? 1 : http_parse_range(http_header(r, "Range"), size, &from, &len);
 	if (pr < 0) {
 		close(fd);
 		http_reply_status(r, 416, "range_not_satisfiable", "Range", "the requested range is outside the file");

@@ -243,7 +243,7 @@ int h_annotation_create(struct http_req *r)
 		return HTTP_FAIL(r, ML_ECONFLICT, "task %" PRId64 " is not leased to you: GET /projects/%" PRId64 "/next first",
 				 t.id, r->project_id);
 	}
-	if (as.state == STORE_ASSIGN_SUBMITTED)
+	if (as.state == STORE_ASSIGN_SUBMITTED || as.state == STORE_ASSIGN_RETURNED)
 		return HTTP_FAIL(r, ML_ECONFLICT, "you have already submitted an annotation for task %" PRId64 "; update it instead",
 				 t.id);
 	if (as.state != STORE_ASSIGN_LEASED || as.lease_expires_at <= now)
@@ -299,26 +299,6 @@ int h_annotation_get(struct http_req *r)
 	return reply_annotation(r, 200, r->params[1]);
 }
 
-/* If-Match: "3", 3 or W/"3". */
-static int parse_if_match(const char *v, int *version)
-{
-	if (!strncmp(v, "W/", 2))
-		v += 2;
-	bool quoted = *v == '"';
-	if (quoted)
-		v++;
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (end == v || x <= 0 || x > 1000000000)
-		return -1;
-	if (quoted && *end++ != '"')
-		return -1;
-	if (*end)
-		return -1;
-	*version = (int)x;
-	return 0;
-}
-
 int h_annotation_update(struct http_req *r)
 {
 	struct store_annotation a;
@@ -337,7 +317,7 @@ int h_annotation_update(struct http_req *r)
 		return http_reply_status(r, 428, "precondition_required", "If-Match",
 					 "send If-Match with the version you edited (its ETag)");
 	int expected;
-	if (parse_if_match(im, &expected) != 0)
+	if (http_parse_if_match(im, &expected) != 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "If-Match", "If-Match must be an annotation version such as \"3\"");
 	char *body;
 	double seconds;
@@ -350,10 +330,16 @@ int h_annotation_update(struct http_req *r)
 	if (store_annotation_update(r->store, r->params[1], expected, body, schema_version, r->user.id, seconds, true, &newv,
 				    &r->err) != 0)
 		goto rollback;
-	/* A rejected annotation sent back to its author goes back to review once the author revises it. */
-	if (is_author && t.state == STORE_TASK_IN_PROGRESS && t.submitted > 0 &&
-	    store_task_set_state(r->store, t.id, STORE_TASK_SUBMITTED, &r->err) != 0)
-		goto rollback;
+	/* A rejected annotation was returned to its author (RETURNED, or LEASED again once .../next handed the
+	 * task back to them): revising it submits it again for review. */
+	if (is_author) {
+		struct store_assignment as;
+		struct ml_err e2;
+		if (store_assignment_get(r->store, t.id, r->user.id, &as, &e2) == 0 &&
+		    (as.state == STORE_ASSIGN_RETURNED || as.state == STORE_ASSIGN_LEASED) &&
+		    store_assignment_finish(r->store, t.id, r->user.id, STORE_ASSIGN_SUBMITTED, ml_now_ms(), &r->err) != 0)
+			goto rollback;
+	}
 	if (store_commit(r->store, &r->err) != 0)
 		goto rollback;
 	return reply_annotation(r, 200, r->params[1]);

@@ -28,7 +28,7 @@ struct http_req {
 
 	/* body */
 	struct ml_buf body;
-	bool body_too_large, body_started;
+	bool body_too_large;
 	json_t *json; /* parsed body for HTTP_F_JSON_BODY routes */
 
 	/* multipart upload state (upload.c) */
@@ -82,6 +82,12 @@ int http_reply_status(struct http_req *r, int status, const char *code, const ch
 #define HTTP_FAIL(r, code, ...) ml_err_set(&(r)->err, (code), __VA_ARGS__)
 #define HTTP_FAIL_FIELD(r, code, field, ...) ml_err_field(&(r)->err, (code), (field), __VA_ARGS__)
 
+/* The in-process write lock (server.c). Handlers of HTTP_F_SLOW routes, which run on the worker threads,
+ * take it around their writes (never around the slow part), so that they queue behind the writer thread
+ * instead of sleeping in SQLite's busy handler. */
+void http_write_lock(void);
+void http_write_unlock(void);
+
 /* ---- request helpers (util.c) --------------------------------------------------------------------- */
 
 const char *http_header(struct http_req *r, const char *name);
@@ -89,6 +95,12 @@ const char *http_query(struct http_req *r, const char *name);
 /* Parses a positive id query argument; 0 if absent. -1 with r->err if malformed. */
 int http_query_id(struct http_req *r, const char *name, int64_t *out) ML_MUST_CHECK;
 int http_query_int(struct http_req *r, const char *name, int64_t def, int64_t min, int64_t max, int64_t *out) ML_MUST_CHECK;
+
+/* A Range header against a file of size bytes: 1 = serve the whole file (no header, another unit, or
+ * several ranges), 0 = one range [*from, *from + *len), -1 = unsatisfiable (416). */
+int http_parse_range(const char *header, uint64_t size, uint64_t *from, uint64_t *len);
+/* An If-Match header naming an annotation version: "3", W/"3" or 3. 0 and *version, or -1. */
+int http_parse_if_match(const char *header, int *version);
 
 /* Checks that obj is an object whose keys are all in allowed (NULL-terminated); ML_EINVAL naming the first
  * unknown field as a JSON pointer. */

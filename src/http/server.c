@@ -24,6 +24,16 @@ static _Atomic int64_t must_change_uid;
 /* Serialises this process's write transactions (see http.h). */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void http_write_lock(void)
+{
+	pthread_mutex_lock(&write_lock);
+}
+
+void http_write_unlock(void)
+{
+	pthread_mutex_unlock(&write_lock);
+}
+
 /* ---- one store per worker thread ----------------------------------------------------------------- */
 
 #define MAX_STORES 256
@@ -203,8 +213,13 @@ static int authenticate(struct http_req *r)
 			return 1;
 		}
 		/* Last use to the minute: a write per request would halve throughput for nothing. */
-		if (now - last > 60000 && store_token_touch(r->store, tid, now, &err) != 0)
-			ml_log(ML_LOG_WARN, "cannot record use of token %lld: %s", (long long)tid, err.msg);
+		if (now - last > 60000) {
+			/* Under the write lock, so it never waits in SQLite's sleeping busy handler for the writer. */
+			pthread_mutex_lock(&write_lock);
+			if (store_token_touch(r->store, tid, now, &err) != 0)
+				ml_log(ML_LOG_WARN, "cannot record use of token %lld: %s", (long long)tid, err.msg);
+			pthread_mutex_unlock(&write_lock);
+		}
 		r->authed = true;
 		return 0;
 	}
@@ -626,7 +641,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		r->body_started = true;
 		if (r->pp) {
 			if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES && !r->body_too_large &&
 			    r->err.code == ML_OK)

@@ -259,3 +259,77 @@ void http_err_prefix_field(struct http_req *r, const char *prefix)
 	memcpy(r->err.field, prefix, p);
 	r->err.field[p + n] = '\0';
 }
+
+/* Digits only (strtoull alone would take spaces, signs and wrap negative numbers); -1 past 2^64-1. */
+static int parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (p == s)
+		return -1;
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *len)
+{
+	if (!h || strncmp(h, "bytes=", 6) != 0)
+		return 1; /* absent, or a unit we do not serve: the whole file */
+	h += 6;
+	if (strchr(h, ','))
+		return 1; /* several ranges: the whole file, which RFC 9110 allows */
+	const char *end;
+	uint64_t a, b;
+	if (*h == '-') { /* the last n bytes */
+		if (parse_digits(h + 1, &end, &b) != 0 || *end || b == 0 || size == 0)
+			return -1;
+		if (b > size)
+			b = size;
+		*from = size - b;
+		*len = b;
+		return 0;
+	}
+	if (parse_digits(h, &end, &a) != 0 || *end != '-')
+		return -1;
+	if (a >= size)
+		return -1;
+	b = size - 1;
+	if (end[1]) {
+		uint64_t last;
+		if (parse_digits(end + 1, &end, &last) != 0 || *end)
+			return -1;
+		if (last < a)
+			return -1;
+		if (last < b)
+			b = last;
+	}
+	*from = a;
+	*len = b - a + 1;
+	return 0;
+}
+
+int http_parse_if_match(const char *v, int *version)
+{
+	if (!strncmp(v, "W/", 2))
+		v += 2;
+	bool quoted = *v == '"';
+	if (quoted)
+		v++;
+	const char *end;
+	uint64_t x;
+	if (parse_digits(v, &end, &x) != 0 || x == 0 || x > 1000000000)
+		return -1;
+	if (quoted && *end++ != '"')
+		return -1;
+	if (*end)
+		return -1;
+	*version = (int)x;
+	return 0;
+}

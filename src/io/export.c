@@ -301,7 +301,7 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 		if (fd < 0) {
 			ml_free(schema);
-			return ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+			return ml_err_set(err, ML_EIO, "cannot write '%s': %s", opts->out_path, strerror(errno));
 		}
 	}
 	struct io_sink *sink = io_sink_new(fd);

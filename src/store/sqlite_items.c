@@ -235,9 +235,14 @@ int sq_task_list(struct store *s, const struct store_task_filter *f, int (*cb)(v
 		 void *ctx, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;
-	sqlite3_stmt *st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND (?2 < 0 OR t.state = ?2) "
-				      "AND t.id > ?4 AND (?3 = 0 OR EXISTS (SELECT 1 FROM assignments a WHERE "
-				      "a.task_id = t.id AND a.user_id = ?3)) ORDER BY t.id LIMIT ?5", err);
+	/* Two statements, so each has a plan that walks an index in id order and stops at the limit. */
+	sqlite3_stmt *st = f->state < 0
+		? sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND ?2 < 0 "
+			     "AND t.id > ?4 AND (?3 = 0 OR EXISTS (SELECT 1 FROM assignments a WHERE "
+			     "a.task_id = t.id AND a.user_id = ?3)) ORDER BY t.id LIMIT ?5", err)
+		: sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND t.state = ?2 "
+			     "AND t.id > ?4 AND (?3 = 0 OR EXISTS (SELECT 1 FROM assignments a WHERE "
+			     "a.task_id = t.id AND a.user_id = ?3)) ORDER BY t.id LIMIT ?5", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, f->project_id);

@@ -107,6 +107,13 @@ static const struct migration migrations[] = {
 	 "  user_id INTEGER NOT NULL REFERENCES users(id), state INTEGER NOT NULL DEFAULT 0,"
 	 "  accuracy REAL NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL,"
 	 "  PRIMARY KEY(project_id, user_id)) WITHOUT ROWID;"},
+	/* The queue's next task in (priority, id) order straight from an index: with one index over all
+	 * states, `state IN (open, in-progress) ORDER BY priority` sorted every open task on each lease.
+	 * The partial index holds only open and in-progress tasks. */
+	{4, "task queue index for leasing, task state index for listing",
+	 "DROP INDEX tasks_queue;"
+	 "CREATE INDEX tasks_open ON tasks(project_id, priority DESC, id) WHERE state IN (0, 1);"
+	 "CREATE INDEX tasks_state ON tasks(project_id, state, id);"},
 };
 
 int sq_latest_version(void)

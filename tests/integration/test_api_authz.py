@@ -60,14 +60,16 @@ def setup(e):
 
 # Object-level rules on top of the route's access: a user may revoke only their own tokens (the token in the
 # matrix belongs to another user), so for non-admins that object does not exist; an annotator reads item
-# content only through tasks they hold (the matrix's item is the uploaded image, whose task they do not hold).
+# content only through tasks they hold (the matrix's items, the uploaded image and the DICOM series, are not in
+# tasks they hold).
 def _not_for_annotators(actor):
     return 404 if actor in ("annotator", "outsider") else None
 
 
 OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404,
                 ("GET", "/api/v1/projects/{project}/items/{item}"): _not_for_annotators,
-                ("GET", "/api/v1/projects/{project}/items/{item}/media"): _not_for_annotators}
+                ("GET", "/api/v1/projects/{project}/items/{item}/media"): _not_for_annotators,
+                ("GET", "/api/v1/projects/{project}/items/{item}/frames/{frame}"): _not_for_annotators}
 
 
 def expected(route, actor):

@@ -210,6 +210,8 @@ def lease_annotate_update_with_if_match_review_flow():
     r = cr.post(f"/api/v1/projects/{pid}/annotations/{ann2['id']}/reviews", {"decision": "reject", "comment": "re-check"})
     eq(r.status, 201)
     eq(e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"], "in-progress")
+    # the returned task comes first in its annotator's queue
+    eq(c2.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"], tid)
     r = c2.put(f"/api/v1/projects/{pid}/annotations/{ann2['id']}", {"body": body("yes")}, headers={"If-Match": '"1"'})
     eq(r.status, 200)
     eq(e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"], "submitted")

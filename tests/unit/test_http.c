@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "http/http.h"
+#include "http/http_int.h"
 
 TEST(patterns_match_ids_only)
 {
@@ -78,4 +79,45 @@ TEST(routes_print_as_json)
 	CHECK(json_is_string(json_object_get(first, "method")));
 	CHECK(json_is_array(json_object_get(first, "roles")));
 	json_decref(v);
+}
+
+/* ---- header parsers (internal, http_int.h) ---- */
+
+TEST(range_headers)
+{
+	uint64_t from = 7, len = 7;
+	CHECK_EQ_INT(http_parse_range(NULL, 100, &from, &len), 1);
+	CHECK_EQ_INT(http_parse_range("items=0-1", 100, &from, &len), 1);
+	CHECK_EQ_INT(http_parse_range("bytes=0-1,5-6", 100, &from, &len), 1);
+	CHECK_EQ_INT(http_parse_range("bytes=10-19", 100, &from, &len), 0);
+	CHECK(from == 10 && len == 10);
+	CHECK_EQ_INT(http_parse_range("bytes=90-", 100, &from, &len), 0);
+	CHECK(from == 90 && len == 10);
+	CHECK_EQ_INT(http_parse_range("bytes=90-1000", 100, &from, &len), 0); /* clamped to the end */
+	CHECK(from == 90 && len == 10);
+	CHECK_EQ_INT(http_parse_range("bytes=-10", 100, &from, &len), 0);
+	CHECK(from == 90 && len == 10);
+	CHECK_EQ_INT(http_parse_range("bytes=-1000", 100, &from, &len), 0);
+	CHECK(from == 0 && len == 100);
+	CHECK_EQ_INT(http_parse_range("bytes=0-0", 1, &from, &len), 0);
+	CHECK(from == 0 && len == 1);
+	const char *bad[] = {"bytes=100-", "bytes=5-3", "bytes=-0", "bytes=-", "bytes=", "bytes=a-b", "bytes= 1-2",
+			     "bytes=+1-2", "bytes=1--2", "bytes=0-1x", "bytes=-5x", "bytes=99999999999999999999-",
+			     "bytes=18446744073709551615-"};
+	for (size_t i = 0; i < ML_ARRAY_LEN(bad); i++)
+		CHECK(http_parse_range(bad[i], 100, &from, &len) == -1);
+	CHECK_EQ_INT(http_parse_range("bytes=0-", 0, &from, &len), -1); /* nothing to serve in an empty file */
+	CHECK_EQ_INT(http_parse_range("bytes=-1", 0, &from, &len), -1);
+}
+
+TEST(if_match_headers)
+{
+	int v = 0;
+	CHECK(http_parse_if_match("\"3\"", &v) == 0 && v == 3);
+	CHECK(http_parse_if_match("W/\"12\"", &v) == 0 && v == 12);
+	CHECK(http_parse_if_match("7", &v) == 0 && v == 7);
+	const char *bad[] = {"", "\"\"", "\"3", "3\"", "0", "-1", "+3", " 3", "\"3\" ", "3,4", "*", "abc",
+			     "99999999999", "W/"};
+	for (size_t i = 0; i < ML_ARRAY_LEN(bad); i++)
+		CHECK(http_parse_if_match(bad[i], &v) == -1);
 }
