@@ -309,15 +309,17 @@ int sq_task_set_priority(struct store *s, int64_t id, double priority, struct ml
 
 /* ---- the queue ---- */
 
-/* Looks for the user's live lease in the project, then for the first task with a free slot. Runs inside
- * the caller's write transaction, which is what makes it race-free: BEGIN IMMEDIATE serialises leasing
- * across threads and processes, so no two callers can both see the same free slot. */
-static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t now, struct store_task *out,
+/* Looks for the user's own work in the project (returned work first, then a live lease), then for the
+ * first task with a free slot. `gold` filters the kind of task: -1 any (gold tasks count as ordinary
+ * ones), 0 regular only, 1 gold only — gold tasks are for every annotator once, so with gold = 1 there is
+ * no overlap limit and any state will do. Runs inside the caller's write transaction, which is what makes
+ * it race-free: BEGIN IMMEDIATE serialises leasing across threads and processes, so no two callers can
+ * both see the same free slot. *own is true when the user already holds a live lease (nothing to write). */
+static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t now, int gold, struct store_task *out,
 		      bool *own, struct ml_err *err)
 {
-	/* Returned work (a rejected submission) comes before a live lease: the reviewer is waiting for it. */
 	sqlite3_stmt *st = sq_prep(q, "SELECT " SQ_TASK_COLS ", a.state FROM assignments a JOIN tasks t ON t.id = a.task_id "
-				      "WHERE a.user_id = ?1 AND t.project_id = ?2 AND t.state IN (0, 1) AND "
+				      "WHERE a.user_id = ?1 AND t.project_id = ?2 AND (t.state IN (0, 1) OR t.gold = 1) AND "
 				      "(a.state = 4 OR (a.state = 0 AND a.lease_expires_at > ?3)) "
 				      "ORDER BY a.state DESC, a.leased_at, t.id LIMIT 1", err);
 	if (!st)
@@ -328,7 +330,7 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		sq_read_task(st, 0, out);
-		*own = sqlite3_column_int(st, SQ_TASK_NCOLS) == 0; /* a returned one is leased afresh below */
+		*own = sqlite3_column_int(st, SQ_TASK_NCOLS) == 0; /* a returned one is leased afresh */
 		sqlite3_reset(st);
 		return 0;
 	}
@@ -336,19 +338,21 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 	if (rc != SQLITE_DONE)
 		return sq_fail(q, err, "looking up a lease");
 	*own = false;
-	/* A slot is taken by a submission or a live lease of another user; the user's own submitted or
-	 * skipped assignment rules the task out for them (one user, one slot). */
-	st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND t.state IN (0, 1) "
+	/* A slot is taken by a submission, returned work or a live lease of another user; the user's own
+	 * submitted or skipped assignment rules the task out for them (one user, one slot). */
+	st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND (?4 < 0 OR t.gold = ?4) "
+			"AND (?4 = 1 OR t.state IN (0, 1)) "
 			"AND NOT EXISTS (SELECT 1 FROM assignments o WHERE o.task_id = t.id AND o.user_id = ?2 "
 			"  AND o.state IN (1, 2)) "
-			"AND (SELECT count(*) FROM assignments b WHERE b.task_id = t.id AND b.user_id <> ?2 AND "
-			"  (b.state IN (1, 4) OR (b.state = 0 AND b.lease_expires_at > ?3))) < t.overlap "
+			"AND (?4 = 1 OR (SELECT count(*) FROM assignments b WHERE b.task_id = t.id AND b.user_id <> ?2 AND "
+			"  (b.state IN (1, 4) OR (b.state = 0 AND b.lease_expires_at > ?3))) < t.overlap) "
 			"ORDER BY t.priority DESC, t.id LIMIT 1", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, project_id);
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int(st, 4, gold);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		sq_read_task(st, 0, out);
@@ -357,12 +361,12 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 		return 0;
 	if (rc != SQLITE_DONE)
 		return sq_fail(q, err, "looking for a task");
-	return ml_err_set(err, ML_ENOTFOUND, "no task left for user %lld in project %lld", (long long)user_id,
-			  (long long)project_id);
+	return ml_err_set(err, ML_ENOTFOUND, "no %stask left for user %lld in project %lld",
+			  gold < 0 ? "" : gold ? "gold " : "regular ", (long long)user_id, (long long)project_id);
 }
 
-int sq_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
-		       struct store_task *out, struct ml_err *err)
+static int lease(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold,
+		 struct store_task *out, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;
 	memset(out, 0, sizeof *out);
@@ -371,7 +375,7 @@ int sq_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int
 	if (sq_txn_begin(q, err))
 		return -1;
 	bool own = false;
-	int rc = find_lease(q, project_id, user_id, now, out, &own, err);
+	int rc = find_lease(q, project_id, user_id, now, gold, out, &own, err);
 	if (rc == 0 && !own) {
 		sqlite3_stmt *st = sq_prep(q, "INSERT INTO assignments(task_id, user_id, state, leased_at, lease_expires_at) "
 					      "VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT(task_id, user_id) DO UPDATE SET "
@@ -397,6 +401,18 @@ int sq_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int
 		}
 	}
 	return sq_txn_end(q, rc, err);
+}
+
+int sq_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
+		       struct store_task *out, struct ml_err *err)
+{
+	return lease(s, project_id, user_id, now, lease_ms, -1, out, err);
+}
+
+int sq_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold,
+			   struct store_task *out, struct ml_err *err)
+{
+	return lease(s, project_id, user_id, now, lease_ms, gold ? 1 : 0, out, err);
 }
 
 int sq_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out,
