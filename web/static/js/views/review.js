@@ -37,7 +37,10 @@ export async function reviewView(main, pid) {
 
   async function openTask(task) {
     const [item, anns] = await Promise.all([api.get(`/projects/${pid}/items/${task.item_id}`), api.get(`/projects/${pid}/tasks/${task.id}/annotations`)]);
-    const annotations = listOf(anns, 'annotations');
+    const all = listOf(anns, 'annotations');
+    // People's versions side by side; the automatic consensus is shown after them as a suggestion.
+    const annotations = all.filter((a) => !a.model && a.kind !== 'consensus');
+    const consensus = all.find((a) => a.kind === 'consensus');
     const bodies = annotations.map((a) => parseBody(a.body).results || []);
     const counts = new Map();
     bodies.forEach((rs) => new Set(rs.map(key)).forEach((k) => counts.set(k, (counts.get(k) || 0) + 1)));
@@ -58,6 +61,9 @@ export async function reviewView(main, pid) {
             h('button', { type: 'button', class: 'primary', onclick: () => decide(a, 'accept', comment.value, task) }, 'Accept'),
             h('button', { type: 'button', class: 'danger', onclick: () => { if (!comment.value.trim()) { announce('Say why in the comment before rejecting.', 'warn'); comment.focus(); return; } decide(a, 'reject', comment.value, task); } }, 'Reject')));
       })),
+      consensus ? h('div', { class: 'card', dataset: { consensus: consensus.id } }, h('h2', null, 'Suggested consensus'),
+        h('ul', null, (parseBody(consensus.body).results || []).map((r) => h('li', null,
+          h('input', { type: 'checkbox', 'aria-label': `Use in merge: ${describe(r)}`, onchange: (e) => { if (e.target.checked) picked.add(r); else picked.delete(r); } }), ' ', describe(r))))) : null,
       annotations.length > 1 ? h('div', { class: 'row card' }, h('span', { class: 'grow' }, 'Tick results in any version, then merge them into the adjudicated version.'),
         h('button', { type: 'button', id: 'merge', class: 'primary', onclick: async () => {
           const results = [...picked].map((r, i) => ({ ...r, id: `m${i + 1}` }));
