@@ -11,7 +11,9 @@
  *
  * Threads. One `struct store` is used by one thread at a time; a server opens one per worker thread
  * (store_open is cheap after the first migration check). Several processes may write at once: SQLite runs
- * in WAL mode with a busy timeout, so writers wait rather than fail.
+ * in WAL mode with a busy timeout, so writers wait rather than fail. Once a handle's writes grow the WAL
+ * past 16 MiB, the SQLite backend starts a helper thread (its own connection) that copies the WAL back
+ * into the database in the background; store_close stops it.
  *
  * Transactions. Every function that changes several rows does so in its own transaction. A caller that
  * needs several calls to succeed or fail together (an import batch) wraps them in store_begin /

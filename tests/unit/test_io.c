@@ -515,3 +515,51 @@ TEST(json_writer_matches_the_core_escaper)
 		CHECK(same);
 	}
 }
+
+TEST(jsonl_export_of_media_items_and_state_filter)
+{
+	struct store *s = fresh_store("media-export");
+	CHECK(s);
+	struct ml_err err;
+	int64_t p, task;
+	CHECK(store_project_create(s, "img", NULL, &p, &err) == 0);
+	char hash[65];
+	CHECK(store_media_put_mem(test_tmpdir(), "\x89PNG", 4, hash, &err) == 0);
+	struct store_item it = {.project_id = p, .modality = STORE_MOD_IMAGE, .source = STORE_SRC_IMAGING,
+				.media_hash = hash, .media_type = (char *)"image/png", .patient_key = (char *)"pt",
+				.meta_json = (char *)"{\"w\":1}", .visible = true};
+	CHECK(store_item_add(s, &it, 1, NULL, &task, &err) == 0);
+	struct store_item hidden = it;
+	hidden.visible = false; /* awaiting de-identification: never exported */
+	CHECK(store_item_add(s, &hidden, 1, NULL, NULL, &err) == 0);
+	struct store_project pr;
+	CHECK(store_project_get(s, p, &pr, &err) == 0);
+	char out[512];
+	snprintf(out, sizeof out, "%s/media.jsonl", test_tmpdir());
+	struct io_export_opts o = {.format = "jsonl", .out_path = out, .state = -1};
+	struct io_export_result res;
+	CHECK(io_export_run(s, &pr, &o, &res, &err) == 0);
+	CHECK_EQ_INT(res.items, 1);
+	char *data = slurp(out);
+	CHECK(data);
+	char want[200];
+	snprintf(want, sizeof want, "\"media_hash\":\"%s\",\"media_type\":\"image/png\",\"meta\":{\"w\":1}", hash);
+	CHECK(strstr(data, want) != NULL);
+	CHECK(strstr(data, "\"modality\":\"image\",\"source\":\"imaging\"") != NULL);
+	CHECK(strstr(data, "\"text\"") == NULL);
+	ml_free(data);
+	/* --state done: nothing until the task is done */
+	struct io_export_opts od = {.format = "jsonl", .out_path = out, .state = STORE_TASK_DONE};
+	CHECK(io_export_run(s, &pr, &od, &res, &err) == 0);
+	CHECK_EQ_INT(res.items, 0);
+	CHECK(store_task_set_state(s, task, STORE_TASK_DONE, &err) == 0);
+	CHECK(io_export_run(s, &pr, &od, &res, &err) == 0);
+	CHECK_EQ_INT(res.items, 1);
+	char mpath[600];
+	snprintf(mpath, sizeof mpath, "%s.manifest.json", out);
+	data = slurp(mpath);
+	CHECK(data && strstr(data, "\"filters\":{\"task_state\":\"done\",\"visible_only\":true}") != NULL);
+	ml_free(data);
+	store_project_release(&pr);
+	store_close(s);
+}
