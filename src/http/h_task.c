@@ -214,7 +214,7 @@ static int annotation_input(struct http_req *r, const struct store_task *t, char
 		ml_free(schema);
 		return -1;
 	}
-	int rc = http_annotation_validate(r->project_id, *schema_version, schema, *body_text, it.text, &r->err);
+	int rc = http_annotation_validate(r->project_id, *schema_version, schema, *body_text, &it, &r->err);
 	store_item_release(&it);
 	ml_free(schema);
 	if (rc != 0) {

@@ -191,11 +191,11 @@ int h_adjudication_create(struct http_req *r);
 int http_static(struct http_req *r);
 
 /* Labeling-schema checks (validate.c, through the label module): a schema document, and an annotation
- * body against version `version` of a project's schema (cached per thread) and the item's text (NULL for
- * media). ML_EINVAL with err->field a JSON pointer relative to the checked document. */
+ * body against version `version` of a project's schema (cached per thread) and what the item tells
+ * (its text; a DICOM item's size and frame count; a survey's question ids). ML_EINVAL with err->field a JSON pointer relative to the checked document. */
 int http_schema_validate(const char *schema_json, struct ml_err *err) ML_MUST_CHECK;
 int http_annotation_validate(int64_t project_id, int version, const char *schema_json, const char *body_json,
-			     const char *item_text, struct ml_err *err) ML_MUST_CHECK;
+			     const struct store_item *it, struct ml_err *err) ML_MUST_CHECK;
 
 /* The web folder: `configured` (--web), else web/ beside the binary's checkout, else ./web; NULL if none.
  * The result is malloc'd (free()). */

@@ -1,6 +1,7 @@
 /* validate.c: schemas and annotation bodies checked by the label module, with a per-thread schema cache. */
 #include "http/http_int.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -87,8 +88,38 @@ static const struct label_schema *schema_for(int64_t project_id, int version, co
 	return s;
 }
 
+/* What the item tells the validator beyond its text: a DICOM item's size and frame count, a survey's
+ * question ids (from the metadata the importers write). Strings point into meta, which the caller frees. */
+static void item_facts(const struct store_item *it, json_t *meta, struct label_item_ctx *ctx, const char **qs, size_t maxq)
+{
+	json_t *d = json_object_get(meta, "dicom");
+	if (json_is_object(d)) {
+		json_int_t rows = json_integer_value(json_object_get(d, "rows")), cols = json_integer_value(json_object_get(d, "columns")),
+			   frames = json_integer_value(json_object_get(d, "frames"));
+		if (rows > 0 && rows <= INT32_MAX && cols > 0 && cols <= INT32_MAX) {
+			ctx->height = (int)rows;
+			ctx->width = (int)cols;
+		}
+		if (frames > 0 && frames <= INT32_MAX)
+			ctx->frames = (int)frames;
+	}
+	json_t *items = json_object_get(json_object_get(meta, "survey"), "items");
+	if (it->modality == STORE_MOD_SURVEY && json_is_array(items) && json_array_size(items) <= maxq) {
+		size_t i, n = 0;
+		json_t *q;
+		json_array_foreach(items, i, q) {
+			const char *id = json_string_value(json_object_get(q, "linkId"));
+			if (!id)
+				return; /* unknown questions: do not check them */
+			qs[n++] = id;
+		}
+		ctx->questions = qs;
+		ctx->nquestions = n;
+	}
+}
+
 int http_annotation_validate(int64_t project_id, int version, const char *schema_json, const char *body_json,
-			     const char *item_text, struct ml_err *err)
+			     const struct store_item *it, struct ml_err *err)
 {
 	struct label_schema *tmp;
 	const struct label_schema *s = schema_for(project_id, version, schema_json, &tmp, err);
@@ -99,11 +130,16 @@ int http_annotation_validate(int64_t project_id, int version, const char *schema
 	}
 	struct label_item_ctx ctx;
 	label_item_ctx_init(&ctx);
-	if (item_text) {
-		ctx.text = item_text;
-		ctx.text_len = strlen(item_text);
+	if (it->text) {
+		ctx.text = it->text;
+		ctx.text_len = strlen(it->text);
 	}
+	json_error_t je;
+	json_t *meta = json_loads(it->meta_json ? it->meta_json : "{}", 0, &je);
+	const char *questions[512];
+	item_facts(it, meta, &ctx, questions, ML_ARRAY_LEN(questions));
 	int rc = label_annotation_validate(s, body_json, strlen(body_json), &ctx, err);
+	json_decref(meta);
 	if (tmp)
 		label_schema_free(tmp);
 	return rc;

@@ -128,7 +128,7 @@ int h_adjudication_create(struct http_req *r)
 		ml_free(schema);
 		return -1;
 	}
-	int rc = http_annotation_validate(r->project_id, version, schema, text, it.text, &r->err);
+	int rc = http_annotation_validate(r->project_id, version, schema, text, &it, &r->err);
 	store_item_release(&it);
 	ml_free(schema);
 	if (rc != 0) {
