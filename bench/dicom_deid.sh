@@ -104,8 +104,9 @@ for set in ct mr; do
 	done
 done
 
-echo "## header parsing of (b) (median of $RUNS runs)"
-parse_ours() { "$BIN" dicom scan "$B/mr" | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
+echo "## header parsing of (b) (median of $RUNS runs; ours = 1 thread, ours2 = 2 threads)"
+parse_ours() { "$BIN" dicom scan "$B/mr" --jobs 1 | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
+parse_ours2() { "$BIN" dicom scan "$B/mr" --jobs 2 | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
 parse_pydicom() {
 	$PY - "$B/mr" <<'PY'
 import os, sys, time, warnings
@@ -126,7 +127,7 @@ parse_dcmdump() {
 	echo "$e - $s" | bc -l
 }
 declare -A PARSE
-for p in ours pydicom dcmdump; do
+for p in ours ours2 pydicom dcmdump; do
 	vals=()
 	for r in $(seq "$RUNS"); do vals+=("$(parse_$p)"); done
 	PARSE[$p]=$(printf '%s\n' "${vals[@]}" | median)
