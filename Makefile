@@ -52,6 +52,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HARNESS) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The de-identification dictionaries are compiled into data.o with .incbin.
+$(BUILD)/obj/src/deid/data.o: $(wildcard src/deid/data/*.txt)
+
 unit-tests: $(TEST_BIN)
 
 deps:

@@ -91,6 +91,7 @@ if [ -z "${SKIP_FUZZ:-}" ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 	echo "== fuzzers (short runs on seed corpora the tests make)"
 	if build_step fuzz make -j"$JOBS" fuzz; then
 		for f in build-fuzz/fuzz/fuzz_*; do
+			[ -x "$f" ] || continue # the compiler's dependency files (fuzz_*.d) live here too
 			name=$(basename "$f")
 			corpus="build-fuzz/corpus/$name"
 			mkdir -p "$corpus"

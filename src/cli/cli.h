@@ -48,6 +48,16 @@ int cli_fail_err(struct cli_ctx *ctx, const struct ml_err *err);
 /* Option parsing helper: returns true and sets *value when argv[*i] is `--name VALUE` or `--name=VALUE`. */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* Opens the deployment's store: $MEDLABEL_STORE if set (a store URL, see store.h), else the SQLite file
+ * DATA/medlabel.db, where DATA must exist (made by `medlabel init`). On failure prints the error and
+ * returns CLI_BAD_INPUT; 0 on success. */
+struct store;
+struct store_project;
+int cli_store_open(struct cli_ctx *ctx, struct store **out);
+/* Finds a project by id or name; prints the error and returns CLI_BAD_INPUT if there is none. The
+ * caller releases *out with store_project_release. */
+int cli_project(struct cli_ctx *ctx, struct store *s, const char *id_or_name, struct store_project *out);
+
 /* A progress bar on stderr, drawn only when stderr is a terminal and the work has taken over a second. */
 struct cli_progress {
 	const char *label;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const struct cli_command *cli_commands[];
 extern int cli_ncommands;
@@ -63,6 +64,8 @@ static int print_group(const char *group, FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Databases, media and secrets hold PHI: nothing medlabel creates is readable by other users. */
+	umask(077);
 	struct cli_ctx ctx = {.data_dir = getenv("MEDLABEL_DATA"), .prog = "medlabel"};
 	if (!ctx.data_dir || !*ctx.data_dir)
 		ctx.data_dir = "./data";

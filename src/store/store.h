@@ -15,8 +15,13 @@
  *
  * Transactions. Every function that changes several rows does so in its own transaction. A caller that
  * needs several calls to succeed or fail together (an import batch) wraps them in store_begin /
- * store_commit; nested begin calls join the outer transaction. store_rollback undoes everything since the
- * outermost begin.
+ * store_commit; nested begin calls join the outer transaction as a savepoint: a function that fails inside
+ * the caller's transaction undoes only its own rows, and the caller decides whether to roll back the rest.
+ * store_rollback undoes everything since the matching store_begin (the whole transaction at the outermost
+ * level). (Design note: the first draft said a nested rollback undid the outermost transaction; with
+ * savepoints a failed store_item_add in an import batch cannot leave half an item behind, and the batch
+ * can still be rolled back as a whole.) Write transactions take the write lock when they begin (SQLite
+ * BEGIN IMMEDIATE), so two processes never deadlock upgrading a read lock.
  *
  * Results. Functions return 0 or -1 with `err` filled (ML_ENOTFOUND, ML_ECONFLICT for a stale version or
  * a lost lease race, ML_EEXIST for a duplicate name, ML_EIO for the database). Row structs returned to the
@@ -190,7 +195,9 @@ struct store_item {
 void store_item_release(struct store_item *it);
 
 /* Adds an item and its task (state open, the project's default overlap) in one transaction.
- * in->id, created_at are ignored; *item_id and *task_id receive the new ids (either may be NULL). */
+ * in->id, created_at are ignored; *item_id and *task_id receive the new ids (either may be NULL).
+ * An empty in->content_hash is computed (BLAKE2b-256 of the text, or the media hash). In the SQLite
+ * backend a task's id equals its item's id; callers must not rely on that. */
 int store_item_add(struct store *s, const struct store_item *in, int overlap, int64_t *item_id, int64_t *task_id,
 		   struct ml_err *err) ML_MUST_CHECK;
 int store_item_get(struct store *s, int64_t id, struct store_item *out, struct ml_err *err) ML_MUST_CHECK;
@@ -239,7 +246,10 @@ int store_task_set_priority(struct store *s, int64_t id, double priority, struct
 int store_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
 			  struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
 /* Assignments: one row per (task, user). */
-enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED };
+/* RETURNED: a reviewer rejected the user's submission; the slot stays theirs (whatever the lease says) and
+ * the task comes first in their queue until they submit again. */
+enum store_assignment_state { STORE_ASSIGN_LEASED = 0, STORE_ASSIGN_SUBMITTED, STORE_ASSIGN_SKIPPED, STORE_ASSIGN_RELEASED,
+			      STORE_ASSIGN_RETURNED };
 struct store_assignment {
 	int64_t task_id, user_id;
 	enum store_assignment_state state;
@@ -248,6 +258,9 @@ struct store_assignment {
 int store_assignment_get(struct store *s, int64_t task_id, int64_t user_id, struct store_assignment *out,
 			 struct ml_err *err) ML_MUST_CHECK;
 /* Marks the user's assignment submitted (or skipped/released) and updates the task's counts and state. */
+/* Gives a rejected submission back to its annotator: the assignment becomes RETURNED, the task in progress
+ * with one submission fewer. */
+int store_assignment_return(struct store *s, int64_t task_id, int64_t user_id, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int store_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum store_assignment_state st,
 			    int64_t now, struct ml_err *err) ML_MUST_CHECK;
 
@@ -265,7 +278,9 @@ struct store_annotation {
 	double seconds_spent;
 	bool validated;     /* automatic labels stay false until a human validates them */
 	char *kind;         /* "human", "model", "consensus", "gold", "adjudicated" */
-	int64_t created_at;
+	int64_t created_at; /* of this version */
+	int64_t author_id;  /* who made this version (0 = a model); user_id owns the annotation */
+	int64_t item_id;    /* filled by the store on reads (the task's item) */
 };
 void store_annotation_release(struct store_annotation *a);
 
@@ -369,6 +384,32 @@ void store_snapshot_release(struct store_snapshot *sn);
 int store_snapshot_create(struct store *s, const struct store_snapshot *in, int64_t *id, struct ml_err *err) ML_MUST_CHECK;
 int store_snapshot_get(struct store *s, int64_t project_id, const char *name, struct store_snapshot *out,
 		       struct ml_err *err) ML_MUST_CHECK;
+int store_snapshot_set_manifest(struct store *s, int64_t id, const char *manifest_json, struct ml_err *err) ML_MUST_CHECK;
+int store_snapshot_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_snapshot *sn),
+			void *ctx, struct ml_err *err) ML_MUST_CHECK;
+/* Pins the project's current rows into snapshot `id`, in one transaction: every item (optionally only
+ * those whose task is in state `state`, -1 = all) with its content hash and task state, and the latest
+ * version of each of their annotations. Later edits do not change what the snapshot exports. Counts of
+ * pinned items and annotations go to *items / *annotations (either may be NULL). */
+int store_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int64_t *annotations,
+		       struct ml_err *err) ML_MUST_CHECK;
+
+/* ---- export scan ---------------------------------------------------------------------------------- */
+
+/* One item as exports see it. All pointers are borrowed for the duration of the callback. */
+struct store_export_row {
+	const struct store_item *item;       /* for a snapshot: the pinned content (even after later edits) */
+	const struct store_task *task;       /* for a snapshot: the pinned state and gold flag */
+	const struct store_annotation *anns; /* latest (or pinned) version of each annotation, by id */
+	size_t nanns;
+};
+/* Walks the project's items in id order with their task and annotations. snapshot_id 0 = the live rows
+ * (optionally only tasks in state `state`, -1 = all); otherwise exactly what store_snapshot_pin pinned
+ * (`state` is ignored). Items that are not visible (awaiting required de-identification) are never
+ * exported. One read transaction: the scan sees one consistent state of the database. For a snapshot,
+ * task fields other than id, item, state and gold are 0 (they are not pinned). */
+int store_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state,
+		      int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- media (content-addressed files under DATA/media) --------------------------------------------- */
 
@@ -377,7 +418,39 @@ int store_snapshot_get(struct store *s, int64_t project_id, const char *name, st
 int store_media_put_file(const char *data_dir, const char *src_path, uint64_t max_bytes, char hash_hex[65],
 			 struct ml_err *err) ML_MUST_CHECK;
 int store_media_put_mem(const char *data_dir, const void *data, size_t len, char hash_hex[65], struct ml_err *err) ML_MUST_CHECK;
+/* Hex BLAKE2b-256 of n bytes: the content hash of text items (what store_item_add computes when
+ * content_hash is empty) and of schemas. */
+void store_hash_hex(const void *data, size_t n, char out[65]);
 /* Writes the path of a stored media file into out; ML_EINVAL if hash_hex is not 64 hex digits. */
 int store_media_path(const char *data_dir, const char *hash_hex, char *out, size_t outlen, struct ml_err *err) ML_MUST_CHECK;
+
+/* ==== quality module (src/quality): annotator qualification and gold scheduling ======================
+ * Added by the quality engineer (migration 3). Each annotator of a project has a qualification state:
+ * new annotators start in training (no row = training), label the project's gold tasks (the
+ * qualification set) and are promoted once their accuracy on them reaches the project's threshold. */
+enum store_qual_state { STORE_QUAL_TRAINING = 0, STORE_QUAL_QUALIFIED, STORE_QUAL_SUSPENDED };
+const char *store_qual_state_name(enum store_qual_state st);
+struct store_annotator_quality {
+	int64_t project_id, user_id;
+	enum store_qual_state state;
+	double accuracy; /* on gold tasks, at the last evaluation */
+	int64_t answers; /* gold answers the accuracy is over */
+	int64_t updated_at;
+};
+/* ML_ENOTFOUND when the annotator has no row yet (treat as training). */
+int store_annotator_quality_get(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out,
+				struct ml_err *err) ML_MUST_CHECK;
+int store_annotator_quality_set(struct store *s, const struct store_annotator_quality *in, struct ml_err *err) ML_MUST_CHECK;
+int store_annotator_quality_list(struct store *s, int64_t project_id,
+				 int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx,
+				 struct ml_err *err) ML_MUST_CHECK;
+/* Like store_task_lease_next, restricted to gold tasks (gold = 1) or to the others (gold = 0). A gold task
+ * is for everyone: it ignores overlap and task state, and each annotator meets it once. The user's own
+ * live lease (of either kind) is returned first. */
+int store_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold,
+			      struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
+/* Assignments the user has submitted in the project: all of them, and those on gold tasks. */
+int store_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold,
+				struct ml_err *err) ML_MUST_CHECK;
 
 #endif

@@ -1,0 +1,96 @@
+/* deid_int.h: what the files of src/deid share inside the module (not part of its public interface). */
+#ifndef ML_DEID_INT_H
+#define ML_DEID_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "deid/deid.h"
+
+/* ---- compiled-in data (data.c) ---------------------------------------------------------------------- */
+extern const char deid_data_first[], deid_data_last[], deid_data_cities[], deid_data_states[],
+	deid_data_countries[], deid_data_professions[], deid_data_eponyms[], deid_data_clinical[],
+	deid_data_ambiguous[], deid_data_english[];
+
+/* ---- dictionary: lower-case key -> flags (dict.c) --------------------------------------------------- */
+enum {
+	DF_FIRST = 1u << 0,
+	DF_LAST = 1u << 1,
+	DF_CITY = 1u << 2,
+	DF_STATE = 1u << 3,      /* full state name */
+	DF_STATE_ABBR = 1u << 4, /* postal abbreviation */
+	DF_COUNTRY = 1u << 5,
+	DF_PROFESSION = 1u << 6,
+	DF_EPONYM = 1u << 7,
+	DF_CLINICAL = 1u << 8,
+	DF_AMBIG = 1u << 9,   /* also an ordinary English word */
+	DF_STOP = 1u << 10,   /* function word, never part of a name */
+	DF_ORG = 1u << 11,    /* a named organisation (chain, insurer) */
+	DF_CRED = 1u << 12,   /* a credential after a provider's name (MD, RN) */
+	DF_TITLE_DR = 1u << 13,
+	DF_TITLE_PT = 1u << 14,
+	DF_RELATION = 1u << 15, /* wife, son, niece... */
+	DF_EPO_NEXT = 1u << 16, /* a word that turns a preceding name into an eponym (disease, sign) */
+	DF_MONTHDAY = 1u << 17, /* month and weekday names */
+	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
+	DF_ENGLISH = 1u << 19,  /* an ordinary lower-case English word */
+	DF_MW = 1u << 20        /* the first word of a multi-word entry ("lee" of "lee silverman") */
+};
+
+struct deid_dict {
+	struct deid_dict_slot {
+		const char *key;
+		uint32_t len;
+		uint32_t flags;
+	} *slots;
+	size_t mask, count;
+	struct ml_arena arena;
+	/* surrogate pools (keys owned by the arena) */
+	const char **first, **last, **cities;
+	size_t nfirst, nlast, ncities;
+};
+int deid_dict_build(struct deid_dict *d) ML_MUST_CHECK;
+void deid_dict_release(struct deid_dict *d);
+/* Flags of the lower-cased key s[0..n) (0 if absent). s may be mixed case: it is folded here. */
+uint32_t deid_dict_get(const struct deid_dict *d, const char *s, size_t n);
+
+/* ---- engine ------------------------------------------------------------------------------------------ */
+#define DEID_MAX_GROUPS 3
+struct deid_pattern {
+	pcre2_code *re;
+	int kind; /* post-check applied to each match (engine.c) */
+	int prio;
+	float conf;
+	struct {
+		int group;
+		int type;
+	} out[DEID_MAX_GROUPS];
+	int nout;
+	/* literals, one of which the lower-cased note must contain for the pattern to run (none: always) */
+	char **need;
+	size_t nneed;
+	bool jit; /* JIT-compiled: matched with pcre2_jit_match (skips the interpreter's checks) */
+};
+
+struct deid_engine {
+	struct deid_pattern *pats;
+	size_t npats;
+	struct deid_dict dict;
+};
+
+/* A candidate span in bytes, before overlaps are resolved. */
+struct deid_cand {
+	uint32_t start, end;
+	uint8_t type, source;
+	int16_t prio;
+	float conf;
+};
+
+/* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
+int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,
+		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err) ML_MUST_CHECK;
+
+/* Case folding of short ASCII/UTF-8 strings for dictionary keys; returns the length written (< cap). */
+size_t deid_fold(const char *s, size_t n, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,2165 @@
+/* engine.c: PHI detection: PCRE2 patterns, name context rules, dictionaries, known identifiers. */
+#include "deid/deid_int.h"
+
+#include <ctype.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static const char *const TYPE_NAMES[DEID_NTYPES] = {
+	"PATIENT", "DOCTOR", "USERNAME", "PROFESSION", "ROOM", "DEPARTMENT", "HOSPITAL", "ORGANIZATION",
+	"STREET", "CITY", "STATE", "COUNTRY", "ZIP", "LOCATION_OTHER", "AGE", "DATE", "PHONE", "FAX", "EMAIL",
+	"URL", "IPADDR", "SSN", "MEDICALRECORD", "HEALTHPLAN", "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "BIOID",
+	"IDNUM"};
+
+const char *deid_type_name(enum deid_type t)
+{
+	return (unsigned)t < DEID_NTYPES ? TYPE_NAMES[t] : NULL;
+}
+
+int deid_type_parse(const char *s, size_t n)
+{
+	for (int i = 0; i < DEID_NTYPES; i++)
+		if (strlen(TYPE_NAMES[i]) == n && !memcmp(TYPE_NAMES[i], s, n))
+			return i;
+	return -1;
+}
+
+const char *deid_source_name(enum deid_source s)
+{
+	static const char *const names[] = {"known", "pattern", "context", "dict"};
+	return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+int deid_mode_parse(const char *s)
+{
+	static const char *const names[] = {"none", "tag", "mask", "surrogate"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+void deid_opts_init(struct deid_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->mode = DEID_MODE_TAG;
+}
+
+void deid_result_init(struct deid_result *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void deid_result_release(struct deid_result *r)
+{
+	ml_free(r->spans);
+	ml_free(r->text);
+	ml_free(r->segs);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- patterns ----------------------------------------------------------------------------------------- */
+
+/* Post-checks applied to a pattern's match (the regex finds the shape, the check the plausibility). */
+enum {
+	K_PLAIN,
+	K_DATE_NUM, /* numeric date with a year: month and day in range */
+	K_DATE_MD,  /* month/day without a year: in range and not a clinical fraction ("2/6 murmur") */
+	K_YEAR,     /* a bare year: only with a date context ("in 2019", "(2015)") */
+	K_AGE,      /* an age: at most 125 */
+	K_AGE_MF,   /* "92F": an age, not a catheter size or a temperature */
+	K_PHONE,    /* a phone number; FAX when labelled fax */
+	K_PHONE_CTX, /* a short extension ("2-6642"): needs a phone context before it */
+	K_PHONE_INTL, /* digit groups: 8 to 15 digits */
+	K_PHONE_LBL,  /* after a phone label: 6 to 15 digits, not a date */
+	K_ID,        /* labelled identifier value: has a digit */
+	K_IDGEN,     /* unlabelled identifier-looking token */
+	K_FACILITY,  /* hospital or organisation name: trim leading words, needs a specific word */
+	K_STREET_NONUM,
+	K_DEPT,
+	K_WEEKDAY,
+	K_USER,
+	K_CITY
+};
+
+#define MON "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+#define ST_ABBR "(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR)"
+#define ST_ABBR_SAFE "(?:AL|AK|AZ|AR|CA|CO|CT|FL|GA|HI|IL|IA|KS|KY|LA|MI|MN|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)"
+#define ST_NAME "(?:Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|Puerto Rico)"
+#define CAPW "[A-Z][\\p{L}'\\x{2019}.-]*"
+/* between a label and its value: "#", ":", "no.", "number" in any combination */
+#define LBL_SEP "(?:[ \\t]*(?:#|:|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d]))*[ \\t]*"
+#define IDVAL "([A-Z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*)"
+/* a qualifier that weak labels ("visit", "group", "order") need before their value */
+#define LBL_Q "[ \\t]*(?:#|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d])"
+
+struct pat_def {
+	const char *re;
+	int kind, prio;
+	float conf;
+	int g1, t1, g2, t2, g3, t3;
+	/* "a|b|c": the pattern runs only on notes whose lower-cased text contains one of these (speed) */
+	const char *need;
+};
+
+#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
+#define HOSP_KW                                                                                         \
+	"(?i:Hospital|Medical[ ]Center|Medical[ ]Centre|Health[ ]Center|Health[ ]Centre|Healthcare|"        \
+	"Health[ ]Care|Health[ ]System|Medical[ ]Group|Medical[ ]Associates|Clinic|Infirmary|"              \
+	"Family[ ]Medicine|Family[ ]Practice|Internal[ ]Medicine|Primary[ ]Care|Urgent[ ]Care|Pediatrics|"  \
+	"Orthopedics|Orthopaedics|Orthopedic[ ]Associates|Cardiology|Dermatology(?:[ ]&[ ]Mohs[ ]Surgery)?|" \
+	"Gastroenterology(?:[ ]Associates)?|Oncology|Neurology|Urology|Ophthalmology|Surgical[ ]Associates|" \
+	"Surgery[ ]Center|Surgery|Physical[ ]Therapy|Rehabilitation(?:[ ]Center|[ ]Hospital)?|Rehab|"       \
+	"Nursing[ ]Home|Nursing[ ]Center|Skilled[ ]Nursing|Care[ ]Center|Cancer[ ]Center|Cancer[ ]Institute|" \
+	"Imaging(?:[ ]Center)?|Sleep(?:[ ]Disorders)?[ ]Center|Dialysis(?:[ ]Center)?|Kidney[ ]Center|"     \
+	"Heart[ ]Institute|Heart[ ]Center|Eye[ ]Center|Behavioral[ ]Health(?:[ ]Hospital)?|"               \
+	"Mental[ ]Health[ ]Center|Women's[ ]Health|Children's[ ]Hospital|Pavilion|Medical[ ]Respite|"      \
+	"Occupational[ ]Health|Heart[ ]&[ ]Vascular|Vascular[ ]Center|Hospice[ ]House|Birth(?:ing)?[ ]Center|" \
+	"OB/GYN|Health[ ]Partners|Physicians|Medical[ ]Practice|Memorial|General|Center|Centre|Institute|Associates)"  \
+	"(?:[ ]&[ ](?:Nursing|Rehabilitation|Rehab|Wellness|Spine))?"
+#define ORG_KW                                                                                          \
+	"(?i:Pharmacy|Drugs?|(?:Elementary|Middle|High)[ ]School|School|Academy|College|University|Church|"  \
+	"Parish|Temple|Mosque|Synagogue|Insurance|Home[ ]Health(?:[ ]Care)?|Home[ ]Care|Hospice(?:[ ]Care)?|" \
+	"Visiting[ ]Nurse[ ]Association|VNA|Funeral[ ]Home|Fire[ ]Department|Police[ ]Department|"         \
+	"Fire[ ]District|Shelter|Inc\\.?|LLC|Corp\\.?|Corporation|Company|Co\\.|Lines|Freight|Logistics|"    \
+	"Trucking|Roofing|Landscaping|Construction|Woodworks|Diner|Restaurant|Cafe|Bakery|Bank|"            \
+	"Credit[ ]Union|Museum|Library|Foundation|Services|Motors|Market|Supermarket|Courier|Transit|"      \
+	"Authority|Agency|Daycare|Day[ ]Care|Preschool|Club|Farms?|Mills|Manufacturing|Industries|"         \
+	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express|Works|Ironworks|"   \
+	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn|"  \
+	"Diagnostics|Laboratories)"
+
+/* Most patterns have one output group: the unset g2..t3 fields are zero. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct pat_def PATTERNS[] = {
+	/* contact details */
+	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
+	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www"},
+	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
+	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
+	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
+	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in"},
+	{"(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\.?\\d)",
+	 K_PLAIN, 95, .97f, 0, DEID_IPADDR},
+	{"(?i)(?<![\\w:])(?=[0-9a-f:]*[a-f])(?=(?:[0-9a-f]*:){2})[0-9a-f]{1,4}(?::{1,2}[0-9a-f]{1,4}){2,7}(?![\\w:])",
+	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":"},
+	/* SSN */
+	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
+	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
+	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
+	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
+	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social"},
+	/* phones */
+	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
+	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
+	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
+	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
+	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp"},
+	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
+	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
+	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
+	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext"},
+	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
+	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
+	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
+	/* dates */
+	{"(?<![\\w/.-])(\\d{4})-(\\d{2})-(\\d{2})(?:[ T]\\d{2}:\\d{2}:\\d{2})(?![\\w/:-])", K_DATE_NUM, 86, .97f, 0,
+	 DEID_DATE},
+	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE},
+	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE},
+	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
+	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
+	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
+	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
+	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december"},
+	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
+	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
+	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+(?:\\d{1,2}/\\d{1,2}\\b|" MON "\\b))", K_PLAIN, 80, .85f, 0,
+	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun"},
+	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
+	 "(?![ ](?:percentile|grade|degree|floor|edition|rib|toe|finger|cranial|intercostal|week|day|month|year|"
+	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
+	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "the "},
+	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
+	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
+	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
+	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"},
+	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
+	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
+	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
+	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "day"},
+	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
+	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
+	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
+	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
+	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
+	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad"},
+	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE},
+	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
+	 K_PLAIN, 78, .85f, 1, DEID_DATE},
+	/* ages */
+	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
+	 DEID_AGE, .need = "y"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y"},
+	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE},
+	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
+	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
+	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
+	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
+	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
+	 DEID_AGE, .need = "age"},
+	{"(?i)\\b(?:in|to)[ ](?:his|her|their|the|my)[ ](?:(?:early|mid|late)[- ])?(\\d0s)\\b", K_PLAIN, 80, .8f,
+	 1, DEID_AGE, .need = "0s"},
+	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married|living|alive)\\b[^.\\n]{0,25}?\\bat"
+	 "[ ](?:age[ ])?(\\d{1,3})\\b(?![ ]*(?:mg|kg|%|weeks?|days?|months?|pm|am|:|h\\b|hours|minutes|percent))",
+	 K_AGE, 80, .8f, 1, DEID_AGE, .need = "died|passed|deceased|diagnos|dx|onset|widowed|married|living|alive"},
+	{"(?i)\\b(?:mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grandmother|grandfather|"
+	 "cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt)\\b[,(]?[ ]?(?:age[ ]|aged[ ])?(\\d{1,3})"
+	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt"},
+	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
+	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn"},
+	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
+	 .need = "años|edad"},
+	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex"},
+	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
+	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
+	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling"},
+	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
+	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE, .need = "dx|diagnos"},
+	{"(?i)\\b(?:mother|father|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|niece|"
+	 "nephew|husband|wife|spouse)(?:,[ ][A-Z][a-z]+)?:[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?))",
+	 K_AGE, 74, .7f, 1, DEID_AGE, .need = "mother|father|sister|brother|son|daughter|aunt|uncle|grand|cousin|niece|nephew|husband|wife|spouse"},
+	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE, .need = "ages"},
+	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT, .need = "unit"},
+	/* labelled identifiers */
+	{"(?i:\\b(?:MRN|MR#|MR[ ]No\\.?|medical[ ]record(?:[ ]number|[ ]no\\.?|[ ]#)?|med[ ]rec|chart|"
+	 "client[ ]id|patient[ ]id|pt[ ]id|unit[ ]no\\.?|hospital[ ]number|hosp[ ]#|record))" LBL_SEP IDVAL,
+	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD, .need = "mr|medical record|med rec|chart|client|patient|pt id|unit no|hospital|hosp|record"},
+	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "acct|account|billing|fin|csn|har"},
+	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "encounter|enc|visit|invoice|acc"},
+	{"(?i:\\b(?:member|policy|subscriber|medicare|medicaid|MBI|HICN|beneficiary|NHS|health[ ]plan|"
+	 "insurance[ ](?:id|number|no\\.?|#)|plan[ ]id)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
+	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "member|policy|subscriber|medicare|medicaid|mbi|hicn|beneficiary|nhs|health plan|insurance|plan id"},
+	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "group|grp|plan|insur|coverage"},
+	{"(?:\\b(?i:DEA|license|licence|lic\\.?|driver'?s[ ]license|commercial[ ]driver'?s[ ]license|"
+	 "state[ ]license|board[ ]certification|permit)|\\b(?:DL|CDL)\\b)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
+	 DEID_LICENSE, .need = "dea|licen|lic|dl|cdl|permit|certification"},
+	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE, .need = "plate|tag|vin|vehicle|registration"},
+	{"(?i:\\b(?:serial|S/N|SN|asset(?:[ ]tag)?|device[ ]id|equipment[ ]id|pump[ ]id|UDI))" LBL_SEP IDVAL, K_ID,
+	 91, .9f, 1, DEID_DEVICE, .need = "serial|s/n|sn|asset|device|equipment|pump|udi"},
+	{"(?i:\\b(?:biobank|biospecimen|fingerprint|AFIS|palm[- ]vein|biometric|retina[l]?[ ]scan|voiceprint|"
+	 "DNA[ ]sample)(?:[ ](?:id|record|enrollment|specimen|sample))*)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
+	 DEID_BIOID, .need = "biobank|biospecimen|fingerprint|afis|palm|biometric|retina|voiceprint|dna"},
+	{"(?i:\\b(?:accession|specimen|UID|NPI|interpreter|badge|claim|authori[sz]ation|passport|prescription|"
+	 "registry|ticket|requisition|tracking|docket|certificate|confirmation)(?:[ ](?:id|number|no\\.?|#|code))?)"
+	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM, .need = "accession|specimen|uid|npi|interpreter|badge|claim|authori|passport|prescription|registry|ticket|requisition|tracking|docket|certificate|confirmation"},
+	{"(?i:\\b(?:acc|case|order|employee|auth|reference|ref|Rx|subject|study|job|session|message|control|req|"
+	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
+	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt"},
+	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
+	 .5f, 0, DEID_IDNUM},
+	/* usernames */
+	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
+	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged"},
+	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
+	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
+	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
+	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = " by"},
+	/* rooms and units */
+	{"(?i:\\b(?:room|rm|bed|bay|cubicle|stretcher|exam[ ]room|isolation[ ]room))\\.?[ \\t]*(?:#|no\\.?|:)?[ \\t]*"
+	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM, .need = "room|rm|bed|bay|cubicle|stretcher"},
+	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "or"},
+	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "ed|er|pacu|icu"},
+	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM, .need = "bed|room"},
+	{"(?i:\\b(?:unit|ward|floor|dept|department|program|pod|wing|location|loc))[ \\t]*:[ \\t]*"
+	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
+	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc"},
+	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
+	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
+	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
+	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program"},
+	/* places */
+	{"\\b\\d{1,6}[A-Z]?(?:-\\d{1,4})?[ ]+(?:[NSEW]\\.?[ ]+)?(?:(?:[A-Z][\\p{L}'.-]*|\\d{1,3}(?:st|nd|rd|th))[ ]+){1,4}?"
+	 "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
+	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
+	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
+	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext"},
+	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box"},
+	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
+	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st"},
+	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
+	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
+	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
+	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
+	 2, DEID_STATE},
+	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
+	 DEID_ZIP, .need = "zip|postal"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
+	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
+	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
+	/* facilities and organisations */
+	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
+	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
+	 "Centro[ ]de[ ]Salud|Sanatorio)"
+	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
+	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
+	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
+	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
+	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
+	/* initials of author / typist: "RO/jk" */
+	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
+	 DEID_DOCTOR, .need = "/"},
+};
+#pragma GCC diagnostic pop
+
+/* ---- per-call context -------------------------------------------------------------------------------- */
+
+enum { TF_WORD = 1, TF_NUM = 2, TF_CAP = 4, TF_UPPER = 8, TF_LOWER = 16, TF_PUNCT = 32, TF_ALPHA = 64, TF_NONLATIN = 128 };
+
+struct tok {
+	uint32_t start, end;
+	uint16_t flags;
+	uint8_t nl_before;  /* a line break between the previous token and this one */
+	uint8_t sp_before;  /* spaces/tabs before (capped) */
+	uint32_t dflags;    /* dictionary flags of the folded word */
+};
+
+struct ctx {
+	const struct deid_engine *e;
+	const char *s;
+	size_t n;
+	struct tok *t;
+	size_t nt, at;
+	struct deid_cand *c;
+	size_t nc, ac;
+	uint8_t *protect; /* per token: part of an eponym phrase (not a name) */
+	char *low;        /* the note with ASCII letters lower-cased, for the patterns' literal prefilter */
+};
+
+static void add_cand(struct ctx *x, size_t start, size_t end, int type, int source, int prio, float conf)
+{
+	if (end <= start || end > x->n)
+		return;
+	/* spans never start or end with whitespace */
+	while (start < end && isspace((unsigned char)x->s[start]))
+		start++;
+	while (end > start && isspace((unsigned char)x->s[end - 1]))
+		end--;
+	if (end <= start)
+		return;
+	if (x->nc == x->ac) {
+		x->ac = x->ac ? x->ac * 2 : 64;
+		x->c = ml_xrealloc(x->c, x->ac * sizeof *x->c);
+	}
+	x->c[x->nc++] = (struct deid_cand){(uint32_t)start, (uint32_t)end, (uint8_t)type, (uint8_t)source,
+					   (int16_t)prio, conf};
+}
+
+static bool is_word_cp(int32_t cp)
+{
+	utf8proc_category_t c = utf8proc_category(cp);
+	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO);
+}
+
+static void tokenize(struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n, i = 0;
+	int nl = 0, sp = 0;
+	while (i < n) {
+		int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0) {
+			i++;
+			continue;
+		}
+		if (cp == '\n' || cp == '\r') {
+			nl = 1;
+			sp = 0;
+			i += (size_t)k;
+			continue;
+		}
+		if (cp == ' ' || cp == '\t' || utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+			sp++;
+			i += (size_t)k;
+			continue;
+		}
+		if (x->nt == x->at) {
+			x->at = x->at ? x->at * 2 : 256;
+			x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
+		}
+		struct tok *t = &x->t[x->nt++];
+		memset(t, 0, sizeof *t);
+		t->start = (uint32_t)i;
+		t->nl_before = (uint8_t)nl;
+		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
+		nl = sp = 0;
+		if (!is_word_cp(cp)) {
+			t->flags = TF_PUNCT;
+			i += (size_t)k;
+			t->end = (uint32_t)i;
+			continue;
+		}
+		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
+		bool first = true;
+		while (i < n) {
+			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+			if (k <= 0)
+				break;
+			if (is_word_cp(cp)) {
+				utf8proc_category_t c = utf8proc_category(cp);
+				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
+					digits++;
+				else if (c <= UTF8PROC_CATEGORY_LO) {
+					letters++;
+					if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT) {
+						upper++;
+						if (first)
+							t->flags |= TF_CAP;
+					} else if (c == UTF8PROC_CATEGORY_LL)
+						lower++;
+					if (cp >= 0x250)
+						nonlatin++;
+				}
+				first = false;
+				i += (size_t)k;
+				continue;
+			}
+			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
+			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
+				int32_t nx;
+				utf8proc_ssize_t k2 = utf8proc_iterate((const utf8proc_uint8_t *)s + i + k,
+								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
+				if (k2 > 0 && utf8proc_category(nx) >= UTF8PROC_CATEGORY_LU &&
+				    utf8proc_category(nx) <= UTF8PROC_CATEGORY_LO) {
+					i += (size_t)k;
+					continue;
+				}
+			}
+			break;
+		}
+		t->end = (uint32_t)i;
+		t->flags |= TF_WORD;
+		if (digits)
+			t->flags |= TF_NUM;
+		if (letters && !digits)
+			t->flags |= TF_ALPHA;
+		if (letters && upper == letters)
+			t->flags |= TF_UPPER;
+		if (letters && lower == letters)
+			t->flags |= TF_LOWER;
+		if (nonlatin)
+			t->flags |= TF_NONLATIN;
+		if (letters && t->end - t->start < 64)
+			t->dflags = deid_dict_get(&x->e->dict, s + t->start, t->end - t->start);
+	}
+}
+
+static size_t tlen(const struct tok *t)
+{
+	return t->end - t->start;
+}
+
+static bool tok_is(const struct ctx *x, size_t i, const char *w)
+{
+	if (i >= x->nt)
+		return false;
+	size_t n = strlen(w);
+	return tlen(&x->t[i]) == n && !strncasecmp(x->s + x->t[i].start, w, n);
+}
+
+static bool tok_punct(const struct ctx *x, size_t i, char c)
+{
+	return i < x->nt && (x->t[i].flags & TF_PUNCT) && tlen(&x->t[i]) == 1 && x->s[x->t[i].start] == c;
+}
+
+/* Index of the token containing or following byte offset off. */
+static size_t tok_at(const struct ctx *x, size_t off)
+{
+	size_t lo = 0, hi = x->nt;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->t[mid].end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Lower-case word before byte offset off on the same line (out gets "" if none). */
+static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
+{
+	out[0] = 0;
+	size_t i = tok_at(x, off);
+	while (i > 0) {
+		i--;
+		if (x->t[i].end > off)
+			continue;
+		if (!(x->t[i].flags & TF_WORD))
+			return;
+		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
+		return;
+	}
+}
+
+static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
+{
+	out[0] = 0;
+	size_t i = tok_at(x, off);
+	if (i < x->nt && x->t[i].start < off)
+		i++;
+	if (i < x->nt && (x->t[i].flags & TF_WORD) && !x->t[i].nl_before)
+		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
+}
+
+static bool in_list(const char *w, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(w, *list))
+			return true;
+	return false;
+}
+
+/* Does the text just before off (same line, within back bytes) contain word w (case-insensitive)? */
+static bool near_before(const struct ctx *x, size_t off, size_t back, const char *w)
+{
+	size_t from = off > back ? off - back : 0;
+	for (size_t i = off; i > from; i--)
+		if (x->s[i - 1] == '\n') {
+			from = i;
+			break;
+		}
+	size_t wl = strlen(w);
+	for (size_t i = from; i + wl <= off; i++)
+		if (!strncasecmp(x->s + i, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
+		    (i + wl >= x->n || !isalpha((unsigned char)x->s[i + wl])))
+			return true;
+	return false;
+}
+
+static int count_digits(const char *s, size_t n)
+{
+	int d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += isdigit((unsigned char)s[i]) != 0;
+	return d;
+}
+
+static const char *const MD_PREV_NO[] = {"apgar", "apgars", "strength", "power", "motor", "grade", "graded",
+	"murmur", "pain", "score", "scale", "reflexes", "dtrs", "vision", "acuity", "va", "bp", "ratio", "section",
+	"sections", "slides", "slide", "blocks", "block", "nodes", "lymph", "tab", "tabs", "tablet", "cores",
+	"core", "specimens", "out", "x", "was", "is", "of", "sbp", "dbp", "rated", "rates", "rating", "ppd",
+	"fraction", "dilution", "titer", "titre", "ratio", "g", "p", "gravida", "para", "mmhg", "bilaterally",
+	"pupils", "perrla", "margins", "margin", "ebl", "uop", NULL};
+static const char *const MD_NEXT_NO[] = {"murmur", "strength", "power", "tab", "tabs", "tablet", "tablets",
+	"pain", "scale", "score", "of", "mmhg", "nodes", "positive", "negative", "cores", "slides", "sections",
+	"blocks", "times", "x", "units", "bilaterally", "in", "throughout", "dilution", "titer", "ratio",
+	"holosystolic", "systolic", "diastolic", "sem", "hsm", "lymph", "cm", "mm", "mg",
+	"ml", "vision", "tsp", "cup", "strength.", "grade", "reflexes", NULL};
+static const char *const YEAR_PREV[] = {"in", "since", "from", "until", "till", "by", "of", "year", "circa",
+	"ca", "quit", "quitting", "early", "mid", "late", "spring", "summer", "fall", "autumn", "winter", "during",
+	"before", "after", "around", "and", "through", "to", "dx", "diagnosed", "born", "married", "moved",
+	"widowed", "retired", "class", "s", "dob", "date", "year:", "yr", "emigrated", "immigrated", "arrived",
+	"divorced", "graduated", "or", "between", "back", "last", "fy", "cy", "season", "sometime", "also",
+	"est", "established", "founded", "repaired", "placed", "implanted", "performed", "done", "removed",
+	"underwent", "started", "stopped", "began", "ended", "completed", "hospitalized", "admitted", "pm", "am",
+	"en", "desde", "del", "de", "el", NULL};
+
+static const char *const DEVICE_NEXT[] = {"catheter", "sheath", "foley", "french", "fr", "tube", "drain",
+	"introducer", "cannula", "needle", "gauge", "coude", "ett", "ngt", "dilator", "stent", NULL};
+
+/* Is m/d at [a, b) a plausible date? */
+static bool check_md(const struct ctx *x, size_t a, size_t b)
+{
+	int m = atoi(x->s + a);
+	const char *sl = memchr(x->s + a, '/', b - a);
+	if (!sl)
+		return false;
+	int d = atoi(sl + 1);
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	char pw[64], nw[64];
+	prev_word(x, a, pw, sizeof pw);
+	next_word(x, b, nw, sizeof nw);
+	if (in_list(pw, MD_PREV_NO) || in_list(nw, MD_NEXT_NO))
+		return false;
+	/* "pain 6/10", "2/6 SEM": out-of-ten scores and equal fractions in an exam ("5/5", "9/9") */
+	if (m == d && m <= 5)
+		return false;
+	if (near_before(x, a, 24, "apgar") || near_before(x, a, 24, "strength") ||
+	    near_before(x, a, 24, "murmur") || near_before(x, a, 16, "pain") || near_before(x, a, 20, "grade"))
+		return false;
+	if (b < x->n && (x->s[b] == '+' || x->s[b] == '%' || x->s[b] == '"'))
+		return false;
+	return true;
+}
+
+static bool check_date_num(const struct ctx *x, size_t a, size_t b)
+{
+	int p[3] = {0, 0, 0}, np = 0, len[3] = {0, 0, 0};
+	for (size_t i = a; i < b && np < 3;) {
+		if (!isdigit((unsigned char)x->s[i])) {
+			i++;
+			continue;
+		}
+		int v = 0, l = 0;
+		while (i < b && isdigit((unsigned char)x->s[i]) && l < 5)
+			v = v * 10 + (x->s[i++] - '0'), l++;
+		len[np] = l;
+		p[np++] = v;
+	}
+	if (np < 3)
+		return false;
+	if (len[0] == 4) /* yyyy-mm-dd */
+		return p[0] >= 1880 && p[0] <= 2100 && p[1] >= 1 && p[1] <= 12 && p[2] >= 1 && p[2] <= 31;
+	if (len[0] > 2 || (len[2] != 2 && len[2] != 4))
+		return false;
+	if (len[2] == 4 && (p[2] < 1880 || p[2] > 2100))
+		return false;
+	bool mdy = p[0] >= 1 && p[0] <= 12 && p[1] >= 1 && p[1] <= 31;
+	bool dmy = p[1] >= 1 && p[1] <= 12 && p[0] >= 1 && p[0] <= 31;
+	if (!mdy && !dmy)
+		return false;
+	/* dotted numbers are also versions and lab values: only with a date-looking day and a year */
+	if (x->s[a + (size_t)len[0]] == '.') {
+		char pw[64];
+		prev_word(x, a, pw, sizeof pw);
+		if (!strcmp(pw, "version") || !strcmp(pw, "v"))
+			return false;
+	}
+	return true;
+}
+
+static bool check_year(const struct ctx *x, size_t a, size_t b)
+{
+	int y = atoi(x->s + a);
+	if (y < 1900 || y > 2039)
+		return false;
+	char pw[64], nw[64];
+	prev_word(x, a, pw, sizeof pw);
+	next_word(x, b, nw, sizeof nw);
+	size_t ti = tok_at(x, a);
+	const struct tok *prev = ti > 0 ? &x->t[ti - 1] : NULL;
+	bool same_line = ti < x->nt && !x->t[ti].nl_before;
+	if (a > 0 && x->s[a - 1] == '-') {
+		/* "mid-2022": the word before the hyphen */
+		if (!prev || ti < 2)
+			return false;
+		char w2[32];
+		const struct tok *t2 = &x->t[ti - 2];
+		if (tlen(t2) >= sizeof w2)
+			return false;
+		deid_fold(x->s + t2->start, tlen(t2), w2, sizeof w2);
+		return !strcmp(w2, "mid") || !strcmp(w2, "early") || !strcmp(w2, "late") || !strcmp(w2, "pre") ||
+		       !strcmp(w2, "post");
+	}
+	if (!strcmp(pw, "at") || (a > 0 && (x->s[a - 1] == '@' || x->s[a - 1] == '~')))
+		return false;
+	/* a standard or an equation named with its year: "CKD-EPI 2021", "ACC/AHA 2017" */
+	if (prev && same_line && (prev->flags & TF_UPPER) && tlen(prev) >= 2 && !(prev->dflags & DF_MONTHDAY) &&
+	    (memchr(x->s + prev->start, '-', tlen(prev)) || (ti >= 2 && tok_punct(x, ti - 2, '/')) ||
+	     (ti >= 2 && tok_punct(x, ti - 2, '('))))
+		return false;
+	/* shift times that are also years (1900, 2030): "from 1900 to 2300" in nursing notes */
+	static const char *const time_prev[] = {"until", "till", "from", "to", "by", "around", "approx",
+		"approximately", "about", "between", "q", "every", "x", NULL};
+	if (y % 100 < 60 && y % 15 == 0 && in_list(pw, time_prev))
+		return false;
+	/* after an ordinary word on the same line ("colonoscopy 2020", "TKA 2009") */
+	if (prev && same_line && (prev->flags & TF_ALPHA) && !in_list(pw, time_prev))
+		return true;
+	if (!strcmp(nw, "units") || !strcmp(nw, "mg") || !strcmp(nw, "ml") || !strcmp(nw, "kcal") ||
+	    !strcmp(nw, "hrs") || !strcmp(nw, "hours") || !strcmp(nw, "cc"))
+		return false;
+	if (same_line && in_list(pw, YEAR_PREV))
+		return true;
+	if (prev && same_line && (prev->flags & TF_PUNCT)) {
+		char c = x->s[prev->start];
+		if (c == '(' || c == '/' || c == '\'' || c == '[')
+			return true;
+		/* "Shift note: 1942 pt resting, 2030 turned": after a colon or a comma only a year that cannot
+		 * be a 24-hour time */
+		if ((c == ':' || c == ',') && (y % 100 >= 60 || y / 100 > 23))
+			return true;
+	}
+	if (b < x->n && (x->s[b] == ')' || x->s[b] == ',' || x->s[b] == ';'))
+		return true;
+	return false;
+}
+
+static bool check_age_mf(const struct ctx *x, size_t a, size_t b, size_t ga, size_t gb)
+{
+	int v = atoi(x->s + ga);
+	if (v > 120 || gb - ga == 0)
+		return false;
+	char pw[64];
+	prev_word(x, a, pw, sizeof pw);
+	if (!strcmp(pw, "size") || !strcmp(pw, "temp") || !strcmp(pw, "t") || !strcmp(pw, "tmax") ||
+	    !strcmp(pw, "temperature") || !strcmp(pw, "to") || !strcmp(pw, "of") || !strcmp(pw, "x"))
+		return false;
+	/* the next few words must not name a catheter or tube ("14F Foley") */
+	size_t i = tok_at(x, b);
+	for (int k = 0; k < 3 && i < x->nt; k++, i++) {
+		char w[64];
+		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
+		if (in_list(w, DEVICE_NEXT))
+			return false;
+	}
+	(void)gb;
+	return true;
+}
+
+static bool check_phone_ctx(const struct ctx *x, size_t a)
+{
+	static const char *const w[] = {"pager", "page", "ext", "extension", "call", "phone", "tel", "beeper", "x",
+		"reach", "contact", "cell", "paged", "dial", "number", "line", "callback", NULL};
+	for (int i = 0; w[i]; i++)
+		if (near_before(x, a, 30, w[i]))
+			return true;
+	return false;
+}
+
+static int phone_type(const struct ctx *x, size_t a)
+{
+	/* FAX when "fax" is the nearest label before the number on its line */
+	size_t from = a > 28 ? a - 28 : 0;
+	for (size_t i = a; i > from; i--)
+		if (x->s[i - 1] == '\n') {
+			from = i;
+			break;
+		}
+	ssize_t fax = -1, ph = -1;
+	for (size_t i = from; i + 3 <= a; i++) {
+		if (!strncasecmp(x->s + i, "fax", 3))
+			fax = (ssize_t)i;
+		if (!strncasecmp(x->s + i, "ph", 2) || !strncasecmp(x->s + i, "tel", 3) || !strncasecmp(x->s + i, "cell", 4) ||
+		    !strncasecmp(x->s + i, "call", 4) || !strncasecmp(x->s + i, "pager", 5))
+			ph = (ssize_t)i;
+	}
+	return fax >= 0 && fax > ph ? DEID_FAX : DEID_PHONE;
+}
+
+static bool check_idgen(const struct ctx *x, size_t a, size_t b)
+{
+	int d = count_digits(x->s + a, b - a);
+	size_t n = b - a;
+	bool letters = false, dash = false;
+	for (size_t i = a; i < b; i++) {
+		letters |= isalpha((unsigned char)x->s[i]) != 0;
+		dash |= x->s[i] == '-';
+	}
+	char pw[64];
+	prev_word(x, a, pw, sizeof pw);
+	static const char *const no[] = {"lot", "ndc", "cpt", "icd", "icd-10", "loinc", "code", "codes", "snomed",
+		"hcpcs", "rxnorm", "version", "model", "catalog", "ref", "cat", "item", "part", NULL};
+	if (in_list(pw, no))
+		return false;
+	/* dotted numbers are lab values or versions unless they are long (DICOM UIDs) */
+	for (size_t i = a; i < b; i++)
+		if (x->s[i] == '.' && d < 12)
+			return false;
+	/* shift times "0700-1900", obstetric history "G2P1102", trial registrations "NCT05117892" */
+	if (n == 9 && x->s[a + 4] == '-' && d == 8 && atoi(x->s + a) % 100 < 60 && atoi(x->s + a + 5) % 100 < 60 &&
+	    atoi(x->s + a) < 2400 && atoi(x->s + a + 5) <= 2400)
+		return false;
+	if (x->s[a] == 'G' && n >= 4 && isdigit((unsigned char)x->s[a + 1]) && memchr(x->s + a, 'P', n))
+		return false;
+	if (n > 3 && !strncmp(x->s + a, "NCT", 3))
+		return false;
+	/* LOINC-like "2160-0" */
+	if (!letters && dash && n >= 6 && x->s[b - 2] == '-' && d <= 6)
+		return false;
+	if (!letters) {
+		if (d >= 7)
+			return true;
+		return d >= 5 && (near_before(x, a, 14, "#") || near_before(x, a, 14, "no") || near_before(x, a, 14, "id"));
+	}
+	return d >= 4 || (d >= 3 && dash && n >= 6);
+}
+
+/* Leading words that are not part of a facility name ("Seen at Riverside Clinic"). */
+static const char *const FAC_LEAD_NO[] = {"the", "at", "in", "to", "from", "for", "with", "by", "of", "and",
+	"seen", "patient", "pt", "transferred", "discharged", "admitted", "followed", "follow", "referred",
+	"referral", "call", "contact", "our", "his", "her", "a", "an", "re", "per", "via", "dear", "cc",
+	"attending", "pcp", "unit", "location", "facility", "hospital:", "clinic:", "lives", "works",
+	"employed", "retired", "former", "on", "new", "old", NULL};
+
+static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
+{
+	size_t a = *pa;
+	/* trim leading words that are sentence words, not part of the name */
+	for (;;) {
+		size_t i = tok_at(x, a);
+		if (i >= x->nt || x->t[i].start >= b)
+			return false;
+		char w[64];
+		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
+		if (in_list(w, FAC_LEAD_NO) || (x->t[i].dflags & (DF_MONTHDAY | DF_TITLE_DR | DF_TITLE_PT)) ||
+		    (x->t[i].flags & TF_PUNCT)) {
+			if (i + 1 >= x->nt || x->t[i + 1].start >= b)
+				return false;
+			a = x->t[i + 1].start;
+			continue;
+		}
+		break;
+	}
+	*pa = a;
+	/* at least one word that is not a generic service word; every word capitalised except connectors */
+	size_t i = tok_at(x, a);
+	int specific = 0, words = 0, upper = 0;
+	for (; i < x->nt && x->t[i].start < b; i++) {
+		if (!(x->t[i].flags & TF_WORD))
+			continue;
+		words++;
+		if ((x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) > 1)
+			upper++;
+		if ((x->t[i].flags & TF_ALPHA) && !(x->t[i].flags & TF_CAP)) {
+			char w[16];
+			if (tlen(&x->t[i]) >= sizeof w)
+				return false;
+			deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
+			static const char *const conn[] = {"and", "of", "the", "for", "de", "del", "la", "at", "on", NULL};
+			if (!in_list(w, conn))
+				return false;
+		}
+		if (!(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) && !x->protect[i])
+			specific++;
+	}
+	/* an all-caps heading ("NUCLEAR CARDIOLOGY") is a facility only with a facility word */
+	if (upper == words && type == DEID_HOSPITAL) {
+		const char *kw[] = {"HOSPITAL", "MEDICAL CENTER", "CENTER", "CLINIC", "INFIRMARY", "HEALTH", "MEDICINE",
+			"INSTITUTE", "ASSOCIATES", "GENERAL", "CENTRE", "PHYSICIANS", "PRACTICE", NULL};
+		bool strong = false;
+		for (int q = 0; kw[q]; q++) {
+			size_t kl = strlen(kw[q]);
+			if (b - *pa >= kl && !memcmp(x->s + b - kl, kw[q], kl))
+				strong = true;
+		}
+		if (!strong)
+			return false;
+	}
+	if (type == DEID_LOCATION_OTHER)
+		return specific >= 1 && words >= 2;
+	return specific >= 1;
+}
+
+static void scan_patterns(struct ctx *x, pcre2_match_data *md)
+{
+	const struct deid_engine *e = x->e;
+	for (size_t pi = 0; pi < e->npats; pi++) {
+		const struct deid_pattern *p = &e->pats[pi];
+		if (p->nneed) {
+			/* most patterns hang on a label or keyword: skip them on notes that lack it */
+			bool any = false;
+			for (size_t k = 0; k < p->nneed && !any; k++)
+				any = memmem(x->low, x->n, p->need[k], strlen(p->need[k])) != NULL;
+			if (!any)
+				continue;
+		}
+		size_t off = 0;
+		while (off <= x->n) {
+			int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+					: pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+			if (rc < 0)
+				break;
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			size_t a = ov[0], b = ov[1];
+			if (b <= a) {
+				/* an empty match: step one code point */
+				off = a + 1;
+				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
+					off++;
+				continue;
+			}
+			off = b;
+			bool ok = true;
+			int t0 = p->out[0].type;
+			switch (p->kind) {
+			case K_DATE_NUM:
+				ok = check_date_num(x, a, b);
+				break;
+			case K_DATE_MD:
+				ok = check_md(x, a, b);
+				break;
+			case K_YEAR:
+				ok = check_year(x, a, b);
+				break;
+			case K_AGE: {
+				size_t ga = ov[2 * p->out[0].group];
+				ok = ga != PCRE2_UNSET && atoi(x->s + ga) <= 125;
+				break;
+			}
+			case K_AGE_MF:
+				ok = check_age_mf(x, a, b, ov[2], ov[3]);
+				break;
+			case K_PHONE:
+				t0 = phone_type(x, a);
+				break;
+			case K_PHONE_CTX:
+				ok = check_phone_ctx(x, a);
+				break;
+			case K_PHONE_LBL: {
+				size_t ga = ov[2], gb = ov[3];
+				int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
+				ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
+				t0 = phone_type(x, ga);
+				break;
+			}
+			case K_PHONE_INTL: {
+				int d = count_digits(x->s + a, b - a);
+				ok = d >= 8 && d <= 15;
+				t0 = phone_type(x, a);
+				break;
+			}
+			case K_ID: {
+				size_t ga = ov[2], gb = ov[3];
+				ok = ga != PCRE2_UNSET && count_digits(x->s + ga, gb - ga) >= 1 && gb - ga >= 2;
+				break;
+			}
+			case K_IDGEN:
+				ok = check_idgen(x, a, b);
+				break;
+			case K_FACILITY:
+				ok = check_facility(x, &a, b, p->out[0].type);
+				break;
+			case K_STREET_NONUM: {
+				size_t i = tok_at(x, a);
+				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY));
+				break;
+			}
+			case K_DEPT: {
+				size_t ga = p->out[0].group ? ov[2 * p->out[0].group] : a;
+				size_t gb = p->out[0].group ? ov[2 * p->out[0].group + 1] : b;
+				size_t i = tok_at(x, ga);
+				int specific = 0;
+				for (; i < x->nt && x->t[i].start < gb; i++)
+					if ((x->t[i].flags & TF_WORD) && !(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) &&
+					    !((x->t[i].flags & TF_NUM) && tlen(&x->t[i]) <= 2 && x->t[i].start == ga))
+						specific++;
+				/* "Unit 3" and "4 WEST" carry a number that identifies them */
+				ok = specific > 0 || count_digits(x->s + ga, gb - ga) > 0;
+				break;
+			}
+			case K_WEEKDAY: {
+				char pw[64];
+				prev_word(x, a, pw, sizeof pw);
+				char nw[64];
+				next_word(x, b, nw, sizeof nw);
+				ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
+				     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
+				     strcmp(nw, "afternoons");
+				break;
+			}
+			case K_USER: {
+				size_t ga = ov[2], gb = ov[3];
+				ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
+				break;
+			}
+			case K_CITY: {
+				size_t ga = ov[2];
+				size_t i = tok_at(x, ga);
+				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR));
+				break;
+			}
+			default:
+				break;
+			}
+			if (!ok) {
+				/* retry just after the match start so a shorter overlapping match is not lost */
+				off = a + 1;
+				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
+					off++;
+				continue;
+			}
+			for (int k = 0; k < p->nout; k++) {
+				int g = p->out[k].group;
+				if (g >= rc || ov[2 * g] == PCRE2_UNSET)
+					continue;
+				size_t ga = g ? ov[2 * g] : a, gb = g ? ov[2 * g + 1] : b;
+				int type = k == 0 ? t0 : p->out[k].type;
+				add_cand(x, ga, gb, type, DEID_SRC_PATTERN, p->prio, p->conf);
+			}
+		}
+	}
+}
+
+/* ---- names ------------------------------------------------------------------------------------------- */
+
+/* Can token i be part of a name? strict: must be capitalised (or upper case). */
+static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
+{
+	if (i >= x->nt)
+		return false;
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_ALPHA))
+		return false;
+	if (t->dflags & (DF_STOP | DF_CRED | DF_MONTHDAY | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION)) {
+		/* a stop word that is also a common name ("Will", "May") only counts capitalised next to a name */
+		if (!(t->dflags & (DF_FIRST | DF_LAST)) || !(t->flags & TF_CAP) || (t->dflags & (DF_CRED | DF_MONTHDAY)))
+			return false;
+		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_RELATION))
+			return false;
+	}
+	if ((t->dflags & (DF_CLINICAL | DF_GENERIC)) && !(t->dflags & (DF_FIRST | DF_LAST)))
+		return false;
+	if (t->flags & TF_NONLATIN)
+		return false;
+	if (t->flags & TF_CAP)
+		return true;
+	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
+}
+
+static bool initial(const struct ctx *x, size_t i)
+{
+	return i < x->nt && (x->t[i].flags & TF_ALPHA) && (x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) == 1;
+}
+
+/* Is token j joined to token i by a single space on one line? */
+static bool joined(const struct ctx *x, size_t j)
+{
+	return j < x->nt && !x->t[j].nl_before && x->t[j].sp_before <= 1;
+}
+
+/* Extends a name forward from token i: words and initials ("J." "J"), at most max words; returns the
+ * index after the last name token (i when none). header allows "Last, First M.". */
+static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower, bool header)
+{
+	size_t j = i, end = i;
+	int words = 0;
+	bool comma_used = !header;
+	while (j < x->nt && words < max) {
+		if (j > i && !joined(x, j))
+			break;
+		if (initial(x, j) || (allow_lower && (x->t[j].flags & TF_ALPHA) && tlen(&x->t[j]) == 1 &&
+				      !(x->t[j].dflags & DF_STOP))) {
+			j++;
+			if (tok_punct(x, j, '.') && x->t[j].sp_before == 0)
+				j++;
+			end = j;
+			words++;
+			continue;
+		}
+		/* "May Thompson", "Thu Nguyen", "Will Strickland": a month, weekday or modal first, then a surname */
+		bool given_first = j == i && (x->t[j].flags & TF_CAP) && !(x->t[j].flags & TF_UPPER) &&
+				   (x->t[j].flags & TF_ALPHA) && (x->t[j].dflags & (DF_MONTHDAY | DF_STOP)) &&
+				   !(x->t[j].dflags & (DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION)) &&
+				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
+				   !(x->t[j + 1].flags & TF_UPPER) &&
+				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
+		/* in terse lower-case notes a following English word ("dr okonkwo rounded") ends the name */
+		if (allow_lower && j > i && (x->t[j].flags & TF_LOWER) && (x->t[j].dflags & DF_ENGLISH) &&
+		    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
+			break;
+		if (nameish(x, j, allow_lower) || given_first) {
+			j++;
+			end = j;
+			words++;
+			/* "Bell, Harold" */
+			if (!comma_used && tok_punct(x, j, ',') && x->t[j].sp_before == 0 && j + 1 < x->nt &&
+			    joined(x, j + 1) && nameish(x, j + 1, allow_lower)) {
+				comma_used = true;
+				j++;
+			}
+			continue;
+		}
+		break;
+	}
+	return end;
+}
+
+/* Extends a name backwards from the token before i; returns the first name token (i when none). */
+static size_t name_back(const struct ctx *x, size_t i, int max, bool allow_lower)
+{
+	size_t j = i, start = i;
+	int words = 0;
+	while (j > 0 && words < max) {
+		if (!joined(x, j) && j != i)
+			break;
+		if (j != i && x->t[j].nl_before)
+			break;
+		size_t k = j - 1;
+		if (tok_punct(x, k, '.') && k > 0 && initial(x, k - 1) && x->t[k].sp_before == 0) {
+			j = k - 1;
+			start = j;
+			words++;
+			if (x->t[j].nl_before)
+				break;
+			continue;
+		}
+		if (initial(x, k) || nameish(x, k, allow_lower) ||
+		    (allow_lower && tlen(&x->t[k]) == 1 && (x->t[k].flags & TF_LOWER))) {
+			j = k;
+			start = j;
+			words++;
+			if (x->t[j].nl_before)
+				break;
+			continue;
+		}
+		break;
+	}
+	return start;
+}
+
+static void add_name(struct ctx *x, size_t ti, size_t tj, int type, int prio, float conf, int source)
+{
+	if (tj <= ti)
+		return;
+	/* drop a trailing "." unless it closes an initial */
+	size_t end = x->t[tj - 1].end;
+	add_cand(x, x->t[ti].start, end, type, source, prio, conf);
+}
+
+static bool is_eponym_use(const struct ctx *x, size_t i)
+{
+	/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes it an eponym */
+	size_t j = i + 1;
+	if (j < x->nt && tok_punct(x, j, '\'') && j + 1 < x->nt && tok_is(x, j + 1, "s"))
+		j += 2;
+	if (j < x->nt && (tok_punct(x, j, ')') || tok_punct(x, j, '"')))
+		j++;
+	if (j < x->nt && (x->t[j].dflags & DF_EPO_NEXT) && !x->t[j].nl_before)
+		return true;
+	/* "Bell's" arrives as one token with the apostrophe inside */
+	const struct tok *t = &x->t[i];
+	if (tlen(t) > 2 && x->s[t->end - 1] == 's' && (x->s[t->end - 2] == '\'' || (unsigned char)x->s[t->end - 2] == 0x99))
+		if (j < x->nt && (x->t[j].dflags & DF_EPO_NEXT))
+			return true;
+	return false;
+}
+
+static const char *const PT_LABELS[] = {"patient", "patient name", "name", "pt", "pt name", "re", "client",
+	"resident", "member", "insured", "subscriber", "guarantor", "emergency contact", "contact",
+	"next of kin", "nok", "caregiver", "spouse", "mother", "father", "parent", "guardian", "informant",
+	"accompanied by", "patient's name", "nombre", "paciente", "baby", "infant", "mom", "employee", "worker",
+	"claimant", "applicant", "proxy", "health care proxy", "hcp", "poa", "requested by", "from", "caller",
+	"parent/guardian", "parent / guardian", "mother's name", "father's name", "spouse name", "contact name",
+	"patient/caller", "student name", "worker name", "employee name", "insured name", NULL};
+static const char *const DR_LABELS[] = {"attending", "attending physician", "pcp", "primary care",
+	"referring", "referring physician", "referring provider", "referred by", "ordering", "ordering provider",
+	"ordering physician", "provider", "physician", "surgeon", "assistant", "anesthesiologist", "anesthesia",
+	"radiologist", "pathologist", "resident", "fellow", "dictated by", "signed by", "electronically signed by",
+	"electronically signed", "reviewed by", "interpreted by", "read by", "performed by",
+	"author", "nurse", "rn", "np", "technologist", "tech", "therapist", "pharmacist", "case manager",
+	"social worker", "chaplain", "counselor", "consultant", "seen by", "verified by", "co-signed by",
+	"cosigned by", "supervising", "supervising physician", "midwife", "doula", "dietitian", "md",
+	"primary nurse", "charge nurse", "sw", "cm", "pt/ot", "ot", "slp", "rt", "crna", "scribe",
+	"attending of record", "admitting", "admitting physician", "consulting", "cardiologist", "oncologist",
+	"genetic counselor", "clinician", "practitioner", "médico", "medico", "doctor", "dr", "covering",
+	"paged", "notified", "discussed with", "spoke with", "d/w", "signed", "approved by", "entered by",
+	"completed by", "prepared by", "sonographer", "sender", "recipient", "provider name", "interpreter",
+	"emt", "medic", "crew", "preceptor", "student", "scrub", "circulator", NULL};
+
+/* Label words before ':' at the start of the line or after two spaces: returns 1 patient, 2 doctor. */
+static int label_kind(const struct ctx *x, size_t colon)
+{
+	/* gather up to 4 words before the colon */
+	if (colon == 0)
+		return 0;
+	size_t k = colon, words = 0;
+	while (k > 0 && words < 4) {
+		const struct tok *t = &x->t[k - 1];
+		if (!(t->flags & TF_WORD) && !(tlen(t) == 1 && (x->s[t->start] == '/' || x->s[t->start] == '\'')))
+			break;
+		k--;
+		if (t->flags & TF_WORD)
+			words++;
+		if (t->nl_before || t->sp_before >= 2)
+			break;
+	}
+	/* try the longest label ending at the colon */
+	for (size_t from = k; from < colon; from++) {
+		char buf[96];
+		size_t a = x->t[from].start, b = x->t[colon - 1].end;
+		if (b - a >= sizeof buf)
+			continue;
+		size_t n = deid_fold(x->s + a, b - a, buf, sizeof buf);
+		for (size_t q = 0; q < n; q++)
+			if (buf[q] == '\t')
+				buf[q] = ' ';
+		if (in_list(buf, PT_LABELS))
+			return 1;
+		if (in_list(buf, DR_LABELS))
+			return 2;
+		if (x->t[from].flags & TF_PUNCT)
+			continue;
+	}
+	return 0;
+}
+
+static void context_names(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nt; i++) {
+		const struct tok *t = &x->t[i];
+		/* a signature line "-- G. Lee" */
+		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
+		    !x->t[i + 2].nl_before) {
+			size_t e = name_fwd(x, i + 2, 4, true, false);
+			if (e > i + 2 && (e >= x->nt || x->t[e].nl_before || (x->t[e].dflags & DF_CRED) ||
+					  (tok_punct(x, e, ',') && e + 1 < x->nt && (x->t[e + 1].dflags & DF_CRED))))
+				add_name(x, i + 2, e, DEID_DOCTOR, 66, .8f, DEID_SRC_CONTEXT);
+		}
+		/* titles: "Dr. Lee", "Mrs. Fairweather", "dr smith" */
+		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT)) {
+			size_t j = i + 1;
+			if (tok_punct(x, j, '.'))
+				j++;
+			bool dr = (t->dflags & DF_TITLE_DR) != 0;
+			/* "Dr." followed by a capitalised word, or a lower-case one in terse notes */
+			bool lower_ok = (t->flags & TF_LOWER) && j < x->nt && !(x->t[j].dflags & (DF_STOP | DF_CLINICAL));
+			size_t e = name_fwd(x, j, 3, lower_ok, false);
+			/* "DR MRI" in a device name: an upper-case title needs a known name after it */
+			if ((t->flags & TF_UPPER) && tlen(t) > 1 && e > j && (x->t[j].flags & TF_UPPER) &&
+			    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
+				continue;
+			if (e > j && joined(x, j))
+				add_name(x, j, e, dr ? DEID_DOCTOR : DEID_PATIENT, 72, .9f, DEID_SRC_CONTEXT);
+			continue;
+		}
+		/* credentials: "Priya Natarajan, MD", "kathy m rn" */
+		if ((t->dflags & DF_CRED) && i > 0 && !t->nl_before) {
+			bool upper = (t->flags & TF_UPPER) != 0;
+			/* "Referring MD:" is a label, not a signature */
+			if (tok_punct(x, i + 1, ':'))
+				continue;
+			/* lower-case credentials only where they are unambiguous ("kathy m rn"); "pt" is the patient */
+			if (!upper) {
+				static const char *const low_ok[] = {"rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
+					"fnp", "aprn", "crna", NULL};
+				char cw[16];
+				if (tlen(t) >= sizeof cw)
+					continue;
+				deid_fold(x->s + t->start, tlen(t), cw, sizeof cw);
+				if (!in_list(cw, low_ok))
+					continue;
+			}
+			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
+			if ((t->dflags & DF_STATE_ABBR) && i + 1 < x->nt && (x->t[i + 1].flags & TF_NUM) &&
+			    tlen(&x->t[i + 1]) == 5 && count_digits(x->s + x->t[i + 1].start, 5) == 5)
+				continue;
+			size_t k = i;
+			if (tok_punct(x, k - 1, ',') && x->t[k].sp_before <= 1)
+				k--;
+			else if (!(t->flags & TF_UPPER) && !(t->flags & TF_LOWER))
+				continue;
+			if (k == 0 || x->t[k].nl_before)
+				continue;
+			bool allow_lower = (t->flags & TF_LOWER) != 0;
+			if (!upper && !allow_lower)
+				continue;
+			/* a comma before a lower-case credential is unusual; the name must then be capitalised */
+			size_t s0 = name_back(x, k, 4, allow_lower);
+			/* an upper-case acronym before a credential ("WOC RN", "HOSPICE RN") is a name only when
+			 * the dictionary knows it or it has a second word */
+			if (s0 + 1 == k && (x->t[s0].flags & TF_UPPER) && tlen(&x->t[s0]) > 1 &&
+			    !(x->t[s0].dflags & (DF_FIRST | DF_LAST)))
+				continue;
+			if (s0 < k) {
+				/* at least one word that is not an initial, unless it is initials only ("J.S., RN") */
+				add_name(x, s0, k, DEID_DOCTOR, 72, .9f, DEID_SRC_CONTEXT);
+			}
+			continue;
+		}
+		/* labels: "Patient: Bell, Harold J.", "Attending: Priya Natarajan, MD" */
+		if (tok_punct(x, i, ':') && i > 0) {
+			int kind = label_kind(x, i);
+			if (!kind)
+				continue;
+			size_t j = i + 1;
+			if (j >= x->nt || x->t[j].nl_before)
+				continue;
+			if (x->t[j].dflags & (DF_TITLE_DR | DF_TITLE_PT))
+				continue; /* the title rule handles it */
+			size_t e = name_fwd(x, j, 4, false, true);
+			/* a single lower-case word after a patient label in a terse note */
+			if (e == j && (x->t[j].flags & TF_LOWER) && !(x->t[j].dflags & (DF_STOP | DF_CLINICAL)) &&
+			    (x->t[j].dflags & (DF_FIRST | DF_LAST)))
+				e = name_fwd(x, j, 3, true, true);
+			if (e > j) {
+				/* all-caps words after a label are names only when not a heading word */
+				add_name(x, j, e, kind == 1 ? DEID_PATIENT : DEID_DOCTOR, 70, .85f, DEID_SRC_CONTEXT);
+				/* more names separated by ';' or ',' (cc: lists) */
+				size_t q = e;
+				while (kind == 2 && q + 1 < x->nt && (tok_punct(x, q, ';') || tok_punct(x, q, ',')) &&
+				       !x->t[q + 1].nl_before) {
+					size_t e2 = name_fwd(x, q + 1, 4, false, false);
+					if (e2 == q + 1)
+						break;
+					add_name(x, q + 1, e2, DEID_DOCTOR, 68, .8f, DEID_SRC_CONTEXT);
+					q = e2;
+					while (q < x->nt && (x->t[q].dflags & DF_CRED))
+						q++;
+					if (tok_punct(x, q, ',') && q + 1 < x->nt && (x->t[q + 1].dflags & DF_CRED))
+						q += 2;
+				}
+			}
+			continue;
+		}
+		if (!(t->flags & TF_WORD))
+			continue;
+		/* relations: "his wife Dorothy", "Her niece, Catherine Ruiz", "daughter Wang Lei" */
+		if (t->dflags & DF_RELATION) {
+			size_t j = i + 1;
+			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
+				j++;
+			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use; the
+			 * name follows closely ("son   Callback:" in a form is two fields) */
+			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j) && (joined(x, j) || j > i + 1)) {
+				const struct tok *u = &x->t[j];
+				size_t e = j;
+				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
+					e = name_fwd(x, j, 3, false, false);
+				/* "his wife, June, ...": a given name that is also a month */
+				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
+				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
+					e = j + 1;
+				else if ((u->flags & TF_LOWER) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL)))
+					e = j + 1; /* "son jake at bedside" in a terse note */
+				if (e > j)
+					add_name(x, j, e, DEID_PATIENT, 66, .8f, DEID_SRC_CONTEXT);
+			}
+			continue;
+		}
+		/* "pt hope resting", "pt Janelle Strickland": a given name right after pt/patient */
+		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
+		    !tok_punct(x, i + 1, ':')) {
+			const struct tok *u = &x->t[i + 1];
+			bool unknown_full = (u->flags & TF_CAP) && !(u->dflags & (DF_ENGLISH | DF_CLINICAL | DF_STOP)) &&
+					    joined(x, i + 2) && nameish(x, i + 2, false) && (x->t[i + 2].flags & TF_CAP);
+			if ((u->flags & TF_ALPHA) && ((u->dflags & DF_FIRST) || unknown_full) &&
+			    !(u->dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) && !x->protect[i + 1]) {
+				size_t e = name_fwd(x, i + 1, 3, (u->flags & TF_LOWER) != 0, false);
+				if (e > i + 1)
+					add_name(x, i + 1, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			}
+		}
+		/* self-introductions and naming: "my name is lena andersson", "I'm Quarto Angelo", "named him Frank" */
+		{
+			size_t j = 0;
+			if (tok_is(x, i, "is") && i > 0 && (tok_is(x, i - 1, "name") || tok_is(x, i - 1, "surname")))
+				j = i + 1;
+			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
+				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
+			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
+				j = i + 1;
+			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
+				/* lower-case words count when they are not English ("lena andersson", not "tired") */
+				size_t e = j;
+				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				       !(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
+					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					e++;
+				if (e > j)
+					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			}
+		}
+		/* nicknames: "goes by Nell", "aka Ted" */
+		if ((tok_is(x, i, "by") && i > 0 && tok_is(x, i - 1, "goes")) || tok_is(x, i, "aka") ||
+		    tok_is(x, i, "nickname") || tok_is(x, i, "prefers")) {
+			size_t j = i + 1;
+			if (tok_punct(x, j, '"') || tok_punct(x, j, ':'))
+				j++;
+			if (j < x->nt && (x->t[j].flags & TF_CAP) && (x->t[j].flags & TF_ALPHA) && !x->t[j].nl_before &&
+			    !(x->t[j].dflags & (DF_STOP | DF_CLINICAL)))
+				add_name(x, j, j + 1, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+		}
+		/* verbs: "seen by X", "discussed with X", "per X" */
+		char w[32];
+		if (tlen(t) < sizeof w) {
+			deid_fold(x->s + t->start, tlen(t), w, sizeof w);
+			static const char *const by[] = {"by", "with", "per", "paged", "called", "notified", "informed",
+				"to", "from", "cc", "and", "thanks", "dear", "hi", "hello", "sincerely", "regards", NULL};
+			if (in_list(w, by)) {
+				size_t j = i + 1;
+				if (tok_punct(x, j, ',') || tok_punct(x, j, ':'))
+					j++;
+				if (j < x->nt && (x->t[j].flags & TF_CAP) && !x->t[j].nl_before) {
+					size_t e = name_fwd(x, j, 3, false, false);
+					/* needs dictionary support: a known given name or surname in the sequence */
+					bool known = false;
+					for (size_t q = j; q < e; q++)
+						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
+							known = true;
+					if (e > j && known) {
+						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
+							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
+						add_name(x, j, e, doc ? DEID_DOCTOR : DEID_PATIENT, 62, .75f, DEID_SRC_CONTEXT);
+					}
+				}
+			}
+			/* letter closings: the name on the next non-empty line is the author's */
+			static const char *const closings[] = {"sincerely", "regards", "respectfully", "cordially",
+				"warmly", "best", "thanks", "atentamente", NULL};
+			if (in_list(w, closings)) {
+				size_t j = i + 1;
+				while (j < x->nt && !x->t[j].nl_before)
+					j++;
+				if (j < x->nt && (x->t[j].flags & TF_CAP)) {
+					size_t e = name_fwd(x, j, 4, false, false);
+					if (e > j + 0)
+						add_name(x, j, e, DEID_DOCTOR, 66, .8f, DEID_SRC_CONTEXT);
+				}
+			}
+		}
+	}
+}
+
+/* Marks tokens of multi-word eponym phrases ("Lee Silverman Voice Treatment", "Bruce protocol"). */
+static void mark_eponyms(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nt; i++) {
+		if (!(x->t[i].flags & TF_ALPHA))
+			continue;
+		if (x->t[i].dflags & DF_EPONYM)
+			x->protect[i] = 1;
+		for (size_t len = 4; len >= 2 && (x->t[i].dflags & DF_MW); len--) {
+			if (i + len > x->nt)
+				continue;
+			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
+			if (b - a > 60)
+				continue;
+			bool line_ok = true;
+			for (size_t q = i + 1; q < i + len; q++)
+				line_ok &= !x->t[q].nl_before;
+			if (!line_ok)
+				continue;
+			if (deid_dict_get(&x->e->dict, x->s + a, b - a) & DF_EPONYM) {
+				for (size_t q = i; q < i + len; q++)
+					x->protect[q] = 1;
+				break;
+			}
+		}
+		if (is_eponym_use(x, i))
+			x->protect[i] = 1;
+	}
+}
+
+static bool cand_name(int type)
+{
+	return type == DEID_PATIENT || type == DEID_DOCTOR;
+}
+
+/* A word that could be a name: no hyphen, no capital after the first letter ("EtOH", "LFTs"), and no
+ * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
+static bool plain_word(const char *s, size_t n)
+{
+	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
+			return false;
+	for (size_t i = 1; i < n; i++)
+		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
+			return false;
+	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
+		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
+		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
+		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", "sis", "tal", "nal", "ral", "ian",
+		"ese", "ish", "zi", NULL};
+	char f[64];
+	size_t fl = deid_fold(s, n, f, sizeof f);
+	for (int k = 0; suf[k]; k++) {
+		size_t sl = strlen(suf[k]);
+		if (fl > sl + 2 && !memcmp(f + fl - sl, suf[k], sl))
+			return false;
+	}
+	return true;
+}
+
+static bool drug_context(const struct ctx *x, size_t j)
+{
+	static const char *const forms[] = {"drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
+		"cap", "caps", "infusion", "patch", "inhaler", "cream", "ointment", "injection", "pen", "xl", "xr", "er",
+		"sr", "cr", "dr", "odt", "hfa", "solution", "suspension", "syrup", "drops", "gel", "spray", "prn",
+		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml", NULL};
+	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
+		if (x->t[k].nl_before)
+			return false;
+		char w[16];
+		if (tlen(&x->t[k]) >= sizeof w)
+			return false;
+		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
+		if (in_list(w, forms))
+			return true;
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+			return false;
+	}
+	return false;
+}
+
+/* Dictionary layer: known given names (with following capitalised words) and places. */
+static void dict_layer(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nt; i++) {
+		const struct tok *t = &x->t[i];
+		if (!(t->flags & TF_ALPHA) || x->protect[i])
+			continue;
+		uint32_t f = t->dflags;
+		bool cap = (t->flags & TF_CAP) != 0;
+		bool title = cap && !(t->flags & TF_UPPER);
+		/* multi-word places first: "North Andover", "New Hampshire", "Saudi Arabia" */
+		if (cap && (f & DF_MW)) {
+			bool done = false;
+			for (size_t len = 4; len >= 2 && !done; len--) {
+				if (i + len > x->nt)
+					continue;
+				bool ok = true;
+				for (size_t q = i + 1; q < i + len; q++)
+					ok &= joined(x, q) && (x->t[q].flags & (TF_WORD | TF_PUNCT));
+				if (!ok)
+					continue;
+				size_t a = t->start, b = x->t[i + len - 1].end;
+				uint32_t g = deid_dict_get(&x->e->dict, x->s + a, b - a);
+				int type = (g & DF_CITY) ? DEID_CITY : (g & DF_STATE) ? DEID_STATE : (g & DF_COUNTRY) ? DEID_COUNTRY : -1;
+				if (g & DF_ORG)
+					type = DEID_ORGANIZATION;
+				if (type >= 0) {
+					add_cand(x, a, b, type, DEID_SRC_DICT, 56, .7f);
+					i += len - 1;
+					done = true;
+				}
+			}
+			if (done)
+				continue;
+		}
+		/* "patricia desrosiers", "olga krylova": a lower-case given name and a surname-like word */
+		if ((t->flags & TF_LOWER) && (f & DF_FIRST) && tlen(t) >= 3 &&
+		    !(f & (DF_AMBIG | DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_ENGLISH | DF_CRED)) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_LOWER) && (x->t[i + 1].flags & TF_ALPHA) &&
+		    tlen(&x->t[i + 1]) >= 3 && !(x->t[i + 1].dflags & (DF_STOP | DF_CLINICAL | DF_CRED | DF_MONTHDAY)) &&
+		    ((x->t[i + 1].dflags & DF_LAST) || !(x->t[i + 1].dflags & DF_ENGLISH)) && !x->protect[i]) {
+			add_name(x, i, i + 2, DEID_PATIENT, 46, .5f, DEID_SRC_DICT);
+			i++;
+			continue;
+		}
+		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
+			continue;
+		bool upper = (t->flags & TF_UPPER) != 0;
+		/* an unknown capitalised word in running text (not English, not clinical, not a place), or a
+		 * known surname, inside a sentence: a name ("founders: Kónya, Becker and Vasquez") */
+		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
+				    DF_TITLE_PT | DF_RELATION | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_GENERIC |
+				    DF_PROFESSION | DF_AMBIG)) &&
+		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
+			bool initial_pos = i == 0 || t->nl_before;
+			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
+			char pw0[8];
+			prev_word(x, t->start, pw0, sizeof pw0);
+			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
+			if (drug_context(x, i + 1))
+				goto places;
+			if (!initial_pos) {
+				const struct tok *p = &x->t[i - 1];
+				if (p->flags & TF_PUNCT) {
+					char c = x->s[p->start];
+					initial_pos = c == '.' || c == '!' || c == '?' || c == '"' || c == '-' || c == '*' ||
+						      c == '>' || c == '(' || c == '[' || c == ':' || c == ';' || tlen(p) > 1;
+				} else if (p->dflags & DF_CRED) {
+					initial_pos = true;
+				}
+				if (i >= 2 && tok_punct(x, i - 1, ',') && (x->t[i - 2].dflags & DF_CRED))
+					initial_pos = true;
+			}
+			size_t e0 = name_fwd(x, i, 3, false, false);
+			bool multi = e0 > i + 1;
+			/* a capitalised word before a colon is a label ("Fecha:", "Edad:"), not a name */
+			if (tok_punct(x, e0, ':') && x->t[e0].sp_before == 0)
+				goto places;
+			/* at a sentence start, a lone unknown word is a name when a verb-like word follows ("Luiza is
+			 * from", "Warrane, can I"), not a number or a colon (drug lists, headings) */
+			bool verb_next = false;
+			if (initial_pos && !multi && e0 < x->nt && joined(x, e0)) {
+				const struct tok *nx = &x->t[e0];
+				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
+					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
+					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
+					"would", "could", "should", NULL};
+				char vw[16];
+				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
+					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
+					verb_next = in_list(vw, verbs);
+				}
+				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
+					verb_next = true;
+			}
+			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
+				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
+				i = e0 - 1;
+				continue;
+			}
+		}
+		if (f & DF_ORG) {
+			add_cand(x, t->start, t->end, DEID_ORGANIZATION, DEID_SRC_DICT, 55, .7f);
+			continue;
+		}
+		if (f & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_EPONYM | DF_CRED | DF_TITLE_DR | DF_TITLE_PT))
+			if (!(f & (DF_FIRST | DF_LAST)) || (f & (DF_CLINICAL | DF_MONTHDAY | DF_EPONYM | DF_CRED)))
+				goto places;
+		if (f & (DF_FIRST | DF_LAST)) {
+			bool amb = (f & DF_AMBIG) != 0;
+			/* the words around it: capitalised name-like neighbours make a full name */
+			size_t s0 = i, e0 = i + 1;
+			if (joined(x, i + 1) && (nameish(x, i + 1, false) || initial(x, i + 1)))
+				e0 = name_fwd(x, i + 1, 2, false, false);
+			if (i > 0 && joined(x, i) && nameish(x, i - 1, false) && !x->protect[i - 1] &&
+			    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)))
+				s0 = i - 1;
+			bool multi = e0 > i + 1 || s0 < i;
+			/* single upper-case words are headings more often than names */
+			if (upper && !multi)
+				goto places;
+			/* an ambiguous word ("Bill", "Hope", "Young") needs a second name word next to it */
+			if (amb) {
+				bool strong = false;
+				for (size_t q = s0; q < e0; q++)
+					if (q != i && (x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
+						strong = true;
+				if (!strong)
+					goto places;
+			}
+			/* one word alone: only a given name that is not an English word; a lone surname is too often
+			 * an eponym, a place or a brand; a word that is also a city is a city after "in", "from" */
+			if (!multi) {
+				char pw[32];
+				prev_word(x, t->start, pw, sizeof pw);
+				static const char *const preps[] = {"in", "from", "to", "near", "at", "of", "visits", NULL};
+				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, preps)))
+					goto places;
+			}
+			bool eponym = false;
+			for (size_t q = s0; q < e0; q++)
+				eponym |= x->protect[q];
+			if (eponym)
+				continue;
+			add_name(x, s0, e0, DEID_PATIENT, multi ? 52 : 48, multi ? .7f : .55f, DEID_SRC_DICT);
+			i = e0 - 1;
+			continue;
+		}
+	places:
+		if (!title || x->protect[i])
+			continue;
+		if ((f & DF_AMBIG) && !(f & DF_STATE)) {
+			/* "China", "Providence": an English word too, so only after a preposition or a comma */
+			char pw[32];
+			prev_word(x, t->start, pw, sizeof pw);
+			static const char *const preps[] = {"in", "from", "to", "near", "visits", "of", NULL};
+			bool comma = i > 0 && tok_punct(x, i - 1, ',');
+			if (!in_list(pw, preps) && !comma)
+				continue;
+		}
+		/* "Brattleboro VT": a known city followed by a state abbreviation */
+		if ((f & DF_CITY) && i + 1 < x->nt && joined(x, i + 1) && (x->t[i + 1].dflags & DF_STATE_ABBR) &&
+		    (x->t[i + 1].flags & TF_UPPER) && tlen(&x->t[i + 1]) == 2)
+			add_cand(x, x->t[i + 1].start, x->t[i + 1].end, DEID_STATE, DEID_SRC_DICT, 55, .7f);
+		if (f & DF_CITY)
+			add_cand(x, t->start, t->end, DEID_CITY, DEID_SRC_DICT, 50, .6f);
+		else if (f & DF_STATE)
+			add_cand(x, t->start, t->end, DEID_STATE, DEID_SRC_DICT, 50, .7f);
+		else if (f & DF_COUNTRY)
+			add_cand(x, t->start, t->end, DEID_COUNTRY, DEID_SRC_DICT, 50, .7f);
+	}
+}
+
+/* "retired machinist", "works as a delivery driver": occupations of the patient and relatives. */
+static void professions(struct ctx *x)
+{
+	static const char *const cue[] = {"retired", "former", "formerly", "works", "worked", "working",
+		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid",
+		"self-employed", "year-old", "yo", "is", "was", "works as", NULL};
+	for (size_t i = 0; i < x->nt; i++) {
+		if (!(x->t[i].flags & TF_ALPHA) || !(x->t[i].dflags & (DF_MW | DF_PROFESSION)))
+			continue;
+		for (size_t len = 3; len >= 1; len--) {
+			if (i + len > x->nt)
+				continue;
+			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
+			if (b - a > 48)
+				continue;
+			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? deid_dict_get(&x->e->dict, x->s + a, b - a) : 0;
+			if (!(pf & DF_PROFESSION))
+				continue;
+			/* a cue word within the three words before */
+			bool ok = false;
+			for (size_t q = i, k = 0; q > 0 && k < 3; q--, k++) {
+				if (x->t[q].nl_before)
+					break;
+				char w[32];
+				const struct tok *p = &x->t[q - 1];
+				if (tlen(p) >= sizeof w)
+					continue;
+				deid_fold(x->s + p->start, tlen(p), w, sizeof w);
+				if (in_list(w, cue))
+					ok = true;
+			}
+			/* "Occupation: teacher" */
+			if (!ok && i > 0 && tok_punct(x, i - 1, ':') && i > 1 && tok_is(x, i - 2, "occupation"))
+				ok = true;
+			if (ok) {
+				add_cand(x, a, b, DEID_PROFESSION, DEID_SRC_CONTEXT, 60, .7f);
+				i += len - 1;
+				break;
+			}
+		}
+	}
+}
+
+/* Names in a list with a name: "founders: Monjeau, Graves and Reed" (one of them found, the others too). */
+static bool list_name_word(const struct ctx *x, size_t j)
+{
+	if (j >= x->nt || x->t[j].nl_before)
+		return false;
+	const struct tok *u = &x->t[j];
+	uint32_t f = u->dflags;
+	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
+	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
+	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
+		      DF_STATE | DF_COUNTRY | DF_ORG | DF_EPONYM));
+}
+
+static void list_names(struct ctx *x, const struct deid_cand *acc, size_t nacc)
+{
+	for (size_t k = 0; k < nacc; k++) {
+		if (!cand_name(acc[k].type))
+			continue;
+		/* forwards: ", X" or " and X" */
+		size_t j = tok_at(x, acc[k].end);
+		for (int hops = 0; hops < 6 && j < x->nt; hops++) {
+			if (tok_punct(x, j, ',') && x->t[j].sp_before == 0)
+				j++;
+			if (tok_is(x, j, "and") || tok_is(x, j, "&") || tok_is(x, j, "or"))
+				j++;
+			if (j == tok_at(x, acc[k].end) || !list_name_word(x, j))
+				break;
+			size_t e = name_fwd(x, j, 3, false, false);
+			if (e <= j)
+				break;
+			add_name(x, j, e, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
+			j = e;
+			if (!tok_punct(x, j, ',') && !tok_is(x, j, "and"))
+				break;
+		}
+		/* backwards: "X, " before the name */
+		size_t i = tok_at(x, acc[k].start);
+		if (i >= 2 && (tok_punct(x, i - 1, ',') || tok_is(x, i - 1, "and")) && list_name_word(x, i - 2) &&
+		    !x->t[i].nl_before && x->t[i - 1].sp_before == 0 + (tok_is(x, i - 1, "and") ? 1 : 0)) {
+			size_t s0 = name_back(x, i - 1, 3, false);
+			if (s0 < i - 1 && list_name_word(x, s0))
+				add_name(x, s0, i - 1, acc[k].type, 50, .55f, DEID_SRC_CONTEXT);
+		}
+	}
+}
+
+/* A name in another script right after a name, or in parentheses after it: "Wang Xiaoming (王小明)". */
+static void script_names(struct ctx *x, const struct deid_cand *acc, size_t nacc)
+{
+	for (size_t k = 0; k < nacc; k++) {
+		if (!cand_name(acc[k].type))
+			continue;
+		size_t i = tok_at(x, acc[k].end);
+		if (tok_punct(x, i, '(') || tok_punct(x, i, 0xEF))
+			i++;
+		/* full-width parenthesis (U+FF08) is a punctuation token of 3 bytes */
+		if (i < x->nt && (x->t[i].flags & TF_PUNCT) && tlen(&x->t[i]) == 3 && !strncmp(x->s + x->t[i].start, "\xEF\xBC\x88", 3))
+			i++;
+		size_t j = i;
+		while (j < x->nt && (x->t[j].flags & TF_NONLATIN) && (x->t[j].flags & TF_ALPHA) && !x->t[j].nl_before &&
+		       j - i < 4)
+			j++;
+		if (j > i && i < x->nt && x->t[i].start - acc[k].end <= 4)
+			add_cand(x, x->t[i].start, x->t[j - 1].end, acc[k].type, DEID_SRC_CONTEXT, 66, .8f);
+	}
+	/* after a name label in any script: "姓名：王小明", "الاسم: يوسف" */
+	static const char *const labels[] = {"姓名", "患者", "病人", "医生", "医师", "الاسم", "المريض", "الطبيب", NULL};
+	for (size_t i = 0; i + 1 < x->nt; i++) {
+		if (!(x->t[i].flags & TF_NONLATIN))
+			continue;
+		for (int l = 0; labels[l]; l++) {
+			size_t ln = strlen(labels[l]);
+			if (tlen(&x->t[i]) >= ln && !memcmp(x->s + x->t[i].end - ln, labels[l], ln)) {
+				size_t j = i + 1;
+				if (j < x->nt && (x->t[j].flags & TF_PUNCT))
+					j++;
+				if (j < x->nt && (x->t[j].flags & TF_NONLATIN) && !x->t[j].nl_before)
+					add_cand(x, x->t[j].start, x->t[j].end, l >= 3 && l != 5 && l != 6 ? DEID_DOCTOR : DEID_PATIENT,
+						 DEID_SRC_CONTEXT, 66, .8f);
+			}
+		}
+	}
+}
+
+/* ---- known identifiers ------------------------------------------------------------------------------ */
+
+static void known_layer(struct ctx *x, const struct deid_known *known)
+{
+	if (!known)
+		return;
+	for (size_t k = 0; k < known->nnames; k++) {
+		const char *nm = known->names[k];
+		if (!nm)
+			continue;
+		/* split the name into parts; each part of 2+ letters is found as a whole word in any case */
+		for (const char *p = nm; *p;) {
+			while (*p && !isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80))
+				p++;
+			const char *q = p;
+			while (*q && (isalnum((unsigned char)*q) || ((unsigned char)*q & 0x80) || *q == '\'' || *q == '-'))
+				q++;
+			if (q - p >= 2) {
+				char want[128], got[128];
+				size_t wl = deid_fold(p, (size_t)(q - p), want, sizeof want);
+				for (size_t i = 0; i < x->nt; i++) {
+					if (!(x->t[i].flags & TF_WORD))
+						continue;
+					size_t gl = deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), got, sizeof got);
+					/* "Bell's" is the name Bell too */
+					if (gl == wl + 2 && !memcmp(got, want, wl) && got[wl] == '\'' && got[wl + 1] == 's')
+						gl = wl;
+					if (gl == wl && !memcmp(got, want, wl)) {
+						if (x->protect[i] && !(x->t[i].flags & TF_CAP))
+							continue;
+						add_cand(x, x->t[i].start, x->t[i].start + (gl == tlen(&x->t[i]) ? tlen(&x->t[i]) : (size_t)(q - p)),
+							 DEID_PATIENT, DEID_SRC_KNOWN, 100, 1.f);
+					}
+				}
+			}
+			p = q;
+		}
+	}
+	for (size_t k = 0; k < known->nmrns; k++) {
+		const char *m = known->mrns[k];
+		if (!m)
+			continue;
+		/* compare alphanumerics only, case-insensitively: "00-48-2917" finds "00482917" */
+		char want[128];
+		size_t wl = 0;
+		for (const char *p = m; *p && wl + 1 < sizeof want; p++)
+			if (isalnum((unsigned char)*p))
+				want[wl++] = (char)tolower((unsigned char)*p);
+		if (wl < 3)
+			continue;
+		for (size_t a = 0; a < x->n; a++) {
+			if (!isalnum((unsigned char)x->s[a]) || (a > 0 && isalnum((unsigned char)x->s[a - 1])))
+				continue;
+			size_t b = a, got = 0;
+			while (b < x->n && got < wl) {
+				char c = x->s[b];
+				if (isalnum((unsigned char)c)) {
+					if (tolower((unsigned char)c) != want[got])
+						break;
+					got++;
+				} else if (!(c == '-' || c == ' ' || c == '.' || c == '/') || b == a)
+					break;
+				b++;
+			}
+			if (got == wl && (b >= x->n || !isalnum((unsigned char)x->s[b])))
+				add_cand(x, a, b, DEID_MEDICALRECORD, DEID_SRC_KNOWN, 100, 1.f);
+		}
+	}
+}
+
+/* ---- resolution --------------------------------------------------------------------------------------- */
+
+static int by_rank(const void *pa, const void *pb)
+{
+	const struct deid_cand *a = pa, *b = pb;
+	if (a->prio != b->prio)
+		return b->prio - a->prio;
+	uint32_t la = a->end - a->start, lb = b->end - b->start;
+	if (la != lb)
+		return la < lb ? 1 : -1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct deid_cand *a = pa, *b = pb;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
+static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
+{
+	if (n == 0)
+		return 0;
+	qsort(c, n, sizeof *c, by_rank);
+	memset(taken, 0, textlen);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool free_ = true;
+		for (uint32_t b = c[i].start; b < c[i].end && free_; b++)
+			free_ = !taken[b];
+		if (!free_)
+			continue;
+		memset(taken + c[i].start, 1, c[i].end - c[i].start);
+		c[k++] = c[i];
+	}
+	qsort(c, k, sizeof *c, by_start);
+	return k;
+}
+
+/* Every other mention of a name found by context, known or a full dictionary name is a name too. The
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+struct want {
+	char key[64];
+	uint8_t type, common, amb;
+};
+
+static uint64_t want_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+	return h;
+}
+
+static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
+{
+	struct want *w = NULL;
+	size_t nw = 0, aw = 0;
+	for (size_t k = 0; k < nacc; k++) {
+		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
+			continue;
+		if (acc[k].source == DEID_SRC_DICT && acc[k].conf < .6f)
+			continue;
+		for (size_t i = tok_at(x, acc[k].start); i < x->nt && x->t[i].start < acc[k].end; i++) {
+			const struct tok *t = &x->t[i];
+			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || tlen(t) >= 64 || (t->dflags & (DF_CLINICAL | DF_CRED)))
+				continue;
+			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then
+			 * only its capitalised mentions */
+			bool common = (t->dflags & (DF_STOP | DF_MONTHDAY)) != 0;
+			if (common && (!(t->flags & TF_CAP) || acc[k].end - acc[k].start <= tlen(t) ||
+				       acc[k].source == DEID_SRC_DICT))
+				continue;
+			if (nw == aw) {
+				aw = aw ? aw * 2 : 16;
+				w = ml_xrealloc(w, aw * sizeof *w);
+			}
+			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
+			w[nw].type = acc[k].type;
+			w[nw].common = common;
+			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
+			nw++;
+		}
+	}
+	if (!nw)
+		return;
+	size_t cap = 16;
+	while (cap < nw * 2)
+		cap *= 2;
+	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	for (size_t i = 0; i < cap; i++)
+		tab[i] = -1;
+	for (size_t q = 0; q < nw; q++) {
+		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			tab[h] = (int32_t)q; /* the first source of a name decides its type */
+	}
+	for (size_t j = 0; j < x->nt; j++) {
+		const struct tok *u = &x->t[j];
+		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
+			continue;
+		char got[64];
+		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		size_t use = tlen(u);
+		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
+			gl -= 2, use -= 2; /* possessive: "Bell's" */
+			got[gl] = 0;
+		}
+		size_t h = want_hash(got, gl) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			continue;
+		const struct want *m = &w[tab[h]];
+		if (x->protect[j] || is_eponym_use(x, j))
+			continue;
+		/* lower-case mentions count only for names that are not English words */
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+			continue;
+		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
+		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
+	}
+	ml_free(tab);
+	ml_free(w);
+}
+
+/* ---- engine ------------------------------------------------------------------------------------------- */
+
+struct deid_engine *deid_engine_new(struct ml_err *err)
+{
+	struct deid_engine *e = ml_calloc(1, sizeof *e);
+	if (!e) {
+		ml_err_set(err, ML_ENOMEM, "out of memory building the de-identification engine");
+		return NULL;
+	}
+	if (deid_dict_build(&e->dict) != 0) {
+		ml_err_set(err, ML_EINVAL, "de-identification dictionaries are empty (build problem)");
+		deid_engine_free(e);
+		return NULL;
+	}
+	e->npats = ML_ARRAY_LEN(PATTERNS);
+	e->pats = ml_xcalloc(e->npats, sizeof *e->pats);
+	for (size_t i = 0; i < e->npats; i++) {
+		const struct pat_def *d = &PATTERNS[i];
+		int ec;
+		PCRE2_SIZE eo;
+		e->pats[i].re = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+		if (!e->pats[i].re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(ec, msg, sizeof msg);
+			ml_err_set(err, ML_EINVAL, "de-identification pattern %zu does not compile at offset %zu: %s", i,
+				   (size_t)eo, (const char *)msg);
+			deid_engine_free(e);
+			return NULL;
+		}
+		/* JIT is an optimisation: without it (an unsupported CPU) the interpreter gives the same results */
+		e->pats[i].jit = pcre2_jit_compile(e->pats[i].re, PCRE2_JIT_COMPLETE) == 0;
+		for (const char *q = d->need; q && *q;) {
+			const char *bar = strchr(q, '|');
+			size_t l = bar ? (size_t)(bar - q) : strlen(q);
+			e->pats[i].need = ml_xrealloc(e->pats[i].need, (e->pats[i].nneed + 1) * sizeof(char *));
+			e->pats[i].need[e->pats[i].nneed++] = ml_xstrndup(q, l);
+			q += l + (bar ? 1 : 0);
+		}
+		e->pats[i].kind = d->kind;
+		e->pats[i].prio = d->prio;
+		e->pats[i].conf = d->conf;
+		int gs[3] = {d->g1, d->g2, d->g3}, ts[3] = {d->t1, d->t2, d->t3};
+		for (int k = 0; k < 3; k++) {
+			if (k > 0 && gs[k] == 0)
+				break;
+			e->pats[i].out[k].group = gs[k];
+			e->pats[i].out[k].type = ts[k];
+			e->pats[i].nout = k + 1;
+		}
+	}
+	return e;
+}
+
+void deid_engine_free(struct deid_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->npats; i++) {
+		pcre2_code_free(e->pats[i].re);
+		for (size_t k = 0; k < e->pats[i].nneed; k++)
+			ml_free(e->pats[i].need[k]);
+		ml_free(e->pats[i].need);
+	}
+	ml_free(e->pats);
+	deid_dict_release(&e->dict);
+	ml_free(e);
+}
+
+int deid_text(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+	      const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+{
+	deid_result_release(out);
+	struct deid_opts defopts;
+	if (!opts) {
+		deid_opts_init(&defopts);
+		opts = &defopts;
+	}
+	if (len > DEID_MAX_TEXT)
+		return ml_err_set(err, ML_ELIMIT, "note of %zu bytes is larger than the %zu-byte limit", len,
+				  (size_t)DEID_MAX_TEXT);
+	size_t bad;
+	if (!ml_utf8_valid(text, len, &bad))
+		return ml_err_set(err, ML_EINVAL, "note is not valid UTF-8 at byte %zu", bad);
+	/* a NUL-terminated copy: the number checks read digits with atoi, and the caller's text need not end */
+	char *copy = ml_malloc(len + 1);
+	if (!copy)
+		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = 0;
+	struct ctx x = {.e = e, .s = copy, .n = len};
+	int rc = -1;
+	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	uint8_t *taken = ml_malloc(len + 1);
+	struct ml_cp_index ix = {0};
+	if (!md || !taken) {
+		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
+		goto out;
+	}
+	x.low = ml_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	x.low[len] = 0;
+	tokenize(&x);
+	x.protect = ml_xcalloc(x.nt + 1, 1);
+	mark_eponyms(&x);
+	scan_patterns(&x, md);
+	context_names(&x);
+	professions(&x);
+	dict_layer(&x);
+	known_layer(&x, known);
+	/* first resolution, then names found once are looked for everywhere, then resolve again */
+	size_t n1 = x.nc;
+	struct deid_cand *snap = ml_xmalloc((n1 + 1) * sizeof *snap);
+	if (n1)
+		memcpy(snap, x.c, n1 * sizeof *snap);
+	size_t nacc = resolve(snap, n1, taken, len);
+	coreference(&x, snap, nacc);
+	script_names(&x, snap, nacc);
+	list_names(&x, snap, nacc);
+	ml_free(snap);
+	size_t nfinal = resolve(x.c, x.nc, taken, len);
+	if (ml_cp_index_build(&ix, x.s, len) != 0) {
+		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
+		goto out;
+	}
+	out->spans = ml_xcalloc(nfinal + 1, sizeof *out->spans);
+	for (size_t i = 0; i < nfinal; i++) {
+		struct deid_span *sp = &out->spans[out->nspans++];
+		sp->start = ml_cp_index_cp_of_byte(&ix, x.c[i].start);
+		sp->end = ml_cp_index_cp_of_byte(&ix, x.c[i].end);
+		sp->type = x.c[i].type;
+		sp->source = x.c[i].source;
+		sp->confidence = x.c[i].conf;
+	}
+	out->in_ncp = ix.ncp;
+	if (opts->mode != DEID_MODE_NONE || opts->keep_map) {
+		if (deid_replace(e, x.s, len, x.c, nfinal, opts, out, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		deid_result_release(out);
+	ml_cp_index_release(&ix);
+	pcre2_match_data_free(md);
+	ml_free(taken);
+	ml_free(x.t);
+	ml_free(x.c);
+	ml_free(x.protect);
+	ml_free(x.low);
+	ml_free(copy);
+	return rc;
+}

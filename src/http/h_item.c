@@ -1,0 +1,421 @@
+/* h_item.c: handlers for items: listing, adding (JSON or multipart upload), content, media with ranges. */
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+
+struct item_list_ctx {
+	json_t *a;
+	int64_t last;
+	int want, got;
+	const char *patient; /* only this patient's items, NULL = all */
+};
+
+static int item_cb(void *ctx, const struct store_item *it)
+{
+	struct item_list_ctx *c = ctx;
+	c->last = it->id;
+	if (c->patient && strcmp(c->patient, it->patient_key ? it->patient_key : ""))
+		return 0;
+	json_array_append_new(c->a, http_item_json(it, false));
+	return ++c->got >= c->want ? 1 : 0;
+}
+
+int h_item_list(struct http_req *r)
+{
+	int64_t after, limit;
+	if (http_query_id(r, "after", &after) || http_query_int(r, "limit", 100, 1, 1000, &limit))
+		return -1;
+	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient")};
+	if (c.patient && !*c.patient)
+		c.patient = NULL;
+	if (store_item_list(r->store, r->project_id, after, item_cb, &c, &r->err) < 0) {
+		json_decref(c.a);
+		return -1;
+	}
+	json_t *o = json_pack("{s:o}", "items", c.a);
+	json_object_set_new(o, "next_after", c.got >= c.want ? json_integer(c.last) : json_null());
+	return http_reply_json(r, 200, o);
+}
+
+int http_project_overlap(struct http_req *r)
+{
+	json_t *s = http_json_parse_stored(r->project.settings_json);
+	json_t *v = json_object_get(s, "overlap");
+	int overlap = json_is_integer(v) ? (int)json_integer_value(v) : 1;
+	json_decref(s);
+	return overlap < 1 ? 1 : overlap;
+}
+
+static int check_patient_key(struct http_req *r, const char *key)
+{
+	if (key && strlen(key) > 128)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/patient_key", "patient_key longer than 128 bytes");
+	return 0;
+}
+
+static int reply_item(struct http_req *r, int64_t item_id, int64_t task_id)
+{
+	snprintf(r->object_suffix, sizeof r->object_suffix, "/%" PRId64, item_id);
+	return http_reply_json(r, 201, json_pack("{s:I,s:I}", "id", (json_int_t)item_id, "task_id", (json_int_t)task_id));
+}
+
+int h_item_create(struct http_req *r)
+{
+	static const char *const allowed[] = {"text", "meta", "patient_key", "source", "external_ref", NULL};
+	const char *text, *patient_key, *source, *external_ref;
+	if (http_json_only(r, r->json, allowed) || http_json_str(r, r->json, "text", true, &text) ||
+	    http_json_str(r, r->json, "patient_key", false, &patient_key) ||
+	    http_json_str(r, r->json, "source", false, &source) ||
+	    http_json_str(r, r->json, "external_ref", false, &external_ref) || check_patient_key(r, patient_key))
+		return -1;
+	json_t *meta = json_object_get(r->json, "meta");
+	if (meta && !json_is_object(meta))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/meta", "'meta' must be a JSON object");
+	struct store_item it = {.project_id = r->project_id, .modality = STORE_MOD_TEXT, .source = STORE_SRC_EHR,
+				.patient_key = (char *)(patient_key ? patient_key : ""),
+				.external_ref = (char *)(external_ref ? external_ref : ""), .text = (char *)text,
+				.visible = true};
+	if (source && !(it.source = store_source_parse(source)))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/source", "source must be ehr, imaging, survey or other");
+	it.meta_json = meta ? http_json_text(r, meta) : "{}";
+	if (!it.meta_json)
+		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
+	auth_secret_hash(text, it.content_hash);
+	int64_t item_id, task_id;
+	if (store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err) != 0)
+		return -1;
+	return reply_item(r, item_id, task_id);
+}
+
+/* ---- multipart upload ----------------------------------------------------------------------------- */
+
+#define FIELD_MAX (64 * 1024)
+
+struct http_upload {
+	int fd;
+	char tmp[4096];
+	uint64_t written;
+	bool have_file;
+	char media_type[128];
+	char filename[128];      /* the client's name of the file, sanitised (for import formats and messages) */
+	struct ml_buf fields[4]; /* meta, modality, source, patient_key */
+};
+static const char *const upload_fields[] = {"meta", "modality", "source", "patient_key"};
+
+/* Keeps the base name's [A-Za-z0-9._-] characters (others become '_'); never empty, never hidden. */
+static void sanitise_filename(const char *in, char *out, size_t n)
+{
+	const char *base = in ? strrchr(in, '/') : NULL;
+	base = base ? base + 1 : (in ? in : "");
+	const char *b2 = strrchr(base, '\\');
+	base = b2 ? b2 + 1 : base;
+	size_t k = 0;
+	for (const char *c = base; *c && k + 1 < n; c++)
+		out[k++] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			    *c == '.' || *c == '-' || *c == '_') ? *c : '_';
+	out[k] = '\0';
+	if (k == 0 || out[0] == '.') { /* "upload" + the name, cut to fit */
+		char tmp[128];
+		snprintf(tmp, sizeof tmp, "%.100s", out);
+		snprintf(out, n, "upload%.*s", (int)(n > 7 ? n - 7 : 0), tmp);
+	}
+}
+
+static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+				   const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
+				   size_t size)
+{
+	struct http_req *r = cls;
+	struct http_upload *u = r->upload;
+	if (!strcmp(key, "file")) {
+		if (off == 0) {
+			if (u->have_file && u->written > 0) {
+				ml_err_field(&r->err, ML_EINVAL, "file", "only one file per upload");
+				return MHD_NO;
+			}
+			u->have_file = true;
+			snprintf(u->media_type, sizeof u->media_type, "%s",
+				 content_type ? content_type : "application/octet-stream");
+			sanitise_filename(filename, u->filename, sizeof u->filename);
+		}
+		if (u->written + size > r->srv->cfg.max_upload) {
+			r->body_too_large = true;
+			return MHD_NO;
+		}
+		size_t done = 0;
+		while (done < size) {
+			ssize_t w = write(u->fd, data + done, size - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				ml_err_set(&r->err, ML_EIO, "cannot write the upload to disk: %s", strerror(errno));
+				return MHD_NO;
+			}
+			done += (size_t)w;
+		}
+		u->written += size;
+		return MHD_YES;
+	}
+	for (size_t i = 0; i < ML_ARRAY_LEN(upload_fields); i++)
+		if (!strcmp(key, upload_fields[i])) {
+			if (ml_buf_append(&u->fields[i], data, size) != 0) {
+				ml_err_field(&r->err, ML_EINVAL, key, "form field '%s' longer than %d bytes", key, FIELD_MAX);
+				return MHD_NO;
+			}
+			return MHD_YES;
+		}
+	ml_err_field(&r->err, ML_EINVAL, "", "unknown form field");
+	return MHD_NO;
+}
+
+int http_upload_begin(struct http_req *r)
+{
+	struct http_upload *u = ml_calloc(1, sizeof *u);
+	if (!u)
+		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ML_ARRAY_LEN(u->fields); i++)
+		ml_buf_init(&u->fields[i], FIELD_MAX);
+	r->upload = u;
+	u->fd = -1;
+	char dir[2048];
+	if ((size_t)snprintf(dir, sizeof dir, "%s/tmp", r->srv->cfg.data_dir) >= sizeof dir)
+		return HTTP_FAIL(r, ML_EINVAL, "data folder path too long");
+	if (ml_mkdirs(dir, 0700, &r->err) != 0)
+		return -1;
+	snprintf(u->tmp, sizeof u->tmp, "%s/upload-XXXXXX", dir);
+	u->fd = mkstemp(u->tmp);
+	if (u->fd < 0) {
+		u->tmp[0] = '\0';
+		return HTTP_FAIL(r, ML_EIO, "cannot create a temporary upload file: %s", strerror(errno));
+	}
+	r->pp = MHD_create_post_processor(r->conn, 64 * 1024, upload_iter, r);
+	if (!r->pp)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "Content-Type", "multipart/form-data needs a boundary");
+	return 0;
+}
+
+void http_upload_info(struct http_req *r, struct http_upload_info *out)
+{
+	struct http_upload *u = r->upload;
+	out->have_file = u && u->have_file;
+	out->size = u ? u->written : 0;
+	out->tmp_path = u ? u->tmp : "";
+	out->filename = u && u->filename[0] ? u->filename : "upload";
+	out->media_type = u ? u->media_type : "";
+}
+
+void http_upload_forget_tmp(struct http_req *r)
+{
+	if (r->upload)
+		r->upload->tmp[0] = '\0';
+}
+
+void http_upload_free(struct http_req *r)
+{
+	struct http_upload *u = r->upload;
+	if (!u)
+		return;
+	if (u->fd >= 0)
+		close(u->fd);
+	if (u->tmp[0])
+		unlink(u->tmp);
+	for (size_t i = 0; i < ML_ARRAY_LEN(u->fields); i++)
+		ml_buf_release(&u->fields[i]);
+	ml_free(u);
+	r->upload = NULL;
+}
+
+static enum store_modality modality_of(const char *media_type)
+{
+	if (!strncmp(media_type, "image/", 6))
+		return STORE_MOD_IMAGE;
+	if (!strncmp(media_type, "audio/", 6))
+		return STORE_MOD_AUDIO;
+	if (!strncmp(media_type, "video/", 6))
+		return STORE_MOD_VIDEO;
+	if (!strcmp(media_type, "application/dicom"))
+		return STORE_MOD_DICOM_SERIES;
+	return 0;
+}
+
+static bool plain_media_type(const char *t)
+{
+	/* type/subtype of token characters only: it is sent back as a Content-Type header. */
+	const char *slash = strchr(t, '/');
+	if (!slash || slash == t || !slash[1] || strlen(t) > 100)
+		return false;
+	for (const char *c = t; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      strchr("/.+-", *c)))
+			return false;
+	return strchr(slash + 1, '/') == NULL;
+}
+
+int h_item_upload(struct http_req *r)
+{
+	struct http_upload *u = r->upload;
+	if (r->err.code != ML_OK)
+		return -1;
+	if (!u->have_file || u->written == 0)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "file", "the upload has no (or an empty) 'file' part");
+	const char *meta = u->fields[0].len ? u->fields[0].data : "{}";
+	const char *mod = u->fields[1].len ? u->fields[1].data : NULL;
+	const char *src = u->fields[2].len ? u->fields[2].data : NULL;
+	const char *pkey = u->fields[3].len ? u->fields[3].data : "";
+	for (size_t i = 0; i < ML_ARRAY_LEN(u->fields); i++) {
+		size_t bad;
+		if (u->fields[i].len && (!ml_utf8_valid(u->fields[i].data, u->fields[i].len, &bad) ||
+					 strlen(u->fields[i].data) != u->fields[i].len))
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, upload_fields[i], "form field '%s' is not valid UTF-8 text",
+					       upload_fields[i]);
+	}
+	json_error_t je;
+	json_t *mj = json_loads(meta, JSON_REJECT_DUPLICATES, &je);
+	bool meta_ok = json_is_object(mj);
+	json_decref(mj);
+	if (!meta_ok)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "meta", "form field 'meta' must be a JSON object");
+	if (check_patient_key(r, pkey))
+		return -1;
+	if (!plain_media_type(u->media_type))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "file", "the file part has a malformed Content-Type");
+	struct store_item it = {.project_id = r->project_id, .source = STORE_SRC_IMAGING, .patient_key = (char *)pkey,
+				.meta_json = (char *)meta, .media_type = u->media_type, .external_ref = "",
+				.visible = true};
+	it.modality = mod ? store_modality_parse(mod) : modality_of(u->media_type);
+	if (!it.modality)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "modality", "unknown modality (send a 'modality' field)");
+	if (src && !(it.source = store_source_parse(src)))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "source", "source must be ehr, imaging, survey or other");
+	if (fsync(u->fd) != 0)
+		return HTTP_FAIL(r, ML_EIO, "cannot sync the upload: %s", strerror(errno));
+	char hash[65];
+	if (store_media_put_file(r->srv->cfg.data_dir, u->tmp, r->srv->cfg.max_upload, hash, &r->err) != 0)
+		return -1;
+	it.media_hash = hash;
+	memcpy(it.content_hash, hash, sizeof it.content_hash);
+	int64_t item_id, task_id;
+	if (store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err) != 0)
+		return -1;
+	return reply_item(r, item_id, task_id);
+}
+
+/* ---- reading -------------------------------------------------------------------------------------- */
+
+int h_item_get(struct http_req *r)
+{
+	struct store_item it;
+	if (http_load_item(r, r->params[1], &it) != 0)
+		return -1;
+	json_t *o = http_item_json(&it, true);
+	store_item_release(&it);
+	return http_reply_json(r, 200, o);
+}
+
+/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. 1 = whole file (no or
+ * unusable multi-range header), 0 = the range, -1 = unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *len)
+{
+	if (!h)
+		return 1;
+	if (strncmp(h, "bytes=", 6) != 0)
+		return 1;
+	h += 6;
+	if (strchr(h, ','))
+		return 1; /* multiple ranges: answer with the whole file, which RFC 9110 allows */
+	char *end;
+	if (*h == '-') {
+		errno = 0;
+		unsigned long long n = strtoull(h + 1, &end, 10);
+		if (errno || *end || end == h + 1 || n == 0 || size == 0)
+			return -1;
+		if (n > size)
+			n = size;
+		*from = size - n;
+		*len = n;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long a = strtoull(h, &end, 10);
+	if (errno || end == h || *end != '-')
+		return -1;
+	const char *bstr = end + 1;
+	unsigned long long b = size ? size - 1 : 0;
+	if (*bstr) {
+		b = strtoull(bstr, &end, 10);
+		if (errno || *end)
+			return -1;
+		if (b >= size)
+			b = size - 1;
+	}
+	if (a >= size || b < a)
+		return -1;
+	*from = a;
+	*len = b - a + 1;
+	return 0;
+}
+
+int h_item_media(struct http_req *r)
+{
+	struct store_item it;
+	if (http_load_item(r, r->params[1], &it) != 0)
+		return -1;
+	if (!it.media_hash) {
+		store_item_release(&it);
+		return HTTP_FAIL(r, ML_ENOTFOUND, "this item has no media");
+	}
+	char path[4096], etag[80], type[128];
+	snprintf(etag, sizeof etag, "\"%s\"", it.media_hash);
+	snprintf(type, sizeof type, "%s", it.media_type ? it.media_type : "application/octet-stream");
+	int rc = store_media_path(r->srv->cfg.data_dir, it.media_hash, path, sizeof path, &r->err);
+	store_item_release(&it);
+	if (rc != 0)
+		return -1;
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && (!strcmp(inm, etag) || !strcmp(inm, "*"))) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, "ETag", etag);
+		return http_queue(r, 304, resp);
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return HTTP_FAIL(r, ML_EIO, "media file of item %" PRId64 " is missing", r->params[1]);
+	}
+	uint64_t size = (uint64_t)st.st_size, from = 0, len = size;
+	/* If-Range with a different ETag means the client's copy is stale: send everything. */
+	const char *ifr = http_header(r, "If-Range");
+	int pr = (ifr && strcmp(ifr, etag)) ? 1 : parse_range(http_header(r, "Range"), size, &from, &len);
+	if (pr < 0) {
+		close(fd);
+		http_reply_status(r, 416, "range_not_satisfiable", "Range", "the requested range is outside the file");
+		return 0; /* Content-Range on a 416 is optional; the JSON says why */
+	}
+	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
+	if (!resp) {
+		close(fd);
+		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "ETag", etag);
+	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	MHD_add_response_header(resp, "Cache-Control", "private, max-age=0, must-revalidate");
+	if (pr == 0) {
+		char cr[96];
+		snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)from,
+			 (unsigned long long)(from + len - 1), (unsigned long long)size);
+		MHD_add_response_header(resp, "Content-Range", cr);
+		return http_queue(r, 206, resp);
+	}
+	return http_queue(r, 200, resp);
+}

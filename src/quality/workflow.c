@@ -1,0 +1,319 @@
+/* workflow.c: gold tasks mixed into annotators' queues, qualification of new annotators on the gold set,
+ * and their accuracy against gold. Settings come from the project's settings JSON. */
+#include "label/label.h"
+#include "quality/quality.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+void quality_settings_read(const char *settings_json, struct quality_settings *qs)
+{
+	qs->gold_rate = 0;
+	qs->qualification_threshold = NAN;
+	qs->qualification_min_answers = 5;
+	qs->agreement_threshold = NAN;
+	json_t *s = json_loads(settings_json ? settings_json : "{}", 0, NULL);
+	json_t *v;
+	if (json_is_number(v = json_object_get(s, "gold_rate")) && json_number_value(v) >= 0 && json_number_value(v) <= 1)
+		qs->gold_rate = json_number_value(v);
+	if (json_is_number(v = json_object_get(s, "qualification_threshold")) && json_number_value(v) >= 0 &&
+	    json_number_value(v) <= 1)
+		qs->qualification_threshold = json_number_value(v);
+	if (json_is_integer(v = json_object_get(s, "qualification_min_answers")) && json_integer_value(v) >= 1)
+		qs->qualification_min_answers = json_integer_value(v);
+	if (json_is_number(v = json_object_get(s, "agreement_threshold")) && json_number_value(v) >= 0 &&
+	    json_number_value(v) <= 1)
+		qs->agreement_threshold = json_number_value(v);
+	json_decref(s);
+}
+
+int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
+		       struct store_task *out, struct ml_err *err)
+{
+	struct quality_settings qs;
+	quality_settings_read(p->settings_json, &qs);
+	struct store_annotator_quality aq;
+	struct ml_err e2;
+	enum store_qual_state state = STORE_QUAL_TRAINING;
+	if (store_annotator_quality_get(s, p->id, user_id, &aq, &e2) == 0)
+		state = aq.state;
+	else if (e2.code != ML_ENOTFOUND)
+		return ml_err_set(err, e2.code, "%s", e2.msg);
+	if (state == STORE_QUAL_SUSPENDED)
+		return ml_err_set(err, ML_EPERM, "you are suspended from labeling in this project");
+	if (!isnan(qs.qualification_threshold) && state != STORE_QUAL_QUALIFIED) {
+		/* In training: the qualification set (the gold tasks) and nothing else. */
+		if (store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 1, out, err) == 0)
+			return 0;
+		if (err && err->code == ML_ENOTFOUND)
+			ml_err_set(err, ML_ENOTFOUND, "qualification set finished: waiting for promotion");
+		return -1;
+	}
+	if (qs.gold_rate <= 0) /* no mixing asked for: the plain queue, gold tasks included as ordinary ones */
+		return store_task_lease_next(s, p->id, user_id, now, lease_ms, out, err);
+	/* Gold next when the user's share of gold submissions is below the rate, so over any stretch of work
+	 * the share stays within one task of gold_rate; each kind falls back to the other when exhausted. */
+	int64_t all, gold;
+	if (store_user_submitted_counts(s, p->id, user_id, &all, &gold, err) < 0)
+		return -1;
+	int first = (double)gold < qs.gold_rate * (double)(all + 1) ? 1 : 0;
+	if (store_task_lease_filtered(s, p->id, user_id, now, lease_ms, first, out, err) == 0)
+		return 0;
+	if (err && err->code != ML_ENOTFOUND)
+		return -1;
+	return store_task_lease_filtered(s, p->id, user_id, now, lease_ms, !first, out, err);
+}
+
+/* The single choice of an item-level result, or NULL. */
+static const char *single_choice(json_t *res)
+{
+	json_t *ch = json_object_get(res, "choices");
+	if (json_object_get(res, "region") || !json_is_array(ch) || json_array_size(ch) != 1)
+		return NULL;
+	return json_string_value(json_array_get(ch, 0));
+}
+
+int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total)
+{
+	json_t *g = json_loads(gold_body ? gold_body : "", 0, NULL), *a = json_loads(body ? body : "", 0, NULL);
+	json_t *gres = json_object_get(g, "results"), *ares = json_object_get(a, "results");
+	*right = *total = 0;
+	for (size_t i = 0; i < json_array_size(gres); i++) {
+		const char *control = json_string_value(json_object_get(json_array_get(gres, i), "control"));
+		const char *want = single_choice(json_array_get(gres, i));
+		if (!control || !want)
+			continue;
+		const char *got = NULL;
+		for (size_t k = 0; k < json_array_size(ares); k++) {
+			const char *c2 = json_string_value(json_object_get(json_array_get(ares, k), "control"));
+			if (c2 && strcmp(c2, control) == 0)
+				got = single_choice(json_array_get(ares, k));
+		}
+		(*total)++;
+		*right += got && strcmp(got, want) == 0;
+	}
+	json_decref(g);
+	json_decref(a);
+	return 0;
+}
+
+struct gold_scan {
+	int64_t *ids;
+	size_t n, alloc;
+};
+
+static int gold_task_cb(void *ctx, const struct store_task *t)
+{
+	struct gold_scan *g = ctx;
+	if (!t->gold)
+		return 0;
+	if (g->n == g->alloc) {
+		size_t a = g->alloc ? g->alloc * 2 : 64;
+		int64_t *p = ml_realloc(g->ids, a * sizeof(*p));
+		if (!p)
+			return -1;
+		g->ids = p;
+		g->alloc = a;
+	}
+	g->ids[g->n++] = t->id;
+	return 0;
+}
+
+struct pair_scan {
+	int64_t user_id;
+	char *gold, *mine;
+};
+
+static int pair_cb(void *ctx, const struct store_annotation *a)
+{
+	struct pair_scan *ps = ctx;
+	char **slot = NULL;
+	if (a->kind && strcmp(a->kind, "gold") == 0 && a->user_id <= 0)
+		slot = &ps->gold;
+	else if (a->user_id == ps->user_id && (!a->kind || strcmp(a->kind, "human") == 0))
+		slot = &ps->mine;
+	if (!slot)
+		return 0;
+	ml_free(*slot);
+	*slot = ml_strdup(a->body_json ? a->body_json : "");
+	return *slot ? 0 : -1;
+}
+
+int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
+			       struct store_annotator_quality *out, struct ml_err *err)
+{
+	struct quality_settings qs;
+	quality_settings_read(p->settings_json, &qs);
+	struct gold_scan g = {0};
+	struct store_task_filter f = {.project_id = p->id, .state = -1};
+	if (store_task_list(s, &f, gold_task_cb, &g, err) < 0) {
+		ml_free(g.ids);
+		return -1;
+	}
+	int64_t right = 0, total = 0;
+	for (size_t i = 0; i < g.n; i++) {
+		struct pair_scan ps = {.user_id = user_id};
+		if (store_annotation_list(s, g.ids[i], 0, pair_cb, &ps, err) < 0) {
+			ml_free(ps.gold);
+			ml_free(ps.mine);
+			ml_free(g.ids);
+			return -1;
+		}
+		if (ps.gold && ps.mine) {
+			int64_t r, t;
+			quality_gold_compare(ps.gold, ps.mine, &r, &t);
+			right += r;
+			total += t;
+		}
+		ml_free(ps.gold);
+		ml_free(ps.mine);
+	}
+	ml_free(g.ids);
+	struct store_annotator_quality cur;
+	struct ml_err e2;
+	enum store_qual_state state = STORE_QUAL_TRAINING;
+	if (store_annotator_quality_get(s, p->id, user_id, &cur, &e2) == 0)
+		state = cur.state;
+	double acc = total ? (double)right / (double)total : 0;
+	/* Promotion only: a qualified annotator whose accuracy drops stays qualified until a manager acts
+	 * (the report shows the drop); a suspended one stays suspended. */
+	if (state == STORE_QUAL_TRAINING && !isnan(qs.qualification_threshold) && total >= qs.qualification_min_answers &&
+	    acc >= qs.qualification_threshold)
+		state = STORE_QUAL_QUALIFIED;
+	*out = (struct store_annotator_quality){p->id, user_id, state, acc, total, now};
+	return store_annotator_quality_set(s, out, err);
+}
+
+/* ---- revalidation after a schema change ------------------------------------------------------------ */
+
+struct reval_ann {
+	int64_t id;
+	int version, schema_version;
+	double seconds;
+	char *body;
+};
+
+struct reval_list {
+	struct reval_ann *v;
+	size_t n, alloc;
+	int latest;
+};
+
+static int reval_cb(void *ctx, const struct store_annotation *a)
+{
+	struct reval_list *l = ctx;
+	/* Human labels made under an older schema and not already waiting for revalidation. */
+	if (a->user_id <= 0 || !a->validated || a->schema_version >= l->latest || (a->kind && strcmp(a->kind, "human") != 0))
+		return 0;
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 16;
+		struct reval_ann *p = ml_realloc(l->v, n * sizeof(*p));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->alloc = n;
+	}
+	char *b = ml_strdup(a->body_json ? a->body_json : "");
+	if (!b)
+		return -1;
+	l->v[l->n++] = (struct reval_ann){a->id, a->version, a->schema_version, a->seconds_spent, b};
+	return 0;
+}
+
+struct id_list {
+	int64_t *v;
+	size_t n, alloc;
+};
+
+static int task_id_cb(void *ctx, const struct store_task *t)
+{
+	struct id_list *l = ctx;
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 256;
+		int64_t *p = ml_realloc(l->v, n * sizeof(*p));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->alloc = n;
+	}
+	l->v[l->n++] = t->id;
+	return 0;
+}
+
+int quality_mark_revalidation(struct store *s, int64_t project_id, size_t *checked, size_t *marked, struct ml_err *err)
+{
+	*checked = *marked = 0;
+	char *latest_json = NULL;
+	int latest = 0;
+	if (store_schema_get(s, project_id, 0, &latest_json, &latest, err) < 0)
+		return err && err->code == ML_ENOTFOUND ? 0 : -1; /* no schema, nothing to revalidate */
+	struct label_schema *latest_schema = NULL;
+	struct label_diff **diffs = ml_calloc((size_t)latest + 1, sizeof(*diffs)); /* per older version */
+	bool *tried = ml_calloc((size_t)latest + 1, sizeof(bool));
+	struct id_list tasks = {0};
+	struct reval_list anns = {.latest = latest};
+	int rc = -1;
+	if (!diffs || !tried) {
+		ml_err_set(err, ML_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (label_schema_parse(latest_json, strlen(latest_json), &latest_schema, err) < 0)
+		goto out;
+	struct store_task_filter f = {.project_id = project_id, .state = -1};
+	if (store_task_list(s, &f, task_id_cb, &tasks, err) < 0)
+		goto out;
+	for (size_t i = 0; i < tasks.n; i++) {
+		for (size_t k = 0; k < anns.n; k++)
+			ml_free(anns.v[k].body);
+		anns.n = 0;
+		if (store_annotation_list(s, tasks.v[i], 0, reval_cb, &anns, err) < 0)
+			goto out;
+		for (size_t k = 0; k < anns.n; k++) {
+			struct reval_ann *a = &anns.v[k];
+			if (a->schema_version <= 0 || a->schema_version > latest)
+				continue;
+			if (!tried[a->schema_version]) { /* the diff from that version to the latest, once */
+				tried[a->schema_version] = true;
+				char *old_json = NULL;
+				int got;
+				struct label_schema *old_schema = NULL;
+				struct ml_err e2;
+				if (store_schema_get(s, project_id, a->schema_version, &old_json, &got, &e2) == 0 &&
+				    label_schema_parse(old_json, strlen(old_json), &old_schema, &e2) == 0 &&
+				    label_schema_diff(old_schema, latest_schema, &diffs[a->schema_version], &e2) < 0)
+					diffs[a->schema_version] = NULL;
+				label_schema_free(old_schema);
+				ml_free(old_json);
+			}
+			struct label_diff *d = diffs[a->schema_version];
+			if (!d)
+				continue;
+			(*checked)++;
+			struct ml_err e3;
+			if (d->nchanges == 0 || label_annotation_affected(d, a->body, strlen(a->body), &e3) != 1)
+				continue;
+			/* Marked: a new version with the same labels, validated = false, authored by nobody (0). */
+			int nv;
+			if (store_annotation_update(s, a->id, a->version, a->body, a->schema_version, 0, a->seconds, false, &nv,
+						    err) < 0)
+				goto out;
+			(*marked)++;
+		}
+	}
+	rc = 0;
+out:
+	for (size_t k = 0; k < anns.n; k++)
+		ml_free(anns.v[k].body);
+	ml_free(anns.v);
+	ml_free(tasks.v);
+	for (int v = 0; diffs && v <= latest; v++)
+		if (diffs[v])
+			label_diff_free(diffs[v]);
+	ml_free(diffs);
+	ml_free(tried);
+	label_schema_free(latest_schema);
+	ml_free(latest_json);
+	return rc;
+}

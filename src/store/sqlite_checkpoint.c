@@ -1,0 +1,116 @@
+/* sqlite_checkpoint.c: WAL checkpoints on a background thread, so writers never wait for them.
+ *
+ * SQLite's default is to checkpoint inside the commit that pushes the WAL past 1000 pages: that commit
+ * then copies the WAL into the database and fsyncs both, and a bulk import spends much of its time
+ * there. Instead a WAL hook wakes a helper thread with its own connection, which runs PASSIVE
+ * checkpoints (they never block writers or readers) while the writer goes on. If the helper cannot keep
+ * up and the WAL grows past SQ_CKPT_HARD pages, the writer checkpoints inline as SQLite would. */
+#include "store/sqlite_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQ_CKPT_PAGES 2048   /* wake the helper every 16 MiB of WAL (8 KiB pages) */
+#define SQ_CKPT_HARD 131072  /* 1 GiB: checkpoint inline, the helper is not keeping up */
+
+struct sq_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, pending, stop;
+	char *path;
+};
+
+static void *ckpt_main(void *arg)
+{
+	struct sq_ckpt *c = arg;
+	pthread_setname_np(pthread_self(), "ml-checkpoint");
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL;
+	} else {
+		sqlite3_busy_timeout(db, 1000);
+		/* A connection learns that the database is in WAL mode only when it first reads it; until then
+		 * a checkpoint call does nothing. */
+		(void)sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	}
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->pending && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->pending = false;
+		pthread_mutex_unlock(&c->mu);
+		if (db)
+			(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sq *q = arg;
+	if (pages >= SQ_CKPT_HARD || !q->ckpt) {
+		if (pages >= SQ_CKPT_PAGES / 2 && !q->ckpt)
+			(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		else if (pages >= SQ_CKPT_HARD)
+			(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (pages < SQ_CKPT_PAGES)
+		return SQLITE_OK;
+	struct sq_ckpt *c = q->ckpt;
+	pthread_mutex_lock(&c->mu);
+	if (!c->started)
+		c->started = pthread_create(&c->thread, NULL, ckpt_main, c) == 0;
+	c->pending = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (!c->started) /* no thread: do it here, as SQLite would */
+		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+void sq_ckpt_attach(struct sq *q)
+{
+	const char *path = sqlite3_db_filename(q->db, "main");
+	struct sq_ckpt *c = (path && *path) ? ml_calloc(1, sizeof *c) : NULL;
+	if (c) {
+		c->path = ml_strdup(path);
+		if (!c->path) {
+			ml_free(c);
+			c = NULL;
+		} else {
+			pthread_mutex_init(&c->mu, NULL);
+			pthread_cond_init(&c->cv, NULL);
+		}
+	}
+	q->ckpt = c; /* without it (memory databases, OOM) the hook checkpoints inline */
+	sqlite3_wal_hook(q->db, wal_hook, q);
+}
+
+void sq_ckpt_detach(struct sq *q)
+{
+	struct sq_ckpt *c = q->ckpt;
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	bool started = c->started;
+	pthread_mutex_unlock(&c->mu);
+	if (started)
+		pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	ml_free(c->path);
+	ml_free(c);
+	q->ckpt = NULL;
+	sqlite3_wal_hook(q->db, NULL, NULL);
+}

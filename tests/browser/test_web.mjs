@@ -1,0 +1,406 @@
+// test_web.mjs: the web UI in headless Chromium, end to end against the real server: sign in, label a
+// note (two spans, a document class, a coded label), submit, review with rejection, fix, adjudicate a
+// merge, image labeling on a DICOM series, and an import with a per-file error. Screenshots of each view go
+// to tests/artifacts/; timings (submit -> next task, frame time while panning 500 shapes) go to
+// tests/artifacts/metrics.json for bench/RESULTS.md.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, run, assert, cli, startServer, apiClient, launch, login, ARTIFACTS } from './lib.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+const srv = await startServer();
+const data = srv.data;
+for (const [name, admin] of [['ada', true], ['ann', false], ['bob', false], ['rita', false]])
+  cli(data, ['user', 'add', name, ...(admin ? ['--admin'] : []), '--password-stdin'], PASSWORD + '\n');
+const token = cli(data, ['token', 'create', 'ada']).trim().split(/\s+/).pop();
+const api = apiClient(srv.base, token);
+const users = Object.fromEntries((await api.get('/users')).users.map((u) => [u.name, u.id]));
+
+let hpoId;
+const schema = {
+  format: 1, name: 'notes', modalities: ['text'], instructions: 'Mark problems and drugs.',
+  controls: [
+    { name: 'entity', kind: 'span', labels: [{ value: 'problem', hotkey: 'p', color: '#e6194b' }, { value: 'drug', hotkey: 'd', color: '#4363d8' }],
+      attributes: [{ name: 'negated', type: 'boolean', hotkey: 'n' }] },
+    { name: 'note_type', kind: 'classification', labels: [{ value: 'discharge', hotkey: '1' }, { value: 'progress', hotkey: '2' }] },
+    { name: 'diagnosis', kind: 'coded', codings: [{ system: 'HPO' }] },
+  ],
+};
+{
+  const { writeFileSync: write, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const csv = join(mkdtempSync(join(tmpdir(), 'medlabel-onto-')), 'hpo.csv');
+  write(csv, 'code,display,synonyms,parent\nHP:0000118,Phenotypic abnormality,,\nHP:0000822,Hypertension,High blood pressure|HTN,HP:0000118\n' +
+    'HP:0100749,Chest pain,Thoracic pain,HP:0000118\nHP:0001250,Seizure,Epileptic seizure,HP:0000118\n');
+  hpoId = cli(data, ['ontology', 'load', csv, '--name', 'HPO', '--version', '2024-01']).split('loaded ontology ')[1].split(':')[0];
+}
+const project = await api.post('/projects', { name: 'browser-notes' });
+const pid = project.id;
+await api.put(`/projects/${pid}/schema`, { schema });
+for (const u of ['ann', 'bob']) await api.put(`/projects/${pid}/members/${users[u]}`, { role: 'annotator' });
+await api.put(`/projects/${pid}/members/${users.rita}`, { role: 'reviewer' });
+const NOTE = 'Discharge summary: patient denies chest pain. Started metoprolol 25 mg for hypertension.';
+for (let i = 0; i < 3; i++) await api.post(`/projects/${pid}/items`, { text: i ? `${NOTE} Visit ${i}.` : NOTE, patient_key: `p${i}` });
+
+const browser = await launch();
+const metrics = {};
+
+async function selectText(page, needle) {
+  await page.evaluate((n) => {
+    const note = document.getElementById('note');
+    const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const i = node.data.indexOf(n);
+      if (i >= 0) {
+        const r = document.createRange();
+        r.setStart(node, i); r.setEnd(node, i + n.length);
+        const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
+        return;
+      }
+    }
+    throw new Error('text not found: ' + n);
+  }, needle);
+}
+
+test('the first-run administrator signs in with the printed password and must replace it', async () => {
+  const m = srv.output().match(/one-time password:\s+(\S+)/);
+  assert(m, 'the one-time password is printed at first start');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(srv.base + '/#/login');
+  await page.fill('#login-name', 'admin');
+  await page.fill('#login-password', m[1]);
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('#new-password');
+  await page.fill('#old-password', m[1]);
+  await page.fill('#new-password', 'a brand new admin password');
+  await page.fill('#new-password-again', 'a brand new admin password');
+  await page.screenshot({ path: join(ARTIFACTS, 'first-run-password.png') });
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('a[href="#/projects/1"]'); // the demo project
+  await page.close();
+});
+
+test('sign in shows the projects with progress', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.waitForSelector(`a[href="#/projects/${pid}"]`);
+  await page.waitForSelector('[role=progressbar]');
+  await page.screenshot({ path: join(ARTIFACTS, 'projects.png') });
+  await page.close();
+});
+
+test('a wrong password is refused with a message', async () => {
+  const page = await browser.newPage();
+  await page.goto(srv.base + '/#/login');
+  await page.fill('#login-name', 'ann');
+  await page.fill('#login-password', 'not the password at all');
+  await page.press('#login-password', 'Enter');
+  await page.waitForSelector('.login .error-text:not(:empty)');
+  await page.close();
+});
+
+let annotatedTask = null;
+test('annotator labels a note with two spans and a class, submits, and the next task is shown', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/label`);
+  await page.waitForSelector('#note');
+  annotatedTask = await page.textContent('h1');
+  await selectText(page, 'chest pain');
+  await page.keyboard.press('p');
+  await page.keyboard.press('n'); // negated, on the selected span
+  await selectText(page, 'metoprolol');
+  await page.keyboard.press('d');
+  await page.keyboard.press('1');
+  // A coded label from the ontology popup, typed with a typo and picked with the keyboard.
+  await page.click('#doc-labels .code-search');
+  await page.keyboard.type('hypertenion');
+  await page.waitForSelector('#code-results li');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-text-ontology.png') });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#doc-labels .chip');
+  const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent));
+  assert(spans.some((s) => s.includes('chest pain') && s.includes('negated')), 'negated span listed: ' + spans);
+  assert(spans.some((s) => s.includes('metoprolol')), 'drug span listed');
+  // undo and redo the last change (the class)
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+Shift+z');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-text.png') });
+  const t0 = Date.now();
+  await page.click('#submit');
+  await page.waitForFunction((prev) => document.querySelector('h1').textContent !== prev, annotatedTask);
+  metrics.submit_to_next_task_ms = await page.evaluate(() => window.__medlabelLastSubmitToShownMs);
+  metrics.submit_to_next_task_wall_ms = Date.now() - t0;
+  await page.close();
+  const taskId = annotatedTask.replace(/\D+/g, '');
+  const anns = await api.get(`/projects/${pid}/tasks/${taskId}/annotations`);
+  const body = anns.annotations[0].body;
+  const results = (typeof body === 'string' ? JSON.parse(body) : body).results;
+  const pain = results.find((r) => r.label === 'problem');
+  assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
+  assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
+  assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+  const coded = results.find((r) => r.control === 'diagnosis');
+  assert(coded && coded.codes[0].code === 'HP:0000822' && coded.codes[0].system === 'HPO', 'coded label stored: ' + JSON.stringify(coded));
+});
+
+test('a reviewer rejects with a comment and the annotator gets the task back and fixes it', async () => {
+  const taskId = annotatedTask.replace(/\D+/g, '');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions textarea');
+  await page.fill('#review-versions textarea', 'metoprolol is a drug but the dose is missing; add it');
+  await page.screenshot({ path: join(ARTIFACTS, 'review.png') });
+  await page.click('#review-versions button.danger');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Rejected'));
+  await page.close();
+  const ann = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  const reviews = await api.get(`/projects/${pid}/annotations/${ann.id}/reviews`);
+  assert((reviews.reviews || reviews)[0].comment.includes('dose is missing'), 'the comment is recorded');
+  // The annotator's next task is the rejected one, with their labels and the reviewer's comment.
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(p2, srv.base, 'ann', PASSWORD);
+  await p2.goto(`${srv.base}/#/projects/${pid}/label`);
+  await p2.waitForSelector('#note');
+  assert((await p2.textContent('h1')) === annotatedTask, 'the rejected task comes back first');
+  await p2.waitForSelector('#review-feedback');
+  assert((await p2.textContent('#review-feedback')).includes('dose is missing'), 'the comment is shown');
+  await selectText(p2, '25 mg');
+  await p2.keyboard.press('d');
+  await p2.click('#submit');
+  await p2.waitForFunction((prev) => document.querySelector('h1').textContent !== prev, annotatedTask);
+  await p2.close();
+  const fixed = (await api.get(`/projects/${pid}/tasks/${taskId}/annotations`)).annotations[0];
+  assert(fixed.version === ann.version + 1, 'the fix is a new version of the same annotation');
+});
+
+test('an adjudicator merges two annotators\' versions', async () => {
+  const adj = await api.post('/projects', { name: 'browser-adjudication' });
+  await api.patch(`/projects/${adj.id}`, { settings: { overlap: 2 } });
+  await api.put(`/projects/${adj.id}/schema`, { schema });
+  for (const u of ['ann', 'bob']) await api.put(`/projects/${adj.id}/members/${users[u]}`, { role: 'annotator' });
+  await api.put(`/projects/${adj.id}/members/${users.rita}`, { role: 'reviewer' });
+  await api.post(`/projects/${adj.id}/items`, { text: NOTE });
+  const at = (s) => NOTE.indexOf(s);
+  const span = (id, label, s) => ({ id, control: 'entity', label, start: at(s), end: at(s) + s.length, text: s });
+  const versions = {
+    ann: [span('a1', 'problem', 'chest pain'), span('a2', 'drug', 'metoprolol')],
+    bob: [span('b1', 'problem', 'chest pain'), span('b2', 'problem', 'hypertension')],
+  };
+  let taskId;
+  for (const u of ['ann', 'bob']) {
+    const tok = cli(data, ['token', 'create', u]).trim().split(/\s+/).pop();
+    const c = apiClient(srv.base, tok);
+    const next = await c.get(`/projects/${adj.id}/next`);
+    taskId = next.task.id;
+    await c.post(`/projects/${adj.id}/tasks/${taskId}/annotations`, { body: { results: versions[u] } });
+  }
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await login(page, srv.base, 'rita', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${adj.id}/review`);
+  await page.click(`#review-tasks button:has-text("Task ${taskId}")`);
+  await page.waitForSelector('#review-versions [data-annotation]');
+  const cols = await page.$$('#review-versions [data-annotation]');
+  assert(cols.length === 2, 'both versions side by side');
+  assert(await page.$('#review-versions li.diff-add'), 'differences are highlighted');
+  // Pick: chest pain (from ann), metoprolol (ann) and hypertension (bob).
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(1) input');
+  await page.check('#review-versions [data-annotation]:nth-child(1) li:nth-child(2) input');
+  await page.check('#review-versions [data-annotation]:nth-child(2) li:nth-child(2) input');
+  await page.screenshot({ path: join(ARTIFACTS, 'adjudication.png') });
+  await page.click('#merge');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Merged'));
+  await page.close();
+  const anns = (await api.get(`/projects/${adj.id}/tasks/${taskId}/annotations`)).annotations;
+  const merged = anns.find((a) => a.kind === 'adjudicated');
+  assert(merged, 'an adjudicated version exists: ' + JSON.stringify(anns.map((a) => a.kind)));
+  const body = typeof merged.body === 'string' ? JSON.parse(merged.body) : merged.body;
+  assert(body.results.length === 3 && body.results.some((r) => r.text === 'hypertension'), 'the merge holds the picked results');
+  const task = await api.get(`/projects/${adj.id}/tasks/${taskId}`);
+  assert((task.task || task).state === 'done', 'the task is done');
+});
+
+test('dictionary pre-annotations appear as suggestions; accepted ones become labels', async () => {
+  const tp = await api.post('/projects', { name: 'browser-tagged' });
+  await api.put(`/projects/${tp.id}/schema`, { schema: { format: 1, name: 'tagged', modalities: ['text'], controls: [
+    { name: 'phenotype', kind: 'span', labels: [{ value: 'finding', hotkey: 'f' }], codings: [{ system: 'HPO' }],
+      attributes: [{ name: 'negated', type: 'boolean' }, { name: 'uncertain', type: 'boolean' }, { name: 'historical', type: 'boolean' }, { name: 'family', type: 'boolean' }] }] } });
+  await api.put(`/projects/${tp.id}/members/${users.ann}`, { role: 'annotator' });
+  await api.post(`/projects/${tp.id}/items`, { text: 'No seizures overnight. Known hypertension, on lisinopril.' });
+  const out = cli(data, ['tag', String(tp.id), '--ontology', hpoId]);
+  assert(/predict|tagged|\d/.test(out), 'tagger ran: ' + out);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${tp.id}/label`);
+  await page.waitForSelector('#predictions li');
+  const sugg = await page.$$eval('#predictions li', (els) => els.map((e) => e.textContent));
+  assert(sugg.length === 2 && sugg.some((s) => s.includes('seizures')) && sugg.some((s) => s.includes('hypertension')), 'suggestions: ' + sugg);
+  await page.screenshot({ path: join(ARTIFACTS, 'label-suggestions.png') });
+  await page.click('#accept-all');
+  await page.waitForFunction(() => document.querySelectorAll('#span-list li').length === 2);
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const task = (await api.get(`/projects/${tp.id}/tasks?state=submitted`)).tasks[0];
+  const ann = (await api.get(`/projects/${tp.id}/tasks/${task.id}/annotations`)).annotations.find((a) => !a.model);
+  const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
+  const seiz = results.find((r) => r.text === 'seizures');
+  assert(seiz && seiz.attributes && seiz.attributes.negated === true, 'negation kept: ' + JSON.stringify(seiz));
+  assert(seiz.codes && seiz.codes[0].code === 'HP:0001250', 'code kept');
+});
+
+test('a draft survives a reload before submit', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'bob', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/label`);
+  await page.waitForSelector('#note');
+  await selectText(page, 'hypertension');
+  await page.keyboard.press('p');
+  await page.reload();
+  await page.waitForSelector('#span-list li');
+  const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent));
+  assert(spans.some((s) => s.includes('hypertension')), 'draft restored');
+  await page.close();
+});
+
+test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shapes panned', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'medlabel-ct-'));
+  cli(data, ['dicom', 'synth', dir, '--kind', 'ct', '--count', '30', '--rows', '128', '--cols', '128', '--patients', '1']);
+  const ct = await api.post('/projects', { name: 'browser-ct' });
+  await api.put(`/projects/${ct.id}/schema`, { schema: { format: 1, name: 'ct', modalities: ['dicom-series'], controls: [
+    { name: 'lesion', kind: 'box', labels: [{ value: 'nodule', hotkey: 'q', color: '#e6194b' }] },
+    { name: 'organ', kind: 'polygon', labels: [{ value: 'liver', hotkey: 'l', color: '#3cb44b' }] }] } });
+  await api.put(`/projects/${ct.id}/members/${users.ann}`, { role: 'annotator' });
+  cli(data, ['import', String(ct.id), '--format', 'dicom', dir]);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${ct.id}/label`);
+  await page.waitForFunction(() => window.__medlabelImage && window.__medlabelImage.state().scale > 0);
+  const box = await page.locator('#image-canvas').boundingBox();
+  const at = (fx, fy) => [box.x + box.width * fx, box.y + box.height * fy];
+  // Window/level: a preset, then a right-button drag.
+  await page.click('#preset-lung');
+  let st = await page.evaluate(() => window.__medlabelImage.state());
+  assert(st.wc === -600 && st.ww === 1500, 'lung preset: ' + JSON.stringify(st));
+  await page.mouse.move(...at(0.5, 0.5));
+  await page.mouse.down({ button: 'right' });
+  await page.mouse.move(...at(0.6, 0.55), { steps: 4 });
+  await page.mouse.up({ button: 'right' });
+  st = await page.evaluate(() => window.__medlabelImage.state());
+  assert(st.ww !== 1500 && st.wc !== -600, 'dragging changes window/level: ' + JSON.stringify(st));
+  // Scroll to the third slice, draw a box there.
+  await page.click('#image-canvas');
+  await page.keyboard.press('Escape');
+  await page.mouse.move(...at(0.5, 0.5));
+  await page.mouse.wheel(0, 100);
+  await page.mouse.wheel(0, 100);
+  await page.waitForFunction(() => window.__medlabelImage.state().frame === 2);
+  await page.keyboard.press('b');
+  await page.mouse.move(...at(0.4, 0.4));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.55, 0.5), { steps: 5 });
+  await page.mouse.up();
+  // A polygon on the same slice.
+  await page.selectOption('#shape-label', 'organ/liver');
+  await page.keyboard.press('p');
+  for (const [fx, fy] of [[0.3, 0.6], [0.45, 0.62], [0.4, 0.75]]) await page.mouse.click(...at(fx, fy));
+  await page.keyboard.press('Enter');
+  await page.screenshot({ path: join(ARTIFACTS, 'label-dicom.png') });
+  // Frame time while panning with 500 shapes (measured, not asserted: headless has no GPU).
+  await page.evaluate(() => window.__medlabelImage.addShapes(500));
+  metrics.pan_frame_ms_500_shapes = await page.evaluate(async () => {
+    const times = [];
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now();
+      window.__medlabelImage.pan(3, 2);
+      await new Promise((r) => requestAnimationFrame(r));
+      times.push(window.__medlabelLastFrameMs);
+      void t0;
+    }
+    times.sort((a, b) => a - b);
+    return { median: times[30], p95: times[57] };
+  });
+  await page.screenshot({ path: join(ARTIFACTS, 'label-dicom-500-shapes.png') });
+  await page.evaluate(() => { document.querySelectorAll('#shape-list li').length; });
+  // Remove the 500 test shapes again (undo), then submit the two drawn ones.
+  await page.keyboard.press('Control+z');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const tasks = (await api.get(`/projects/${ct.id}/tasks?state=submitted`)).tasks;
+  assert(tasks.length === 1, 'one submitted task');
+  const ann = (await api.get(`/projects/${ct.id}/tasks/${tasks[0].id}/annotations`)).annotations[0];
+  const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
+  const b = results.find((r) => r.control === 'lesion');
+  const poly = results.find((r) => r.control === 'organ');
+  assert(results.length === 2 && b && poly, 'a box and a polygon: ' + JSON.stringify(results).slice(0, 300));
+  assert(b.frame === 2 && poly.frame === 2 && poly.points.length === 3, 'on the third slice');
+  assert(b.x > 30 && b.x < 70 && b.w > 10 && b.w < 40, 'box in pixel coordinates: ' + JSON.stringify(b));
+});
+
+test('an import upload shows each file\'s result, with the bad file\'s line', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/import`);
+  await page.setInputFiles('#import-files', [
+    { name: 'good.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"first note"}\n{"text":"second note","meta":{"ward":"4B"}}\n') },
+    { name: 'bad.jsonl', mimeType: 'application/json', buffer: Buffer.from('{"text":"fine"}\n{"text": 42}\n') },
+  ]);
+  await page.click('#import-start');
+  await page.waitForFunction(() => document.querySelectorAll('#import-report tbody tr').length === 2 &&
+    ![...document.querySelectorAll('#import-report tbody td')].some((td) => td.textContent.includes('uploading')));
+  const rows = await page.$$eval('#import-report tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  await page.screenshot({ path: join(ARTIFACTS, 'import.png') });
+  await page.close();
+  assert(rows[0].includes('2 items imported'), 'good file: ' + rows[0]);
+  assert(rows[1].includes('bad.jsonl') && rows[1].includes('line 2'), 'bad file names itself and its line: ' + rows[1]);
+  const items = await api.get(`/projects/${pid}/items?limit=100`);
+  const texts = (items.items || []).map((i) => i.text || '');
+  assert(!JSON.stringify(items).includes('"fine"'), 'nothing of the bad file was imported');
+  void texts;
+});
+
+test('the schema editor validates as you type and points at the error', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/schema`);
+  await page.waitForSelector('#schema-editor');
+  await page.waitForFunction(() => document.getElementById('schema-result').textContent.includes('Valid'));
+  const bad = JSON.parse(await page.inputValue('#schema-editor'));
+  bad.controls[1].labels[0].hotkey = 'p';
+  await page.fill('#schema-editor', JSON.stringify(bad, null, 2));
+  await page.waitForFunction(() => document.getElementById('schema-result').textContent.includes('/controls/1/labels/0/hotkey'));
+  await page.screenshot({ path: join(ARTIFACTS, 'schema-editor.png') });
+  await page.close();
+});
+
+test('the audit view lists and filters records', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/audit`);
+  await page.waitForSelector('table tbody tr');
+  await page.fill('#audit-action', 'annotation');
+  await page.click('form button[type=submit]');
+  await page.waitForFunction(() => [...document.querySelectorAll('tbody tr td:nth-child(5)')].every((td) => td.textContent.startsWith('annotation')));
+  await page.screenshot({ path: join(ARTIFACTS, 'audit.png') });
+  await page.close();
+});
+
+test('the whole page has no inline script and the CSP header is strict', async () => {
+  const r = await fetch(srv.base + '/');
+  const csp = r.headers.get('content-security-policy') || '';
+  assert(csp.includes("script-src 'self'") && csp.includes("frame-ancestors 'none'"), 'CSP: ' + csp);
+  const html = await r.text();
+  assert(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'no inline script');
+});
+
+const failed = await run();
+writeFileSync(join(ARTIFACTS, 'metrics.json'), JSON.stringify(metrics, null, 2));
+await browser.close();
+srv.stop();
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,164 @@
+/* test_quality_report.c: the project report from a real store: span F1 per annotator pair equals
+ * agree_span_f1 summed over the tasks, choice agreement equals agree_compute on the same table, gold
+ * accuracy; the qualification record and the gold-aware lease. */
+#include "harness.h"
+#include "quality/quality.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static struct store *open_store(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
+	struct store *s = NULL;
+	struct ml_err err;
+	if (store_open(path, &s, &err))
+		return NULL;
+	return s;
+}
+
+static int64_t add_task(struct store *s, int64_t project, const char *text, int overlap)
+{
+	struct store_item it = {.project_id = project, .modality = STORE_MOD_TEXT, .source = STORE_SRC_EHR,
+				.patient_key = (char *)"", .meta_json = (char *)"{}", .text = (char *)text, .visible = true};
+	int64_t item, task = 0;
+	struct ml_err err;
+	if (store_item_add(s, &it, overlap, &item, &task, &err))
+		return 0;
+	return task;
+}
+
+static int annotate(struct store *s, int64_t task, int64_t user, const char *kind, const char *body)
+{
+	struct store_annotation a = {.task_id = task, .user_id = user, .schema_version = 1, .body_json = (char *)body,
+				     .validated = true, .kind = (char *)kind, .model = user ? NULL : (char *)"reference"};
+	int64_t id;
+	struct ml_err err;
+	return store_annotation_create(s, &a, &id, &err);
+}
+
+TEST(report_spans_choices_and_gold)
+{
+	struct store *s = open_store("report");
+	CHECK(s != NULL);
+	struct ml_err err;
+	int64_t p, u1, u2;
+	CHECK(store_project_create(s, "p", "", &p, &err) == 0);
+	CHECK(store_user_create(s, "ann1", "", false, &u1, &err) == 0);
+	CHECK(store_user_create(s, "ann2", "", false, &u2, &err) == 0);
+	/* Three tasks with spans and a choice; the third is gold with a reference. */
+	const char *b1[3] = {
+		"{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":0,\"end\":5,\"text\":\"abcde\"},"
+		"{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+		"{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":2,\"end\":6,\"text\":\"cdef\"},"
+		"{\"id\":\"b\",\"control\":\"m\",\"label\":\"y\",\"start\":8,\"end\":9,\"text\":\"i\"},"
+		"{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"no\"]}]}",
+		"{\"results\":[{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+	};
+	const char *b2[3] = {
+		"{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":0,\"end\":5,\"text\":\"abcde\"},"
+		"{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+		"{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":3,\"end\":6,\"text\":\"def\"},"
+		"{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+		"{\"results\":[{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"no\"]}]}",
+	};
+	int64_t t[3];
+	for (int i = 0; i < 3; i++) {
+		CHECK((t[i] = add_task(s, p, "abcdefghij", 2)) > 0);
+		CHECK(annotate(s, t[i], u1, "human", b1[i]) == 0);
+		CHECK(annotate(s, t[i], u2, "human", b2[i]) == 0);
+	}
+	CHECK(store_task_set_gold(s, t[2], true, &err) == 0);
+	CHECK(annotate(s, t[2], 0, "gold", "{\"results\":[{\"id\":\"g\",\"control\":\"r\",\"choices\":[\"yes\"]}]}") == 0);
+
+	char *out;
+	struct quality_report_options o = {0};
+	CHECK(quality_report_json(s, p, &o, &out, &err) == 0);
+	json_t *r = json_loads(out, 0, NULL);
+	ml_free(out);
+	CHECK(r != NULL);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r, "tasks"), "gold")), 1);
+	json_t *controls = json_object_get(r, "controls"), *m = NULL, *rc = NULL;
+	for (size_t i = 0; i < json_array_size(controls); i++) {
+		json_t *c = json_array_get(controls, i);
+		if (!strcmp(json_string_value(json_object_get(c, "control")), "m"))
+			m = c;
+		else
+			rc = c;
+	}
+	CHECK(m && rc);
+	/* Token F1 over both tasks: a = {0-5 x, 2-6 x, 8-9 y} = 5 + 4 + 1 = 10 positions, b = 5 + 3 = 8, both 5 + 3. */
+	json_t *pair = json_array_get(json_object_get(m, "per_pair"), 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "tasks")), 2);
+	CHECK_NEAR(json_real_value(json_object_get(json_object_get(pair, "token"), "f1")), 2.0 * 8 / 18, 1e-12);
+	/* Exact: task 1 matches 1 of 1/1, task 2 matches 0 of 2/1: P = 1/2, R = 1/3. */
+	CHECK_NEAR(json_real_value(json_object_get(json_object_get(pair, "exact"), "precision")), 0.5, 1e-12);
+	CHECK_NEAR(json_real_value(json_object_get(json_object_get(pair, "exact"), "recall")), 1.0 / 3, 1e-12);
+	/* The choice control: Cohen's kappa on yes/yes, no/yes, yes/no. */
+	uint32_t cell[] = {1, 1, 0, 1, 1, 0};
+	const char *vals[] = {"no", "yes"};
+	struct agree_table tb;
+	CHECK(agree_table_from_codes(&tb, 3, 2, cell, 2, NULL, NULL, vals, &err) == 0);
+	struct agree_result ar;
+	CHECK(agree_compute(&tb, AGREE_ALPHA_NOMINAL, NULL, &ar, &err) == 0);
+	json_t *alpha = json_object_get(json_object_get(rc, "overall"), "alpha-nominal");
+	CHECK_NEAR(json_number_value(json_object_get(alpha, "value")), ar.value, 1e-12);
+	agree_table_release(&tb);
+	/* Gold accuracy: ann1 said yes (right), ann2 no (wrong). */
+	json_t *gold = json_object_get(r, "gold_accuracy");
+	CHECK_EQ_INT(json_array_size(gold), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *g = json_array_get(gold, i);
+		double want = !strcmp(json_string_value(json_object_get(g, "annotator")), "ann1") ? 1 : 0;
+		CHECK_NEAR(json_real_value(json_object_get(g, "accuracy")), want, 0);
+	}
+	json_decref(r);
+
+	/* Qualification: with a threshold of 1 over 1 answer, ann1 is promoted, ann2 stays in training. */
+	CHECK(store_project_set_settings(s, p, "{\"qualification_threshold\":1,\"qualification_min_answers\":1}", &err) == 0);
+	struct store_project proj;
+	CHECK(store_project_get(s, p, &proj, &err) == 0);
+	struct store_annotator_quality q;
+	CHECK(quality_evaluate_annotator(s, &proj, u1, 1000, &q, &err) == 0);
+	CHECK_EQ_INT(q.state, STORE_QUAL_QUALIFIED);
+	CHECK(quality_evaluate_annotator(s, &proj, u2, 1000, &q, &err) == 0);
+	CHECK_EQ_INT(q.state, STORE_QUAL_TRAINING);
+	CHECK(store_annotator_quality_get(s, p, u2, &q, &err) == 0);
+	CHECK_EQ_INT(q.answers, 1);
+	/* A trainee is served only gold tasks: a new user gets the gold task, and then nothing. */
+	int64_t u3;
+	CHECK(store_user_create(s, "ann3", "", false, &u3, &err) == 0);
+	struct store_task got;
+	CHECK(quality_lease_next(s, &proj, u3, 2000, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t[2]);
+	CHECK(store_assignment_finish(s, got.id, u3, STORE_ASSIGN_SUBMITTED, 2001, &err) == 0);
+	CHECK(quality_lease_next(s, &proj, u3, 2002, 60000, &got, &err) < 0);
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	/* Suspended annotators get nothing at all. */
+	struct store_annotator_quality sus = {p, u3, STORE_QUAL_SUSPENDED, 0, 0, 3000};
+	CHECK(store_annotator_quality_set(s, &sus, &err) == 0);
+	CHECK(quality_lease_next(s, &proj, u3, 3001, 60000, &got, &err) < 0);
+	CHECK_EQ_INT(err.code, ML_EPERM);
+	store_project_release(&proj);
+	store_close(s);
+}
+
+TEST(task_agreement_of_bodies)
+{
+	const char *same[] = {"{\"results\":[{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+			      "{\"results\":[{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"yes\"]}]}",
+			      "{\"results\":[{\"id\":\"c\",\"control\":\"r\",\"choices\":[\"no\"]}]}"};
+	double a;
+	struct ml_err err;
+	CHECK(agree_bodies(same, 3, &a, &err) == 0);
+	CHECK_NEAR(a, 1.0 / 3, 1e-12); /* one agreeing pair of three */
+	CHECK(agree_bodies(same, 2, &a, &err) == 0);
+	CHECK_NEAR(a, 1, 0);
+	CHECK(agree_bodies(same, 1, &a, &err) == 0);
+	CHECK(isnan(a));
+	const char *bad[] = {"[]"};
+	CHECK(agree_bodies(bad, 1, &a, &err) < 0);
+}
