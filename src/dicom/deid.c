@@ -588,6 +588,8 @@ static void stream_item(struct ctx *c, const struct dicom_item *it, bool top)
 		const struct dicom_elem *e = order ? order[i] : &it->elems[i];
 		if (order && i && order[i - 1]->tag == e->tag)
 			continue;
+		if (top && DICOM_GROUP(e->tag) == 0x0002)
+			continue; /* meta elements misplaced in the dataset: the writer makes the meta group */
 		if (top) {
 			while (next_add < ML_ARRAY_LEN(ADDED) && ADDED[next_add].tag < e->tag)
 				ADDED[next_add++].write(c);
