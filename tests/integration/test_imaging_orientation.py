@@ -1,0 +1,220 @@
+"""Orientation: masks drawn on known voxels of a generated oblique, anisotropic DICOM series land on exactly
+those voxels in patient space after the NIfTI label-map and DICOM SEG exports, read back with nibabel and
+pydicom; the SEG is not flipped along the slice axis and keeps its segments separate. Run with
+/usr/bin/python3 (pydicom, nibabel, numpy)."""
+import hashlib
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lib  # noqa: E402
+from lib import test  # noqa: E402
+import imaging_common as ic  # noqa: E402
+
+try:
+    import nibabel as nib
+except ImportError:
+    nib = None
+
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+_cache = {}
+
+
+def blake(path):
+    with open(path, "rb") as f:
+        return hashlib.blake2b(f.read(), digest_size=32).hexdigest()
+
+
+def setup():
+    """One imported phantom with labels on known pixels; returns (phantom, project, item, truth) where
+    truth maps a label name to the set of world points (rounded, mm) it covers."""
+    if "s" in _cache:
+        return _cache["s"]
+    ic.need_oracles()
+    if nib is None:
+        raise lib.Skip("nibabel not importable (run with /usr/bin/python3)")
+    np = ic.np
+    pr = ic.Project()
+    ph = ic.Phantom(os.path.join(pr.dir, "phantom"))
+    pr.cli("import", pr.name, "--format", "dicom", ph.folder)
+    items = pr.items()
+    assert len(items) == 1, items
+    item = items[0]
+    # annotation frame f = the f-th instance in meta order; find which generated slice each one is
+    by_hash = {}
+    for name in os.listdir(ph.folder):
+        ds = ic.pydicom.dcmread(os.path.join(ph.folder, name))
+        by_hash[blake(os.path.join(ph.folder, name))] = ph.sops.index(ds.SOPInstanceUID)
+    frame_slice = [by_hash[i["media"]] for i in item["meta"]["dicom"]["instances"]]
+    slice_frame = {k: f for f, k in enumerate(frame_slice)}
+    R, C = ph.rows, ph.cols
+    # asymmetric shapes on known pixels of known spatial slices
+    shapes = {
+        "liver": {1: [(r, c) for r in range(2, 6) for c in range(1, 3)] + [(5, 3), (5, 4), (5, 5)],
+                  4: [(0, 0), (0, 1), (1, 0), (11, 9)]},
+        "spleen": {1: [(8, 7), (8, 8), (9, 8), (10, 8)], 6: [(3, 6)]},
+        "nodule": {2: [(6, 2), (6, 3), (7, 3)], 3: [(6, 3), (7, 3), (7, 4), (8, 4)]},
+    }
+    results = []
+    for name, per_slice in shapes.items():
+        for k, pix in sorted(per_slice.items()):
+            if name == "nodule":
+                continue
+            m = np.zeros((R, C), dtype=np.uint8)
+            for r, c in pix:
+                m[r, c] = 1
+            results.append({"id": f"{name}-{k}", "control": "organs", "label": name, "frame": slice_frame[k],
+                            "rle": {"size": [R, C], "counts": ic.rle(m)}})
+    parts = []
+    for k, pix in sorted(shapes["nodule"].items(), key=lambda kv: slice_frame[kv[0]]):
+        m = np.zeros((R, C), dtype=np.uint8)
+        for r, c in pix:
+            m[r, c] = 1
+        parts.append({"frame": slice_frame[k], "rle": {"size": [R, C], "counts": ic.rle(m)}})
+    results.append({"id": "n1", "control": "nodule", "label": "nodule", "parts": parts})
+    pr.label(item["task"]["id"], results)
+    truth = {name: {tuple(np.round(ph.world(k, r, c), 3)) for k, pix in per_slice.items() for r, c in pix}
+             for name, per_slice in shapes.items()}
+    _cache["s"] = (ph, pr, item, truth)
+    return _cache["s"]
+
+
+def close_sets(got, want, what):
+    """Every point of got matches one of want within 0.01 mm and the counts agree."""
+    np = ic.np
+    got = sorted(got)
+    want = sorted(want)
+    assert len(got) == len(want), f"{what}: {len(got)} voxels, expected {len(want)}"
+    W = np.array(want)
+    for p in got:
+        d = np.min(np.linalg.norm(W - np.array(p), axis=1))
+        assert d < 0.01, f"{what}: voxel at {p} is {d:.3f} mm from the nearest labelled voxel"
+
+
+@test
+def nifti_label_map_lands_on_the_labelled_voxels_in_patient_space():
+    ph, pr, item, truth = setup()
+    np = ic.np
+    out, index, _ = pr.export("nifti-labels", "nifti")
+    rows = [json.loads(l) for l in open(index)]
+    assert len(rows) == 1 and rows[0]["item"] == item["id"], rows
+    path = os.path.join(out, rows[0]["file"])
+    assert blake(path) == rows[0]["blake2b"]
+    img = nib.load(path)
+    data = np.asarray(img.dataobj)
+    assert data.shape == (ph.cols, ph.rows, ph.n), data.shape
+    aff = img.affine
+    values = {v["label"]: v["value"] for v in rows[0]["labels"]}
+    assert values["liver"] == 1 and values["spleen"] == 2 and values["nodule"] == 3, values
+    for name, v in values.items():
+        if name not in truth:
+            continue
+        pts = set()
+        for i, j, k in np.argwhere(data == v):
+            x, y, z, _ = aff @ np.array([i, j, k, 1.0])
+            pts.add((-x, -y, z))  # RAS -> LPS
+        close_sets(pts, truth[name], f"NIfTI {name}")
+    # the grid itself is the DICOM one: voxel (0,0,0) at the first slice's position, axes along IOP
+    lps0 = np.array([-aff[0, 3], -aff[1, 3], aff[2, 3]])
+    assert np.allclose(lps0, ph.ipp(0), atol=1e-3), (lps0, ph.ipp(0))
+    col_axis = np.array([-aff[0, 0], -aff[1, 0], aff[2, 0]])
+    assert np.allclose(col_axis, ph.rowdir * ph.spacing[1], atol=1e-4)
+    slice_axis = np.array([-aff[0, 2], -aff[1, 2], aff[2, 2]])
+    assert np.allclose(slice_axis, ph.normal * ph.step, atol=1e-4), "the slice axis is flipped or scaled"
+
+
+@test
+def dicom_seg_frames_land_on_the_labelled_voxels_not_flipped_segments_separate():
+    ph, pr, item, truth = setup()
+    np = ic.np
+    out, index, _ = pr.export("dicom-seg", "seg")
+    rows = [json.loads(l) for l in open(index)]
+    assert len(rows) == 1, rows
+    seg = ic.pydicom.dcmread(os.path.join(out, rows[0]["file"]))
+    assert seg.SOPClassUID == SEG_SOP_CLASS and seg.Modality == "SEG" and seg.SegmentationType == "BINARY"
+    assert seg.StudyInstanceUID == ph.study and seg.FrameOfReferenceUID == ph.for_uid
+    assert seg.BitsAllocated == 1 and seg.Rows == ph.rows and seg.Columns == ph.cols
+    names = {int(s.SegmentNumber): s.SegmentLabel for s in seg.SegmentSequence}
+    assert sorted(names.values()) == ["liver", "nodule", "spleen"], names
+    for s in seg.SegmentSequence:
+        assert s.SegmentAlgorithmType == "MANUAL" and s.SegmentedPropertyTypeCodeSequence[0].CodeValue
+    ref = seg.ReferencedSeriesSequence[0]
+    assert ref.SeriesInstanceUID == ph.series
+    assert sorted(r.ReferencedSOPInstanceUID for r in ref.ReferencedInstanceSequence) == sorted(ph.sops)
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    iop = np.array([float(v) for v in shared.PlaneOrientationSequence[0].ImageOrientationPatient])
+    rowdir, coldir = iop[:3], iop[3:]
+    assert np.allclose(rowdir, ph.rowdir, atol=1e-6) and np.allclose(coldir, ph.coldir, atol=1e-6)
+    ps = [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing]
+    assert np.allclose(ps, ph.spacing)
+    assert abs(float(shared.PixelMeasuresSequence[0].SpacingBetweenSlices) - ph.step) < 1e-6
+    pixels = seg.pixel_array
+    if pixels.ndim == 2:
+        pixels = pixels[None]
+    assert pixels.shape[0] == int(seg.NumberOfFrames) == rows[0]["frames"]
+    got = {n: set() for n in names.values()}
+    last = (0, -1e9)
+    normal = np.cross(rowdir, coldir)
+    for f, fg in enumerate(seg.PerFrameFunctionalGroupsSequence):
+        segno = int(fg.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+        ipp = np.array([float(v) for v in fg.PlanePositionSequence[0].ImagePositionPatient])
+        div = [int(v) for v in fg.FrameContentSequence[0].DimensionIndexValues]
+        assert div[0] == segno, (div, segno)
+        # frames by segment, then increasing position along the normal
+        key = (segno, float(ipp @ normal))
+        assert key > last, f"frame {f} is out of order: {key} after {last}"
+        last = key
+        # the derivation reference names the source slice at this very position
+        src = fg.DerivationImageSequence[0].SourceImageSequence[0]
+        k = ph.sops.index(src.ReferencedSOPInstanceUID)
+        assert np.allclose(ipp, ph.ipp(k), atol=1e-3), f"frame {f} references slice {k} but sits elsewhere"
+        assert div[1] == k + 1, (div, k)
+        for r, c in np.argwhere(pixels[f] != 0):
+            w = ipp + c * ps[1] * rowdir + r * ps[0] * coldir
+            got[names[segno]].add(tuple(w))
+    for name in names.values():
+        close_sets(got[name], truth[name], f"SEG segment {name}")
+    assert not (truth["liver"] & truth["spleen"]), "the test shapes must not overlap"
+
+
+@test
+def seg_and_nifti_exports_are_byte_reproducible_and_need_out():
+    ph, pr, item, truth = setup()
+    a_dir, _, _ = pr.export("dicom-seg", "seg-a")
+    b_dir, _, _ = pr.export("dicom-seg", "seg-b")
+    n_a, _, _ = pr.export("nifti-labels", "nii-a")
+    n_b, _, _ = pr.export("nifti-labels", "nii-b")
+    for x, y in ((a_dir, b_dir), (n_a, n_b)):
+        for name in sorted(os.listdir(x)):
+            if name.endswith(".manifest.json"):
+                continue
+            with open(os.path.join(x, name), "rb") as f1, open(os.path.join(y, name), "rb") as f2:
+                assert f1.read() == f2.read(), f"{name} differs between two exports of the same labels"
+    # --out is required: the files go next to the index
+    p = pr.cli("export", pr.name, "--format", "dicom-seg", check=False)
+    assert p.returncode != 0 and "--out" in p.stderr, p.stderr
+
+
+@test
+def a_mask_outside_the_series_is_a_clear_error():
+    ph, pr, item, truth = setup()
+    np = ic.np
+    pr2 = ic.Project(name="bad")
+    pr2.cli("import", "bad", "--format", "dicom", ph.folder)
+    it = pr2.items()[0]
+    m = np.zeros((ph.rows, ph.cols + 1), dtype=np.uint8)
+    m[0, 0] = 1
+    body_path = os.path.join(pr2.dir, "bad.json")
+    with open(body_path, "w") as f:
+        json.dump({"format": 1, "results": [{"id": "x", "control": "organs", "label": "liver", "frame": 0,
+                                             "rle": {"size": [ph.rows, ph.cols + 1], "counts": ic.rle(m)}}]}, f)
+    p = pr2.cli("quality", "gold", "bad", str(it["task"]["id"]), "--labels", body_path, check=False)
+    if p.returncode != 0:
+        raise lib.Skip("the store validates mask sizes before the exporter sees them")
+    _, _, p = pr2.export("nifti-labels", "nii", check=False)
+    assert p.returncode != 0 and "mask size" in p.stderr, p.stderr
+
+
+if __name__ == "__main__":
+    lib.main()
