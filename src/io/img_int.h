@@ -89,3 +89,44 @@ void img_ds(double v, char out[20]);
 int img_file_hash(const char *path, char out[65], struct ml_err *err) ML_MUST_CHECK;
 
 #endif
+
+/* ---- 2-D shapes for COCO, YOLO and VOC -------------------------------------------------------------- */
+
+/* One region result (or object3d part) on one image or frame, with what the 2-D formats need. */
+struct img_shape {
+	const struct label_control *control;
+	const struct label_label *label;
+	int category;            /* 1-based over the region labels of the schema (img_category) */
+	enum label_kind kind;    /* of the control; object3d parts come as LABEL_KIND_MASK or _POLYGON */
+	bool part;               /* an object3d part */
+	int64_t annotation_id;
+	const char *result_id;   /* "" when the result has none */
+	uint32_t frame;          /* 0 when the result names none */
+	double bbox[4];          /* x, y, w, h (pixels); w == 0 for an empty mask */
+	double area;             /* pixels (polygon: shoelace; box: w*h; mask: count) */
+	const double *xy;        /* outline (polygon, box and rotated box corners, ellipse): npts points */
+	size_t npts;
+	const uint8_t *mask;     /* masks: h*w row-major 0/1, else NULL */
+	uint32_t h, w;
+	const double *kp;        /* keypoints: 3 per control point (x, y, v: 0 absent, 1 hidden, 2 visible) */
+	size_t nkp_labelled;
+};
+typedef int (*img_shape_fn)(void *ctx, const struct img_shape *s, struct ml_err *err);
+
+/* Region kinds that the 2-D formats carry (box, rotated box, polygon, ellipse, keypoints, mask, object3d). */
+bool img_kind_is_2d(enum label_kind k);
+/* Category number of a label: 1-based over the labels of 2-D region controls in schema order; 0 if none. */
+int img_category(const struct label_schema *s, const struct label_control *c, const struct label_label *l);
+/* Calls fn for every 2-D region of the row's annotations, on an h*w image with nframes frames. */
+int img_each_shape(const struct label_schema *schema, const struct io_export_row *row, uint32_t h, uint32_t w,
+		   uint32_t nframes, img_shape_fn fn, void *ctx, struct ml_err *err) ML_MUST_CHECK;
+
+/* The images of an item for 2-D formats: an image item is one image; a DICOM series item one image per
+ * frame (rows and columns from its meta). */
+struct img_view {
+	uint32_t w, h, nframes;  /* nframes 1 for an image item */
+	bool series;
+};
+int img_view_of(const char *data_dir, const struct store_item *it, struct img_view *v, struct ml_err *err) ML_MUST_CHECK;
+/* Writes s to f with XML escaping (& < > " '). */
+void img_put_xml(FILE *f, const char *s);

@@ -1,0 +1,207 @@
+/* fmt_yolo.c: the "yolo" exporter (Ultralytics layout): a label file per image with one line per object,
+ * class index and coordinates normalised by the image size, plus classes.txt.
+ *
+ * Usage: medlabel export P --format yolo --out DIR/index.jsonl [--format-opt detect|segment]. Next to the
+ * index: DIR/classes.txt (one class per line: the labels of the schema's 2-D region controls in schema
+ * order, class = COCO category - 1) and DIR/labels/STEM.txt for each image with objects, STEM being
+ * "item-ID" for an image item and "item-ID-fNNNNN" for a frame of a DICOM series. The index lists every
+ * image (negatives with "labels": null) with the BLAKE2b-256 of its label file.
+ * detect: "class cx cy w h". segment: "class x1 y1 x2 y2 ...": polygons as drawn, boxes, rotated boxes and
+ * ellipses as their outline, masks as the outer boundary of each 8-connected component traced along pixel
+ * edges (so the polygon encloses exactly the component's pixels when it has no holes). Keypoints are not
+ * exported (YOLO pose is another layout). Coordinates are printed with 6 decimals, clamped to [0, 1]. */
+#include "io/img_int.h"
+
+#include "assist/assist.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct yolo_state {
+	struct label_schema *schema;
+	bool segment;
+	char labels_dir[4200];
+};
+
+static int yolo_begin(struct io_export *ex, struct ml_err *err)
+{
+	if (!ex->out_dir || !ex->out_path)
+		return ml_err_set(err, ML_EINVAL, "the yolo export writes a folder: give --out DIR/index.jsonl");
+	bool segment = false;
+	if (ex->options && *ex->options) {
+		if (!strcmp(ex->options, "segment"))
+			segment = true;
+		else if (strcmp(ex->options, "detect"))
+			return ml_err_set(err, ML_EINVAL, "unknown yolo option '%s' (expected detect or segment)", ex->options);
+	}
+	struct label_schema *schema;
+	if (img_schema(ex, "yolo", &schema, err))
+		return -1;
+	struct yolo_state *st = ml_xcalloc(1, sizeof *st);
+	st->schema = schema;
+	st->segment = segment;
+	ex->state = st;
+	snprintf(st->labels_dir, sizeof st->labels_dir, "%s/labels", ex->out_dir);
+	if (ml_mkdirs(st->labels_dir, 0755, err))
+		return -1;
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	int bad = 0;
+	for (size_t c = 0; c < schema->ncontrols && !bad; c++) {
+		const struct label_control *ctl = &schema->controls[c];
+		if (!img_kind_is_2d(ctl->kind))
+			continue;
+		for (size_t l = 0; l < ctl->nlabels && !bad; l++) {
+			/* one name per line: line breaks inside a value would shift every class after it */
+			for (const char *p = ctl->labels[l].value; *p && !bad; p++)
+				bad = ml_buf_putc(&b, *p == '\n' || *p == '\r' ? ' ' : *p);
+			bad = bad || ml_buf_putc(&b, '\n');
+		}
+	}
+	char path[4300];
+	snprintf(path, sizeof path, "%s/classes.txt", ex->out_dir);
+	int rc = bad ? ml_err_set(err, ML_ENOMEM, "out of memory") : ml_file_write_atomic(path, b.data ? b.data : "", b.len, err);
+	ml_buf_release(&b);
+	return rc;
+}
+
+struct yolo_row {
+	struct yolo_state *st;
+	struct ml_buf *lines; /* per frame */
+	uint32_t w, h;
+	uint32_t *labels;     /* component labels for mask tracing */
+	struct ml_buf poly;
+};
+
+static double clamp01(double v)
+{
+	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/* Traces the outer boundary of component `comp` along pixel edges, starting at the top-left corner of its
+ * first pixel in scan order, keeping the component on the right; appends the corners where the direction
+ * changes as normalised "x y" pairs. */
+static int trace(const uint32_t *lab, uint32_t w, uint32_t h, uint32_t comp, size_t first, struct ml_buf *out)
+{
+	static const int dx[4] = {1, 0, -1, 0}, dy[4] = {0, 1, 0, -1}; /* E S W N */
+	long sx = (long)(first % w), sy = (long)(first / w), x = sx, y = sy;
+	int d = 0;
+#define IN(px, py) ((px) >= 0 && (py) >= 0 && (px) < (long)w && (py) < (long)h && lab[(size_t)(py) * w + (size_t)(px)] == comp)
+	size_t guard = 4 * ((size_t)w + 1) * ((size_t)h + 1);
+	do {
+		x += dx[d];
+		y += dy[d];
+		long lx, ly, rx, ry; /* pixels ahead-left and ahead-right of corner (x, y) */
+		switch (d) {
+		case 0: lx = x, ly = y - 1, rx = x, ry = y; break;
+		case 1: lx = x, ly = y, rx = x - 1, ry = y; break;
+		case 2: lx = x - 1, ly = y, rx = x - 1, ry = y - 1; break;
+		default: lx = x - 1, ly = y - 1, rx = x, ry = y - 1; break;
+		}
+		int nd = IN(lx, ly) ? (d + 3) % 4 : IN(rx, ry) ? d : (d + 1) % 4;
+		if (nd != d && ml_buf_printf(out, " %.6f %.6f", clamp01((double)x / w), clamp01((double)y / h)))
+			return -1;
+		d = nd;
+	} while ((x != sx || y != sy || d != 0) && guard--);
+#undef IN
+	return 0;
+}
+
+static int yolo_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
+{
+	struct yolo_row *yr = ctx;
+	if (s->kind == LABEL_KIND_KEYPOINTS || (s->mask && s->area == 0))
+		return 0;
+	struct ml_buf *b = &yr->lines[s->frame];
+	int cls = s->category - 1;
+	int bad = 0;
+	if (!yr->st->segment) {
+		double x0 = clamp01(s->bbox[0] / yr->w), y0 = clamp01(s->bbox[1] / yr->h);
+		double x1 = clamp01((s->bbox[0] + s->bbox[2]) / yr->w), y1 = clamp01((s->bbox[1] + s->bbox[3]) / yr->h);
+		bad = ml_buf_printf(b, "%d %.6f %.6f %.6f %.6f\n", cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0);
+	} else if (!s->mask) {
+		bad = ml_buf_printf(b, "%d", cls);
+		for (size_t i = 0; i < s->npts && !bad; i++)
+			bad = ml_buf_printf(b, " %.6f %.6f", clamp01(s->xy[2 * i] / yr->w), clamp01(s->xy[2 * i + 1] / yr->h));
+		bad = bad || ml_buf_putc(b, '\n');
+	} else {
+		uint32_t dims[3] = {s->w, s->h, 1}, ncomp;
+		size_t *sizes = NULL;
+		if (!yr->labels && !(yr->labels = ml_malloc((size_t)s->w * s->h * sizeof *yr->labels)))
+			return ml_err_set(err, ML_ENOMEM, "out of memory tracing a mask");
+		if (assist_components(s->mask, dims, 8, yr->labels, &ncomp, &sizes, err))
+			return -1;
+		size_t n = (size_t)s->w * s->h;
+		uint32_t next = 1;
+		for (size_t i = 0; i < n && next <= ncomp && !bad; i++) {
+			if (yr->labels[i] != next)
+				continue; /* components are numbered in scan order: i is the first pixel of `next` */
+			ml_buf_reset(&yr->poly);
+			bad = trace(yr->labels, s->w, s->h, next, i, &yr->poly) ||
+			      ml_buf_printf(b, "%d%s\n", cls, yr->poly.data ? yr->poly.data : "");
+			next++;
+		}
+		ml_free(sizes);
+	}
+	return bad ? ml_err_set(err, ML_ENOMEM, "out of memory for label lines") : 0;
+}
+
+static int yolo_row(struct io_export *ex, const struct io_export_row *r, struct ml_err *err)
+{
+	struct yolo_state *st = ex->state;
+	const struct store_item *it = r->item;
+	if (it->modality != STORE_MOD_IMAGE && it->modality != STORE_MOD_DICOM_SERIES)
+		return 0;
+	struct img_view v;
+	if (img_view_of(ex->data_dir, it, &v, err))
+		return -1;
+	struct yolo_row yr = {.st = st, .w = v.w, .h = v.h};
+	yr.lines = ml_xcalloc(v.nframes, sizeof *yr.lines);
+	ml_buf_init(&yr.poly, 0);
+	int rc = img_each_shape(st->schema, r, v.h, v.w, v.nframes, yolo_shape, &yr, err);
+	for (uint32_t f = 0; f < v.nframes && !rc; f++) {
+		char stem[64], path[4400], hash[65];
+		if (v.series)
+			snprintf(stem, sizeof stem, "item-%lld-f%05u", (long long)it->id, f);
+		else
+			snprintf(stem, sizeof stem, "item-%lld", (long long)it->id);
+		fprintf(ex->out, "{\"image\":\"%s\",\"item\":%lld,", stem, (long long)it->id);
+		if (v.series)
+			fprintf(ex->out, "\"frame\":%u,", f);
+		fprintf(ex->out, "\"width\":%u,\"height\":%u,\"labels\":", v.w, v.h);
+		if (!yr.lines[f].len) {
+			fputs("null}\n", ex->out);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/%s.txt", st->labels_dir, stem);
+		rc = ml_file_write_atomic(path, yr.lines[f].data, yr.lines[f].len, err);
+		if (!rc) {
+			store_hash_hex(yr.lines[f].data, yr.lines[f].len, hash);
+			fprintf(ex->out, "\"labels/%s.txt\",\"blake2b\":\"%s\"}\n", stem, hash);
+		}
+	}
+	for (uint32_t f = 0; f < v.nframes; f++)
+		ml_buf_release(&yr.lines[f]);
+	ml_free(yr.lines);
+	ml_free(yr.labels);
+	ml_buf_release(&yr.poly);
+	return rc;
+}
+
+static int yolo_end(struct io_export *ex, bool ok, struct ml_err *err)
+{
+	struct yolo_state *st = ex->state;
+	if (st) {
+		label_schema_free(st->schema);
+		ml_free(st);
+	}
+	ex->state = NULL;
+	return 0;
+}
+
+IO_EXPORTER(yolo, {.name = "yolo", .extension = ".jsonl",
+		   .summary = "YOLO detect or segment label files (normalised) with classes.txt, next to an index",
+		   .begin = yolo_begin, .row = yolo_row, .end = yolo_end})
