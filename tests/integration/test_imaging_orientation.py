@@ -77,6 +77,7 @@ def setup():
     truth = {name: {tuple(np.round(ph.world(k, r, c), 3)) for k, pix in per_slice.items() for r, c in pix}
              for name, per_slice in shapes.items()}
     _cache["s"] = (ph, pr, item, truth)
+    _cache["shapes"] = shapes
     return _cache["s"]
 
 
@@ -214,6 +215,48 @@ def a_mask_outside_the_series_is_a_clear_error():
         raise lib.Skip("the store validates mask sizes before the exporter sees them")
     _, _, p = pr2.export("nifti-labels", "nii", check=False)
     assert p.returncode != 0 and "mask size" in p.stderr, p.stderr
+
+
+def expected_stats(ph, per_slice):
+    """count, mean, sd, min, max of the rescaled phantom values and the longest in-plane diameter."""
+    np = ic.np
+    vals, diam = [], 0.0
+    for k, pix in per_slice.items():
+        vals += [-24 + 100 * k + 10 * r + c for r, c in pix]
+        corners = [((c + dx) * ph.spacing[1], (r + dy) * ph.spacing[0]) for r, c in pix for dx in (0, 1) for dy in (0, 1)]
+        for a in corners:
+            for b in corners:
+                diam = max(diam, float(np.hypot(a[0] - b[0], a[1] - b[1])))
+    v = np.array(vals, dtype=float)
+    return len(vals), v.mean(), v.std(), v.min(), v.max(), diam
+
+
+@test
+def measurements_csv_gives_areas_volumes_diameters_and_hu_statistics():
+    import csv
+    ph, pr, item, truth = setup()
+    shapes = _cache["shapes"]
+    out = os.path.join(pr.dir, "measure.csv")
+    pr.cli("export", pr.name, "--format", "measurements-csv", "--out", out)
+    rows = {r["result_id"]: r for r in csv.DictReader(open(out, newline=""))}
+    assert set(rows) == {"liver-1", "liver-4", "spleen-1", "spleen-6", "n1"}, set(rows)
+    px = ph.spacing[0] * ph.spacing[1]
+    for rid, r in rows.items():
+        if rid == "n1":
+            per_slice = shapes["nodule"]
+        else:
+            name, k = rid.split("-")
+            per_slice = {int(k): shapes[name][int(k)]}
+        n, mean, sd, lo, hi, diam = expected_stats(ph, per_slice)
+        assert int(r["voxels"]) == n, (rid, r)
+        if rid == "n1":
+            assert r["kind"] == "object3d" and r["area_mm2"] == ""
+            assert abs(float(r["volume_ml"]) - n * px * ph.step / 1000) < 1e-6, r
+        else:
+            assert abs(float(r["area_mm2"]) - n * px) < 1e-4 and r["volume_ml"] == "", r
+        assert abs(float(r["longest_diameter_mm"]) - diam) < 1e-4, (rid, r["longest_diameter_mm"], diam)
+        for key, want in (("mean", mean), ("sd", sd), ("min", lo), ("max", hi)):
+            assert abs(float(r[key]) - want) < 1e-3 * max(1, abs(want)), (rid, key, r[key], want)
 
 
 if __name__ == "__main__":
