@@ -151,3 +151,57 @@ TEST(bad_bodies_are_clear_errors)
 	CHECK(strstr(err.msg, "[x, y] numbers") != NULL);
 	label_schema_free(s);
 }
+
+/* ---- pacs: multipart parsing and UID checks ---- */
+#include "pacs/pacs.h"
+
+struct parts {
+	int n;
+	size_t len[4];
+	char first[4][16];
+};
+
+static int on_part(void *ctx, const char *data, size_t len, struct ml_err *err)
+{
+	struct parts *p = ctx;
+	if (p->n < 4) {
+		p->len[p->n] = len;
+		snprintf(p->first[p->n], sizeof p->first[p->n], "%.*s", (int)(len < 15 ? len : 15), data);
+	}
+	p->n++;
+	return 0;
+}
+
+TEST(multipart_parts_boundaries_and_uids)
+{
+	char b[80];
+	CHECK(pacs_boundary_of("multipart/related; type=\"application/dicom\"; boundary=abc-1", b, sizeof b) == 0);
+	CHECK_EQ_STR(b, "abc-1");
+	CHECK(pacs_boundary_of("multipart/related;boundary=\"q r\";type=x", b, sizeof b) == 0);
+	CHECK_EQ_STR(b, "q r");
+	CHECK(pacs_boundary_of("multipart/related; type=x", b, sizeof b) == -1);
+	CHECK(pacs_boundary_of("multipart/related; xboundary=1", b, sizeof b) == -1);
+	static const char body[] = "preamble\r\n--XX\r\nContent-Type: application/dicom\r\n\r\nDICM\r\n--X-in-data\r\n"
+				   "--XX\r\nContent-Type: application/dicom\r\n\r\n\r\n--XX--\r\n";
+	struct parts p = {0};
+	struct ml_err err = {0};
+	CHECK(pacs_multipart_parse(body, sizeof body - 1, "XX", on_part, &p, &err) == 0);
+	CHECK_EQ_INT(p.n, 2);
+	CHECK_EQ_INT(p.len[0], 17); /* "DICM\r\n--X-in-data": the CRLF before the delimiter is not content */
+	CHECK_EQ_STR(p.first[0], "DICM\r\n--X-in-da");
+	CHECK_EQ_INT(p.len[1], 0);
+	/* truncated bodies are errors with a byte offset, never a read past the end */
+	for (size_t cut = 0; cut < sizeof body - 8; cut++) {
+		struct parts q = {0};
+		int rc = pacs_multipart_parse(body, cut, "XX", on_part, &q, &err);
+		CHECK(rc == -1 || q.n <= 2);
+	}
+	CHECK(pacs_multipart_parse("no boundary here", 16, "XX", on_part, &p, &err) == -1);
+	CHECK(strstr(err.msg, "never occurs") != NULL);
+	CHECK(pacs_uid_valid("1.2.840.10008.5.1.4.1.1.66.4"));
+	CHECK(!pacs_uid_valid(""));
+	CHECK(!pacs_uid_valid("1..2"));
+	CHECK(!pacs_uid_valid("1.2."));
+	CHECK(!pacs_uid_valid("1.2/3"));
+	CHECK(!pacs_uid_valid("1.22222222222222222222222222222222222222222222222222222222222222222"));
+}
