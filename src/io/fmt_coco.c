@@ -8,7 +8,7 @@
  * controls, numbered in schema order; a keypoints control's categories carry its point names and its
  * skeleton (1-based, as COCO wants). Annotations: boxes (bbox, area w*h), polygons, rotated boxes and
  * ellipses (segmentation polygons; an ellipse as a 64-gon), masks and object3d parts (compressed COCO RLE,
- * column-major as pycocotools counts it, via assist_coco_rle_*), keypoints ([x, y, v] per point, v = 2
+ * column-major as pycocotools counts it; the string via assist_coco_rle_to_string), keypoints ([x, y, v] per point, v = 2
  * visible, 1 hidden, 0 absent). Object3d parts carry "medlabel_object" so a 3-D object stays one object.
  * Annotations are streamed; only the images list (about 150 bytes per image) is held until the end. */
 #include "io/img_int.h"
@@ -25,6 +25,10 @@ struct coco_state {
 	uint64_t next_image, next_ann;
 	bool first_ann;
 	struct ml_buf rle;
+	uint8_t *colmajor;      /* scratch: the mask transposed */
+	size_t colmajor_len;
+	uint32_t *counts;       /* scratch: COCO counts */
+	size_t counts_cap;
 	/* the image being labelled */
 	uint64_t image_base;
 	uint32_t w, h;
@@ -35,6 +39,65 @@ static void put_num(FILE *f, double v)
 	if (v > -1e-12 && v < 1e-12)
 		v = 0;
 	fprintf(f, "%.10g", v);
+}
+
+/* COCO counts (column-major runs, background first) of a row-major mask. The same runs as
+ * assist_coco_rle_encode, which reads the mask column by column with a stride of w bytes; transposing in
+ * 32x32 tiles first and then scanning linearly is several times faster on 512x512 masks. */
+static int coco_counts(struct coco_state *st, const uint8_t *m, uint32_t h, uint32_t w, uint32_t cx0, uint32_t cx1,
+		       size_t *n, struct ml_err *err)
+{
+	/* only columns cx0..cx1 (the bounding box) hold foreground: the others are one background run */
+	size_t total = (size_t)h * w;
+	if (st->colmajor_len < total) {
+		ml_free(st->colmajor);
+		st->colmajor = ml_malloc(total);
+		st->colmajor_len = st->colmajor ? total : 0;
+		if (!st->colmajor)
+			return ml_err_set(err, ML_ENOMEM, "out of memory for a %ux%u mask", w, h);
+	}
+	uint8_t *t = st->colmajor;
+	size_t lo = (size_t)cx0 * h, hi = (size_t)(cx1 + 1) * h;
+	memset(t, 0, lo);
+	memset(t + hi, 0, total - hi);
+	for (uint32_t by = 0; by < h; by += 32)
+		for (uint32_t bx = cx0; bx <= cx1; bx += 32) {
+			uint32_t ey = by + 32 < h ? by + 32 : h, ex = bx + 32 <= cx1 ? bx + 32 : cx1 + 1;
+			for (uint32_t y = by; y < ey; y++)
+				for (uint32_t x = bx; x < ex; x++)
+					t[(size_t)x * h + y] = m[(size_t)y * w + x] != 0;
+		}
+	*n = 0;
+	uint8_t cur = 0;
+	size_t run = 0;
+	for (size_t i = 0; i <= total; i++) {
+		if (i < lo || (i >= hi && i < total)) { /* columns without foreground */
+			size_t stop = i < lo ? lo : total;
+			if (cur == 0) {
+				run += stop - i;
+				i = stop - 1;
+				continue;
+			}
+		}
+		if (i < total && t[i] == cur) {
+			run++;
+			continue;
+		}
+		if (*n == st->counts_cap) {
+			size_t cap = st->counts_cap ? st->counts_cap * 2 : 1024;
+			uint32_t *c = ml_realloc(st->counts, cap * sizeof *c);
+			if (!c)
+				return ml_err_set(err, ML_ENOMEM, "out of memory for RLE counts");
+			st->counts = c;
+			st->counts_cap = cap;
+		}
+		st->counts[(*n)++] = (uint32_t)run;
+		if (i < total) {
+			cur = t[i];
+			run = 1;
+		}
+	}
+	return 0;
 }
 
 static int coco_begin(struct io_export *ex, struct ml_err *err)
@@ -108,14 +171,12 @@ static int coco_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 	}
 	fputs("],\"segmentation\":", f);
 	if (s->mask) {
-		uint32_t *counts;
-		size_t n;
-		if (assist_coco_rle_encode(s->mask, s->h, s->w, &counts, &n, err))
+		size_t n = 0;
+		uint32_t cx0 = (uint32_t)s->bbox[0], cx1 = cx0 + (uint32_t)s->bbox[2] - 1;
+		if (coco_counts(st, s->mask, s->h, s->w, cx0, cx1, &n, err))
 			return -1;
 		ml_buf_reset(&st->rle);
-		int rc = assist_coco_rle_to_string(counts, n, &st->rle);
-		ml_free(counts);
-		if (rc)
+		if (assist_coco_rle_to_string(st->counts, n, &st->rle))
 			return ml_err_set(err, ML_ENOMEM, "out of memory for an RLE string");
 		fprintf(f, "{\"size\":[%u,%u],\"counts\":", s->h, s->w);
 		io_put_json_str(f, st->rle.data, st->rle.len);
@@ -206,6 +267,8 @@ static int coco_end(struct io_export *ex, bool ok, struct ml_err *err)
 	label_schema_free(st->schema);
 	ml_buf_release(&st->images);
 	ml_buf_release(&st->rle);
+	ml_free(st->colmajor);
+	ml_free(st->counts);
 	ml_free(st);
 	ex->state = NULL;
 	return 0;

@@ -128,19 +128,25 @@ static void bbox_of_points(struct img_shape *s)
 	s->area = fabs(a) / 2;
 }
 
-static void bbox_of_mask(struct img_shape *s)
+/* Area and bounding box straight from the row-major runs (no pass over the pixels): a run inside one row
+ * spans its columns; a run over several rows touches column 0 and column w - 1. */
+static void bbox_of_runs(struct img_shape *s, const uint32_t *counts, size_t nc)
 {
-	uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
-	size_t n = 0;
-	for (uint32_t y = 0; y < s->h; y++)
-		for (uint32_t x = 0; x < s->w; x++)
-			if (s->mask[(size_t)y * s->w + x]) {
-				n++;
-				if (x < x0) x0 = x;
-				if (x > x1) x1 = x;
-				if (y < y0) y0 = y;
-				if (y > y1) y1 = y;
-			}
+	uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0, w = s->w;
+	size_t pos = 0, n = 0;
+	for (size_t i = 0; i < nc; i++) {
+		size_t a = pos, b = pos + counts[i];
+		pos = b;
+		if (!(i & 1) || b == a)
+			continue;
+		n += b - a;
+		uint32_t ra = (uint32_t)(a / w), rb = (uint32_t)((b - 1) / w);
+		uint32_t xa = ra == rb ? (uint32_t)(a % w) : 0, xb = ra == rb ? (uint32_t)((b - 1) % w) : w - 1;
+		if (xa < x0) x0 = xa;
+		if (xb > x1) x1 = xb;
+		if (ra < y0) y0 = ra;
+		if (rb > y1) y1 = rb;
+	}
 	s->area = (double)n;
 	if (!n) {
 		memset(s->bbox, 0, sizeof s->bbox);
@@ -192,7 +198,7 @@ static int mask_of(struct shape_walk *sw, json_t *rle, struct img_shape *s, stru
 		return sbad(sw, err, "the mask runs do not add up to the image size");
 	s->mask = sw->mask;
 	s->kind = LABEL_KIND_MASK;
-	bbox_of_mask(s);
+	bbox_of_runs(s, sw->counts, nc);
 	return 0;
 }
 

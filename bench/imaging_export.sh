@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/imaging_export.sh: the imaging exports at scale (issue 7).
+#  1. COCO export of IMAGES image items (default 100,000) carrying BOXES boxes (1,000,000) and MASKS masks
+#     (100,000 discs, compressed RLE in the output): seconds and peak RSS of `medlabel export --format coco`.
+#     The project is filled through the store API by bench/imaging_seed.c (not timed).
+#  2. NIfTI label map of a 512x512x600 CT series (written by `medlabel dicom synth`, imported with
+#     `medlabel import --format dicom`) labelled with one object3d of 600 disc parts: seconds and peak RSS of
+#     `medlabel export --format nifti-labels` (.nii.gz), and the same with --format-opt nii.
+# Medians of RUNS runs (default 3). Prints one line per figure.
+#
+#   bash bench/imaging_export.sh [IMAGES BOXES MASKS [RUNS]]     (MEDLABEL_BIN overrides build/medlabel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGES=${1:-100000}
+BOXES=${2:-1000000}
+MASKS=${3:-100000}
+RUNS=${4:-3}
+BIN=${MEDLABEL_BIN:-$PWD/build/medlabel}
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "GNU time missing: apt-get install time"; exit 1; }
+make -j2 all >/dev/null
+mkdir -p build/bench
+objs=$(find build/obj/src -name '*.o' ! -path '*/cli/main.o')
+# shellcheck disable=SC2086
+gcc -std=c11 -D_GNU_SOURCE -O2 -Isrc bench/imaging_seed.c $objs -o build/bench/imaging_seed \
+	$(pkg-config --libs libmicrohttpd jansson sqlite3 libpq libsodium libutf8proc libpcre2-8 zlib libcurl libjpeg \
+	  libopenjp2 charls spng libpng sndfile libavformat libavcodec libavutil libswscale 2>/dev/null) -lnifti2 -lznz -lm -lpthread
+WORK=$(mktemp -d /tmp/medlabel-imgbench-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+measure() { # prints "seconds max_rss_kb"
+	"$TIME" -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" || { cat "$WORK/cmd.err"; exit 1; }
+	tail -1 "$WORK/time.out"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+cat >"$WORK/schema.json" <<'JSON'
+{"format": 1, "name": "bench", "modalities": ["image", "dicom-series"], "controls": [
+ {"name": "organs", "kind": "mask", "labels": [{"value": "liver", "mask_value": 1}]},
+ {"name": "nodule", "kind": "object3d", "labels": [{"value": "nodule", "mask_value": 2}]},
+ {"name": "lesion", "kind": "box", "labels": [{"value": "mass"}, {"value": "cyst"}]}]}
+JSON
+
+# ---- 1. COCO -------------------------------------------------------------------------------------------
+D="$WORK/coco"
+"$BIN" --data "$D" init >/dev/null
+"$BIN" --data "$D" project create bench >/dev/null
+"$BIN" --data "$D" schema set bench "$WORK/schema.json" >/dev/null
+build/bench/imaging_seed "$D" 1 "$IMAGES" "$BOXES" "$MASKS"
+: >"$WORK/coco.res"
+for r in $(seq 1 "$RUNS"); do
+	rm -f "$WORK/coco.json"*
+	measure "$BIN" --data "$D" export bench --format coco --out "$WORK/coco.json" >>"$WORK/coco.res"
+done
+size=$(stat -c %s "$WORK/coco.json")
+/usr/bin/python3 - "$WORK/coco.json" "$IMAGES" "$BOXES" "$MASKS" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+n, b, m = map(int, sys.argv[2:])
+assert len(d["images"]) == n, len(d["images"])
+boxes = sum(1 for a in d["annotations"] if isinstance(a["segmentation"], list))
+masks = sum(1 for a in d["annotations"] if isinstance(a["segmentation"], dict))
+assert (boxes, masks) == (b, m), (boxes, masks)
+print(f"coco output checked: {n} images, {boxes} boxes, {masks} RLE masks")
+PY
+echo "coco: $IMAGES images, $BOXES boxes, $MASKS masks -> $size bytes: median $(cut -d' ' -f1 "$WORK/coco.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/coco.res" | median) kB (runs: $(cut -d' ' -f1 "$WORK/coco.res" | tr '\n' ' '))"
+rm -rf "$D" "$WORK/coco.json"*
+
+# ---- 2. NIfTI label map of a 512x512x600 series ---------------------------------------------------------
+D="$WORK/nii"
+"$BIN" --data "$D" init >/dev/null
+"$BIN" --data "$D" project create vol >/dev/null
+"$BIN" --data "$D" schema set vol "$WORK/schema.json" >/dev/null
+"$BIN" dicom synth "$WORK/ct" --kind ct --count 600 --rows 512 --cols 512 >/dev/null
+"$BIN" --data "$D" import vol --format dicom "$WORK/ct" >/dev/null
+rm -rf "$WORK/ct"
+task=$("$BIN" --data "$D" export vol --format jsonl | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["task"]["id"])')
+/usr/bin/python3 - "$WORK/labels.json" <<'PY'
+import json, sys
+parts = []
+for k in range(600):
+    r = 40 + (k % 100)  # a disc per slice, radius varying along z
+    counts, bg = [], 0
+    for y in range(512):
+        dy = y - 256
+        if dy * dy > r * r:
+            bg += 512
+            continue
+        dx = int((r * r - dy * dy) ** 0.5)
+        counts += [bg + 256 - dx, 2 * dx + 1]
+        bg = 512 - (256 + dx + 1)
+    counts.append(bg)
+    parts.append({"frame": k, "rle": {"size": [512, 512], "counts": counts}})
+json.dump({"format": 1, "results": [{"id": "n1", "control": "nodule", "label": "nodule", "parts": parts}]}, open(sys.argv[1], "w"))
+PY
+"$BIN" --data "$D" quality gold vol "$task" --labels "$WORK/labels.json" >/dev/null
+for opt in gz nii; do
+	: >"$WORK/nii.res"
+	mkdir -p "$WORK/out"
+	for r in $(seq 1 "$RUNS"); do
+		rm -rf "$WORK/out/"*
+		measure "$BIN" --data "$D" export vol --format nifti-labels --format-opt "$opt" --out "$WORK/out/index.jsonl" >>"$WORK/nii.res"
+	done
+	f=$(ls "$WORK/out"/item-*)
+	echo "nifti-labels ($opt): 512x512x600 label map, $(stat -c %s "$f") bytes: median $(cut -d' ' -f1 "$WORK/nii.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/nii.res" | median) kB (runs: $(cut -d' ' -f1 "$WORK/nii.res" | tr '\n' ' '))"
+done
