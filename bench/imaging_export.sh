@@ -3,7 +3,7 @@
 #  1. COCO export of IMAGES image items (default 100,000) carrying BOXES boxes (1,000,000) and MASKS masks
 #     (100,000 discs, compressed RLE in the output): seconds and peak RSS of `medlabel export --format coco`.
 #     The project is filled through the store API by bench/imaging_seed.c (not timed).
-#  2. NIfTI label map of a 512x512x600 CT series (written by `medlabel dicom synth`, imported with
+#  2. NIfTI label map of a 512x512x600 CT series (one series written with pydicom, imported with
 #     `medlabel import --format dicom`) labelled with one object3d of 600 disc parts: seconds and peak RSS of
 #     `medlabel export --format nifti-labels` (.nii.gz), and the same with --format-opt nii.
 # Medians of RUNS runs (default 3). Prints one line per figure.
@@ -69,7 +69,36 @@ D="$WORK/nii"
 "$BIN" --data "$D" init >/dev/null
 "$BIN" --data "$D" project create vol >/dev/null
 "$BIN" --data "$D" schema set vol "$WORK/schema.json" >/dev/null
-"$BIN" dicom synth "$WORK/ct" --kind ct --count 600 --rows 512 --cols 512 >/dev/null
+/usr/bin/python3 - "$WORK/ct" <<'PY'
+import os, sys
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+out = sys.argv[1]
+os.makedirs(out)
+study, series, frame = generate_uid(), generate_uid(), generate_uid()
+pix = (np.arange(512 * 512, dtype=np.int32).reshape(512, 512) % 2000).astype(np.int16).tobytes()
+for k in range(600):
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    meta.MediaStorageSOPInstanceUID = sop = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, sop
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+    ds.Modality, ds.InstanceNumber = "CT", k + 1
+    ds.ImagePositionPatient = ["-200", "-200", str(-300 + 0.625 * k)]
+    ds.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
+    ds.PixelSpacing = ["0.78125", "0.78125"]
+    ds.Rows = ds.Columns = 512
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.RescaleSlope, ds.RescaleIntercept = "1", "-1024"
+    ds.PixelData = pix
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.save_as(os.path.join(out, f"ct{k:04d}.dcm"), write_like_original=False)
+PY
 "$BIN" --data "$D" import vol --format dicom "$WORK/ct" >/dev/null
 rm -rf "$WORK/ct"
 task=$("$BIN" --data "$D" export vol --format jsonl | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["task"]["id"])')
