@@ -59,7 +59,7 @@ unit-tests: $(TEST_BIN)
 
 deps:
 	@sh deps/install.sh
-	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
 
 run: deps all
 	$(BUILD)/medlabel serve --listen 127.0.0.1:8080

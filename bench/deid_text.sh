@@ -18,7 +18,7 @@ cpu() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1
 rate() { awk -v s="$SIZE" -v t="$1" 'BEGIN { if (t <= 0) t = 0.001; printf "%.1f", s / 1048576 / t }'; }
 echo "file: $(awk -v s="$SIZE" 'BEGIN{printf "%.1f", s/1048576}') MB of generated notes, $RUNS runs, medians"
 for m in tag mask surrogate; do
-	ts=$(for i in $(seq "$RUNS"); do cpu "$BIN" deid text "$T/notes.jsonl" "$T/out.jsonl" --mode "$m" --secret-file "$T/secret"; done | median)
+	ts=$(for i in $(seq "$RUNS"); do cpu "$BIN" deid text "$T/notes.jsonl" "$T/out.jsonl" --mode "$m" --secret-file "$T/secret" --jobs 1; done | median)
 	echo "deid text --mode $m: $ts s CPU, $(rate "$ts") MB/s per core"
 done
 tc=$(for i in $(seq "$RUNS"); do cpu cat "$T/notes.jsonl"; done | median)

@@ -26,7 +26,7 @@ F="$OUT/DocumentReference.fhir.ndjson"
 echo "file: $(du -m "$F" | cut -f1) MB, $(wc -l <"$F") lines"
 for i in $(seq "$RUNS"); do
 	s=$(date +%s.%N); cat "$F" >/dev/null; e=$(date +%s.%N)
-	echo "{\"cat_mb_s\":$(echo "$(du -m "$F" | cut -f1) / ($e - $s)" | bc -l | cut -c1-8)}"
+	awk -v mb="$(du -m "$F" | cut -f1)" -v s="$s" -v e="$e" 'BEGIN { printf "{\"cat_mb_s\":%.1f}\n", mb / (e - s) }'
 done | tee "$OUT/cat.jsonl"
 for i in $(seq "$RUNS"); do $B fhir "$F"; done | tee "$OUT/parse.jsonl"
 : >"$OUT/full.jsonl"

@@ -22,7 +22,7 @@ M=$OUT/bin/medlabel
 $B gen-notes "$MB" "$OUT/notes.txt"
 for i in $(seq "$RUNS"); do
 	s=$(date +%s.%N); cat "$OUT/notes.txt" >/dev/null; e=$(date +%s.%N)
-	echo "{\"cat_mb_s\":$(echo "$MB / ($e - $s)" | bc -l | cut -c1-7)}"
+	awk -v mb="$MB" -v s="$s" -v e="$e" 'BEGIN { printf "{\"cat_mb_s\":%.1f}\n", mb / (e - s) }'
 done | tee "$OUT/cat.jsonl"
 for i in $(seq "$RUNS"); do $B tagger "$MB" 20000; done | tee "$OUT/tagger.jsonl"
 for i in $(seq "$RUNS"); do $B search 20000 5000; done | tee "$OUT/search.jsonl"

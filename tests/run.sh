@@ -97,7 +97,7 @@ if [ -z "${SKIP_FUZZ:-}" ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 			mkdir -p "$corpus"
 			[ -x "fuzz/seed_${name#fuzz_}.sh" ] && "fuzz/seed_${name#fuzz_}.sh" "$corpus" >/dev/null 2>&1
 			[ -d "fuzz/seeds/${name#fuzz_}" ] && cp -r "fuzz/seeds/${name#fuzz_}/." "$corpus/" 2>/dev/null
-			run_program "fuzz/$name" bash -c "'$f' -max_total_time=${FUZZ_SECONDS:-15} -rss_limit_mb=2048 -timeout=10 '$corpus' && echo 'ok - $name ran ${FUZZ_SECONDS:-15}s without a finding'"
+			run_program "fuzz/$name" bash -c "'$f' -max_total_time=${FUZZ_SECONDS:-10} -rss_limit_mb=2048 -timeout=10 '$corpus' && echo 'ok - $name ran ${FUZZ_SECONDS:-10}s without a finding'"
 		done
 	fi
 fi

@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_NAMES 64
 #define MAX_SECRET 4096
@@ -19,7 +21,8 @@ struct text_job {
 	struct deid_known known;
 	bool spans;
 	bool jsonl; /* forced by --jsonl (stdin) */
-	long notes, phi;
+	int jobs;   /* threads for JSONL records (the engine is shared; each call has its own match data) */
+	long notes, phi; /* updated atomically: JSONL records run on several threads */
 };
 
 static int put_spans(struct ml_buf *b, const struct deid_result *r)
@@ -47,8 +50,8 @@ static int do_text(struct text_job *j, const char *src, const char *data, size_t
 		snprintf(msg, sizeof msg, "%s", err->msg);
 		return ml_err_set(err, err->code, "'%s': %s", src, msg);
 	}
-	j->notes++;
-	j->phi += (long)r.nspans;
+	__atomic_add_fetch(&j->notes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&j->phi, (long)r.nspans, __ATOMIC_RELAXED);
 	int rc = 0;
 	if (j->spans) {
 		rc |= ml_buf_puts(out, "{");
@@ -92,8 +95,8 @@ static int do_jsonl_line(struct text_job *j, const char *src, size_t lineno, con
 		snprintf(msg, sizeof msg, "%s", err->msg);
 		return ml_err_set(err, err->code, "'%s' line %zu: %s", src, lineno, msg);
 	}
-	j->notes++;
-	j->phi += (long)r.nspans;
+	__atomic_add_fetch(&j->notes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&j->phi, (long)r.nspans, __ATOMIC_RELAXED);
 	if (r.text)
 		json_object_set_new(obj, "text", json_stringn(r.text, r.text_len));
 	if (j->spans) {
@@ -122,24 +125,6 @@ static bool is_jsonl(const char *path)
 	return (l > 6 && !strcmp(path + l - 6, ".jsonl")) || (l > 7 && !strcmp(path + l - 7, ".ndjson"));
 }
 
-static int do_jsonl(struct text_job *j, const char *src, const char *data, size_t len, struct ml_buf *out,
-		    struct ml_err *err)
-{
-	size_t lineno = 0;
-	for (size_t p = 0; p < len;) {
-		const char *eol = memchr(data + p, '\n', len - p);
-		size_t n = eol ? (size_t)(eol - (data + p)) : len - p;
-		lineno++;
-		size_t q = 0;
-		while (q < n && (data[p + q] == ' ' || data[p + q] == '\t' || data[p + q] == '\r'))
-			q++;
-		if (q < n && do_jsonl_line(j, src, lineno, data + p, n, out, err) != 0)
-			return -1;
-		p += n + 1;
-	}
-	return 0;
-}
-
 static int write_out(const char *path, const struct ml_buf *b, struct ml_err *err)
 {
 	if (!strcmp(path, "-")) {
@@ -150,8 +135,148 @@ static int write_out(const char *path, const struct ml_buf *b, struct ml_err *er
 	return ml_file_write_atomic(path, b->data ? b->data : "", b->len, err);
 }
 
+/* A batch of JSONL records, de-identified by several threads and written back in input order. */
+struct rec {
+	char *line;
+	size_t len, lineno;
+	struct ml_buf out;
+	struct ml_err err;
+	int rc;
+};
+struct batch {
+	struct text_job *j;
+	const char *src;
+	struct rec *r;
+	size_t n;
+	int stride, first;
+};
+
+static void *batch_worker(void *p)
+{
+	struct batch *b = p;
+	for (size_t k = (size_t)b->first; k < b->n; k += (size_t)b->stride) {
+		struct rec *r = &b->r[k];
+		r->rc = do_jsonl_line(b->j, b->src, r->lineno, r->line, r->len, &r->out, &r->err);
+	}
+	return NULL;
+}
+
+static void run_batch(struct text_job *j, const char *src, struct rec *r, size_t n)
+{
+	int jobs = j->jobs > 1 && n > 1 ? j->jobs : 1;
+	struct batch b[64];
+	pthread_t th[64];
+	if (jobs > 64)
+		jobs = 64;
+	int started = 0;
+	for (int t = 0; t < jobs; t++) {
+		b[t] = (struct batch){j, src, r, n, jobs, t};
+		if (t == 0)
+			continue; /* the calling thread takes stripe 0 */
+		if (pthread_create(&th[t], NULL, batch_worker, &b[t]) != 0)
+			break;
+		started = t;
+	}
+	if (started + 1 < jobs) {
+		/* could not start every thread: the calling thread does the missing stripes */
+		for (int t = started + 1; t < jobs; t++)
+			batch_worker(&b[t]);
+	}
+	batch_worker(&b[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(th[t], NULL);
+}
+
+/* JSONL is streamed record by record (a bulk export may be larger than memory): read with getline, write
+ * to a temporary file beside OUT that replaces it only when every record succeeded. */
+static int do_jsonl_stream(struct text_job *j, const char *in, const char *out, struct ml_err *err)
+{
+	bool from_stdin = !strcmp(in, "-"), to_stdout = !strcmp(out, "-");
+	const char *src = from_stdin ? "<stdin>" : in;
+	FILE *fi = from_stdin ? stdin : fopen(in, "rb");
+	if (!fi)
+		return ml_err_set(err, ML_EIO, "cannot read '%s': %s", in, strerror(errno));
+	char *tmp = to_stdout ? NULL : ml_xasprintf("%s.tmp.%ld", out, (long)getpid());
+	FILE *fo = to_stdout ? stdout : fopen(tmp, "wb");
+	int rc = 0;
+	if (!fo) {
+		rc = ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* records are read in batches so several threads can work while the output keeps the input order */
+	enum { BATCH = 256 };
+	struct rec *recs = ml_xcalloc(BATCH, sizeof *recs);
+	size_t lineno = 0;
+	bool eof = false;
+	while (rc == 0 && !eof) {
+		size_t nr = 0;
+		while (nr < BATCH) {
+			char *line = NULL;
+			size_t cap = 0;
+			ssize_t n = getline(&line, &cap, fi);
+			if (n < 0) {
+				free(line);
+				eof = true;
+				break;
+			}
+			lineno++;
+			if ((size_t)n > DEID_MAX_TEXT * 2) {
+				free(line);
+				rc = ml_err_set(err, ML_ELIMIT, "'%s' line %zu: record larger than %zu bytes", src, lineno,
+						(size_t)DEID_MAX_TEXT * 2);
+				break;
+			}
+			size_t q = 0;
+			while (q < (size_t)n && (line[q] == ' ' || line[q] == '\t' || line[q] == '\r' || line[q] == '\n'))
+				q++;
+			if (q == (size_t)n) {
+				free(line);
+				continue;
+			}
+			recs[nr] = (struct rec){.line = line, .len = (size_t)n, .lineno = lineno};
+			ml_buf_init(&recs[nr].out, 0);
+			nr++;
+		}
+		if (rc == 0)
+			run_batch(j, src, recs, nr);
+		for (size_t k = 0; k < nr; k++) {
+			if (rc == 0 && recs[k].rc != 0) {
+				*err = recs[k].err;
+				rc = -1;
+			}
+			if (rc == 0 && recs[k].out.len && fwrite(recs[k].out.data, 1, recs[k].out.len, fo) != recs[k].out.len)
+				rc = ml_err_set(err, ML_EIO, "cannot write '%s'", to_stdout ? "<stdout>" : out);
+			ml_buf_release(&recs[k].out);
+			free(recs[k].line);
+		}
+	}
+	ml_free(recs);
+	if (rc == 0 && ferror(fi))
+		rc = ml_err_set(err, ML_EIO, "cannot read '%s'", src);
+	if (to_stdout) {
+		if (fflush(fo) != 0 && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write to standard output");
+	} else {
+		if ((fflush(fo) != 0 || fsync(fileno(fo)) != 0) && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", out, strerror(errno));
+		if (fclose(fo) != 0 && rc == 0)
+			rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", out, strerror(errno));
+		if (rc == 0 && rename(tmp, out) != 0)
+			rc = ml_err_set(err, ML_EIO, "cannot rename to '%s': %s", out, strerror(errno));
+		if (rc != 0)
+			unlink(tmp);
+	}
+out:
+	if (!from_stdin)
+		fclose(fi);
+	ml_free(tmp);
+	return rc;
+}
+
 static int do_file(struct text_job *j, const char *in, const char *out, struct ml_err *err)
 {
+	if (j->jsonl || is_jsonl(in))
+		return do_jsonl_stream(j, in, out, err);
 	char *data = NULL;
 	size_t len = 0;
 	if (!strcmp(in, "-")) {
@@ -167,13 +292,13 @@ static int do_file(struct text_job *j, const char *in, const char *out, struct m
 		data = ml_buf_detach(&b, &len);
 		if (!data)
 			data = ml_xstrdup(""), len = 0;
-	} else if (ml_file_read(in, is_jsonl(in) ? (size_t)1 << 31 : DEID_MAX_TEXT, &data, &len, err) != 0) {
+	} else if (ml_file_read(in, DEID_MAX_TEXT, &data, &len, err) != 0) {
 		return -1;
 	}
 	struct ml_buf o;
 	ml_buf_init(&o, 0);
 	const char *src = strcmp(in, "-") ? in : "<stdin>";
-	int rc = (j->jsonl || is_jsonl(in)) ? do_jsonl(j, src, data, len, &o, err) : do_text(j, src, data, len, &o, err);
+	int rc = do_text(j, src, data, len, &o, err);
 	ml_free(data);
 	if (rc == 0)
 		rc = write_out(out, &o, err);
@@ -237,6 +362,8 @@ static int run_text(struct cli_ctx *ctx, int argc, char **argv)
 	struct text_job j;
 	memset(&j, 0, sizeof j);
 	deid_opts_init(&j.opts);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	j.jobs = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
 	const char *secret_file = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (cli_opt(argc, argv, &i, "--mode", &v)) {
@@ -260,6 +387,12 @@ static int run_text(struct cli_ctx *ctx, int argc, char **argv)
 			j.spans = true;
 		} else if (!strcmp(argv[i], "--jsonl")) {
 			j.jsonl = true;
+		} else if (cli_opt(argc, argv, &i, "--jobs", &v)) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 1 || n > 64)
+				return cli_usage_error(ctx, "--jobs takes a number from 1 to 64");
+			j.jobs = (int)n;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cli_usage_error(ctx, "unknown option (see --help)");
 		} else if (npos < 2) {
@@ -309,7 +442,7 @@ static int run_text(struct cli_ctx *ctx, int argc, char **argv)
 
 CLI_COMMAND(deid_text, "deid text",
 	    "IN OUT [--mode tag|mask|surrogate|none] [--secret-file F] [--patient-key K] [--known-name N]... "
-	    "[--known-mrn M]... [--spans] [--jsonl]",
+	    "[--known-mrn M]... [--spans] [--jsonl] [--jobs N]",
 	    "de-identify clinical text: a file, a folder (recursive), JSONL records ({\"text\":...}) or - for stdin/stdout",
 	    run_text)
 

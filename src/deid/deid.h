@@ -4,7 +4,8 @@
  * replaces it (type tags, masking, or realistic surrogates) and keeps a map from the output text back to
  * the input so labels made on de-identified text can be related to the original.
  *
- * Detection layers, in the order their candidates are merged (a higher layer wins an overlap):
+ * Detection layers (every rule gives its candidates a priority; overlapping candidates are resolved by
+ * priority, then length, so known identifiers and specific patterns beat context, which beats dictionaries):
  *   known     the item's own identifiers from import metadata (patient name parts, MRN): always found,
  *             in any case and any order of the name parts;
  *   pattern   PCRE2 (JIT) patterns: dates in many formats, phones, e-mail, URLs, IPs, SSNs, labelled
@@ -13,8 +14,11 @@
  *             relations ("his wife X"), signatures, "Last, First M." headers, and coreference (a name
  *             found once is found everywhere in the note);
  *   dict      dictionaries compiled into the binary (src/deid/data/: given names and surnames of many
- *             origins, US cities and states, countries, facility and organisation name shapes), with a
- *             list of eponyms and clinical words that are not names ("Parkinson disease", "Foley").
+ *             origins, US cities and states, countries, an English lexicon), with a list of eponyms and
+ *             clinical words that are not names ("Parkinson disease", "Foley"); a capitalised word that is
+ *             neither English nor clinical, inside a sentence, is a name candidate.
+ *
+ * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none.
  *
  * Threads. A struct deid_engine is built once (regexes compiled and JIT-compiled, dictionaries loaded)
  * and is read-only afterwards: any number of threads may call deid_text() on one engine at once; each

@@ -105,7 +105,7 @@ struct pat_def {
 	const char *need;
 };
 
-#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW "))*"
+#define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
 #define HOSP_KW                                                                                         \
 	"(?i:Hospital|Medical[ ]Center|Medical[ ]Centre|Health[ ]Center|Health[ ]Centre|Healthcare|"        \
 	"Health[ ]Care|Health[ ]System|Medical[ ]Group|Medical[ ]Associates|Clinic|Infirmary|"              \
@@ -129,7 +129,8 @@ struct pat_def {
 	"Credit[ ]Union|Museum|Library|Foundation|Services|Motors|Market|Supermarket|Courier|Transit|"      \
 	"Authority|Agency|Daycare|Day[ ]Care|Preschool|Club|Farms?|Mills|Manufacturing|Industries|"         \
 	"Enterprises|Solutions|Technologies|Medical[ ]Supply|Home[ ]Medical|Airlines|Express|Works|Ironworks|"   \
-	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn)"
+	"Shipyard|Factory|Studio|Garage|Salon|Store|Shop|Hardware|Law[ ]Firm|Partners|Brewery|Winery|Hotel|Inn|"  \
+	"Diagnostics|Laboratories)"
 
 /* Most patterns have one output group: the unset g2..t3 fields are zero. */
 #pragma GCC diagnostic push
@@ -321,7 +322,7 @@ static const struct pat_def PATTERNS[] = {
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
 	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn"},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
@@ -1020,7 +1021,7 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		if (t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_RELATION))
 			return false;
 	}
-	if ((t->dflags & DF_CLINICAL) && !(t->dflags & (DF_FIRST | DF_LAST)))
+	if ((t->dflags & (DF_CLINICAL | DF_GENERIC)) && !(t->dflags & (DF_FIRST | DF_LAST)))
 		return false;
 	if (t->flags & TF_NONLATIN)
 		return false;
@@ -1321,12 +1322,17 @@ static void context_names(struct ctx *x)
 			size_t j = i + 1;
 			if (tok_punct(x, j, ',') || tok_punct(x, j, '(') || tok_punct(x, j, ':'))
 				j++;
-			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use */
-			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j)) {
+			/* a relation word outweighs an eponym list ("his wife Grace"), but not an eponym use; the
+			 * name follows closely ("son   Callback:" in a form is two fields) */
+			if (j < x->nt && !x->t[j].nl_before && !is_eponym_use(x, j) && (joined(x, j) || j > i + 1)) {
 				const struct tok *u = &x->t[j];
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "his wife, June, ...": a given name that is also a month */
+				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
+				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
+					e = j + 1;
 				else if ((u->flags & TF_LOWER) && (u->dflags & DF_FIRST) && !(u->dflags & (DF_STOP | DF_CLINICAL)))
 					e = j + 1; /* "son jake at bedside" in a terse note */
 				if (e > j)
@@ -1481,6 +1487,27 @@ static bool plain_word(const char *s, size_t n)
 	return true;
 }
 
+static bool drug_context(const struct ctx *x, size_t j)
+{
+	static const char *const forms[] = {"drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
+		"cap", "caps", "infusion", "patch", "inhaler", "cream", "ointment", "injection", "pen", "xl", "xr", "er",
+		"sr", "cr", "dr", "odt", "hfa", "solution", "suspension", "syrup", "drops", "gel", "spray", "prn",
+		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml", NULL};
+	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
+		if (x->t[k].nl_before)
+			return false;
+		char w[16];
+		if (tlen(&x->t[k]) >= sizeof w)
+			return false;
+		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
+		if (in_list(w, forms))
+			return true;
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+			return false;
+	}
+	return false;
+}
+
 /* Dictionary layer: known given names (with following capitalised words) and places. */
 static void dict_layer(struct ctx *x)
 {
@@ -1536,6 +1563,13 @@ static void dict_layer(struct ctx *x)
 				    DF_PROFESSION | DF_AMBIG)) &&
 		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
 			bool initial_pos = i == 0 || t->nl_before;
+			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
+			char pw0[8];
+			prev_word(x, t->start, pw0, sizeof pw0);
+			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
+			if (drug_context(x, i + 1))
+				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
 				if (p->flags & TF_PUNCT) {
@@ -1572,7 +1606,7 @@ static void dict_layer(struct ctx *x)
 					verb_next = true;
 			}
 			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, DEID_PATIENT, 44, .5f, DEID_SRC_DICT);
+				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
@@ -1886,49 +1920,93 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 	return k;
 }
 
-/* Every other mention of a name found by context, known or a full dictionary name is a name too. */
+/* Every other mention of a name found by context, known or a full dictionary name is a name too. The
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+struct want {
+	char key[64];
+	uint8_t type, common, amb;
+};
+
+static uint64_t want_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+	return h;
+}
+
 static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 {
+	struct want *w = NULL;
+	size_t nw = 0, aw = 0;
 	for (size_t k = 0; k < nacc; k++) {
 		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
 			continue;
 		if (acc[k].source == DEID_SRC_DICT && acc[k].conf < .6f)
 			continue;
-		size_t i = tok_at(x, acc[k].start);
-		for (; i < x->nt && x->t[i].start < acc[k].end; i++) {
+		for (size_t i = tok_at(x, acc[k].start); i < x->nt && x->t[i].start < acc[k].end; i++) {
 			const struct tok *t = &x->t[i];
-			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || (t->dflags & (DF_CLINICAL | DF_CRED)))
+			if (!(t->flags & TF_ALPHA) || tlen(t) < 3 || tlen(t) >= 64 || (t->dflags & (DF_CLINICAL | DF_CRED)))
 				continue;
-			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then only
-			 * its capitalised mentions */
+			/* a word that is also a month or a modal ("May", "Will") only from a full name, and then
+			 * only its capitalised mentions */
 			bool common = (t->dflags & (DF_STOP | DF_MONTHDAY)) != 0;
 			if (common && (!(t->flags & TF_CAP) || acc[k].end - acc[k].start <= tlen(t) ||
 				       acc[k].source == DEID_SRC_DICT))
 				continue;
-			bool amb = (t->dflags & DF_AMBIG) != 0;
-			char want[96], got[96];
-			size_t wl = deid_fold(x->s + t->start, tlen(t), want, sizeof want);
-			for (size_t j = 0; j < x->nt; j++) {
-				const struct tok *u = &x->t[j];
-				if (j == i || tlen(u) < wl || !(u->flags & TF_ALPHA))
-					continue;
-				size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
-				size_t use = tlen(u);
-				if (gl == wl + 2 && !memcmp(got, want, wl) && got[wl] == '\'' && got[wl + 1] == 's')
-					gl = wl, use = tlen(u) - 2; /* possessive: "Bell's" */
-				if (gl != wl || memcmp(got, want, wl))
-					continue;
-				if (x->protect[j] || is_eponym_use(x, j))
-					continue;
-				/* lower-case mentions count only for names that are not English words */
-				if (!(u->flags & TF_CAP) && (amb || common || !(u->flags & TF_LOWER)))
-					continue;
-				if (!(u->flags & TF_CAP) && (u->dflags & DF_STOP))
-					continue;
-				add_cand(x, u->start, u->start + use, acc[k].type, DEID_SRC_CONTEXT, 58, .7f);
+			if (nw == aw) {
+				aw = aw ? aw * 2 : 16;
+				w = ml_xrealloc(w, aw * sizeof *w);
 			}
+			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
+			w[nw].type = acc[k].type;
+			w[nw].common = common;
+			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
+			nw++;
 		}
 	}
+	if (!nw)
+		return;
+	size_t cap = 16;
+	while (cap < nw * 2)
+		cap *= 2;
+	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	for (size_t i = 0; i < cap; i++)
+		tab[i] = -1;
+	for (size_t q = 0; q < nw; q++) {
+		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			tab[h] = (int32_t)q; /* the first source of a name decides its type */
+	}
+	for (size_t j = 0; j < x->nt; j++) {
+		const struct tok *u = &x->t[j];
+		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
+			continue;
+		char got[64];
+		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		size_t use = tlen(u);
+		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
+			gl -= 2, use -= 2; /* possessive: "Bell's" */
+			got[gl] = 0;
+		}
+		size_t h = want_hash(got, gl) & (cap - 1);
+		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
+			h = (h + 1) & (cap - 1);
+		if (tab[h] < 0)
+			continue;
+		const struct want *m = &w[tab[h]];
+		if (x->protect[j] || is_eponym_use(x, j))
+			continue;
+		/* lower-case mentions count only for names that are not English words */
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+			continue;
+		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
+		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
+	}
+	ml_free(tab);
+	ml_free(w);
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */

@@ -398,7 +398,15 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, const struc
 		uint32_t f = deid_dict_get(d, s + i, wl);
 		uint64_t h = keyed(k, type, s + i, wl);
 		bool name = type == DEID_PATIENT || type == DEID_DOCTOR;
-		if (!name && (f & (DF_GENERIC | DF_STOP)) && !(f & (DF_FIRST | DF_LAST | DF_CITY))) {
+		static const char *const keep[] = {"st", "mt", "ft", "n", "s", "e", "w", "ne", "nw", "se", "sw", NULL};
+		char fw[8];
+		bool kept = false;
+		if (wl < sizeof fw) {
+			deid_fold(s + i, wl, fw, sizeof fw);
+			for (int q = 0; keep[q] && !kept; q++)
+				kept = !strcmp(fw, keep[q]);
+		}
+		if (!name && (kept || ((f & (DF_GENERIC | DF_STOP)) && !(f & (DF_FIRST | DF_LAST | DF_CITY))))) {
 			bappend(o, s + i, wl);
 		} else if (!name && wl <= 4 && word_style(s + i, wl) == 8 && type != DEID_CITY) {
 			put_scrambled(o, k, type, s + i, wl); /* an abbreviation: "BVH" */

@@ -87,7 +87,7 @@ static int prediction_cb(void *ctx, const struct store_prediction *p)
 int h_prediction_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *a = json_array();
 	if (store_prediction_list(r->store, t.id, prediction_cb, a, &r->err) < 0) {
@@ -447,7 +447,7 @@ static int comment_cb(void *ctx, const struct store_comment *c)
 int h_comment_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *a = json_array();
 	if (store_comment_list(r->store, t.id, comment_cb, a, &r->err) < 0) {
@@ -466,7 +466,7 @@ int h_comment_create(struct http_req *r)
 	if (!*body || strlen(body) > 10000)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/body", "comment must have 1 to 10000 bytes");
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	int64_t id;
 	if (store_comment_add(r->store, t.id, r->user.id, body, &id, &r->err) != 0)

@@ -116,9 +116,12 @@ bool http_is_admin(struct http_req *r);
 /* Has the caller (in a project route) one of the roles? Admins count as every role. */
 bool http_has_role(struct http_req *r, unsigned mask);
 
-/* Loads a project object and checks it belongs to r->project_id (404 otherwise). */
+/* Loads a project object and checks it belongs to r->project_id (404 otherwise). Data minimisation: a caller
+ * who is only an annotator reads an item's content only through a task they hold or held (404 for others),
+ * and http_check_task_access applies the same rule to a task's content (predictions, comments). */
 int http_load_task(struct http_req *r, int64_t id, struct store_task *out) ML_MUST_CHECK;
 int http_load_item(struct http_req *r, int64_t id, struct store_item *out) ML_MUST_CHECK;
+int http_check_task_access(struct http_req *r, int64_t task_id) ML_MUST_CHECK;
 
 /* ---- handlers (h_*.c) ----------------------------------------------------------------------------- */
 

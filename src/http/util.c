@@ -145,6 +145,9 @@ json_t *http_item_json(const struct store_item *it, bool with_content)
 			      time_json(it->created_at), "visible", it->visible);
 	if (it->media_type)
 		json_object_set_new(o, "media_type", json_string(it->media_type));
+	/* FHIR traceability ("DocumentReference/abc"): an identifier of the source system, so content-level. */
+	if (with_content && it->external_ref && it->external_ref[0])
+		json_object_set_new(o, "external_ref", json_string(it->external_ref));
 	if (with_content && it->text)
 		json_object_set_new(o, "text", json_string(it->text));
 	return o;
@@ -201,8 +204,43 @@ int http_load_task(struct http_req *r, int64_t id, struct store_task *out)
 	return 0;
 }
 
+struct holds_ctx {
+	int64_t item_id;
+	bool found;
+};
+
+static int holds_cb(void *ctx, const struct store_task *t)
+{
+	struct holds_ctx *c = ctx;
+	if (t->item_id != c->item_id)
+		return 0;
+	c->found = true;
+	return 1;
+}
+
+int http_check_task_access(struct http_req *r, int64_t task_id)
+{
+	if (http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER))
+		return 0;
+	struct store_assignment as;
+	struct ml_err err;
+	if (store_assignment_get(r->store, task_id, r->user.id, &as, &err) == 0)
+		return 0;
+	if (err.code != ML_ENOTFOUND)
+		return r->err = err, -1;
+	return HTTP_FAIL(r, ML_ENOTFOUND, "no such task in this project");
+}
+
 int http_load_item(struct http_req *r, int64_t id, struct store_item *out)
 {
+	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
+		struct holds_ctx c = {id, false};
+		struct store_task_filter f = {.project_id = r->project_id, .state = -1, .assignee_id = r->user.id};
+		if (store_task_list(r->store, &f, holds_cb, &c, &r->err) < 0)
+			return -1;
+		if (!c.found)
+			return HTTP_FAIL(r, ML_ENOTFOUND, "no such item in this project");
+	}
 	if (store_item_get(r->store, id, out, &r->err) != 0)
 		return -1;
 	if (out->project_id != r->project_id || !out->visible) {

@@ -254,17 +254,38 @@ static void put_str_or_null(FILE *f, const char *s)
 		fputs_unlocked("null", f);
 }
 
+/* fputs of a decimal integer, without printf's parsing (this runs for every exported item). */
+static void put_i64(FILE *f, int64_t v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	fwrite_unlocked(p, 1, (size_t)(buf + sizeof buf - p), f);
+}
+
 static int jl_row(struct io_export *ex, const struct io_export_row *r, struct ml_err *err)
 {
 	FILE *f = ex->out;
 	struct jl_state *st = ex->state;
 	const struct store_item *it = r->item;
-	fprintf(f, "{\"id\":%lld,\"modality\":\"%s\",\"source\":\"%s\",\"patient_key\":", (long long)it->id,
-		store_modality_name(it->modality), store_source_name(it->source));
+	fputs_unlocked("{\"id\":", f);
+	put_i64(f, it->id);
+	fputs_unlocked(",\"modality\":\"", f);
+	fputs_unlocked(store_modality_name(it->modality), f);
+	fputs_unlocked("\",\"source\":\"", f);
+	fputs_unlocked(store_source_name(it->source), f);
+	fputs_unlocked("\",\"patient_key\":", f);
 	io_put_json_str(f, it->patient_key, strlen(it->patient_key));
 	fputs_unlocked(",\"external_ref\":", f);
 	io_put_json_str(f, it->external_ref, strlen(it->external_ref));
-	fprintf(f, ",\"content_hash\":\"%s\",\"created_at\":", it->content_hash);
+	fputs_unlocked(",\"content_hash\":\"", f);
+	fputs_unlocked(it->content_hash, f);
+	fputs_unlocked("\",\"created_at\":", f);
 	io_put_json_time(f, it->created_at);
 	if (it->text) {
 		fputs_unlocked(",\"text\":", f);
@@ -277,8 +298,11 @@ static int jl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	}
 	fputs_unlocked(",\"meta\":", f);
 	fputs_unlocked(it->meta_json, f); /* stored verbatim as validated JSON */
-	fprintf(f, ",\"task\":{\"id\":%lld,\"state\":\"%s\",\"gold\":%s}", (long long)r->task->id,
-		store_task_state_name(r->task->state), r->task->gold ? "true" : "false");
+	fputs_unlocked(",\"task\":{\"id\":", f);
+	put_i64(f, r->task->id);
+	fputs_unlocked(",\"state\":\"", f);
+	fputs_unlocked(store_task_state_name(r->task->state), f);
+	fputs_unlocked(r->task->gold ? "\",\"gold\":true}" : "\",\"gold\":false}", f);
 	if (r->split) {
 		fputs_unlocked(",\"split\":", f);
 		io_put_json_str(f, r->split, strlen(r->split));

@@ -226,12 +226,28 @@ int io_json_skip(const char **p, const char *end, const char *base, struct ml_er
 
 /* ---- writing ---- */
 
+/* True if any byte of w is zero (the classic bit trick), used below to find bytes to escape 8 at a time. */
+#define HAS_ZERO(w) (((w) - 0x0101010101010101ull) & ~(w) & 0x8080808080808080ull)
+
+/* True if one of the 8 bytes at p needs escaping: a control byte, '"' or '\\'. */
+static inline bool needs_escape8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t ctl = (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull; /* bytes < 0x20 */
+	return ctl || HAS_ZERO(w ^ 0x2222222222222222ull) || HAS_ZERO(w ^ 0x5C5C5C5C5C5C5C5Cull);
+}
+
 void io_put_json_str(FILE *f, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	putc_unlocked('"', f);
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++) {
+		while (i + 8 <= n && !needs_escape8(s + i))
+			i += 8;
+		if (i >= n)
+			break;
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;

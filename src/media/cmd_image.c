@@ -156,21 +156,18 @@ static int collect(const char *path, char ***list, size_t *n)
 	return 0;
 }
 
-struct slice_src {
-	char *path;
-	uint32_t frame;
-};
-
-/* image volume FILE|DIR... [--nifti OUT] [--float]: prints the series report as JSON. */
+/* image volume FILE|DIR... [--series UID] [--nifti OUT] [--float]: prints the series report as JSON. */
 static int run_volume(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char **files = NULL;
 	size_t nfiles = 0;
-	const char *nifti = NULL, *v;
+	const char *nifti = NULL, *series = NULL, *v;
 	bool as_float = false;
 	for (int i = 0; i < argc; i++) {
 		if (cli_opt(argc, argv, &i, "--nifti", &v))
 			nifti = v;
+		else if (cli_opt(argc, argv, &i, "--series", &v))
+			series = v;
 		else if (strcmp(argv[i], "--float") == 0)
 			as_float = true;
 		else if (argv[i][0] == '-')
@@ -181,66 +178,23 @@ static int run_volume(struct cli_ctx *ctx, int argc, char **argv)
 	if (nfiles == 0)
 		return cli_usage_error(ctx, "which files?");
 	struct ml_err err;
-	struct media_slice *slices = NULL;
-	struct slice_src *src = NULL;
-	size_t ns = 0;
 	int rc = CLI_OK;
-	struct dicom_read_opts hdr_opts;
-	memset(&hdr_opts, 0, sizeof(hdr_opts));
-	for (size_t i = 0; i < nfiles && rc == CLI_OK; i++) {
-		struct dicom_file *f = NULL;
-		struct media_slice *s = NULL;
-		size_t n = 0;
-		if (dicom_open(files[i], &hdr_opts, &f, &err) < 0 || media_dicom_slices(f, &s, &n, &err) < 0) {
-			rc = cli_fail_err(ctx, &err);
-		} else {
-			slices = ml_xrealloc(slices, (ns + n) * sizeof(*slices));
-			src = ml_xrealloc(src, (ns + n) * sizeof(*src));
-			for (size_t k = 0; k < n; k++) {
-				slices[ns + k] = s[k];
-				src[ns + k] = (struct slice_src){files[i], s[k].frame};
-			}
-			ns += n;
-		}
-		ml_free(s);
-		dicom_free(f);
-	}
+	struct media_dicom_series ser;
+	media_dicom_series_init(&ser);
 	struct media_series_plan plan;
 	media_series_plan_init(&plan);
 	struct media_volume vol;
 	media_volume_init(&vol);
-	if (rc == CLI_OK && media_series_plan(slices, ns, 0, &plan, &err) < 0)
+	size_t ref = 0;
+	if (media_dicom_series_read(&ser, (const char *const *)files, nfiles, &err) < 0)
 		rc = cli_fail_err(ctx, &err);
-	if (rc == CLI_OK && nifti) {
-		bool fl = as_float;
-		for (size_t i = 0; i < plan.n; i++) {
-			const struct media_slice *s = &slices[plan.order[i]];
-			if (s->slope != 1 || s->intercept != floor(s->intercept))
-				fl = true;
-		}
-		if (media_volume_from_plan(&vol, slices, &plan, fl ? MEDIA_F32 : MEDIA_I32, &err) < 0)
-			rc = cli_fail_err(ctx, &err);
-		for (size_t i = 0; i < plan.n && rc == CLI_OK; i++) {
-			const struct media_slice *s = &slices[plan.order[i]];
-			struct slice_src *ss = &src[plan.order[i]];
-			struct dicom_file *f = NULL;
-			struct media_dicom_image mi;
-			struct media_frame fr;
-			media_frame_init(&fr);
-			if (dicom_open(ss->path, &hdr_opts, &f, &err) < 0 || media_dicom_load(f, &mi, &err) < 0) {
-				rc = cli_fail_err(ctx, &err);
-			} else {
-				if (media_dicom_decode(&mi, ss->frame, &fr, &err) < 0 ||
-				    media_volume_put_slice(&vol, plan.slot[i], &fr, s->slope, s->intercept, &err) < 0)
-					rc = cli_fail_err(ctx, &err);
-				media_dicom_release(&mi);
-			}
-			media_frame_release(&fr);
-			dicom_free(f);
-		}
-		if (rc == CLI_OK && media_nifti_write(nifti, &vol, &err) < 0)
-			rc = cli_fail_err(ctx, &err);
-	}
+	else if ((ref = media_dicom_series_find(&ser, series)) == SIZE_MAX)
+		rc = cli_fail(ctx, "no slice of series '%s' among %zu files", series ? series : "", nfiles);
+	else if (media_series_plan(ser.slices, ser.n, ref, &plan, &err) < 0)
+		rc = cli_fail_err(ctx, &err);
+	else if (nifti && (media_dicom_volume(&ser, &plan, as_float, &vol, &err) < 0 ||
+			   media_nifti_write(nifti, &vol, &err) < 0))
+		rc = cli_fail_err(ctx, &err);
 	if (rc == CLI_OK) {
 		const struct media_series_report *r = &plan.report;
 		printf("{\"slices\":%zu,\"slots\":%u,\"step\":%.17g,\"duplicates\":%zu,\"gaps\":%zu,\"missing\":%zu,"
@@ -250,14 +204,13 @@ static int run_volume(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	media_volume_release(&vol);
 	media_series_plan_release(&plan);
-	ml_free(slices);
-	ml_free(src);
+	media_dicom_series_release(&ser);
 	for (size_t i = 0; i < nfiles; i++)
 		ml_free(files[i]);
 	ml_free(files);
 	return rc;
 }
-CLI_COMMAND(image_volume, "image volume", "FILE|DIR... [--nifti OUT.nii[.gz]] [--float]",
+CLI_COMMAND(image_volume, "image volume", "FILE|DIR... [--series UID] [--nifti OUT.nii[.gz]] [--float]",
 	    "sort a DICOM series into a volume, report gaps and spacing, write NIfTI", run_volume);
 
 /* image nifti FILE: dims, spacing, LPS affine and value range as JSON. */

@@ -264,6 +264,118 @@ int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, siz
 	return 0;
 }
 
+void media_dicom_series_init(struct media_dicom_series *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void media_dicom_series_release(struct media_dicom_series *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		ml_free(s->files[i]);
+	ml_free(s->files);
+	ml_free(s->slices);
+	media_dicom_series_init(s);
+}
+
+int media_dicom_series_read(struct media_dicom_series *s, const char *const *paths, size_t n, struct ml_err *err)
+{
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	s->files = ml_calloc(n ? n : 1, sizeof(char *));
+	if (!s->files)
+		return ml_err_set(err, ML_ENOMEM, "out of memory for %zu files", n);
+	for (size_t i = 0; i < n; i++) {
+		struct dicom_file *f = NULL;
+		struct media_slice *sl = NULL;
+		size_t k = 0;
+		if (dicom_open(paths[i], &opts, &f, err) < 0)
+			return -1;
+		int rc = media_dicom_slices(f, &sl, &k, err);
+		dicom_free(f);
+		if (rc < 0)
+			return -1;
+		struct media_slice *grown = ml_realloc(s->slices, (s->n + k) * sizeof(*grown));
+		s->files[s->nfiles] = ml_strdup(paths[i]);
+		if (!grown || !s->files[s->nfiles]) {
+			if (grown)
+				s->slices = grown;
+			ml_free(sl);
+			return ml_err_set(err, ML_ENOMEM, "out of memory reading a series");
+		}
+		s->slices = grown;
+		for (size_t j = 0; j < k; j++) {
+			sl[j].user = (void *)(uintptr_t)s->nfiles;
+			s->slices[s->n + j] = sl[j];
+		}
+		s->n += k;
+		s->nfiles++;
+		ml_free(sl);
+	}
+	return 0;
+}
+
+size_t media_dicom_series_find(const struct media_dicom_series *s, const char *series_uid)
+{
+	if (!series_uid || !series_uid[0])
+		return s->n ? 0 : SIZE_MAX;
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->slices[i].series_uid, series_uid) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+int media_dicom_volume(const struct media_dicom_series *s, const struct media_series_plan *plan, bool as_float,
+		       struct media_volume *v, struct ml_err *err)
+{
+	bool fl = as_float;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct media_slice *sl = &s->slices[plan->order[i]];
+		if (sl->slope != 1 || sl->intercept != (double)(int64_t)sl->intercept)
+			fl = true;
+	}
+	if (media_volume_from_plan(v, s->slices, plan, fl ? MEDIA_F32 : MEDIA_I32, err) < 0)
+		return -1;
+	struct dicom_read_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	/* Slices of one file are usually consecutive in the plan: keep the last file open. */
+	struct dicom_file *f = NULL;
+	struct media_dicom_image mi;
+	memset(&mi, 0, sizeof(mi));
+	size_t open_file = SIZE_MAX;
+	int rc = 0;
+	for (size_t i = 0; i < plan->n && rc == 0; i++) {
+		const struct media_slice *sl = &s->slices[plan->order[i]];
+		size_t fi = (size_t)(uintptr_t)sl->user;
+		if (fi >= s->nfiles) {
+			rc = ml_err_set(err, ML_EINVAL, "slice %zu has no source file", i);
+			break;
+		}
+		if (fi != open_file) {
+			media_dicom_release(&mi);
+			dicom_free(f);
+			f = NULL;
+			open_file = SIZE_MAX;
+			if (dicom_open(s->files[fi], &opts, &f, err) < 0 || media_dicom_load(f, &mi, err) < 0) {
+				rc = -1;
+				break;
+			}
+			open_file = fi;
+		}
+		struct media_frame fr;
+		media_frame_init(&fr);
+		if (media_dicom_decode(&mi, sl->frame, &fr, err) < 0 ||
+		    media_volume_put_slice(v, plan->slot[i], &fr, sl->slope, sl->intercept, err) < 0)
+			rc = -1;
+		media_frame_release(&fr);
+	}
+	media_dicom_release(&mi);
+	dicom_free(f);
+	if (rc < 0)
+		media_volume_release(v);
+	return rc;
+}
+
 /* Renders one frame of a parsed file (shared by the path and memory entry points). */
 static int render_parsed(struct dicom_file *f, const struct media_frame_request *req, struct ml_buf *body,
 			 struct ml_buf *meta, const char **content_type, struct ml_err *err)

@@ -540,7 +540,7 @@ int media_frame_to_rgb(struct media_frame *f, const struct media_palette *palett
 		*f = o;
 		return 0;
 	}
-	if (f->samples != 3)
+	if (f->samples != 3 || f->photometric == MEDIA_PI_RGB)
 		return 0;
 	if (f->dtype != MEDIA_U8 && f->dtype != MEDIA_U16)
 		return ml_err_set(err, ML_EUNSUPPORTED, "colour conversion of %s samples", media_dtype_name(f->dtype));

@@ -30,9 +30,8 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 	struct jpeg_bits b = {.p = j->p, .n = j->n, .pos = *pos};
 	uint32_t mask = (j->precision >= 16) ? 0xFFFFu : ((1u << j->precision) - 1);
 	int32_t initial = 1 << (j->precision - pt - 1);
-	uint64_t mcus = (uint64_t)j->width * j->height, mcu = 0, since_restart = 0;
-	bool restart_row = true; /* the first row of the image or of a restart interval */
-	size_t restart_start = 0; /* MCU index where the current interval began */
+	uint64_t mcu = 0, since_restart = 0;
+	uint64_t restart_start = 0; /* MCU index where the current interval began */
 	for (uint32_t y = 0; y < j->height; y++) {
 		for (uint32_t x = 0; x < j->width; x++, mcu++) {
 			if (j->restart && since_restart == j->restart) {
@@ -42,7 +41,8 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 				restart_start = mcu;
 			}
 			bool first_in_interval = mcu == restart_start;
-			restart_row = mcu - restart_start < j->width;
+			/* the first line of the image or of a restart interval predicts from the left only */
+			bool restart_row = mcu - restart_start < j->width;
 			for (int c = 0; c < ns; c++) {
 				const struct jpeg_huff *h = &j->huff[j->comp[cidx[c]].table];
 				int t = jpeg_huff_decode(&b, h);
@@ -65,7 +65,7 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 				if (first_in_interval) {
 					pred = initial;
 				} else if (restart_row) {
-					pred = out[o - outc] >> 0; /* Ra */
+					pred = out[o - outc]; /* Ra */
 				} else if (x == 0) {
 					pred = out[o - (size_t)j->width * outc]; /* Rb */
 				} else {
@@ -86,7 +86,6 @@ static int decode_scan(struct ljpeg *j, size_t *pos, const int *cidx, int ns, in
 			since_restart++;
 		}
 	}
-	(void)mcus;
 	/* Continue after the entropy-coded data: find the next marker. */
 	size_t p = b.pos;
 	while (p + 1 < j->n && !(j->p[p] == 0xFF && j->p[p + 1] != 0x00 && j->p[p + 1] != 0xFF &&

@@ -253,8 +253,9 @@ int media_render_png(const struct media_frame *f, const struct media_render_para
 		     struct ml_buf *png, struct ml_err *err) ML_MUST_CHECK;
 /* Raw little-endian 16-bit samples (int16 when signed, else uint16; 8-bit frames widened) for a browser to
  * window; `json` receives {"rows":..,"columns":..,"samples":..,"signed":..,"bits_stored":..,"slope":..,
- * "intercept":..,"photometric":"..","window_center":..,"window_width":..}. Frames with 32-bit samples
- * that do not fit 16 bits fail with ML_EUNSUPPORTED. */
+ * "intercept":..,"photometric":"..","requantized":..,"window_center":..,"window_width":..}. Samples that do
+ * not fit 16 bits (32-bit integers, floats) are requantised to uint16 over their range, with slope and
+ * intercept adjusted so raw * slope + intercept still gives modality values ("requantized": true). */
 int media_render_raw16(const struct media_frame *f, const struct media_render_params *p, struct ml_buf *raw,
 		       struct ml_buf *json, struct ml_err *err) ML_MUST_CHECK;
 
@@ -373,6 +374,26 @@ int media_dicom_decode(const struct media_dicom_image *mi, uint32_t index, struc
  * frame = the frame index. */
 int media_dicom_slices(const struct dicom_file *f, struct media_slice **out, size_t *n, struct ml_err *err)
 	ML_MUST_CHECK;
+
+/* The slices of a set of DICOM files (one per frame), for media_series_plan and media_dicom_volume. */
+struct media_dicom_series {
+	struct media_slice *slices; /* slices[i].user = (void *)(uintptr_t) index into files */
+	size_t n;
+	char **files;               /* owned copies of the paths */
+	size_t nfiles;
+};
+void media_dicom_series_init(struct media_dicom_series *s);
+void media_dicom_series_release(struct media_dicom_series *s);
+/* Reads every file's geometry (all frames). Fails on the first unreadable file, naming it. */
+int media_dicom_series_read(struct media_dicom_series *s, const char *const *paths, size_t n, struct ml_err *err)
+	ML_MUST_CHECK;
+/* Index of the first slice of series_uid (NULL or "": slice 0), or SIZE_MAX when absent: the ref for
+ * media_series_plan. */
+size_t media_dicom_series_find(const struct media_dicom_series *s, const char *series_uid);
+/* Decodes the planned slices into v (allocated here): int32 voxels when every rescale is integral, else
+ * float32 (always float32 with as_float), after each slice's slope and intercept. */
+int media_dicom_volume(const struct media_dicom_series *s, const struct media_series_plan *plan, bool as_float,
+		       struct media_volume *v, struct ml_err *err) ML_MUST_CHECK;
 
 /* What GET /api/v1/items/{id}/frames/{n} asks for. */
 enum media_frame_format { MEDIA_FORMAT_PNG = 0, MEDIA_FORMAT_RAW16 };

@@ -196,7 +196,7 @@ int media_render_8bit(const struct media_frame *f, const struct media_render_par
 	if (c.photometric == MEDIA_PI_RGB && p->palette && f->photometric == MEDIA_PI_PALETTE_COLOR &&
 	    c.dtype == MEDIA_U16)
 		bits = 16;
-	double scale = 255.0 / (double)((bits >= 32 ? 4294967295.0 : (double)((1ull << bits) - 1)));
+	double scale = 255.0 / (bits >= 32 ? 4294967295.0 : (double)((1ull << bits) - 1));
 	for (size_t i = 0; i < npx * 3; i++) {
 		double v = media_frame_get(&c, i) * scale;
 		o[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lround(v));
@@ -321,30 +321,52 @@ int media_render_raw16(const struct media_frame *f, const struct media_render_pa
 	}
 	size_t n = (size_t)f->rows * f->columns * f->samples;
 	bool sgn = f->dtype == MEDIA_I8 || f->dtype == MEDIA_I16 || f->dtype == MEDIA_I32;
-	if (f->dtype == MEDIA_F32)
-		return ml_err_set(err, ML_EUNSUPPORTED, "raw 16-bit output of float samples");
 	double lo = sgn ? -32768 : 0, hi = sgn ? 32767 : 65535;
+	double vmin = INFINITY, vmax = -INFINITY;
 	for (size_t i = 0; i < n; i++) {
 		double v = media_frame_get(f, i);
-		if (v < lo || v > hi)
-			return ml_err_set(err, ML_EUNSUPPORTED, "sample %zu does not fit 16 bits", i);
+		if (v < vmin)
+			vmin = v;
+		if (v > vmax)
+			vmax = v;
+	}
+	if (!(vmin <= vmax))
+		vmin = vmax = 0; /* empty or all NaN */
+	double slope = p->slope == 0 ? 1 : p->slope, intercept = p->intercept;
+	/* Samples that do not fit 16 bits (32-bit integers, floats) are requantised to uint16 over their range;
+	 * slope and intercept are adjusted so that raw * slope + intercept still gives modality values. */
+	bool requant = f->dtype == MEDIA_F32 || vmin < lo || vmax > hi;
+	double q = 1, base = 0;
+	if (requant) {
+		sgn = false;
+		base = vmin;
+		q = vmax > vmin ? 65535.0 / (vmax - vmin) : 1;
+		intercept = intercept + slope * vmin;
+		slope = slope / q;
 	}
 	if (ml_buf_grow(raw, n * 2) < 0)
 		return ml_err_set(err, ML_ELIMIT, "raw frame of %zu bytes does not fit the output buffer", n * 2);
 	uint8_t *o = (uint8_t *)raw->data + raw->len;
 	for (size_t i = 0; i < n; i++) {
-		uint16_t v = (uint16_t)(int32_t)media_frame_get(f, i);
-		o[2 * i] = (uint8_t)v;
-		o[2 * i + 1] = (uint8_t)(v >> 8);
+		double v = media_frame_get(f, i);
+		uint16_t w;
+		if (requant) {
+			double x = (v - base) * q;
+			w = (uint16_t)(x != x ? 0 : x < 0 ? 0 : x > 65535 ? 65535 : floor(x + 0.5));
+		} else {
+			w = (uint16_t)(int32_t)v;
+		}
+		o[2 * i] = (uint8_t)w;
+		o[2 * i + 1] = (uint8_t)(w >> 8);
 	}
 	raw->len += n * 2;
 	raw->data[raw->len] = 0;
 	int rc = ml_buf_printf(json,
 			       "{\"rows\":%u,\"columns\":%u,\"samples\":%u,\"signed\":%s,\"bits_stored\":%u,"
-			       "\"slope\":%.17g,\"intercept\":%.17g,\"photometric\":\"%s\"",
+			       "\"slope\":%.17g,\"intercept\":%.17g,\"photometric\":\"%s\",\"requantized\":%s",
 			       (unsigned)f->rows, (unsigned)f->columns, (unsigned)f->samples, sgn ? "true" : "false",
-			       (unsigned)f->bits_stored, p->slope == 0 ? 1 : p->slope, p->intercept,
-			       media_pi_name(f->photometric));
+			       requant ? 16u : (unsigned)f->bits_stored, slope, intercept, media_pi_name(f->photometric),
+			       requant ? "true" : "false");
 	if (!rc && p->has_window)
 		rc = ml_buf_printf(json, ",\"window_center\":%.17g,\"window_width\":%.17g", p->center, p->width);
 	if (!rc)

@@ -439,6 +439,26 @@ struct tmatch {
 	unsigned kind;
 };
 
+/* Arabic writes the article and some particles onto the word: "الحمى" is "the fever", "والحمى" "and the
+ * fever". A token the vocabulary lacks is looked up again without them (light stemming), so a dictionary
+ * term written without the article still matches; the span keeps the whole token. */
+static int arabic_clitic(const struct text_tagger *tg, const char *s, size_t n)
+{
+	static const char *const prefixes[] = {"\xD9\x88\xD8\xA7\xD9\x84", /* وال */ "\xD8\xA8\xD8\xA7\xD9\x84", /* بال */
+					       "\xD9\x81\xD8\xA7\xD9\x84", /* فال */ "\xD9\x83\xD8\xA7\xD9\x84", /* كال */
+					       "\xD8\xA7\xD9\x84",            /* ال */ "\xD9\x84\xD9\x84",  /* لل */
+					       "\xD9\x88"};                                               /* و */
+	for (size_t k = 0; k < ML_ARRAY_LEN(prefixes); k++) {
+		size_t pl = strlen(prefixes[k]);
+		if (n > pl + 2 && !memcmp(s, prefixes[k], pl)) { /* keep at least two letters */
+			int id = vocab_find(tg, s + pl, n - pl, text_hash64(s + pl, n - pl));
+			if (id >= 0)
+				return id;
+		}
+	}
+	return -1;
+}
+
 /* The vocabulary id of every token (-1: in no term or trigger). */
 static int lookup_ids(struct text_tagger *tg, const char *text)
 {
@@ -473,6 +493,10 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		}
 		if (j == n) {
 			tg->ids[i] = vocab_find(tg, low, n, h);
+			/* English plurals: "seizures" finds the term "seizure" when the plural itself is not a term
+			 * word ("no seizures" must be tagged and negated). Not for "-ss" ("abscess") or short words. */
+			if (tg->ids[i] < 0 && n > 4 && low[n - 1] == 's' && low[n - 2] != 's' && low[n - 2] != 'u')
+				tg->ids[i] = vocab_find(tg, low, n - 1, text_hash64(low, n - 1));
 			continue;
 		}
 		ml_buf_reset(&tg->fold);
@@ -481,6 +505,8 @@ static int lookup_ids(struct text_tagger *tg, const char *text)
 		tg->ids[i] = tg->fold.len ? vocab_find(tg, tg->fold.data, tg->fold.len,
 						       text_hash64(tg->fold.data, tg->fold.len))
 					  : -1;
+		if (tg->ids[i] < 0)
+			tg->ids[i] = arabic_clitic(tg, tg->fold.data, tg->fold.len);
 	}
 	return 0;
 }
@@ -607,7 +633,8 @@ int text_tagger_run(struct text_tagger *tg, const char *text, size_t len, struct
 			if (m->kind & TR_POST_HIST)
 				attrs |= TEXT_ATTR_HISTORICAL;
 		}
-		if (tg->tk.v[j].question)
+		/* "pneumonia?" and the clinical shorthand "?pneumonia" */
+		if (tg->tk.v[j].question || (tg->tk.v[i].bstart > 0 && text[tg->tk.v[i].bstart - 1] == '?'))
 			attrs |= TEXT_ATTR_UNCERTAIN;
 		if (!label) { /* the strings every span of this run shares: copied into the document once */
 			label = text_doc_strdup(doc, tg->label);

@@ -16,6 +16,7 @@ const token = cli(data, ['token', 'create', 'ada']).trim().split(/\s+/).pop();
 const api = apiClient(srv.base, token);
 const users = Object.fromEntries((await api.get('/users')).users.map((u) => [u.name, u.id]));
 
+let hpoId;
 const schema = {
   format: 1, name: 'notes', modalities: ['text'], instructions: 'Mark problems and drugs.',
   controls: [
@@ -31,7 +32,7 @@ const schema = {
   const csv = join(mkdtempSync(join(tmpdir(), 'medlabel-onto-')), 'hpo.csv');
   write(csv, 'code,display,synonyms,parent\nHP:0000118,Phenotypic abnormality,,\nHP:0000822,Hypertension,High blood pressure|HTN,HP:0000118\n' +
     'HP:0100749,Chest pain,Thoracic pain,HP:0000118\nHP:0001250,Seizure,Epileptic seizure,HP:0000118\n');
-  cli(data, ['ontology', 'load', csv, '--name', 'HPO', '--version', '2024-01']);
+  hpoId = cli(data, ['ontology', 'load', csv, '--name', 'HPO', '--version', '2024-01']).split('loaded ontology ')[1].split(':')[0];
 }
 const project = await api.post('/projects', { name: 'browser-notes' });
 const pid = project.id;
@@ -220,6 +221,35 @@ test('an adjudicator merges two annotators\' versions', async () => {
   assert(body.results.length === 3 && body.results.some((r) => r.text === 'hypertension'), 'the merge holds the picked results');
   const task = await api.get(`/projects/${adj.id}/tasks/${taskId}`);
   assert((task.task || task).state === 'done', 'the task is done');
+});
+
+test('dictionary pre-annotations appear as suggestions; accepted ones become labels', async () => {
+  const tp = await api.post('/projects', { name: 'browser-tagged' });
+  await api.put(`/projects/${tp.id}/schema`, { schema: { format: 1, name: 'tagged', modalities: ['text'], controls: [
+    { name: 'phenotype', kind: 'span', labels: [{ value: 'finding', hotkey: 'f' }], codings: [{ system: 'HPO' }],
+      attributes: [{ name: 'negated', type: 'boolean' }, { name: 'uncertain', type: 'boolean' }, { name: 'historical', type: 'boolean' }, { name: 'family', type: 'boolean' }] }] } });
+  await api.put(`/projects/${tp.id}/members/${users.ann}`, { role: 'annotator' });
+  await api.post(`/projects/${tp.id}/items`, { text: 'No seizures overnight. Known hypertension, on lisinopril.' });
+  const out = cli(data, ['tag', String(tp.id), '--ontology', hpoId]);
+  assert(/predict|tagged|\d/.test(out), 'tagger ran: ' + out);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${tp.id}/label`);
+  await page.waitForSelector('#predictions li');
+  const sugg = await page.$$eval('#predictions li', (els) => els.map((e) => e.textContent));
+  assert(sugg.length === 2 && sugg.some((s) => s.includes('seizures')) && sugg.some((s) => s.includes('hypertension')), 'suggestions: ' + sugg);
+  await page.screenshot({ path: join(ARTIFACTS, 'label-suggestions.png') });
+  await page.click('#accept-all');
+  await page.waitForFunction(() => document.querySelectorAll('#span-list li').length === 2);
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const task = (await api.get(`/projects/${tp.id}/tasks?state=submitted`)).tasks[0];
+  const ann = (await api.get(`/projects/${tp.id}/tasks/${task.id}/annotations`)).annotations.find((a) => !a.model);
+  const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
+  const seiz = results.find((r) => r.text === 'seizures');
+  assert(seiz && seiz.attributes && seiz.attributes.negated === true, 'negation kept: ' + JSON.stringify(seiz));
+  assert(seiz.codes && seiz.codes[0].code === 'HP:0001250', 'code kept');
 });
 
 test('a draft survives a reload before submit', async () => {

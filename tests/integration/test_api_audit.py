@@ -27,10 +27,11 @@ def populated():
     eq(c.post(f"/api/v1/projects/{pid}/tasks/{t}/annotations", {"body": body()}).status, 201)
     r = e.admin.post(f"/api/v1/projects/{pid}/items", {"text": "PHI-SENTINEL Jane Roe born 1970-01-02"})
     eq(r.status, 201)
-    STATE.update(e=e, pid=pid, uid=uid, viewer=viewer, c=c, phi_item=r.json()["id"],
-                 since=lib_time_ms())
-    eq(c.get(f"/api/v1/projects/{pid}/items/{r.json()['id']}").status, 200)  # an audited content read
-    eq(c.get(f"/api/v1/projects/{pid}/items/{r.json()['id']}").status, 200)
+    held = e.admin.get(f"/api/v1/projects/{pid}/tasks/{t}").json()["item_id"]
+    STATE.update(e=e, pid=pid, uid=uid, viewer=viewer, c=c, read_item=held, since=lib_time_ms())
+    eq(c.get(f"/api/v1/projects/{pid}/items/{held}").status, 200)  # an audited content read
+    eq(c.get(f"/api/v1/projects/{pid}/items/{held}").status, 200)
+    eq(e.admin.get(f"/api/v1/projects/{pid}/items/{r.json()['id']}").status, 200)  # the admin reads the PHI item
     return STATE
 
 
@@ -145,9 +146,9 @@ def audit_api_filters_and_project_scope():
     assert {"item.create", "annotation.create", "task.lease", "item.read", "session.login"} <= actions, actions
     mine = c.get(f"/api/v1/audit?user={s['uid']}").json()["records"]
     assert mine and all(r["user_id"] == s["uid"] for r in mine)
-    reads = c.get("/api/v1/audit?action=item.read").json()["records"]
+    reads = c.get(f"/api/v1/audit?action=item.read&user={s['uid']}").json()["records"]
     eq(len(reads), 2)
-    eq(reads[0]["object"], f"projects/{pid}/items/{s['phi_item']}")
+    eq(reads[0]["object"], f"projects/{pid}/items/{s['read_item']}")
     eq(reads[0]["role"], "annotator")
     eq(reads[0]["status"], 200)
     paged = c.get("/api/v1/audit?limit=2").json()

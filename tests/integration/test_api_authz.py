@@ -59,15 +59,22 @@ def setup(e):
 
 
 # Object-level rules on top of the route's access: a user may revoke only their own tokens (the token in the
-# matrix belongs to another user), so for non-admins that object does not exist.
-OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404}
+# matrix belongs to another user), so for non-admins that object does not exist; an annotator reads item
+# content only through tasks they hold (the matrix's item is the uploaded image, whose task they do not hold).
+def _not_for_annotators(actor):
+    return 404 if actor in ("annotator", "outsider") else None
+
+
+OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404,
+                ("GET", "/api/v1/projects/{project}/items/{item}"): _not_for_annotators,
+                ("GET", "/api/v1/projects/{project}/items/{item}/media"): _not_for_annotators}
 
 
 def expected(route, actor):
     """None = allowed, else the exact denial status."""
     access = route["access"]
     rule = OBJECT_RULES.get((route["method"], route["path"]))
-    if rule and actor not in ("anonymous",):
+    if rule and actor != "anonymous":
         return rule(actor)
     if access == "public":
         return None

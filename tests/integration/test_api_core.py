@@ -180,6 +180,11 @@ def lease_annotate_update_with_if_match_review_flow():
     ann1 = r.json()
     eq(r.header("ETag"), '"1"')
     eq(c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body()}).status, 409)
+    # annotators read the content of items they hold only
+    held = e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["item_id"]
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{held}").status, 200)
+    eq(c1.get(f"/api/v1/projects/{pid}/items/{other['item_id']}").status, 404)
+    eq(c1.get(f"/api/v1/projects/{pid}/tasks/{other['id']}/comments").status, 404)
     # blind: annotator 2 sees nothing of annotator 1's work
     r = c2.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations")
     eq(r.json()["annotations"], [])

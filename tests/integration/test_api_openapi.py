@@ -65,5 +65,27 @@ def path_parameters_are_declared_and_errors_documented():
                 assert "400" in op["responses"], f"{m} {path} lacks 400"
 
 
+@test
+def every_reference_resolves():
+    s = spec()
+    refs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                refs.append(node["$ref"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(s)
+    assert len(refs) > 100, len(refs)
+    for ref in set(refs):
+        assert ref.startswith("#/"), ref
+        resolve(s, {"$ref": ref})  # raises KeyError if dangling
+
+
 if __name__ == "__main__":
     lib.main()

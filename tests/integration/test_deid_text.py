@@ -44,6 +44,23 @@ def folder_recursive_and_jsonl():
 
 
 @test
+def jsonl_threads_keep_order_and_report_the_bad_line():
+    d = tmpdir()
+    recs = [json.dumps({"n": i, "text": NOTE.replace("Okonkwo", "Okonkwo%d" % i)}) for i in range(700)]
+    write(f"{d}/in.jsonl", "\n".join(recs) + "\n")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/o1.jsonl", "--jobs", "1")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/o4.jsonl", "--jobs", "4")
+    a, b = open(f"{d}/o1.jsonl").read(), open(f"{d}/o4.jsonl").read()
+    assert a == b
+    assert [json.loads(x)["n"] for x in a.splitlines()] == list(range(700))
+    recs[300] = '{"text": 5}'
+    write(f"{d}/bad.jsonl", "\n".join(recs) + "\n")
+    p = run("deid", "text", f"{d}/bad.jsonl", f"{d}/ob.jsonl", "--jobs", "4", check=False)
+    assert p.returncode == 1 and "line 301" in p.stderr, p.stderr
+    assert not os.path.exists(f"{d}/ob.jsonl")
+
+
+@test
 def stdin_surrogate_is_consistent():
     d = tmpdir()
     write(f"{d}/secret", "0123456789abcdef-secret\n")
@@ -74,6 +91,23 @@ def eval_json_on_generated_gold():
     assert set(o) == {"tp", "fp", "fn", "precision", "recall", "f1"}
     assert o["tp"] == 4 and o["fn"] == 0, o
     assert j["entity_exact"]["by_type"]["DATE"]["tp"] == 1
+
+
+@test
+def eval_bad_gold_is_a_clear_error():
+    d = tmpdir()
+    write(f"{d}/001.txt", "Seen by Dr. Okonkwo.\n")
+    write(f"{d}/001.ann", "T1\tDOCTOR 12 19\tOkonkwo\nT2\tDOCTOR 12 99\tbad\n")
+    p = run("deid", "eval", "--gold", d, check=False)
+    assert p.returncode == 1 and "001.ann' line 2" in p.stderr and "outside" in p.stderr, p.stderr
+    write(f"{d}/001.ann", "T1\tWIZARD 12 19\tOkonkwo\n")
+    p = run("deid", "eval", "--gold", d, check=False)
+    assert p.returncode == 1 and "unknown PHI type" in p.stderr and "Okonkwo" not in p.stderr, p.stderr
+    write(f"{d}/p.json", '[{"full_text": "x", "spans": [{"entity_type": "PERSON"}]}]')
+    p = run("deid", "eval", "--gold", f"{d}/p.json", check=False)
+    assert p.returncode == 1 and "item 0 span 0" in p.stderr, p.stderr
+    p = run("deid", "eval", check=False)
+    assert p.returncode == 2
 
 
 @test

@@ -73,12 +73,14 @@ def decoded_pixels_match_pydicom_or_dcmtk():
                 want = convert_color_space(want, "YBR_FULL", "RGB")
                 tol = max(tol, 1)
             maxdiff = max(maxdiff, pc.compare(got, want, tol, f"{name} frame {i} vs {source}"))
-            if i == 0 and meta["photometric"] == "RGB" and meta["dtype"] == "uint8":
-                # RGB frames render unchanged: no second colour conversion on the way to PNG.
+            if i == 0 and meta["photometric"] == "RGB":
+                # RGB frames render unchanged (scaled to 8 bits): no second colour conversion on the way to PNG.
                 from PIL import Image
                 png = os.path.join(work, "rgb.png")
                 lib.run("image", "frame", path, "--out", png)
-                pc.compare(np.asarray(Image.open(png)), got, 0, f"{name} PNG vs decoded")
+                bits = int(meta["bits_stored"])
+                scaled = np.floor(got.astype(np.float64) * 255 / ((1 << bits) - 1) + 0.5).astype(np.uint8)
+                pc.compare(np.asarray(Image.open(png)), scaled, 0, f"{name} PNG vs decoded")
         if compared:
             checked.append(f"{name} ({source}, max diff {maxdiff}/{tol})")
     print(f"# {len(checked)} files match: " + ", ".join(checked))

@@ -81,19 +81,25 @@ def oblique_series_with_gap_duplicate_and_stranger():
     dup.PixelSpacing = list(PS)
     dup.PixelData = plane(2).tobytes()
     dup.save_as(os.path.join(work, "g_dup.dcm"), write_like_original=False)
-    other = base_ds(study, generate_uid())
+    other_uid = generate_uid()
+    other = base_ds(study, other_uid)
     other.ImagePositionPatient = [0.0, 0.0, 0.0]
     other.ImageOrientationPatient = [1.0, 0, 0, 0, 1.0, 0]
     other.PixelSpacing = [1.0, 1.0]
     other.PixelData = plane(0).tobytes()
     other.save_as(os.path.join(work, "h_other.dcm"), write_like_original=False)
 
-    out = os.path.join(work, "vol.nii.gz")
+    out = os.path.join(lib.tmpdir(), "vol.nii.gz")  # outside the DICOM folder, which is read whole
     p = lib.run("image", "volume", work, "--nifti", out)
     rep = json.loads(p.stdout)
     assert rep["slices"] == 8 and rep["slots"] == 9, rep
     assert rep["duplicates"] == 1 and rep["gaps"] == 1 and rep["missing"] == 1, rep
     assert abs(rep["step"] - STEP) < 1e-6 and not rep["inconsistent_spacing"], rep
+
+    rep = json.loads(lib.run("image", "volume", work, "--series", other_uid).stdout)
+    assert rep["slices"] == 1, rep
+    bad = lib.run("image", "volume", work, "--series", "1.2.3.999", check=False)
+    assert bad.returncode == 1 and "no slice of series" in bad.stderr
 
     import nibabel as nib
     img = nib.load(out)

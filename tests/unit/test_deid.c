@@ -187,13 +187,17 @@ TEST(clinical_text_without_phi_survives)
 		"G2P1102. Parkinson disease, Bell's palsy, Graves disease and a Baker's cyst. Foley catheter removed.\n"
 		"Babinski sign absent. Wells score 1. Mallampati II. Braden score 18. Child-Pugh A5.\n"
 		"Dx: I50.23, N18.32, E11.9. Labs: Na 138, K 4.2, Cr 1.1, Hgb 10.9, Plt 245, INR 1.1.\n"
-		"Shift note: 1942 pt resting, 2030 turned q2h. Section 10/11 reviewed. Lot number recorded.\n";
+		"Shift note: 1942 pt resting, 2030 turned q2h. Section 10/11 reviewed. Lot number recorded.\n"
+		"Rate controlled on Cardizem drip, now Eliquis 5 mg BID. Protonix 40 mg, Flomax 0.4 mg, Miralax PRN.\n"
+		"Murphy sign negative. No Kernig or Brudzinski sign. Romberg negative. Glasgow Coma Scale 15.\n"
+		"Spoke with Nephrology. Follow up with Cardiology and Endocrinology. CHADS-VASc 4, HAS-BLED 2.\n";
 	struct deid_result r;
 	CHECK(run(note, DEID_MODE_TAG, NULL, NULL, &r) == 0);
 	const char *keep[] = {"500 mg", "1/2 of a 25 mg tab", "148/92", "2/6 systolic", "5/5", "6/10", "Apgar 9/9",
 		"G2P1102", "Parkinson disease", "Bell's palsy", "Graves disease", "Baker's cyst", "Foley catheter",
 		"Babinski sign", "Wells score", "Mallampati", "Braden score", "Child-Pugh", "I50.23", "N18.32", "E11.9",
-		"1942 pt", "2030 turned", "Section 10/11", NULL};
+		"1942 pt", "2030 turned", "Section 10/11", "Cardizem drip", "Flomax 0.4 mg", "Murphy sign",
+		"Brudzinski sign", "Glasgow Coma Scale", "Nephrology", NULL};
 	for (int i = 0; keep[i]; i++) {
 		if (!strstr(r.text, keep[i]))
 			fprintf(stderr, "# lost: %s\n", keep[i]);
@@ -454,4 +458,24 @@ TEST(one_engine_shared_by_threads)
 	}
 	for (int i = 0; i < 4; i++)
 		ml_free(a[i].out);
+}
+
+TEST(large_note_with_many_names_is_handled)
+{
+	/* 4,000 sentences with distinct names: coreference must stay linear (a quadratic pass took minutes) */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	for (int i = 0; i < 4000; i++)
+		CHECK(ml_buf_printf(&b, "Seen by Dr. %s%c%c today with his wife %s %s%c%c. ", LAST[i % 18], 'a' + i % 26,
+				    'a' + (i / 26) % 26, FIRST[i % 18], LAST[(i * 7) % 18], 'a' + (i / 3) % 26,
+				    'a' + (i / 78) % 26) == 0);
+	struct deid_result r;
+	int64_t t0 = ml_monotonic_ns();
+	CHECK(run(b.data, DEID_MODE_TAG, NULL, NULL, &r) == 0);
+	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
+	fprintf(stderr, "# %zu bytes in %.2f s, %zu spans\n", b.len, secs, r.nspans);
+	CHECK(r.nspans >= 8000);
+	CHECK(secs < 60); /* generous: only a runaway (quadratic) pass fails this */
+	deid_result_release(&r);
+	ml_buf_release(&b);
 }

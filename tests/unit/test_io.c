@@ -486,3 +486,32 @@ TEST(jsonl_importer_finds_bad_utf8_anywhere)
 	CHECK(io_importer_find("jsonl")->import(path, &opts, collect, &g, &err) == 0);
 	CHECK_EQ_INT(g.n, 1);
 }
+
+TEST(json_writer_matches_the_core_escaper)
+{
+	/* io_put_json_str skips 8 clean bytes at a time; ml_buf_json_str is the plain reference */
+	unsigned seed = 12345;
+	for (int round = 0; round < 2000; round++) {
+		char in[64];
+		size_t n = (size_t)(round % 64);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) & 0xff;
+			/* mostly plain bytes, with escapes and high bytes sprinkled in */
+			int c = r < 200 ? 'a' + (int)(r % 26) : r < 215 ? '"' : r < 230 ? '\\' : r < 245 ? (int)(r % 32) : (int)r;
+			in[i] = (char)c;
+		}
+		char *got = NULL;
+		size_t glen = 0;
+		FILE *f = open_memstream(&got, &glen);
+		io_put_json_str(f, in, n);
+		fclose(f);
+		struct ml_buf want;
+		ml_buf_init(&want, 0);
+		CHECK(ml_buf_json_str(&want, in, n) == 0);
+		bool same = glen == want.len && !memcmp(got, want.data, glen);
+		free(got);
+		ml_buf_release(&want);
+		CHECK(same);
+	}
+}

@@ -232,10 +232,23 @@ TEST(raw16_frames_with_json_header)
 	CHECK(strstr(json.data, "\"intercept\":-1024") != NULL);
 	CHECK(strstr(json.data, "\"window_width\":400") != NULL);
 	media_frame_release(&f);
-	/* 32-bit values that do not fit are refused. */
-	CHECK(media_frame_alloc(&f, 1, 1, 1, MEDIA_U32, &err) == 0);
+	/* 32-bit values that do not fit are requantised; raw * slope + intercept gives them back (within one step). */
+	CHECK(media_frame_alloc(&f, 1, 3, 1, MEDIA_U32, &err) == 0);
 	((uint32_t *)f.data)[0] = 70000;
-	CHECK(media_render_raw16(&f, &p, &raw, &json, &err) < 0);
+	((uint32_t *)f.data)[1] = 1000;
+	((uint32_t *)f.data)[2] = 4000000;
+	ml_buf_reset(&raw);
+	ml_buf_reset(&json);
+	p.slope = 0.5;
+	p.intercept = 10;
+	CHECK(media_render_raw16(&f, &p, &raw, &json, &err) == 0);
+	CHECK(strstr(json.data, "\"requantized\":true") != NULL);
+	double s2 = strtod(strstr(json.data, "\"slope\":") + 8, NULL), i2 = strtod(strstr(json.data, "\"intercept\":") + 12, NULL);
+	for (int k = 0; k < 3; k++) {
+		uint16_t w = (uint16_t)((uint8_t)raw.data[2 * k] | (uint8_t)raw.data[2 * k + 1] << 8);
+		double want = ((uint32_t *)f.data)[k] * 0.5 + 10;
+		CHECK_NEAR(w * s2 + i2, want, 0.5 * (4000000 - 1000) / 65535.0 * 0.5 + 1e-6);
+	}
 	media_frame_release(&f);
 	ml_buf_release(&raw);
 	ml_buf_release(&json);

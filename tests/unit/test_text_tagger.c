@@ -20,7 +20,8 @@ static const char *DICT = "code,display,synonyms\n"
 			  "A1,Acute lymphoblastic leukemia,ALL\n"
 			  "D1,Diabetes mellitus,Diabetes|السكري\n"
 			  "Z1,Single,A\n"
-			  "Z2,Numbers,123\n";
+			  "Z2,Numbers,123\n"
+			  "R1,Cough (Arabic),سعال\n";
 
 static struct text_ontology *onto;
 static struct text_tagger *tagger;
@@ -129,6 +130,7 @@ TEST(uncertainty_history_family)
 {
 	CHECK_EQ_STR(tag("Possible pneumonia."), "P1[9,18)u");
 	CHECK_EQ_STR(tag("Pneumonia?"), "P1[0,9)u");
+	CHECK_EQ_STR(tag("CXR: ?pneumonia. Fever."), "P1[6,15)u F1[17,22)");
 	CHECK_EQ_STR(tag("Rule out sepsis."), "X1[9,15)u");
 	CHECK_EQ_STR(tag("Sepsis cannot be excluded."), "X1[0,6)u");
 	CHECK_EQ_STR(tag("History of hypertension."), "H1[11,23)h");
@@ -169,6 +171,8 @@ TEST(arabic_notes_and_code_point_offsets)
 	CHECK_EQ_STR(tag("المريض ينفي الحمى"), "F1[12,17)n");
 	CHECK_EQ_STR(tag("المريض ينفي الْحُمَّى"), "F1[12,21)n");
 	CHECK_EQ_STR(tag("تاريخ السكري"), "D1[6,12)h");
+	/* the article and "and" written onto the word: "no cough and the cough" */
+	CHECK_EQ_STR(tag("لا يوجد سعال والسعال"), "R1[8,12)n R1[13,20)n");
 	/* an emoji and a combining mark before the concept count as code points */
 	CHECK_EQ_STR(tag("\xF0\x9F\x98\x80 e\xCC\x81 fever"), "F1[5,10)");
 }

@@ -87,7 +87,8 @@ async function route() {
       } catch (e) {
         replace(main, h('div', { class: 'banner error', role: 'alert' }, e.message));
       }
-      main.focus({ preventScroll: true });
+      // Move focus to the new view for screen readers, unless the view focused a field itself.
+      if (!main.contains(document.activeElement) || document.activeElement === document.body) main.focus({ preventScroll: true });
       return;
     }
   }
