@@ -205,7 +205,8 @@ struct region_walk {
 	size_t result;
 	uint32_t h, w, nframes;
 	uint8_t *mask;
-	uint32_t *counts;
+	uint32_t *counts;      /* grown to the longest counts list seen (at most h*w + 1) */
+	size_t counts_cap;
 	img_region_fn fn;
 	void *ctx;
 };
@@ -230,6 +231,13 @@ static int rasterise(struct region_walk *rw, json_t *rle, json_t *points, struct
 		size_t nc = json_array_size(counts);
 		if (nc > n + 1)
 			return bad(rw, err, "the mask has more runs than pixels");
+		if (nc > rw->counts_cap) {
+			uint32_t *c = ml_realloc(rw->counts, (nc ? nc : 1) * sizeof *c);
+			if (!c)
+				return ml_err_set(err, ML_ENOMEM, "out of memory for %zu mask runs", nc);
+			rw->counts = c;
+			rw->counts_cap = nc;
+		}
 		for (size_t i = 0; i < nc; i++) {
 			json_t *c = json_array_get(counts, i);
 			if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > (json_int_t)n)
@@ -318,9 +326,8 @@ int img_each_region(const struct label_schema *schema, const struct io_export_ro
 		return ml_err_set(err, ML_EINVAL, "item %lld: image size %ux%u is out of range", (long long)row->item->id, w, h);
 	struct region_walk rw = {.row = row, .h = h, .w = w, .nframes = nframes, .fn = fn, .ctx = ctx};
 	rw.mask = ml_malloc(n);
-	rw.counts = ml_malloc((n + 1) * sizeof *rw.counts);
 	int rc = 0;
-	if (!rw.mask || !rw.counts)
+	if (!rw.mask)
 		rc = ml_err_set(err, ML_ENOMEM, "out of memory for a %ux%u mask", w, h);
 	for (size_t a = 0; a < row->nanns && !rc; a++) {
 		rw.ann = &row->anns[a];

@@ -79,7 +79,8 @@ struct shape_walk {
 	size_t result;
 	uint32_t h, w, nframes;
 	uint8_t *mask;
-	uint32_t *counts;
+	uint32_t *counts;      /* grown to the longest counts list seen (at most h*w + 1) */
+	size_t counts_cap;
 	double *xy;
 	size_t xycap;
 	double *kp;
@@ -188,6 +189,13 @@ static int mask_of(struct shape_walk *sw, json_t *rle, struct img_shape *s, stru
 	size_t nc = json_array_size(counts);
 	if (nc > n + 1)
 		return sbad(sw, err, "the mask has more runs than pixels");
+	if (nc > sw->counts_cap) {
+		uint32_t *c = ml_realloc(sw->counts, (nc ? nc : 1) * sizeof *c);
+		if (!c)
+			return ml_err_set(err, ML_ENOMEM, "out of memory for %zu mask runs", nc);
+		sw->counts = c;
+		sw->counts_cap = nc;
+	}
 	for (size_t i = 0; i < nc; i++) {
 		json_t *c = json_array_get(counts, i);
 		if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > (json_int_t)n)
@@ -362,8 +370,7 @@ int img_each_shape(const struct label_schema *schema, const struct io_export_row
 			/* masks are decoded lazily: allocate on the first one */
 			if (!sw.mask && (json_object_get(res, "rle") || json_object_get(res, "parts"))) {
 				sw.mask = ml_malloc(n);
-				sw.counts = ml_malloc((n + 1) * sizeof *sw.counts);
-				if (!sw.mask || !sw.counts) {
+				if (!sw.mask) {
 					rc = ml_err_set(err, ML_ENOMEM, "out of memory for a %ux%u mask", w, h);
 					break;
 				}
