@@ -27,9 +27,9 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Isrc bench/imaging_seed.c $objs -o build/bench/i
 	  libopenjp2 charls spng libpng sndfile libavformat libavcodec libavutil libswscale 2>/dev/null) -lnifti2 -lznz -lm -lpthread
 WORK=$(mktemp -d /tmp/medlabel-imgbench-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-measure() { # prints "seconds max_rss_kb"
-	"$TIME" -f "%e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" || { cat "$WORK/cmd.err"; exit 1; }
-	tail -1 "$WORK/time.out"
+measure() { # prints "seconds max_rss_kb cpu_seconds"
+	"$TIME" -f "%e %M %U %S" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/cmd.err" || { cat "$WORK/cmd.err"; exit 1; }
+	tail -1 "$WORK/time.out" | awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 cat >"$WORK/schema.json" <<'JSON'
@@ -61,7 +61,15 @@ masks = sum(1 for a in d["annotations"] if isinstance(a["segmentation"], dict))
 assert (boxes, masks) == (b, m), (boxes, masks)
 print(f"coco output checked: {n} images, {boxes} boxes, {masks} RLE masks")
 PY
-echo "coco: $IMAGES images, $BOXES boxes, $MASKS masks -> $size bytes: median $(cut -d' ' -f1 "$WORK/coco.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/coco.res" | median) kB (runs: $(cut -d' ' -f1 "$WORK/coco.res" | tr '\n' ' '))"
+# the same-run reference: the JSONL export of the same project (items, tasks and annotation bodies verbatim)
+: >"$WORK/jsonl.res"
+for r in $(seq 1 "$RUNS"); do
+	rm -f "$WORK/ref.jsonl"*
+	measure "$BIN" --data "$D" export bench --format jsonl --out "$WORK/ref.jsonl" >>"$WORK/jsonl.res"
+done
+echo "reference jsonl export of the same project: $(stat -c %s "$WORK/ref.jsonl") bytes: median $(cut -d' ' -f1 "$WORK/jsonl.res" | median) s, CPU $(cut -d' ' -f3 "$WORK/jsonl.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/jsonl.res" | median) kB"
+rm -f "$WORK/ref.jsonl"*
+echo "coco: $IMAGES images, $BOXES boxes, $MASKS masks -> $size bytes: median $(cut -d' ' -f1 "$WORK/coco.res" | median) s, CPU $(cut -d' ' -f3 "$WORK/coco.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/coco.res" | median) kB, load $(cut -d' ' -f1 /proc/loadavg) (runs: $(cut -d' ' -f1 "$WORK/coco.res" | tr '\n' ' '))"
 rm -rf "$D" "$WORK/coco.json"*
 
 # ---- 2. NIfTI label map of a 512x512x600 series ---------------------------------------------------------
@@ -129,5 +137,5 @@ for opt in gz nii; do
 		measure "$BIN" --data "$D" export vol --format nifti-labels --format-opt "$opt" --out "$WORK/out/index.jsonl" >>"$WORK/nii.res"
 	done
 	f=$(ls "$WORK/out"/item-*)
-	echo "nifti-labels ($opt): 512x512x600 label map, $(stat -c %s "$f") bytes: median $(cut -d' ' -f1 "$WORK/nii.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/nii.res" | median) kB (runs: $(cut -d' ' -f1 "$WORK/nii.res" | tr '\n' ' '))"
+	echo "nifti-labels ($opt): 512x512x600 label map, $(stat -c %s "$f") bytes: median $(cut -d' ' -f1 "$WORK/nii.res" | median) s, CPU $(cut -d' ' -f3 "$WORK/nii.res" | median) s, peak RSS $(cut -d' ' -f2 "$WORK/nii.res" | median) kB (runs: $(cut -d' ' -f1 "$WORK/nii.res" | tr '\n' ' '))"
 done

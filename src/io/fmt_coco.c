@@ -41,62 +41,80 @@ static void put_num(FILE *f, double v)
 	fprintf(f, "%.10g", v);
 }
 
-/* COCO counts (column-major runs, background first) of a row-major mask. The same runs as
- * assist_coco_rle_encode, which reads the mask column by column with a stride of w bytes; transposing in
- * 32x32 tiles first and then scanning linearly is several times faster on 512x512 masks. */
-static int coco_counts(struct coco_state *st, const uint8_t *m, uint32_t h, uint32_t w, uint32_t cx0, uint32_t cx1,
-		       size_t *n, struct ml_err *err)
+/* COCO counts (column-major runs, background first) of a row-major mask whose foreground lies within the
+ * box x0..x1, y0..y1. The same runs as assist_coco_rle_encode, which reads the whole mask column by column
+ * with a stride of w bytes; here only the box is transposed (in 32x32 tiles) and scanned, and the
+ * background around it is added as run lengths: on 512x512 masks this is many times faster. */
+struct runs {
+	struct coco_state *st;
+	uint8_t cur;
+	size_t run, n;
+	bool oom;
+};
+
+static void push_run(struct runs *r)
 {
-	/* only columns cx0..cx1 (the bounding box) hold foreground: the others are one background run */
-	size_t total = (size_t)h * w;
-	if (st->colmajor_len < total) {
+	struct coco_state *st = r->st;
+	if (r->n == st->counts_cap) {
+		size_t cap = st->counts_cap ? st->counts_cap * 2 : 1024;
+		uint32_t *c = ml_realloc(st->counts, cap * sizeof *c);
+		if (!c) {
+			r->oom = true;
+			return;
+		}
+		st->counts = c;
+		st->counts_cap = cap;
+	}
+	st->counts[r->n++] = (uint32_t)r->run;
+}
+
+static inline void add_run(struct runs *r, uint8_t v, size_t len)
+{
+	if (!len)
+		return;
+	if (v == r->cur) {
+		r->run += len;
+		return;
+	}
+	push_run(r);
+	r->cur = v;
+	r->run = len;
+}
+
+static int coco_counts(struct coco_state *st, const uint8_t *m, uint32_t h, uint32_t w, uint32_t x0, uint32_t y0,
+		       uint32_t x1, uint32_t y1, size_t *n, struct ml_err *err)
+{
+	uint32_t bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+	size_t box = (size_t)bw * bh;
+	if (st->colmajor_len < box) {
 		ml_free(st->colmajor);
-		st->colmajor = ml_malloc(total);
-		st->colmajor_len = st->colmajor ? total : 0;
+		st->colmajor = ml_malloc(box);
+		st->colmajor_len = st->colmajor ? box : 0;
 		if (!st->colmajor)
 			return ml_err_set(err, ML_ENOMEM, "out of memory for a %ux%u mask", w, h);
 	}
 	uint8_t *t = st->colmajor;
-	size_t lo = (size_t)cx0 * h, hi = (size_t)(cx1 + 1) * h;
-	memset(t, 0, lo);
-	memset(t + hi, 0, total - hi);
-	for (uint32_t by = 0; by < h; by += 32)
-		for (uint32_t bx = cx0; bx <= cx1; bx += 32) {
-			uint32_t ey = by + 32 < h ? by + 32 : h, ex = bx + 32 <= cx1 ? bx + 32 : cx1 + 1;
+	for (uint32_t by = y0; by <= y1; by += 32)
+		for (uint32_t bx = x0; bx <= x1; bx += 32) {
+			uint32_t ey = by + 32 <= y1 ? by + 32 : y1 + 1, ex = bx + 32 <= x1 ? bx + 32 : x1 + 1;
 			for (uint32_t y = by; y < ey; y++)
 				for (uint32_t x = bx; x < ex; x++)
-					t[(size_t)x * h + y] = m[(size_t)y * w + x] != 0;
+					t[(size_t)(x - x0) * bh + (y - y0)] = m[(size_t)y * w + x] != 0;
 		}
-	*n = 0;
-	uint8_t cur = 0;
-	size_t run = 0;
-	for (size_t i = 0; i <= total; i++) {
-		if (i < lo || (i >= hi && i < total)) { /* columns without foreground */
-			size_t stop = i < lo ? lo : total;
-			if (cur == 0) {
-				run += stop - i;
-				i = stop - 1;
-				continue;
-			}
-		}
-		if (i < total && t[i] == cur) {
-			run++;
-			continue;
-		}
-		if (*n == st->counts_cap) {
-			size_t cap = st->counts_cap ? st->counts_cap * 2 : 1024;
-			uint32_t *c = ml_realloc(st->counts, cap * sizeof *c);
-			if (!c)
-				return ml_err_set(err, ML_ENOMEM, "out of memory for RLE counts");
-			st->counts = c;
-			st->counts_cap = cap;
-		}
-		st->counts[(*n)++] = (uint32_t)run;
-		if (i < total) {
-			cur = t[i];
-			run = 1;
-		}
+	struct runs r = {.st = st};
+	add_run(&r, 0, (size_t)x0 * h);
+	for (uint32_t x = 0; x < bw; x++) {
+		add_run(&r, 0, y0);
+		const uint8_t *col = t + (size_t)x * bh;
+		for (uint32_t y = 0; y < bh; y++)
+			add_run(&r, col[y], 1);
+		add_run(&r, 0, h - 1 - y1);
 	}
+	add_run(&r, 0, (size_t)(w - 1 - x1) * h);
+	push_run(&r);
+	if (r.oom)
+		return ml_err_set(err, ML_ENOMEM, "out of memory for RLE counts");
+	*n = r.n;
 	return 0;
 }
 
@@ -172,8 +190,9 @@ static int coco_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 	fputs("],\"segmentation\":", f);
 	if (s->mask) {
 		size_t n = 0;
-		uint32_t cx0 = (uint32_t)s->bbox[0], cx1 = cx0 + (uint32_t)s->bbox[2] - 1;
-		if (coco_counts(st, s->mask, s->h, s->w, cx0, cx1, &n, err))
+		uint32_t x0 = (uint32_t)s->bbox[0], y0 = (uint32_t)s->bbox[1];
+		if (coco_counts(st, s->mask, s->h, s->w, x0, y0, x0 + (uint32_t)s->bbox[2] - 1, y0 + (uint32_t)s->bbox[3] - 1,
+				&n, err))
 			return -1;
 		ml_buf_reset(&st->rle);
 		if (assist_coco_rle_to_string(st->counts, n, &st->rle))

@@ -126,6 +126,7 @@ def setup():
     pr.label(img["task"]["id"], img_results)
     m2 = np.zeros((ph.rows, ph.cols), dtype=np.uint8)
     m2[2:5, 1:3] = 1
+    m2[0, 0] = m2[ph.rows - 1, ph.cols - 1] = 1  # foreground in the first and last pixel (COCO counts edges)
     m3 = np.zeros((ph.rows, ph.cols), dtype=np.uint8)
     m3[6:8, 6:9] = 1
     ser_results = [
