@@ -277,6 +277,7 @@ static int write_seg(const struct seg_state *st, const struct store_item *it, co
 	dicom_w_str(w, T(0010, 0020), s->src.patient_id);
 	dicom_w_str(w, T(0010, 0030), s->src.birth_date);
 	dicom_w_str(w, T(0010, 0040), s->src.sex);
+	dicom_w_str(w, T(0018, 1000), "1"); /* Enhanced General Equipment: Type 1 */
 	dicom_w_str(w, T(0018, 1020), "medlabel");
 	dicom_w_str(w, T(0020, 000D), study_uid);
 	dicom_w_str(w, T(0020, 000E), series_uid);

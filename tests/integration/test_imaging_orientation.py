@@ -177,6 +177,13 @@ def dicom_seg_frames_land_on_the_labelled_voxels_not_flipped_segments_separate()
     for name in names.values():
         close_sets(got[name], truth[name], f"SEG segment {name}")
     assert not (truth["liver"] & truth["spleen"]), "the test shapes must not overlap"
+    # David Clunie's IOD verifier (Debian dicom3tools), when installed, finds no error
+    import shutil
+    import subprocess
+    if shutil.which("dciodvfy"):
+        p = subprocess.run(["dciodvfy", "-new", os.path.join(out, rows[0]["file"])], capture_output=True, text=True)
+        errors = [l for l in (p.stdout + p.stderr).splitlines() if l.startswith("Error")]
+        assert not errors, errors
 
 
 @test
