@@ -9,12 +9,16 @@
  * detect: "class cx cy w h". segment: "class x1 y1 x2 y2 ...": polygons as drawn, boxes, rotated boxes and
  * ellipses as their outline, masks as the outer boundary of each 8-connected component traced along pixel
  * edges (so the polygon encloses exactly the component's pixels when it has no holes). Keypoints are not
- * exported (YOLO pose is another layout). Coordinates are printed with 6 decimals, clamped to [0, 1]. */
+ * exported (YOLO pose is another layout). Coordinates are printed with 6 decimals, clamped to [0, 1].
+ * With the option "images" (--format-opt images, or segment,images) every image is written too, as
+ * DIR/images/STEM.EXT: an image item's own file (.png, .jpg), a DICOM frame rendered to 8-bit PNG with
+ * the file's first window (else its full range), as GET /api/v1/items/{id}/frames/{n} serves it. */
 #include "io/img_int.h"
 
 #include "assist/assist.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +26,49 @@
 
 struct yolo_state {
 	struct label_schema *schema;
-	bool segment;
-	char labels_dir[4200];
+	bool segment, images;
+	char labels_dir[4200], images_dir[4200];
 };
+
+/* "detect", "segment", "images", or a comma-separated pair of a mode and "images". */
+static int parse_options(const char *o, bool *segment, bool *images, struct ml_err *err)
+{
+	*segment = *images = false;
+	if (!o || !*o)
+		return 0;
+	char buf[64];
+	if (strlen(o) >= sizeof buf)
+		return ml_err_set(err, ML_EINVAL, "the yolo options are too long");
+	strcpy(buf, o);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "segment"))
+			*segment = true;
+		else if (!strcmp(t, "images"))
+			*images = true;
+		else if (strcmp(t, "detect"))
+			return ml_err_set(err, ML_EINVAL, "unknown yolo option '%s' (expected detect, segment and/or images)", t);
+	}
+	return 0;
+}
 
 static int yolo_begin(struct io_export *ex, struct ml_err *err)
 {
 	if (!ex->out_dir || !ex->out_path)
 		return ml_err_set(err, ML_EINVAL, "the yolo export writes a folder: give --out DIR/index.jsonl");
-	bool segment = false;
-	if (ex->options && *ex->options) {
-		if (!strcmp(ex->options, "segment"))
-			segment = true;
-		else if (strcmp(ex->options, "detect"))
-			return ml_err_set(err, ML_EINVAL, "unknown yolo option '%s' (expected detect or segment)", ex->options);
-	}
+	bool segment, images;
+	if (parse_options(ex->options, &segment, &images, err))
+		return -1;
 	struct label_schema *schema;
 	if (img_schema(ex, "yolo", &schema, err))
 		return -1;
 	struct yolo_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
 	st->segment = segment;
+	st->images = images;
 	ex->state = st;
 	snprintf(st->labels_dir, sizeof st->labels_dir, "%s/labels", ex->out_dir);
-	if (ml_mkdirs(st->labels_dir, 0755, err))
+	snprintf(st->images_dir, sizeof st->images_dir, "%s/images", ex->out_dir);
+	if (ml_mkdirs(st->labels_dir, 0755, err) || (images && ml_mkdirs(st->images_dir, 0755, err)))
 		return -1;
 	struct ml_buf b;
 	ml_buf_init(&b, 0);
@@ -149,6 +172,69 @@ static int yolo_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 	return bad ? ml_err_set(err, ML_ENOMEM, "out of memory for label lines") : 0;
 }
 
+/* Writes image `f` of the item as images/STEM.EXT; *name receives "images/STEM.EXT" and hash its BLAKE2b. */
+static int write_image(const struct io_export *ex, const struct yolo_state *st, const struct store_item *it,
+		       const struct img_view *v, uint32_t f, const char *stem, char name[96], char hash[65], struct ml_err *err)
+{
+	char path[4400], src[4200];
+	struct ml_buf body;
+	ml_buf_init(&body, 0);
+	int rc = 0;
+	if (!v->series) {
+		const char *ext = it->media_type && !strcmp(it->media_type, "image/jpeg") ? "jpg" : "png";
+		if (it->media_type && strcmp(it->media_type, "image/png") && strcmp(it->media_type, "image/jpeg"))
+			return ml_err_set(err, ML_EUNSUPPORTED, "item %lld: only PNG and JPEG images can be copied", (long long)it->id);
+		snprintf(name, 96, "images/%s.%s", stem, ext);
+		char *data;
+		size_t len;
+		rc = store_media_path(ex->data_dir, it->media_hash, src, sizeof src, err) ||
+		     ml_file_read(src, (size_t)1 << 31, &data, &len, err);
+		if (!rc) {
+			snprintf(path, sizeof path, "%s/%s", ex->out_dir, name);
+			rc = ml_file_write_atomic(path, data, len, err);
+			if (!rc)
+				store_hash_hex(data, len, hash);
+			ml_free(data);
+		}
+		return rc;
+	}
+	/* which instance holds frame f */
+	json_error_t je;
+	json_t *meta = json_loads(it->meta_json ? it->meta_json : "{}", 0, &je);
+	json_t *insts = json_object_get(json_object_get(meta, "dicom"), "instances");
+	const char *media = NULL;
+	uint32_t first = 0, in_file = 0;
+	for (size_t i = 0; i < json_array_size(insts) && !media; i++) {
+		json_t *o = json_array_get(insts, i);
+		json_int_t nf = json_integer_value(json_object_get(o, "frames"));
+		if (nf < 1)
+			nf = 1;
+		if (f < first + (uint64_t)nf) {
+			media = json_string_value(json_object_get(o, "media"));
+			in_file = f - first;
+		}
+		first += (uint32_t)nf;
+	}
+	if (!media)
+		rc = ml_err_set(err, ML_EINVAL, "item %lld: frame %u is in no instance", (long long)it->id, f);
+	if (!rc)
+		rc = store_media_path(ex->data_dir, media, src, sizeof src, err);
+	json_decref(meta);
+	struct media_frame_request req = {.frame = in_file, .format = MEDIA_FORMAT_PNG};
+	const char *ct;
+	if (!rc)
+		rc = media_dicom_render(src, &req, &body, NULL, &ct, err);
+	if (!rc) {
+		snprintf(name, 96, "images/%s.png", stem);
+		snprintf(path, sizeof path, "%s/%s", ex->out_dir, name);
+		rc = ml_file_write_atomic(path, body.data, body.len, err);
+		if (!rc)
+			store_hash_hex(body.data, body.len, hash);
+	}
+	ml_buf_release(&body);
+	return rc;
+}
+
 static int yolo_row(struct io_export *ex, const struct io_export_row *r, struct ml_err *err)
 {
 	struct yolo_state *st = ex->state;
@@ -171,7 +257,14 @@ static int yolo_row(struct io_export *ex, const struct io_export_row *r, struct 
 		fprintf(ex->out, "{\"image\":\"%s\",\"item\":%lld,", stem, (long long)it->id);
 		if (v.series)
 			fprintf(ex->out, "\"frame\":%u,", f);
-		fprintf(ex->out, "\"width\":%u,\"height\":%u,\"labels\":", v.w, v.h);
+		fprintf(ex->out, "\"width\":%u,\"height\":%u,", v.w, v.h);
+		if (st->images) {
+			char iname[96], ihash[65];
+			if ((rc = write_image(ex, st, it, &v, f, stem, iname, ihash, err)))
+				break;
+			fprintf(ex->out, "\"file\":\"%s\",\"file_blake2b\":\"%s\",", iname, ihash);
+		}
+		fputs("\"labels\":", ex->out);
 		if (!yr.lines[f].len) {
 			fputs("null}\n", ex->out);
 			continue;

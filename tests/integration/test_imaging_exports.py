@@ -221,6 +221,17 @@ def yolo_detect_and_segment_read_back():
     kid = [l for l in lines if int(l.split()[0]) == classes.index("kidney")][0]
     v = [float(x) for x in kid.split()[1:]]
     assert np.allclose(v, [30 / W, 2 / H, 38 / W, 10 / H, 28 / W, 14 / H], atol=1e-6)
+    # with images: the image item's own PNG, and every DICOM frame rendered to a PNG of its size
+    d3, index3, _ = pr.export("yolo", "yolo-img", "--format-opt", "detect,images")
+    rows = [json.loads(l) for l in open(index3)]
+    assert len(rows) == 1 + ph.n and all(os.path.exists(os.path.join(d3, r["file"])) for r in rows)
+    r = [r for r in rows if r["item"] == img["id"]][0]
+    assert open(os.path.join(d3, r["file"]), "rb").read() == png(W, H)
+    for r in rows:
+        if r["item"] == ser["id"]:
+            head = open(os.path.join(d3, r["file"]), "rb").read(24)
+            assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (ph.cols, ph.rows), r
+            assert r["file"] == f"images/item-{ser['id']}-f{r['frame']:05d}.png"
     _, _, p = pr.export("yolo", "yolo-bad", "--format-opt", "pose", check=False)
     assert p.returncode != 0 and "unknown yolo option 'pose'" in p.stderr, p.stderr
 
