@@ -1,8 +1,11 @@
 /* cmd_pacs.c: `medlabel pacs pull` (QIDO-RS, WADO-RS, then the DICOM importer) and `medlabel pacs push`
- * (the dicom-seg export, then STOW-RS). Retrieved files wait in a private folder inside the data folder
+ * (the dicom-seg export, then STOW-RS). A pull leaves out segmentations, reports, presentation states and key
+ * object selections (Modality SEG, SR, PR, KO): they are not images to label, and a study we pushed to
+ * holds our own SEG. Retrieved files wait in a private folder inside the data folder
  * (never /tmp: they may hold PHI until the importer de-identifies them) and are removed afterwards. */
 #define _XOPEN_SOURCE 700
 #include "cli/cli.h"
+#include "dicom/dicom.h"
 #include "io/io.h"
 #include "pacs/pacs.h"
 #include "store/store.h"
@@ -64,6 +67,29 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, bool pull, struct p
 	return 0;
 }
 
+/* Removes retrieved objects that are not images to label (segmentations, reports, presentation states,
+ * key object selections: a study that was pushed to holds our own SEG); returns how many. */
+static size_t drop_non_images(const char *dir, size_t nfiles)
+{
+	size_t dropped = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		char path[4300], modality[17] = "";
+		snprintf(path, sizeof path, "%s/inst-%05zu.dcm", dir, i);
+		struct dicom_read_opts ro = {.stop_before_pixels = true};
+		struct dicom_file *f;
+		struct ml_err err = {0};
+		if (dicom_open(path, &ro, &f, &err))
+			continue; /* the importer reports unreadable files */
+		dicom_get_str(&f->root, DICOM_TAG(0x0008, 0x0060), modality, sizeof modality);
+		dicom_free(f);
+		if (!strcmp(modality, "SEG") || !strcmp(modality, "SR") || !strcmp(modality, "PR") || !strcmp(modality, "KO")) {
+			unlink(path);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
 static int make_tmp(struct cli_ctx *ctx, char *dir, size_t n)
 {
 	snprintf(dir, n, "%s/tmp-pacs-XXXXXX", ctx->data_dir);
@@ -101,6 +127,9 @@ static int run_pull(struct cli_ctx *ctx, int argc, char **argv)
 	else if (nfiles != nuids)
 		rc = cli_fail(ctx, "WADO-RS retrieve gave %zu instances where QIDO-RS listed %zu", nfiles, nuids);
 	struct io_import_stats st = {0};
+	size_t dropped = rc == CLI_OK ? drop_non_images(dir, nfiles) : 0;
+	if (rc == CLI_OK && dropped == nfiles)
+		rc = cli_fail(ctx, "the study holds no images (%zu segmentations, reports or presentation states)", dropped);
 	if (rc == CLI_OK) {
 		const char *files[1] = {dir};
 		struct io_import_opts opts = {.project_id = p.id, .data_dir = ctx->data_dir, .modality = STORE_MOD_DICOM_SERIES,
@@ -109,8 +138,8 @@ static int run_pull(struct cli_ctx *ctx, int argc, char **argv)
 			rc = cli_fail_err(ctx, &err);
 	}
 	if (rc == CLI_OK)
-		printf("pulled %zu instances: imported %llu items into project %lld\n", nfiles,
-		       (unsigned long long)st.items, (long long)p.id);
+		printf("pulled %zu instances (%zu segmentations, reports or presentation states left out): imported %llu "
+		       "items into project %lld\n", nfiles, dropped, (unsigned long long)st.items, (long long)p.id);
 	if (dir[0])
 		rm_tree(dir);
 	pacs_uids_free(uids, nuids);

@@ -81,7 +81,7 @@ def pull_a_study_label_it_and_push_the_seg_back():
             o.post("/instances", data)
         url = o.base + "/dicom-web"
         p = pr.cli("pacs", "pull", pr.name, "--url", url, "--study", ph.study)
-        assert "pulled 5 instances: imported 1 items" in p.stdout, p.stdout
+        assert "pulled 5 instances (0 segmentations, reports or presentation states left out): imported 1 items" in p.stdout, p.stdout
         items = pr.items()
         assert len(items) == 1 and items[0]["modality"] == "dicom-series"
         got = {i["media"] for i in items[0]["meta"]["dicom"]["instances"]}
@@ -113,6 +113,15 @@ def pull_a_study_label_it_and_push_the_seg_back():
         pr.cli("pacs", "push", pr.name, "--url", url)
         insts = json.loads(o.get(f"/dicom-web/studies/{ph.study}/series/{seg_series}/instances", "application/dicom+json"))
         assert len(insts) == 1, insts
+        # pulled with de-identification: no stored instance keeps the patient's name or ID
+        pr2 = ic.Project(name="pacs-deid")
+        p = pr2.cli("pacs", "pull", pr2.name, "--url", url, "--study", ph.study, "--format-opt", "deid")
+        # the study now holds our SEG too: it is left out, not imported as a series to label
+        assert "pulled 6 instances (1 segmentations, reports or presentation states left out): imported 1 items" in p.stdout, p.stdout
+        media = os.path.join(pr2.data, "media")
+        blobs = [open(os.path.join(dp, f), "rb").read() for dp, _, fs in os.walk(media) for f in fs]
+        assert len(blobs) >= 5
+        assert not any(b"Phantom^Oblique" in b or b"PH-001" in b for b in blobs), "PHI reached the media folder"
         # a server that is not there
         p = pr.cli("pacs", "push", pr.name, "--url", f"http://127.0.0.1:{lib.free_port()}/dicom-web", check=False)
         assert p.returncode == 1 and "STOW-RS" in p.stderr, p.stderr
