@@ -169,12 +169,9 @@ static int ms_region(void *ctx, const struct img_region *r, struct ml_err *err)
 /* A volume item's NIfTI as F32 values. */
 static int load_volume(const char *data_dir, const struct store_item *it, struct media_volume *v, struct ml_err *err)
 {
-	char path[4200];
-	if (!it->media_hash)
-		return ml_err_set(err, ML_EINVAL, "volume item %lld has no media", (long long)it->id);
 	struct media_volume src;
 	media_volume_init(&src);
-	if (store_media_path(data_dir, it->media_hash, path, sizeof path, err) || media_nifti_read(path, &src, err))
+	if (img_volume_read(data_dir, it, &src, err))
 		return -1;
 	if (src.dtype == MEDIA_F32) {
 		*v = src;

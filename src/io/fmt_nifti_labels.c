@@ -117,13 +117,9 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 			paint.series = &s;
 		}
 	} else {
-		char path[4200];
 		struct media_volume src;
 		media_volume_init(&src);
-		rc = it->media_hash ? store_media_path(ex->data_dir, it->media_hash, path, sizeof path, err)
-				    : ml_err_set(err, ML_EINVAL, "volume item %lld has no media", (long long)it->id);
-		if (!rc)
-			rc = media_nifti_read(path, &src, err);
+		rc = img_volume_read(ex->data_dir, it, &src, err);
 		if (!rc)
 			rc = media_volume_like(&vol, &src, st->dtype, err);
 		media_volume_release(&src);

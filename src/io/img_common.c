@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- series --------------------------------------------------------------------------------------- */
 
@@ -179,6 +180,30 @@ int img_series_load(const char *data_dir, const struct store_item *it, bool pixe
 	ml_free(all);
 	if (rc)
 		img_series_release(s);
+	return rc;
+}
+
+int img_volume_read(const char *data_dir, const struct store_item *it, struct media_volume *v, struct ml_err *err)
+{
+	char path[4200], dir[4200], link[4300];
+	if (!it->media_hash)
+		return ml_err_set(err, ML_EINVAL, "volume item %lld has no media", (long long)it->id);
+	if (store_media_path(data_dir, it->media_hash, path, sizeof path, err))
+		return -1;
+	uint8_t magic[2] = {0, 0};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ml_err_set(err, ML_ENOTFOUND, "volume item %lld: its media file is missing", (long long)it->id);
+	size_t got = fread(magic, 1, 2, f);
+	fclose(f);
+	snprintf(dir, sizeof dir, "%s/tmp-vol-XXXXXX", data_dir);
+	if (!mkdtemp(dir))
+		return ml_err_set(err, ML_EIO, "cannot create a work folder in the data folder");
+	snprintf(link, sizeof link, "%s/v.nii%s", dir, got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? ".gz" : "");
+	int rc = symlink(path, link) ? ml_err_set(err, ML_EIO, "cannot link the volume of item %lld", (long long)it->id)
+				     : media_nifti_read(link, v, err);
+	unlink(link);
+	rmdir(dir);
 	return rc;
 }
 

@@ -51,6 +51,12 @@ void img_series_release(struct img_series *s);
 int img_series_load(const char *data_dir, const struct store_item *it, bool pixels, enum media_dtype dtype,
 		    struct img_series *s, struct ml_err *err) ML_MUST_CHECK;
 
+/* Reads a volume item's stored NIfTI (media files have no extension, which libnifti needs: the file is
+ * reached through a symbolic link named .nii or .nii.gz, by its gzip magic, in a private folder of the
+ * data folder). */
+int img_volume_read(const char *data_dir, const struct store_item *it, struct media_volume *v, struct ml_err *err)
+	ML_MUST_CHECK;
+
 /* One region of an annotation rasterised on one frame. mask is h*w row-major 0/1, borrowed for the call. */
 struct img_region {
 	const struct label_control *control;
