@@ -224,6 +224,92 @@ def a_mask_outside_the_series_is_a_clear_error():
     assert p.returncode != 0 and "mask size" in p.stderr, p.stderr
 
 
+@test
+def enhanced_multiframe_source_frames_are_placed_by_their_own_positions():
+    """One Enhanced CT file whose frames run against the slice normal: label maps and SEG frames follow
+    each frame's Plane Position, and SEG references the frame numbers."""
+    ph, pr0, item0, truth0 = setup()
+    np = ic.np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    pr = ic.Project(name="mf")
+    n = ph.n
+    order = list(range(n))[::-1]  # file frame f holds spatial slice order[f]
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
+    meta.MediaStorageSOPInstanceUID = sop = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, sop
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.Modality, ds.PatientID = "CT", "MF-1"
+    ds.NumberOfFrames = n
+    ds.Rows, ds.Columns = ph.rows, ph.cols
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    pm = Dataset()
+    pm.PixelSpacing = [str(ph.spacing[0]), str(ph.spacing[1])]
+    pm.SliceThickness = str(ph.step)
+    po = Dataset()
+    po.ImageOrientationPatient = [f"{v:.8f}" for v in list(ph.rowdir) + list(ph.coldir)]
+    shared = Dataset()
+    shared.PixelMeasuresSequence = Sequence([pm])
+    shared.PlaneOrientationSequence = Sequence([po])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per = []
+    for f in range(n):
+        pp = Dataset()
+        pp.ImagePositionPatient = [f"{v:.6f}" for v in ph.ipp(order[f])]
+        fg = Dataset()
+        fg.PlanePositionSequence = Sequence([pp])
+        per.append(fg)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per)
+    ds.PixelData = np.zeros((n, ph.rows, ph.cols), dtype=np.int16).tobytes()
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    path = os.path.join(pr.dir, "mf.dcm")
+    ds.save_as(path, write_like_original=False)
+    pr.cli("import", pr.name, "--format", "dicom", path)
+    item = pr.items()[0]
+    assert item["meta"]["dicom"]["frames"] == n
+    pix = {1: [(2, 3), (2, 4), (7, 1)], 5: [(0, 0), (11, 9)]}  # spatial slice -> pixels
+    results = []
+    for k, pts in pix.items():
+        m = np.zeros((ph.rows, ph.cols), dtype=np.uint8)
+        for r, c in pts:
+            m[r, c] = 1
+        results.append({"id": f"l{k}", "control": "organs", "label": "liver", "frame": order.index(k),
+                        "rle": {"size": [ph.rows, ph.cols], "counts": ic.rle(m)}})
+    pr.label(item["task"]["id"], results)
+    truth = {tuple(np.round(ph.world(k, r, c), 3)) for k, pts in pix.items() for r, c in pts}
+    out, index, _ = pr.export("nifti-labels", "nii")
+    img = nib.load(os.path.join(out, json.loads(open(index).readline())["file"]))
+    data, aff = np.asarray(img.dataobj), img.affine
+    got = set()
+    for i, j, k in np.argwhere(data == 1):
+        x, y, z, _ = aff @ np.array([i, j, k, 1.0])
+        got.add((-x, -y, z))
+    close_sets(got, truth, "NIfTI of a multi-frame source")
+    out, index, _ = pr.export("dicom-seg", "seg")
+    seg = ic.pydicom.dcmread(os.path.join(out, json.loads(open(index).readline())["file"]))
+    px = seg.pixel_array
+    px = px[None] if px.ndim == 2 else px
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    iop = np.array([float(v) for v in shared.PlaneOrientationSequence[0].ImageOrientationPatient])
+    ps = [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing]
+    got = set()
+    for f, fg in enumerate(seg.PerFrameFunctionalGroupsSequence):
+        src = fg.DerivationImageSequence[0].SourceImageSequence[0]
+        assert src.ReferencedSOPInstanceUID == sop
+        ipp = np.array([float(v) for v in fg.PlanePositionSequence[0].ImagePositionPatient])
+        k = order[int(src.ReferencedFrameNumber) - 1]
+        assert np.allclose(ipp, ph.ipp(k), atol=1e-3), "the referenced frame is not the one at this position"
+        for r, c in np.argwhere(px[f] != 0):
+            got.add(tuple(ipp + c * ps[1] * iop[:3] + r * ps[0] * iop[3:]))
+    close_sets(got, truth, "SEG of a multi-frame source")
+
+
 def expected_stats(ph, per_slice):
     """count, mean, sd, min, max of the rescaled phantom values and the longest in-plane diameter."""
     np = ic.np
