@@ -296,6 +296,26 @@ def voc_xml_is_well_formed_escaped_and_complete():
     assert re.match(r"^[0-9a-f]{64}$", fr["blake2b"])
 
 
+def tree_bytes(d):
+    out = {}
+    for dp, _, fs in os.walk(d):
+        for f in fs:
+            if not f.endswith(".manifest.json"):
+                out[os.path.relpath(os.path.join(dp, f), d)] = open(os.path.join(dp, f), "rb").read()
+    return out
+
+
+@test
+def yolo_voc_and_measurements_are_byte_reproducible():
+    pr, ph, img, ser, ir, sr = setup()
+    for fmt, opt in (("yolo", "segment,images"), ("voc", None), ("measurements-csv", None)):
+        extra = ("--format-opt", opt) if opt else ()
+        a, _, _ = pr.export(fmt, f"rep-{fmt}-a", *extra)
+        b, _, _ = pr.export(fmt, f"rep-{fmt}-b", *extra)
+        ta, tb = tree_bytes(a), tree_bytes(b)
+        assert ta and ta == tb, f"{fmt}: two exports of the same labels differ"
+
+
 @test
 def volume_items_export_label_maps_on_their_own_affine_and_measure():
     import csv
