@@ -121,7 +121,7 @@ static int coco_counts(struct coco_state *st, const uint8_t *m, uint32_t h, uint
 static int coco_begin(struct io_export *ex, struct ml_err *err)
 {
 	struct label_schema *schema;
-	if (img_schema(ex, "coco", &schema, err))
+	if (io_img_schema(ex, "coco", &schema, err))
 		return -1;
 	struct coco_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
@@ -136,10 +136,10 @@ static int coco_begin(struct io_export *ex, struct ml_err *err)
 	bool first = true;
 	for (size_t c = 0; c < schema->ncontrols; c++) {
 		const struct label_control *ctl = &schema->controls[c];
-		if (!img_kind_is_2d(ctl->kind))
+		if (!io_img_kind_is_2d(ctl->kind))
 			continue;
 		for (size_t l = 0; l < ctl->nlabels; l++) {
-			fprintf(f, "%s{\"id\":%d,\"name\":", first ? "" : ",", img_category(schema, ctl, &ctl->labels[l]));
+			fprintf(f, "%s{\"id\":%d,\"name\":", first ? "" : ",", io_img_category(schema, ctl, &ctl->labels[l]));
 			first = false;
 			io_put_json_str(f, ctl->labels[l].value, strlen(ctl->labels[l].value));
 			fputs(",\"supercategory\":", f);
@@ -169,7 +169,7 @@ struct coco_row {
 	const struct store_item *it;
 };
 
-static int coco_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
+static int coco_shape(void *ctx, const struct io_img_shape *s, struct ml_err *err)
 {
 	struct coco_row *cr = ctx;
 	struct coco_state *st = cr->st;
@@ -247,8 +247,8 @@ static int coco_row(struct io_export *ex, const struct io_export_row *r, struct 
 	const struct store_item *it = r->item;
 	if (it->modality != STORE_MOD_IMAGE && it->modality != STORE_MOD_DICOM_SERIES)
 		return 0;
-	struct img_view v;
-	if (img_view_of(ex->data_dir, it, &v, err))
+	struct io_img_view v;
+	if (io_img_view_of(ex->data_dir, it, &v, err))
 		return -1;
 	st->image_base = st->next_image;
 	for (uint32_t f = 0; f < v.nframes; f++) {
@@ -270,7 +270,7 @@ static int coco_row(struct io_export *ex, const struct io_export_row *r, struct 
 	}
 	st->next_image += v.nframes;
 	struct coco_row cr = {.ex = ex, .st = st, .it = it};
-	return img_each_shape(st->schema, r, v.h, v.w, v.nframes, coco_shape, &cr, err);
+	return io_img_each_shape(st->schema, r, v.h, v.w, v.nframes, coco_shape, &cr, err);
 }
 
 static int coco_end(struct io_export *ex, bool ok, struct ml_err *err)

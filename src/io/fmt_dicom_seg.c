@@ -7,7 +7,7 @@
  *
  * What viewers get wrong and we must not (OHIF/XNAT reports of flipped and merged SEGs):
  *  - Frames are ordered by segment, then by slice position along the normal of Image Orientation
- *    (img_series_load's slots), never by file or instance order; each frame carries its own Plane
+ *    (io_img_series_load's slots), never by file or instance order; each frame carries its own Plane
  *    Position (Patient), copied from the source frame it was drawn on, and a Derivation Image reference to
  *    that frame's SOP Instance UID, so a reader that sorts by either lands on the same slice.
  *  - Each frame names its segment (Segment Identification Sequence) and the Dimension Index Values
@@ -46,7 +46,7 @@ struct segment {
 };
 
 struct seg_build {
-	const struct img_series *s;
+	const struct io_img_series *s;
 	const struct label_schema *schema;
 	struct segment *segs;
 	size_t nsegs;
@@ -54,11 +54,11 @@ struct seg_build {
 	size_t plane;
 };
 
-static int seg_region(void *ctx, const struct img_region *r, struct ml_err *err)
+static int seg_region(void *ctx, const struct io_img_region *r, struct ml_err *err)
 {
 	struct seg_build *b = ctx;
 	uint32_t slot = b->s->frames[r->frame].slot;
-	if (slot == IMG_NO_SLOT || slot >= b->nslots)
+	if (slot == IO_IMG_NO_SLOT || slot >= b->nslots)
 		return ml_err_set(err, ML_EINVAL, "annotation %lld: frame %u is not part of the series volume",
 				  (long long)r->annotation_id, r->frame);
 	size_t order = (size_t)(r->control - b->schema->controls) * LABEL_MAX_LABELS + (size_t)(r->label - r->control->labels);
@@ -119,7 +119,7 @@ static void w_ds(struct dicom_writer *w, uint32_t tag, const double *v, size_t n
 {
 	char buf[200] = "", one[20];
 	for (size_t i = 0; i < n; i++) {
-		img_ds(v[i], one);
+		io_img_ds(v[i], one);
 		if (i)
 			strcat(buf, "\\");
 		strcat(buf, one);
@@ -151,7 +151,7 @@ static void derive_uid(const uint8_t digest[32], const char *what, char out[65])
 	crypto_generichash_update(&st, digest, 32);
 	crypto_generichash_update(&st, (const uint8_t *)what, strlen(what));
 	crypto_generichash_final(&st, h, sizeof h);
-	img_uid_from_hash(h, out);
+	io_img_uid_from_hash(h, out);
 }
 
 static void w_str_trunc(struct dicom_writer *w, uint32_t tag, const char *s, size_t max)
@@ -170,7 +170,7 @@ static void w_str_trunc(struct dicom_writer *w, uint32_t tag, const char *s, siz
 	dicom_w_str(w, tag, buf);
 }
 
-static int write_seg(const struct seg_state *st, const struct store_item *it, const struct img_series *s,
+static int write_seg(const struct seg_state *st, const struct store_item *it, const struct io_img_series *s,
 		     struct segment *segs, size_t nsegs, uint32_t nslots, const char *path, size_t *nframes_out,
 		     struct ml_err *err)
 {
@@ -180,7 +180,7 @@ static int write_seg(const struct seg_state *st, const struct store_item *it, co
 	for (uint32_t k = 0; k < nslots; k++)
 		src_of[k] = SIZE_MAX;
 	for (size_t f = s->nframes; f-- > 0;)
-		if (s->frames[f].slot != IMG_NO_SLOT)
+		if (s->frames[f].slot != IO_IMG_NO_SLOT)
 			src_of[s->frames[f].slot] = f;
 	struct seg_frame *fr = NULL;
 	size_t nfr = 0;
@@ -359,7 +359,7 @@ static int write_seg(const struct seg_state *st, const struct store_item *it, co
 	/* Per-frame Functional Groups */
 	dicom_w_seq_begin(w, T(5200, 9230), false);
 	for (size_t i = 0; i < nfr; i++) {
-		const struct img_frame *src = &s->frames[src_of[fr[i].slot]];
+		const struct io_img_frame *src = &s->frames[src_of[fr[i].slot]];
 		dicom_w_item_begin(w, false);
 		dicom_w_seq_begin(w, T(0008, 9124), false);
 		dicom_w_item_begin(w, false);
@@ -416,7 +416,7 @@ static int seg_begin(struct io_export *ex, struct ml_err *err)
 	if (ex->options && *ex->options)
 		return ml_err_set(err, ML_EINVAL, "the dicom-seg export takes no options ('%s')", ex->options);
 	struct seg_state *st = ml_xcalloc(1, sizeof *st);
-	if (img_schema(ex, "dicom-seg", &st->schema, err) ||
+	if (io_img_schema(ex, "dicom-seg", &st->schema, err) ||
 	    auth_deployment_secret(ex->data_dir, true, st->secret, &st->secret_len, err)) {
 		label_schema_free(st->schema);
 		ml_free(st);
@@ -432,11 +432,11 @@ static int seg_row(struct io_export *ex, const struct io_export_row *r, struct m
 	const struct store_item *it = r->item;
 	if (it->modality != STORE_MOD_DICOM_SERIES || r->nanns == 0)
 		return 0;
-	struct img_series s;
-	if (img_series_load(ex->data_dir, it, false, MEDIA_U8, &s, err))
+	struct io_img_series s;
+	if (io_img_series_load(ex->data_dir, it, false, MEDIA_U8, &s, err))
 		return -1;
 	struct seg_build b = {.s = &s, .schema = st->schema, .nslots = s.vol.dims[2], .plane = (size_t)s.rows * s.cols};
-	int rc = img_each_region(st->schema, r, s.rows, s.cols, (uint32_t)s.nframes, seg_region, &b, err);
+	int rc = io_img_each_region(st->schema, r, s.rows, s.cols, (uint32_t)s.nframes, seg_region, &b, err);
 	if (!rc && b.nsegs) {
 		qsort(b.segs, b.nsegs, sizeof *b.segs, by_order);
 		for (size_t g = 0; g < b.nsegs; g++)
@@ -447,7 +447,7 @@ static int seg_row(struct io_export *ex, const struct io_export_row *r, struct m
 		snprintf(path, sizeof path, "%s/%s", ex->out_dir, name);
 		rc = write_seg(st, it, &s, b.segs, b.nsegs, b.nslots, path, &nfr, err);
 		if (!rc && nfr)
-			rc = img_file_hash(path, hash, err);
+			rc = io_img_file_hash(path, hash, err);
 		if (!rc && nfr) {
 			fprintf(ex->out, "{\"item\":%lld,\"file\":\"%s\",\"blake2b\":\"%s\",\"frames\":%zu,\"segments\":[",
 				(long long)it->id, name, hash, nfr);
@@ -467,7 +467,7 @@ static int seg_row(struct io_export *ex, const struct io_export_row *r, struct m
 		ml_free(b.segs[g].slices);
 	}
 	ml_free(b.segs);
-	img_series_release(&s);
+	io_img_series_release(&s);
 	return rc;
 }
 

@@ -1,7 +1,7 @@
 /* fmt_measure.c: the "measurements-csv" exporter: one CSV row per mask, polygon or 3-D object of the DICOM
  * series and volume items: area (mm²) of a 2-D region, volume (ml) of an object3d, RECIST longest
  * diameter (mm, the largest in-plane diameter over its slices), and the mean, SD, min and max of the
- * rescaled intensities (HU for CT) inside, from the pixels of the source volume (img_series_load with
+ * rescaled intensities (HU for CT) inside, from the pixels of the source volume (io_img_series_load with
  * pixels, or the NIfTI of a volume item).
  *
  * Columns: item_id, annotation_id, result_id, control, label, kind, frames ("2", or "3-5" for an object),
@@ -27,7 +27,7 @@ static int ms_begin(struct io_export *ex, struct ml_err *err)
 	if (ex->options && *ex->options)
 		return ml_err_set(err, ML_EINVAL, "the measurements-csv export takes no options ('%s')", ex->options);
 	struct label_schema *schema;
-	if (img_schema(ex, "measurements-csv", &schema, err))
+	if (io_img_schema(ex, "measurements-csv", &schema, err))
 		return -1;
 	struct ms_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
@@ -68,7 +68,7 @@ struct ms_row {
 	FILE *out;
 	const struct store_item *it;
 	const struct media_volume *vol;  /* F32 values */
-	const struct img_series *series; /* NULL for volume items */
+	const struct io_img_series *series; /* NULL for volume items */
 	double spacing[3];               /* x (columns), y (rows), z (slices), mm */
 	float *slice;                    /* values of one slice */
 	struct acc a;
@@ -119,7 +119,7 @@ static void flush(struct ms_row *m)
 	a->open = false;
 }
 
-static int ms_region(void *ctx, const struct img_region *r, struct ml_err *err)
+static int ms_region(void *ctx, const struct io_img_region *r, struct ml_err *err)
 {
 	struct ms_row *m = ctx;
 	const char *rid = r->result_id ? r->result_id : "";
@@ -137,7 +137,7 @@ static int ms_region(void *ctx, const struct img_region *r, struct ml_err *err)
 		a->fmin = a->fmax = r->frame;
 	}
 	uint32_t k = m->series ? m->series->frames[r->frame].slot : r->frame;
-	if (k == IMG_NO_SLOT || k >= m->vol->dims[2])
+	if (k == IO_IMG_NO_SLOT || k >= m->vol->dims[2])
 		return ml_err_set(err, ML_EINVAL, "annotation %lld: frame %u is not part of the item's volume",
 				  (long long)r->annotation_id, r->frame);
 	size_t plane = (size_t)r->w * r->h;
@@ -171,7 +171,7 @@ static int load_volume(const char *data_dir, const struct store_item *it, struct
 {
 	struct media_volume src;
 	media_volume_init(&src);
-	if (img_volume_read(data_dir, it, &src, err))
+	if (io_img_volume_read(data_dir, it, &src, err))
 		return -1;
 	if (src.dtype == MEDIA_F32) {
 		*v = src;
@@ -195,15 +195,15 @@ static int ms_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	const struct store_item *it = r->item;
 	if ((it->modality != STORE_MOD_DICOM_SERIES && it->modality != STORE_MOD_VOLUME) || r->nanns == 0)
 		return 0;
-	struct img_series s;
+	struct io_img_series s;
 	struct media_volume vol;
-	img_series_init(&s);
+	io_img_series_init(&s);
 	media_volume_init(&vol);
 	struct ms_row m = {.out = ex->out, .it = it};
 	int rc;
 	uint32_t nframes;
 	if (it->modality == STORE_MOD_DICOM_SERIES) {
-		rc = img_series_load(ex->data_dir, it, true, MEDIA_F32, &s, err);
+		rc = io_img_series_load(ex->data_dir, it, true, MEDIA_F32, &s, err);
 		m.vol = &s.vol;
 		m.series = &s;
 		m.spacing[0] = s.pixel_spacing[1];
@@ -218,14 +218,14 @@ static int ms_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	}
 	if (!rc) {
 		m.slice = ml_malloc((size_t)m.vol->dims[0] * m.vol->dims[1] * sizeof(float));
-		rc = m.slice ? img_each_region(st->schema, r, m.vol->dims[1], m.vol->dims[0], nframes, ms_region, &m, err)
+		rc = m.slice ? io_img_each_region(st->schema, r, m.vol->dims[1], m.vol->dims[0], nframes, ms_region, &m, err)
 			     : ml_err_set(err, ML_ENOMEM, "out of memory");
 		if (!rc)
 			flush(&m);
 	}
 	ml_free(m.slice);
 	media_volume_release(&vol);
-	img_series_release(&s);
+	io_img_series_release(&s);
 	return rc;
 }
 

@@ -5,7 +5,7 @@
  * index as DIR/item-ID.nii.gz (--format-opt nii: uncompressed .nii); the index (the hashed stream) lists
  * each file with its BLAKE2b-256, its dimensions and the label values, so the manifest covers the maps.
  * Masks, polygons and object3d parts are rasterised on their frame's slice: a frame's slice is found by
- * position along the slice normal (img_series_load), never by file order, so the map is aligned with the
+ * position along the slice normal (io_img_series_load), never by file order, so the map is aligned with the
  * volume that media_volume_from_plan builds and that viewers build from the same DICOM series. Where
  * regions overlap the later one (annotation id order, then body order) wins. The gzip stream of zlib has
  * no timestamp, so the same labels give the same bytes. */
@@ -33,7 +33,7 @@ static int nl_begin(struct io_export *ex, struct ml_err *err)
 			return ml_err_set(err, ML_EINVAL, "unknown nifti-labels option '%s' (expected nii or gz)", ex->options);
 	}
 	struct label_schema *schema;
-	if (img_schema(ex, "nifti-labels", &schema, err))
+	if (io_img_schema(ex, "nifti-labels", &schema, err))
 		return -1;
 	struct nl_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
@@ -41,7 +41,7 @@ static int nl_begin(struct io_export *ex, struct ml_err *err)
 	st->dtype = MEDIA_U8;
 	for (size_t c = 0; c < schema->ncontrols; c++)
 		for (size_t l = 0; l < schema->controls[c].nlabels; l++)
-			if (img_mask_value(&schema->controls[c], &schema->controls[c].labels[l]) > 255)
+			if (io_img_mask_value(&schema->controls[c], &schema->controls[c].labels[l]) > 255)
 				st->dtype = MEDIA_U16;
 	ex->state = st;
 	return 0;
@@ -49,17 +49,17 @@ static int nl_begin(struct io_export *ex, struct ml_err *err)
 
 struct nl_paint {
 	struct media_volume *vol;
-	const struct img_series *series; /* NULL for volume items: frame = slice */
+	const struct io_img_series *series; /* NULL for volume items: frame = slice */
 	bool any;
 };
 
-static int nl_region(void *ctx, const struct img_region *r, struct ml_err *err)
+static int nl_region(void *ctx, const struct io_img_region *r, struct ml_err *err)
 {
 	struct nl_paint *p = ctx;
 	uint32_t k = r->frame;
 	if (p->series)
 		k = p->series->frames[r->frame].slot;
-	if (k == IMG_NO_SLOT || k >= p->vol->dims[2])
+	if (k == IO_IMG_NO_SLOT || k >= p->vol->dims[2])
 		return ml_err_set(err, ML_EINVAL, "annotation %lld: frame %u is not part of the item's volume",
 				  (long long)r->annotation_id, r->frame);
 	size_t plane = (size_t)r->w * r->h;
@@ -90,7 +90,7 @@ static int put_labels(FILE *out, const struct label_schema *schema)
 			io_put_json_str(out, ctl->name, strlen(ctl->name));
 			fputs(",\"label\":", out);
 			io_put_json_str(out, ctl->labels[l].value, strlen(ctl->labels[l].value));
-			fprintf(out, ",\"value\":%d}", img_mask_value(ctl, &ctl->labels[l]));
+			fprintf(out, ",\"value\":%d}", io_img_mask_value(ctl, &ctl->labels[l]));
 		}
 	}
 	fputs("]", out);
@@ -103,14 +103,14 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	const struct store_item *it = r->item;
 	if ((it->modality != STORE_MOD_DICOM_SERIES && it->modality != STORE_MOD_VOLUME) || r->nanns == 0)
 		return 0;
-	struct img_series s;
+	struct io_img_series s;
 	struct media_volume vol;
-	img_series_init(&s);
+	io_img_series_init(&s);
 	media_volume_init(&vol);
 	struct nl_paint paint = {.vol = &vol};
 	int rc;
 	if (it->modality == STORE_MOD_DICOM_SERIES) {
-		rc = img_series_load(ex->data_dir, it, false, st->dtype, &s, err);
+		rc = io_img_series_load(ex->data_dir, it, false, st->dtype, &s, err);
 		if (!rc) {
 			vol = s.vol; /* take the label map over */
 			media_volume_init(&s.vol);
@@ -119,13 +119,13 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	} else {
 		struct media_volume src;
 		media_volume_init(&src);
-		rc = img_volume_read(ex->data_dir, it, &src, err);
+		rc = io_img_volume_read(ex->data_dir, it, &src, err);
 		if (!rc)
 			rc = media_volume_like(&vol, &src, st->dtype, err);
 		media_volume_release(&src);
 	}
 	if (!rc)
-		rc = img_each_region(st->schema, r, vol.dims[1], vol.dims[0], paint.series ? (uint32_t)s.nframes : vol.dims[2],
+		rc = io_img_each_region(st->schema, r, vol.dims[1], vol.dims[0], paint.series ? (uint32_t)s.nframes : vol.dims[2],
 				     nl_region, &paint, err);
 	char name[64], path[4300], hash[65];
 	snprintf(name, sizeof name, "item-%lld.nii%s", (long long)it->id, st->gz ? ".gz" : "");
@@ -133,7 +133,7 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	if (!rc)
 		rc = media_nifti_write(path, &vol, err);
 	if (!rc)
-		rc = img_file_hash(path, hash, err);
+		rc = io_img_file_hash(path, hash, err);
 	if (!rc) {
 		fprintf(ex->out, "{\"item\":%lld,\"file\":\"%s\",\"blake2b\":\"%s\",\"dims\":[%u,%u,%u]", (long long)it->id,
 			name, hash, vol.dims[0], vol.dims[1], vol.dims[2]);
@@ -141,7 +141,7 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 		fputs("}\n", ex->out);
 	}
 	media_volume_release(&vol);
-	img_series_release(&s);
+	io_img_series_release(&s);
 	return rc;
 }
 

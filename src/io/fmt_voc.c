@@ -26,7 +26,7 @@ static int voc_begin(struct io_export *ex, struct ml_err *err)
 	if (ex->options && *ex->options)
 		return ml_err_set(err, ML_EINVAL, "the voc export takes no options ('%s')", ex->options);
 	struct label_schema *schema;
-	if (img_schema(ex, "voc", &schema, err))
+	if (io_img_schema(ex, "voc", &schema, err))
 		return -1;
 	struct voc_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
@@ -48,7 +48,7 @@ static long clampl(long v, long lo, long hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static int voc_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
+static int voc_shape(void *ctx, const struct io_img_shape *s, struct ml_err *err)
 {
 	struct voc_row *vr = ctx;
 	if (s->kind == LABEL_KIND_KEYPOINTS || (s->mask && s->area == 0))
@@ -69,9 +69,9 @@ static int voc_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 		ymax = ymin;
 	bool truncated = xmin == 1 || ymin == 1 || xmax == (long)vr->w || ymax == (long)vr->h;
 	fputs("\t<object>\n\t\t<name>", f);
-	img_put_xml(f, s->label->value);
+	io_img_put_xml(f, s->label->value);
 	fputs("</name>\n\t\t<medlabel_control>", f);
-	img_put_xml(f, s->control->name);
+	io_img_put_xml(f, s->control->name);
 	fprintf(f, "</medlabel_control>\n\t\t<pose>Unspecified</pose>\n\t\t<truncated>%d</truncated>\n"
 		   "\t\t<difficult>0</difficult>\n\t\t<bndbox>\n\t\t\t<xmin>%ld</xmin>\n\t\t\t<ymin>%ld</ymin>\n"
 		   "\t\t\t<xmax>%ld</xmax>\n\t\t\t<ymax>%ld</ymax>\n\t\t</bndbox>\n\t</object>\n",
@@ -85,15 +85,15 @@ static int voc_row(struct io_export *ex, const struct io_export_row *r, struct m
 	const struct store_item *it = r->item;
 	if (it->modality != STORE_MOD_IMAGE && it->modality != STORE_MOD_DICOM_SERIES)
 		return 0;
-	struct img_view v;
-	if (img_view_of(ex->data_dir, it, &v, err))
+	struct io_img_view v;
+	if (io_img_view_of(ex->data_dir, it, &v, err))
 		return -1;
 	struct voc_row vr = {.w = v.w, .h = v.h};
 	vr.files = ml_xcalloc(v.nframes, sizeof *vr.files);
 	vr.bufs = ml_xcalloc(v.nframes, sizeof *vr.bufs);
 	vr.lens = ml_xcalloc(v.nframes, sizeof *vr.lens);
 	vr.segmented = ml_xcalloc(v.nframes, sizeof *vr.segmented);
-	int rc = img_each_shape(st->schema, r, v.h, v.w, v.nframes, voc_shape, &vr, err);
+	int rc = io_img_each_shape(st->schema, r, v.h, v.w, v.nframes, voc_shape, &vr, err);
 	struct ml_buf x;
 	ml_buf_init(&x, 0);
 	for (uint32_t f = 0; f < v.nframes; f++) {

@@ -59,7 +59,7 @@ static int yolo_begin(struct io_export *ex, struct ml_err *err)
 	if (parse_options(ex->options, &segment, &images, err))
 		return -1;
 	struct label_schema *schema;
-	if (img_schema(ex, "yolo", &schema, err))
+	if (io_img_schema(ex, "yolo", &schema, err))
 		return -1;
 	struct yolo_state *st = ml_xcalloc(1, sizeof *st);
 	st->schema = schema;
@@ -75,7 +75,7 @@ static int yolo_begin(struct io_export *ex, struct ml_err *err)
 	int bad = 0;
 	for (size_t c = 0; c < schema->ncontrols && !bad; c++) {
 		const struct label_control *ctl = &schema->controls[c];
-		if (!img_kind_is_2d(ctl->kind))
+		if (!io_img_kind_is_2d(ctl->kind))
 			continue;
 		for (size_t l = 0; l < ctl->nlabels && !bad; l++) {
 			/* one name per line: line breaks inside a value would shift every class after it */
@@ -133,7 +133,7 @@ static int trace(const uint32_t *lab, uint32_t w, uint32_t h, uint32_t comp, siz
 	return 0;
 }
 
-static int yolo_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
+static int yolo_shape(void *ctx, const struct io_img_shape *s, struct ml_err *err)
 {
 	struct yolo_row *yr = ctx;
 	if (s->kind == LABEL_KIND_KEYPOINTS || (s->mask && s->area == 0))
@@ -174,7 +174,7 @@ static int yolo_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 
 /* Writes image `f` of the item as images/STEM.EXT; *name receives "images/STEM.EXT" and hash its BLAKE2b. */
 static int write_image(const struct io_export *ex, const struct yolo_state *st, const struct store_item *it,
-		       const struct img_view *v, uint32_t f, const char *stem, char name[96], char hash[65], struct ml_err *err)
+		       const struct io_img_view *v, uint32_t f, const char *stem, char name[96], char hash[65], struct ml_err *err)
 {
 	char path[4400], src[4200];
 	struct ml_buf body;
@@ -241,13 +241,13 @@ static int yolo_row(struct io_export *ex, const struct io_export_row *r, struct 
 	const struct store_item *it = r->item;
 	if (it->modality != STORE_MOD_IMAGE && it->modality != STORE_MOD_DICOM_SERIES)
 		return 0;
-	struct img_view v;
-	if (img_view_of(ex->data_dir, it, &v, err))
+	struct io_img_view v;
+	if (io_img_view_of(ex->data_dir, it, &v, err))
 		return -1;
 	struct yolo_row yr = {.st = st, .w = v.w, .h = v.h};
 	yr.lines = ml_xcalloc(v.nframes, sizeof *yr.lines);
 	ml_buf_init(&yr.poly, 0);
-	int rc = img_each_shape(st->schema, r, v.h, v.w, v.nframes, yolo_shape, &yr, err);
+	int rc = io_img_each_shape(st->schema, r, v.h, v.w, v.nframes, yolo_shape, &yr, err);
 	for (uint32_t f = 0; f < v.nframes && !rc; f++) {
 		char stem[64], path[4400], hash[65];
 		if (v.series)

@@ -14,20 +14,20 @@
 
 /* ---- series --------------------------------------------------------------------------------------- */
 
-void img_series_init(struct img_series *s)
+void io_img_series_init(struct io_img_series *s)
 {
 	memset(s, 0, sizeof *s);
 	media_volume_init(&s->vol);
 }
 
-void img_series_release(struct img_series *s)
+void io_img_series_release(struct io_img_series *s)
 {
 	for (size_t i = 0; i < s->ninstances; i++)
 		ml_free(s->paths[i]);
 	ml_free(s->paths);
 	ml_free(s->frames);
 	media_volume_release(&s->vol);
-	img_series_init(s);
+	io_img_series_init(s);
 }
 
 static void copy_str(const struct dicom_item *r, uint32_t tag, char *out, size_t n)
@@ -36,7 +36,7 @@ static void copy_str(const struct dicom_item *r, uint32_t tag, char *out, size_t
 		out[0] = 0;
 }
 
-static void source_attrs(const struct dicom_file *f, struct img_source *src)
+static void source_attrs(const struct dicom_file *f, struct io_img_source *src)
 {
 	const struct dicom_item *r = &f->root;
 	copy_str(r, DICOM_TAG(0x0008, 0x0016), src->sop_class, sizeof src->sop_class);
@@ -55,10 +55,10 @@ static void source_attrs(const struct dicom_file *f, struct img_source *src)
 	copy_str(r, DICOM_TAG(0x0008, 0x0090), src->referring, sizeof src->referring);
 }
 
-#define IMG_MAX_FRAMES 100000u /* per series item */
+#define IO_IMG_MAX_FRAMES 100000u /* per series item */
 
 /* Decodes every frame of every instance into its slot of s->vol (rescaled values). */
-static int load_pixels(struct img_series *s, const struct media_slice *all, struct ml_err *err)
+static int load_pixels(struct io_img_series *s, const struct media_slice *all, struct ml_err *err)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < s->ninstances; i++) {
@@ -71,7 +71,7 @@ static int load_pixels(struct img_series *s, const struct media_slice *all, stru
 		while (!rc && k < s->nframes && s->frames[k].instance == i) {
 			struct media_frame fr;
 			media_frame_init(&fr);
-			if (s->frames[k].slot != IMG_NO_SLOT) {
+			if (s->frames[k].slot != IO_IMG_NO_SLOT) {
 				rc = media_dicom_decode(&mi, s->frames[k].file_frame, &fr, err);
 				if (!rc)
 					rc = media_volume_put_slice(&s->vol, s->frames[k].slot, &fr, all[k].slope,
@@ -89,19 +89,19 @@ static int load_pixels(struct img_series *s, const struct media_slice *all, stru
 	return 0;
 }
 
-int img_series_load(const char *data_dir, const struct store_item *it, bool pixels, enum media_dtype dtype,
-		    struct img_series *s, struct ml_err *err)
+int io_img_series_load(const char *data_dir, const struct store_item *it, bool pixels, enum media_dtype dtype,
+		    struct io_img_series *s, struct ml_err *err)
 {
-	img_series_init(s);
+	io_img_series_init(s);
 	if (it->modality != STORE_MOD_DICOM_SERIES)
 		return ml_err_set(err, ML_EINVAL, "item %lld is not a DICOM series", (long long)it->id);
 	json_error_t je;
 	json_t *meta = json_loads(it->meta_json ? it->meta_json : "{}", 0, &je);
 	json_t *insts = json_object_get(json_object_get(meta, "dicom"), "instances");
-	if (!json_is_array(insts) || json_array_size(insts) == 0 || json_array_size(insts) > IMG_MAX_FRAMES) {
+	if (!json_is_array(insts) || json_array_size(insts) == 0 || json_array_size(insts) > IO_IMG_MAX_FRAMES) {
 		json_decref(meta);
 		return ml_err_set(err, ML_EINVAL, "item %lld: meta.dicom.instances is missing or not a list of 1..%u instances",
-				  (long long)it->id, IMG_MAX_FRAMES);
+				  (long long)it->id, IO_IMG_MAX_FRAMES);
 	}
 	struct media_slice *all = NULL;
 	size_t nall = 0;
@@ -135,9 +135,9 @@ int img_series_load(const char *data_dir, const struct store_item *it, bool pixe
 		dicom_free(f);
 		if (rc)
 			break;
-		if (nall + n > IMG_MAX_FRAMES) {
+		if (nall + n > IO_IMG_MAX_FRAMES) {
 			ml_free(sl);
-			rc = ml_err_set(err, ML_ELIMIT, "item %lld has more than %u frames", (long long)it->id, IMG_MAX_FRAMES);
+			rc = ml_err_set(err, ML_ELIMIT, "item %lld has more than %u frames", (long long)it->id, IO_IMG_MAX_FRAMES);
 			break;
 		}
 		all = ml_xrealloc(all, (nall + n) * sizeof *all);
@@ -159,11 +159,11 @@ int img_series_load(const char *data_dir, const struct store_item *it, bool pixe
 		s->nframes = nall;
 		s->frames = ml_xcalloc(nall, sizeof *s->frames);
 		for (size_t k = 0; k < nall; k++) {
-			struct img_frame *fr = &s->frames[k];
+			struct io_img_frame *fr = &s->frames[k];
 			snprintf(fr->sop_uid, sizeof fr->sop_uid, "%s", all[k].sop_uid);
 			fr->file_frame = all[k].frame;
 			fr->instance = (size_t)(uintptr_t)all[k].user;
-			fr->slot = IMG_NO_SLOT;
+			fr->slot = IO_IMG_NO_SLOT;
 			memcpy(fr->ipp, all[k].ipp, sizeof fr->ipp);
 		}
 		for (size_t i = 0; i < plan.n; i++)
@@ -179,11 +179,11 @@ int img_series_load(const char *data_dir, const struct store_item *it, bool pixe
 	media_series_plan_release(&plan);
 	ml_free(all);
 	if (rc)
-		img_series_release(s);
+		io_img_series_release(s);
 	return rc;
 }
 
-int img_volume_read(const char *data_dir, const struct store_item *it, struct media_volume *v, struct ml_err *err)
+int io_img_volume_read(const char *data_dir, const struct store_item *it, struct media_volume *v, struct ml_err *err)
 {
 	char path[4200], dir[4200], link[4300];
 	if (!it->media_hash)
@@ -209,14 +209,14 @@ int img_volume_read(const char *data_dir, const struct store_item *it, struct me
 
 /* ---- regions ------------------------------------------------------------------------------------------ */
 
-int img_mask_value(const struct label_control *c, const struct label_label *l)
+int io_img_mask_value(const struct label_control *c, const struct label_label *l)
 {
 	if (l->mask_value > 0)
 		return l->mask_value;
 	return (int)(l - c->labels) + 1;
 }
 
-int img_schema(const struct io_export *ex, const char *format, struct label_schema **out, struct ml_err *err)
+int io_img_schema(const struct io_export *ex, const char *format, struct label_schema **out, struct ml_err *err)
 {
 	*out = NULL;
 	if (!ex->schema_json)
@@ -232,7 +232,7 @@ struct region_walk {
 	uint8_t *mask;
 	uint32_t *counts;      /* grown to the longest counts list seen (at most h*w + 1) */
 	size_t counts_cap;
-	img_region_fn fn;
+	io_img_region_fn fn;
 	void *ctx;
 };
 
@@ -318,7 +318,7 @@ static int one_result(struct region_walk *rw, const struct label_schema *schema,
 		l = &c->labels[0];
 	if (!l)
 		return bad(rw, err, "the result names no label of its control");
-	struct img_region r = {.control = c, .label = l, .mask_value = img_mask_value(c, l),
+	struct io_img_region r = {.control = c, .label = l, .mask_value = io_img_mask_value(c, l),
 			       .annotation_id = rw->ann->id, .result_id = json_string_value(json_object_get(res, "id")),
 			       .mask = rw->mask, .h = rw->h, .w = rw->w};
 	if (c->kind != LABEL_KIND_OBJECT3D) {
@@ -343,8 +343,8 @@ static int one_result(struct region_walk *rw, const struct label_schema *schema,
 	return 0;
 }
 
-int img_each_region(const struct label_schema *schema, const struct io_export_row *row, uint32_t h, uint32_t w,
-		    uint32_t nframes, img_region_fn fn, void *ctx, struct ml_err *err)
+int io_img_each_region(const struct label_schema *schema, const struct io_export_row *row, uint32_t h, uint32_t w,
+		    uint32_t nframes, io_img_region_fn fn, void *ctx, struct ml_err *err)
 {
 	size_t n = (size_t)h * w;
 	if (n == 0 || n > ASSIST_MAX_VOXELS)
@@ -400,7 +400,7 @@ static int jpeg_size(const uint8_t *p, size_t n, uint32_t *w, uint32_t *h)
 	return -1;
 }
 
-int img_image_size(const char *data_dir, const struct store_item *it, uint32_t *w, uint32_t *h, struct ml_err *err)
+int io_img_image_size(const char *data_dir, const struct store_item *it, uint32_t *w, uint32_t *h, struct ml_err *err)
 {
 	json_error_t je;
 	json_t *meta = json_loads(it->meta_json ? it->meta_json : "{}", 0, &je);
@@ -438,7 +438,7 @@ int img_image_size(const char *data_dir, const struct store_item *it, uint32_t *
 
 /* ---- small things --------------------------------------------------------------------------------- */
 
-void img_uid_from_hash(const uint8_t h[16], char out[65])
+void io_img_uid_from_hash(const uint8_t h[16], char out[65])
 {
 	unsigned __int128 v = 0;
 	for (int i = 0; i < 16; i++)
@@ -455,7 +455,7 @@ void img_uid_from_hash(const uint8_t h[16], char out[65])
 	out[5 + n] = 0;
 }
 
-void img_ds(double v, char out[20])
+void io_img_ds(double v, char out[20])
 {
 	if (v > -1e-9 && v < 1e-9)
 		v = 0; /* no "-0" nor "1e-17" from rounding noise */
@@ -467,7 +467,7 @@ void img_ds(double v, char out[20])
 	snprintf(out, 20, "0");
 }
 
-int img_file_hash(const char *path, char out[65], struct ml_err *err)
+int io_img_file_hash(const char *path, char out[65], struct ml_err *err)
 {
 	struct ml_map m;
 	if (ml_map_open(&m, path, err))

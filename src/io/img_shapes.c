@@ -10,18 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool img_kind_is_2d(enum label_kind k)
+bool io_img_kind_is_2d(enum label_kind k)
 {
 	return k == LABEL_KIND_BOX || k == LABEL_KIND_ROTATED_BOX || k == LABEL_KIND_POLYGON || k == LABEL_KIND_ELLIPSE ||
 	       k == LABEL_KIND_KEYPOINTS || k == LABEL_KIND_MASK || k == LABEL_KIND_OBJECT3D;
 }
 
-int img_category(const struct label_schema *s, const struct label_control *c, const struct label_label *l)
+int io_img_category(const struct label_schema *s, const struct label_control *c, const struct label_label *l)
 {
 	int n = 0;
 	for (size_t i = 0; i < s->ncontrols; i++) {
 		const struct label_control *ci = &s->controls[i];
-		if (!img_kind_is_2d(ci->kind))
+		if (!io_img_kind_is_2d(ci->kind))
 			continue;
 		if (ci == c)
 			return n + (int)(l - c->labels) + 1;
@@ -30,12 +30,12 @@ int img_category(const struct label_schema *s, const struct label_control *c, co
 	return 0;
 }
 
-int img_view_of(const char *data_dir, const struct store_item *it, struct img_view *v, struct ml_err *err)
+int io_img_view_of(const char *data_dir, const struct store_item *it, struct io_img_view *v, struct ml_err *err)
 {
 	memset(v, 0, sizeof *v);
 	if (it->modality == STORE_MOD_IMAGE) {
 		v->nframes = 1;
-		return img_image_size(data_dir, it, &v->w, &v->h, err);
+		return io_img_image_size(data_dir, it, &v->w, &v->h, err);
 	}
 	if (it->modality != STORE_MOD_DICOM_SERIES)
 		return ml_err_set(err, ML_EUNSUPPORTED, "item %lld is neither an image nor a DICOM series", (long long)it->id);
@@ -54,7 +54,7 @@ int img_view_of(const char *data_dir, const struct store_item *it, struct img_vi
 	return 0;
 }
 
-void img_put_xml(FILE *f, const char *s)
+void io_img_put_xml(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -84,7 +84,7 @@ struct shape_walk {
 	double *xy;
 	size_t xycap;
 	double *kp;
-	img_shape_fn fn;
+	io_img_shape_fn fn;
 	void *ctx;
 };
 
@@ -111,7 +111,7 @@ static void xy_room(struct shape_walk *sw, size_t n)
 	}
 }
 
-static void bbox_of_points(struct img_shape *s)
+static void bbox_of_points(struct io_img_shape *s)
 {
 	double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
 	for (size_t i = 0; i < s->npts; i++) {
@@ -131,7 +131,7 @@ static void bbox_of_points(struct img_shape *s)
 
 /* Area and bounding box straight from the row-major runs (no pass over the pixels): a run inside one row
  * spans its columns; a run over several rows touches column 0 and column w - 1. */
-static void bbox_of_runs(struct img_shape *s, const uint32_t *counts, size_t nc)
+static void bbox_of_runs(struct io_img_shape *s, const uint32_t *counts, size_t nc)
 {
 	uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0, w = s->w;
 	size_t pos = 0, n = 0;
@@ -156,7 +156,7 @@ static void bbox_of_runs(struct img_shape *s, const uint32_t *counts, size_t nc)
 	s->bbox[0] = x0, s->bbox[1] = y0, s->bbox[2] = x1 - x0 + 1.0, s->bbox[3] = y1 - y0 + 1.0;
 }
 
-static int points_of(struct shape_walk *sw, json_t *pts, struct img_shape *s, struct ml_err *err)
+static int points_of(struct shape_walk *sw, json_t *pts, struct io_img_shape *s, struct ml_err *err)
 {
 	size_t np = json_array_size(pts);
 	if (np < 3 || np > 1000000)
@@ -177,7 +177,7 @@ static int points_of(struct shape_walk *sw, json_t *pts, struct img_shape *s, st
 	return 0;
 }
 
-static int mask_of(struct shape_walk *sw, json_t *rle, struct img_shape *s, struct ml_err *err)
+static int mask_of(struct shape_walk *sw, json_t *rle, struct io_img_shape *s, struct ml_err *err)
 {
 	size_t n = (size_t)sw->h * sw->w;
 	json_t *size = json_object_get(rle, "size"), *counts = json_object_get(rle, "counts");
@@ -224,7 +224,7 @@ static int frame_in(struct shape_walk *sw, json_t *o, uint32_t *frame, struct ml
 
 /* Corners of a box rotated by angle degrees clockwise (y down) about its centre, or an ellipse as a 64-gon. */
 static void outline(struct shape_walk *sw, double cx, double cy, double a, double b, double deg, bool ellipse,
-		    struct img_shape *s)
+		    struct io_img_shape *s)
 {
 	size_t n = ellipse ? 64 : 4;
 	xy_room(sw, n);
@@ -250,7 +250,7 @@ static int one_shape(struct shape_walk *sw, json_t *res, struct ml_err *err)
 {
 	const char *cname = json_string_value(json_object_get(res, "control"));
 	const struct label_control *c = label_schema_control(sw->schema, cname ? cname : "");
-	if (!c || !img_kind_is_2d(c->kind))
+	if (!c || !io_img_kind_is_2d(c->kind))
 		return 0;
 	const char *lv = json_string_value(json_object_get(res, "label"));
 	const struct label_label *l = lv ? label_control_label(c, lv) : NULL;
@@ -259,7 +259,7 @@ static int one_shape(struct shape_walk *sw, json_t *res, struct ml_err *err)
 	if (!l)
 		return sbad(sw, err, "the result names no label of its control");
 	const char *rid = json_string_value(json_object_get(res, "id"));
-	struct img_shape s = {.control = c, .label = l, .category = img_category(sw->schema, c, l), .kind = c->kind,
+	struct io_img_shape s = {.control = c, .label = l, .category = io_img_category(sw->schema, c, l), .kind = c->kind,
 			      .annotation_id = sw->ann->id, .result_id = rid ? rid : "", .h = sw->h, .w = sw->w};
 	double x, y, w, h, a = 0;
 	switch (c->kind) {
@@ -346,8 +346,8 @@ static int one_shape(struct shape_walk *sw, json_t *res, struct ml_err *err)
 	}
 }
 
-int img_each_shape(const struct label_schema *schema, const struct io_export_row *row, uint32_t h, uint32_t w,
-		   uint32_t nframes, img_shape_fn fn, void *ctx, struct ml_err *err)
+int io_img_each_shape(const struct label_schema *schema, const struct io_export_row *row, uint32_t h, uint32_t w,
+		   uint32_t nframes, io_img_shape_fn fn, void *ctx, struct ml_err *err)
 {
 	size_t n = (size_t)h * w;
 	if (n == 0 || n > ASSIST_MAX_VOXELS)

@@ -1,4 +1,4 @@
-/* test_imaging.c: the imaging exporters' helpers (src/io/img_*.c): derived UIDs, DS values, annotation
+/* test_imaging.c: the imaging exporters' helpers (src/io/io_img_*.c): derived UIDs, DS values, annotation
  * results as 2-D shapes and as rasterised regions, and the clear errors for bad bodies. */
 #include "harness.h"
 #include "io/img_int.h"
@@ -22,13 +22,13 @@ TEST(uid_from_hash_is_decimal_of_128_bits)
 	uint8_t h[16];
 	char uid[65];
 	memset(h, 0xFF, sizeof h);
-	img_uid_from_hash(h, uid);
+	io_img_uid_from_hash(h, uid);
 	CHECK_EQ_STR(uid, "2.25.340282366920938463463374607431768211455");
 	memset(h, 0, sizeof h);
-	img_uid_from_hash(h, uid);
+	io_img_uid_from_hash(h, uid);
 	CHECK_EQ_STR(uid, "2.25.0");
 	h[15] = 10;
-	img_uid_from_hash(h, uid);
+	io_img_uid_from_hash(h, uid);
 	CHECK_EQ_STR(uid, "2.25.10");
 }
 
@@ -37,11 +37,11 @@ TEST(ds_values_fit_16_characters)
 	char b[20];
 	const double v[] = {0.7, -1e-17, 123456789.123456789, -40.25, 1.0 / 3.0, -0.123456789012345, 1e-20, 98765432109876.5};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-		img_ds(v[i], b);
+		io_img_ds(v[i], b);
 		CHECK(strlen(b) <= 16);
 		CHECK_NEAR(strtod(b, NULL), fabs(v[i]) < 1e-9 ? 0 : v[i], fabs(v[i]) * 1e-6 + 1e-12);
 	}
-	img_ds(-1e-17, b);
+	io_img_ds(-1e-17, b);
 	CHECK_EQ_STR(b, "0");
 }
 
@@ -50,7 +50,7 @@ struct seen {
 	char log[2048];
 };
 
-static int on_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
+static int on_shape(void *ctx, const struct io_img_shape *s, struct ml_err *err)
 {
 	struct seen *sn = ctx;
 	size_t len = strlen(sn->log);
@@ -61,7 +61,7 @@ static int on_shape(void *ctx, const struct img_shape *s, struct ml_err *err)
 	return 0;
 }
 
-static int on_region(void *ctx, const struct img_region *r, struct ml_err *err)
+static int on_region(void *ctx, const struct io_img_region *r, struct ml_err *err)
 {
 	struct seen *sn = ctx;
 	size_t cnt = 0, len = strlen(sn->log);
@@ -79,7 +79,7 @@ static int run_shapes(const struct label_schema *s, const char *body, uint32_t h
 	struct store_annotation an = {.id = 9, .body_json = (char *)body};
 	struct io_export_row row = {.item = &it, .anns = &an, .nanns = 1};
 	memset(sn, 0, sizeof *sn);
-	return img_each_shape(s, &row, h, w, frames, on_shape, sn, err);
+	return io_img_each_shape(s, &row, h, w, frames, on_shape, sn, err);
 }
 
 static int run_regions(const struct label_schema *s, const char *body, uint32_t h, uint32_t w, uint32_t frames,
@@ -89,7 +89,7 @@ static int run_regions(const struct label_schema *s, const char *body, uint32_t 
 	struct store_annotation an = {.id = 9, .body_json = (char *)body};
 	struct io_export_row row = {.item = &it, .anns = &an, .nanns = 1};
 	memset(sn, 0, sizeof *sn);
-	return img_each_region(s, &row, h, w, frames, on_region, sn, err);
+	return io_img_each_region(s, &row, h, w, frames, on_region, sn, err);
 }
 
 TEST(shapes_of_every_2d_kind)
@@ -98,9 +98,9 @@ TEST(shapes_of_every_2d_kind)
 	struct ml_err err = {0};
 	CHECK(label_schema_parse(SCHEMA, strlen(SCHEMA), &s, &err) == 0);
 	/* categories skip the classification control */
-	CHECK_EQ_INT(img_category(s, &s->controls[2], &s->controls[2].labels[0]), 3);
-	CHECK_EQ_INT(img_category(s, &s->controls[3], &s->controls[3].labels[1]), 5);
-	CHECK_EQ_INT(img_category(s, &s->controls[1], &s->controls[1].labels[0]), 0);
+	CHECK_EQ_INT(io_img_category(s, &s->controls[2], &s->controls[2].labels[0]), 3);
+	CHECK_EQ_INT(io_img_category(s, &s->controls[3], &s->controls[3].labels[1]), 5);
+	CHECK_EQ_INT(io_img_category(s, &s->controls[1], &s->controls[1].labels[0]), 0);
 	struct seen sn;
 	/* 4x5 image; a mask with pixels (1,1) (2,1) (3,2): bbox 1,1,3,2 */
 	const char *body = "{\"results\":["
