@@ -103,6 +103,8 @@ static int find_filtered(struct sq *q, int64_t project_id, int64_t user_id, int6
 		return sq_fail(q, err, "looking up a lease");
 	*own = false;
 	st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND t.gold = ?4 "
+			/* items hidden while they await de-identification review are never handed out */
+			"AND EXISTS (SELECT 1 FROM items vi WHERE vi.id = t.item_id AND vi.visible) "
 			"AND (t.gold = 1 OR t.state IN (0, 1)) "
 			"AND NOT EXISTS (SELECT 1 FROM assignments o WHERE o.task_id = t.id AND o.user_id = ?2 "
 			"  AND o.state IN (1, 2)) "
