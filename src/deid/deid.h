@@ -238,10 +238,14 @@ int deid_import_cfg_parse(const char *settings_json, struct deid_import_cfg *cfg
 /* The same from a parsed jansson value (json_t *; NULL = not set): for the settings validation. */
 int deid_import_cfg_from_json(const void *deid_obj, struct deid_import_cfg *cfg, struct ml_err *err) ML_MUST_CHECK;
 
+/* The process-wide engine, built on first use (thread-safe) and kept until exit; NULL on failure. */
+const struct deid_engine *deid_engine_shared(struct ml_err *err);
+
 struct deid_import;
-/* Builds the project's import policy (engine and deployment secret from data_dir). *out is NULL, with
+/* Builds the project's import policy (the shared engine and the deployment secret from data_dir). *out is NULL, with
  * success, when the project does not require de-identification. Read-only afterwards (thread-safe). */
-int deid_import_new(const char *settings_json, const char *data_dir, struct deid_import **out, struct ml_err *err) ML_MUST_CHECK;
+int deid_import_new(const char *settings_json, const char *data_dir, struct deid_import **out,
+		    struct ml_err *err) ML_MUST_CHECK;
 void deid_import_free(struct deid_import *di);
 const struct deid_import_cfg *deid_import_config(const struct deid_import *di);
 const struct deid_engine *deid_import_engine(const struct deid_import *di);

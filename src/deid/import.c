@@ -5,6 +5,7 @@
 #include "auth/auth.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 
 struct deid_import {
 	struct deid_import_cfg cfg;
-	struct deid_engine *engine;
+	const struct deid_engine *engine; /* the process-wide one (deid_engine_shared) */
 	uint8_t secret[AUTH_SECRET_MAX];
 	size_t secret_len;
 };
@@ -72,6 +73,26 @@ int deid_import_cfg_from_json(const void *deid_obj, struct deid_import_cfg *cfg,
 	return 0;
 }
 
+/* One engine per process for imports and API calls: building one takes ~20 ms (dictionaries, JIT), which
+ * would dominate a POST of one item; it is read-only once built, so every thread can share it. It lives
+ * until the process exits. */
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static struct deid_engine *shared_engine;
+static struct ml_err shared_err;
+
+static void shared_build(void)
+{
+	shared_engine = deid_engine_new(&shared_err);
+}
+
+const struct deid_engine *deid_engine_shared(struct ml_err *err)
+{
+	pthread_once(&shared_once, shared_build);
+	if (!shared_engine && err)
+		*err = shared_err;
+	return shared_engine;
+}
+
 int deid_import_new(const char *settings_json, const char *data_dir, struct deid_import **out, struct ml_err *err)
 {
 	*out = NULL;
@@ -85,7 +106,7 @@ int deid_import_new(const char *settings_json, const char *data_dir, struct deid
 		return ml_err_set(err, ML_ENOMEM, "out of memory");
 	di->cfg = cfg;
 	if (auth_deployment_secret(data_dir, true, di->secret, &di->secret_len, err) != 0 ||
-	    !(di->engine = deid_engine_new(err))) {
+	    !(di->engine = deid_engine_shared(err))) {
 		deid_import_free(di);
 		return -1;
 	}
@@ -97,7 +118,6 @@ void deid_import_free(struct deid_import *di)
 {
 	if (!di)
 		return;
-	deid_engine_free(di->engine);
 	sodium_memzero(di->secret, sizeof di->secret);
 	ml_free(di);
 }
