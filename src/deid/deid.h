@@ -269,6 +269,9 @@ int deid_import_apply(const struct deid_import *di, const struct store_item *in,
  * the item. The spans are reviewed_body's (an annotation body: results of the policy's control, start/end
  * in code points of the hidden text, label an i2b2 type) when not NULL; else the latest human annotation
  * of the task; without one, the engine's proposal when accept_proposal is true, else nothing is done.
+ * When the spans came from a stored annotation, that annotation gets a new version whose offsets point into
+ * the new text and whose "text" fields quote it (exports take the latest version; older versions, like the
+ * hidden text, stay in the database's history).
  * *applied tells whether it did. Items that are visible or not awaiting review are left alone. */
 int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
 		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err) ML_MUST_CHECK;

@@ -281,6 +281,8 @@ struct review_pick {
 	char *body; /* latest human annotation body (owned) */
 	int64_t at;
 	bool proposal;
+	int64_t ann_id; /* the annotation it came from (0: a proposal or a body given by the caller) */
+	int ann_version, ann_schema;
 };
 
 static int pick_annotation(void *ctx, const struct store_annotation *a)
@@ -291,6 +293,9 @@ static int pick_annotation(void *ctx, const struct store_annotation *a)
 	ml_free(pk->body);
 	pk->body = ml_xstrdup(a->body_json ? a->body_json : "{}");
 	pk->at = a->created_at;
+	pk->ann_id = a->id;
+	pk->ann_version = a->version;
+	pk->ann_schema = a->schema_version;
 	return 0;
 }
 
@@ -381,6 +386,52 @@ static int body_spans(const char *body, const char *control, const char *text, s
 	return 0;
 }
 
+/* Byte offset of code point cp in text (clamped to its end). */
+static size_t cp_byte(const char *text, size_t len, size_t cp)
+{
+	size_t i = 0;
+	for (size_t k = 0; i < len; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80 && k++ == cp)
+			return i;
+	return len;
+}
+
+/* The reviewed annotation rewritten for the de-identified text: every result with integer start/end is
+ * mapped to the output's offsets and its "text" (which quoted PHI) replaced by the output's. NULL on OOM
+ * or when the body does not parse (the caller then fails rather than leave PHI in the latest version). */
+static char *remap_body(const char *body, const struct deid_result *r)
+{
+	json_error_t je;
+	json_t *b = json_loads(body, 0, &je);
+	json_t *res = json_object_get(b, "results");
+	if (!json_is_array(res)) {
+		json_decref(b);
+		return NULL;
+	}
+	size_t i;
+	json_t *x;
+	json_array_foreach(res, i, x)
+	{
+		json_t *js = json_object_get(x, "start"), *je2 = json_object_get(x, "end");
+		if (!json_is_integer(js) || !json_is_integer(je2) || json_integer_value(js) < 0 ||
+		    json_integer_value(je2) < json_integer_value(js))
+			continue;
+		size_t a, e;
+		deid_map_span_to_output(r, (size_t)json_integer_value(js), (size_t)json_integer_value(je2), &a, &e);
+		json_object_set_new(x, "start", json_integer((json_int_t)a));
+		json_object_set_new(x, "end", json_integer((json_int_t)e));
+		if (json_object_get(x, "text")) {
+			size_t ba = cp_byte(r->text, r->text_len, a), be = cp_byte(r->text, r->text_len, e);
+			json_object_set_new(x, "text", json_stringn(r->text + ba, be - ba));
+		}
+	}
+	char *txt = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	char *out = txt ? ml_xstrdup(txt) : NULL;
+	free(txt);
+	return out;
+}
+
 int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
 		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err)
 {
@@ -416,8 +467,17 @@ int deid_review_apply(struct store *s, const struct deid_import *di, const struc
 	store_hash_hex(r.text, r.text_len, hash);
 	if ((rc = store_begin(s, err)) != 0)
 		goto done;
-	if ((rc = store_item_set_text(s, it.id, r.text, hash, err)) == 0 &&
-	    (rc = store_item_set_visible(s, it.id, true, err)) == 0)
+	rc = store_item_set_text(s, it.id, r.text, hash, err);
+	if (rc == 0 && pk.ann_id) {
+		/* the reviewer's annotation quoted the PHI it marked and points into the old text: its next
+		 * version (what exports take) points into the new text and quotes that instead */
+		char *nb = remap_body(pk.body, &r);
+		int nv;
+		rc = nb ? store_annotation_update(s, pk.ann_id, pk.ann_version, nb, pk.ann_schema, 0, 0, true, &nv, err)
+			: ml_err_set(err, ML_EINVAL, "the review annotation of task %lld does not parse", (long long)t->id);
+		ml_free(nb);
+	}
+	if (rc == 0 && (rc = store_item_set_visible(s, it.id, true, err)) == 0)
 		rc = store_commit(s, err);
 	else
 		store_rollback(s);

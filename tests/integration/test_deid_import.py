@@ -200,10 +200,17 @@ def review_mode_hides_items_until_applied():
         first = min(tasks, key=lambda t: t["item_id"])
         it0 = c.get(f"/api/v1/projects/{pid}/items/{first['item_id']}").json()
         t0 = item_text(it0)
-        last = PATIENTS[0][1]
-        s = t0.index(last)
-        body = {"format": 1, "results": [{"id": "r1", "control": "phi", "label": "PATIENT", "start": s,
-                                          "end": s + len(last), "text": last}]}
+        last, mrn = PATIENTS[0][1], PATIENTS[0][2]
+
+        def reviewed(text):
+            """The reviewer's spans: the surname and the MRN (quoted, as the UI does), not the first name."""
+            res = []
+            for k, (v, label) in enumerate(((last, "PATIENT"), (mrn, "MEDICALRECORD"))):
+                a = text.index(v)
+                res.append({"id": f"r{k}", "control": "phi", "label": label, "start": a, "end": a + len(v),
+                            "text": v})
+            return {"format": 1, "results": res}
+        body = reviewed(t0)
         eq(ann.post(f"/api/v1/projects/{pid}/items/{first['item_id']}/deid", {"body": body}).status, 403)
         bad = {"format": 1, "results": [dict(body["results"][0], end=10 ** 6)]}
         r = c.post(f"/api/v1/projects/{pid}/items/{first['item_id']}/deid", {"body": bad})
@@ -212,16 +219,30 @@ def review_mode_hides_items_until_applied():
         r = c.post(f"/api/v1/projects/{pid}/items/{first['item_id']}/deid", {"body": body})
         eq(r.status, 200, r.body)
         eq(c.post(f"/api/v1/projects/{pid}/items/{first['item_id']}/deid", {"body": body}).status, 409)
-        # without --accept-proposals (and no reviewed annotation) nothing more is released
+        # a reviewer's stored decision (an adjudication) on the second item is what `deid apply` uses;
+        # without --accept-proposals the third, unreviewed one stays hidden
+        second = sorted(tasks, key=lambda t: t["item_id"])[1]
+        t1 = item_text(c.get(f"/api/v1/projects/{pid}/items/{second['item_id']}").json())
+        r = c.post(f"/api/v1/projects/{pid}/tasks/{second['id']}/adjudication", {"body": reviewed(t1)})
+        eq(r.status, 201, r.body)
         out = e.cli("deid", "apply", pid).stdout
-        assert "released 0 items; 2 still await review" in out, out
+        assert "released 1 items; 1 still await review" in out, out
+        it1 = c.get(f"/api/v1/projects/{pid}/items/{second['item_id']}").json()
+        assert last not in item_text(it1) and mrn not in item_text(it1), "reviewed spans not replaced"
+        assert PATIENTS[0][0] in item_text(it1), "only the reviewed spans are replaced"
         it0 = c.get(f"/api/v1/projects/{pid}/items/{first['item_id']}").json()
         eq(it0["visible"], True)
         assert last not in item_text(it0) and "[PATIENT]" in item_text(it0), "reviewed span not replaced"
         assert PATIENTS[0][0] in item_text(it0), "only the reviewed spans are replaced"
         out = e.cli("deid", "apply", pid, "--accept-proposals").stdout
-        assert "released 2 items; 0 still await review" in out, out
-        for it in all_items(c, pid)[1:]:
+        assert "released 1 items; 0 still await review" in out, out
+        # the export holds neither the reviewed PHI (the adjudication quoted it: its new version quotes the
+        # de-identified text) nor the proposals' PHI
+        export = e.cli("export", pid, "--format", "jsonl").stdout
+        assert last not in export and mrn not in export, "reviewed PHI in the export"
+        recs = [json.loads(l) for l in export.splitlines() if l.strip()]
+        assert any("[PATIENT]" in json.dumps(x) for x in recs), export[:300]
+        for it in all_items(c, pid)[2:]:  # the third item: the proposal as is
             for phi in ns[0][1][:4]:
                 assert phi not in item_text(it), "proposal not applied"
         r = ann.get(f"/api/v1/projects/{pid}/next")
