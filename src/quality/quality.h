@@ -220,21 +220,34 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
  *       served only gold tasks (the qualification set) until their accuracy on them reaches the threshold
  *       over at least "qualification_min_answers" (default 5) answers, when quality_evaluate_annotator
  *       promotes them;
- *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication. */
+ *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication;
+ *   revalidation: "gold_revalidate_days" (> 0, fractions allowed) and/or "gold_repeat_every" (N >= 1): when
+ *       a gold task is due for an annotator who has none left, one they answered at least that many days
+ *       ago, or before their last N submissions in the project, comes back to them (store_gold_repeat), the
+ *       longest-ago first; their new answer is a new annotation, and accuracy counts the latest answer to
+ *       each gold task, so it follows the annotator over time;
+ *   "qualification_demote" ("training" | "suspend", absent = never): a qualified annotator whose gold
+ *       accuracy falls below qualification_threshold (over at least qualification_min_answers answers) goes
+ *       back to training (served only gold tasks again) or is suspended until a manager reinstates them
+ *       (quality_set_annotator_state). */
 struct store_project;
 struct store_task;
 struct store_annotator_quality;
+enum quality_demote { QUALITY_DEMOTE_NONE = 0, QUALITY_DEMOTE_TRAINING, QUALITY_DEMOTE_SUSPEND };
 struct quality_settings {
 	double gold_rate, qualification_threshold, agreement_threshold; /* NaN = not set (thresholds) */
 	int64_t qualification_min_answers;
+	int64_t gold_revalidate_ms, gold_repeat_every; /* 0 = off */
+	enum quality_demote demote;
 };
 void quality_settings_read(const char *settings_json, struct quality_settings *qs);
 /* The next task for user_id under the settings above (the HTTP API's GET .../next). ML_ENOTFOUND when
  * nothing is left (for a trainee: the qualification set is done), ML_EPERM when suspended. */
 int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
 		       struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
-/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls) and
- * promotes a trainee who reached the threshold; stores and returns the record. */
+/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls; the
+ * latest answer of the user to each gold task) and promotes a trainee who reached the threshold or demotes
+ * a qualified annotator who fell below it (qualification_demote); stores and returns the record. */
 int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
 			       struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
 /* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
