@@ -250,6 +250,12 @@ int quality_lease_next(struct store *s, const struct store_project *p, int64_t u
  * a qualified annotator who fell below it (qualification_demote); stores and returns the record. */
 int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
 			       struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
+/* A manager's decision on a project member (ML_ENOTFOUND when not a member): suspend (STORE_QUAL_SUSPENDED:
+ * no task at all until reinstated) or reinstate (STORE_QUAL_QUALIFIED). Keeps the accuracy record; the
+ * caller audits it (the HTTP route is audited; `medlabel quality suspend|reinstate` writes a record). `state`
+ * is an enum store_qual_state (store.h). */
+int quality_set_annotator_state(struct store *s, int64_t project_id, int64_t user_id, int state,
+				int64_t now, struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
 /* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
 int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total);
 

@@ -227,6 +227,29 @@ int quality_evaluate_annotator(struct store *s, const struct store_project *p, i
 	return store_annotator_quality_set(s, out, err);
 }
 
+int quality_set_annotator_state(struct store *s, int64_t project_id, int64_t user_id, int state,
+				int64_t now, struct store_annotator_quality *out, struct ml_err *err)
+{
+	enum store_role role;
+	if (store_member_role(s, project_id, user_id, &role, err) != 0)
+		return -1;
+	if (role == STORE_ROLE_NONE)
+		return ml_err_set(err, ML_ENOTFOUND, "user %lld is not a member of project %lld", (long long)user_id,
+				  (long long)project_id);
+	struct store_annotator_quality cur;
+	struct ml_err e2;
+	if (store_annotator_quality_get(s, project_id, user_id, &cur, &e2) != 0) {
+		if (e2.code != ML_ENOTFOUND)
+			return ml_err_set(err, e2.code, "%s", e2.msg);
+		cur = (struct store_annotator_quality){project_id, user_id, STORE_QUAL_TRAINING, 0, 0, now};
+	}
+	/* The accuracy record is kept: only the state is the manager's decision. */
+	cur.state = (enum store_qual_state)state;
+	cur.updated_at = now;
+	*out = cur;
+	return store_annotator_quality_set(s, out, err);
+}
+
 /* ---- revalidation after a schema change ------------------------------------------------------------ */
 
 struct reval_ann {
