@@ -8,8 +8,8 @@
  *
  * Files: table.c (reliability table, CSV), stats.c (coefficients, bootstrap), spans.c, geometry.c (IoU,
  * Hungarian, matching), mask.c (Dice, distance transform, surface distances), consensus.c (votes,
- * Dawid-Skene), staple.c, body.c (annotation bodies), report.c, workflow.c, and the commands and routes:
- * cmd_agree.c, cmd_agree_spans.c, cmd_consensus.c, cmd_quality.c, h_quality.c.
+ * Dawid-Skene), staple.c, body.c (annotation bodies), maskbody.c (masks of bodies, internal header
+ * quality_int.h), report.c, workflow.c, and the commands and routes: cmd_agree.c, cmd_agree_spans.c, cmd_consensus.c, cmd_quality.c, h_quality.c.
  *
  * ---- The reliability table -------------------------------------------------------------------------
  * A `struct agree_table` is units x coders (rows are units: items, tasks, questions; columns are
@@ -201,7 +201,11 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]},
  *     box controls: {"control", "kind": "box", "per_pair": [{"a", "b", "tasks", "boxes_a", "boxes_b",
  *        "matched", "precision", "recall", "f1", "mean_iou"}]}: boxes matched one to one (Hungarian) at
- *        IoU >= 0.5 with the same label and frame, in the tasks both boxed ],
+ *        IoU >= 0.5 with the same label and frame, in the tasks both boxed,
+ *     mask controls (mask, object3d): {"control", "kind": "mask", "units": "pixels", "per_pair": [{"a", "b",
+ *        "tasks", "masks", "mean_dice", "mean_hd95", "hd95_masks"}]}: in the tasks both masked, each (label,
+ *        frame) either drew is one mask: Dice (0 when only one drew it) and, when both are non-empty, HD95 in
+ *        pixels (agree_surface_distances, unit spacing: DICOM spacing is not applied yet) ],
  *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
  * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
 struct store;
@@ -484,8 +488,13 @@ int consensus_span_vote(const struct agree_span *s, size_t n, size_t nannotators
  *     used), each consensus span's "text" sliced from a voter's span;
  *   boxes ("x", "y", "w", "h", "label", optional "frame"): clustered across annotators by one-to-one
  *     Hungarian matching at IoU >= box_iou (same label and frame), each annotator at most once per cluster;
- *     a cluster whose weight exceeds half the total becomes the weighted mean box.
- * Other results (per-region results, polygons, masks, relations, codes, free text) are not merged: their
+ *     a cluster whose weight exceeds half the total becomes the weighted mean box;
+ *   masks (mask results with "rle", object3d parts with "rle"; row-major RLE decoded by label_rle_decode):
+ *     per (label, frame), STAPLE over all n annotators (each one's union of their masks there, all
+ *     background when they drew none; weights not used; more than 64 annotators: skipped), the voxels with
+ *     posterior >= 0.5 re-encoded; one result per (label, frame) for masks, one object per label with its
+ *     parts in frame order for object3d (instances are not matched: the consensus is semantic).
+ * Other results (per-region results, polygons, relations, codes, free text) are not merged: their
  * controls are named in report->skipped. The output is a body {"format":1,"results":[...]} with ids "c1",
  * "c2"...; the method belongs in the stored annotation's provenance (kind "consensus"), not in the body. */
 struct consensus_body_options {
