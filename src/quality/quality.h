@@ -9,7 +9,8 @@
  * Files: table.c (reliability table, CSV), stats.c (coefficients, bootstrap), spans.c, geometry.c (IoU,
  * Hungarian, matching), mask.c (Dice, distance transform, surface distances), consensus.c (votes,
  * Dawid-Skene), staple.c, body.c (annotation bodies), maskbody.c (masks of bodies, internal header
- * quality_int.h), report.c, workflow.c, and the commands and routes: cmd_agree.c, cmd_agree_spans.c, cmd_consensus.c, cmd_quality.c, h_quality.c.
+ * quality_int.h), report.c, workflow.c, and the commands and routes: cmd_agree.c, cmd_agree_spans.c,
+ * cmd_consensus.c, cmd_quality.c, h_quality.c.
  *
  * ---- The reliability table -------------------------------------------------------------------------
  * A `struct agree_table` is units x coders (rows are units: items, tasks, questions; columns are

@@ -170,6 +170,32 @@ def gold_tasks_return_for_revalidation_and_suspension():
 
 
 @test
+def review_ends_a_task_only_when_every_annotation_is_accepted():
+    with Env() as env:
+        pid = env.project("rev", items=1, overlap=2)
+        a1, c1 = env.user("ann1")
+        a2, c2 = env.user("ann2")
+        rv, cr = env.user("rev1")
+        env.member(pid, a1, "annotator")
+        env.member(pid, a2, "annotator")
+        env.member(pid, rv, "reviewer")
+        tid = c1.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+        eq(c2.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"], tid)
+        ann1 = c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("yes")}).json()
+        ann2 = c2.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("yes")}).json()
+        state = lambda: env.srv.client(token=env.admin_token).get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"]
+        review = lambda a, d: cr.post(f"/api/v1/projects/{pid}/annotations/{a['id']}/reviews", {"decision": d})
+        eq(review(ann1, "accept").json()["task_state"], "in-review")
+        # ann1 changes after its accept: that accept no longer covers it
+        eq(c1.put(f"/api/v1/projects/{pid}/annotations/{ann1['id']}", {"body": body("no")},
+                  headers={"If-Match": '"1"'}).status, 200)
+        eq(review(ann2, "accept").json()["task_state"], "in-review")
+        eq(state(), "in-review")
+        eq(review(ann1, "accept").json()["task_state"], "done")
+        eq(state(), "done")
+
+
+@test
 def gold_command_errors():
     with Env() as env:
         pid = env.project("err", items=1)
