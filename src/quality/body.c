@@ -582,6 +582,53 @@ out:
 
 /* ---- one task's agreement, for routing to adjudication ------------------------------------------------ */
 
+/* A mask control's agreement on one task: over the pairs of annotators who both masked it, the mean Dice
+ * over the (label, frame) planes either drew (0 for a plane only one drew). */
+static int mask_agreement(json_t **docs, size_t n, const char *control, double *csum, double *cpairs, struct ml_err *err)
+{
+	struct qmask_set *sets = ml_calloc(n ? n : 1, sizeof(*sets));
+	if (!sets)
+		return ml_err_set(err, ML_ENOMEM, "out of memory");
+	int rc = -1;
+	for (size_t a = 0; a < n; a++) {
+		char who[32];
+		snprintf(who, sizeof(who), "annotation %zu", a);
+		if (qmask_collect(docs[a], control, who, &sets[a], err) != 0)
+			goto out;
+	}
+	for (size_t x = 0; x < n; x++)
+		for (size_t y = x + 1; y < n; y++) {
+			if (!sets[x].n || !sets[y].n)
+				continue;
+			double dsum = 0;
+			size_t units = 0;
+			for (int side = 0; side < 2; side++) {
+				const struct qmask_set *one = side ? &sets[y] : &sets[x], *other = side ? &sets[x] : &sets[y];
+				for (size_t i = 0; i < one->n; i++) {
+					const struct qmask_plane *p = &one->p[i], *q = qmask_find(other, p->label, p->frame);
+					if (side && q)
+						continue;
+					units++;
+					if (!q || q->h != p->h || q->w != p->w)
+						continue;
+					struct agree_mask ma = {p->v, p->w, p->h, 1, 1, 1, 1}, mb = {q->v, q->w, q->h, 1, 1, 1, 1};
+					double d;
+					if (agree_dice(&ma, &mb, &d, err) != 0)
+						goto out;
+					dsum += d;
+				}
+			}
+			*csum += dsum / (double)units;
+			(*cpairs)++;
+		}
+	rc = 0;
+out:
+	for (size_t a = 0; a < n; a++)
+		qmask_set_release(&sets[a]);
+	ml_free(sets);
+	return rc;
+}
+
 int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err)
 {
 	*agreement = NAN;
@@ -615,6 +662,16 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
 			json_object_set_new(seen, control, json_true());
 			bool choice = json_is_array(json_object_get(r0, "choices"));
 			bool span = json_is_integer(json_object_get(r0, "start")) && json_is_integer(json_object_get(r0, "end"));
+			if (!choice && !span && qmask_is_mask_result(r0)) {
+				double msum = 0, mpairs = 0;
+				if (mask_agreement(docs, n, control, &msum, &mpairs, err) != 0)
+					goto out;
+				if (mpairs > 0) {
+					sum += msum / mpairs;
+					ncontrols++;
+				}
+				continue;
+			}
 			if (!choice && !span)
 				continue;
 			/* Each annotator's answer: its (sorted, joined) choices, or its spans of the control. */

@@ -181,8 +181,9 @@ double agree_quantile_sorted(const double *v, size_t n, double q);
 
 /* One task's agreement, to route it to adjudication when it falls below the project's threshold: the mean
  * over item-level controls (per-region results are not compared) of the mean over annotator pairs of
- * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans. NaN when no
- * control was answered by two annotators. */
+ * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans, for masks
+ * (mask, object3d) the mean Dice over the (label, frame) planes either annotator drew (0 for a plane only
+ * one drew). NaN when no control was answered by two annotators. */
 int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- project quality: reports and stored consensus (these read and write the store) ------------------

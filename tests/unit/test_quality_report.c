@@ -161,6 +161,20 @@ TEST(task_agreement_of_bodies)
 	CHECK(isnan(a));
 	const char *bad[] = {"[]"};
 	CHECK(agree_bodies(bad, 1, &a, &err) < 0);
+	/* Masks: 4 x 6, rows 0-1 against rows 1-2 (Dice 0.5) and a spleen only the second drew (0): 0.25 for
+	 * the pair; the third annotator did not mask, so only one pair counts. */
+	const char *masks[] = {
+		"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[0,12,12]}}]}",
+		"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[6,12,6]}},"
+		"{\"id\":\"b\",\"control\":\"seg\",\"label\":\"spleen\",\"rle\":{\"size\":[4,6],\"counts\":[23,1]}}]}",
+		"{\"results\":[]}"};
+	CHECK(agree_bodies(masks, 3, &a, &err) == 0);
+	CHECK_NEAR(a, 0.25, 1e-12);
+	CHECK(agree_bodies(masks, 1, &a, &err) == 0);
+	CHECK(isnan(a));
+	const char *badmask[] = {"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"x\",\"rle\":{\"size\":[2,2],\"counts\":[1]}}]}"};
+	CHECK(agree_bodies(badmask, 1, &a, &err) < 0);
+	CHECK(strstr(err.msg, "annotation 0") != NULL);
 }
 
 TEST(report_boxes_matched_per_pair)
