@@ -105,6 +105,23 @@ static int check_setting(struct http_req *r, const char *key, json_t *v)
 			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be an integer from 1 to 100000", key);
 		return 0;
 	}
+	/* Quality module: revalidation of gold answers and demotion (src/quality/quality.h). */
+	if (!strcmp(key, "gold_repeat_every")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be an integer from 1 to 100000", key);
+		return 0;
+	}
+	if (!strcmp(key, "gold_revalidate_days")) {
+		if (!json_is_number(v) || !(json_number_value(v) > 0) || json_number_value(v) > 3650)
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be a number of days above 0, at most 3650", key);
+		return 0;
+	}
+	if (!strcmp(key, "qualification_demote")) {
+		const char *d = json_string_value(v);
+		if (!d || (strcmp(d, "training") != 0 && strcmp(d, "suspend") != 0))
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be \"training\" or \"suspend\"", key);
+		return 0;
+	}
 	if (!strcmp(key, "deid_required")) {
 		if (!json_is_boolean(v))
 			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be true or false", key);

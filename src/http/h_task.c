@@ -377,6 +377,63 @@ int h_review_list(struct http_req *r)
 	return http_reply_json(r, 200, json_pack("{s:o}", "reviews", arr));
 }
 
+/* Overlap > 1: a task is done only when every human annotation of it is accepted in its current version
+ * (its latest review is an accept of that version); until then an accept leaves it in review. */
+struct accept_scan {
+	int64_t id[64];
+	int version[64];
+	size_t n;
+	bool overflow;
+};
+
+static int human_ann_cb(void *ctx, const struct store_annotation *a)
+{
+	struct accept_scan *sc = ctx;
+	if (a->user_id <= 0 || (a->kind && strcmp(a->kind, "human") != 0))
+		return 0;
+	if (sc->n == ML_ARRAY_LEN(sc->id)) {
+		sc->overflow = true;
+		return 0;
+	}
+	sc->id[sc->n] = a->id;
+	sc->version[sc->n++] = a->version;
+	return 0;
+}
+
+struct last_review {
+	int version;
+	bool accept, any;
+};
+
+static int last_review_cb(void *ctx, const struct store_review *rv)
+{
+	struct last_review *l = ctx; /* reviews come in id order: the last one wins */
+	l->any = true;
+	l->version = rv->annotation_version;
+	l->accept = rv->decision == STORE_REVIEW_ACCEPT;
+	return 0;
+}
+
+static int all_accepted(struct http_req *r, int64_t task_id, bool *yes)
+{
+	struct accept_scan sc = {0};
+	*yes = false;
+	if (store_annotation_list(r->store, task_id, 0, human_ann_cb, &sc, &r->err) != 0)
+		return -1;
+	if (sc.overflow)
+		return ml_err_set(&r->err, ML_ELIMIT, "task %" PRId64 " has more than %zu annotations to review", task_id,
+				  ML_ARRAY_LEN(sc.id));
+	for (size_t i = 0; i < sc.n; i++) {
+		struct last_review l = {0};
+		if (store_review_list(r->store, sc.id[i], last_review_cb, &l, &r->err) != 0)
+			return -1;
+		if (!l.any || !l.accept || l.version != sc.version[i])
+			return 0;
+	}
+	*yes = true;
+	return 0;
+}
+
 int h_review_create(struct http_req *r)
 {
 	static const char *const allowed[] = {"decision", "comment", NULL};
@@ -412,17 +469,23 @@ int h_review_create(struct http_req *r)
 		return -1;
 	/* Rejected: the task goes back to its annotator, first in their queue, until they revise the annotation. */
 	int64_t now = ml_now_ms();
+	bool done = false;
+	enum store_task_state next = STORE_TASK_IN_PROGRESS;
 	if (store_review_add(r->store, &in, &id, &r->err) != 0 ||
-	    (d == STORE_REVIEW_ACCEPT ? store_task_set_state(r->store, t.id, STORE_TASK_DONE, &r->err)
-				      : author ? store_assignment_return(r->store, t.id, author, now, &r->err)
-					       : store_task_set_state(r->store, t.id, STORE_TASK_IN_PROGRESS, &r->err)) != 0 ||
-	    store_commit(r->store, &r->err) != 0) {
-		store_rollback(r->store);
-		return -1;
-	}
+	    (d == STORE_REVIEW_ACCEPT && all_accepted(r, t.id, &done) != 0))
+		goto rollback;
+	if (d == STORE_REVIEW_ACCEPT)
+		next = done ? STORE_TASK_DONE : STORE_TASK_IN_REVIEW;
+	if ((d == STORE_REVIEW_REJECT && author ? store_assignment_return(r->store, t.id, author, now, &r->err)
+						: store_task_set_state(r->store, t.id, next, &r->err)) != 0 ||
+	    store_commit(r->store, &r->err) != 0)
+		goto rollback;
 	snprintf(r->object_suffix, sizeof r->object_suffix, "/%" PRId64, id);
 	return http_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "decision", decision,
-						 "task_state", d == STORE_REVIEW_ACCEPT ? "done" : "in-progress"));
+						 "task_state", store_task_state_name(next)));
+rollback:
+	store_rollback(r->store);
+	return -1;
 }
 
 /* ---- comments ------------------------------------------------------------------------------------- */

@@ -186,6 +186,8 @@ int h_project_audit(struct http_req *r);
 /* src/quality/h_quality.c */
 int h_quality_get(struct http_req *r);
 int h_adjudication_get(struct http_req *r);
+int h_annotator_suspend(struct http_req *r);
+int h_annotator_reinstate(struct http_req *r);
 int h_adjudication_create(struct http_req *r);
 
 /* Static files of the web UI (static.c): GET / and /static/...; returns 0 if it answered. */

@@ -1,6 +1,8 @@
 /* body.c: consensus of several annotation bodies of one item, written as an annotation body (choices by
  * weighted plurality, spans by token voting, boxes by Hungarian clustering). */
+#include "label/label.h"
 #include "quality/quality.h"
+#include "quality/quality_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -376,6 +378,125 @@ out:
 	return rc;
 }
 
+/* Masks (mask results and object3d parts): per (label, frame), STAPLE over all n annotators, each with the
+ * union of their masks of that label on that frame (an annotator who drew none there is all background);
+ * the consensus is the voxels with posterior >= 0.5. Objects are not matched one to one: the consensus is
+ * semantic, one result per (label, frame) for masks, one object per label with a part per frame for
+ * object3d. Weights are not used (STAPLE estimates each annotator's sensitivity and specificity itself). */
+static int merge_masks(struct ctx *c, const char *control)
+{
+	struct qmask_set *sets = ml_calloc(c->n, sizeof(*sets));
+	const uint8_t **raters = ml_calloc(c->n, sizeof(*raters));
+	uint8_t *zeros = NULL, *cons = NULL;
+	uint32_t *counts = NULL;
+	json_t *objects = json_object(); /* object3d: label -> parts */
+	int rc = -1;
+	bool object3d = false;
+	if (!sets || !raters) {
+		ml_err_set(c->err, ML_ENOMEM, "out of memory merging masks");
+		goto out;
+	}
+	if (c->n > 64) { /* STAPLE's limit */
+		note_skipped(c->rep, control);
+		rc = 0;
+		goto out;
+	}
+	for (size_t a = 0; a < c->n; a++) {
+		char who[32];
+		snprintf(who, sizeof(who), "annotation %zu", a);
+		if (qmask_collect(c->docs[a], control, who, &sets[a], c->err) != 0)
+			goto out;
+		object3d |= sets[a].object3d;
+	}
+	for (size_t a = 0; a < c->n; a++)
+		for (size_t k = 0; k < sets[a].n; k++) {
+			const struct qmask_plane *pl = &sets[a].p[k];
+			bool done = false; /* (label, frame) merged already from an earlier annotator */
+			for (size_t b = 0; b < a && !done; b++)
+				done = qmask_find(&sets[b], pl->label, pl->frame) != NULL;
+			if (done)
+				continue;
+			size_t npix = (size_t)pl->h * pl->w;
+			ml_free(zeros);
+			ml_free(cons);
+			ml_free(counts);
+			zeros = ml_calloc(npix, 1);
+			cons = ml_malloc(npix);
+			counts = ml_malloc((npix + 1) * sizeof(*counts));
+			if (!zeros || !cons || !counts) {
+				ml_err_set(c->err, ML_ENOMEM, "out of memory merging masks");
+				goto out;
+			}
+			uint64_t fg = 0;
+			for (size_t b = 0; b < c->n; b++) {
+				const struct qmask_plane *q = qmask_find(&sets[b], pl->label, pl->frame);
+				if (q && (q->h != pl->h || q->w != pl->w)) {
+					ml_err_set(c->err, ML_EINVAL, "control '%s', label '%s': annotations %zu and %zu have masks of different sizes",
+						   control, pl->label, a, b);
+					goto out;
+				}
+				raters[b] = q ? q->v : zeros;
+				fg += q ? q->area : 0;
+			}
+			if (fg == 0)
+				continue;
+			struct consensus_staple st;
+			if (consensus_staple(raters, c->n, npix, NULL, &st, c->err) != 0)
+				goto out;
+			uint64_t area = 0;
+			for (size_t i = 0; i < npix; i++)
+				area += (cons[i] = st.posterior[i] >= 0.5f);
+			consensus_staple_release(&st);
+			if (!area)
+				continue;
+			size_t nc = label_rle_encode(cons, pl->h, pl->w, counts);
+			json_t *cj = json_array();
+			for (size_t i = 0; i < nc; i++)
+				json_array_append_new(cj, json_integer(counts[i]));
+			json_t *rle = json_pack("{s:[I,I],s:o}", "size", (json_int_t)pl->h, (json_int_t)pl->w, "counts", cj);
+			if (object3d) {
+				json_t *parts = json_object_get(objects, pl->label);
+				if (!parts)
+					json_object_set_new(objects, pl->label, parts = json_array());
+				json_array_append_new(parts, json_pack("{s:I,s:o}", "frame", (json_int_t)(pl->frame < 0 ? 0 : pl->frame),
+									"rle", rle));
+			} else {
+				json_t *res = json_pack("{s:s,s:o}", "label", pl->label, "rle", rle);
+				if (pl->frame >= 0)
+					json_object_set_new(res, "frame", json_integer(pl->frame));
+				add_result(c, res, control);
+			}
+		}
+	/* object3d: one object per label, parts in increasing frame order. */
+	const char *label;
+	json_t *parts;
+	json_object_foreach(objects, label, parts)
+	{
+		size_t np = json_array_size(parts);
+		for (size_t i = 1; i < np; i++) /* insertion sort by frame: parts are few */
+			for (size_t j = i; j > 0; j--) {
+				json_t *x = json_array_get(parts, j - 1), *y = json_array_get(parts, j);
+				if (json_integer_value(json_object_get(x, "frame")) <= json_integer_value(json_object_get(y, "frame")))
+					break;
+				json_incref(x);
+				json_array_set(parts, j - 1, y);
+				json_array_set_new(parts, j, x);
+			}
+		add_result(c, json_pack("{s:s,s:O}", "label", label, "parts", parts), control);
+	}
+	rc = 0;
+out:
+	for (size_t a = 0; sets && a < c->n; a++)
+		qmask_set_release(&sets[a]);
+	ml_free(sets);
+	ml_free(raters);
+	ml_free(zeros);
+	ml_free(cons);
+	ml_free(counts);
+	json_decref(objects);
+	return rc;
+}
+
 int consensus_bodies(const char *const *bodies, size_t n, const double *weights, const struct consensus_body_options *opt,
 		     char **out_json, struct consensus_body_report *report, struct ml_err *err)
 {
@@ -426,6 +547,8 @@ int consensus_bodies(const char *const *bodies, size_t n, const double *weights,
 				k = merge_spans(&c, control);
 			else if (json_object_get(r, "x") && json_object_get(r, "w") && json_object_get(r, "h"))
 				k = merge_boxes(&c, control);
+			else if (qmask_is_mask_result(r))
+				k = merge_masks(&c, control);
 			else
 				k = (note_skipped(report, control), 0);
 			if (k < 0) {
@@ -458,6 +581,53 @@ out:
 }
 
 /* ---- one task's agreement, for routing to adjudication ------------------------------------------------ */
+
+/* A mask control's agreement on one task: over the pairs of annotators who both masked it, the mean Dice
+ * over the (label, frame) planes either drew (0 for a plane only one drew). */
+static int mask_agreement(json_t **docs, size_t n, const char *control, double *csum, double *cpairs, struct ml_err *err)
+{
+	struct qmask_set *sets = ml_calloc(n ? n : 1, sizeof(*sets));
+	if (!sets)
+		return ml_err_set(err, ML_ENOMEM, "out of memory");
+	int rc = -1;
+	for (size_t a = 0; a < n; a++) {
+		char who[32];
+		snprintf(who, sizeof(who), "annotation %zu", a);
+		if (qmask_collect(docs[a], control, who, &sets[a], err) != 0)
+			goto out;
+	}
+	for (size_t x = 0; x < n; x++)
+		for (size_t y = x + 1; y < n; y++) {
+			if (!sets[x].n || !sets[y].n)
+				continue;
+			double dsum = 0;
+			size_t units = 0;
+			for (int side = 0; side < 2; side++) {
+				const struct qmask_set *one = side ? &sets[y] : &sets[x], *other = side ? &sets[x] : &sets[y];
+				for (size_t i = 0; i < one->n; i++) {
+					const struct qmask_plane *p = &one->p[i], *q = qmask_find(other, p->label, p->frame);
+					if (side && q)
+						continue;
+					units++;
+					if (!q || q->h != p->h || q->w != p->w)
+						continue;
+					struct agree_mask ma = {p->v, p->w, p->h, 1, 1, 1, 1}, mb = {q->v, q->w, q->h, 1, 1, 1, 1};
+					double d;
+					if (agree_dice(&ma, &mb, &d, err) != 0)
+						goto out;
+					dsum += d;
+				}
+			}
+			*csum += dsum / (double)units;
+			(*cpairs)++;
+		}
+	rc = 0;
+out:
+	for (size_t a = 0; a < n; a++)
+		qmask_set_release(&sets[a]);
+	ml_free(sets);
+	return rc;
+}
 
 int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err)
 {
@@ -492,6 +662,16 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
 			json_object_set_new(seen, control, json_true());
 			bool choice = json_is_array(json_object_get(r0, "choices"));
 			bool span = json_is_integer(json_object_get(r0, "start")) && json_is_integer(json_object_get(r0, "end"));
+			if (!choice && !span && qmask_is_mask_result(r0)) {
+				double msum = 0, mpairs = 0;
+				if (mask_agreement(docs, n, control, &msum, &mpairs, err) != 0)
+					goto out;
+				if (mpairs > 0) {
+					sum += msum / mpairs;
+					ncontrols++;
+				}
+				continue;
+			}
 			if (!choice && !span)
 				continue;
 			/* Each annotator's answer: its (sorted, joined) choices, or its spans of the control. */

@@ -1,11 +1,13 @@
 /* cmd_quality.c: `medlabel quality report PROJECT` (the dashboard's data as text or JSON) and
  * `medlabel quality consensus PROJECT` (stores a consensus annotation per task with two or more human
  * annotations, and sends tasks below the project's agreement threshold to adjudication). */
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "quality/quality.h"
 #include "store/store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -484,6 +486,69 @@ static int run_revalidate(struct cli_ctx *ctx, int argc, char **argv)
 
 CLI_COMMAND(quality_revalidate, "quality revalidate", "PROJECT",
 	    "mark annotations that the latest schema change affects for revalidation", run_revalidate)
+
+/* ---- suspending and reinstating an annotator -------------------------------------------------------------- */
+
+/* `medlabel quality suspend|reinstate PROJECT USER`: the manager's decision, in one transaction with its
+ * audit record (the same action names as the HTTP routes). */
+static int run_set_state(struct cli_ctx *ctx, int argc, char **argv, bool suspend)
+{
+	const char *verb = suspend ? "suspend" : "reinstate";
+	if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-')
+		return cli_usage_error(ctx, "usage: medlabel quality %s PROJECT USER", verb);
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, argv[0], &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	struct store_user u;
+	int status = CLI_OK;
+	if (store_user_by_name(s, argv[1], &u, &err) != 0) {
+		status = err.code == ML_ENOTFOUND ? cli_fail(ctx, "no user named '%s'", argv[1]) : cli_fail_err(ctx, &err);
+		store_project_release(&p);
+		store_close(s);
+		return status;
+	}
+	char obj[96];
+	snprintf(obj, sizeof obj, "projects/%" PRId64 "/annotators/%" PRId64 "/%s", p.id, u.id, verb);
+	struct store_annotator_quality q;
+	if (store_begin(s, &err) != 0) {
+		status = cli_fail_err(ctx, &err);
+	} else if (quality_set_annotator_state(s, p.id, u.id, suspend ? STORE_QUAL_SUSPENDED : STORE_QUAL_QUALIFIED,
+					       ml_now_ms(), &q, &err) != 0 ||
+		   auth_audit_record(s, 0, "cli", suspend ? "annotator.suspend" : "annotator.reinstate", obj, "cli", 0, &err) != 0 ||
+		   store_commit(s, &err) != 0) {
+		store_rollback(s);
+		status = err.code == ML_ENOTFOUND ? cli_fail(ctx, "user '%s' is not a member of project '%s'", argv[1], p.name)
+						  : cli_fail_err(ctx, &err);
+	} else {
+		printf("%s: %s in project %s (gold accuracy %.4f over %lld answers)\n", u.name, store_qual_state_name(q.state),
+		       p.name, q.accuracy, (long long)q.answers);
+	}
+	store_user_release(&u);
+	store_project_release(&p);
+	store_close(s);
+	return status;
+}
+
+static int run_suspend(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return run_set_state(ctx, argc, argv, true);
+}
+
+static int run_reinstate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return run_set_state(ctx, argc, argv, false);
+}
+
+CLI_COMMAND(quality_suspend, "quality suspend", "PROJECT USER",
+	    "stop an annotator's work in a project (no task until reinstated); audited", run_suspend)
+CLI_COMMAND(quality_reinstate, "quality reinstate", "PROJECT USER",
+	    "let a suspended or demoted annotator work again, as qualified; audited", run_reinstate)
 
 /* ---- overlap for a sampled share of the tasks ------------------------------------------------------------ */
 

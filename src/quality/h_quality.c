@@ -1,5 +1,5 @@
 /* h_quality.c: the quality module's HTTP handlers: GET /api/v1/projects/{project}/quality (the dashboard's
- * data) and adjudication of a task (every version side by side; the adjudicator's decision). */
+ * data), suspending and reinstating annotators, and adjudication of a task (every version side by side; the adjudicator's decision). */
 #include "http/http_int.h"
 #include "quality/quality.h"
 
@@ -22,6 +22,31 @@ int h_quality_get(struct http_req *r)
 	if (!v)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory building the quality report");
 	return http_reply_json(r, 200, v);
+}
+
+/* POST .../annotators/{user}/suspend and .../reinstate: a manager stops an annotator's work in the project
+ * (GET .../next then refuses) or lets them work again as qualified. Audited as every write route. */
+static int set_state(struct http_req *r, enum store_qual_state state)
+{
+	struct store_annotator_quality q;
+	if (quality_set_annotator_state(r->store, r->project_id, r->params[1], state, ml_now_ms(), &q, &r->err) != 0) {
+		if (r->err.code == ML_ENOTFOUND)
+			return HTTP_FAIL(r, ML_ENOTFOUND, "user %" PRId64 " is not a member of this project", r->params[1]);
+		return -1;
+	}
+	json_t *o = json_pack("{s:I,s:s,s:f,s:I}", "user_id", (json_int_t)q.user_id, "state", store_qual_state_name(q.state),
+			      "accuracy", q.accuracy, "answers", (json_int_t)q.answers);
+	return http_reply_json(r, 200, o);
+}
+
+int h_annotator_suspend(struct http_req *r)
+{
+	return set_state(r, STORE_QUAL_SUSPENDED);
+}
+
+int h_annotator_reinstate(struct http_req *r)
+{
+	return set_state(r, STORE_QUAL_QUALIFIED);
 }
 
 /* ---- adjudication ----------------------------------------------------------------------------------- */

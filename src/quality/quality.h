@@ -8,8 +8,9 @@
  *
  * Files: table.c (reliability table, CSV), stats.c (coefficients, bootstrap), spans.c, geometry.c (IoU,
  * Hungarian, matching), mask.c (Dice, distance transform, surface distances), consensus.c (votes,
- * Dawid-Skene), staple.c, body.c (annotation bodies), report.c, workflow.c, and the commands and routes:
- * cmd_agree.c, cmd_agree_spans.c, cmd_consensus.c, cmd_quality.c, h_quality.c.
+ * Dawid-Skene), staple.c, body.c (annotation bodies), maskbody.c (masks of bodies, internal header
+ * quality_int.h), report.c, workflow.c, and the commands and routes: cmd_agree.c, cmd_agree_spans.c,
+ * cmd_consensus.c, cmd_quality.c, h_quality.c.
  *
  * ---- The reliability table -------------------------------------------------------------------------
  * A `struct agree_table` is units x coders (rows are units: items, tasks, questions; columns are
@@ -180,8 +181,9 @@ double agree_quantile_sorted(const double *v, size_t n, double q);
 
 /* One task's agreement, to route it to adjudication when it falls below the project's threshold: the mean
  * over item-level controls (per-region results are not compared) of the mean over annotator pairs of
- * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans. NaN when no
- * control was answered by two annotators. */
+ * agreement: 1/0 for equal/different choices (the whole set of choices), token F1 for spans, for masks
+ * (mask, object3d) the mean Dice over the (label, frame) planes either annotator drew (0 for a plane only
+ * one drew). NaN when no control was answered by two annotators. */
 int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- project quality: reports and stored consensus (these read and write the store) ------------------
@@ -201,7 +203,11 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *        "token": {"f1", "precision", "recall"} micro-averaged over the tasks both marked, "per_label"}]},
  *     box controls: {"control", "kind": "box", "per_pair": [{"a", "b", "tasks", "boxes_a", "boxes_b",
  *        "matched", "precision", "recall", "f1", "mean_iou"}]}: boxes matched one to one (Hungarian) at
- *        IoU >= 0.5 with the same label and frame, in the tasks both boxed ],
+ *        IoU >= 0.5 with the same label and frame, in the tasks both boxed,
+ *     mask controls (mask, object3d): {"control", "kind": "mask", "units": "pixels", "per_pair": [{"a", "b",
+ *        "tasks", "masks", "mean_dice", "mean_hd95", "hd95_masks"}]}: in the tasks both masked, each (label,
+ *        frame) either drew is one mask: Dice (0 when only one drew it) and, when both are non-empty, HD95 in
+ *        pixels (agree_surface_distances, unit spacing: DICOM spacing is not applied yet) ],
  *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
  * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
 struct store;
@@ -220,23 +226,42 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
  *       served only gold tasks (the qualification set) until their accuracy on them reaches the threshold
  *       over at least "qualification_min_answers" (default 5) answers, when quality_evaluate_annotator
  *       promotes them;
- *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication. */
+ *   "agreement_threshold" (0..1): tasks whose agreement (agree_bodies) falls below go to adjudication;
+ *   revalidation: "gold_revalidate_days" (> 0, fractions allowed) and/or "gold_repeat_every" (N >= 1): when
+ *       a gold task is due for an annotator who has none left, one they answered at least that many days
+ *       ago, or before their last N submissions in the project, comes back to them (store_gold_repeat), the
+ *       longest-ago first; their new answer is a new annotation, and accuracy counts the latest answer to
+ *       each gold task, so it follows the annotator over time;
+ *   "qualification_demote" ("training" | "suspend", absent = never): a qualified annotator whose gold
+ *       accuracy falls below qualification_threshold (over at least qualification_min_answers answers) goes
+ *       back to training (served only gold tasks again) or is suspended until a manager reinstates them
+ *       (quality_set_annotator_state). */
 struct store_project;
 struct store_task;
 struct store_annotator_quality;
+enum quality_demote { QUALITY_DEMOTE_NONE = 0, QUALITY_DEMOTE_TRAINING, QUALITY_DEMOTE_SUSPEND };
 struct quality_settings {
 	double gold_rate, qualification_threshold, agreement_threshold; /* NaN = not set (thresholds) */
 	int64_t qualification_min_answers;
+	int64_t gold_revalidate_ms, gold_repeat_every; /* 0 = off */
+	enum quality_demote demote;
 };
 void quality_settings_read(const char *settings_json, struct quality_settings *qs);
 /* The next task for user_id under the settings above (the HTTP API's GET .../next). ML_ENOTFOUND when
  * nothing is left (for a trainee: the qualification set is done), ML_EPERM when suspended. */
 int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
 		       struct store_task *out, struct ml_err *err) ML_MUST_CHECK;
-/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls) and
- * promotes a trainee who reached the threshold; stores and returns the record. */
+/* Recomputes the user's accuracy against the gold annotations (single-choice item-level controls; the
+ * latest answer of the user to each gold task) and promotes a trainee who reached the threshold or demotes
+ * a qualified annotator who fell below it (qualification_demote); stores and returns the record. */
 int quality_evaluate_annotator(struct store *s, const struct store_project *p, int64_t user_id, int64_t now,
 			       struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
+/* A manager's decision on a project member (ML_ENOTFOUND when not a member): suspend (STORE_QUAL_SUSPENDED:
+ * no task at all until reinstated) or reinstate (STORE_QUAL_QUALIFIED). Keeps the accuracy record; the
+ * caller audits it (the HTTP route is audited; `medlabel quality suspend|reinstate` writes a record). `state`
+ * is an enum store_qual_state (store.h). */
+int quality_set_annotator_state(struct store *s, int64_t project_id, int64_t user_id, int state,
+				int64_t now, struct store_annotator_quality *out, struct ml_err *err) ML_MUST_CHECK;
 /* Answers of `body` that match the gold body's single choices, out of the gold's single-choice controls. */
 int quality_gold_compare(const char *gold_body, const char *body, int64_t *right, int64_t *total);
 
@@ -465,8 +490,13 @@ int consensus_span_vote(const struct agree_span *s, size_t n, size_t nannotators
  *     used), each consensus span's "text" sliced from a voter's span;
  *   boxes ("x", "y", "w", "h", "label", optional "frame"): clustered across annotators by one-to-one
  *     Hungarian matching at IoU >= box_iou (same label and frame), each annotator at most once per cluster;
- *     a cluster whose weight exceeds half the total becomes the weighted mean box.
- * Other results (per-region results, polygons, masks, relations, codes, free text) are not merged: their
+ *     a cluster whose weight exceeds half the total becomes the weighted mean box;
+ *   masks (mask results with "rle", object3d parts with "rle"; row-major RLE decoded by label_rle_decode):
+ *     per (label, frame), STAPLE over all n annotators (each one's union of their masks there, all
+ *     background when they drew none; weights not used; more than 64 annotators: skipped), the voxels with
+ *     posterior >= 0.5 re-encoded; one result per (label, frame) for masks, one object per label with its
+ *     parts in frame order for object3d (instances are not matched: the consensus is semantic).
+ * Other results (per-region results, polygons, relations, codes, free text) are not merged: their
  * controls are named in report->skipped. The output is a body {"format":1,"results":[...]} with ids "c1",
  * "c2"...; the method belongs in the stored annotation's provenance (kind "consensus"), not in the body. */
 struct consensus_body_options {

@@ -2,6 +2,7 @@
  * annotator pair with confusion matrices, per annotator against the rest, per day), span F1 between
  * annotators, and each annotator's accuracy on gold tasks over time. */
 #include "quality/quality.h"
+#include "quality/quality_int.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -94,7 +95,14 @@ struct box_obs {
 	struct agree_box b;
 };
 
-enum { KIND_CHOICE, KIND_SPAN, KIND_BOX };
+/* Mask agreement of one annotator pair on one control, summed over the tasks both masked. */
+struct mask_pair {
+	int64_t a, b; /* users, a's column before b's */
+	uint64_t tasks, units, hd_units;
+	double dice_sum, hd95_sum;
+};
+
+enum { KIND_CHOICE, KIND_SPAN, KIND_BOX, KIND_MASK };
 
 /* Per control, what the annotators said. Values (choice labels) are interned per control. */
 struct control {
@@ -106,6 +114,8 @@ struct control {
 	size_t nc, calloc_;
 	struct span_obs *sp;
 	size_t nsp, spalloc;
+	struct mask_pair *mp;
+	size_t nmp, mpalloc;
 	char **values;
 	size_t nvalues, valloc;
 };
@@ -239,6 +249,9 @@ static int record_annotation(struct report *r, uint32_t unit, const struct ann *
 					     {x, y, x + json_number_value(json_object_get(res, "w")),
 					      y + json_number_value(json_object_get(res, "h"))}};
 			PUSH(c->bx, c->nbx, c->bxalloc, bo);
+		} else if (qmask_is_mask_result(res)) {
+			if (!control_of(r, control, KIND_MASK)) /* compared per task in record_masks */
+				continue;
 		}
 	}
 	return 0;
@@ -619,6 +632,126 @@ out:
 	return o;
 }
 
+/* Masks: for each mask control and each pair of the task's annotators who both masked it, every (label,
+ * frame) either of them drew is a unit: Dice of the two planes (an undrawn plane is empty, Dice 0) and,
+ * where both are non-empty, HD95 in pixels (agree_surface_distances with unit spacing). An annotation whose
+ * masks do not decode (impossible after validation at submission) is left out of the comparison. */
+static int record_masks(struct report *r, const struct ann *as, size_t n, struct ml_err *err)
+{
+	struct qmask_set *sets = NULL;
+	int rc = -1;
+	for (size_t ci = 0; ci < r->nctl; ci++) {
+		struct control *c = &r->ctl[ci];
+		if (c->kind != KIND_MASK)
+			continue;
+		sets = ml_calloc(n ? n : 1, sizeof(*sets));
+		bool *has = ml_calloc(n ? n : 1, sizeof(bool));
+		if (!sets || !has) {
+			ml_free(has);
+			goto out;
+		}
+		size_t with = 0;
+		for (size_t k = 0; k < n; k++) {
+			struct ml_err e2;
+			if (as[k].gold)
+				continue;
+			json_t *res = json_object_get(as[k].body, "results");
+			for (size_t i = 0; i < json_array_size(res) && !has[k]; i++) {
+				const char *cn = json_string_value(json_object_get(json_array_get(res, i), "control"));
+				has[k] = cn && strcmp(cn, c->name) == 0 && qmask_is_mask_result(json_array_get(res, i));
+			}
+			if (has[k] && qmask_collect(as[k].body, c->name, "annotation", &sets[k], &e2) != 0)
+				has[k] = false;
+			with += has[k];
+		}
+		for (size_t x = 0; x < n && with >= 2; x++)
+			for (size_t y = 0; y < n; y++) {
+				if (!has[x] || !has[y] || x == y || as[x].user_id == as[y].user_id)
+					continue;
+				size_t cx, cy;
+				if (user_col(r, as[x].user_id, &cx) < 0 || user_col(r, as[y].user_id, &cy) < 0 || cx > cy)
+					continue; /* each unordered pair once, in column order */
+				struct mask_pair *mp = NULL;
+				for (size_t i = 0; i < c->nmp && !mp; i++)
+					if (c->mp[i].a == as[x].user_id && c->mp[i].b == as[y].user_id)
+						mp = &c->mp[i];
+				if (!mp) {
+					if (c->nmp == c->mpalloc) {
+						size_t a = c->mpalloc ? c->mpalloc * 2 : 8;
+						struct mask_pair *p = ml_realloc(c->mp, a * sizeof(*p));
+						if (!p) {
+							ml_free(has);
+							goto out;
+						}
+						c->mp = p;
+						c->mpalloc = a;
+					}
+					mp = &c->mp[c->nmp++];
+					*mp = (struct mask_pair){.a = as[x].user_id, .b = as[y].user_id};
+				}
+				mp->tasks++;
+				for (int side = 0; side < 2; side++) {
+					const struct qmask_set *one = side ? &sets[y] : &sets[x], *other = side ? &sets[x] : &sets[y];
+					for (size_t i = 0; i < one->n; i++) {
+						const struct qmask_plane *p = &one->p[i], *q = qmask_find(other, p->label, p->frame);
+						if (side && q)
+							continue; /* counted from x's side */
+						mp->units++;
+						if (!q || q->h != p->h || q->w != p->w)
+							continue; /* drawn by one only (or sizes differ): Dice 0 */
+						struct agree_mask ma = {p->v, p->w, p->h, 1, 1, 1, 1}, mb = {q->v, q->w, q->h, 1, 1, 1, 1};
+						double dice;
+						if (agree_dice(&ma, &mb, &dice, err) != 0) {
+							ml_free(has);
+							goto out;
+						}
+						mp->dice_sum += dice;
+						struct agree_surface_distance sd;
+						struct ml_err e3;
+						if (p->area && q->area && agree_surface_distances(&ma, &mb, &sd, &e3) == 0) {
+							mp->hd95_sum += sd.hd95;
+							mp->hd_units++;
+						}
+					}
+				}
+			}
+		for (size_t k = 0; k < n; k++)
+			qmask_set_release(&sets[k]);
+		ml_free(sets);
+		sets = NULL;
+		ml_free(has);
+	}
+	rc = 0;
+out:
+	if (rc != 0 && (!err || err->code == ML_OK))
+		ml_err_set(err, ML_ENOMEM, "out of memory comparing masks");
+	if (sets) {
+		for (size_t k = 0; k < n; k++)
+			qmask_set_release(&sets[k]);
+		ml_free(sets);
+	}
+	return rc;
+}
+
+static json_t *mask_control_json(struct store *s, struct report *r, struct control *c)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s}", "control", c->name, "kind", "mask", "units", "pixels");
+	json_t *pairs = json_array();
+	char na_[160], nb_[160];
+	for (size_t i = 0; i < c->nmp; i++) {
+		const struct mask_pair *mp = &c->mp[i];
+		json_t *p = json_pack("{s:s,s:s,s:I,s:I}", "a", user_name(s, mp->a, na_, sizeof(na_)), "b",
+				      user_name(s, mp->b, nb_, sizeof(nb_)), "tasks", (json_int_t)mp->tasks, "masks",
+				      (json_int_t)mp->units);
+		json_object_set_new(p, "mean_dice", mp->units ? json_real(mp->dice_sum / (double)mp->units) : json_null());
+		json_object_set_new(p, "mean_hd95", mp->hd_units ? json_real(mp->hd95_sum / (double)mp->hd_units) : json_null());
+		json_object_set_new(p, "hd95_masks", json_integer((json_int_t)mp->hd_units));
+		json_array_append_new(pairs, p);
+	}
+	json_object_set_new(o, "per_pair", pairs);
+	return o;
+}
+
 static void report_release(struct report *r)
 {
 	for (size_t i = 0; i < r->nctl; i++) {
@@ -627,6 +760,7 @@ static void report_release(struct report *r)
 		ml_free(c->c);
 		ml_free(c->sp);
 		ml_free(c->bx);
+		ml_free(c->mp);
 		for (size_t v = 0; v < c->nvalues; v++)
 			ml_free(c->values[v]);
 		ml_free(c->values);
@@ -682,6 +816,8 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
 			if (record_annotation(&r, (uint32_t)i, &as.v[k]) < 0)
 				goto oom;
 		}
+		if (humans >= 2 && record_masks(&r, as.v, as.n, err) < 0)
+			goto out;
 		multi += humans >= 2;
 		if (ts.v[i].gold) {
 			gold_tasks++;
@@ -699,8 +835,9 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
 			 (json_int_t)multi, "gold", (json_int_t)gold_tasks, "annotators", (json_int_t)r.nusers);
 	json_t *controls = json_array();
 	for (size_t i = 0; i < r.nctl; i++) {
-		json_t *x = r.ctl[i].kind == KIND_SPAN  ? span_control_json(s, &r, &r.ctl[i], err)
-			    : r.ctl[i].kind == KIND_BOX ? box_control_json(s, &r, &r.ctl[i], err)
+		json_t *x = r.ctl[i].kind == KIND_SPAN   ? span_control_json(s, &r, &r.ctl[i], err)
+			    : r.ctl[i].kind == KIND_BOX  ? box_control_json(s, &r, &r.ctl[i], err)
+			    : r.ctl[i].kind == KIND_MASK ? mask_control_json(s, &r, &r.ctl[i])
 							: choice_control_json(s, &r, &r.ctl[i], &aopt, err);
 		if (!x)
 			goto oom;

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void quality_settings_read(const char *settings_json, struct quality_settings *qs)
@@ -14,6 +15,9 @@ void quality_settings_read(const char *settings_json, struct quality_settings *q
 	qs->qualification_threshold = NAN;
 	qs->qualification_min_answers = 5;
 	qs->agreement_threshold = NAN;
+	qs->gold_revalidate_ms = 0;
+	qs->gold_repeat_every = 0;
+	qs->demote = QUALITY_DEMOTE_NONE;
 	json_t *s = json_loads(settings_json ? settings_json : "{}", 0, NULL);
 	json_t *v;
 	if (json_is_number(v = json_object_get(s, "gold_rate")) && json_number_value(v) >= 0 && json_number_value(v) <= 1)
@@ -26,7 +30,38 @@ void quality_settings_read(const char *settings_json, struct quality_settings *q
 	if (json_is_number(v = json_object_get(s, "agreement_threshold")) && json_number_value(v) >= 0 &&
 	    json_number_value(v) <= 1)
 		qs->agreement_threshold = json_number_value(v);
+	/* Up to ten years; fractions of a day are allowed (tests, intensive projects). */
+	if (json_is_number(v = json_object_get(s, "gold_revalidate_days")) && json_number_value(v) > 0 &&
+	    json_number_value(v) <= 3650)
+		qs->gold_revalidate_ms = (int64_t)(json_number_value(v) * 86400000.0);
+	if (json_is_integer(v = json_object_get(s, "gold_repeat_every")) && json_integer_value(v) >= 1)
+		qs->gold_repeat_every = json_integer_value(v);
+	const char *d = json_string_value(json_object_get(s, "qualification_demote"));
+	if (d && strcmp(d, "training") == 0)
+		qs->demote = QUALITY_DEMOTE_TRAINING;
+	else if (d && strcmp(d, "suspend") == 0)
+		qs->demote = QUALITY_DEMOTE_SUSPEND;
 	json_decref(s);
+}
+
+/* Revalidation: when the user has no gold task left, one they answered long enough ago comes back (the
+ * store returns their assignment), and the gold lease is tried again. */
+static int lease_gold(struct store *s, const struct store_project *p, const struct quality_settings *qs, int64_t user_id,
+		      int64_t now, int64_t lease_ms, struct store_task *out, struct ml_err *err)
+{
+	if (store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 1, out, err) == 0)
+		return 0;
+	if ((err && err->code != ML_ENOTFOUND) || (qs->gold_revalidate_ms <= 0 && qs->gold_repeat_every <= 0))
+		return -1;
+	int64_t task_id;
+	struct ml_err e2;
+	int64_t before = qs->gold_revalidate_ms > 0 ? now - qs->gold_revalidate_ms : INT64_MIN;
+	if (store_gold_repeat(s, p->id, user_id, before, qs->gold_repeat_every, &task_id, &e2) != 0) {
+		if (e2.code == ML_ENOTFOUND)
+			return -1; /* err still says no gold task left */
+		return ml_err_set(err, e2.code, "%s", e2.msg);
+	}
+	return store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 1, out, err);
 }
 
 int quality_lease_next(struct store *s, const struct store_project *p, int64_t user_id, int64_t now, int64_t lease_ms,
@@ -45,7 +80,7 @@ int quality_lease_next(struct store *s, const struct store_project *p, int64_t u
 		return ml_err_set(err, ML_EPERM, "you are suspended from labeling in this project");
 	if (!isnan(qs.qualification_threshold) && state != STORE_QUAL_QUALIFIED) {
 		/* In training: the qualification set (the gold tasks) and nothing else. */
-		if (store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 1, out, err) == 0)
+		if (lease_gold(s, p, &qs, user_id, now, lease_ms, out, err) == 0)
 			return 0;
 		if (err && err->code == ML_ENOTFOUND)
 			ml_err_set(err, ML_ENOTFOUND, "qualification set finished: waiting for promotion");
@@ -59,11 +94,13 @@ int quality_lease_next(struct store *s, const struct store_project *p, int64_t u
 	if (store_user_submitted_counts(s, p->id, user_id, &all, &gold, err) < 0)
 		return -1;
 	int first = (double)gold < qs.gold_rate * (double)(all + 1) ? 1 : 0;
-	if (store_task_lease_filtered(s, p->id, user_id, now, lease_ms, first, out, err) == 0)
+	if ((first ? lease_gold(s, p, &qs, user_id, now, lease_ms, out, err)
+		   : store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 0, out, err)) == 0)
 		return 0;
 	if (err && err->code != ML_ENOTFOUND)
 		return -1;
-	return store_task_lease_filtered(s, p->id, user_id, now, lease_ms, !first, out, err);
+	return !first ? lease_gold(s, p, &qs, user_id, now, lease_ms, out, err)
+		      : store_task_lease_filtered(s, p->id, user_id, now, lease_ms, 0, out, err);
 }
 
 /* The single choice of an item-level result, or NULL. */
@@ -177,12 +214,39 @@ int quality_evaluate_annotator(struct store *s, const struct store_project *p, i
 	if (store_annotator_quality_get(s, p->id, user_id, &cur, &e2) == 0)
 		state = cur.state;
 	double acc = total ? (double)right / (double)total : 0;
-	/* Promotion only: a qualified annotator whose accuracy drops stays qualified until a manager acts
-	 * (the report shows the drop); a suspended one stays suspended. */
+	/* Promotion of a trainee; demotion of a qualified annotator whose accuracy (over the latest answer to
+	 * each gold task, which revalidation keeps recent) fell below the threshold, when the project asks for
+	 * it (qualification_demote). A suspended annotator stays suspended until a manager reinstates them. */
 	if (state == STORE_QUAL_TRAINING && !isnan(qs.qualification_threshold) && total >= qs.qualification_min_answers &&
 	    acc >= qs.qualification_threshold)
 		state = STORE_QUAL_QUALIFIED;
+	else if (state == STORE_QUAL_QUALIFIED && qs.demote != QUALITY_DEMOTE_NONE && !isnan(qs.qualification_threshold) &&
+		 total >= qs.qualification_min_answers && acc < qs.qualification_threshold)
+		state = qs.demote == QUALITY_DEMOTE_SUSPEND ? STORE_QUAL_SUSPENDED : STORE_QUAL_TRAINING;
 	*out = (struct store_annotator_quality){p->id, user_id, state, acc, total, now};
+	return store_annotator_quality_set(s, out, err);
+}
+
+int quality_set_annotator_state(struct store *s, int64_t project_id, int64_t user_id, int state,
+				int64_t now, struct store_annotator_quality *out, struct ml_err *err)
+{
+	enum store_role role;
+	if (store_member_role(s, project_id, user_id, &role, err) != 0)
+		return -1;
+	if (role == STORE_ROLE_NONE)
+		return ml_err_set(err, ML_ENOTFOUND, "user %lld is not a member of project %lld", (long long)user_id,
+				  (long long)project_id);
+	struct store_annotator_quality cur;
+	struct ml_err e2;
+	if (store_annotator_quality_get(s, project_id, user_id, &cur, &e2) != 0) {
+		if (e2.code != ML_ENOTFOUND)
+			return ml_err_set(err, e2.code, "%s", e2.msg);
+		cur = (struct store_annotator_quality){project_id, user_id, STORE_QUAL_TRAINING, 0, 0, now};
+	}
+	/* The accuracy record is kept: only the state is the manager's decision. */
+	cur.state = (enum store_qual_state)state;
+	cur.updated_at = now;
+	*out = cur;
 	return store_annotator_quality_set(s, out, err);
 }
 

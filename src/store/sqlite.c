@@ -457,4 +457,5 @@ const struct store_ops sq_ops = {
 	.annotator_quality_list = sq_annotator_quality_list,
 	.task_lease_filtered = sq_task_lease_filtered,
 	.user_submitted_counts = sq_user_submitted_counts,
+	.gold_repeat = sq_gold_repeat,
 };

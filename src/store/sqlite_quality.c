@@ -97,3 +97,46 @@ int sq_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_i
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : sq_fail(q, err, "counting submissions");
 }
+
+int sq_gold_repeat(struct store *s, int64_t project_id, int64_t user_id, int64_t before, int64_t every, int64_t *task_id,
+		   struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	*task_id = 0;
+	if (sq_txn_begin(q, err))
+		return -1;
+	/* lease_expires_at of a submitted assignment is its submission time (assignment_finish clamps it to
+	 * now), so it orders the user's submissions. */
+	sqlite3_stmt *st = sq_prep(q, "SELECT a.task_id FROM assignments a JOIN tasks t ON t.id = a.task_id "
+				      "WHERE t.project_id = ?1 AND t.gold = 1 AND a.user_id = ?2 AND a.state = 1 AND "
+				      "(a.lease_expires_at <= ?3 OR (?4 > 0 AND (SELECT count(*) FROM assignments b JOIN tasks u "
+				      "  ON u.id = b.task_id WHERE u.project_id = ?1 AND b.user_id = ?2 AND b.state = 1 AND "
+				      "  b.lease_expires_at > a.lease_expires_at) >= ?4)) "
+				      "ORDER BY a.lease_expires_at, a.task_id LIMIT 1", err);
+	int rc = st ? 0 : -1;
+	if (st) {
+		sqlite3_bind_int64(st, 1, project_id);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_int64(st, 3, before);
+		sqlite3_bind_int64(st, 4, every);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW)
+			*task_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (r != SQLITE_ROW && r != SQLITE_DONE)
+			rc = sq_fail(q, err, "looking for a gold task to repeat");
+	}
+	if (!rc && *task_id) {
+		st = sq_prep(q, "UPDATE assignments SET state = 4 WHERE task_id = ?1 AND user_id = ?2", err);
+		rc = st ? 0 : -1;
+		if (st) {
+			sqlite3_bind_int64(st, 1, *task_id);
+			sqlite3_bind_int64(st, 2, user_id);
+			rc = sq_step_done(q, st, err, "returning a gold task");
+		}
+	}
+	rc = sq_txn_end(q, rc, err);
+	if (!rc && !*task_id)
+		return ml_err_set(err, ML_ENOTFOUND, "no gold task due again for user %lld", (long long)user_id);
+	return rc;
+}

@@ -564,3 +564,9 @@ int store_user_submitted_counts(struct store *s, int64_t project_id, int64_t use
 {
 	return s->ops->user_submitted_counts(s, project_id, user_id, all, gold, err);
 }
+
+int store_gold_repeat(struct store *s, int64_t project_id, int64_t user_id, int64_t before, int64_t every, int64_t *task_id,
+		      struct ml_err *err)
+{
+	return s->ops->gold_repeat(s, project_id, user_id, before, every, task_id, err);
+}

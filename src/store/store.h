@@ -454,5 +454,13 @@ int store_task_lease_filtered(struct store *s, int64_t project_id, int64_t user_
 /* Assignments the user has submitted in the project: all of them, and those on gold tasks. */
 int store_user_submitted_counts(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold,
 				struct ml_err *err) ML_MUST_CHECK;
+/* Revalidation: gold tasks come back to an annotator. Picks the user's submitted assignment on a gold task
+ * of the project that is due again (submitted at or before `before` (ms), or followed by at least `every`
+ * later submissions of the user in the project; every <= 0 turns the count off), the longest-ago first, and
+ * sets it to RETURNED so the next gold lease hands the task back to the user (the task itself is not
+ * touched: gold tasks ignore task state). Their answer becomes a new version of their annotation, so the
+ * earlier answers stay in its history. ML_ENOTFOUND when nothing is due. */
+int store_gold_repeat(struct store *s, int64_t project_id, int64_t user_id, int64_t before, int64_t every, int64_t *task_id,
+		      struct ml_err *err) ML_MUST_CHECK;
 
 #endif

@@ -89,6 +89,7 @@ struct store_ops {
 	int (*annotator_quality_list)(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_annotator_quality *q), void *ctx, struct ml_err *err);
 	int (*task_lease_filtered)(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold, struct store_task *out, struct ml_err *err);
 	int (*user_submitted_counts)(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold, struct ml_err *err);
+	int (*gold_repeat)(struct store *s, int64_t project_id, int64_t user_id, int64_t before, int64_t every, int64_t *task_id, struct ml_err *err);
 };
 
 /* The common head of every backend handle. */

@@ -107,8 +107,9 @@ def every_route_every_role():
                 path = path.replace("{" + k + "}", str(v))
             assert "{" not in path, path
             for actor, (_, client) in actors.items():
-                if route["path"].endswith("/members/{user}"):
-                    e.member(ids["project"], ids["user"], "viewer")  # so each DELETE finds a member to remove
+                if route["path"].endswith("/members/{user}") or "/annotators/{user}/" in route["path"]:
+                    # so each DELETE finds a member to remove, each suspend / reinstate a member to act on
+                    e.member(ids["project"], ids["user"], "viewer")
                 kw = {}
                 body_ = None
                 if route["json_body"]:

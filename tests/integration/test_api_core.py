@@ -216,7 +216,13 @@ def lease_annotate_update_with_if_match_review_flow():
     eq(r.status, 200)
     eq(e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"], "submitted")
     eq(cr.post(f"/api/v1/projects/{pid}/annotations/{ann2['id']}/reviews", {"decision": "maybe"}).status, 400)
-    eq(cr.post(f"/api/v1/projects/{pid}/annotations/{ann2['id']}/reviews", {"decision": "accept"}).status, 201)
+    r = cr.post(f"/api/v1/projects/{pid}/annotations/{ann2['id']}/reviews", {"decision": "accept"})
+    eq(r.status, 201)
+    # overlap 2: one accepted annotation of two leaves the task in review; accepting the other ends it
+    eq(r.json()["task_state"], "in-review")
+    eq(e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"], "in-review")
+    r = cr.post(f"/api/v1/projects/{pid}/annotations/{ann1['id']}/reviews", {"decision": "accept"})
+    eq(r.json()["task_state"], "done")
     eq(e.admin.get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"], "done")
     # after review, annotators see each other's work
     eq(len(c2.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["annotations"]), 2)

@@ -117,6 +117,85 @@ def gold_tasks_are_mixed_in_at_the_rate():
 
 
 @test
+def gold_tasks_return_for_revalidation_and_suspension():
+    with Env() as env:
+        pid = env.project("reval", items=6, overlap=1)
+        admin = env.srv.client(token=env.admin_token)
+        eq(admin.patch(f"/api/v1/projects/{pid}", {"settings": {"gold_rate": 0.5, "gold_repeat_every": 1}}).status, 200)
+        tids = sorted(t["id"] for t in tasks_of(env, pid))
+        gold = tids[-1]
+        make_gold(env, pid, gold, "yes")
+        uid, e = env.user("erin")
+        env.member(pid, uid, "annotator")
+        served = []
+        for i in range(5):
+            t = e.get(f"/api/v1/projects/{pid}/next").json()["task"]
+            served.append(t["id"] == gold)
+            ans = "yes" if i == 0 else "no"
+            eq(e.post(f"/api/v1/projects/{pid}/tasks/{t['id']}/annotations", {"body": body(ans)}).status, 201)
+        # The one gold task comes back whenever gold is due and another submission followed it.
+        eq(served, [True, False, True, False, True])
+        rep = json.loads(env.cli("quality", "qualify", str(pid), "--json").stdout)
+        st = {x["name"]: x for x in rep["annotators"]}
+        eq(st["erin"]["answers"], 1)  # the latest answer to the gold task counts: "no", wrong
+        eq(st["erin"]["accuracy"], 0)
+
+        # A manager suspends her: no more tasks, until reinstated; both decisions are audited.
+        r = admin.post(f"/api/v1/projects/{pid}/annotators/{uid}/suspend")
+        eq(r.status, 200, r.body)
+        eq(r.json()["state"], "suspended")
+        eq(e.get(f"/api/v1/projects/{pid}/next").status, 403)
+        eq(e.post(f"/api/v1/projects/{pid}/annotators/{uid}/reinstate").status, 403)
+        eq(admin.post(f"/api/v1/projects/{pid}/annotators/{uid}/reinstate").json()["state"], "qualified")
+        eq(e.get(f"/api/v1/projects/{pid}/next").status, 200)
+        # The CLI does the same, by user name, and writes an audit record.
+        p = env.cli("quality", "suspend", str(pid), "erin")
+        if "suspended" not in p.stdout:
+            raise AssertionError(p.stdout)
+        eq(e.get(f"/api/v1/projects/{pid}/next").status, 403)
+        env.cli("quality", "reinstate", str(pid), "erin")
+        eq(e.get(f"/api/v1/projects/{pid}/next").status, 200)
+        recs = admin.get(f"/api/v1/projects/{pid}/audit").json()["records"]
+        done = [x["action"] for x in recs if x["status"] in (0, 200)]  # the CLI records status 0
+        for a in ("annotator.suspend", "annotator.reinstate"):
+            eq(done.count(a), 2, recs)
+        refused = [x for x in recs if x["action"] == "annotator.reinstate" and x["status"] == 403]
+        eq(len(refused), 1, recs)  # erin's own attempt
+        # Not a member, no such user, bad usage.
+        oid, _ = env.user("outsider")
+        eq(admin.post(f"/api/v1/projects/{pid}/annotators/{oid}/suspend").status, 404)
+        eq(env.cli("quality", "suspend", str(pid), "outsider", check=False).returncode, 1)
+        eq(env.cli("quality", "suspend", str(pid), "nobody", check=False).returncode, 1)
+        eq(env.cli("quality", "suspend", str(pid), check=False).returncode, 2)
+
+
+@test
+def review_ends_a_task_only_when_every_annotation_is_accepted():
+    with Env() as env:
+        pid = env.project("rev", items=1, overlap=2)
+        a1, c1 = env.user("ann1")
+        a2, c2 = env.user("ann2")
+        rv, cr = env.user("rev1")
+        env.member(pid, a1, "annotator")
+        env.member(pid, a2, "annotator")
+        env.member(pid, rv, "reviewer")
+        tid = c1.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+        eq(c2.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"], tid)
+        ann1 = c1.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("yes")}).json()
+        ann2 = c2.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": body("yes")}).json()
+        state = lambda: env.srv.client(token=env.admin_token).get(f"/api/v1/projects/{pid}/tasks/{tid}").json()["state"]
+        review = lambda a, d: cr.post(f"/api/v1/projects/{pid}/annotations/{a['id']}/reviews", {"decision": d})
+        eq(review(ann1, "accept").json()["task_state"], "in-review")
+        # ann1 changes after its accept: that accept no longer covers it
+        eq(c1.put(f"/api/v1/projects/{pid}/annotations/{ann1['id']}", {"body": body("no")},
+                  headers={"If-Match": '"1"'}).status, 200)
+        eq(review(ann2, "accept").json()["task_state"], "in-review")
+        eq(state(), "in-review")
+        eq(review(ann1, "accept").json()["task_state"], "done")
+        eq(state(), "done")
+
+
+@test
 def gold_command_errors():
     with Env() as env:
         pid = env.project("err", items=1)

@@ -161,6 +161,20 @@ TEST(task_agreement_of_bodies)
 	CHECK(isnan(a));
 	const char *bad[] = {"[]"};
 	CHECK(agree_bodies(bad, 1, &a, &err) < 0);
+	/* Masks: 4 x 6, rows 0-1 against rows 1-2 (Dice 0.5) and a spleen only the second drew (0): 0.25 for
+	 * the pair; the third annotator did not mask, so only one pair counts. */
+	const char *masks[] = {
+		"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[0,12,12]}}]}",
+		"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[6,12,6]}},"
+		"{\"id\":\"b\",\"control\":\"seg\",\"label\":\"spleen\",\"rle\":{\"size\":[4,6],\"counts\":[23,1]}}]}",
+		"{\"results\":[]}"};
+	CHECK(agree_bodies(masks, 3, &a, &err) == 0);
+	CHECK_NEAR(a, 0.25, 1e-12);
+	CHECK(agree_bodies(masks, 1, &a, &err) == 0);
+	CHECK(isnan(a));
+	const char *badmask[] = {"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"x\",\"rle\":{\"size\":[2,2],\"counts\":[1]}}]}"};
+	CHECK(agree_bodies(badmask, 1, &a, &err) < 0);
+	CHECK(strstr(err.msg, "annotation 0") != NULL);
 }
 
 TEST(report_boxes_matched_per_pair)
@@ -199,6 +213,51 @@ TEST(report_boxes_matched_per_pair)
 	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "boxes_b")), 3);
 	CHECK_NEAR(json_real_value(json_object_get(pair, "f1")), 2.0 / 6, 1e-12);
 	CHECK_NEAR(json_real_value(json_object_get(pair, "mean_iou")), 81.0 / 119, 1e-12);
+	json_decref(r);
+	store_close(s);
+}
+
+TEST(report_masks_dice_and_hd95_per_pair)
+{
+	struct store *s = open_store("report_masks");
+	CHECK(s != NULL);
+	struct ml_err err;
+	int64_t p, u1, u2;
+	CHECK(store_project_create(s, "p", "", &p, &err) == 0);
+	CHECK(store_user_create(s, "ann1", "", false, &u1, &err) == 0);
+	CHECK(store_user_create(s, "ann2", "", false, &u2, &err) == 0);
+	int64_t t = add_task(s, p, "image", 2);
+	CHECK(t > 0);
+	/* 4 x 6: ann1 liver rows 0-1; ann2 liver rows 1-2 and a spleen pixel ann1 did not draw. */
+	CHECK(annotate(s, t, u1, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[0,12,12]}}]}") == 0);
+	CHECK(annotate(s, t, u2, "human",
+		       "{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"liver\",\"rle\":{\"size\":[4,6],\"counts\":[6,12,6]}},"
+		       "{\"id\":\"b\",\"control\":\"seg\",\"label\":\"spleen\",\"rle\":{\"size\":[4,6],\"counts\":[23,1]}}]}") == 0);
+	char *out;
+	struct quality_report_options o = {0};
+	CHECK(quality_report_json(s, p, &o, &out, &err) == 0);
+	json_t *r = json_loads(out, 0, NULL);
+	ml_free(out);
+	json_t *c = json_array_get(json_object_get(r, "controls"), 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(c, "kind")), "mask");
+	json_t *pair = json_array_get(json_object_get(c, "per_pair"), 0);
+	CHECK(pair != NULL);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "tasks")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "masks")), 2);
+	/* liver: |A & B| = 6 of 12 + 12: Dice 0.5; spleen drawn by one only: 0. */
+	CHECK_NEAR(json_real_value(json_object_get(pair, "mean_dice")), 0.25, 1e-12);
+	uint8_t a[24], b[24];
+	for (int i = 0; i < 24; i++) {
+		a[i] = i / 6 < 2;
+		b[i] = i / 6 >= 1 && i / 6 < 3;
+	}
+	struct agree_mask ma = {a, 6, 4, 1, 1, 1, 1}, mb = {b, 6, 4, 1, 1, 1, 1};
+	struct agree_surface_distance sd;
+	CHECK(agree_surface_distances(&ma, &mb, &sd, &err) == 0);
+	CHECK(sd.hd95 > 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pair, "hd95_masks")), 1);
+	CHECK_NEAR(json_real_value(json_object_get(pair, "mean_hd95")), sd.hd95, 1e-12);
 	json_decref(r);
 	store_close(s);
 }
