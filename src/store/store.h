@@ -95,6 +95,9 @@ int store_session_create(struct store *s, const struct store_session *in, int64_
 int store_session_get(struct store *s, const char *token_hash, struct store_session *out, struct ml_err *err) ML_MUST_CHECK;
 int store_session_delete(struct store *s, const char *token_hash, struct ml_err *err) ML_MUST_CHECK;
 int store_session_delete_expired(struct store *s, int64_t now, struct ml_err *err) ML_MUST_CHECK;
+/* Ends every session of the user but the one whose hash is keep_hash (NULL: all of them): a new password
+ * must log out whoever knew the old one. */
+int store_session_delete_user(struct store *s, int64_t user_id, const char *keep_hash, struct ml_err *err) ML_MUST_CHECK;
 
 struct store_token {
 	int64_t id;

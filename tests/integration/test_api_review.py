@@ -35,5 +35,38 @@ def annotator_sees_no_task_or_annotation_they_never_held():
             assert b"\"no\"" not in r.body, r.body
 
 
+def login(e, name, password):
+    c = e.srv.client()
+    r = c.post("/api/v1/login", {"name": name, "password": password})
+    eq(r.status, 200, r.body)
+    c.csrf = r.json()["csrf"]
+    return c
+
+
+@test
+def a_new_password_logs_out_the_other_sessions():
+    """Changing a password (oneself, by an admin, or from the CLI) must end the sessions opened with the old
+    one: otherwise whoever stole it stays logged in for the session's 12 hours."""
+    with Env() as e:
+        e.user("carol", password="the first password")
+        mine, thief = login(e, "carol", "the first password"), login(e, "carol", "the first password")
+        eq(thief.get("/api/v1/me").status, 200)
+        r = mine.post("/api/v1/me/password", {"old_password": "the first password",
+                                              "new_password": "the second password"})
+        eq(r.status, 200, r.body)
+        eq(mine.get("/api/v1/me").status, 200)  # the session that changed it stays
+        eq(thief.get("/api/v1/me").status, 401)
+        # an administrator's reset ends every session of the user
+        uid = mine.get("/api/v1/me").json()["id"]
+        r = e.admin.patch(f"/api/v1/users/{uid}", {"password": "the third password"})
+        eq(r.status, 200, r.body)
+        eq(mine.get("/api/v1/me").status, 401)
+        # and so does a reset from the command line
+        again = login(e, "carol", "the third password")
+        e.cli("user", "passwd", "carol", "--password-stdin", input="the fourth password\n")
+        eq(again.get("/api/v1/me").status, 401)
+        eq(login(e, "carol", "the fourth password").get("/api/v1/me").status, 200)
+
+
 if __name__ == "__main__":
     lib.main()
