@@ -246,7 +246,8 @@ int store_task_set_priority(struct store *s, int64_t id, double priority, struct
 
 /* The next task for an annotator, leased to them until now + lease_ms, atomically: a task whose slots
  * (overlap) are all taken by live leases or submissions of other users is never handed out, and one user
- * never gets two slots of the same task. Returns the user's own live lease first if they have one.
+ * never gets two slots of the same task; a task whose item is not visible (awaiting required
+ * de-identification) is never handed out. Returns the user's own live lease first if they have one.
  * Order: highest priority, then lowest id. ML_ENOTFOUND when nothing is left. */
 int store_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
 			  struct store_task *out, struct ml_err *err) ML_MUST_CHECK;

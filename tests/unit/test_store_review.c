@@ -26,7 +26,7 @@ TEST(rejected_work_returns_to_its_annotator_first)
 	CHECK(store_user_create(s, "ann", "", false, &ann, &err) == 0);
 	CHECK(store_user_create(s, "other", "", false, &other, &err) == 0);
 	struct store_item it = {.project_id = pid, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
-				.patient_key = "", .meta_json = "{}", .text = "a", .external_ref = ""};
+				.patient_key = "", .meta_json = "{}", .text = "a", .external_ref = "", .visible = true};
 	CHECK(store_item_add(s, &it, 1, NULL, &t1, &err) == 0);
 	it.text = "b";
 	CHECK(store_item_add(s, &it, 1, NULL, &t2, &err) == 0);
@@ -59,5 +59,35 @@ TEST(rejected_work_returns_to_its_annotator_first)
 	CHECK_EQ_INT(t.submitted, 1);
 	CHECK(store_assignment_return(s, t2, 999, later, &err) == -1);
 	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	store_close(s);
+}
+
+TEST(items_awaiting_deidentification_are_never_leased)
+{
+	struct store *s = open_fresh("hidden");
+	CHECK(s);
+	struct ml_err err;
+	int64_t pid, ann, hidden_item, hidden_task, t2;
+	CHECK(store_project_create(s, "p", "", &pid, &err) == 0);
+	CHECK(store_user_create(s, "ann", "", false, &ann, &err) == 0);
+	struct store_item it = {.project_id = pid, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
+				.patient_key = "", .meta_json = "{}", .text = "not yet de-identified", .external_ref = "",
+				.visible = false};
+	CHECK(store_item_add(s, &it, 1, &hidden_item, &hidden_task, &err) == 0);
+	struct store_task t;
+	CHECK(store_task_lease_next(s, pid, ann, 1000, 60000, &t, &err) == -1);
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	CHECK(store_task_lease_filtered(s, pid, ann, 1000, 60000, false, &t, &err) == -1);
+	it.text = "clean";
+	it.visible = true;
+	CHECK(store_item_add(s, &it, 1, NULL, &t2, &err) == 0);
+	CHECK(store_task_lease_next(s, pid, ann, 1001, 60000, &t, &err) == 0);
+	CHECK_EQ_INT(t.id, t2);
+	CHECK(store_assignment_finish(s, t2, ann, STORE_ASSIGN_SUBMITTED, 1002, &err) == 0);
+	CHECK(store_task_lease_next(s, pid, ann, 1003, 60000, &t, &err) == -1);
+	/* once de-identified (made visible) it is work like any other */
+	CHECK(store_item_set_visible(s, hidden_item, true, &err) == 0);
+	CHECK(store_task_lease_next(s, pid, ann, 1004, 60000, &t, &err) == 0);
+	CHECK_EQ_INT(t.id, hidden_task);
 	store_close(s);
 }
