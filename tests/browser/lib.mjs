@@ -65,10 +65,17 @@ export function apiClient(base, token) {
   return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), put: (p, b, h) => call('PUT', p, b, h), patch: (p, b) => call('PATCH', p, b), raw: call };
 }
 
+// Waits get 60 s: a CI machine's two cores may be busy with the rest of the suite. Nothing here measures time.
+const WAIT_MS = 60000;
+
 export async function launch() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const newPage = browser.newPage.bind(browser), newContext = browser.newContext.bind(browser);
+  browser.newPage = async (...a) => { const p = await newPage(...a); p.setDefaultTimeout(WAIT_MS); return p; };
+  browser.newContext = async (...a) => { const c = await newContext(...a); c.setDefaultTimeout(WAIT_MS); return c; };
+  return browser;
 }
 
 export async function login(page, base, name, password) {

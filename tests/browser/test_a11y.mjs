@@ -60,6 +60,7 @@ for (const [name, hash, wait] of [
   ['label', '#/projects/1/label', '#note, #image-canvas'],
   ['review', '#/projects/1/review', '#review-tasks'],
   ['audit', '#/audit', 'table tbody tr'],
+  ['quality', '#/projects/1/quality', '#quality-summary'],
 ]) {
   test(`the ${name} view`, async () => {
     const page = await ctx.newPage();

@@ -294,6 +294,35 @@ test('a conflicting edit and a lost connection are explained and nothing typed i
   assert(results.some((r) => r.text === 'metoprolol'), 'bob\'s label saved');
 });
 
+test('the quality dashboard shows agreement per annotator, per label and the confusion matrix', async () => {
+  const qp = await api.post('/projects', { name: 'browser-quality' });
+  await api.patch(`/projects/${qp.id}`, { settings: { overlap: 2 } });
+  await api.put(`/projects/${qp.id}/schema`, { schema });
+  for (const u of ['ann', 'bob']) await api.put(`/projects/${qp.id}/members/${users[u]}`, { role: 'annotator' });
+  for (let i = 0; i < 4; i++) await api.post(`/projects/${qp.id}/items`, { text: `${NOTE} (${i})` });
+  const votes = { ann: ['discharge', 'discharge', 'progress', 'progress'], bob: ['discharge', 'progress', 'progress', 'progress'] };
+  for (const u of ['ann', 'bob']) {
+    const c = apiClient(srv.base, cli(data, ['token', 'create', u]).trim().split(/\s+/).pop());
+    for (let i = 0; i < 4; i++) {
+      const t = (await c.get(`/projects/${qp.id}/next`)).task;
+      const k = (t.id - 1) % 4;
+      void k;
+      const item = await c.get(`/projects/${qp.id}/items/${t.item_id}`);
+      const idx = Number((item.text || '').match(/\((\d)\)$/)[1]);
+      await c.post(`/projects/${qp.id}/tasks/${t.id}/annotations`, { body: { results: [{ id: 'c', control: 'note_type', choices: [votes[u][idx]] }] } });
+    }
+  }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await login(page, srv.base, 'ada', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${qp.id}/quality`);
+  await page.waitForSelector('[data-control="note_type"] table');
+  const text = await page.textContent('[data-control="note_type"]');
+  assert(text.includes('ann') && text.includes('bob') && /alpha/i.test(text), 'per annotator and coefficients shown');
+  assert(await page.$('[data-control="note_type"] table.confusion'), 'a confusion matrix');
+  await page.screenshot({ path: join(ARTIFACTS, 'quality-dashboard.png'), fullPage: true });
+  await page.close();
+});
+
 test('a draft survives a reload before submit', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'bob', PASSWORD);
