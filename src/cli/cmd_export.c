@@ -47,8 +47,11 @@ static int run_export(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!project)
 		return cli_usage_error(ctx, "missing PROJECT");
-	if (!io_exporter_find(opts.format))
+	const struct io_exporter *exp = io_exporter_find(opts.format);
+	if (!exp)
 		return cli_usage_error(ctx, "unknown export format '%s' (see medlabel formats)", opts.format);
+	if (exp->writes_folder && !opts.out_path)
+		return cli_usage_error(ctx, "format '%s' writes a folder of files: give --out DIR/index.jsonl", exp->name);
 	struct io_split split;
 	struct ml_err err = {0};
 	if (split_spec) {

@@ -109,6 +109,10 @@ int h_export(struct http_req *r)
 	const struct io_exporter *exp = io_exporter_find(fmt);
 	if (!exp)
 		return HTTP_FAIL_FIELD(r, ML_EUNSUPPORTED, "format", "unknown export format");
+	if (exp->writes_folder)
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "format",
+				       "format '%s' writes a folder of files: use 'medlabel export --format %s --out DIR/index.jsonl'",
+				       exp->name, exp->name);
 	if (atomic_fetch_add(&running_exports, 1) >= MAX_EXPORTS) {
 		atomic_fetch_sub(&running_exports, 1);
 		return HTTP_FAIL(r, ML_EBUSY, "too many exports running: try again shortly");

@@ -294,6 +294,17 @@ int io_export_run(struct store *s, const struct store_project *p, const struct i
 	char tmp[4200] = "";
 	int fd = STDOUT_FILENO;
 	if (opts->out_path) {
+		/* Folder formats write beside --out: make its folder, as the user named a new one. */
+		char dir[4200];
+		snprintf(dir, sizeof dir, "%s", opts->out_path);
+		char *slash = strrchr(dir, '/');
+		if (exp->writes_folder && slash && slash != dir) {
+			*slash = '\0';
+			if (ml_mkdirs(dir, 0750, err)) {
+				ml_free(schema);
+				return -1;
+			}
+		}
 		if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", opts->out_path, (long)getpid()) >= (int)sizeof tmp) {
 			ml_free(schema);
 			return ml_err_set(err, ML_EINVAL, "output path too long");

@@ -483,6 +483,6 @@ static int seg_end(struct io_export *ex, bool ok, struct ml_err *err)
 	return 0;
 }
 
-IO_EXPORTER(dicom_seg, {.name = "dicom-seg", .extension = ".jsonl",
+IO_EXPORTER(dicom_seg, {.name = "dicom-seg", .writes_folder = true, .extension = ".jsonl",
 			.summary = "DICOM SEG (binary, one segment per label) per series item, next to an index",
 			.begin = seg_begin, .row = seg_row, .end = seg_end})

@@ -156,6 +156,6 @@ static int nl_end(struct io_export *ex, bool ok, struct ml_err *err)
 	return 0;
 }
 
-IO_EXPORTER(nifti_labels, {.name = "nifti-labels", .extension = ".jsonl",
+IO_EXPORTER(nifti_labels, {.name = "nifti-labels", .writes_folder = true, .extension = ".jsonl",
 			   .summary = "NIfTI label maps aligned with each series' affine (one file per item next to an index)",
 			   .begin = nl_begin, .row = nl_row, .end = nl_end})

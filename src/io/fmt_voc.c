@@ -151,6 +151,6 @@ static int voc_end(struct io_export *ex, bool ok, struct ml_err *err)
 	return 0;
 }
 
-IO_EXPORTER(voc, {.name = "voc", .extension = ".jsonl",
+IO_EXPORTER(voc, {.name = "voc", .writes_folder = true, .extension = ".jsonl",
 		  .summary = "Pascal VOC XML per image (boxes; masks and polygons as their boxes), next to an index",
 		  .begin = voc_begin, .row = voc_row, .end = voc_end})

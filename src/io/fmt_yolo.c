@@ -295,6 +295,6 @@ static int yolo_end(struct io_export *ex, bool ok, struct ml_err *err)
 	return 0;
 }
 
-IO_EXPORTER(yolo, {.name = "yolo", .extension = ".jsonl",
+IO_EXPORTER(yolo, {.name = "yolo", .writes_folder = true, .extension = ".jsonl",
 		   .summary = "YOLO detect or segment label files (normalised) with classes.txt, next to an index",
 		   .begin = yolo_begin, .row = yolo_row, .end = yolo_end})

@@ -131,6 +131,9 @@ struct io_exporter {
 	int (*end)(struct io_export *ex, bool ok, struct ml_err *err);    /* may be NULL */
 	/* Appends the manifest to the stream as a final record; NULL if the format cannot carry it. */
 	int (*manifest)(struct io_export *ex, const char *manifest_json, struct ml_err *err);
+	/* The format writes a folder of files next to --out (NIfTI, SEG, YOLO, VOC, BRAT): it cannot stream
+	 * to stdout or over HTTP, which refuse it before starting. */
+	bool writes_folder;
 };
 
 void io_exporter_register(const struct io_exporter *exp);

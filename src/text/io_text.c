@@ -383,7 +383,7 @@ static int brat_end(struct io_export *ex, bool ok, struct ml_err *err)
 	return rc;
 }
 
-IO_EXPORTER(brat, {.name = "brat", .extension = ".txt",
+IO_EXPORTER(brat, {.name = "brat", .writes_folder = true, .extension = ".txt",
 		   .summary = "BRAT standoff: item-ID.txt + item-ID.ann per item and annotation.conf in the --out folder",
 		   .begin = brat_begin, .row = brat_row, .end = brat_end})
 

@@ -132,7 +132,8 @@ function importTab(panel, id) {
 }
 
 function exportTab(panel, id) {
-  const formats = ['jsonl', 'conll', 'spacy', 'brat', 'fhir', 'survey-csv', 'coco', 'yolo', 'voc', 'nifti', 'dicom-seg'];
+  // Formats that stream; folder formats (NIfTI, DICOM SEG, YOLO, VOC, BRAT) are exported with `medlabel export --out`.
+  const formats = ['jsonl', 'conll', 'spacy', 'fhir', 'survey-csv', 'coco', 'measurements-csv'];
   const fmt = h('select', { id: 'export-format' }, formats.map((f) => h('option', { value: f }, f)));
   const snapshot = h('input', { id: 'export-snapshot', placeholder: 'optional snapshot name' });
   const link = h('a', { class: 'button primary', id: 'export-download', href: '#', download: '' }, 'Download');
