@@ -24,6 +24,7 @@ const schema = {
       attributes: [{ name: 'negated', type: 'boolean', hotkey: 'n' }] },
     { name: 'note_type', kind: 'classification', labels: [{ value: 'discharge', hotkey: '1' }, { value: 'progress', hotkey: '2' }] },
     { name: 'diagnosis', kind: 'coded', codings: [{ system: 'HPO' }] },
+    { name: 'rel', kind: 'relation', between: ['entity'], labels: [{ value: 'treats' }] },
   ],
 };
 {
@@ -112,6 +113,9 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   await page.keyboard.press('n'); // negated, on the selected span
   await selectText(page, 'metoprolol');
   await page.keyboard.press('d');
+  // A relation: with the new span selected, R then click the other span.
+  await page.keyboard.press('r');
+  await page.click('#note mark:has-text("chest pain")');
   await page.keyboard.press('1');
   // A coded label from the ontology popup, typed with a typo and picked with the keyboard.
   await page.click('#doc-labels .code-search');
@@ -141,6 +145,9 @@ test('annotator labels a note with two spans and a class, submits, and the next 
   assert(pain && pain.start === NOTE.indexOf('chest pain') && pain.end === pain.start + 10, 'span offsets are code points: ' + JSON.stringify(pain));
   assert(pain.attributes && pain.attributes.negated === true, 'negated attribute stored');
   assert(results.some((r) => r.control === 'note_type' && r.choices[0] === 'discharge'), 'class stored');
+  const rel = results.find((r) => r.control === 'rel');
+  const drug = results.find((r) => r.label === 'drug');
+  assert(rel && rel.from === drug.id && rel.to === pain.id && rel.label === 'treats', 'relation stored: ' + JSON.stringify(rel));
   const coded = results.find((r) => r.control === 'diagnosis');
   assert(coded && coded.codes[0].code === 'HP:0000822' && coded.codes[0].system === 'HPO', 'coded label stored: ' + JSON.stringify(coded));
 });
@@ -345,7 +352,8 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   const ct = await api.post('/projects', { name: 'browser-ct' });
   await api.put(`/projects/${ct.id}/schema`, { schema: { format: 1, name: 'ct', modalities: ['dicom-series'], controls: [
     { name: 'lesion', kind: 'box', labels: [{ value: 'nodule', hotkey: 'q', color: '#e6194b' }] },
-    { name: 'organ', kind: 'polygon', labels: [{ value: 'liver', hotkey: 'l', color: '#3cb44b' }] }] } });
+    { name: 'organ', kind: 'polygon', labels: [{ value: 'liver', hotkey: 'l', color: '#3cb44b' }] },
+    { name: 'seg', kind: 'mask', labels: [{ value: 'lesion', mask_value: 1, color: '#4363d8' }] }] } });
   await api.put(`/projects/${ct.id}/members/${users.ann}`, { role: 'annotator' });
   cli(data, ['import', String(ct.id), '--format', 'dicom', dir]);
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -381,6 +389,18 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   await page.keyboard.press('p');
   for (const [fx, fy] of [[0.3, 0.6], [0.45, 0.62], [0.4, 0.75]]) await page.mouse.click(...at(fx, fy));
   await page.keyboard.press('Enter');
+  // Brush a mask, then erase part of it.
+  await page.selectOption('#shape-label', 'seg/lesion');
+  await page.keyboard.press('n');
+  await page.mouse.move(...at(0.6, 0.3));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.75, 0.3), { steps: 8 });
+  await page.mouse.up();
+  await page.keyboard.press('e');
+  await page.mouse.move(...at(0.74, 0.3));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.76, 0.3), { steps: 2 });
+  await page.mouse.up();
   await page.screenshot({ path: join(ARTIFACTS, 'label-dicom.png') });
   // Frame time while panning with 500 shapes (measured, not asserted: headless has no GPU).
   await page.evaluate(() => window.__medlabelImage.addShapes(500));
@@ -413,7 +433,10 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   const results = (typeof ann.body === 'string' ? JSON.parse(ann.body) : ann.body).results;
   const b = results.find((r) => r.control === 'lesion');
   const poly = results.find((r) => r.control === 'organ');
-  assert(results.length === 2 && b && poly, 'a box and a polygon: ' + JSON.stringify(results).slice(0, 300));
+  const mask = results.find((r) => r.control === 'seg');
+  assert(results.length === 3 && b && poly && mask, 'a box, a polygon and a mask: ' + JSON.stringify(results).slice(0, 300));
+  const on = mask.rle.counts.filter((_, i) => i % 2 === 1).reduce((a, c) => a + c, 0);
+  assert(mask.rle.size[0] === 128 && mask.rle.size[1] === 128 && on > 50 && mask.frame === 2, 'the brushed mask: ' + on + ' pixels');
   assert(b.frame === 2 && poly.frame === 2 && poly.points.length === 3, 'on the third slice');
   assert(b.x > 30 && b.x < 70 && b.w > 10 && b.w < 40, 'box in pixel coordinates: ' + JSON.stringify(b));
 });

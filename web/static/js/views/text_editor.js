@@ -51,7 +51,7 @@ export async function textEditor(stage, ctx) {
     const body = typeof p.body === 'string' ? JSON.parse(p.body) : (p.body || {});
     return (body.results || []).map((r) => ({ ...r, _pred: true, _model: p.model && (p.model.name || p.model) }));
   });
-  let selected = null, dragFrom = null, activeLabel = null;
+  let selected = null, dragFrom = null, activeLabel = null, relationPending = false;
 
   const note = h('div', { class: 'note', id: 'note', tabindex: 0, 'aria-label': 'Note text. Select text, then press a label key.', dir: 'auto' });
   const palette = h('div', { class: 'palette', role: 'toolbar', 'aria-label': 'Span labels' });
@@ -168,7 +168,12 @@ export async function textEditor(stage, ctx) {
         title: `${top.label}${top._pred ? ' (suggestion)' : ''}` }, segText);
       m.addEventListener('mousedown', (ev) => { if (!top._pred && ev.altKey) dragFrom = top.id; });
       m.addEventListener('mouseup', () => { if (dragFrom && dragFrom !== top.id && !top._pred) addRelation(dragFrom, top.id); dragFrom = null; });
-      m.addEventListener('click', () => { if (!top._pred && window.getSelection().isCollapsed) { selected = top.id; render(); } });
+      m.addEventListener('click', () => {
+        if (top._pred || !window.getSelection().isCollapsed) return;
+        if (relationPending) { relationPending = false; if (selected) addRelation(selected, top.id); return; }
+        selected = top.id;
+        render();
+      });
       frag.append(m);
     }
     const scroll = note.scrollTop;
@@ -273,13 +278,6 @@ export async function textEditor(stage, ctx) {
   }
 
   function render() { renderNote(); renderSide(); }
-  let relationPending = false;
-  note.addEventListener('click', (e) => {
-    if (!relationPending) return;
-    const m = e.target.closest('mark');
-    if (m && m.dataset.id && selected) addRelation(selected, m.dataset.id);
-    relationPending = false;
-  });
   render();
 
   return {
