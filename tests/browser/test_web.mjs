@@ -330,6 +330,47 @@ test('the quality dashboard shows agreement per annotator, per label and the con
   await page.close();
 });
 
+test('a 100 KB note opens, labels and scrolls (measured, not asserted)', async () => {
+  const lp = await api.post('/projects', { name: 'browser-long' });
+  await api.put(`/projects/${lp.id}/schema`, { schema });
+  await api.put(`/projects/${lp.id}/members/${users.ann}`, { role: 'annotator' });
+  let text = '';
+  while (text.length < 100000) text += `Day ${text.length}: patient denies chest pain; continues metoprolol 25 mg; blood pressure 128/76. 病人无胸痛。 `;
+  await api.post(`/projects/${lp.id}/items`, { text });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'ann', PASSWORD);
+  const t0 = Date.now();
+  await page.goto(`${srv.base}/#/projects/${lp.id}/label`);
+  await page.waitForSelector('#note');
+  metrics.long_note_open_ms = Date.now() - t0;
+  // Label and scroll: time a relabel (a full re-render of the note) and a scroll through it.
+  metrics.long_note_label_ms = await page.evaluate(async () => {
+    const note = document.getElementById('note');
+    const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
+    const node = walker.nextNode();
+    const r = document.createRange(); r.setStart(node, 0); r.setEnd(node, 3);
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+    const t = performance.now();
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'p', bubbles: true }));
+    await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+    return performance.now() - t;
+  });
+  metrics.long_note_scroll_frame_ms = await page.evaluate(async () => {
+    const note = document.getElementById('note');
+    const gaps = [];
+    let last = performance.now();
+    for (let i = 0; i < 60; i++) {
+      note.scrollTop += 400;
+      const now = await new Promise((r) => requestAnimationFrame(r));
+      gaps.push(now - last); last = now;
+    }
+    gaps.sort((a, b) => a - b);
+    return gaps[30];
+  });
+  assert(await page.$('#span-list li'), 'the label was applied');
+  await page.close();
+});
+
 test('a draft survives a reload before submit', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'bob', PASSWORD);
