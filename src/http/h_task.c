@@ -342,6 +342,13 @@ int h_annotation_update(struct http_req *r)
 	}
 	if (store_commit(r->store, &r->err) != 0)
 		goto rollback;
+	/* Quality module: an annotator's revised gold answer counts at once (promotion, demotion). */
+	if (is_author && t.gold) {
+		struct store_annotator_quality aq;
+		struct ml_err qerr;
+		if (quality_evaluate_annotator(r->store, &r->project, r->user.id, ml_now_ms(), &aq, &qerr) != 0)
+			ml_log(ML_LOG_WARN, "quality: cannot evaluate user %" PRId64 ": %s", r->user.id, qerr.msg);
+	}
 	return reply_annotation(r, 200, r->params[1]);
 rollback:
 	store_rollback(r->store);

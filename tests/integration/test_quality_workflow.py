@@ -196,6 +196,28 @@ def review_ends_a_task_only_when_every_annotation_is_accepted():
 
 
 @test
+def a_revised_gold_answer_counts_at_once():
+    with Env() as env:
+        pid = env.project("fix", items=3, overlap=1)
+        admin = env.srv.client(token=env.admin_token)
+        eq(admin.patch(f"/api/v1/projects/{pid}", {"settings": {"qualification_threshold": 1,
+                                                                 "qualification_min_answers": 1}}).status, 200)
+        tids = sorted(t["id"] for t in tasks_of(env, pid))
+        make_gold(env, pid, tids[0], "yes")
+        uid, f = env.user("frank")
+        env.member(pid, uid, "annotator")
+        t = f.get(f"/api/v1/projects/{pid}/next").json()["task"]
+        eq(t["id"], tids[0])
+        ann = f.post(f"/api/v1/projects/{pid}/tasks/{t['id']}/annotations", {"body": body("no")}).json()
+        eq(f.get(f"/api/v1/projects/{pid}/next").json()["task"], None)  # wrong: still in training
+        eq(f.put(f"/api/v1/projects/{pid}/annotations/{ann['id']}", {"body": body("yes")},
+                 headers={"If-Match": '"1"'}).status, 200)
+        t = f.get(f"/api/v1/projects/{pid}/next").json()["task"]  # promoted by the revision
+        if t is None or t["id"] == tids[0]:
+            raise AssertionError(f"a regular task was expected, got {t}")
+
+
+@test
 def gold_command_errors():
     with Env() as env:
         pid = env.project("err", items=1)
