@@ -55,19 +55,15 @@ times_of() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A WALL CPU
-bench_tool() { # name set command-builder
-	local name=$1 set=$2 fn=$3 walls=() cpus=()
-	for r in $(seq "$RUNS"); do
-		rm -rf "$B/out"
-		sync
-		local t
-		t=$($fn "$B/$set" "$B/out")
-		walls+=("$(echo "$t" | awk '{print $1}')")
-		cpus+=("$(echo "$t" | awk '{print $2 + $3}')")
-	done
-	WALL[$name.$set]=$(printf '%s\n' "${walls[@]}" | median)
-	CPU[$name.$set]=$(printf '%s\n' "${cpus[@]}" | median)
+declare -A WALL CPU WALLS CPUS
+# one_run tool set: one timed run into a fresh folder, appended to that tool's samples.
+one_run() {
+	local name=$1 set=$2 t
+	rm -rf "$B/out"
+	sync
+	t=$("t_$name" "$B/$set" "$B/out")
+	WALLS[$name.$set]+="$(echo "$t" | awk '{print $1}') "
+	CPUS[$name.$set]+="$(echo "$t" | awk '{print $2 + $3}') "
 }
 
 t_cp() { times_of cp -r "$1" "$2"; }
@@ -77,11 +73,20 @@ t_dcmodify() { times_of bash -c "cp -r '$1' '$2' && find '$2' -name '*.dcm' -pri
 t_gdcm() { times_of gdcmanon -e --certificate "$B/cert.pem" -i "$1" -o "$2" --recursive --continue; }
 
 tools=(cp ours1 ours dcmodify gdcm)
+command -v gdcmanon >/dev/null || tools=("${tools[@]/gdcm}")
+command -v dcmodify >/dev/null || tools=("${tools[@]/dcmodify}")
+# Runs are interleaved (every tool once, then again) so that load from other jobs on a shared machine
+# spreads over all tools instead of hitting one tool's runs.
 for set in ct mr; do
+	for r in $(seq "$RUNS"); do
+		for tool in "${tools[@]}"; do
+			[ -n "$tool" ] && one_run "$tool" "$set"
+		done
+	done
 	for tool in "${tools[@]}"; do
-		if [ "$tool" = gdcm ] && ! command -v gdcmanon >/dev/null; then continue; fi
-		if [ "$tool" = dcmodify ] && ! command -v dcmodify >/dev/null; then continue; fi
-		bench_tool "$tool" "$set" "t_$tool"
+		[ -n "$tool" ] || continue
+		WALL[$tool.$set]=$(printf '%s\n' ${WALLS[$tool.$set]} | median)
+		CPU[$tool.$set]=$(printf '%s\n' ${CPUS[$tool.$set]} | median)
 	done
 done
 rm -rf "$B/out"
@@ -97,6 +102,7 @@ for set in ct mr; do
 	if [ "$set" = mr ]; then n=$n_mr; label="(b) $n_mr MR 64x64 ($size_mr)"; fi
 	echo "$label"
 	for tool in "${tools[@]}"; do
+		[ -n "$tool" ] || continue
 		w=${WALL[$tool.$set]:-}
 		[ -n "$w" ] || continue
 		printf '  %-10s wall %7.2f  cpu %7.2f  %8.0f files/s  %5.2fx cp\n' "$tool" "$w" "${CPU[$tool.$set]}" \
@@ -104,8 +110,9 @@ for set in ct mr; do
 	done
 done
 
-echo "## header parsing of (b) (median of $RUNS runs)"
-parse_ours() { "$BIN" dicom scan "$B/mr" | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
+echo "## header parsing of (b) (median of $RUNS runs; ours = 1 thread, ours2 = 2 threads)"
+parse_ours() { "$BIN" dicom scan "$B/mr" --jobs 1 | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
+parse_ours2() { "$BIN" dicom scan "$B/mr" --jobs 2 | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
 parse_pydicom() {
 	$PY - "$B/mr" <<'PY'
 import os, sys, time, warnings
@@ -125,11 +132,12 @@ parse_dcmdump() {
 	e=$(date +%s.%N)
 	echo "$e - $s" | bc -l
 }
-declare -A PARSE
-for p in ours pydicom dcmdump; do
-	vals=()
-	for r in $(seq "$RUNS"); do vals+=("$(parse_$p)"); done
-	PARSE[$p]=$(printf '%s\n' "${vals[@]}" | median)
+declare -A PARSE PARSES
+for r in $(seq "$RUNS"); do
+	for p in ours ours2 pydicom dcmdump; do PARSES[$p]+="$(parse_$p) "; done
+done
+for p in ours ours2 pydicom dcmdump; do
+	PARSE[$p]=$(printf '%s\n' ${PARSES[$p]} | median)
 	printf '  %-8s %7.3f s  %8.0f files/s\n' "$p" "${PARSE[$p]}" "$(echo "$n_mr / ${PARSE[$p]}" | bc -l)"
 done
 printf '  ours vs pydicom: %.1fx   ours vs dcmdump -M: %.1fx\n' "$(echo "${PARSE[pydicom]} / ${PARSE[ours]}" | bc -l)" \

@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	names=(import_export api_wrk text_tagger fhir_import deid_text dicom_deid pixel_render agreement)
+	names=(import_export api_wrk text_tagger fhir_import deid_text dicom_deid pixel_render agreement label_validate imaging_export web_ui)
 fi
 for n in "${names[@]}"; do
 	echo "=== $n"

@@ -157,7 +157,7 @@ static int run_user_passwd(struct cli_ctx *ctx, int argc, char **argv)
 	char obj[64];
 	snprintf(obj, sizeof obj, "users/%" PRId64, id);
 	if (auth_password_hash(password, hash, &err) != 0 || store_user_set_password(s, id, hash, &err) != 0 ||
-	    auth_must_change_clear(s, id, &err) != 0 ||
+	    store_session_delete_user(s, id, NULL, &err) != 0 || auth_must_change_clear(s, id, &err) != 0 ||
 	    auth_audit_record(s, 0, "cli", "user.password", obj, "cli", 0, &err) != 0)
 		rc = cli_fail_err(ctx, &err);
 out:

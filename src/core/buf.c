@@ -76,9 +76,26 @@ int ml_buf_printf(struct ml_buf *b, const char *fmt, ...)
 	return 0;
 }
 
-int ml_buf_json_str(struct ml_buf *b, const char *s, size_t n)
+size_t ml_json_escape_byte(unsigned char c, char out[6])
 {
 	static const char hex[] = "0123456789abcdef";
+	out[0] = '\\';
+	switch (c) {
+	case '"': out[1] = '"'; return 2;
+	case '\\': out[1] = '\\'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	case '\t': out[1] = 't'; return 2;
+	case '\b': out[1] = 'b'; return 2;
+	case '\f': out[1] = 'f'; return 2;
+	}
+	out[1] = 'u'; out[2] = '0'; out[3] = '0';
+	out[4] = hex[c >> 4]; out[5] = hex[c & 15];
+	return 6;
+}
+
+int ml_buf_json_str(struct ml_buf *b, const char *s, size_t n)
+{
 	if (ml_buf_putc(b, '"'))
 		return -1;
 	size_t start = 0;
@@ -88,22 +105,8 @@ int ml_buf_json_str(struct ml_buf *b, const char *s, size_t n)
 			continue;
 		if (ml_buf_append(b, s + start, i - start))
 			return -1;
-		char esc[7] = {'\\', 0};
-		size_t elen = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-			elen = 6;
-		}
-		if (ml_buf_append(b, esc, elen))
+		char esc[6];
+		if (ml_buf_append(b, esc, ml_json_escape_byte(c, esc)))
 			return -1;
 		start = i + 1;
 	}

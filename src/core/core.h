@@ -99,6 +99,9 @@ int ml_buf_append(struct ml_buf *b, const void *p, size_t n) ML_MUST_CHECK;
 int ml_buf_puts(struct ml_buf *b, const char *s) ML_MUST_CHECK;
 int ml_buf_putc(struct ml_buf *b, char c) ML_MUST_CHECK;
 int ml_buf_printf(struct ml_buf *b, const char *fmt, ...) ML_PRINTF(2, 3) ML_MUST_CHECK;
+/* The JSON escape of one byte that must be escaped (a control character, '"' or '\\') into out; returns
+ * its length (2 or 6). Shared by every JSON string writer. */
+size_t ml_json_escape_byte(unsigned char c, char out[6]);
 /* Appends s as a JSON string literal, quotes included; s must be valid UTF-8. */
 int ml_buf_json_str(struct ml_buf *b, const char *s, size_t n) ML_MUST_CHECK;
 /* Hands the data to the caller (free with ml_free) and re-initialises b. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -44,12 +45,20 @@ int ml_file_read(const char *path, size_t max, char **out, size_t *len, struct m
 
 int ml_file_write_atomic(const char *path, const void *data, size_t len, struct ml_err *err)
 {
+	/* A unique temporary name (not one per process): two threads replacing the same file must not write
+	 * into, or rename away, each other's temporary file. */
 	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
 		return ml_err_set(err, ML_EINVAL, "path too long: '%s'", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+	if (fchmod(fd, 0640) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return ml_err_set(err, ML_EIO, "cannot set the mode of '%s': %s", tmp, strerror(e));
+	}
 	const char *p = data;
 	size_t left = len;
 	while (left) {
@@ -65,16 +74,32 @@ int ml_file_write_atomic(const char *path, const void *data, size_t len, struct 
 		p += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) || close(fd)) {
-		int e = errno;
+	int frc = fsync(fd), e = errno;
+	if (close(fd) != 0 && frc == 0) /* close always, even when fsync failed */
+		frc = -1, e = errno;
+	if (frc != 0) {
 		unlink(tmp);
 		return ml_err_set(err, ML_EIO, "cannot flush '%s': %s", tmp, strerror(e));
 	}
 	if (rename(tmp, path)) {
-		int e = errno;
+		e = errno;
 		unlink(tmp);
 		return ml_err_set(err, ML_EIO, "cannot rename to '%s': %s", path, strerror(e));
 	}
+	/* The rename itself is durable only once the folder is synced. */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return ml_err_set(err, ML_EIO, "cannot sync the folder of '%s': %s", path, strerror(e));
+	}
+	close(dfd);
 	return 0;
 }
 

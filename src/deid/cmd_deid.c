@@ -539,3 +539,85 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 
 CLI_COMMAND(deid_eval, "deid eval", "--gold DIR|FILE.json [--json] [--misses] [--notes A-B]",
 	    "score text de-identification against BRAT (NNN.txt + NNN.ann) or Presidio JSON gold", run_eval)
+
+/* ---- deid apply: finish review-mode de-identification -------------------------------------------- */
+
+struct apply_ctx {
+	struct store_task *tasks;
+	size_t n, cap;
+};
+
+static int collect_task(void *ctx, const struct store_task *t)
+{
+	struct apply_ctx *a = ctx;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->tasks = ml_xrealloc(a->tasks, a->cap * sizeof *a->tasks);
+	}
+	a->tasks[a->n++] = *t;
+	return 0;
+}
+
+static int run_apply(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *project = NULL;
+	bool accept = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--accept-proposals"))
+			accept = true;
+		else if (argv[i][0] == '-')
+			return cli_usage_error(ctx, "unknown option '%s'", argv[i]);
+		else if (!project)
+			project = argv[i];
+		else
+			return cli_usage_error(ctx, "unexpected argument '%s'", argv[i]);
+	}
+	if (!project)
+		return cli_usage_error(ctx, "expected PROJECT");
+	struct store *s;
+	if (cli_store_open(ctx, &s))
+		return CLI_BAD_INPUT;
+	struct store_project p;
+	if (cli_project(ctx, s, project, &p)) {
+		store_close(s);
+		return CLI_BAD_INPUT;
+	}
+	struct ml_err err = {0};
+	struct deid_import *di = NULL;
+	int rc = CLI_OK;
+	struct apply_ctx a = {0};
+	if (deid_import_new(p.settings_json, ctx->data_dir, &di, &err) != 0) {
+		rc = cli_fail_err(ctx, &err);
+	} else if (!di || !deid_import_config(di)->review) {
+		rc = cli_usage_error(ctx, "project %lld does not use review-mode de-identification", (long long)p.id);
+	} else {
+		struct store_task_filter f = {.project_id = p.id, .state = -1};
+		if (store_task_list(s, &f, collect_task, &a, &err) != 0)
+			rc = cli_fail_err(ctx, &err);
+		size_t done = 0, waiting = 0;
+		for (size_t i = 0; i < a.n && rc == CLI_OK; i++) {
+			bool applied = false;
+			if (deid_review_apply(s, di, &a.tasks[i], NULL, accept, &applied, &err) != 0)
+				rc = cli_fail_err(ctx, &err);
+			done += applied;
+		}
+		if (rc == CLI_OK) {
+			struct store_item it;
+			for (size_t i = 0; i < a.n; i++)
+				if (store_item_get(s, a.tasks[i].item_id, &it, &err) == 0) {
+					waiting += !it.visible;
+					store_item_release(&it);
+				}
+			printf("de-identified and released %zu items; %zu still await review\n", done, waiting);
+		}
+	}
+	ml_free(a.tasks);
+	deid_import_free(di);
+	store_project_release(&p);
+	store_close(s);
+	return rc;
+}
+
+CLI_COMMAND(deid_apply, "deid apply", "PROJECT [--accept-proposals]",
+	    "replace the reviewed PHI spans of a review-mode project's hidden items and release them to annotators",
+	    run_apply)

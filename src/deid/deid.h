@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "store/store.h"
 
 /* The i2b2 2014 PHI types. The order is fixed (used as an index); names via deid_type_name(). */
 enum deid_type {
@@ -211,5 +212,68 @@ int deid_eval_run(const struct deid_engine *e, const char *gold, const long *onl
 /* Appends the scores as JSON: {"token":{"overall":{tp,fp,fn,precision,recall,f1},"by_type":{..}},
  * "entity_exact":{..},"entity_overlap":{..}} */
 int deid_eval_json(const struct deid_eval *ev, struct ml_buf *out) ML_MUST_CHECK;
+
+/* ---- de-identification on import (import.c) --------------------------------------------------------- */
+
+/* A project requires de-identification of its text items when its settings hold
+ *   "deid": {"text": "surrogate" | "tag" | "mask", "review": false, "control": "phi"}
+ * The import driver (io_import_files: CLI and HTTP import) and POST .../items call deid_import_apply on
+ * every item before store_item_add, so the original text never reaches the database:
+ *   - known identifiers come from the item's metadata: meta.known_names and meta.known_mrns (a string or
+ *     an array of strings); they are removed from the stored metadata;
+ *   - surrogates and date shifts are keyed by the deployment secret and the item's patient key;
+ *   - meta.deid records {"engine": "medlabel-deid VERSION", "mode": ..., "spans": N} (no PHI).
+ * With "review": true the item is stored as imported but hidden (visible = false, meta.deid.status
+ * "pending-review") with the engine's spans as a prediction body (control "control", labels the i2b2
+ * type names, no "text") for a reviewer; deid_review_apply then replaces the reviewed spans and shows it. */
+struct deid_import_cfg {
+	bool enabled;
+	enum deid_mode mode;
+	bool review;
+	char control[65];
+};
+/* Reads the "deid" object of a project's settings JSON (cfg->enabled false when there is none). ML_EINVAL
+ * with a message naming the bad field otherwise. */
+int deid_import_cfg_parse(const char *settings_json, struct deid_import_cfg *cfg, struct ml_err *err) ML_MUST_CHECK;
+/* The same from a parsed jansson value (json_t *; NULL = not set): for the settings validation. */
+int deid_import_cfg_from_json(const void *deid_obj, struct deid_import_cfg *cfg, struct ml_err *err) ML_MUST_CHECK;
+
+/* The process-wide engine, built on first use (thread-safe) and kept until exit; NULL on failure. */
+const struct deid_engine *deid_engine_shared(struct ml_err *err);
+
+struct deid_import;
+/* Builds the project's import policy (the shared engine and the deployment secret from data_dir). *out is NULL, with
+ * success, when the project does not require de-identification. Read-only afterwards (thread-safe). */
+int deid_import_new(const char *settings_json, const char *data_dir, struct deid_import **out,
+		    struct ml_err *err) ML_MUST_CHECK;
+void deid_import_free(struct deid_import *di);
+const struct deid_import_cfg *deid_import_config(const struct deid_import *di);
+const struct deid_engine *deid_import_engine(const struct deid_import *di);
+/* Options for deid_text keyed for one patient (borrowing di's secret). */
+void deid_import_opts(const struct deid_import *di, const char *patient_key, struct deid_opts *o);
+
+struct deid_import_out {
+	char *text;            /* the text to store (de-identified, or the original in review mode); NULL for media */
+	char *meta_json;       /* the metadata to store */
+	char content_hash[65]; /* of text ("" for media: keep the item's own) */
+	bool visible;
+	char *prediction_json; /* review mode: the proposed spans (annotation body); else NULL */
+};
+void deid_import_out_init(struct deid_import_out *o);
+void deid_import_out_release(struct deid_import_out *o);
+/* De-identifies one item as the policy says. Errors never quote the text. */
+int deid_import_apply(const struct deid_import *di, const struct store_item *in, struct deid_import_out *out,
+		      struct ml_err *err) ML_MUST_CHECK;
+
+/* Review mode: for the task t of a hidden item awaiting review, replaces the reviewed PHI spans and shows
+ * the item. The spans are reviewed_body's (an annotation body: results of the policy's control, start/end
+ * in code points of the hidden text, label an i2b2 type) when not NULL; else the latest human annotation
+ * of the task; without one, the engine's proposal when accept_proposal is true, else nothing is done.
+ * When the spans came from a stored annotation, that annotation gets a new version whose offsets point into
+ * the new text and whose "text" fields quote it (exports take the latest version; older versions, like the
+ * hidden text, stay in the database's history).
+ * *applied tells whether it did. Items that are visible or not awaiting review are left alone. */
+int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
+		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err) ML_MUST_CHECK;
 
 #endif

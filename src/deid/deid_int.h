@@ -66,15 +66,34 @@ struct deid_pattern {
 		int type;
 	} out[DEID_MAX_GROUPS];
 	int nout;
-	/* literals, one of which the lower-cased note must contain for the pattern to run (none: always) */
-	char **need;
+	/* literals, one of which the lower-cased note must contain for the pattern to run (none: always);
+	 * ids into the engine's needle table, all of which are found in one pass over the note */
+	uint16_t *need;
 	size_t nneed;
 	bool jit; /* JIT-compiled: matched with pcre2_jit_match (skips the interpreter's checks) */
+	/* lead patterns (engine.c: pat_def.lead): the same regex compiled anchored, tried only at the
+	 * positions where the note holds one of the need literals (bit set in needmask) */
+	pcre2_code *re_lead;
+	bool lead_jit;
+	uint64_t *needmask;
+};
+
+/* The patterns' literals, deduplicated, indexed by their first one or two bytes so that one pass over a
+ * note finds which of them it contains (instead of one memmem per literal per pattern). */
+struct deid_needles {
+	char **s;
+	uint8_t *len;
+	size_t n;
+	int32_t head1[256];  /* one-byte literals: the id, or -1 */
+	int32_t *head2;      /* 65536 chains of literals of two or more bytes by their first two bytes */
+	int32_t *next;
+	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
 };
 
 struct deid_engine {
 	struct deid_pattern *pats;
 	size_t npats;
+	struct deid_needles needles;
 	struct deid_dict dict;
 };
 

@@ -103,6 +103,10 @@ struct pat_def {
 	int g1, t1, g2, t2, g3, t3;
 	/* "a|b|c": the pattern runs only on notes whose lower-cased text contains one of these (speed) */
 	const char *need;
+	/* every match starts with one of the need literals (case-insensitively, ASCII): the pattern is tried,
+	 * anchored, only where the note has one of them instead of scanning the whole note. Set only where
+	 * the pattern is one leading alternation of words each of which begins with a need literal. */
+	bool lead;
 };
 
 #define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
@@ -138,7 +142,7 @@ struct pat_def {
 static const struct pat_def PATTERNS[] = {
 	/* contact details */
 	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
-	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www"},
+	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www", .lead = true},
 	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
 	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
 	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
@@ -152,18 +156,18 @@ static const struct pat_def PATTERNS[] = {
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
 	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
-	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social"},
+	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social", .lead = true},
 	/* phones */
 	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
 	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
 	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
 	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
 	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
-	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp"},
+	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp", .lead = true},
 	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
 	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
 	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
-	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext"},
+	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext", .lead = true},
 	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
 	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
 	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
@@ -175,30 +179,30 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
 	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
 	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
-	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
 	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
-	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december"},
+	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december", .lead = true},
 	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
 	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
 	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+(?:\\d{1,2}/\\d{1,2}\\b|" MON "\\b))", K_PLAIN, 80, .85f, 0,
-	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun"},
+	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun", .lead = true},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
 	 "(?![ ](?:percentile|grade|degree|floor|edition|rib|toe|finger|cranial|intercostal|week|day|month|year|"
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
-	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "the "},
+	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "on the|of the|by the|until the|since the|before the|after the|from the|through the", .lead = true},
 	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
 	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
 	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
-	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"},
+	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre", .lead = true},
 	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
 	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
 	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
-	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "day"},
+	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "monday|tuesday|wednesday|thursday|friday|saturday|sunday", .lead = true},
 	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
 	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
 	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
@@ -219,74 +223,74 @@ static const struct pat_def PATTERNS[] = {
 	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
-	 DEID_AGE, .need = "age"},
+	 DEID_AGE, .need = "age", .lead = true},
 	{"(?i)\\b(?:in|to)[ ](?:his|her|their|the|my)[ ](?:(?:early|mid|late)[- ])?(\\d0s)\\b", K_PLAIN, 80, .8f,
-	 1, DEID_AGE, .need = "0s"},
+	 1, DEID_AGE, .need = "in his|in her|in their|in the|in my|to his|to her|to their|to the|to my", .lead = true},
 	{"(?i)\\b(?:died|passed[ ]away|deceased|diagnosed|dx|dx'd|onset|widowed|married|living|alive)\\b[^.\\n]{0,25}?\\bat"
 	 "[ ](?:age[ ])?(\\d{1,3})\\b(?![ ]*(?:mg|kg|%|weeks?|days?|months?|pm|am|:|h\\b|hours|minutes|percent))",
-	 K_AGE, 80, .8f, 1, DEID_AGE, .need = "died|passed|deceased|diagnos|dx|onset|widowed|married|living|alive"},
+	 K_AGE, 80, .8f, 1, DEID_AGE, .need = "died|passed|deceased|diagnos|dx|onset|widowed|married|living|alive", .lead = true},
 	{"(?i)\\b(?:mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grandmother|grandfather|"
 	 "cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt)\\b[,(]?[ ]?(?:age[ ]|aged[ ])?(\\d{1,3})"
-	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt"},
+	 "(?=[ ]?[,)]|[ ]?(?:y|yo|years?|yrs?)\\b)", K_AGE, 80, .8f, 1, DEID_AGE, .need = "mother|father|brother|sister|son|daughter|wife|husband|aunt|uncle|grand|cousin|niece|nephew|spouse|partner|mom|dad|sibling|patient|pt", .lead = true},
 	{"(?i)\\bturn(?:ed|s|ing)?[ ](\\d{1,3})\\b(?![ ]*(?:mg|kg|lb|%|minutes|min|hours|days|weeks|months|:|am|pm))",
-	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn"},
+	 K_AGE, 75, .7f, 1, DEID_AGE, .need = "turn", .lead = true},
 	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
 	 .need = "años|edad"},
-	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex"},
+	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex", .lead = true},
 	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
 	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
 	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
-	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling"},
+	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling", .lead = true},
 	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
-	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE, .need = "dx|diagnos"},
+	 "years?[ ]ago|yrs?[ ]ago|/))", K_AGE, 74, .7f, 1, DEID_AGE, .need = "dx|diagnos", .lead = true},
 	{"(?i)\\b(?:mother|father|sister|brother|son|daughter|aunt|uncle|grandmother|grandfather|cousin|niece|"
 	 "nephew|husband|wife|spouse)(?:,[ ][A-Z][a-z]+)?:[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?))",
-	 K_AGE, 74, .7f, 1, DEID_AGE, .need = "mother|father|sister|brother|son|daughter|aunt|uncle|grand|cousin|niece|nephew|husband|wife|spouse"},
-	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE, .need = "ages"},
-	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT, .need = "unit"},
+	 K_AGE, 74, .7f, 1, DEID_AGE, .need = "mother|father|sister|brother|son|daughter|aunt|uncle|grand|cousin|niece|nephew|husband|wife|spouse", .lead = true},
+	{"(?i)\\bages[ ](\\d{1,3})(?:,[ ]\\d{1,3})*,?[ ]and[ ](\\d{1,3})\\b", K_AGE, 76, .75f, 1, DEID_AGE, 2, DEID_AGE, .need = "ages", .lead = true},
+	{"\\bUnit[ ]\\d{1,2}[A-Z]?\\b(?![ ]*(?:of|units|u\\b|mg|ml))", K_PLAIN, 50, .5f, 0, DEID_DEPARTMENT, .need = "unit", .lead = true},
 	/* labelled identifiers */
 	{"(?i:\\b(?:MRN|MR#|MR[ ]No\\.?|medical[ ]record(?:[ ]number|[ ]no\\.?|[ ]#)?|med[ ]rec|chart|"
 	 "client[ ]id|patient[ ]id|pt[ ]id|unit[ ]no\\.?|hospital[ ]number|hosp[ ]#|record))" LBL_SEP IDVAL,
-	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD, .need = "mr|medical record|med rec|chart|client|patient|pt id|unit no|hospital|hosp|record"},
-	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "acct|account|billing|fin|csn|har"},
-	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "encounter|enc|visit|invoice|acc"},
+	 K_ID, 92, .95f, 1, DEID_MEDICALRECORD, .need = "mr|medical record|med rec|chart|client|patient|pt id|unit no|hospital|hosp|record", .lead = true},
+	{"(?i:\\b(?:acct|account|billing|FIN|CSN|HAR))\\.?" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "acct|account|billing|fin|csn|har", .lead = true},
+	{"(?i:\\b(?:encounter|enc|visit|invoice|acc)\\.?)" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_ACCOUNT, .need = "encounter|enc|visit|invoice|acc", .lead = true},
 	{"(?i:\\b(?:member|policy|subscriber|medicare|medicaid|MBI|HICN|beneficiary|NHS|health[ ]plan|"
 	 "insurance[ ](?:id|number|no\\.?|#)|plan[ ]id)(?:[ ](?:id|number|no\\.?|#|MBI|card))?)" LBL_SEP IDVAL,
-	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "member|policy|subscriber|medicare|medicaid|mbi|hicn|beneficiary|nhs|health plan|insurance|plan id"},
-	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "group|grp|plan|insur|coverage"},
+	 K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "member|policy|subscriber|medicare|medicaid|mbi|hicn|beneficiary|nhs|health plan|insurance|plan id", .lead = true},
+	{"(?i:\\b(?:group|grp|plan|insurance|insured|coverage))" LBL_Q LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_HEALTHPLAN, .need = "group|grp|plan|insur|coverage", .lead = true},
 	{"(?:\\b(?i:DEA|license|licence|lic\\.?|driver'?s[ ]license|commercial[ ]driver'?s[ ]license|"
 	 "state[ ]license|board[ ]certification|permit)|\\b(?:DL|CDL)\\b)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_LICENSE, .need = "dea|licen|lic|dl|cdl|permit|certification"},
-	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE, .need = "plate|tag|vin|vehicle|registration"},
+	 DEID_LICENSE, .need = "dea|licen|lic|driver|commercial|state license|board certification|dl|cdl|permit", .lead = true},
+	{"(?i:\\b(?:license[ ]plate|plates?(?:[ ]number)?(?:[ ]as)?|tag|VIN|vehicle|registration(?:[ ]number)?(?:[ ]as)?))" LBL_SEP IDVAL, K_ID, 91, .9f, 1, DEID_VEHICLE, .need = "license plate|plate|tag|vin|vehicle|registration", .lead = true},
 	{"(?i:\\b(?:serial|S/N|SN|asset(?:[ ]tag)?|device[ ]id|equipment[ ]id|pump[ ]id|UDI))" LBL_SEP IDVAL, K_ID,
-	 91, .9f, 1, DEID_DEVICE, .need = "serial|s/n|sn|asset|device|equipment|pump|udi"},
+	 91, .9f, 1, DEID_DEVICE, .need = "serial|s/n|sn|asset|device|equipment|pump|udi", .lead = true},
 	{"(?i:\\b(?:biobank|biospecimen|fingerprint|AFIS|palm[- ]vein|biometric|retina[l]?[ ]scan|voiceprint|"
 	 "DNA[ ]sample)(?:[ ](?:id|record|enrollment|specimen|sample))*)" LBL_SEP IDVAL, K_ID, 91, .9f, 1,
-	 DEID_BIOID, .need = "biobank|biospecimen|fingerprint|afis|palm|biometric|retina|voiceprint|dna"},
+	 DEID_BIOID, .need = "biobank|biospecimen|fingerprint|afis|palm|biometric|retina|voiceprint|dna", .lead = true},
 	{"(?i:\\b(?:accession|specimen|UID|NPI|interpreter|badge|claim|authori[sz]ation|passport|prescription|"
 	 "registry|ticket|requisition|tracking|docket|certificate|confirmation)(?:[ ](?:id|number|no\\.?|#|code))?)"
-	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM, .need = "accession|specimen|uid|npi|interpreter|badge|claim|authori|passport|prescription|registry|ticket|requisition|tracking|docket|certificate|confirmation"},
+	 LBL_SEP IDVAL, K_ID, 89, .85f, 1, DEID_IDNUM, .need = "accession|specimen|uid|npi|interpreter|badge|claim|authori|passport|prescription|registry|ticket|requisition|tracking|docket|certificate|confirmation", .lead = true},
 	{"(?i:\\b(?:acc|case|order|employee|auth|reference|ref|Rx|subject|study|job|session|message|control|req|"
 	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
-	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt"},
+	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt", .lead = true},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
 	 .5f, 0, DEID_IDNUM},
 	/* usernames */
 	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
-	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged"},
+	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged", .lead = true},
 	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
 	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
 	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
-	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = " by"},
+	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = "transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|uploaded", .lead = true},
 	/* rooms and units */
 	{"(?i:\\b(?:room|rm|bed|bay|cubicle|stretcher|exam[ ]room|isolation[ ]room))\\.?[ \\t]*(?:#|no\\.?|:)?[ \\t]*"
-	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM, .need = "room|rm|bed|bay|cubicle|stretcher"},
-	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "or"},
-	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "ed|er|pacu|icu"},
-	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM, .need = "bed|room"},
+	 "((?=[A-Z]?\\d)[A-Z]?\\d{1,4}[A-Za-z]?(?:-[A-Za-z0-9]{1,4})?)\\b(?![ ]?(?:%|\\x{00B0}|mg|cm|mm))", K_PLAIN, 80, .85f, 1, DEID_ROOM, .need = "room|rm|bed|bay|cubicle|stretcher|exam room|isolation room", .lead = true},
+	{"\\bOR[ ]?#?[ ]?(\\d{1,2})\\b", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "or", .lead = true},
+	{"\\b(?:ED|ER|PACU|ICU)(?:-|[ ](?:bed|room|bay|rm)[ ]?#?)(\\d{1,3}[A-Z]?)\\b(?![%\\x{00B0}])", K_PLAIN, 78, .8f, 1, DEID_ROOM, .need = "ed|er|pacu|icu", .lead = true},
+	{"(?i:\\b(?:bed|room))[ \\t]*:[ \\t]*([A-Z][a-z]+[ ]\\d{1,3}[A-Za-z]?)\\b", K_PLAIN, 80, .8f, 1, DEID_ROOM, .need = "bed|room", .lead = true},
 	{"(?i:\\b(?:unit|ward|floor|dept|department|program|pod|wing|location|loc))[ \\t]*:[ \\t]*"
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
-	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc"},
+	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc", .lead = true},
 	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
 	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
 	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
@@ -310,7 +314,7 @@ static const struct pat_def PATTERNS[] = {
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
 	 2, DEID_STATE},
 	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
-	 DEID_ZIP, .need = "zip|postal"},
+	 DEID_ZIP, .need = "zip|postal", .lead = true},
 	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
 	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
 	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
@@ -324,7 +328,7 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna"},
+	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna", .lead = true},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
@@ -536,7 +540,7 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 static bool in_list(const char *w, const char *const *list)
 {
 	for (; *list; list++)
-		if (!strcmp(w, *list))
+		if (w[0] == (*list)[0] && !strcmp(w, *list)) /* the first byte rules out most entries cheaply */
 			return true;
 	return false;
 }
@@ -864,25 +868,94 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 	return specific >= 1;
 }
 
+/* A position where a literal wanted by a lead pattern occurs. */
+struct occ {
+	uint32_t pos;
+	uint16_t id;
+};
+
+struct occs {
+	struct occ *v;
+	size_t n, cap;
+};
+
+static void occ_push(struct occs *o, size_t pos, int32_t id)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 256;
+		o->v = ml_xrealloc(o->v, o->cap * sizeof *o->v);
+	}
+	o->v[o->n].pos = (uint32_t)pos;
+	o->v[o->n++].id = (uint16_t)id;
+}
+
+/* Marks in found[] every needle the lower-cased note contains, and lists (in position order) where the
+ * needles of lead patterns occur: one pass, a table lookup per byte. */
+static void find_needles(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
+{
+	memset(found, 0, t->n);
+	const unsigned char *u = (const unsigned char *)low;
+	for (size_t i = 0; i < n; i++) {
+		int32_t id = t->head1[u[i]];
+		if (id >= 0) {
+			found[id] = 1;
+			if (t->record[id])
+				occ_push(o, i, id);
+		}
+		if (i + 1 >= n)
+			break;
+		for (id = t->head2[(unsigned)u[i] << 8 | u[i + 1]]; id >= 0; id = t->next[id]) {
+			if ((found[id] && !t->record[id]) || t->len[id] > n - i ||
+			    memcmp(low + i + 2, t->s[id] + 2, t->len[id] - 2u) != 0)
+				continue;
+			found[id] = 1;
+			if (t->record[id])
+				occ_push(o, i, id);
+		}
+	}
+}
+
 static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 {
 	const struct deid_engine *e = x->e;
+	uint8_t found_small[512];
+	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
+	struct occs occ = {0};
+	find_needles(&e->needles, x->low, x->n, found, &occ);
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
 		if (p->nneed) {
 			/* most patterns hang on a label or keyword: skip them on notes that lack it */
 			bool any = false;
 			for (size_t k = 0; k < p->nneed && !any; k++)
-				any = memmem(x->low, x->n, p->need[k], strlen(p->need[k])) != NULL;
+				any = found[p->need[k]];
 			if (!any)
 				continue;
 		}
-		size_t off = 0;
+		size_t off = 0, q = 0;
 		while (off <= x->n) {
-			int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
-					: pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
-			if (rc < 0)
-				break;
+			int rc;
+			if (p->re_lead) {
+				/* the next place at or after off where one of the pattern's literals starts: every
+				 * match starts at one, so trying them in order (anchored) finds the same matches as
+				 * scanning the note from off */
+				while (q < occ.n && (occ.v[q].pos < off || !(p->needmask[occ.v[q].id >> 6] >> (occ.v[q].id & 63) & 1)))
+					q++;
+				if (q == occ.n)
+					break;
+				size_t st = occ.v[q++].pos;
+				rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
+						 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
+				if (rc < 0) {
+					off = st + 1;
+					continue;
+				}
+			} else {
+				rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+					    : pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+				if (rc < 0)
+					break;
+			}
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			size_t a = ov[0], b = ov[1];
 			if (b <= a) {
@@ -1002,6 +1075,9 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			}
 		}
 	}
+	if (found != found_small)
+		ml_free(found);
+	ml_free(occ.v);
 }
 
 /* ---- names ------------------------------------------------------------------------------------------- */
@@ -2011,6 +2087,29 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 
 /* ---- engine ------------------------------------------------------------------------------------------- */
 
+/* The id of literal q[0..l) in the needle table, adding it if new (literals are short and few). */
+static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
+{
+	for (size_t k = 0; k < t->n; k++)
+		if (t->len[k] == l && !memcmp(t->s[k], q, l))
+			return (uint16_t)k;
+	size_t id = t->n++;
+	t->s = ml_xrealloc(t->s, t->n * sizeof *t->s);
+	t->len = ml_xrealloc(t->len, t->n * sizeof *t->len);
+	t->next = ml_xrealloc(t->next, t->n * sizeof *t->next);
+	t->s[id] = ml_xstrndup(q, l);
+	t->len[id] = (uint8_t)l;
+	t->next[id] = -1;
+	if (l == 1) {
+		t->head1[(unsigned char)q[0]] = (int32_t)id;
+	} else {
+		unsigned key = (unsigned)(unsigned char)q[0] << 8 | (unsigned char)q[1];
+		t->next[id] = t->head2[key];
+		t->head2[key] = (int32_t)id;
+	}
+	return (uint16_t)id;
+}
+
 struct deid_engine *deid_engine_new(struct ml_err *err)
 {
 	struct deid_engine *e = ml_calloc(1, sizeof *e);
@@ -2023,6 +2122,11 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		deid_engine_free(e);
 		return NULL;
 	}
+	e->needles.head2 = ml_xmalloc(65536 * sizeof *e->needles.head2);
+	for (size_t i = 0; i < 65536; i++)
+		e->needles.head2[i] = -1;
+	for (size_t i = 0; i < 256; i++)
+		e->needles.head1[i] = -1;
 	e->npats = ML_ARRAY_LEN(PATTERNS);
 	e->pats = ml_xcalloc(e->npats, sizeof *e->pats);
 	for (size_t i = 0; i < e->npats; i++) {
@@ -2043,8 +2147,8 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		for (const char *q = d->need; q && *q;) {
 			const char *bar = strchr(q, '|');
 			size_t l = bar ? (size_t)(bar - q) : strlen(q);
-			e->pats[i].need = ml_xrealloc(e->pats[i].need, (e->pats[i].nneed + 1) * sizeof(char *));
-			e->pats[i].need[e->pats[i].nneed++] = ml_xstrndup(q, l);
+			e->pats[i].need = ml_xrealloc(e->pats[i].need, (e->pats[i].nneed + 1) * sizeof *e->pats[i].need);
+			e->pats[i].need[e->pats[i].nneed++] = needle_add(&e->needles, q, l);
 			q += l + (bar ? 1 : 0);
 		}
 		e->pats[i].kind = d->kind;
@@ -2059,6 +2163,29 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			e->pats[i].nout = k + 1;
 		}
 	}
+	/* lead patterns: an anchored copy and the set of literals they start with */
+	size_t words = (e->needles.n + 63) / 64;
+	e->needles.record = ml_xcalloc(e->needles.n + 1, 1);
+	for (size_t i = 0; i < e->npats; i++) {
+		struct deid_pattern *p = &e->pats[i];
+		if (!PATTERNS[i].lead || !p->nneed)
+			continue;
+		int ec;
+		PCRE2_SIZE eo;
+		p->re_lead = pcre2_compile((PCRE2_SPTR)PATTERNS[i].re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_ANCHORED, &ec,
+					   &eo, NULL);
+		if (!p->re_lead) {
+			ml_err_set(err, ML_EINVAL, "de-identification pattern %zu does not compile anchored", i);
+			deid_engine_free(e);
+			return NULL;
+		}
+		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
+		p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
+		for (size_t k = 0; k < p->nneed; k++) {
+			p->needmask[p->need[k] >> 6] |= (uint64_t)1 << (p->need[k] & 63);
+			e->needles.record[p->need[k]] = 1;
+		}
+	}
 	return e;
 }
 
@@ -2068,10 +2195,17 @@ void deid_engine_free(struct deid_engine *e)
 		return;
 	for (size_t i = 0; i < e->npats; i++) {
 		pcre2_code_free(e->pats[i].re);
-		for (size_t k = 0; k < e->pats[i].nneed; k++)
-			ml_free(e->pats[i].need[k]);
 		ml_free(e->pats[i].need);
+		pcre2_code_free(e->pats[i].re_lead);
+		ml_free(e->pats[i].needmask);
 	}
+	ml_free(e->needles.record);
+	for (size_t k = 0; k < e->needles.n; k++)
+		ml_free(e->needles.s[k]);
+	ml_free(e->needles.s);
+	ml_free(e->needles.len);
+	ml_free(e->needles.head2);
+	ml_free(e->needles.next);
 	ml_free(e->pats);
 	deid_dict_release(&e->dict);
 	ml_free(e);

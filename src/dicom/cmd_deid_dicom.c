@@ -1,4 +1,5 @@
 /* cmd_deid_dicom.c: `medlabel deid dicom IN OUT`: de-identify a file or a folder tree (mirrored) in parallel. */
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "dicom/dicom.h"
 
@@ -107,32 +108,40 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The secret keying UIDs, pseudonyms and date shifts: --secret-file, else the deployment's own secret
+ * (DATA/deployment.secret, made by `medlabel init`), never created here: a de-identification run must not
+ * silently start a new pseudonym space. */
 static int read_secret(struct cli_ctx *ctx, const char *file, uint8_t **secret, size_t *len)
 {
 	struct ml_err err = {0};
-	char *buf;
+	uint8_t *buf = ml_xmalloc(AUTH_SECRET_MAX);
+	if (!file) {
+		if (auth_deployment_secret(ctx->data_dir, false, buf, len, &err) != 0) {
+			ml_free(buf);
+			fprintf(stderr, "%s %s: %s\n", ctx->prog, ctx->command, err.msg);
+			return cli_fail(ctx, "no secret: pass --secret-file FILE or use the --data folder of a deployment");
+		}
+		*secret = buf;
+		return 0;
+	}
+	char *data;
 	size_t n;
-	char *def = NULL;
-	if (!file)
-		file = def = ml_xasprintf("%s/deployment.secret", ctx->data_dir);
-	if (ml_file_read(file, 4096, &buf, &n, &err) < 0) {
-		int rc = def ? cli_fail(ctx, "no secret: pass --secret-file FILE or create '%s' (16 to 64 random bytes)",
-					def)
-			     : cli_fail_err(ctx, &err);
-		ml_free(def);
-		return rc;
-	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	if (n < 16) {
+	if (ml_file_read(file, 4096, &data, &n, &err) < 0) {
 		ml_free(buf);
-		int rc = cli_fail(ctx, "secret in '%s' is too short: 16 bytes at least", file);
-		ml_free(def);
-		return rc;
+		return cli_fail_err(ctx, &err);
 	}
-	ml_free(def);
-	*secret = (uint8_t *)buf;
-	*len = n > 64 ? 64 : n;
+	while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+		n--;
+	if (n < AUTH_SECRET_MIN) {
+		ml_free(buf);
+		ml_free(data);
+		return cli_fail(ctx, "secret in '%s' is too short: %d bytes at least", file, AUTH_SECRET_MIN);
+	}
+	*len = n > AUTH_SECRET_MAX ? AUTH_SECRET_MAX : n;
+	memcpy(buf, data, *len);
+	memset(data, 0, n);
+	ml_free(data);
+	*secret = buf;
 	return 0;
 }
 

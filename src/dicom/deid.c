@@ -565,11 +565,31 @@ static void write_elem(struct ctx *c, const struct dicom_item *it, const struct 
 	}
 }
 
+static int by_tag(const void *a, const void *b)
+{
+	const struct dicom_elem *x = *(const struct dicom_elem *const *)a, *y = *(const struct dicom_elem *const *)b;
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
+	return x < y ? -1 : x > y; /* stable: the first of duplicates wins */
+}
+
 static void stream_item(struct ctx *c, const struct dicom_item *it, bool top)
 {
+	/* Output must ascend (the writer checks); an input out of order is put in order, duplicates dropped. */
+	const struct dicom_elem **order = NULL;
+	if (!it->sorted && it->nelems) {
+		order = ml_xmalloc(it->nelems * sizeof *order);
+		for (uint32_t i = 0; i < it->nelems; i++)
+			order[i] = &it->elems[i];
+		qsort(order, it->nelems, sizeof *order, by_tag);
+	}
 	size_t next_add = 0;
 	for (uint32_t i = 0; i < it->nelems; i++) {
-		const struct dicom_elem *e = &it->elems[i];
+		const struct dicom_elem *e = order ? order[i] : &it->elems[i];
+		if (order && i && order[i - 1]->tag == e->tag)
+			continue;
+		if (top && DICOM_GROUP(e->tag) == 0x0002)
+			continue; /* meta elements misplaced in the dataset: the writer makes the meta group */
 		if (top) {
 			while (next_add < ML_ARRAY_LEN(ADDED) && ADDED[next_add].tag < e->tag)
 				ADDED[next_add++].write(c);
@@ -580,6 +600,7 @@ static void stream_item(struct ctx *c, const struct dicom_item *it, bool top)
 	}
 	while (top && next_add < ML_ARRAY_LEN(ADDED))
 		ADDED[next_add++].write(c);
+	ml_free(order);
 }
 
 static void add_id(struct ctx *c, const char *s, size_t n)

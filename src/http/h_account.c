@@ -142,9 +142,16 @@ int h_me_password(struct http_req *r)
 		snprintf(r->err.field, sizeof r->err.field, "/new_password");
 		return -1;
 	}
+	/* Whoever else is logged in as this user (with the old password) is logged out; this session stays. */
 	http_write_lock();
-	int rc = store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
-		 auth_must_change_clear(r->store, r->user.id, &r->err) != 0;
+	int rc = store_begin(r->store, &r->err) != 0;
+	if (!rc) {
+		rc = store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
+		     store_session_delete_user(r->store, r->user.id, r->via_cookie ? r->session_hash : NULL, &r->err) != 0 ||
+		     auth_must_change_clear(r->store, r->user.id, &r->err) != 0 || store_commit(r->store, &r->err) != 0;
+		if (rc)
+			store_rollback(r->store);
+	}
 	http_write_unlock();
 	if (rc)
 		return -1;
@@ -302,7 +309,9 @@ int h_user_update(struct http_req *r)
 	}
 	if (store_user_set_disabled(r->store, id, disabled, &r->err) != 0 ||
 	    store_user_set_admin(r->store, id, admin, &r->err) != 0 ||
-	    (password && store_user_set_password(r->store, id, hash, &r->err) != 0) || store_commit(r->store, &r->err) != 0) {
+	    (password && (store_user_set_password(r->store, id, hash, &r->err) != 0 ||
+			  store_session_delete_user(r->store, id, NULL, &r->err) != 0)) ||
+	    store_commit(r->store, &r->err) != 0) {
 		store_rollback(r->store);
 		http_write_unlock();
 		return -1;

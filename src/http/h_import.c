@@ -55,8 +55,14 @@ int h_item_import(struct http_req *r)
 				      .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
 				      .options = http_query(r, "options")};
 	const char *files[1] = {path};
-	if (io_import_files(r->store, r->project_id, files, 1, imp, &opts, http_project_overlap(r), INT32_MAX, NULL, NULL,
-			    &stats, &r->err) != 0) {
+	/* One transaction for the whole file, under the write lock like every other write outside the writer:
+	 * otherwise the writer's BEGIN IMMEDIATE sleeps in SQLite's busy handler behind a long import and fails
+	 * its whole batch once the busy timeout is over. */
+	http_write_lock();
+	int irc = io_import_files(r->store, r->project_id, files, 1, imp, &opts, http_project_overlap(r), INT32_MAX, NULL,
+				  NULL, &stats, &r->err);
+	http_write_unlock();
+	if (irc != 0) {
 		/* Messages name the staged path; show the user's file name instead. */
 		char *at = strstr(r->err.msg, dir);
 		if (at) {

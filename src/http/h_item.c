@@ -1,6 +1,8 @@
 /* h_item.c: handlers for items: listing, adding (JSON or multipart upload), content, media with ranges. */
 #include "http/http_int.h"
 
+#include "deid/deid.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,12 +18,15 @@ struct item_list_ctx {
 	int64_t last;
 	int want, got;
 	const char *patient; /* only this patient's items, NULL = all */
+	bool show_hidden;    /* managers and reviewers see items awaiting de-identification review */
 };
 
 static int item_cb(void *ctx, const struct store_item *it)
 {
 	struct item_list_ctx *c = ctx;
 	c->last = it->id;
+	if (!it->visible && !c->show_hidden)
+		return 0;
 	if (c->patient && strcmp(c->patient, it->patient_key ? it->patient_key : ""))
 		return 0;
 	json_array_append_new(c->a, http_item_json(it, false));
@@ -33,9 +38,10 @@ int h_item_list(struct http_req *r)
 	int64_t after, limit;
 	if (http_query_id(r, "after", &after) || http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
-	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient")};
+	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient"), false};
 	if (c.patient && !*c.patient)
 		c.patient = NULL;
+	c.show_hidden = http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER);
 	if (store_item_list(r->store, r->project_id, after, item_cb, &c, &r->err) < 0) {
 		json_decref(c.a);
 		return -1;
@@ -89,8 +95,40 @@ int h_item_create(struct http_req *r)
 	if (!it.meta_json)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
 	auth_secret_hash(text, it.content_hash);
+	/* A project that requires de-identification gets the item de-identified before it is stored, exactly
+	 * as io_import_files does for imports (deid_import_apply: one policy for every way in). */
+	struct deid_import *di = NULL;
+	struct deid_import_out dout;
+	deid_import_out_init(&dout);
+	if (deid_import_new(r->project.settings_json, r->srv->cfg.data_dir, &di, &r->err) != 0)
+		return -1;
+	if (di) {
+		int drc = deid_import_apply(di, &it, &dout, &r->err);
+		if (drc != 0) {
+			deid_import_free(di);
+			return -1;
+		}
+		it.text = dout.text;
+		it.meta_json = dout.meta_json;
+		it.visible = dout.visible;
+		memcpy(it.content_hash, dout.content_hash, sizeof it.content_hash);
+	}
 	int64_t item_id, task_id;
-	if (store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err) != 0)
+	int rc = store_begin(r->store, &r->err);
+	if (rc == 0)
+		rc = store_item_add(r->store, &it, http_project_overlap(r), &item_id, &task_id, &r->err);
+	if (rc == 0 && dout.prediction_json) {
+		struct store_prediction pr = {.task_id = task_id, .model = "medlabel-deid", .model_version = ML_VERSION,
+					      .body_json = dout.prediction_json, .score = 1.0};
+		rc = store_prediction_add(r->store, &pr, NULL, &r->err);
+	}
+	if (rc == 0)
+		rc = store_commit(r->store, &r->err);
+	else
+		store_rollback(r->store);
+	deid_import_out_release(&dout);
+	deid_import_free(di);
+	if (rc != 0)
 		return -1;
 	return reply_item(r, item_id, task_id);
 }
@@ -378,4 +416,70 @@ int h_item_media(struct http_req *r)
 		return http_queue(r, 206, resp);
 	}
 	return http_queue(r, 200, resp);
+}
+
+/* ---- review-mode de-identification ---------------------------------------------------------------- */
+
+struct task_of_item {
+	int64_t item_id;
+	struct store_task t;
+	bool found;
+};
+
+static int task_of_item_cb(void *ctx, const struct store_task *t)
+{
+	struct task_of_item *c = ctx;
+	if (t->item_id != c->item_id)
+		return 0;
+	c->t = *t;
+	c->found = true;
+	return 1;
+}
+
+/* POST .../items/{item}/deid {"body": ANNOTATION_BODY} (the reviewed PHI spans, results of the project's
+ * deid control) or {"accept": true} (the engine's proposal as is): replaces them in the hidden item's text
+ * (deid_review_apply) and makes the item visible to annotators. */
+int h_item_deid(struct http_req *r)
+{
+	static const char *const allowed[] = {"body", "accept", NULL};
+	if (http_json_only(r, r->json, allowed))
+		return -1;
+	json_t *body = json_object_get(r->json, "body"), *accept = json_object_get(r->json, "accept");
+	if (body && !json_is_object(body))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/body", "'body' must be an annotation body object");
+	if (accept && !json_is_boolean(accept))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/accept", "'accept' must be true or false");
+	if (!body && !json_is_true(accept))
+		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/body", "send the reviewed spans as 'body', or \"accept\": true");
+	struct store_item it;
+	if (http_load_item(r, r->params[1], &it) != 0)
+		return -1;
+	bool pending = !it.visible;
+	store_item_release(&it);
+	if (!pending)
+		return HTTP_FAIL(r, ML_ECONFLICT, "item %" PRId64 " is not awaiting de-identification review", r->params[1]);
+	struct task_of_item c = {.item_id = r->params[1]};
+	struct store_task_filter f = {.project_id = r->project_id, .state = -1};
+	if (store_task_list(r->store, &f, task_of_item_cb, &c, &r->err) < 0)
+		return -1;
+	if (!c.found)
+		return HTTP_FAIL(r, ML_ENOTFOUND, "item %" PRId64 " has no task", r->params[1]);
+	struct deid_import *di = NULL;
+	if (deid_import_new(r->project.settings_json, r->srv->cfg.data_dir, &di, &r->err) != 0)
+		return -1;
+	if (!di || !deid_import_config(di)->review) {
+		deid_import_free(di);
+		return HTTP_FAIL(r, ML_ECONFLICT, "the project does not use review-mode de-identification");
+	}
+	char *text = body ? http_json_text(r, body) : NULL;
+	bool applied = false;
+	int rc = deid_review_apply(r->store, di, &c.t, text, true, &applied, &r->err);
+	deid_import_free(di);
+	if (rc != 0) {
+		http_err_prefix_field(r, "/body");
+		return -1;
+	}
+	if (!applied)
+		return HTTP_FAIL(r, ML_ECONFLICT, "item %" PRId64 " is not awaiting de-identification review", r->params[1]);
+	return http_reply_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)r->params[1], "visible", 1));
 }

@@ -1,5 +1,7 @@
 /* h_project.c: handlers for projects, members, labeling schemas and the audit trail. */
 #include "http/http_int.h"
+
+#include "deid/deid.h"
 #include "quality/quality.h"
 
 #include <inttypes.h>
@@ -123,6 +125,14 @@ static int check_setting(struct http_req *r, const char *key, json_t *v)
 	if (!strcmp(key, "deid_required")) {
 		if (!json_is_boolean(v))
 			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "'%s' must be true or false", key);
+		return 0;
+	}
+	if (!strcmp(key, "deid")) {
+		/* de-identification on import (deid_import_*): {"text": MODE, "review": BOOL, "control": NAME} */
+		struct deid_import_cfg cfg;
+		struct ml_err e = {0};
+		if (deid_import_cfg_from_json(v, &cfg, &e) != 0)
+			return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "%s", e.msg);
 		return 0;
 	}
 	return HTTP_FAIL_FIELD(r, ML_EINVAL, ptr, "unknown setting");

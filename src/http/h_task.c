@@ -51,7 +51,8 @@ int h_task_list(struct http_req *r)
 int h_task_get(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	/* Annotators see only tasks they hold or held, as in the listing. */
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	json_t *o = http_task_json(&t);
 	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER))
@@ -151,7 +152,9 @@ static int ann_cb(void *ctx, const struct store_annotation *a)
 int h_annotation_list(struct http_req *r)
 {
 	struct store_task t;
-	if (http_load_task(r, r->params[1], &t) != 0)
+	/* A done task's annotations are visible to its annotators only: to anyone else (a gold task's are the
+	 * answer key) the task does not exist. */
+	if (http_load_task(r, r->params[1], &t) != 0 || http_check_task_access(r, t.id) != 0)
 		return -1;
 	int64_t only = can_see(r, &t, 0) ? 0 : r->user.id;
 	json_t *a = json_array();
@@ -285,6 +288,10 @@ static int load_annotation(struct http_req *r, int64_t id, struct store_annotati
 	    !can_see(r, t, a->user_id)) {
 		store_annotation_release(a);
 		return HTTP_FAIL(r, ML_ENOTFOUND, "no such annotation in this project");
+	}
+	if (http_check_task_access(r, t->id) != 0) { /* annotators: only tasks they hold or held */
+		store_annotation_release(a);
+		return r->err.code == ML_ENOTFOUND ? HTTP_FAIL(r, ML_ENOTFOUND, "no such annotation in this project") : -1;
 	}
 	return 0;
 }

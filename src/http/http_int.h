@@ -163,6 +163,7 @@ int h_item_create(struct http_req *r);
 int h_item_upload(struct http_req *r);
 int h_item_import(struct http_req *r);
 int h_item_get(struct http_req *r);
+int h_item_deid(struct http_req *r);
 int h_item_media(struct http_req *r);
 int h_item_frame(struct http_req *r);
 int h_task_list(struct http_req *r);

@@ -50,6 +50,8 @@ static const struct http_route builtin[] = {
 	{"POST", P "/items/upload", h_item_upload, HTTP_PROJECT, MGR, RW | HTTP_F_MULTIPART | SLOW, "item.upload",
 	 "upload a media item (multipart)"},
 	{"GET", P "/items/{item}", h_item_get, HTTP_PROJECT, ALL, RR, "item.read", "an item with its content"},
+	{"POST", P "/items/{item}/deid", h_item_deid, HTTP_PROJECT, MGR | REV, RW | JB, "item.deid",
+	 "review-mode de-identification: replace the reviewed PHI spans of a hidden item and release it"},
 	{"GET", P "/items/{item}/media", h_item_media, HTTP_PROJECT, ALL, RR, "item.media", "an item's media (ranges)"},
 	{"GET", P "/items/{item}/frames/{frame}", h_item_frame, HTTP_PROJECT, ALL, RR, "item.frame",
 	 "one frame (1-based) of a DICOM item as PNG or raw 16-bit samples"},

@@ -530,7 +530,24 @@ static void write_batch(struct store *s, struct http_req *batch)
 			http_reply_err(r);
 			continue;
 		}
-		run_handler(r);
+		/* Each request in its own savepoint: one that fails after some of its writes (an annotation stored,
+		 * then the task's state not) must leave nothing behind in the batch's commit. Its audit record is
+		 * appended outside, so refusals are recorded too. */
+		if (store_begin(s, &r->err) != 0) {
+			http_reply_err(r);
+		} else {
+			run_handler(r);
+			if (r->status >= 400)
+				store_rollback(s);
+			else if (store_commit(s, &r->err) != 0) {
+				store_rollback(s);
+				if (r->pending)
+					MHD_destroy_response(r->pending);
+				r->pending = NULL;
+				r->responded = false;
+				http_reply_err(r);
+			}
+		}
 		audit_append(r);
 	}
 	if (open && store_commit(s, &err) != 0) {

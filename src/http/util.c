@@ -243,7 +243,10 @@ int http_load_item(struct http_req *r, int64_t id, struct store_item *out)
 	}
 	if (store_item_get(r->store, id, out, &r->err) != 0)
 		return -1;
-	if (out->project_id != r->project_id || !out->visible) {
+	/* A hidden item (awaiting de-identification review) is shown to managers and reviewers, who check its
+	 * PHI spans, and to nobody else. */
+	if (out->project_id != r->project_id ||
+	    (!out->visible && !http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER))) {
 		store_item_release(out);
 		return HTTP_FAIL(r, ML_ENOTFOUND, "no such item in this project");
 	}

@@ -3,6 +3,8 @@
  * transactions. Parsing, validation and content hashing thus overlap with SQLite's work. */
 #include "io/io_int.h"
 
+#include "deid/deid.h"
+
 #include <pthread.h>
 #include <string.h>
 
@@ -10,12 +12,13 @@
 #define QB_BYTES (4u << 20)     /* or this many bytes of copied strings */
 #define Q_SLOTS 4               /* batches in flight between the threads */
 
-enum { ENT_ITEM, ENT_ANN };
+enum { ENT_ITEM, ENT_ANN, ENT_PRED };
 
 struct qent {
 	int kind;
 	struct store_item it;
 	struct store_annotation an;
+	struct store_prediction pr;
 };
 
 struct qbatch {
@@ -40,6 +43,9 @@ struct pipe {
 	int nfiles;
 	const struct io_importer *forced;
 	struct io_import_opts opts;
+	/* the project's de-identification policy (NULL: none). Applied here, on the parsing thread, before
+	 * an item is queued: the original text of a de-identified item never reaches the writer. */
+	const struct deid_import *deid;
 };
 
 static struct qbatch *batch_new(void)
@@ -112,11 +118,25 @@ static int prod_emit(void *ctx, const struct store_item *item, struct ml_err *er
 	struct pipe *p = ctx;
 	if ((p->cur->n & 63) == 0 && cancelled(p))
 		return ml_err_set(err, ML_EBUSY, "import stopped");
+	struct deid_import_out dout;
+	deid_import_out_init(&dout);
+	if (p->deid) {
+		if (deid_import_apply(p->deid, item, &dout, err) != 0)
+			return -1;
+	}
 	struct qent *e = next_entry(p);
 	struct qbatch *b = p->cur;
 	memset(e, 0, sizeof *e);
 	e->kind = ENT_ITEM;
 	e->it = *item;
+	if (p->deid) {
+		e->it.text = dout.text ? dout.text : item->text;
+		e->it.meta_json = dout.meta_json;
+		e->it.visible = dout.visible;
+		if (dout.content_hash[0])
+			memcpy(e->it.content_hash, dout.content_hash, sizeof e->it.content_hash);
+		item = &e->it; /* copy the de-identified fields below */
+	}
 	e->it.patient_key = dup_or_null(&b->arena, item->patient_key, &b->bytes);
 	e->it.meta_json = dup_or_null(&b->arena, item->meta_json, &b->bytes);
 	e->it.text = dup_or_null(&b->arena, item->text, &b->bytes);
@@ -126,6 +146,17 @@ static int prod_emit(void *ctx, const struct store_item *item, struct ml_err *er
 	/* hash here, on the parsing thread, so the writer does not */
 	if (!e->it.content_hash[0] && e->it.text)
 		store_hash_hex(e->it.text, strlen(e->it.text), e->it.content_hash);
+	if (dout.prediction_json) {
+		/* review mode: the engine's proposed spans, attached to the item's task by the writer */
+		struct qent *pe = next_entry(p);
+		memset(pe, 0, sizeof *pe);
+		pe->kind = ENT_PRED;
+		pe->pr.model = (char *)"medlabel-deid";
+		pe->pr.model_version = (char *)ML_VERSION;
+		pe->pr.body_json = dup_or_null(&p->cur->arena, dout.prediction_json, &p->cur->bytes);
+		pe->pr.score = 1.0;
+	}
+	deid_import_out_release(&dout);
 	return 0;
 }
 
@@ -178,7 +209,17 @@ int io_import_files(struct store *s, int64_t project_id, const char *const *file
 		    struct ml_err *err)
 {
 	memset(stats, 0, sizeof *stats);
+	/* De-identification required by the project's settings ("deid"): one engine for the whole import. */
+	struct deid_import *deid = NULL;
+	struct store_project proj;
+	if (store_project_get(s, project_id, &proj, err) != 0)
+		return -1;
+	int drc = deid_import_new(proj.settings_json, opts->data_dir, &deid, err);
+	store_project_release(&proj);
+	if (drc != 0)
+		return -1;
 	struct pipe *p = ml_xcalloc(1, sizeof *p);
+	p->deid = deid;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->not_empty, NULL);
 	pthread_cond_init(&p->not_full, NULL);
@@ -190,6 +231,7 @@ int io_import_files(struct store *s, int64_t project_id, const char *const *file
 	p->opts.emit_annotation = prod_emit_ann;
 	pthread_t th;
 	if (pthread_create(&th, NULL, producer, p) != 0) {
+		deid_import_free(deid);
 		ml_free(p);
 		return ml_err_set(err, ML_ENOMEM, "cannot start the import thread");
 	}
@@ -209,6 +251,10 @@ int io_import_files(struct store *s, int64_t project_id, const char *const *file
 				stats->items++;
 				if (progress && (stats->items & 1023) == 0)
 					progress(progress_ctx, stats->items);
+			} else if (e->kind == ENT_PRED) {
+				e->pr.task_id = last_task;
+				if ((rc = store_prediction_add(s, &e->pr, NULL, err)))
+					break;
 			} else {
 				if (!last_task) {
 					rc = ml_err_set(err, ML_EINVAL, "labels before any item");
@@ -270,5 +316,6 @@ int io_import_files(struct store *s, int64_t project_id, const char *const *file
 	pthread_cond_destroy(&p->not_empty);
 	pthread_cond_destroy(&p->not_full);
 	ml_free(p);
+	deid_import_free(deid);
 	return rc;
 }

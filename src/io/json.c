@@ -240,7 +240,6 @@ static inline bool needs_escape8(const char *p)
 
 void io_put_json_str(FILE *f, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	putc_unlocked('"', f);
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -253,22 +252,8 @@ void io_put_json_str(FILE *f, const char *s, size_t n)
 			continue;
 		if (i > start)
 			fwrite_unlocked(s + start, 1, i - start, f);
-		char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-		size_t elen = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-			elen = 6;
-		}
-		fwrite_unlocked(esc, 1, elen, f);
+		char esc[6];
+		fwrite_unlocked(esc, 1, ml_json_escape_byte(c, esc), f);
 		start = i + 1;
 	}
 	if (n > start)

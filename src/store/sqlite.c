@@ -397,6 +397,7 @@ const struct store_ops sq_ops = {
 	.session_get = sq_session_get,
 	.session_delete = sq_session_delete,
 	.session_delete_expired = sq_session_delete_expired,
+	.session_delete_user = sq_session_delete_user,
 	.token_create = sq_token_create,
 	.token_by_hash = sq_token_by_hash,
 	.token_touch = sq_token_touch,

@@ -342,6 +342,8 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 	 * submitted or skipped assignment rules the task out for them (one user, one slot). */
 	st = sq_prep(q, "SELECT " SQ_TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND (?4 < 0 OR t.gold = ?4) "
 			"AND (?4 = 1 OR t.state IN (0, 1)) "
+			/* items hidden while they await de-identification review are never handed out */
+			"AND EXISTS (SELECT 1 FROM items vi WHERE vi.id = t.item_id AND vi.visible) "
 			"AND NOT EXISTS (SELECT 1 FROM assignments o WHERE o.task_id = t.id AND o.user_id = ?2 "
 			"  AND o.state IN (1, 2)) "
 			"AND (?4 = 1 OR (SELECT count(*) FROM assignments b WHERE b.task_id = t.id AND b.user_id <> ?2 AND "

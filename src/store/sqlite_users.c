@@ -208,6 +208,17 @@ int sq_session_delete(struct store *s, const char *token_hash, struct ml_err *er
 	return sq_changes(q) ? 0 : ml_err_set(err, ML_ENOTFOUND, "no such session");
 }
 
+int sq_session_delete_user(struct store *s, int64_t user_id, const char *keep_hash, struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	sqlite3_stmt *st = sq_prep(q, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sq_bind_str(st, 2, keep_hash ? keep_hash : "");
+	return sq_step_done(q, st, err, "deleting sessions") ? -1 : 0;
+}
+
 int sq_session_delete_expired(struct store *s, int64_t now, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;

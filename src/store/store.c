@@ -248,6 +248,11 @@ int store_session_delete_expired(struct store *s, int64_t now, struct ml_err *er
 	return s->ops->session_delete_expired(s, now, err);
 }
 
+int store_session_delete_user(struct store *s, int64_t user_id, const char *keep_hash, struct ml_err *err)
+{
+	return s->ops->session_delete_user(s, user_id, keep_hash, err);
+}
+
 int store_token_create(struct store *s, int64_t user_id, const char *name, const char *token_hash, int64_t *id, struct ml_err *err)
 {
 	return s->ops->token_create(s, user_id, name, token_hash, id, err);

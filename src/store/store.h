@@ -95,6 +95,9 @@ int store_session_create(struct store *s, const struct store_session *in, int64_
 int store_session_get(struct store *s, const char *token_hash, struct store_session *out, struct ml_err *err) ML_MUST_CHECK;
 int store_session_delete(struct store *s, const char *token_hash, struct ml_err *err) ML_MUST_CHECK;
 int store_session_delete_expired(struct store *s, int64_t now, struct ml_err *err) ML_MUST_CHECK;
+/* Ends every session of the user but the one whose hash is keep_hash (NULL: all of them): a new password
+ * must log out whoever knew the old one. */
+int store_session_delete_user(struct store *s, int64_t user_id, const char *keep_hash, struct ml_err *err) ML_MUST_CHECK;
 
 struct store_token {
 	int64_t id;
@@ -243,7 +246,8 @@ int store_task_set_priority(struct store *s, int64_t id, double priority, struct
 
 /* The next task for an annotator, leased to them until now + lease_ms, atomically: a task whose slots
  * (overlap) are all taken by live leases or submissions of other users is never handed out, and one user
- * never gets two slots of the same task. Returns the user's own live lease first if they have one.
+ * never gets two slots of the same task; a task whose item is not visible (awaiting required
+ * de-identification) is never handed out. Returns the user's own live lease first if they have one.
  * Order: highest priority, then lowest id. ML_ENOTFOUND when nothing is left. */
 int store_task_lease_next(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms,
 			  struct store_task *out, struct ml_err *err) ML_MUST_CHECK;

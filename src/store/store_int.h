@@ -28,6 +28,7 @@ struct store_ops {
 	int (*session_get)(struct store *s, const char *token_hash, struct store_session *out, struct ml_err *err);
 	int (*session_delete)(struct store *s, const char *token_hash, struct ml_err *err);
 	int (*session_delete_expired)(struct store *s, int64_t now, struct ml_err *err);
+	int (*session_delete_user)(struct store *s, int64_t user_id, const char *keep_hash, struct ml_err *err);
 	int (*token_create)(struct store *s, int64_t user_id, const char *name, const char *token_hash, int64_t *id, struct ml_err *err);
 	int (*token_by_hash)(struct store *s, const char *token_hash, struct store_token *out, struct ml_err *err);
 	int (*token_touch)(struct store *s, int64_t id, int64_t now, struct ml_err *err);

@@ -252,6 +252,48 @@ test('dictionary pre-annotations appear as suggestions; accepted ones become lab
   assert(seiz.codes && seiz.codes[0].code === 'HP:0001250', 'code kept');
 });
 
+test('a conflicting edit and a lost connection are explained and nothing typed is lost', async () => {
+  const cp = await api.post('/projects', { name: 'browser-conflict' });
+  await api.put(`/projects/${cp.id}/schema`, { schema });
+  await api.put(`/projects/${cp.id}/members/${users.bob}`, { role: 'annotator' });
+  await api.put(`/projects/${cp.id}/members/${users.rita}`, { role: 'reviewer' });
+  await api.post(`/projects/${cp.id}/items`, { text: NOTE });
+  const bob = apiClient(srv.base, cli(data, ['token', 'create', 'bob']).trim().split(/\s+/).pop());
+  const rita = apiClient(srv.base, cli(data, ['token', 'create', 'rita']).trim().split(/\s+/).pop());
+  const t = (await bob.get(`/projects/${cp.id}/next`)).task;
+  const at = (x) => ({ id: 'x' + x.length, control: 'entity', label: 'problem', start: NOTE.indexOf(x), end: NOTE.indexOf(x) + x.length, text: x });
+  const created = await bob.post(`/projects/${cp.id}/tasks/${t.id}/annotations`, { body: { results: [at('chest pain')] } });
+  await rita.post(`/projects/${cp.id}/annotations/${created.id}/reviews`, { decision: 'reject', comment: 'add the diagnosis' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'bob', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${cp.id}/label`);
+  await page.waitForSelector('#review-feedback');
+  // Someone else saves a new version while bob works.
+  await api.put(`/projects/${cp.id}/annotations/${created.id}`, { body: { results: [at('chest pain'), at('hypertension')] } }, { 'If-Match': '"1"' });
+  await selectText(page, 'metoprolol');
+  await page.keyboard.press('d');
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('label-banner').textContent.includes('changed this annotation'));
+  await page.screenshot({ path: join(ARTIFACTS, 'label-conflict.png') });
+  await page.click('#label-banner button');
+  await page.waitForFunction(() => document.getElementById('label-banner').textContent.includes('Now based on version 2'));
+  // The connection drops: the submit fails, is explained, and the labels stay.
+  await page.context().setOffline(true);
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('label-banner').textContent.includes('cannot be reached'));
+  const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent).join(' | '));
+  assert(spans.includes('metoprolol'), 'nothing typed is lost: ' + spans);
+  await page.context().setOffline(false);
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Submitted'));
+  await page.close();
+  const final = await api.get(`/projects/${cp.id}/annotations/${created.id}`);
+  const a = final.annotation || final;
+  assert(a.version === 3, 'saved over the other version: v' + a.version);
+  const results = (typeof a.body === 'string' ? JSON.parse(a.body) : a.body).results;
+  assert(results.some((r) => r.text === 'metoprolol'), 'bob\'s label saved');
+});
+
 test('a draft survives a reload before submit', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'bob', PASSWORD);
@@ -313,17 +355,21 @@ test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shap
   await page.screenshot({ path: join(ARTIFACTS, 'label-dicom.png') });
   // Frame time while panning with 500 shapes (measured, not asserted: headless has no GPU).
   await page.evaluate(() => window.__medlabelImage.addShapes(500));
-  metrics.pan_frame_ms_500_shapes = await page.evaluate(async () => {
-    const times = [];
-    for (let i = 0; i < 60; i++) {
-      const t0 = performance.now();
+  metrics.pan_500_shapes = await page.evaluate(async () => {
+    // Pan a little every frame for 120 frames: the draw time of each frame, and the interval between
+    // frames (16.7 ms is 60 fps; longer means frames were dropped).
+    const draw = [], interval = [];
+    let last = performance.now();
+    for (let i = 0; i < 120; i++) {
       window.__medlabelImage.pan(3, 2);
-      await new Promise((r) => requestAnimationFrame(r));
-      times.push(window.__medlabelLastFrameMs);
-      void t0;
+      const now = await new Promise((r) => requestAnimationFrame(r));
+      draw.push(window.__medlabelLastFrameMs);
+      interval.push(now - last);
+      last = now;
     }
-    times.sort((a, b) => a - b);
-    return { median: times[30], p95: times[57] };
+    const med = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+    const p95 = (v) => v.slice().sort((a, b) => a - b)[Math.floor(v.length * 0.95)];
+    return { draw_ms_median: med(draw), draw_ms_p95: p95(draw), frame_interval_ms_median: med(interval.slice(1)), frame_interval_ms_p95: p95(interval.slice(1)) };
   });
   await page.screenshot({ path: join(ARTIFACTS, 'label-dicom-500-shapes.png') });
   await page.evaluate(() => { document.querySelectorAll('#shape-list li').length; });

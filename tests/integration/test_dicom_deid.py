@@ -219,6 +219,14 @@ def options_keep_what_they_promise():
     p = run("deid", "dicom", src, out2, data=os.path.join(d, "nodata"), check=False)
     eq(p.returncode, 1)
     assert "secret" in p.stderr
+    # the deployment's own secret (DATA/deployment.secret made by init) keys the same way as --secret-file
+    data = os.path.join(d, "data")
+    run("init", data=data, check=False)
+    if os.path.exists(os.path.join(data, "deployment.secret")):
+        out3, out4 = os.path.join(d, "out3"), os.path.join(d, "out4")
+        run("deid", "dicom", src, out3, data=data)
+        run("deid", "dicom", src, out4, "--secret-file", os.path.join(data, "deployment.secret"))
+        eq(pydicom.dcmread(pairs(out3)[0]).SOPInstanceUID, pydicom.dcmread(pairs(out4)[0]).SOPInstanceUID)
     shutil.rmtree(d)
 
 

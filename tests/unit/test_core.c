@@ -2,7 +2,9 @@
 #include "core/core.h"
 #include "harness.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 TEST(buf_respects_cap)
 {
@@ -92,6 +94,52 @@ TEST(atomic_write_then_read)
 	ml_free(data);
 	CHECK(ml_file_read(path, 3, &data, &len, &err) == -1);
 	CHECK_EQ_INT(err.code, ML_ELIMIT);
+}
+
+/* Two threads of one process replacing the same file (the ontology registry from two requests): each
+ * write must succeed and leave one writer's whole content, never a failed rename or a mix of the two. */
+struct atomic_writer {
+	const char *path;
+	char fill;
+	int failures;
+};
+
+static void *atomic_writer_run(void *arg)
+{
+	struct atomic_writer *w = arg;
+	static char data[2][64 * 1024];
+	char *d = data[w->fill == 'b'];
+	memset(d, w->fill, sizeof data[0]);
+	for (int i = 0; i < 200; i++) {
+		struct ml_err err;
+		if (ml_file_write_atomic(w->path, d, sizeof data[0], &err) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+TEST(atomic_write_from_two_threads)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/two-writers.txt", test_tmpdir());
+	struct atomic_writer a = {path, 'a', 0}, b = {path, 'b', 0};
+	pthread_t ta, tb;
+	CHECK(pthread_create(&ta, NULL, atomic_writer_run, &a) == 0);
+	CHECK(pthread_create(&tb, NULL, atomic_writer_run, &b) == 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK_EQ_INT(a.failures, 0);
+	CHECK_EQ_INT(b.failures, 0);
+	char *data;
+	size_t len;
+	struct ml_err err;
+	CHECK(ml_file_read(path, 1 << 20, &data, &len, &err) == 0);
+	CHECK_EQ_INT(len, 64 * 1024);
+	size_t same = 0;
+	while (same < len && data[same] == data[0])
+		same++;
+	CHECK_EQ_INT(same, len);
+	ml_free(data);
 }
 
 TEST(alloc_failure_injection)

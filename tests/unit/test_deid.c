@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static struct deid_engine *engine(void)
 {
@@ -478,4 +479,72 @@ TEST(large_note_with_many_names_is_handled)
 	CHECK(secs < 60); /* generous: only a runaway (quadratic) pass fails this */
 	deid_result_release(&r);
 	ml_buf_release(&b);
+}
+
+/* ---- de-identification on import (import.c) ---- */
+
+TEST(import_settings_are_checked)
+{
+	struct deid_import_cfg cfg;
+	struct ml_err err = {0};
+	CHECK(deid_import_cfg_parse("{}", &cfg, &err) == 0 && !cfg.enabled);
+	CHECK(deid_import_cfg_parse("{\"overlap\":2}", &cfg, &err) == 0 && !cfg.enabled);
+	CHECK(deid_import_cfg_parse("{\"deid\":{\"text\":\"tag\",\"review\":true}}", &cfg, &err) == 0);
+	CHECK(cfg.enabled && cfg.mode == DEID_MODE_TAG && cfg.review);
+	CHECK_EQ_STR(cfg.control, "phi");
+	CHECK(deid_import_cfg_parse("{\"deid\":{\"text\":\"shred\"}}", &cfg, &err) != 0);
+	CHECK(strstr(err.msg, "deid.text") != NULL);
+	CHECK(deid_import_cfg_parse("{\"deid\":{\"text\":\"none\"}}", &cfg, &err) != 0);
+	CHECK(deid_import_cfg_parse("{\"deid\":{\"review\":true}}", &cfg, &err) != 0);
+	CHECK(deid_import_cfg_parse("{\"deid\":{\"text\":\"mask\",\"colour\":1}}", &cfg, &err) != 0);
+	CHECK(strstr(err.msg, "deid.colour") != NULL);
+	CHECK(deid_import_cfg_parse("{\"deid\":\"yes\"}", &cfg, &err) != 0);
+	CHECK(deid_import_cfg_parse("[1]", &cfg, &err) != 0);
+}
+
+TEST(import_apply_replaces_text_and_strips_known_identifiers)
+{
+	char dir[] = "/tmp/ml-deid-import-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	struct ml_err err = {0};
+	struct deid_import *di = NULL;
+	CHECK(deid_import_new("{}", dir, &di, &err) == 0 && di == NULL); /* not required: nothing built */
+	CHECK(deid_import_new("{\"deid\":{\"text\":\"surrogate\"}}", dir, &di, &err) == 0 && di != NULL);
+	const char *text = "Pt Quenneville seen 03/14/2021 for chest pain. MRN 77-31942. BP 128/82.";
+	struct store_item it = {.modality = STORE_MOD_TEXT, .patient_key = "pk-1", .text = (char *)text,
+				.meta_json = "{\"known_names\":[\"Harriet Quenneville\"],\"known_mrns\":\"7731942\",\"ward\":\"c\"}",
+				.external_ref = "", .visible = true};
+	struct deid_import_out a, b;
+	CHECK(deid_import_apply(di, &it, &a, &err) == 0);
+	CHECK(a.text && !strstr(a.text, "Quenneville") && !strstr(a.text, "03/14/2021") && !strstr(a.text, "31942"));
+	CHECK(strstr(a.text, "BP 128/82") != NULL);
+	CHECK(!strstr(a.meta_json, "known_") && !strstr(a.meta_json, "Harriet") && strstr(a.meta_json, "\"ward\""));
+	CHECK(strstr(a.meta_json, "\"mode\":\"surrogate\"") && strstr(a.meta_json, "medlabel-deid"));
+	CHECK(a.visible && !a.prediction_json);
+	char h[65];
+	store_hash_hex(a.text, strlen(a.text), h);
+	CHECK_EQ_STR(a.content_hash, h);
+	/* the same patient gets the same surrogates */
+	CHECK(deid_import_apply(di, &it, &b, &err) == 0);
+	CHECK_EQ_STR(a.text, b.text);
+	deid_import_out_release(&b);
+	/* bad metadata is an error that quotes nothing */
+	it.meta_json = "{\"known_names\":[\"Harriet\",7]}";
+	CHECK(deid_import_apply(di, &it, &b, &err) != 0 && !strstr(err.msg, "Harriet"));
+	deid_import_out_release(&a);
+	deid_import_free(di);
+	/* review mode: the text is kept, hidden, with the spans proposed */
+	CHECK(deid_import_new("{\"deid\":{\"text\":\"tag\",\"review\":true,\"control\":\"phi\"}}", dir, &di, &err) == 0);
+	it.meta_json = "{\"known_names\":\"Harriet Quenneville\"}";
+	CHECK(deid_import_apply(di, &it, &a, &err) == 0);
+	CHECK_EQ_STR(a.text, text);
+	CHECK(!a.visible && a.prediction_json && strstr(a.prediction_json, "\"control\":\"phi\""));
+	CHECK(strstr(a.prediction_json, "\"PATIENT\"") && !strstr(a.prediction_json, "Quenneville"));
+	CHECK(strstr(a.meta_json, "pending-review") && !strstr(a.meta_json, "Harriet"));
+	deid_import_out_release(&a);
+	deid_import_free(di);
+	char path[128];
+	snprintf(path, sizeof path, "%s/deployment.secret", dir);
+	unlink(path);
+	rmdir(dir);
 }

@@ -96,3 +96,29 @@ TEST(deid_file_round_trip)
 	CHECK(dicom_deid_file("/nonexistent/x.dcm", out, &o, &r, &err) < 0);
 	CHECK(strstr(err.msg, "x.dcm"));
 }
+
+TEST(deid_puts_unordered_input_in_order)
+{
+	/* a bare implicit VR dataset with tags out of order and one duplicated */
+	static const uint8_t ds[] = {
+		0x10, 0x00, 0x20, 0x00, 0x04, 0x00, 0x00, 0x00, 'P', 'I', 'D', '1',  /* PatientID */
+		0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'C', 'T',            /* Modality */
+		0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'M', 'R',            /* Modality again */
+		0x08, 0x00, 0x18, 0x00, 0x04, 0x00, 0x00, 0x00, '1', '.', '2', 0,    /* SOPInstanceUID */
+	};
+	char in[512], out[512];
+	snprintf(in, sizeof in, "%s/unordered.dcm", test_tmpdir());
+	snprintf(out, sizeof out, "%s/unordered.out.dcm", test_tmpdir());
+	struct ml_err err = {0};
+	CHECK(ml_file_write_atomic(in, ds, sizeof ds, &err) == 0);
+	struct dicom_deid_opts o = {.secret = SECRET, .secret_len = 32};
+	struct dicom_deid_result r;
+	CHECK(dicom_deid_file(in, out, &o, &r, &err) == 0);
+	struct dicom_file *f;
+	CHECK(dicom_open(out, NULL, &f, &err) == 0);
+	CHECK(f->root.sorted);
+	char v[16];
+	CHECK(dicom_get_str(&f->root, DICOM_TAG(0x0008, 0x0060), v, sizeof v));
+	CHECK_EQ_STR(v, "CT");
+	dicom_free(f);
+}

@@ -153,6 +153,24 @@ TEST(sessions_and_tokens)
 	CHECK(store_session_delete(s, "h2", &err) == 0);
 	CHECK(store_session_delete(s, "h2", &err) == -1);
 	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	/* a new password: every session of the user but the one kept, no one else's */
+	int64_t v;
+	CHECK(store_user_create(s, "bob", "h", false, &v, &err) == 0);
+	struct store_session c = {.user_id = u, .created_at = 10, .expires_at = 900}, d = c, o = c;
+	strcpy(c.token_hash, "h3");
+	strcpy(d.token_hash, "h4");
+	o.user_id = v;
+	strcpy(o.token_hash, "h5");
+	CHECK(store_session_create(s, &c, NULL, &err) == 0);
+	CHECK(store_session_create(s, &d, NULL, &err) == 0);
+	CHECK(store_session_create(s, &o, NULL, &err) == 0);
+	CHECK(store_session_delete_user(s, u, "h4", &err) == 0);
+	CHECK(store_session_get(s, "h3", &got, &err) == -1);
+	CHECK(store_session_get(s, "h4", &got, &err) == 0);
+	CHECK(store_session_get(s, "h5", &got, &err) == 0);
+	CHECK(store_session_delete_user(s, u, NULL, &err) == 0);
+	CHECK(store_session_get(s, "h4", &got, &err) == -1);
+	CHECK(store_session_get(s, "h5", &got, &err) == 0);
 
 	int64_t t1, t2;
 	CHECK(store_token_create(s, u, "one", "th1", &t1, &err) == 0);

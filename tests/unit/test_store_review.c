@@ -26,7 +26,8 @@ TEST(rejected_work_returns_to_its_annotator_first)
 	CHECK(store_user_create(s, "ann", "", false, &ann, &err) == 0);
 	CHECK(store_user_create(s, "other", "", false, &other, &err) == 0);
 	struct store_item it = {.project_id = pid, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
-				.patient_key = "", .meta_json = "{}", .text = "a", .external_ref = ""};
+				.patient_key = "", .meta_json = "{}", .text = "a", .external_ref = "",
+				.visible = true /* hidden items (awaiting de-identification) are never leased */};
 	CHECK(store_item_add(s, &it, 1, NULL, &t1, &err) == 0);
 	it.text = "b";
 	CHECK(store_item_add(s, &it, 1, NULL, &t2, &err) == 0);

@@ -7,8 +7,13 @@ import { eventKey } from './common.js';
 import { textEditor } from './text_editor.js';
 import { imageEditor } from './image_editor.js';
 import { surveyEditor } from './survey_editor.js';
+import { session } from '../app.js';
 
-const DRAFT = (pid, tid) => `medlabel:draft:${pid}:${tid}`;
+// Per user: on a shared workstation one person's draft must never be restored into another's task (blind
+// labeling), and managers, who see everyone's annotations, must edit only their own.
+const me = () => (session.user ? session.user.id : 0);
+const DRAFT = (pid, tid) => `medlabel:draft:${me()}:${pid}:${tid}`;
+const mine = (a) => !a.model && a.user_id === me();
 
 async function loadTask(pid) {
   let task;
@@ -26,7 +31,7 @@ async function loadTask(pid) {
   ]);
   const list = (x, k) => (Array.isArray(x) ? x : (x && x[k]) || []);
   const annotations = list(anns, 'annotations');
-  const own = annotations.find((a) => !a.model);
+  const own = annotations.find(mine);
   const reviews = own ? list(await api.get(`/projects/${pid}/annotations/${own.id}/reviews`).catch(() => []), 'reviews') : [];
   return { task, item: item.item || item, annotations, predictions: list(preds, 'predictions'), reviews };
 }
@@ -71,7 +76,7 @@ export async function labelView(main, pid) {
     title.textContent = `Task ${current.task.id}`;
     const rejected = (current.reviews || []).filter((r) => r.decision === 'reject').pop();
     if (rejected) replace(banner, h('div', { class: 'banner warn', id: 'review-feedback' }, 'A reviewer sent this back: ', h('q', null, rejected.comment || '')));
-    annotation = current.annotations.find((a) => !a.model) || null;
+    annotation = current.annotations.find(mine) || null;
     const body = annotation ? parseBody(annotation.body) : { results: [] };
     results = body.results || [];
     const draft = localStorage.getItem(DRAFT(pid, current.task.id));

@@ -1,0 +1,72 @@
+"""Defects found in review, end to end: object-level rules an annotator must not get around."""
+import lib
+from apilib import Env, body
+from lib import eq, test
+
+
+@test
+def annotator_sees_no_task_or_annotation_they_never_held():
+    """An annotator lists only their own tasks; reading another's task, its annotations (a finished gold task's
+    annotations are the answer key) or their reviews by id must be a 404 too."""
+    with Env() as e:
+        pid = e.project("held", items=1)
+        a_id, a = e.user("ann-a")
+        b_id, b = e.user("ann-b")
+        r_id, rev = e.user("rev")
+        e.member(pid, a_id, "annotator")
+        e.member(pid, b_id, "annotator")
+        e.member(pid, r_id, "reviewer")
+        task = a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"]
+        r = a.post(f"/api/v1/projects/{pid}/tasks/{task}/annotations", {"body": body("no")})
+        eq(r.status, 201, r.body)
+        ann = r.json()["id"]
+        r = rev.post(f"/api/v1/projects/{pid}/annotations/{ann}/reviews", {"decision": "accept"})
+        eq(r.status, 201, r.body)
+        # the author still reads everything
+        eq(a.get(f"/api/v1/projects/{pid}/tasks/{task}").status, 200)
+        eq(a.get(f"/api/v1/projects/{pid}/tasks/{task}/annotations").status, 200)
+        eq(a.get(f"/api/v1/projects/{pid}/annotations/{ann}").status, 200)
+        # the other annotator never held the task
+        eq(b.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"], [])
+        for path in (f"/tasks/{task}", f"/tasks/{task}/annotations", f"/annotations/{ann}",
+                     f"/annotations/{ann}/reviews"):
+            r = b.get(f"/api/v1/projects/{pid}{path}")
+            eq(r.status, 404, f"{path}: {r.body[:200]!r}")
+            assert b"\"no\"" not in r.body, r.body
+
+
+def login(e, name, password):
+    c = e.srv.client()
+    r = c.post("/api/v1/login", {"name": name, "password": password})
+    eq(r.status, 200, r.body)
+    c.csrf = r.json()["csrf"]
+    return c
+
+
+@test
+def a_new_password_logs_out_the_other_sessions():
+    """Changing a password (oneself, by an admin, or from the CLI) must end the sessions opened with the old
+    one: otherwise whoever stole it stays logged in for the session's 12 hours."""
+    with Env() as e:
+        e.user("carol", password="the first password")
+        mine, thief = login(e, "carol", "the first password"), login(e, "carol", "the first password")
+        eq(thief.get("/api/v1/me").status, 200)
+        r = mine.post("/api/v1/me/password", {"old_password": "the first password",
+                                              "new_password": "the second password"})
+        eq(r.status, 200, r.body)
+        eq(mine.get("/api/v1/me").status, 200)  # the session that changed it stays
+        eq(thief.get("/api/v1/me").status, 401)
+        # an administrator's reset ends every session of the user
+        uid = mine.get("/api/v1/me").json()["id"]
+        r = e.admin.patch(f"/api/v1/users/{uid}", {"password": "the third password"})
+        eq(r.status, 200, r.body)
+        eq(mine.get("/api/v1/me").status, 401)
+        # and so does a reset from the command line
+        again = login(e, "carol", "the third password")
+        e.cli("user", "passwd", "carol", "--password-stdin", input="the fourth password\n")
+        eq(again.get("/api/v1/me").status, 401)
+        eq(login(e, "carol", "the fourth password").get("/api/v1/me").status, 200)
+
+
+if __name__ == "__main__":
+    lib.main()
