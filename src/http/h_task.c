@@ -349,6 +349,13 @@ int h_annotation_update(struct http_req *r)
 	}
 	if (store_commit(r->store, &r->err) != 0)
 		goto rollback;
+	/* Quality module: an annotator's revised gold answer counts at once (promotion, demotion). */
+	if (is_author && t.gold) {
+		struct store_annotator_quality aq;
+		struct ml_err qerr;
+		if (quality_evaluate_annotator(r->store, &r->project, r->user.id, ml_now_ms(), &aq, &qerr) != 0)
+			ml_log(ML_LOG_WARN, "quality: cannot evaluate user %" PRId64 ": %s", r->user.id, qerr.msg);
+	}
 	return reply_annotation(r, 200, r->params[1]);
 rollback:
 	store_rollback(r->store);
@@ -387,10 +394,9 @@ int h_review_list(struct http_req *r)
 /* Overlap > 1: a task is done only when every human annotation of it is accepted in its current version
  * (its latest review is an accept of that version); until then an accept leaves it in review. */
 struct accept_scan {
-	int64_t id[64];
-	int version[64];
-	size_t n;
-	bool overflow;
+	int64_t *id;
+	int *version;
+	size_t n, alloc;
 };
 
 static int human_ann_cb(void *ctx, const struct store_annotation *a)
@@ -398,9 +404,17 @@ static int human_ann_cb(void *ctx, const struct store_annotation *a)
 	struct accept_scan *sc = ctx;
 	if (a->user_id <= 0 || (a->kind && strcmp(a->kind, "human") != 0))
 		return 0;
-	if (sc->n == ML_ARRAY_LEN(sc->id)) {
-		sc->overflow = true;
-		return 0;
+	if (sc->n == sc->alloc) {
+		size_t n = sc->alloc ? sc->alloc * 2 : 8;
+		int64_t *id = ml_realloc(sc->id, n * sizeof(*id));
+		if (!id)
+			return -1;
+		sc->id = id;
+		int *v = ml_realloc(sc->version, n * sizeof(*v));
+		if (!v)
+			return -1;
+		sc->version = v;
+		sc->alloc = n;
 	}
 	sc->id[sc->n] = a->id;
 	sc->version[sc->n++] = a->version;
@@ -425,20 +439,19 @@ static int all_accepted(struct http_req *r, int64_t task_id, bool *yes)
 {
 	struct accept_scan sc = {0};
 	*yes = false;
-	if (store_annotation_list(r->store, task_id, 0, human_ann_cb, &sc, &r->err) != 0)
-		return -1;
-	if (sc.overflow)
-		return ml_err_set(&r->err, ML_ELIMIT, "task %" PRId64 " has more than %zu annotations to review", task_id,
-				  ML_ARRAY_LEN(sc.id));
-	for (size_t i = 0; i < sc.n; i++) {
+	int rc = store_annotation_list(r->store, task_id, 0, human_ann_cb, &sc, &r->err);
+	if (rc != 0 && r->err.code == ML_OK)
+		rc = ml_err_set(&r->err, ML_ENOMEM, "out of memory");
+	bool all = rc == 0;
+	for (size_t i = 0; rc == 0 && all && i < sc.n; i++) {
 		struct last_review l = {0};
-		if (store_review_list(r->store, sc.id[i], last_review_cb, &l, &r->err) != 0)
-			return -1;
-		if (!l.any || !l.accept || l.version != sc.version[i])
-			return 0;
+		rc = store_review_list(r->store, sc.id[i], last_review_cb, &l, &r->err);
+		all = l.any && l.accept && l.version == sc.version[i];
 	}
-	*yes = true;
-	return 0;
+	ml_free(sc.id);
+	ml_free(sc.version);
+	*yes = rc == 0 && all;
+	return rc;
 }
 
 int h_review_create(struct http_req *r)

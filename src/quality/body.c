@@ -733,8 +733,10 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
 						cpairs++;
 					} else {
 						struct agree_f1 f;
-						if (agree_span_f1(sp + first[x], first[x + 1] - first[x], sp + first[y],
-								  first[y + 1] - first[y], AGREE_SPAN_TOKEN, AGREE_MISSING, &f, err) < 0) {
+						/* sp is NULL when no span of the control was well formed */
+						if (agree_span_f1(sp ? sp + first[x] : NULL, first[x + 1] - first[x],
+								  sp ? sp + first[y] : NULL, first[y + 1] - first[y], AGREE_SPAN_TOKEN,
+								  AGREE_MISSING, &f, err) < 0) {
 							ok = false;
 							break;
 						}

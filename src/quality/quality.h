@@ -234,8 +234,9 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
  *       each gold task, so it follows the annotator over time;
  *   "qualification_demote" ("training" | "suspend", absent = never): a qualified annotator whose gold
  *       accuracy falls below qualification_threshold (over at least qualification_min_answers answers) goes
- *       back to training (served only gold tasks again) or is suspended until a manager reinstates them
- *       (quality_set_annotator_state). */
+ *       back to training (served only gold tasks again: with revalidation on, the gold tasks come back so
+ *       they can requalify; without it they wait for a manager) or is suspended until a manager reinstates
+ *       them (quality_set_annotator_state). */
 struct store_project;
 struct store_task;
 struct store_annotator_quality;

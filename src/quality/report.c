@@ -632,6 +632,16 @@ out:
 	return o;
 }
 
+/* Revalidation gives an annotator several annotations of one gold task: agreement compares each
+ * annotator's latest one (gold accuracy counts every answer, by day). Annotations come in id order. */
+static bool superseded(const struct ann *as, size_t n, size_t k)
+{
+	for (size_t j = k + 1; j < n; j++)
+		if (!as[j].gold && as[j].user_id == as[k].user_id)
+			return true;
+	return false;
+}
+
 /* Masks: for each mask control and each pair of the task's annotators who both masked it, every (label,
  * frame) either of them drew is a unit: Dice of the two planes (an undrawn plane is empty, Dice 0) and,
  * where both are non-empty, HD95 in pixels (agree_surface_distances with unit spacing). An annotation whose
@@ -653,7 +663,7 @@ static int record_masks(struct report *r, const struct ann *as, size_t n, struct
 		size_t with = 0;
 		for (size_t k = 0; k < n; k++) {
 			struct ml_err e2;
-			if (as[k].gold)
+			if (as[k].gold || superseded(as, n, k))
 				continue;
 			json_t *res = json_object_get(as[k].body, "results");
 			for (size_t i = 0; i < json_array_size(res) && !has[k]; i++) {
@@ -813,6 +823,10 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
 				goto oom;
 			if (as.v[k].created_at / DAY_MS > r.unit_day[i])
 				r.unit_day[i] = as.v[k].created_at / DAY_MS;
+			if (superseded(as.v, as.n, k)) {
+				humans--;
+				continue;
+			}
 			if (record_annotation(&r, (uint32_t)i, &as.v[k]) < 0)
 				goto oom;
 		}

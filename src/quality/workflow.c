@@ -386,6 +386,7 @@ out:
 
 struct task_anns {
 	char **body;
+	int64_t *user; /* whose each body is: one body per annotator, their latest */
 	size_t n, alloc;
 	int64_t consensus_id; /* an existing consensus annotation, 0 if none */
 	int consensus_version;
@@ -404,14 +405,30 @@ static int collect_body(void *ctx, const struct store_annotation *a)
 	}
 	if (a->user_id <= 0 || (a->kind && strcmp(a->kind, "human") != 0) || !a->body_json)
 		return 0;
+	/* Revalidation gives an annotator several annotations of one gold task; annotations come in id
+	 * order, so a later one replaces their earlier one. */
+	for (size_t i = 0; i < ta->n; i++)
+		if (ta->user[i] == a->user_id) {
+			char *b = ml_strdup(a->body_json);
+			if (!b)
+				return -1;
+			ml_free(ta->body[i]);
+			ta->body[i] = b;
+			return 0;
+		}
 	if (ta->n == ta->alloc) {
 		size_t n = ta->alloc ? ta->alloc * 2 : 8;
 		char **p = ml_realloc(ta->body, n * sizeof(*p));
 		if (!p)
 			return -1;
 		ta->body = p;
+		int64_t *u = ml_realloc(ta->user, n * sizeof(*u));
+		if (!u)
+			return -1;
+		ta->user = u;
 		ta->alloc = n;
 	}
+	ta->user[ta->n] = a->user_id;
 	return (ta->body[ta->n++] = ml_strdup(a->body_json)) ? 0 : -1;
 }
 
@@ -481,5 +498,6 @@ out:
 	ml_free(body);
 	task_anns_reset(&ta);
 	ml_free(ta.body);
+	ml_free(ta.user);
 	return rc;
 }

@@ -196,6 +196,78 @@ def review_ends_a_task_only_when_every_annotation_is_accepted():
 
 
 @test
+def a_revised_gold_answer_counts_at_once():
+    with Env() as env:
+        pid = env.project("fix", items=3, overlap=1)
+        admin = env.srv.client(token=env.admin_token)
+        eq(admin.patch(f"/api/v1/projects/{pid}", {"settings": {"qualification_threshold": 1,
+                                                                 "qualification_min_answers": 1}}).status, 200)
+        tids = sorted(t["id"] for t in tasks_of(env, pid))
+        make_gold(env, pid, tids[0], "yes")
+        uid, f = env.user("frank")
+        env.member(pid, uid, "annotator")
+        t = f.get(f"/api/v1/projects/{pid}/next").json()["task"]
+        eq(t["id"], tids[0])
+        ann = f.post(f"/api/v1/projects/{pid}/tasks/{t['id']}/annotations", {"body": body("no")}).json()
+        eq(f.get(f"/api/v1/projects/{pid}/next").json()["task"], None)  # wrong: still in training
+        eq(f.put(f"/api/v1/projects/{pid}/annotations/{ann['id']}", {"body": body("yes")},
+                 headers={"If-Match": '"1"'}).status, 200)
+        t = f.get(f"/api/v1/projects/{pid}/next").json()["task"]  # promoted by the revision
+        if t is None or t["id"] == tids[0]:
+            raise AssertionError(f"a regular task was expected, got {t}")
+
+
+MASK_SCHEMA = {
+    "format": 1, "name": "seg", "modalities": ["image"],
+    "controls": [{"name": "organs", "kind": "mask",
+                  "labels": [{"value": "liver", "mask_value": 1}, {"value": "spleen", "mask_value": 2}]}],
+}
+
+
+def rows_rle(r0, r1, h=4, w=6):
+    """Row-major RLE of rows [r0, r1) of an h x w mask."""
+    return {"size": [h, w], "counts": [r0 * w, (r1 - r0) * w, (h - r1) * w]}
+
+
+@test
+def masks_get_a_staple_consensus_and_dice_in_the_report():
+    with Env() as env:
+        pid = env.project("masks", items=0, overlap=3, schema=MASK_SCHEMA)
+        admin = env.srv.client(token=env.admin_token)
+        boundary = "----medlabelqa"
+        parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ct.png\"\r\n"
+                 f"Content-Type: image/png\r\n\r\n").encode() + bytes(64) + f"\r\n--{boundary}--\r\n".encode()
+        r = admin.post(f"/api/v1/projects/{pid}/items/upload", parts, raw=True,
+                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        eq(r.status, 201, r.body)
+        rows = {"ann1": (0, 2), "ann2": (0, 2), "ann3": (1, 3)}
+        tid = None
+        for name, (r0, r1) in rows.items():
+            uid, c = env.user(name)
+            env.member(pid, uid, "annotator")
+            t = c.get(f"/api/v1/projects/{pid}/next").json()["task"]
+            tid = t["id"]
+            b = {"format": 1, "results": [{"id": "m1", "control": "organs", "label": "liver", "rle": rows_rle(r0, r1)}]}
+            r = c.post(f"/api/v1/projects/{pid}/tasks/{tid}/annotations", {"body": b})
+            eq(r.status, 201, r.body)
+        anns = admin.get(f"/api/v1/projects/{pid}/tasks/{tid}/annotations").json()["annotations"]
+        cons = [a for a in anns if a.get("kind") == "consensus"]
+        eq(len(cons), 1, anns)
+        res = cons[0]["body"]["results"]
+        eq(len(res), 1, res)
+        eq(res[0]["label"], "liver")
+        # STAPLE trusts the two who agree: rows 0-1 are in, row 2 (ann3 alone) is out.
+        eq(res[0]["rle"], rows_rle(0, 2))
+        rep = admin.get(f"/api/v1/projects/{pid}/quality?bootstrap=0").json()
+        ctl = [c for c in rep["controls"] if c["control"] == "organs"][0]
+        eq(ctl["kind"], "mask")
+        dice = {(p["a"], p["b"]): p["mean_dice"] for p in ctl["per_pair"]}
+        eq(dice[("ann1", "ann2")], 1.0)
+        eq(dice[("ann1", "ann3")], 0.5)  # 6 shared pixels of 12 + 12
+        eq(dice[("ann2", "ann3")], 0.5)
+
+
+@test
 def gold_command_errors():
     with Env() as env:
         pid = env.project("err", items=1)

@@ -172,6 +172,12 @@ TEST(task_agreement_of_bodies)
 	CHECK_NEAR(a, 0.25, 1e-12);
 	CHECK(agree_bodies(masks, 1, &a, &err) == 0);
 	CHECK(isnan(a));
+	/* A span control whose spans are all malformed (empty) compares nothing (found by fuzz_quality_body:
+	 * pointer arithmetic on no spans at all). */
+	const char *empty_spans[] = {"{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":5,\"end\":5}]}",
+				     "{\"results\":[{\"id\":\"a\",\"control\":\"m\",\"label\":\"x\",\"start\":7,\"end\":7}]}"};
+	CHECK(agree_bodies(empty_spans, 2, &a, &err) == 0);
+	CHECK_NEAR(a, 1, 0); /* both marked nothing: token F1 1 */
 	const char *badmask[] = {"{\"results\":[{\"id\":\"a\",\"control\":\"seg\",\"label\":\"x\",\"rle\":{\"size\":[2,2],\"counts\":[1]}}]}"};
 	CHECK(agree_bodies(badmask, 1, &a, &err) < 0);
 	CHECK(strstr(err.msg, "annotation 0") != NULL);

@@ -1,10 +1,11 @@
 /* test_quality_workflow.c: revalidation (gold tasks come back to an annotator after N submissions or after
  * some days, and their accuracy follows their latest answers), demotion of a qualified annotator whose gold
- * accuracy falls, and the manager's suspend / reinstate. */
+ * accuracy falls, and that an annotator's repeated answers count once in agreement and consensus. */
 #include "harness.h"
 #include "quality/quality.h"
 #include "store/store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -194,6 +195,53 @@ TEST(demotion_and_suspension)
 	/* A later evaluation does not lift a suspension. */
 	CHECK(quality_evaluate_annotator(s, &p, u, now + 600, &q, &err) == 0);
 	CHECK_EQ_INT(q.state, STORE_QUAL_SUSPENDED);
+	store_project_release(&p);
+	store_close(s);
+}
+
+TEST(repeated_answers_count_once_in_agreement)
+{
+	struct store *s = open_store("repeat_agree");
+	CHECK(s != NULL);
+	struct ml_err err;
+	int64_t gold[1], u, u2;
+	int64_t pid = setup(s, "{\"agreement_threshold\":0.9}", 1, 0, gold, &u);
+	CHECK(pid > 0);
+	CHECK(store_user_create(s, "ann2", "", false, &u2, &err) == 0);
+	struct store_project p;
+	CHECK(store_project_get(s, pid, &p, &err) == 0);
+	/* One annotator's two attempts at the gold task are not two annotators disagreeing. */
+	CHECK(annotate(s, gold[0], u, "human", YES) == 0);
+	CHECK(annotate(s, gold[0], u, "human", NO) == 0);
+	struct quality_task_outcome oc;
+	CHECK(quality_task_consensus(s, &p, gold[0], 0.5, true, &oc, &err) == 0);
+	CHECK(!oc.compared);
+	/* With a second annotator who says no, the latest answers agree: no adjudication. */
+	CHECK(annotate(s, gold[0], u2, "human", NO) == 0);
+	CHECK(quality_task_consensus(s, &p, gold[0], 0.5, true, &oc, &err) == 0);
+	CHECK(oc.compared);
+	CHECK_NEAR(oc.agreement, 1, 0);
+	CHECK(!oc.to_adjudication);
+	/* The report compares the latest answers too (percent agreement 1 on one unit), while gold accuracy
+	 * counts every answer: ann 1 of 2 right, ann2 0 of 1. */
+	char *out;
+	struct quality_report_options o = {0};
+	CHECK(quality_report_json(s, pid, &o, &out, &err) == 0);
+	json_t *r = json_loads(out, 0, NULL);
+	ml_free(out);
+	json_t *c = json_array_get(json_object_get(r, "controls"), 0);
+	json_t *pct = json_object_get(json_object_get(c, "overall"), "percent");
+	CHECK_NEAR(json_number_value(json_object_get(pct, "value")), 1, 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(pct, "pairable_values")), 2);
+	json_t *g = json_object_get(r, "gold_accuracy");
+	CHECK_EQ_INT(json_array_size(g), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *x = json_array_get(g, i);
+		bool first = !strcmp(json_string_value(json_object_get(x, "annotator")), "ann");
+		CHECK_EQ_INT(json_integer_value(json_object_get(x, "answers")), first ? 2 : 1);
+		CHECK_NEAR(json_number_value(json_object_get(x, "accuracy")), first ? 0.5 : 0, 1e-12);
+	}
+	json_decref(r);
 	store_project_release(&p);
 	store_close(s);
 }
