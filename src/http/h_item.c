@@ -16,6 +16,7 @@ struct item_list_ctx {
 	int64_t last;
 	int want, got;
 	const char *patient; /* only this patient's items, NULL = all */
+	bool hidden;         /* list items awaiting de-identification too (managers) */
 };
 
 static int item_cb(void *ctx, const struct store_item *it)
@@ -23,6 +24,8 @@ static int item_cb(void *ctx, const struct store_item *it)
 	struct item_list_ctx *c = ctx;
 	c->last = it->id;
 	if (c->patient && strcmp(c->patient, it->patient_key ? it->patient_key : ""))
+		return 0;
+	if (!it->visible && !c->hidden)
 		return 0;
 	json_array_append_new(c->a, http_item_json(it, false));
 	return ++c->got >= c->want ? 1 : 0;
@@ -33,7 +36,10 @@ int h_item_list(struct http_req *r)
 	int64_t after, limit;
 	if (http_query_id(r, "after", &after) || http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
-	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient")};
+	/* An item awaiting de-identification is no one's to read yet; its metadata (which may still hold
+	 * identifiers) is listed only to managers, who follow the de-identification. */
+	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient"),
+				  http_has_role(r, HTTP_R_MANAGER)};
 	if (c.patient && !*c.patient)
 		c.patient = NULL;
 	if (store_item_list(r->store, r->project_id, after, item_cb, &c, &r->err) < 0) {

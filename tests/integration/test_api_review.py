@@ -1,4 +1,7 @@
 """Defects found in review, end to end: object-level rules an annotator must not get around."""
+import os
+import sqlite3
+
 import lib
 from apilib import Env, body
 from lib import eq, test
@@ -66,6 +69,40 @@ def a_new_password_logs_out_the_other_sessions():
         e.cli("user", "passwd", "carol", "--password-stdin", input="the fourth password\n")
         eq(again.get("/api/v1/me").status, 401)
         eq(login(e, "carol", "the fourth password").get("/api/v1/me").status, 200)
+
+
+@test
+def items_awaiting_deidentification_stay_out_of_reach():
+    """An item that is not visible (awaiting required de-identification) is never leased, never read, and
+    listed (with its metadata) to managers only."""
+    with Env() as e:
+        pid = e.project("hidden", items=0)
+        admin = e.srv.client(token=e.admin_token)
+        ids = []
+        for text in ("raw note naming Jane Roe", "clean note"):
+            r = admin.post(f"/api/v1/projects/{pid}/items", {"text": text, "meta": {"ward": "W1"}})
+            eq(r.status, 201, r.body)
+            ids.append(r.json()["id"])
+        db = sqlite3.connect(os.path.join(e.data, "medlabel.db"), timeout=10)
+        db.execute("UPDATE items SET visible = 0 WHERE id = ?", (ids[0],))
+        db.commit()
+        db.close()
+        roles = {}
+        for role in ("annotator", "viewer", "reviewer", "manager"):
+            uid, c = e.user("u-" + role)
+            e.member(pid, uid, role)
+            roles[role] = c
+        listed = lambda c: [i["id"] for i in c.get(f"/api/v1/projects/{pid}/items").json()["items"]]
+        eq(listed(roles["viewer"]), [ids[1]])
+        eq(listed(roles["reviewer"]), [ids[1]])
+        eq(sorted(listed(roles["manager"])), sorted(ids))
+        for c in roles.values():
+            eq(c.get(f"/api/v1/projects/{pid}/items/{ids[0]}").status, 404)
+        ann = roles["annotator"]
+        task = ann.get(f"/api/v1/projects/{pid}/next").json()["task"]
+        eq(task["item_id"], ids[1])
+        eq(ann.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/annotations", {"body": body()}).status, 201)
+        eq(ann.get(f"/api/v1/projects/{pid}/next").json()["task"], None)
 
 
 if __name__ == "__main__":
