@@ -1,4 +1,5 @@
 """Defects found in review, end to end: object-level rules an annotator must not get around."""
+import json
 import os
 import sqlite3
 
@@ -103,6 +104,31 @@ def items_awaiting_deidentification_stay_out_of_reach():
         eq(task["item_id"], ids[1])
         eq(ann.post(f"/api/v1/projects/{pid}/tasks/{task['id']}/annotations", {"body": body()}).status, 201)
         eq(ann.get(f"/api/v1/projects/{pid}/next").json()["task"], None)
+
+
+@test
+def annotators_cannot_tell_gold_tasks_from_the_task_list():
+    """Gold tasks look like any other to annotators (quality control): /next and /tasks/{id} hide the flag,
+    and so must the listing of their own tasks."""
+    with Env() as e:
+        pid = e.project("gold", items=2)
+        admin = e.srv.client(token=e.admin_token)
+        tasks = admin.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"]
+        path = os.path.join(e.dir, "gold.json")
+        with open(path, "w") as f:
+            json.dump(body("no"), f)
+        for t in tasks:
+            e.cli("quality", "gold", str(pid), str(t["id"]), "--labels", path)
+        uid, ann = e.user("trainee")
+        e.member(pid, uid, "annotator")
+        t = ann.get(f"/api/v1/projects/{pid}/next").json()["task"]
+        assert "gold" not in t, t
+        listed = ann.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"]
+        eq([x["id"] for x in listed], [t["id"]])
+        for x in listed:
+            assert "gold" not in x, f"gold flag shown to an annotator: {x}"
+        # managers still see it
+        assert all(x["gold"] for x in admin.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"])
 
 
 if __name__ == "__main__":
