@@ -131,5 +131,41 @@ def annotators_cannot_tell_gold_tasks_from_the_task_list():
         assert all(x["gold"] for x in admin.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"])
 
 
+def upload(client, pid, data, media_type, modality="image", name="f.bin"):
+    boundary = "rvw"
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"modality\"\r\n\r\n{modality}\r\n"
+             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+             f"Content-Type: {media_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    r = client.post(f"/api/v1/projects/{pid}/items/upload", parts, raw=True,
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    eq(r.status, 201, r.body)
+    return r.json()["id"]
+
+
+@test
+def uploaded_media_never_runs_as_a_page_or_script_of_the_site():
+    """A manager uploading an 'image' declared text/html (or JavaScript, or SVG) must not get the server to
+    serve it as a page or script of its own origin: the CSP allows scripts from 'self', so that would be
+    stored cross-site scripting against every other user, administrators included."""
+    with Env() as e:
+        pid = e.project("media", items=0)
+        admin = e.srv.client(token=e.admin_token)
+        for media_type, data in (("text/html", b"<script src='x.js'></script>"),
+                                 ("text/javascript", b"fetch('/api/v1/users')"),
+                                 ("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'><script>1</script></svg>")):
+            item = upload(admin, pid, data, media_type)
+            r = admin.get(f"/api/v1/projects/{pid}/items/{item}/media")
+            eq(r.status, 200, r.body)
+            eq(r.body, data)
+            eq(r.header("Content-Type"), "application/octet-stream", media_type)
+            eq(r.header("Content-Disposition"), "attachment", media_type)
+            assert any(k.lower() == "content-security-policy" and "sandbox" in v for k, v in r.headers), r.headers
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+        item = upload(admin, pid, png, "image/png")
+        r = admin.get(f"/api/v1/projects/{pid}/items/{item}/media")
+        eq(r.header("Content-Type"), "image/png")
+        eq(r.header("Content-Disposition"), None)
+
+
 if __name__ == "__main__":
     lib.main()
