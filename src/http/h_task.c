@@ -145,7 +145,9 @@ static bool can_see(struct http_req *r, const struct store_task *t, int64_t auth
 		return true;
 	if (r->role == STORE_ROLE_REVIEWER && t->state >= STORE_TASK_SUBMITTED)
 		return true;
-	return t->state == STORE_TASK_DONE; /* annotators see the others' once the task is reviewed */
+	/* Annotators see the others' once the task is reviewed, except on a gold task: it is served to every
+	 * trainee whatever its state, and its annotations hold the reference answers. */
+	return t->state == STORE_TASK_DONE && !t->gold;
 }
 
 static int ann_cb(void *ctx, const struct store_annotation *a)

@@ -131,6 +131,37 @@ def annotators_cannot_tell_gold_tasks_from_the_task_list():
         assert all(x["gold"] for x in admin.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"])
 
 
+@test
+def a_gold_task_never_shows_its_answers_to_the_annotator_taking_it():
+    """A gold task is served to every trainee, whatever its state. Once one annotation of it was accepted
+    (the task is done) the next trainee taking it must still label blind: not see the reference labels or
+    the others' answers."""
+    with Env() as e:
+        pid = e.project("gold-blind", items=1)
+        admin = e.srv.client(token=e.admin_token)
+        r = admin.patch(f"/api/v1/projects/{pid}", {"settings": {"qualification_threshold": 0.75,
+                                                                "qualification_min_answers": 3}})
+        eq(r.status, 200, r.body)
+        task = admin.get(f"/api/v1/projects/{pid}/tasks").json()["tasks"][0]["id"]
+        path = os.path.join(e.dir, "gold.json")
+        with open(path, "w") as f:
+            json.dump(body("maybe"), f)
+        e.cli("quality", "gold", str(pid), str(task), "--labels", path)
+        (aid, a), (bid, b), (rid, rev) = e.user("first"), e.user("second"), e.user("checker")
+        for uid, role in ((aid, "annotator"), (bid, "annotator"), (rid, "reviewer")):
+            e.member(pid, uid, role)
+        eq(a.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"], task)
+        r = a.post(f"/api/v1/projects/{pid}/tasks/{task}/annotations", {"body": body("no")})
+        eq(r.status, 201, r.body)
+        eq(rev.post(f"/api/v1/projects/{pid}/annotations/{r.json()['id']}/reviews", {"decision": "accept"}).status, 201)
+        eq(admin.get(f"/api/v1/projects/{pid}/tasks/{task}").json()["state"], "done")
+        eq(b.get(f"/api/v1/projects/{pid}/next").json()["task"]["id"], task)
+        r = b.get(f"/api/v1/projects/{pid}/tasks/{task}/annotations")
+        eq(r.status, 200, r.body)
+        eq(r.json()["annotations"], [])
+        eq(r.json()["blind"], True)
+
+
 def upload(client, pid, data, media_type, modality="image", name="f.bin"):
     boundary = "rvw"
     parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"modality\"\r\n\r\n{modality}\r\n"
