@@ -109,6 +109,9 @@ int auth_login_allowed(struct store *s, const char *user_name, const char *addr,
 int auth_login_failed(struct store *s, const char *user_name, const char *addr, int64_t now, struct ml_err *err)
 {
 	char key[320];
+	/* Failures older than the window count for nothing: forget them as new ones come. */
+	if (store_login_failure_prune(s, now - AUTH_THROTTLE_WINDOW_MS, err) != 0)
+		return -1;
 	key_of(key, sizeof key, "user", user_name);
 	if (store_login_failure_add(s, key, now, err) != 0)
 		return -1;

@@ -46,19 +46,14 @@ int ml_file_read(const char *path, size_t max, char **out, size_t *len, struct m
 int ml_file_write_atomic(const char *path, const void *data, size_t len, struct ml_err *err)
 {
 	/* A unique temporary name (not one per process): two threads replacing the same file must not write
-	 * into, or rename away, each other's temporary file. */
+	 * into, or rename away, each other's temporary file. mkostemp's mode 0600 is what the CLI's umask 077
+	 * gave the file before. */
 	char tmp[4096];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
 		return ml_err_set(err, ML_EINVAL, "path too long: '%s'", path);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ml_err_set(err, ML_EIO, "cannot create '%s': %s", tmp, strerror(errno));
-	if (fchmod(fd, 0640) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return ml_err_set(err, ML_EIO, "cannot set the mode of '%s': %s", tmp, strerror(e));
-	}
 	const char *p = data;
 	size_t left = len;
 	while (left) {

@@ -38,6 +38,7 @@ int h_item_list(struct http_req *r)
 	int64_t after, limit;
 	if (http_query_id(r, "after", &after) || http_query_int(r, "limit", 100, 1, 1000, &limit))
 		return -1;
+	/* An item awaiting de-identification review is listed (metadata only) to those who review it. */
 	struct item_list_ctx c = {json_array(), 0, (int)limit, 0, http_query(r, "patient"), false};
 	if (c.patient && !*c.patient)
 		c.patient = NULL;
@@ -361,6 +362,19 @@ int h_item_get(struct http_req *r)
 	return http_reply_json(r, 200, o);
 }
 
+/* Media types a browser may render from our origin: images (not SVG, which runs scripts), audio, video.
+ * Anything else an uploader declared (text/html, text/javascript...) would run as our own page or script
+ * (the CSP allows scripts from 'self'), so it is sent as an opaque download. */
+static bool inline_media_type(const char *t)
+{
+	static const char *const ok[] = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
+					 "image/tiff", "application/dicom", "application/octet-stream", NULL};
+	for (const char *const *k = ok; *k; k++)
+		if (!strcmp(t, *k))
+			return true;
+	return !strncmp(t, "audio/", 6) || !strncmp(t, "video/", 6);
+}
+
 int h_item_media(struct http_req *r)
 {
 	struct store_item it;
@@ -373,6 +387,9 @@ int h_item_media(struct http_req *r)
 	char path[4096], etag[80], type[128];
 	snprintf(etag, sizeof etag, "\"%s\"", it.media_hash);
 	snprintf(type, sizeof type, "%s", it.media_type ? it.media_type : "application/octet-stream");
+	bool attachment = !inline_media_type(type);
+	if (attachment)
+		snprintf(type, sizeof type, "application/octet-stream");
 	int rc = store_media_path(r->srv->cfg.data_dir, it.media_hash, path, sizeof path, &r->err);
 	store_item_release(&it);
 	if (rc != 0)
@@ -405,6 +422,10 @@ int h_item_media(struct http_req *r)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
+	/* Uploaded bytes are never a document of ours: no scripts, no same-origin rights, whatever they hold. */
+	MHD_add_response_header(resp, "Content-Security-Policy", "sandbox; default-src 'none'");
+	if (attachment)
+		MHD_add_response_header(resp, "Content-Disposition", "attachment");
 	MHD_add_response_header(resp, "ETag", etag);
 	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
 	MHD_add_response_header(resp, "Cache-Control", "private, max-age=0, must-revalidate");

@@ -229,7 +229,8 @@ int h_schema_get(struct http_req *r)
 	return http_reply_json(r, 200, o);
 }
 
-int h_schema_set(struct http_req *r)
+/* The body {"schema": {...}}: the schema as text (arena), checked by the label module. */
+static int schema_from_body(struct http_req *r, char **text)
 {
 	static const char *const allowed[] = {"schema", NULL};
 	if (http_json_only(r, r->json, allowed))
@@ -237,14 +238,22 @@ int h_schema_set(struct http_req *r)
 	json_t *schema = json_object_get(r->json, "schema");
 	if (!schema)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/schema", "missing required field 'schema'");
-	char *text = http_json_text(r, schema);
-	if (!text)
+	*text = http_json_text(r, schema);
+	if (!*text)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
-	if (http_schema_validate(text, &r->err) != 0) {
+	if (http_schema_validate(*text, &r->err) != 0) {
 		/* The validator's pointers are relative to the schema document: prefix them with /schema. */
 		http_err_prefix_field(r, "/schema");
 		return -1;
 	}
+	return 0;
+}
+
+int h_schema_set(struct http_req *r)
+{
+	char *text;
+	if (schema_from_body(r, &text) != 0)
+		return -1;
 	int version;
 	if (store_schema_add(r->store, r->project_id, text, r->user.id, &version, &r->err) != 0)
 		return -1;
@@ -257,19 +266,9 @@ int h_schema_set(struct http_req *r)
 
 int h_schema_validate(struct http_req *r)
 {
-	static const char *const allowed[] = {"schema", NULL};
-	if (http_json_only(r, r->json, allowed))
+	char *text;
+	if (schema_from_body(r, &text) != 0)
 		return -1;
-	json_t *schema = json_object_get(r->json, "schema");
-	if (!schema)
-		return HTTP_FAIL_FIELD(r, ML_EINVAL, "/schema", "missing required field 'schema'");
-	char *text = http_json_text(r, schema);
-	if (!text)
-		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
-	if (http_schema_validate(text, &r->err) != 0) {
-		http_err_prefix_field(r, "/schema");
-		return -1;
-	}
 	return http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 

@@ -9,12 +9,16 @@
 struct list_ctx {
 	json_t *a;
 	int64_t last;
+	bool hide_gold; /* annotators: gold tasks look like any other (quality module) */
 };
 
 static int task_cb(void *ctx, const struct store_task *t)
 {
 	struct list_ctx *c = ctx;
-	json_array_append_new(c->a, http_task_json(t));
+	json_t *o = http_task_json(t);
+	if (c->hide_gold)
+		json_object_del(o, "gold");
+	json_array_append_new(c->a, o);
 	c->last = t->id;
 	return 0;
 }
@@ -29,7 +33,8 @@ int h_task_list(struct http_req *r)
 	f.limit = (int)limit;
 	/* Annotators list only tasks they hold or held (their rejected work comes back this way); the rest of
 	 * the queue is not theirs to see. */
-	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
+	bool annotator = !http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER);
+	if (annotator) {
 		if (f.assignee_id && f.assignee_id != r->user.id)
 			return HTTP_FAIL_FIELD(r, ML_EPERM, "assignee", "annotators can list only their own tasks");
 		f.assignee_id = r->user.id;
@@ -37,7 +42,7 @@ int h_task_list(struct http_req *r)
 	const char *st = http_query(r, "state");
 	if (st && *st && (f.state = store_task_state_parse(st)) < 0)
 		return HTTP_FAIL_FIELD(r, ML_EINVAL, "state", "unknown task state");
-	struct list_ctx c = {json_array(), 0};
+	struct list_ctx c = {json_array(), 0, annotator};
 	if (store_task_list(r->store, &f, task_cb, &c, &r->err) < 0) {
 		json_decref(c.a);
 		return -1;
@@ -140,7 +145,9 @@ static bool can_see(struct http_req *r, const struct store_task *t, int64_t auth
 		return true;
 	if (r->role == STORE_ROLE_REVIEWER && t->state >= STORE_TASK_SUBMITTED)
 		return true;
-	return t->state == STORE_TASK_DONE; /* annotators see the others' once the task is reviewed */
+	/* Annotators see the others' once the task is reviewed, except on a gold task: it is served to every
+	 * trainee whatever its state, and its annotations hold the reference answers. */
+	return t->state == STORE_TASK_DONE && !t->gold;
 }
 
 static int ann_cb(void *ctx, const struct store_annotation *a)

@@ -124,8 +124,11 @@ int http_annotation_validate(int64_t project_id, int version, const char *schema
 	struct label_schema *tmp;
 	const struct label_schema *s = schema_for(project_id, version, schema_json, &tmp, err);
 	if (!s) {
-		/* The stored schema was validated when it was set; failing now means a newer or damaged one. */
-		ml_err_field(err, ML_ECONFLICT, "", "the project's schema version %d cannot be used: %s", version, err->msg);
+		/* The stored schema was validated when it was set; failing now means a newer or damaged one. The
+		 * reason is copied first: formatting err->msg into itself would overlap. */
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err->msg);
+		ml_err_field(err, ML_ECONFLICT, "", "the project's schema version %d cannot be used: %s", version, why);
 		return -1;
 	}
 	struct label_item_ctx ctx;

@@ -406,6 +406,7 @@ const struct store_ops sq_ops = {
 	.login_failure_add = sq_login_failure_add,
 	.login_failure_count = sq_login_failure_count,
 	.login_failure_clear = sq_login_failure_clear,
+	.login_failure_prune = sq_login_failure_prune,
 	.project_create = sq_project_create,
 	.project_get = sq_project_get,
 	.project_find = sq_project_find,

@@ -95,6 +95,7 @@ int sq_token_list(struct store *s, int64_t user_id, int (*cb)(void *ctx, const s
 int sq_login_failure_add(struct store *s, const char *key, int64_t now, struct ml_err *err);
 int sq_login_failure_count(struct store *s, const char *key, int64_t since, int64_t *count, struct ml_err *err);
 int sq_login_failure_clear(struct store *s, const char *key, struct ml_err *err);
+int sq_login_failure_prune(struct store *s, int64_t before, struct ml_err *err);
 int sq_project_create(struct store *s, const char *name, const char *description, int64_t *id, struct ml_err *err);
 int sq_project_get(struct store *s, int64_t id, struct store_project *out, struct ml_err *err);
 int sq_project_find(struct store *s, const char *id_or_name, struct store_project *out, struct ml_err *err);

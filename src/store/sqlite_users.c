@@ -339,6 +339,16 @@ int sq_login_failure_add(struct store *s, const char *key, int64_t now, struct m
 	return sq_step_done(q, st, err, "recording a failed login");
 }
 
+int sq_login_failure_prune(struct store *s, int64_t before, struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	sqlite3_stmt *st = sq_prep(q, "DELETE FROM login_failures WHERE at < ?1", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	return sq_step_done(q, st, err, "forgetting old failed logins");
+}
+
 int sq_login_failure_count(struct store *s, const char *key, int64_t since, int64_t *count, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;

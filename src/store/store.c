@@ -293,6 +293,11 @@ int store_login_failure_clear(struct store *s, const char *key, struct ml_err *e
 	return s->ops->login_failure_clear(s, key, err);
 }
 
+int store_login_failure_prune(struct store *s, int64_t before, struct ml_err *err)
+{
+	return s->ops->login_failure_prune(s, before, err);
+}
+
 int store_project_create(struct store *s, const char *name, const char *description, int64_t *id, struct ml_err *err)
 {
 	return s->ops->project_create(s, name, description, id, err);

@@ -120,6 +120,9 @@ int store_token_list(struct store *s, int64_t user_id, int (*cb)(void *ctx, cons
 int store_login_failure_add(struct store *s, const char *key, int64_t now, struct ml_err *err) ML_MUST_CHECK;
 int store_login_failure_count(struct store *s, const char *key, int64_t since, int64_t *count, struct ml_err *err) ML_MUST_CHECK;
 int store_login_failure_clear(struct store *s, const char *key, struct ml_err *err) ML_MUST_CHECK;
+/* Forgets failures older than `before`: the table would otherwise grow with every anonymous attempt and
+ * keep whatever was typed as a user name (often a password) for ever. */
+int store_login_failure_prune(struct store *s, int64_t before, struct ml_err *err) ML_MUST_CHECK;
 
 /* ---- projects and members ------------------------------------------------------------------------- */
 

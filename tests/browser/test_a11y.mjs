@@ -66,7 +66,12 @@ for (const [name, hash, wait] of [
     const page = await ctx.newPage();
     await login(page, srv.base, 'ada', PASSWORD);
     await page.goto(srv.base + '/' + hash);
-    await page.waitForSelector(wait);
+    try {
+      await page.waitForSelector(wait);
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, `a11y-${name}-timeout.png`) });
+      throw new Error(`${e.message}\nURL ${page.url()}\nmain: ${(await page.textContent('main')).slice(0, 300)}\nstatus: ${await page.textContent('#status')}`);
+    }
     await audit(page, name);
     await page.close();
   });

@@ -186,3 +186,29 @@ TEST(audit_records_print_as_json)
 	CHECK(strstr(b.data, "\"at\":\"2023-11-14T22:13:20.000Z\"") != NULL);
 	ml_buf_release(&b);
 }
+
+/* Failed logins are kept only as long as they count: an old failure (and the name typed with it) is
+ * forgotten when a new one is recorded. */
+TEST(old_login_failures_are_forgotten)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/failures.db", test_tmpdir());
+	struct store *s;
+	struct ml_err err;
+	CHECK(store_open(path, &s, &err) == 0);
+	int64_t t0 = 1700000000000, n = -1;
+	CHECK(auth_login_failed(s, "my secret password typed as a name", "10.0.0.1", t0, &err) == 0);
+	CHECK(store_login_failure_count(s, "user:my secret password typed as a name", 0, &n, &err) == 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(auth_login_failed(s, "bob", "10.0.0.2", t0 + AUTH_THROTTLE_WINDOW_MS / 2, &err) == 0);
+	CHECK(store_login_failure_count(s, "user:my secret password typed as a name", 0, &n, &err) == 0);
+	CHECK_EQ_INT(n, 1); /* still within the window */
+	CHECK(auth_login_failed(s, "bob", "10.0.0.2", t0 + AUTH_THROTTLE_WINDOW_MS + 1, &err) == 0);
+	CHECK(store_login_failure_count(s, "user:my secret password typed as a name", 0, &n, &err) == 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK(store_login_failure_count(s, "addr:10.0.0.1", 0, &n, &err) == 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK(store_login_failure_count(s, "user:bob", 0, &n, &err) == 0);
+	CHECK_EQ_INT(n, 2);
+	store_close(s);
+}

@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "http/http.h"
 #include "http/http_int.h"
+#include "label/label.h"
 
 TEST(patterns_match_ids_only)
 {
@@ -120,4 +121,21 @@ TEST(if_match_headers)
 			     "99999999999", "W/"};
 	for (size_t i = 0; i < ML_ARRAY_LEN(bad); i++)
 		CHECK(http_parse_if_match(bad[i], &v) == -1);
+}
+
+/* A stored schema that no longer parses: the message keeps the parser's reason after its own prefix (it
+ * was formatted from err->msg into err->msg, overlapping buffers, which garbled or repeated the text). */
+TEST(unusable_stored_schema_is_explained)
+{
+	struct store_item it = {.id = 1, .project_id = 1, .modality = STORE_MOD_TEXT, .text = "a note", .meta_json = "{}"};
+	struct ml_err err;
+	ml_err_clear(&err);
+	struct ml_err want;
+	struct label_schema *s = NULL;
+	CHECK(label_schema_parse("{\"format\": 1}", 13, &s, &want) != 0);
+	CHECK(http_annotation_validate(9, 3, "{\"format\": 1}", "{\"format\":1,\"results\":[]}", &it, &err) == -1);
+	CHECK_EQ_INT(err.code, ML_ECONFLICT);
+	static const char prefix[] = "the project's schema version 3 cannot be used: ";
+	CHECK(!strncmp(err.msg, prefix, sizeof prefix - 1));
+	CHECK_EQ_STR(err.msg + sizeof prefix - 1, want.msg);
 }
