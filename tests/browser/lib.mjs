@@ -83,5 +83,6 @@ export async function login(page, base, name, password) {
   await page.fill('#login-name', name);
   await page.fill('#login-password', password);
   await page.press('#login-password', 'Enter');
-  await page.waitForSelector('#nav a');
+  // Signed in once the app has moved on from the sign-in page (to the projects, or to a password change).
+  await page.waitForFunction(() => location.hash !== '#/login' && document.querySelector('#nav a'));
 }

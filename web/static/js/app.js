@@ -70,7 +70,10 @@ async function signOut() {
   go('#/login');
 }
 
+let generation = 0;
+
 async function route() {
+  const mine = ++generation; // a newer navigation supersedes this one while its view is still loading
   if (unmount) { try { unmount(); } catch { /* a view's cleanup must not block navigation */ } unmount = null; }
   const main = document.getElementById('main');
   main.className = '';
@@ -81,12 +84,18 @@ async function route() {
     const m = hash.match(re);
     if (m) {
       renderChrome();
-      replace(main);
+      // Each navigation renders into its own container, so a slower, superseded view can never add
+      // itself to the page that replaced it.
+      const host = h('div', { class: 'view' });
+      replace(main, host);
+      let cleanup = null;
       try {
-        unmount = (await view()(main, ...m.slice(1))) || null;
+        cleanup = (await view()(host, ...m.slice(1))) || null;
       } catch (e) {
-        replace(main, h('div', { class: 'banner error', role: 'alert' }, e.message));
+        replace(host, h('div', { class: 'banner error', role: 'alert' }, e.message));
       }
+      if (mine !== generation) { if (cleanup) cleanup(); host.remove(); return; }
+      unmount = cleanup;
       // Move focus to the new view for screen readers, unless the view focused a field itself.
       if (!main.contains(document.activeElement) || document.activeElement === document.body) main.focus({ preventScroll: true });
       return;
