@@ -27,6 +27,7 @@
 #define TAG_NUMBER_OF_FRAMES 0x00280008u
 #define TAG_ROWS 0x00280010u
 #define TAG_COLUMNS 0x00280011u
+#define TAG_PIXEL_SPACING 0x00280030u
 
 #define MAX_FILES 200000 /* per imported folder */
 
@@ -37,6 +38,7 @@ struct instance {
 	double position;          /* along the slice normal; 0 when unknown */
 	int64_t number;           /* Instance Number; 0 when absent */
 	int64_t frames, rows, columns;
+	double spacing[2];        /* Pixel Spacing: between rows, between columns (mm); 0 when absent */
 	char media[65];
 	char review[96];          /* why the pixels need a look (de-identification), "" if not */
 };
@@ -103,6 +105,10 @@ static int read_header(struct instance *in, const uint8_t *secret, size_t secret
 	dicom_get_int(r, TAG_ROWS, &in->rows);
 	dicom_get_int(r, TAG_COLUMNS, &in->columns);
 	dicom_get_int(r, TAG_INSTANCE_NUMBER, &in->number);
+	const struct dicom_elem *ps = dicom_find(r, TAG_PIXEL_SPACING);
+	if (!ps || dicom_elem_double(ps, 0, &in->spacing[0]) || dicom_elem_double(ps, 1, &in->spacing[1]) ||
+	    !(in->spacing[0] > 0) || !(in->spacing[1] > 0))
+		in->spacing[0] = in->spacing[1] = 0;
 	const struct dicom_elem *ipp = dicom_find(r, TAG_IMAGE_POSITION), *iop = dicom_find(r, TAG_IMAGE_ORIENTATION);
 	double p[3], o[6];
 	bool have = ipp && iop;
@@ -160,8 +166,9 @@ static int emit_series(struct instance *v, size_t n, const struct io_import_opts
 	crypto_generichash_init(&hs, NULL, 0, 32);
 	int bad = ml_buf_printf(&meta, "{\"dicom\":{\"modality\":") ||
 		  ml_buf_json_str(&meta, v[0].modality, strlen(v[0].modality)) ||
-		  ml_buf_printf(&meta, ",\"rows\":%lld,\"columns\":%lld,\"instances\":[", (long long)v[0].rows,
-				(long long)v[0].columns);
+		  ml_buf_printf(&meta, ",\"rows\":%lld,\"columns\":%lld,", (long long)v[0].rows, (long long)v[0].columns) ||
+		  (v[0].spacing[0] > 0 && ml_buf_printf(&meta, "\"spacing\":[%.10g,%.10g],", v[0].spacing[0], v[0].spacing[1])) ||
+		  ml_buf_puts(&meta, "\"instances\":[");
 	for (size_t i = 0; i < n && !bad; i++) {
 		frames += v[i].frames;
 		if (v[i].review[0])

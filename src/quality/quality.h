@@ -207,7 +207,8 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *     mask controls (mask, object3d): {"control", "kind": "mask", "units": "pixels", "per_pair": [{"a", "b",
  *        "tasks", "masks", "mean_dice", "mean_hd95", "hd95_masks"}]}: in the tasks both masked, each (label,
  *        frame) either drew is one mask: Dice (0 when only one drew it) and, when both are non-empty, HD95 in
- *        pixels (agree_surface_distances, unit spacing: DICOM spacing is not applied yet) ],
+ *        mm through the item's pixel spacing (meta.dicom.spacing, recorded at DICOM import), else in
+ *        pixels; "units" says which ],
  *    "gold_accuracy": [{"annotator", "answers", "accuracy", "by_day": [...]}]}
  * A coefficient that cannot be computed carries "value": null and a "note" saying why. */
 struct store;

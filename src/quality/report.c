@@ -14,7 +14,7 @@
 #define DAY_MS 86400000LL
 
 struct task_ref {
-	int64_t id;
+	int64_t id, item_id;
 	bool gold;
 };
 
@@ -34,7 +34,7 @@ static int collect_task(void *ctx, const struct store_task *t)
 		ts->v = p;
 		ts->alloc = a;
 	}
-	ts->v[ts->n++] = (struct task_ref){t->id, t->gold};
+	ts->v[ts->n++] = (struct task_ref){t->id, t->item_id, t->gold};
 	return 0;
 }
 
@@ -98,7 +98,7 @@ struct box_obs {
 /* Mask agreement of one annotator pair on one control, summed over the tasks both masked. */
 struct mask_pair {
 	int64_t a, b; /* users, a's column before b's */
-	uint64_t tasks, units, hd_units;
+	uint64_t tasks, units, hd_units, hd_units_mm; /* hd_units_mm: of hd_units, those measured in mm */
 	double dice_sum, hd95_sum;
 };
 
@@ -644,10 +644,12 @@ static bool superseded(const struct ann *as, size_t n, size_t k)
 
 /* Masks: for each mask control and each pair of the task's annotators who both masked it, every (label,
  * frame) either of them drew is a unit: Dice of the two planes (an undrawn plane is empty, Dice 0) and,
- * where both are non-empty, HD95 in pixels (agree_surface_distances with unit spacing). An annotation whose
- * masks do not decode (impossible after validation at submission) is left out of the comparison. */
-static int record_masks(struct report *r, const struct ann *as, size_t n, struct ml_err *err)
+ * where both are non-empty, HD95 (agree_surface_distances) in mm when the item records its pixel spacing
+ * (spacing = {between rows, between columns}), else in pixels. An annotation whose masks do not decode
+ * (impossible after validation at submission) is left out of the comparison. */
+static int record_masks(struct report *r, const struct ann *as, size_t n, const double spacing[2], struct ml_err *err)
 {
+	bool mm = spacing[0] > 0 && spacing[1] > 0;
 	struct qmask_set *sets = NULL;
 	int rc = -1;
 	for (size_t ci = 0; ci < r->nctl; ci++) {
@@ -709,7 +711,8 @@ static int record_masks(struct report *r, const struct ann *as, size_t n, struct
 						mp->units++;
 						if (!q || q->h != p->h || q->w != p->w)
 							continue; /* drawn by one only (or sizes differ): Dice 0 */
-						struct agree_mask ma = {p->v, p->w, p->h, 1, 1, 1, 1}, mb = {q->v, q->w, q->h, 1, 1, 1, 1};
+						double sx = mm ? spacing[1] : 1, sy = mm ? spacing[0] : 1;
+						struct agree_mask ma = {p->v, p->w, p->h, 1, sx, sy, 1}, mb = {q->v, q->w, q->h, 1, sx, sy, 1};
 						double dice;
 						if (agree_dice(&ma, &mb, &dice, err) != 0) {
 							ml_free(has);
@@ -721,6 +724,7 @@ static int record_masks(struct report *r, const struct ann *as, size_t n, struct
 						if (p->area && q->area && agree_surface_distances(&ma, &mb, &sd, &e3) == 0) {
 							mp->hd95_sum += sd.hd95;
 							mp->hd_units++;
+							mp->hd_units_mm += mm;
 						}
 					}
 				}
@@ -743,9 +747,36 @@ out:
 	return rc;
 }
 
+/* The pixel spacing a DICOM item's metadata records ({"dicom": {"spacing": [rows, columns]}}); left at 0 when
+ * it has none (then distances stay in pixels). */
+static void item_spacing(struct store *s, int64_t item_id, double spacing[2])
+{
+	struct store_item it;
+	struct ml_err e;
+	if (store_item_get(s, item_id, &it, &e) != 0)
+		return;
+	json_error_t je;
+	json_t *meta = json_loads(it.meta_json ? it.meta_json : "{}", 0, &je);
+	json_t *sp = json_object_get(json_object_get(meta, "dicom"), "spacing");
+	if (json_is_array(sp) && json_array_size(sp) == 2 && json_is_number(json_array_get(sp, 0)) &&
+	    json_is_number(json_array_get(sp, 1))) {
+		spacing[0] = json_number_value(json_array_get(sp, 0));
+		spacing[1] = json_number_value(json_array_get(sp, 1));
+	}
+	json_decref(meta);
+	store_item_release(&it);
+}
+
 static json_t *mask_control_json(struct store *s, struct report *r, struct control *c)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s}", "control", c->name, "kind", "mask", "units", "pixels");
+	/* Distances are in mm when every HD95 measured came from an item with its pixel spacing. */
+	uint64_t hd = 0, hd_mm = 0;
+	for (size_t i = 0; i < c->nmp; i++) {
+		hd += c->mp[i].hd_units;
+		hd_mm += c->mp[i].hd_units_mm;
+	}
+	const char *units = hd && hd_mm == hd ? "mm" : hd_mm ? "mixed (mm where the item's spacing is known)" : "pixels";
+	json_t *o = json_pack("{s:s,s:s,s:s}", "control", c->name, "kind", "mask", "units", units);
 	json_t *pairs = json_array();
 	char na_[160], nb_[160];
 	for (size_t i = 0; i < c->nmp; i++) {
@@ -830,7 +861,11 @@ int quality_report_json(struct store *s, int64_t project_id, const struct qualit
 			if (record_annotation(&r, (uint32_t)i, &as.v[k]) < 0)
 				goto oom;
 		}
-		if (humans >= 2 && record_masks(&r, as.v, as.n, err) < 0)
+		double spacing[2] = {0, 0};
+		for (size_t c = 0; humans >= 2 && c < r.nctl && !spacing[0]; c++)
+			if (r.ctl[c].kind == KIND_MASK) /* only mask controls need the item */
+				item_spacing(s, ts.v[i].item_id, spacing);
+		if (humans >= 2 && record_masks(&r, as.v, as.n, spacing, err) < 0)
 			goto out;
 		multi += humans >= 2;
 		if (ts.v[i].gold) {
