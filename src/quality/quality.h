@@ -204,7 +204,7 @@ int agree_bodies(const char *const *bodies, size_t n, double *agreement, struct 
  *     box controls: {"control", "kind": "box", "per_pair": [{"a", "b", "tasks", "boxes_a", "boxes_b",
  *        "matched", "precision", "recall", "f1", "mean_iou"}]}: boxes matched one to one (Hungarian) at
  *        IoU >= 0.5 with the same label and frame, in the tasks both boxed,
- *     mask controls (mask, object3d): {"control", "kind": "mask", "units": "pixels", "per_pair": [{"a", "b",
+ *     mask controls (mask, object3d): {"control", "kind": "mask", "units": "mm" or "pixels", "per_pair": [{"a", "b",
  *        "tasks", "masks", "mean_dice", "mean_hd95", "hd95_masks"}]}: in the tasks both masked, each (label,
  *        frame) either drew is one mask: Dice (0 when only one drew it) and, when both are non-empty, HD95 in
  *        mm through the item's pixel spacing (meta.dicom.spacing, recorded at DICOM import), else in
