@@ -76,8 +76,11 @@ static int nifti_precheck(const char *path, uint64_t fsize, struct ml_err *err)
 		bool single = memcmp(h + 344, "n+1", 4) == 0;
 		if (!single && memcmp(h + 344, "ni1", 4) != 0)
 			return ml_err_set(err, ML_EINVAL, "cannot read '%s': not a NIfTI-1 file (magic at byte 344)", path);
+		/* A .hdr/.img pair: libnifti would go looking for a second file, and has crashed on crafted
+		 * pair headers (found by fuzz_nifti): medlabel stores volumes as single files, so refuse it. */
 		if (!single)
-			return 0; /* .hdr/.img pair: the data file is checked by libnifti */
+			return ml_err_set(err, ML_EUNSUPPORTED,
+					  "cannot read '%s': a .hdr/.img pair; give a single-file NIfTI (.nii or .nii.gz)", path);
 		if (vox < 348)
 			vox = 352;
 	} else {
@@ -87,7 +90,8 @@ static int nifti_precheck(const char *path, uint64_t fsize, struct ml_err *err)
 		vox = (int64_t)rd(h + 168, 8, swap);
 		if (memcmp(h + 4, "n+2", 4) != 0)
 			return memcmp(h + 4, "ni2", 4) == 0
-				       ? 0
+				       ? ml_err_set(err, ML_EUNSUPPORTED,
+						    "cannot read '%s': a .hdr/.img pair; give a single-file NIfTI (.nii or .nii.gz)", path)
 				       : ml_err_set(err, ML_EINVAL, "cannot read '%s': not a NIfTI-2 file (magic at byte 4)", path);
 		if (vox < 540)
 			return ml_err_set(err, ML_EINVAL, "cannot read '%s': vox_offset inside the header", path);
