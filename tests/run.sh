@@ -88,6 +88,8 @@ if ls tests/browser/test_*.mjs >/dev/null 2>&1; then
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
+	# A fixed seed (FUZZ_SEED, default 1) makes the suite repeatable: CI must not fail at random. Longer or
+	# randomised runs (FUZZ_SEED=0 FUZZ_SECONDS=600) are for hunting, and findings become seeds in fuzz/seeds/.
 	echo "== fuzzers (short runs on seed corpora the tests make)"
 	if build_step fuzz make -j"$JOBS" fuzz; then
 		for f in build-fuzz/fuzz/fuzz_*; do
@@ -97,7 +99,7 @@ if [ -z "${SKIP_FUZZ:-}" ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 			mkdir -p "$corpus"
 			[ -x "fuzz/seed_${name#fuzz_}.sh" ] && "fuzz/seed_${name#fuzz_}.sh" "$corpus" >/dev/null 2>&1
 			[ -d "fuzz/seeds/${name#fuzz_}" ] && cp -r "fuzz/seeds/${name#fuzz_}/." "$corpus/" 2>/dev/null
-			run_program "fuzz/$name" bash -c "'$f' -max_total_time=${FUZZ_SECONDS:-10} -rss_limit_mb=2048 -timeout=10 '$corpus' && echo 'ok - $name ran ${FUZZ_SECONDS:-10}s without a finding'"
+			run_program "fuzz/$name" bash -c "'$f' -seed=${FUZZ_SEED:-1} -max_total_time=${FUZZ_SECONDS:-10} -rss_limit_mb=2048 -timeout=10 '$corpus' && echo 'ok - $name ran ${FUZZ_SECONDS:-10}s without a finding'"
 		done
 	fi
 fi
