@@ -504,3 +504,45 @@ int h_item_deid(struct http_req *r)
 		return HTTP_FAIL(r, ML_ECONFLICT, "item %" PRId64 " is not awaiting de-identification review", r->params[1]);
 	return http_reply_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)r->params[1], "visible", 1));
 }
+
+/* ---- a patient's trajectory --------------------------------------------------------------------- */
+
+struct history_ctx {
+	const struct store_item *of;
+	json_t *a;
+	int n;
+};
+
+static int history_cb(void *ctx, const struct store_item *it)
+{
+	struct history_ctx *h = ctx;
+	if (!it->visible || it->modality != h->of->modality || strcmp(it->patient_key ? it->patient_key : "", h->of->patient_key))
+		return 0;
+	json_array_append_new(h->a, http_item_json(it, false));
+	return ++h->n >= 1000 ? 1 : 0;
+}
+
+/* GET .../items/{item}/history: the items of the same patient and modality (a survey's monthly
+ * responses), in id order with their metadata, for whoever may read the item itself: a coder sees the
+ * trajectory of the patient they are coding without being able to list the project. */
+int h_item_history(struct http_req *r)
+{
+	struct store_item it;
+	if (http_load_item(r, r->params[1], &it) != 0)
+		return -1;
+	json_t *a = json_array();
+	int rc = 0;
+	if (!it.patient_key || !*it.patient_key) {
+		json_array_append_new(a, http_item_json(&it, false));
+	} else {
+		struct history_ctx h = {&it, a, 0};
+		if (store_item_list(r->store, r->project_id, 0, history_cb, &h, &r->err) < 0)
+			rc = -1;
+	}
+	store_item_release(&it);
+	if (rc) {
+		json_decref(a);
+		return -1;
+	}
+	return http_reply_json(r, 200, json_pack("{s:o}", "items", a));
+}

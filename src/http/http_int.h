@@ -165,6 +165,7 @@ int h_item_import(struct http_req *r);
 int h_item_get(struct http_req *r);
 int h_item_deid(struct http_req *r);
 int h_item_media(struct http_req *r);
+int h_item_history(struct http_req *r);
 int h_item_frame(struct http_req *r);
 int h_task_list(struct http_req *r);
 int h_task_get(struct http_req *r);

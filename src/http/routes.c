@@ -53,6 +53,8 @@ static const struct http_route builtin[] = {
 	{"POST", P "/items/{item}/deid", h_item_deid, HTTP_PROJECT, MGR | REV, RW | JB, "item.deid",
 	 "review-mode de-identification: replace the reviewed PHI spans of a hidden item and release it"},
 	{"GET", P "/items/{item}/media", h_item_media, HTTP_PROJECT, ALL, RR, "item.media", "an item's media (ranges)"},
+	{"GET", P "/items/{item}/history", h_item_history, HTTP_PROJECT, ALL, RR, "item.history",
+	 "the same patient's items of the same modality (a survey trajectory), for whoever may read the item"},
 	{"GET", P "/items/{item}/frames/{frame}", h_item_frame, HTTP_PROJECT, ALL, RR, "item.frame",
 	 "one frame (1-based) of a DICOM item as PNG or raw 16-bit samples"},
 	{"GET", P "/tasks", h_task_list, HTTP_PROJECT, ALL, 0, "task.list",

@@ -520,8 +520,10 @@ test('survey: a patient\'s responses in time order, an answer coded', async () =
   await api.put(`/projects/${sp.id}/schema`, { schema: { format: 1, name: 'survey', modalities: ['survey'], controls: [
     { name: 'symptom', kind: 'survey_code', questions: ['sob'], labels: [{ value: 'dyspnoea-exertion' }, { value: 'none' }] }] } });
   cli(data, ['import', String(sp.id), '--format', 'fhir', file]);
+  await api.put(`/projects/${sp.id}/members/${users.ann}`, { role: 'annotator' });
+  // An annotator (who may not list the project's items) sees the patient's trajectory.
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await login(page, srv.base, 'ada', PASSWORD);
+  await login(page, srv.base, 'ann', PASSWORD);
   await page.goto(`${srv.base}/#/projects/${sp.id}/label`);
   await page.waitForSelector('#survey-form .card');
   const answer = await page.textContent('#survey-form .card');

@@ -69,6 +69,7 @@ def _not_for_annotators(actor):
 OBJECT_RULES = {("DELETE", "/api/v1/tokens/{token}"): lambda actor: None if actor == "admin" else 404,
                 ("GET", "/api/v1/projects/{project}/items/{item}"): _not_for_annotators,
                 ("GET", "/api/v1/projects/{project}/items/{item}/media"): _not_for_annotators,
+                ("GET", "/api/v1/projects/{project}/items/{item}/history"): _not_for_annotators,
                 ("GET", "/api/v1/projects/{project}/items/{item}/frames/{frame}"): _not_for_annotators}
 
 

@@ -41,7 +41,7 @@ export async function surveyEditor(stage, ctx) {
   }
   render();
   if (item.patient_key) {
-    api.get(`/projects/${pid}/items?patient=${encodeURIComponent(item.patient_key)}`).then((d) => {
+    api.get(`/projects/${pid}/items/${item.id}/history`).then((d) => {
       const when = (x) => String(((x.meta || {}).survey || {}).authored || (x.meta || {}).authored || x.created_at || '');
       const items = listOf(d, 'items').filter((x) => x.modality === 'survey').sort((a, b) => when(a).localeCompare(when(b)));
       replace(timeline, items.map((x) => h('li', { 'aria-current': x.id === item.id ? 'true' : null }, when(x).slice(0, 10),
