@@ -57,6 +57,9 @@ int cli_store_open(struct cli_ctx *ctx, struct store **out);
 /* Finds a project by id or name; prints the error and returns CLI_BAD_INPUT if there is none. The
  * caller releases *out with store_project_release. */
 int cli_project(struct cli_ctx *ctx, struct store *s, const char *id_or_name, struct store_project *out);
+/* Both at once, for the many commands that work on one project: on failure the store is closed and the
+ * error printed; on success the caller closes *s and releases *p. */
+int cli_open_project(struct cli_ctx *ctx, const char *id_or_name, struct store **s, struct store_project *p);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal and the work has taken over a second. */
 struct cli_progress {

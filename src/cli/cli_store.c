@@ -33,3 +33,15 @@ int cli_project(struct cli_ctx *ctx, struct store *s, const char *id_or_name, st
 		return cli_fail_err(ctx, &err);
 	return 0;
 }
+
+int cli_open_project(struct cli_ctx *ctx, const char *id_or_name, struct store **s, struct store_project *p)
+{
+	if (cli_store_open(ctx, s))
+		return -1;
+	if (cli_project(ctx, *s, id_or_name, p)) {
+		store_close(*s);
+		*s = NULL;
+		return -1;
+	}
+	return 0;
+}

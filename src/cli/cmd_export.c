@@ -74,13 +74,9 @@ static int run_export(struct cli_ctx *ctx, int argc, char **argv)
 	if (opts.snapshot && !*opts.snapshot)
 		return cli_usage_error(ctx, "--snapshot needs a name");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct cli_progress prog;
 	cli_progress_init(&prog, "export", 0);
 	opts.progress = on_progress;

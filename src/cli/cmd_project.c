@@ -85,13 +85,9 @@ static int run_show(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc != 1)
 		return cli_usage_error(ctx, "expected one PROJECT (id or name)");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, argv[0], &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, argv[0], &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	struct store_project_counts c;
 	int rc = CLI_OK;

@@ -575,13 +575,9 @@ static int run_apply(struct cli_ctx *ctx, int argc, char **argv)
 	if (!project)
 		return cli_usage_error(ctx, "expected PROJECT");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	struct deid_import *di = NULL;
 	int rc = CLI_OK;

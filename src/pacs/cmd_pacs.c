@@ -107,13 +107,9 @@ static int run_pull(struct cli_ctx *ctx, int argc, char **argv)
 	struct pacs_conn c = {.url = a.url, .token = getenv("MEDLABEL_PACS_TOKEN"), .timeout_s = a.timeout};
 	struct ml_err err = {0};
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, a.project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, a.project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	char **uids = NULL;
 	size_t nuids = 0, nfiles = 0;
 	char dir[4200] = "";
@@ -157,13 +153,9 @@ static int run_push(struct cli_ctx *ctx, int argc, char **argv)
 	struct pacs_conn c = {.url = a.url, .token = getenv("MEDLABEL_PACS_TOKEN"), .timeout_s = a.timeout};
 	struct ml_err err = {0};
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, a.project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, a.project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	char dir[4200], index[4300];
 	rc = make_tmp(ctx, dir, sizeof dir);
 	snprintf(index, sizeof index, "%s/index.jsonl", dir);

@@ -150,13 +150,9 @@ static int run_report(struct cli_ctx *ctx, int argc, char **argv)
 	if (!project)
 		return cli_usage_error(ctx, "which project? usage: medlabel quality report PROJECT [--json]");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct quality_report_options o = {.nboot = (size_t)nboot, .seed = seed};
 	struct ml_err err = {0};
 	char *out;
@@ -226,13 +222,9 @@ static int run_consensus_store(struct cli_ctx *ctx, int argc, char **argv)
 	if (!project)
 		return cli_usage_error(ctx, "which project? usage: medlabel quality consensus PROJECT [--dry-run]");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct quality_settings qs;
 	quality_settings_read(p.settings_json, &qs);
 	double threshold = qs.agreement_threshold;
@@ -398,13 +390,9 @@ static int run_qualify(struct cli_ctx *ctx, int argc, char **argv)
 	if (!project)
 		return cli_usage_error(ctx, "which project? usage: medlabel quality qualify PROJECT [--json]");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	struct member_ids *ms = ml_xcalloc(1, sizeof(*ms));
 	int status = CLI_OK;
@@ -462,13 +450,9 @@ static int run_revalidate(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc != 1 || argv[0][0] == '-')
 		return cli_usage_error(ctx, "usage: medlabel quality revalidate PROJECT");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, argv[0], &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, argv[0], &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	size_t checked, marked;
 	int status = CLI_OK;
@@ -497,13 +481,9 @@ static int run_set_state(struct cli_ctx *ctx, int argc, char **argv, bool suspen
 	if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-')
 		return cli_usage_error(ctx, "usage: medlabel quality %s PROJECT USER", verb);
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, argv[0], &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, argv[0], &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	struct store_user u;
 	int status = CLI_OK;
@@ -601,13 +581,9 @@ static int run_sample(struct cli_ctx *ctx, int argc, char **argv)
 	if (!project || percent < 0 || !overlap)
 		return cli_usage_error(ctx, "usage: medlabel quality sample PROJECT --percent P --overlap N [--seed S]");
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	struct sample_ctx c = {0};
 	struct store_task_filter f = {.project_id = p.id, .state = -1};

@@ -188,13 +188,9 @@ static int tag_project(struct cli_ctx *ctx, const char *project, const char *ont
 		       const char *label)
 {
 	struct store *s;
-	if (cli_store_open(ctx, &s))
-		return CLI_BAD_INPUT;
 	struct store_project p;
-	if (cli_project(ctx, s, project, &p)) {
-		store_close(s);
+	if (cli_open_project(ctx, project, &s, &p))
 		return CLI_BAD_INPUT;
-	}
 	struct ml_err err = {0};
 	int rc = CLI_OK;
 	struct text_ontology *o = NULL;
