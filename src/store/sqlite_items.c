@@ -285,14 +285,14 @@ int sq_task_set_state(struct store *s, int64_t id, enum store_task_state st, str
 {
 	if ((unsigned)st > STORE_TASK_DONE)
 		return ml_err_set(err, ML_EINVAL, "unknown task state %d", (int)st);
-	return task_update((struct sq *)s, "UPDATE tasks SET state = ?1, updated_at = ?3 WHERE id = ?2", id, st, 0, false, err);
+	return task_update((struct sq *)s, "UPDATE tasks SET state = ?1, full_until = 0, updated_at = ?3 WHERE id = ?2", id, st, 0, false, err);
 }
 
 int sq_task_set_overlap(struct store *s, int64_t id, int overlap, struct ml_err *err)
 {
 	if (overlap < 1)
 		return ml_err_set(err, ML_EINVAL, "overlap must be at least 1, not %d", overlap);
-	return task_update((struct sq *)s, "UPDATE tasks SET overlap = ?1, updated_at = ?3 WHERE id = ?2", id, overlap, 0,
+	return task_update((struct sq *)s, "UPDATE tasks SET overlap = ?1, full_until = 0, updated_at = ?3 WHERE id = ?2", id, overlap, 0,
 			   false, err);
 }
 
@@ -365,8 +365,10 @@ static int find_lease(struct sq *q, int64_t project_id, int64_t user_id, int64_t
 	"  (b.state IN (1, 4) OR (b.state = 0 AND b.lease_expires_at > ?3))) < t.overlap "
 #define LEASE_ORDER "ORDER BY t.priority DESC, t.id LIMIT 1"
 	static const char *const sql[3] = {
-		/* any kind */ LEASE_FROM "AND t.state IN (0, 1) " LEASE_ELIGIBLE LEASE_SLOT_FREE LEASE_ORDER,
-		/* regular */ LEASE_FROM "AND t.gold = 0 AND t.state IN (0, 1) " LEASE_ELIGIBLE LEASE_SLOT_FREE LEASE_ORDER,
+		/* any kind */ LEASE_FROM "AND t.state IN (0, 1) AND t.full_until <= ?3 " LEASE_ELIGIBLE LEASE_SLOT_FREE
+			LEASE_ORDER,
+		/* regular */ LEASE_FROM "AND t.gold = 0 AND t.state IN (0, 1) AND t.full_until <= ?3 " LEASE_ELIGIBLE
+			LEASE_SLOT_FREE LEASE_ORDER,
 		/* gold: every annotator once, any state, no overlap limit */
 		LEASE_FROM "AND t.gold = 1 " LEASE_ELIGIBLE LEASE_ORDER,
 	};
@@ -411,15 +413,23 @@ static int lease(struct store *s, int64_t project_id, int64_t user_id, int64_t n
 			sqlite3_bind_int64(st, 4, now + lease_ms);
 			rc = sq_step_done(q, st, err, "leasing a task");
 		}
-		if (rc == 0 && out->state == STORE_TASK_OPEN) {
-			st = sq_prep(q, "UPDATE tasks SET state = 1, updated_at = ?2 WHERE id = ?1", err);
+		/* Open -> in progress; and if this lease took the last slot, full_until = the earliest expiry of a
+		 * live lease (see migration 5: the queue index then skips the task until a slot can free up). */
+		if (rc == 0) {
+			st = sq_prep(q, "UPDATE tasks SET state = CASE WHEN state = 0 THEN 1 ELSE state END, "
+					"updated_at = CASE WHEN state = 0 THEN ?2 ELSE updated_at END, full_until = "
+					"(SELECT CASE WHEN count(*) >= tasks.overlap THEN coalesce(min(CASE WHEN a.state = 0 "
+					"THEN a.lease_expires_at END), 0) ELSE 0 END FROM assignments a WHERE a.task_id = ?1 AND "
+					"(a.state IN (1, 4) OR (a.state = 0 AND a.lease_expires_at > ?2))) WHERE id = ?1", err);
 			rc = st ? 0 : -1;
 			if (st) {
 				sqlite3_bind_int64(st, 1, out->id);
 				sqlite3_bind_int64(st, 2, now);
 				rc = sq_step_done(q, st, err, "updating a task");
-				out->state = STORE_TASK_IN_PROGRESS;
-				out->updated_at = now;
+				if (out->state == STORE_TASK_OPEN) {
+					out->state = STORE_TASK_IN_PROGRESS;
+					out->updated_at = now;
+				}
 			}
 		}
 	}
@@ -522,7 +532,7 @@ int sq_assignment_finish(struct store *s, int64_t task_id, int64_t user_id, enum
 	 * adjudication, done) belong to the quality workflow and are left alone. */
 	if (!rc) {
 		st = sq_prep(q, "UPDATE tasks SET submitted = (SELECT count(*) FROM assignments WHERE task_id = ?1 AND state = 1), "
-				"updated_at = ?2 WHERE id = ?1", err);
+				"full_until = 0, updated_at = ?2 WHERE id = ?1", err);
 		rc = st ? 0 : -1;
 		if (st) {
 			sqlite3_bind_int64(st, 1, task_id);

@@ -114,6 +114,16 @@ static const struct migration migrations[] = {
 	 "DROP INDEX tasks_queue;"
 	 "CREATE INDEX tasks_open ON tasks(project_id, priority DESC, id) WHERE state IN (0, 1);"
 	 "CREATE INDEX tasks_state ON tasks(project_id, state, id);"},
+	/* tasks.full_until: a lower bound on when a slot of the task can free up by itself (the earliest live
+	 * lease's expiry), set when a lease takes the last slot and cleared by anything that frees one
+	 * (skip, release, an overlap change, a state change). In the queue index, so that the lease query
+	 * steps over the tasks other annotators hold from the index alone: without it each lease read every
+	 * held task's row and counted its assignments (64 connections, 64 held tasks at the head of the queue).
+	 * A hint only: the slot count in the lease query still decides. */
+	{5, "queue index skips fully leased tasks",
+	 "ALTER TABLE tasks ADD COLUMN full_until INTEGER NOT NULL DEFAULT 0;"
+	 "DROP INDEX tasks_open;"
+	 "CREATE INDEX tasks_open ON tasks(project_id, priority DESC, id, full_until) WHERE state IN (0, 1);"},
 };
 
 int sq_latest_version(void)

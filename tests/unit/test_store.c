@@ -446,6 +446,47 @@ TEST(lease_respects_overlap_and_users)
 	store_close(s);
 }
 
+/* tasks.full_until (migration 5) lets the queue index skip fully leased tasks; every way a slot frees up
+ * must make the task leasable again at once: a skip, an overlap raised, a state change, the lease's expiry. */
+TEST(lease_full_hint_never_hides_a_free_slot)
+{
+	struct store *s = fresh("lease_hint");
+	struct ml_err err;
+	int64_t p, u[5], t1;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "u%d", i);
+		CHECK(store_user_create(s, name, "", false, &u[i], &err) == 0);
+	}
+	CHECK(add_text_item(s, p, "one", "", 1, &t1) > 0);
+	struct store_task got;
+	CHECK(store_task_lease_next(s, p, u[0], 1000, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t1);
+	CHECK(store_task_lease_next(s, p, u[1], 1001, 60000, &got, &err) == -1); /* full */
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	/* a skip frees the slot */
+	CHECK(store_assignment_finish(s, t1, u[0], STORE_ASSIGN_SKIPPED, 1002, &err) == 0);
+	CHECK(store_task_lease_next(s, p, u[1], 1003, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t1);
+	CHECK(store_task_lease_next(s, p, u[2], 1004, 60000, &got, &err) == -1);
+	/* a second slot */
+	CHECK(store_task_set_overlap(s, t1, 2, &err) == 0);
+	CHECK(store_task_lease_next(s, p, u[2], 1005, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t1);
+	CHECK(store_task_lease_next(s, p, u[3], 1006, 60000, &got, &err) == -1);
+	/* the earlier of the two leases (u1's, until 61003) expires: its slot is free, not before */
+	CHECK(store_task_lease_next(s, p, u[3], 61002, 60000, &got, &err) == -1);
+	CHECK(store_task_lease_next(s, p, u[3], 61003, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t1);
+	/* a release, then a state change back to the queue */
+	CHECK(store_task_lease_next(s, p, u[4], 61004, 60000, &got, &err) == -1);
+	CHECK(store_assignment_finish(s, t1, u[3], STORE_ASSIGN_RELEASED, 61005, &err) == 0);
+	CHECK(store_task_lease_next(s, p, u[4], 61006, 60000, &got, &err) == 0);
+	CHECK_EQ_INT(got.id, t1);
+	store_close(s);
+}
+
 TEST(annotation_versions_and_conflicts)
 {
 	struct store *s = fresh("annotations");
