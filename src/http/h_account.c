@@ -135,8 +135,19 @@ int h_me_password(struct http_req *r)
 	if (http_json_only(r, r->json, allowed) || http_json_str(r, r->json, "old_password", true, &oldp) ||
 	    http_json_str(r, r->json, "new_password", true, &newp))
 		return -1;
-	if (!auth_password_verify(r->user.password_hash, oldp))
+	/* Throttled like a login, on the same counters (this account, this address): whoever holds a stolen
+	 * session or token must not be able to guess the current password here instead of at the login. */
+	int64_t now = ml_now_ms();
+	if (auth_login_allowed(r->store, r->user.name, r->client, now, &r->err) != 0)
+		return -1;
+	if (!auth_password_verify(r->user.password_hash, oldp)) {
+		http_write_lock();
+		int frc = auth_login_failed(r->store, r->user.name, r->client, now, &r->err);
+		http_write_unlock();
+		if (frc != 0)
+			return -1;
 		return HTTP_FAIL_FIELD(r, ML_EPERM, "/old_password", "the current password is wrong");
+	}
 	char hash[AUTH_HASH_MAX];
 	if (auth_password_hash(newp, hash, &r->err) != 0) {
 		snprintf(r->err.field, sizeof r->err.field, "/new_password");
@@ -148,7 +159,8 @@ int h_me_password(struct http_req *r)
 	if (!rc) {
 		rc = store_user_set_password(r->store, r->user.id, hash, &r->err) != 0 ||
 		     store_session_delete_user(r->store, r->user.id, r->via_cookie ? r->session_hash : NULL, &r->err) != 0 ||
-		     auth_must_change_clear(r->store, r->user.id, &r->err) != 0 || store_commit(r->store, &r->err) != 0;
+		     auth_must_change_clear(r->store, r->user.id, &r->err) != 0 ||
+		     auth_login_succeeded(r->store, r->user.name, &r->err) != 0 || store_commit(r->store, &r->err) != 0;
 		if (rc)
 			store_rollback(r->store);
 	}

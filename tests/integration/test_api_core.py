@@ -110,6 +110,34 @@ def logins_from_one_address_are_throttled_across_accounts():
 
 
 @test
+def password_change_is_throttled_like_login():
+    """A stolen session must not brute-force the current password through POST /me/password: wrong
+    guesses count against the account (and the address) exactly as failed logins do."""
+    e = Env().__enter__()
+    try:
+        uid, c = e.user("victim", "the real password 1")
+        for _ in range(5):
+            r = c.post("/api/v1/me/password", {"old_password": "a wrong guess!!", "new_password": "attacker chose this"})
+            eq(r.status, 403)
+            eq(r.json()["error"]["field"], "/old_password")
+        # the sixth try is refused before the password is checked, even with the right one
+        r = c.post("/api/v1/me/password", {"old_password": "the real password 1", "new_password": "attacker chose this"})
+        eq(r.status, 429)
+        assert "too many" in r.json()["error"]["message"]
+        # the same counter guards the login of that account
+        eq(e.srv.client().post("/api/v1/login", {"name": "victim", "password": "the real password 1"}).status, 429)
+        # other accounts from this address are not yet blocked (20 failures per address)
+        uid2, c2 = e.user("bystander", "bystander password")
+        r = c2.post("/api/v1/me/password", {"old_password": "bystander password", "new_password": "a new good password"})
+        eq(r.status, 200)
+        # each failure is audited like any write
+        recs = e.admin.get("/api/v1/audit?action=me.password").json()["records"]
+        eq(sorted(x["status"] for x in recs if x["user_id"] == uid), [403] * 5 + [429])
+    finally:
+        e.__exit__(None, None, None)
+
+
+@test
 def passwords_need_twelve_characters():
     e = env()
     r = e.admin.post("/api/v1/users", {"name": "shorty", "password": "elevenchars"})
