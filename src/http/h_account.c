@@ -102,10 +102,10 @@ int h_login(struct http_req *r)
 	json_decref(body);
 	if (!text)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	MHD_add_response_header(resp, "Set-Cookie", cookie);
-	return http_queue(r, 200, resp);
+	struct MHD_Response *resp = http_response_json_text(text);
+	if (resp)
+		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	return http_queue(r, 200, resp); /* 503 without a response: the session is never handed out */
 }
 
 int h_logout(struct http_req *r)
@@ -114,8 +114,10 @@ int h_logout(struct http_req *r)
 		return -1;
 	static const char body[] = "{\"ok\":true}";
 	struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	MHD_add_response_header(resp, "Set-Cookie", "ml_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	if (resp) {
+		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+		MHD_add_response_header(resp, "Set-Cookie", "ml_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	}
 	return http_queue(r, 200, resp);
 }
 

@@ -104,8 +104,9 @@ int h_item_frame(struct http_req *r)
 	const char *inm = http_header(r, "If-None-Match");
 	if (inm && !strcmp(inm, etag)) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "ETag", etag);
-		return http_queue(r, 304, resp);
+		if (resp)
+			MHD_add_response_header(resp, "ETag", etag);
+		return http_queue(r, 304, resp); /* 503 without one */
 	}
 	struct ml_buf body, meta;
 	ml_buf_init(&body, 0);
@@ -119,6 +120,11 @@ int h_item_frame(struct http_req *r)
 	size_t len;
 	char *data = ml_buf_detach(&body, &len);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		ml_free(data); /* MHD frees the buffer only of a response it made */
+		ml_buf_release(&meta);
+		return http_queue(r, 200, NULL); /* 503 */
+	}
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "ETag", etag);
 	MHD_add_response_header(resp, "Cache-Control", "private, max-age=3600");

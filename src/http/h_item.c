@@ -397,8 +397,9 @@ int h_item_media(struct http_req *r)
 	const char *inm = http_header(r, "If-None-Match");
 	if (inm && (!strcmp(inm, etag) || !strcmp(inm, "*"))) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "ETag", etag);
-		return http_queue(r, 304, resp);
+		if (resp)
+			MHD_add_response_header(resp, "ETag", etag);
+		return http_queue(r, 304, resp); /* 503 without one */
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;

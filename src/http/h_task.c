@@ -184,12 +184,12 @@ static int reply_annotation(struct http_req *r, int status, int64_t id)
 	json_decref(o);
 	if (!text)
 		return HTTP_FAIL(r, ML_ENOMEM, "out of memory");
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	struct MHD_Response *resp = http_response_json_text(text);
 	char etag[32];
 	snprintf(etag, sizeof etag, "\"%d\"", version);
-	MHD_add_response_header(resp, "ETag", etag);
-	return http_queue(r, status, resp);
+	if (resp)
+		MHD_add_response_header(resp, "ETag", etag);
+	return http_queue(r, status, resp); /* 503 without a response, and the writer rolls the change back */
 }
 
 /* Reads {"body": {...}, "seconds_spent": n} for task t and validates the body against the project's latest

@@ -69,8 +69,13 @@ struct http_server {
 /* ---- replies (server.c) --------------------------------------------------------------------------- */
 
 /* Sets the response (taking resp) with the security headers, status and, for API responses, Cache-Control:
- * no-store. The dispatcher hands it to MHD once the request's transaction has committed. */
+ * no-store. The dispatcher hands it to MHD once the request's transaction has committed. resp NULL (a
+ * failed MHD_create_response_*) gives a 503, or -1 and a closed connection if none can be made. */
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp);
+/* A response owning text (malloc'd JSON, freed on failure too) with its Content-Type; NULL if libmicrohttpd
+ * cannot allocate one. Every MHD_create_response_* result goes to http_queue, which answers 503 for NULL
+ * (or, without memory even for that, closes the connection): a handler never dereferences a NULL response. */
+struct MHD_Response *http_response_json_text(char *text);
 /* Sends a JSON value (stolen reference) with status. */
 int http_reply_json(struct http_req *r, int status, json_t *v);
 /* Sends {"error":{...}} from r->err (status from http_status_of) */

@@ -100,8 +100,28 @@ void http_config_init(struct http_config *cfg)
 	cfg->threads = (unsigned)(cores > 0 ? cores : 2);
 }
 
+/* The answer when libmicrohttpd cannot allocate a response: a fixed body that needs no allocation of ours. */
+static const char nomem_body[] = "{\"error\":{\"code\":\"nomem\",\"message\":\"out of memory: try again\",\"field\":null}}";
+
 int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
 {
+	if (r->pending)
+		MHD_destroy_response(r->pending); /* cannot happen: one response per request */
+	r->pending = NULL;
+	r->responded = true;
+	if (!resp) {
+		/* MHD_create_response_* failed (out of memory): a 503 instead, and if even that cannot be made,
+		 * no response at all: send_pending then closes the connection (the client sees it reset, never
+		 * a success). A handler's writes are rolled back for any status >= 400. */
+		status = 503;
+		resp = MHD_create_response_from_buffer(sizeof nomem_body - 1, (void *)nomem_body, MHD_RESPMEM_PERSISTENT);
+		r->status = status;
+		if (!resp) {
+			ml_err_set(&r->err, ML_ENOMEM, "out of memory");
+			return -1;
+		}
+		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	}
 	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -112,38 +132,42 @@ int http_queue(struct http_req *r, int status, struct MHD_Response *resp)
 		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 	if (!strncmp(r->path, "/api/", 5) && !MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (r->pending)
-		MHD_destroy_response(r->pending); /* cannot happen: one response per request */
 	r->pending = resp;
-	r->responded = true;
 	r->status = status;
 	return 0;
 }
 
-static void send_pending(struct http_req *r)
+struct MHD_Response *http_response_json_text(char *text)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text); /* MHD takes ownership only of a response it made */
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	return resp;
+}
+
+/* Hands the response to MHD. MHD_NO (close the connection) when there is none: a request answered
+ * without a response object could otherwise only wait for the connection timeout. */
+static enum MHD_Result send_pending(struct http_req *r)
 {
 	if (!r->pending)
-		return;
-	if (MHD_queue_response(r->conn, (unsigned)r->status, r->pending) != MHD_YES)
+		return MHD_NO;
+	enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, r->pending);
+	if (ok != MHD_YES)
 		ml_log(ML_LOG_WARN, "%s %s: cannot queue the response", r->method, r->route ? r->route->pattern : "static");
 	MHD_destroy_response(r->pending);
 	r->pending = NULL;
+	return ok;
 }
 
 int http_reply_json(struct http_req *r, int status, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
-	if (!text) {
-		static const char oom[] = "{\"error\":{\"code\":\"nomem\",\"message\":\"out of memory\",\"field\":null}}";
-		struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		return http_queue(r, 503, resp);
-	}
-	size_t n = strlen(text);
-	struct MHD_Response *resp = MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	return http_queue(r, status, resp);
+	/* no text (out of memory, or v NULL because a json_pack failed): http_queue answers 503 */
+	return http_queue(r, status, text ? http_response_json_text(text) : NULL);
 }
 
 static int reply_error(struct http_req *r, int status, const char *code, const char *field, const char *msg)
@@ -468,7 +492,7 @@ static void audit_append(struct http_req *r)
 
 /* Appends the audit record of an audited route that did not go through the writer (early refusals,
  * slow routes), under the write lock, then sends the response. */
-static void finish(struct http_req *r)
+static enum MHD_Result finish(struct http_req *r)
 {
 	bool audited = r->route && r->store && (r->route->flags & (HTTP_F_AUDIT_READ | HTTP_F_AUDIT_WRITE));
 	if (audited) {
@@ -477,7 +501,7 @@ static void finish(struct http_req *r)
 		pthread_mutex_unlock(&write_lock);
 	}
 	log_request(r);
-	send_pending(r);
+	return send_pending(r);
 }
 
 /* ---- the writer: group commit of audited requests ------------------------------------------------- *
@@ -640,18 +664,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->store = thread_store(&r->err);
 		if (!r->store) {
 			http_reply_err(r);
-			send_pending(r);
-			return MHD_YES;
+			return send_pending(r);
 		}
 		begin(r);
 		if (r->responded)
-			finish(r);
+			return finish(r);
 		return MHD_YES;
 	}
 	if (r->written) { /* resumed by the writer: the response is ready */
 		log_request(r);
-		send_pending(r);
-		return MHD_YES;
+		return send_pending(r);
 	}
 	if (r->responded) {
 		*upload_data_size = 0; /* discard the rest of a refused body */
@@ -675,8 +697,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (!r->responded)
 		run_handler(r);
-	finish(r);
-	return MHD_YES;
+	return finish(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

@@ -93,11 +93,14 @@ int http_static(struct http_req *r)
 		status = 304;
 	} else {
 		resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
-		if (!resp) {
-			close(fd);
-			return -1;
-		}
-		MHD_add_response_header(resp, "Content-Type", mime_of(rel));
+		if (!resp)
+			close(fd); /* MHD owns the descriptor only of a response it made */
+		else
+			MHD_add_response_header(resp, "Content-Type", mime_of(rel));
+	}
+	if (!resp) {
+		http_queue(r, status, NULL); /* 503 */
+		return 0;
 	}
 	MHD_add_response_header(resp, "ETag", etag);
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");

@@ -1,4 +1,5 @@
 /* test_http.c: path patterns, the status mapping and the route table's invariants. */
+#include <dlfcn.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -138,4 +139,76 @@ TEST(unusable_stored_schema_is_explained)
 	static const char prefix[] = "the project's schema version 3 cannot be used: ";
 	CHECK(!strncmp(err.msg, prefix, sizeof prefix - 1));
 	CHECK_EQ_STR(err.msg + sizeof prefix - 1, want.msg);
+}
+
+/* libmicrohttpd's response constructors return NULL when out of memory. This test binary's own definition
+ * of MHD_create_response_from_buffer takes precedence over the library's (ELF symbol interposition), so
+ * the server code under test sees it fail on demand; otherwise it forwards to the real one. */
+static int mhd_fail_next; /* how many of the next calls fail */
+struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer, enum MHD_ResponseMemoryMode mode)
+{
+	if (mhd_fail_next > 0) {
+		mhd_fail_next--;
+		return NULL;
+	}
+	typedef struct MHD_Response *(*real_fn)(size_t, void *, enum MHD_ResponseMemoryMode);
+	static real_fn real;
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "MHD_create_response_from_buffer");
+	return real(size, buffer, mode);
+}
+
+static void fake_request(struct http_req *r)
+{
+	memset(r, 0, sizeof *r);
+	r->path = "/api/v1/projects/1/tasks/2/annotations";
+	r->method = "POST";
+}
+
+static void drop_request(struct http_req *r)
+{
+	if (r->pending)
+		MHD_destroy_response(r->pending);
+	r->pending = NULL;
+}
+
+TEST(failed_responses_become_503_or_a_closed_connection)
+{
+	struct http_req r;
+	/* a JSON reply whose response cannot be made: a 503 with the security headers instead */
+	fake_request(&r);
+	mhd_fail_next = 1;
+	CHECK_EQ_INT(http_reply_json(&r, 201, json_pack("{s:i}", "id", 7)), 0);
+	CHECK(r.responded);
+	CHECK_EQ_INT(r.status, 503);
+	CHECK(r.pending != NULL);
+	CHECK(r.pending && MHD_get_response_header(r.pending, "Content-Security-Policy") != NULL);
+	CHECK(r.pending && !strncmp(MHD_get_response_header(r.pending, "Content-Type"), "application/json", 16));
+	drop_request(&r);
+	/* not even the 503 can be made: no response at all (the dispatcher closes the connection) and an
+	 * error status, so the writer rolls the request's changes back */
+	fake_request(&r);
+	mhd_fail_next = 2;
+	CHECK_EQ_INT(http_reply_json(&r, 201, json_pack("{s:i}", "id", 7)), -1);
+	CHECK(r.responded);
+	CHECK(r.pending == NULL);
+	CHECK_EQ_INT(r.status, 503);
+	CHECK_EQ_INT(r.err.code, ML_ENOMEM);
+	/* the text helper frees its buffer when it cannot wrap it (ASan's leak check would say otherwise) */
+	mhd_fail_next = 1;
+	CHECK(http_response_json_text(strdup("{}")) == NULL);
+	/* a handler building its own response: logout without a cookie session */
+	fake_request(&r);
+	r.path = "/api/v1/logout";
+	mhd_fail_next = 1;
+	CHECK_EQ_INT(h_logout(&r), 0);
+	CHECK_EQ_INT(r.status, 503);
+	CHECK(r.pending != NULL);
+	drop_request(&r);
+	/* and when nothing fails, the status asked for */
+	fake_request(&r);
+	CHECK_EQ_INT(http_reply_json(&r, 201, json_pack("{s:i}", "id", 7)), 0);
+	CHECK_EQ_INT(r.status, 201);
+	drop_request(&r);
+	mhd_fail_next = 0;
 }
