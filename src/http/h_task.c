@@ -71,8 +71,11 @@ int h_task_skip(struct http_req *r)
 	if (http_load_task(r, r->params[1], &t) != 0)
 		return -1;
 	struct store_assignment as;
-	struct ml_err err;
-	if (store_assignment_get(r->store, t.id, r->user.id, &as, &err) != 0 || as.state != STORE_ASSIGN_LEASED)
+	/* Only "you hold no lease on it" is a conflict (409); a store failure stays what it is (5xx). */
+	int held = store_assignment_get(r->store, t.id, r->user.id, &as, &r->err) == 0;
+	if (!held && r->err.code != ML_ENOTFOUND)
+		return -1;
+	if (!held || as.state != STORE_ASSIGN_LEASED)
 		return HTTP_FAIL(r, ML_ECONFLICT, "task %" PRId64 " is not leased to you", t.id);
 	if (store_assignment_finish(r->store, t.id, r->user.id, STORE_ASSIGN_SKIPPED, ml_now_ms(), &r->err) != 0)
 		return -1;
@@ -126,9 +129,10 @@ int h_next(struct http_req *r)
 	snprintf(r->object_suffix, sizeof r->object_suffix, "/tasks/%" PRId64, t.id);
 	struct store_assignment as;
 	int64_t expires = now + lease_ms;
-	struct ml_err err;
-	if (store_assignment_get(r->store, t.id, r->user.id, &as, &err) == 0)
+	if (store_assignment_get(r->store, t.id, r->user.id, &as, &r->err) == 0)
 		expires = as.lease_expires_at;
+	else if (r->err.code != ML_ENOTFOUND)
+		return -1; /* a store failure: 5xx, and the writer rolls the lease back */
 	char ts[40];
 	ml_time_format(expires, ts, sizeof ts);
 	json_t *tj = http_task_json(&t);

@@ -11,7 +11,9 @@
  *   - authorisation: public, any user, admin only, or a set of project roles. A caller who is not a member
  *     of the project named in the path gets 404, exactly as for a project that does not exist;
  *   - one mapping from `enum ml_code` to an HTTP status (http_status_of), errors as
- *     {"error":{"code","message","field"}};
+ *     {"error":{"code","message","field"}}. Handlers report outcomes as codes and pass store errors on
+ *     unchanged, so a database failure is a 5xx and 409 means a real conflict (a stale version, no lease);
+ *     only statuses that no result code stands for (401, 405, 415, 416, 428) are named directly;
  *   - security headers on every response (CSP without inline script, nosniff, Referrer-Policy, framing
  *     denied, HSTS under TLS);
  *   - an audit record (auth_audit_record) for every route that reads item content or writes anything,

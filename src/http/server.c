@@ -467,10 +467,9 @@ static void run_handler(struct http_req *r)
 	int rc = r->route->fn(r);
 	if (r->responded)
 		return;
-	if (rc != 0)
-		http_reply_err(r);
-	else
-		http_reply_status(r, 500, "io", NULL, "handler gave no response");
+	if (rc == 0) /* a handler that reports success must have answered */
+		ml_err_set(&r->err, ML_EIO, "handler gave no response");
+	http_reply_err(r);
 }
 
 static void log_request(struct http_req *r)
@@ -582,7 +581,8 @@ static void write_batch(struct store *s, struct http_req *batch)
 				MHD_destroy_response(r->pending);
 			r->pending = NULL;
 			r->responded = false;
-			http_reply_status(r, 500, "io", NULL, "the change could not be saved");
+			ml_err_set(&r->err, ML_EIO, "the change could not be saved");
+			http_reply_err(r);
 			audit_append(r);
 		}
 	}
@@ -614,8 +614,10 @@ static void *writer_main(void *arg)
 		if (s) {
 			write_batch(s, batch);
 		} else {
-			for (struct http_req *r = batch; r; r = r->next_queued)
-				http_reply_status(r, 503, "io", NULL, "the database cannot be opened");
+			for (struct http_req *r = batch; r; r = r->next_queued) {
+				ml_err_set(&r->err, ML_EIO, "the database cannot be opened");
+				http_reply_err(r);
+			}
 		}
 		for (struct http_req *r = batch, *next; r; r = next) {
 			next = r->next_queued; /* r may be freed as soon as it is resumed */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-/* How long a writer waits for another process's write transaction before giving up (ML_EBUSY). */
+/* How long a writer waits for another process's write transaction before giving up (ML_EIO, "database is locked"). */
 #define SQ_BUSY_TIMEOUT_MS 30000
 
 static size_t slot_of(const char *sql)
@@ -61,10 +61,9 @@ int sq_fail(struct sq *q, struct ml_err *err, const char *what)
 		code = ML_EINVAL;
 		break;
 	default:
-		if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
-			code = ML_EBUSY;
-		else if ((ext & 0xff) == SQLITE_FULL)
-			code = ML_ELIMIT;
+		/* A locked or full database is the server's trouble, not the request's: ML_EIO (a 5xx over HTTP),
+		 * never ML_EBUSY (429, "you ask too often") or ML_ELIMIT (413, "your body is too large"). */
+		break;
 	}
 	/* sqlite3_errmsg names constraints and columns, never values: safe to show. */
 	return ml_err_set(err, code, "database error while %s: %s", what, sqlite3_errmsg(q->db));

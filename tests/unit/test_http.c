@@ -7,6 +7,9 @@
 #include "http/http.h"
 #include "http/http_int.h"
 #include "label/label.h"
+#include "store/store.h"
+#include <sqlite3.h>
+#include <stdio.h>
 
 TEST(patterns_match_ids_only)
 {
@@ -211,4 +214,58 @@ TEST(failed_responses_become_503_or_a_closed_connection)
 	CHECK_EQ_INT(r.status, 201);
 	drop_request(&r);
 	mhd_fail_next = 0;
+}
+
+/* A store failure inside a handler is a 5xx; only a real conflict (no lease on the task) is a 409. The
+ * assignments table is renamed away behind the store's back, so every query on it fails with an SQLite
+ * error, as a corrupt or unreadable database would. */
+TEST(store_errors_in_handlers_are_5xx_not_409)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/handler_errors.db", test_tmpdir());
+	remove(path);
+	struct store *s = NULL;
+	struct ml_err err;
+	CHECK(store_open(path, &s, &err) == 0);
+	if (!s)
+		return;
+	int64_t p, u, item, task;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	CHECK(store_user_create(s, "a", "", false, &u, &err) == 0);
+	CHECK(store_member_set(s, p, u, STORE_ROLE_ANNOTATOR, &err) == 0);
+	struct store_item it = {.project_id = p, .modality = STORE_MOD_TEXT, .source = STORE_SRC_EHR,
+				.meta_json = (char *)"{}", .text = (char *)"a note", .visible = true};
+	CHECK(store_item_add(s, &it, 1, &item, &task, &err) == 0);
+
+	struct http_req r;
+	fake_request(&r);
+	r.store = s;
+	r.project_id = p;
+	r.params[0] = p;
+	r.params[1] = task;
+	r.nparams = 2;
+	r.authed = true;
+	r.user.id = u;
+	r.role = STORE_ROLE_ANNOTATOR;
+	CHECK(store_project_get(s, p, &r.project, &err) == 0);
+	/* the real conflict first: skipping a task nobody leased to you */
+	CHECK_EQ_INT(h_task_skip(&r), -1);
+	CHECK_EQ_INT(http_status_of(r.err.code), 409);
+
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "ALTER TABLE assignments RENAME TO assignments_gone", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+
+	ml_err_clear(&r.err);
+	CHECK_EQ_INT(h_task_skip(&r), -1);
+	CHECK(http_status_of(r.err.code) >= 500);
+	ml_err_clear(&r.err);
+	r.path = "/api/v1/projects/1/next";
+	CHECK(h_next(&r) != 0 || r.status >= 500); /* the handler fails or answers 5xx itself */
+	if (!r.responded)
+		CHECK(http_status_of(r.err.code) >= 500);
+	drop_request(&r);
+	store_project_release(&r.project);
+	store_close(s);
 }
