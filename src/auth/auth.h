@@ -9,12 +9,23 @@
  * window; past AUTH_MAX_FAILS_USER (resp. _ADDR) failures within AUTH_THROTTLE_WINDOW_MS the login is refused
  * with ML_EBUSY before the password is even checked, so guessing gains nothing.
  *
- * Audit trail. Every record is chained: hash = BLAKE2b-512(canonical serialisation of the record, which
- * includes its seq and the previous record's hash). The serialisation (auth_audit_canonical) is a
- * length-prefixed list of the fields, so no field value can imitate a separator. A verifier walks the
- * records in seq order and names the first one whose seq, prev_hash or hash does not fit: a changed record
- * breaks its own hash, a deleted one leaves a gap or a broken link, an inserted or reordered one breaks the
- * link or the hash at its position. Records hold ids only (actions, "projects/3/tasks/17"), never PHI.
+ * Audit trail. Every record is chained: hash = BLAKE2b-512 keyed with the chain key (canonical
+ * serialisation of the record, which includes its seq, its scheme and the previous record's hash). The
+ * chain key is derived from the deployment secret (auth_audit_key_derive), so someone who can write the
+ * database but not read DATA/deployment.secret cannot recompute a consistent chain after changing a record.
+ * The serialisation (auth_audit_canonical) is a length-prefixed list of the fields, so no field value can
+ * imitate a separator. A verifier walks the records in seq order and names the first one whose seq,
+ * prev_hash or hash does not fit: a changed record breaks its own hash, a deleted one leaves a gap or a
+ * broken link, an inserted or reordered one breaks the link or the hash at its position.
+ *
+ * Older databases. Before schema version 6 records were chained with unkeyed BLAKE2b-512; they keep that
+ * hash and are marked STORE_AUDIT_UNKEYED (each record says its scheme, and the scheme is inside what is
+ * hashed). They still verify, as a prefix of the trail only: the first keyed record links to the last
+ * unkeyed one, so changing any of them breaks that keyed link, and an unkeyed record after a keyed one is
+ * reported as a rewrite. What the key cannot prove on its own is that a trail which is unkeyed throughout
+ * was never keyed (someone could rewrite a whole trail in the old scheme): `medlabel audit verify` therefore
+ * prints how many records are unkeyed, which on a deployment upgraded long ago should stay a fixed number.
+ * Records hold ids only (actions, "projects/3/tasks/17"), never PHI.
  */
 #ifndef ML_AUTH_H
 #define ML_AUTH_H
@@ -77,29 +88,43 @@ int64_t auth_must_change_user(struct store *s);
 
 /* ---- audit ---------------------------------------------------------------------------------------- */
 
-/* Writes the canonical serialisation of rec (every field except hash) into out; returns its length, or
- * -1 if outlen is too small (never with a buffer of AUTH_AUDIT_CANON_MAX). */
+/* Writes the canonical serialisation of rec (every field except hash; the scheme as its version tag) into
+ * out; returns its length, or -1 if outlen is too small (never with a buffer of AUTH_AUDIT_CANON_MAX). */
 #define AUTH_AUDIT_CANON_MAX 1024
 int auth_audit_canonical(const struct store_audit *rec, char *out, size_t outlen);
-/* Fills rec->hash from its canonical serialisation (the store calls it with seq and prev_hash set). */
+#define AUTH_AUDIT_KEY_BYTES 32
+/* The chain key: BLAKE2b-256 keyed with the deployment secret over a fixed label. */
+void auth_audit_key_derive(const uint8_t *secret, size_t len, uint8_t key[AUTH_AUDIT_KEY_BYTES]);
+/* The chain key of the deployment the store belongs to (the secret beside its database file), read once
+ * per process and folder. create: make the secret if it is missing (appending), else ML_ENOTFOUND. */
+int auth_audit_key(struct store *s, bool create, uint8_t key[AUTH_AUDIT_KEY_BYTES], struct ml_err *err) ML_MUST_CHECK;
+/* Fill rec->hash and rec->scheme (seq and prev_hash set): keyed, as every record is written now; and the
+ * unkeyed scheme of older records, for tests and tools that rebuild such trails. */
+void auth_audit_chain_keyed(struct store_audit *rec, const uint8_t key[AUTH_AUDIT_KEY_BYTES]);
 void auth_audit_chain(struct store_audit *rec);
 
-/* Appends one record (at = now). Strings are truncated to the record's fields. */
+/* Appends one keyed record (at = now). Strings are truncated to the record's fields. */
 int auth_audit_record(struct store *s, int64_t user_id, const char *role, const char *action, const char *object,
 		      const char *client, int status, struct ml_err *err) ML_MUST_CHECK;
 
 /* Streaming verifier: feed records in seq order; the first bad one is remembered. */
 struct auth_audit_verifier {
-	int64_t checked;     /* records seen */
-	int64_t expect_seq;  /* next seq expected */
-	char prev_hash[129]; /* hash of the last good record */
-	int64_t bad_seq;     /* 0 while all is well; else the seq position of the first bad record */
+	int64_t checked;         /* records seen */
+	int64_t expect_seq;      /* next seq expected */
+	int64_t unkeyed, keyed;  /* good records of each scheme (the unkeyed ones all come first) */
+	char prev_hash[129];     /* hash of the last good record */
+	int64_t bad_seq;         /* 0 while all is well; else the seq position of the first bad record */
 	char why[160];
+	bool have_key;
+	uint8_t key[AUTH_AUDIT_KEY_BYTES];
 };
 void auth_audit_verifier_init(struct auth_audit_verifier *v);
+/* Without a key, keyed records fail (auth_audit_verify loads the deployment's key itself). */
+void auth_audit_verifier_set_key(struct auth_audit_verifier *v, const uint8_t key[AUTH_AUDIT_KEY_BYTES]);
 /* Returns 0 while the chain holds, -1 at the first bad record (and stays failed). */
 int auth_audit_verifier_feed(struct auth_audit_verifier *v, const struct store_audit *rec);
-/* Walks the whole log of a store. Returns 0 after the walk (look at v->bad_seq), -1 on a store error. */
+/* Walks the whole log of a store, with the deployment's key unless one was set. Returns 0 after the walk
+ * (look at v->bad_seq), -1 on a store error. */
 int auth_audit_verify(struct store *s, struct auth_audit_verifier *v, struct ml_err *err) ML_MUST_CHECK;
 
 /* Writes one record as a JSON object line (no newline) into b. */

@@ -308,6 +308,10 @@ static int run_audit_verify(struct cli_ctx *ctx, int argc, char **argv)
 		/* The head hash is worth writing down elsewhere: a chain can only be rewritten wholesale by someone
 		 * who can also change every copy of its head. */
 		printf("audit trail intact: %" PRId64 " records, head %s\n", v.checked, v.checked ? v.prev_hash : "-");
+		if (v.unkeyed)
+			printf("%" PRId64 " records (1 to %" PRId64 ") use the unkeyed chain of medlabel before schema 6%s\n",
+			       v.unkeyed, v.unkeyed,
+			       v.keyed ? ": the keyed records after them seal them" : ": no keyed record seals them yet");
 	}
 	store_close(s);
 	return rc;

@@ -377,9 +377,16 @@ int sq_setting_set(struct store *s, const char *key, const char *value, struct m
 	return sq_step_done(q, st, err, "writing a setting");
 }
 
+static const char *sq_file(struct store *s)
+{
+	const char *f = sqlite3_db_filename(((struct sq *)s)->db, "main");
+	return f ? f : "";
+}
+
 const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
+	.file = sq_file,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(struct store_audit *rec_with_prev_and_seq),
-		    struct ml_err *err)
+int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq),
+		    void *ctx, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;
 	/* The write lock taken by BEGIN IMMEDIATE is what serialises appends across processes: nobody can
@@ -32,10 +32,12 @@ int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(stru
 	if (!rc) {
 		if (!rec->at)
 			rec->at = ml_now_ms();
+		if (!rec->scheme)
+			rec->scheme = STORE_AUDIT_KEYED;
 		if (chain)
-			chain(rec);
-		st = sq_prep(q, "INSERT INTO audit(seq, at, user_id, role, action, object, client, status, prev_hash, hash) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err);
+			chain(ctx, rec);
+		st = sq_prep(q, "INSERT INTO audit(seq, at, user_id, role, action, object, client, status, prev_hash, hash, scheme) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", err);
 		rc = st ? 0 : -1;
 		if (st) {
 			sqlite3_bind_int64(st, 1, rec->seq);
@@ -48,6 +50,7 @@ int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(stru
 			sqlite3_bind_int(st, 8, rec->status);
 			sq_bind_str(st, 9, rec->prev_hash);
 			sq_bind_str(st, 10, rec->hash);
+			sqlite3_bind_int(st, 11, rec->scheme);
 			rc = sq_step_done(q, st, err, "appending to the audit trail");
 		}
 	}
@@ -58,7 +61,7 @@ int sq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)
 		  void *ctx, struct ml_err *err)
 {
 	struct sq *q = (struct sq *)s;
-	sqlite3_stmt *st = sq_prep(q, "SELECT seq, at, user_id, role, action, object, client, status, prev_hash, hash FROM audit "
+	sqlite3_stmt *st = sq_prep(q, "SELECT seq, at, user_id, role, action, object, client, status, prev_hash, hash, scheme FROM audit "
 				      "WHERE seq > ?1 AND (?2 = 0 OR at >= ?2) AND (?3 = 0 OR at < ?3) AND (?4 = 0 OR user_id = ?4) "
 				      "AND (?5 IS NULL OR substr(action, 1, length(?5)) = ?5) "
 				      "AND (?6 IS NULL OR substr(object, 1, length(?6)) = ?6) ORDER BY seq LIMIT ?7", err);
@@ -85,6 +88,7 @@ int sq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)
 		a.status = sqlite3_column_int(st, 7);
 		sq_col_copy(st, 8, a.prev_hash, sizeof a.prev_hash);
 		sq_col_copy(st, 9, a.hash, sizeof a.hash);
+		a.scheme = sqlite3_column_int(st, 10);
 		if ((ret = cb(ctx, &a)))
 			break;
 	}

@@ -135,7 +135,7 @@ int sq_review_add(struct store *s, const struct store_review *in, int64_t *id, s
 int sq_review_list(struct store *s, int64_t annotation_id, int (*cb)(void *ctx, const struct store_review *r), void *ctx, struct ml_err *err);
 int sq_comment_add(struct store *s, int64_t task_id, int64_t user_id, const char *body, int64_t *id, struct ml_err *err);
 int sq_comment_list(struct store *s, int64_t task_id, int (*cb)(void *ctx, const struct store_comment *c), void *ctx, struct ml_err *err);
-int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(struct store_audit *rec_with_prev_and_seq), struct ml_err *err);
+int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq), void *ctx, struct ml_err *err);
 int sq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)(void *ctx, const struct store_audit *a), void *ctx, struct ml_err *err);
 int sq_snapshot_create(struct store *s, const struct store_snapshot *in, int64_t *id, struct ml_err *err);
 int sq_snapshot_get(struct store *s, int64_t project_id, const char *name, struct store_snapshot *out, struct ml_err *err);

@@ -124,6 +124,14 @@ static const struct migration migrations[] = {
 	 "ALTER TABLE tasks ADD COLUMN full_until INTEGER NOT NULL DEFAULT 0;"
 	 "DROP INDEX tasks_open;"
 	 "CREATE INDEX tasks_open ON tasks(project_id, priority DESC, id, full_until) WHERE state IN (0, 1);"},
+	/* audit.scheme: how each record's hash was made. Records of older databases keep the unkeyed BLAKE2b
+	 * chain they were written with (1); from now on records are chained with BLAKE2b keyed from the
+	 * deployment secret (2), which someone who can write the database but lacks the secret cannot
+	 * recompute. A migration cannot re-key the old records (the store does not hold the secret), and
+	 * re-keying would erase the evidence the old chain carries; the first keyed record links to the
+	 * last unkeyed one and so seals them (src/auth/auth.h). */
+	{6, "audit records say how their hash was made",
+	 "ALTER TABLE audit ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1;"},
 };
 
 int sq_latest_version(void)

@@ -25,6 +25,12 @@ void store_close(struct store *s)
 		s->ops->close(s);
 }
 
+const char *store_file(struct store *s)
+{
+	const char *f = s->ops->file ? s->ops->file(s) : NULL;
+	return f ? f : "";
+}
+
 int store_db_version(struct store *s)
 {
 	return s->db_version;
@@ -493,9 +499,10 @@ int store_comment_list(struct store *s, int64_t task_id, int (*cb)(void *ctx, co
 	return s->ops->comment_list(s, task_id, cb, ctx, err);
 }
 
-int store_audit_append(struct store *s, struct store_audit *rec, void (*chain)(struct store_audit *rec_with_prev_and_seq), struct ml_err *err)
+int store_audit_append(struct store *s, struct store_audit *rec, void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq),
+		       void *ctx, struct ml_err *err)
 {
-	return s->ops->audit_append(s, rec, chain, err);
+	return s->ops->audit_append(s, rec, chain, ctx, err);
 }
 
 int store_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)(void *ctx, const struct store_audit *a), void *ctx, struct ml_err *err)

@@ -48,6 +48,9 @@ struct store;
 int store_schema_version(void);
 
 int store_open(const char *url, struct store **out, struct ml_err *err) ML_MUST_CHECK;
+/* The file of an SQLite store ("" for an in-memory one): the deployment folder is the folder holding it,
+ * which is where src/auth finds the deployment secret that keys the audit chain. */
+const char *store_file(struct store *s);
 void store_close(struct store *s);
 /* The version recorded in an open database. */
 int store_db_version(struct store *s);
@@ -355,7 +358,11 @@ int store_comment_list(struct store *s, int64_t task_id, int (*cb)(void *ctx, co
 
 /* The store keeps the rows; src/auth computes the BLAKE2b chain. store_audit_append serialises appends
  * across processes: it reads the last record's hash and inserts the new one in one write transaction,
- * calling `chain` to compute the new hash from the previous one. */
+ * calling `chain(ctx, rec)` to compute the new hash (and set rec->scheme) from the previous one.
+ * `scheme` says how a record's hash was made (src/auth/auth.h): records written before migration 6 are
+ * STORE_AUDIT_UNKEYED, plain BLAKE2b; later ones STORE_AUDIT_KEYED, BLAKE2b keyed from the deployment
+ * secret. */
+enum { STORE_AUDIT_UNKEYED = 1, STORE_AUDIT_KEYED = 2 };
 struct store_audit {
 	int64_t seq;         /* 1, 2, ... without gaps */
 	int64_t at;          /* ms */
@@ -367,9 +374,11 @@ struct store_audit {
 	int status;          /* HTTP status or CLI exit code */
 	char prev_hash[129]; /* hex BLAKE2b-512 of the previous record ("" for the first) */
 	char hash[129];
+	int scheme; /* STORE_AUDIT_UNKEYED or STORE_AUDIT_KEYED */
 };
 int store_audit_append(struct store *s, struct store_audit *rec,
-		       void (*chain)(struct store_audit *rec_with_prev_and_seq), struct ml_err *err) ML_MUST_CHECK;
+		       void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq), void *ctx,
+		       struct ml_err *err) ML_MUST_CHECK;
 struct store_audit_filter {
 	int64_t since, until; /* 0 = unbounded */
 	int64_t user_id;      /* 0 = any */

@@ -12,6 +12,7 @@
 struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
 	void (*close)(struct store *s);
+	const char *(*file)(struct store *s); /* the database file, "" in memory */
 	int (*begin)(struct store *s, struct ml_err *err);
 	int (*commit)(struct store *s, struct ml_err *err);
 	void (*rollback)(struct store *s);
@@ -77,7 +78,7 @@ struct store_ops {
 	int (*review_list)(struct store *s, int64_t annotation_id, int (*cb)(void *ctx, const struct store_review *r), void *ctx, struct ml_err *err);
 	int (*comment_add)(struct store *s, int64_t task_id, int64_t user_id, const char *body, int64_t *id, struct ml_err *err);
 	int (*comment_list)(struct store *s, int64_t task_id, int (*cb)(void *ctx, const struct store_comment *c), void *ctx, struct ml_err *err);
-	int (*audit_append)(struct store *s, struct store_audit *rec, void (*chain)(struct store_audit *rec_with_prev_and_seq), struct ml_err *err);
+	int (*audit_append)(struct store *s, struct store_audit *rec, void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq), void *ctx, struct ml_err *err);
 	int (*audit_list)(struct store *s, const struct store_audit_filter *f, int (*cb)(void *ctx, const struct store_audit *a), void *ctx, struct ml_err *err);
 	int (*snapshot_create)(struct store *s, const struct store_snapshot *in, int64_t *id, struct ml_err *err);
 	int (*snapshot_get)(struct store *s, int64_t project_id, const char *name, struct store_snapshot *out, struct ml_err *err);

@@ -1,8 +1,10 @@
 """The audit trail: audited requests append chained records; `medlabel audit verify` names the first bad record
 after a change, a deletion, an insertion or a reordering in a copy of the database; export streams JSONL;
 GET /audit filters; no PHI reaches the audit trail or the server log."""
+import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import time
 
@@ -40,14 +42,47 @@ def lib_time_ms():
     return int(time.time() * 1000)
 
 
-def copy_db(e, name):
+def copy_db(e, name, secret=True):
+    """A copy of the deployment's database (and, unless told otherwise, of its secret, which keys the chain)."""
     d = os.path.join(e.dir, name)
     os.makedirs(d)
     src = sqlite3.connect(os.path.join(e.data, "medlabel.db"))
     dst = sqlite3.connect(os.path.join(d, "medlabel.db"))
     src.backup(dst)
     src.close()
+    if secret:
+        shutil.copy(os.path.join(e.data, "deployment.secret"), d)
     return d, dst
+
+
+COLS = "seq, at, user_id, role, action, object, client, status, prev_hash"
+
+
+def unkeyed_hash(row, version="ml-audit-1"):
+    """The unkeyed BLAKE2b-512 chain hash anyone can compute (src/auth/audit.c, canonical form)."""
+    seq, at, uid, role, action, obj, client, status, prev = row
+    out = b""
+    for tag, v in (("v", version), ("s", seq), ("t", at), ("u", uid), ("r", role), ("a", action), ("o", obj),
+                   ("c", client), ("x", status), ("p", prev)):
+        v = str(v).encode()
+        out += f"{tag}{len(v)}:".encode() + v
+    return hashlib.blake2b(out, digest_size=64).hexdigest()
+
+
+def rechain_unkeyed(db, start, scheme, change=None, end=None):
+    """What someone with write access but without the secret can do: rewrite records from `start` on and
+    recompute their chain with plain BLAKE2b, claiming `scheme` for them."""
+    prev = db.execute("SELECT hash FROM audit WHERE seq = ?", (start - 1,)).fetchone()
+    prev = prev[0] if prev else ""
+    if change:
+        db.execute(change, (start,))
+    rows = db.execute(f"SELECT {COLS} FROM audit WHERE seq >= ? AND seq <= ? ORDER BY seq",
+                      (start, end or 2 ** 62)).fetchall()
+    for row in rows:
+        row = row[:-1] + (prev,)
+        h = unkeyed_hash(row, "ml-audit-2" if scheme == 2 else "ml-audit-1")
+        db.execute("UPDATE audit SET prev_hash = ?, hash = ?, scheme = ? WHERE seq = ?", (prev, h, scheme, row[0]))
+        prev = h
 
 
 def verify(data):
@@ -119,6 +154,71 @@ def an_inserted_record_is_named():
 def reordered_records_are_named():
     tampered("reorder", 3)
     tampered("reorder", 8)
+
+
+@test
+def a_chain_rewritten_without_the_secret_is_named():
+    """The chain is keyed from the deployment secret: changing a record and recomputing the chain after it,
+    as plain BLAKE2b (claimed keyed, or downgraded to the older unkeyed scheme), is caught at that record."""
+    s = populated()
+    for scheme in (2, 1):
+        d, db = copy_db(s["e"], f"rechained-{scheme}")
+        rechain_unkeyed(db, 4, scheme, change="UPDATE audit SET status = 200 WHERE seq = ?")
+        db.commit()
+        db.close()
+        p = verify(d)
+        eq(p.returncode, 1, p.stdout)
+        assert "first bad record: 4:" in p.stderr, p.stderr
+    # a copy of the database without the secret cannot be checked past its first keyed record, and says why
+    d, db = copy_db(s["e"], "no-secret", secret=False)
+    db.close()
+    p = verify(d)
+    eq(p.returncode, 1)
+    assert "first bad record: 1:" in p.stderr and "secret" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(d, "deployment.secret"))  # verifying never creates one
+
+
+@test
+def an_older_unkeyed_trail_still_verifies_and_is_sealed():
+    """A database from before schema 6 (records chained with unkeyed BLAKE2b, no scheme column) migrates
+    and verifies; records appended after it are keyed and seal the older ones."""
+    s = populated()
+    d, db = copy_db(s["e"], "older")
+    n = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    rechain_unkeyed(db, 1, 1)
+    db.execute("ALTER TABLE audit DROP COLUMN scheme")
+    db.execute("DELETE FROM migrations WHERE version >= 6")
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    p = verify(d)
+    eq(p.returncode, 0, p.stderr)
+    assert f"{n} records (1 to {n}) use the unkeyed chain" in p.stdout and "no keyed record" in p.stdout, p.stdout
+    # a CLI write appends a keyed record after them
+    lib.run("user", "add", "sealer", "--password-stdin", data=d, input="a password for the sealer\n")
+    p = verify(d)
+    eq(p.returncode, 0, p.stderr)
+    assert f"{n} records (1 to {n}) use the unkeyed chain" in p.stdout and "seal them" in p.stdout, p.stdout
+    total = n + 1
+    # now a change to an old record, even with the old records rechained (no key needed for them), breaks
+    # the link of the first keyed record, which cannot be recomputed without the key
+    d2 = d + "-tampered"
+    shutil.copytree(d, d2)
+    db = sqlite3.connect(os.path.join(d2, "medlabel.db"))
+    rechain_unkeyed(db, 2, 1, change="UPDATE audit SET user_id = 77 WHERE seq = ?", end=n)
+    db.commit()
+    db.close()
+    p = verify(d2)
+    eq(p.returncode, 1, p.stdout)
+    assert f"first bad record: {n + 1}:" in p.stderr, p.stderr
+    # the limit of what a key inside the deployment can prove: rewriting the whole trail in the old scheme
+    # verifies, but the count of unkeyed records, which only ever stays the same, has grown
+    db = sqlite3.connect(os.path.join(d, "medlabel.db"))
+    rechain_unkeyed(db, 2, 1, change="UPDATE audit SET user_id = 77 WHERE seq = ?")
+    db.commit()
+    db.close()
+    p = verify(d)
+    assert f"{total} records (1 to {total}) use the unkeyed chain" in p.stdout, p.stdout
 
 
 @test

@@ -59,7 +59,12 @@ TEST(generated_passwords_use_the_unambiguous_alphabet)
 	CHECK(strpbrk(p, "0O1lI") == NULL);
 }
 
-static void make_chain(struct store_audit *recs, int n)
+/* The chain key of these tests (a deployment's comes from its secret). */
+static const uint8_t test_key[AUTH_AUDIT_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+							 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+/* n records, the first `unkeyed` of them in the scheme of databases before schema 6, the rest keyed. */
+static void make_mixed_chain(struct store_audit *recs, int n, int unkeyed)
 {
 	char prev[129] = "";
 	for (int i = 0; i < n; i++) {
@@ -74,19 +79,34 @@ static void make_chain(struct store_audit *recs, int n)
 		snprintf(r->client, sizeof r->client, "127.0.0.1");
 		r->status = 201;
 		memcpy(r->prev_hash, prev, sizeof prev);
-		auth_audit_chain(r);
+		if (i < unkeyed)
+			auth_audit_chain(r);
+		else
+			auth_audit_chain_keyed(r, test_key);
 		memcpy(prev, r->hash, sizeof prev);
 	}
+}
+
+static void make_chain(struct store_audit *recs, int n)
+{
+	make_mixed_chain(recs, n, 0);
+}
+
+static int64_t verify_with(const struct store_audit *recs, int n, const uint8_t *key, struct auth_audit_verifier *v)
+{
+	auth_audit_verifier_init(v);
+	if (key)
+		auth_audit_verifier_set_key(v, key);
+	for (int i = 0; i < n; i++)
+		if (auth_audit_verifier_feed(v, &recs[i]) != 0)
+			break;
+	return v->bad_seq;
 }
 
 static int64_t first_bad(const struct store_audit *recs, int n)
 {
 	struct auth_audit_verifier v;
-	auth_audit_verifier_init(&v);
-	for (int i = 0; i < n; i++)
-		if (auth_audit_verifier_feed(&v, &recs[i]) != 0)
-			break;
-	return v.bad_seq;
+	return verify_with(recs, n, test_key, &v);
 }
 
 TEST(an_intact_chain_verifies)
@@ -145,12 +165,122 @@ TEST(deleted_inserted_reordered_records_are_named)
 	t[5].seq = 6;
 	t[6].seq = 7;
 	CHECK_EQ_INT(first_bad(t, 8), 6);
-	/* a correctly chained forgery appended after the end is indistinguishable without an anchor, but
-	 * rechaining from the middle still breaks the link of the next original record */
+	/* rechaining from the middle with the key still breaks the link of the next original record */
 	memcpy(t, recs, 8 * sizeof *t);
 	t[3].status = 500;
-	auth_audit_chain(&t[3]);
+	auth_audit_chain_keyed(&t[3], test_key);
 	CHECK_EQ_INT(first_bad(t, 8), 5);
+}
+
+/* Someone who can write the database but lacks the deployment secret cannot rewrite the chain consistently:
+ * neither with another key, nor in the unkeyed scheme of older databases. */
+TEST(a_chain_rewritten_without_the_key_is_caught)
+{
+	struct store_audit recs[8], t[8];
+	static const uint8_t wrong[AUTH_AUDIT_KEY_BYTES] = {9};
+	make_chain(recs, 8);
+	/* change record 4 and recompute 4..8 with a guessed key */
+	memcpy(t, recs, sizeof t);
+	t[3].status = 500;
+	for (int i = 3; i < 8; i++) {
+		if (i > 3)
+			memcpy(t[i].prev_hash, t[i - 1].hash, sizeof t[i].prev_hash);
+		auth_audit_chain_keyed(&t[i], wrong);
+	}
+	CHECK_EQ_INT(first_bad(t, 8), 4);
+	/* the same, downgrading 4..8 to the unkeyed scheme (which needs no key) */
+	memcpy(t, recs, sizeof t);
+	t[3].status = 500;
+	for (int i = 3; i < 8; i++) {
+		if (i > 3)
+			memcpy(t[i].prev_hash, t[i - 1].hash, sizeof t[i].prev_hash);
+		auth_audit_chain(&t[i]);
+	}
+	struct auth_audit_verifier v;
+	CHECK_EQ_INT(verify_with(t, 8, test_key, &v), 4);
+	CHECK(strstr(v.why, "unkeyed after keyed") != NULL);
+	/* the scheme column alone flipped: the scheme is inside the hash */
+	memcpy(t, recs, sizeof t);
+	t[7].scheme = STORE_AUDIT_UNKEYED;
+	CHECK_EQ_INT(first_bad(t, 8), 8);
+	t[7].scheme = 7;
+	CHECK_EQ_INT(first_bad(t, 8), 8);
+	/* the right chain, the wrong key (another deployment's secret), or none */
+	CHECK_EQ_INT(verify_with(recs, 8, wrong, &v), 1);
+	CHECK_EQ_INT(verify_with(recs, 8, NULL, &v), 1);
+	CHECK(strstr(v.why, "secret") != NULL);
+}
+
+/* A database from before schema 6: its unkeyed records still verify, as a prefix sealed by the first keyed
+ * record after them. */
+TEST(older_unkeyed_records_verify_as_a_sealed_prefix)
+{
+	struct store_audit recs[9], t[9];
+	make_mixed_chain(recs, 9, 4);
+	struct auth_audit_verifier v;
+	CHECK_EQ_INT(verify_with(recs, 9, test_key, &v), 0);
+	CHECK_EQ_INT(v.unkeyed, 4);
+	CHECK_EQ_INT(v.keyed, 5);
+	/* a wholly unkeyed trail (not upgraded yet) verifies even without the secret */
+	make_mixed_chain(t, 9, 9);
+	CHECK_EQ_INT(verify_with(t, 9, NULL, &v), 0);
+	CHECK_EQ_INT(v.unkeyed, 9);
+	/* changing an unkeyed record and rechaining the unkeyed prefix (possible without the key) breaks the
+	 * link of the first keyed record */
+	memcpy(t, recs, sizeof t);
+	t[1].user_id = 42;
+	for (int i = 1; i < 4; i++) {
+		if (i > 1)
+			memcpy(t[i].prev_hash, t[i - 1].hash, sizeof t[i].prev_hash);
+		auth_audit_chain(&t[i]);
+	}
+	CHECK_EQ_INT(first_bad(t, 9), 5);
+	/* and without rechaining, the changed record itself */
+	memcpy(t, recs, sizeof t);
+	t[1].user_id = 42;
+	CHECK_EQ_INT(first_bad(t, 9), 2);
+}
+
+/* The key comes from the deployment secret beside the database: the same for every handle of one
+ * deployment, another for another deployment. */
+TEST(the_chain_key_comes_from_the_deployment_secret)
+{
+	char dir1[600], dir2[600], db[700];
+	snprintf(dir1, sizeof dir1, "%s/deploy1", test_tmpdir());
+	snprintf(dir2, sizeof dir2, "%s/deploy2", test_tmpdir());
+	struct ml_err err;
+	CHECK(ml_mkdirs(dir1, 0700, &err) == 0 && ml_mkdirs(dir2, 0700, &err) == 0);
+	uint8_t k1[AUTH_AUDIT_KEY_BYTES], k1b[AUTH_AUDIT_KEY_BYTES], k2[AUTH_AUDIT_KEY_BYTES];
+	struct store *s = NULL;
+	snprintf(db, sizeof db, "%s/medlabel.db", dir1);
+	CHECK(store_open(db, &s, &err) == 0);
+	CHECK(auth_audit_key(s, false, k1, &err) == -1); /* no secret yet, and verifying never makes one */
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	CHECK(auth_audit_record(s, 3, "annotator", "item.read", "projects/1/items/2", "127.0.0.1", 200, &err) == 0);
+	CHECK(auth_audit_key(s, false, k1, &err) == 0);
+	store_close(s);
+	uint8_t secret[AUTH_SECRET_MAX];
+	size_t len;
+	CHECK(auth_deployment_secret(dir1, false, secret, &len, &err) == 0);
+	auth_audit_key_derive(secret, len, k1b);
+	CHECK(!memcmp(k1, k1b, sizeof k1));
+	CHECK(memcmp(k1, secret, sizeof k1) != 0); /* a key of its own, not the secret */
+	snprintf(db, sizeof db, "%s/medlabel.db", dir2);
+	CHECK(store_open(db, &s, &err) == 0);
+	CHECK(auth_audit_record(s, 3, "annotator", "item.read", "projects/1/items/2", "127.0.0.1", 200, &err) == 0);
+	CHECK(auth_audit_key(s, false, k2, &err) == 0);
+	CHECK(memcmp(k1, k2, sizeof k1) != 0);
+	struct auth_audit_verifier v;
+	auth_audit_verifier_init(&v);
+	CHECK(auth_audit_verify(s, &v, &err) == 0);
+	CHECK_EQ_INT(v.bad_seq, 0);
+	CHECK_EQ_INT(v.keyed, 1);
+	/* deployment 2's trail checked with deployment 1's key fails at its first record */
+	auth_audit_verifier_init(&v);
+	auth_audit_verifier_set_key(&v, k1);
+	CHECK(auth_audit_verify(s, &v, &err) == 0);
+	CHECK_EQ_INT(v.bad_seq, 1);
+	store_close(s);
 }
 
 TEST(the_canonical_form_cannot_be_confused_by_separators)

@@ -576,8 +576,9 @@ TEST(annotation_versions_and_conflicts)
 	store_close(s);
 }
 
-static void test_chain(struct store_audit *r)
+static void test_chain(void *ctx, struct store_audit *r)
 {
+	(void)ctx;
 	char prev[16];
 	memcpy(prev, r->prev_hash, sizeof prev - 1);
 	prev[sizeof prev - 1] = 0;
@@ -600,7 +601,7 @@ TEST(audit_chain_and_filters)
 		struct store_audit r = {.at = 1000 + i, .user_id = i % 2 ? 7 : 0, .status = 200};
 		snprintf(r.action, sizeof r.action, "%s", i < 3 ? "item.read" : "login");
 		snprintf(r.object, sizeof r.object, "project/%d", i);
-		CHECK(store_audit_append(s, &r, test_chain, &err) == 0);
+		CHECK(store_audit_append(s, &r, test_chain, NULL, &err) == 0);
 		CHECK_EQ_INT(r.seq, i + 1);
 		if (i == 0)
 			CHECK_EQ_STR(r.prev_hash, "");

@@ -227,7 +227,7 @@ TEST(lease_race_between_processes)
 
 /* ---- audit appends ---- */
 
-static void chain(struct store_audit *r)
+static void chain(void *ctx, struct store_audit *r)
 {
 	/* a stand-in for auth's BLAKE2b chain: any function of the previous hash and the record */
 	unsigned long h = 5381;
@@ -247,7 +247,7 @@ static int auditor(int k)
 		snprintf(r.action, sizeof r.action, "item.read");
 		snprintf(r.object, sizeof r.object, "project/1/item/%d", i);
 		struct ml_err err;
-		if (store_audit_append(s, &r, chain, &err))
+		if (store_audit_append(s, &r, chain, NULL, &err))
 			return 2;
 	}
 	store_close(s);
@@ -264,7 +264,7 @@ static int audit_cb(void *ctx, const struct store_audit *a)
 {
 	struct audit_check *c = ctx;
 	struct store_audit copy = *a;
-	chain(&copy);
+	chain(NULL, &copy);
 	if (a->seq != c->expect_seq || strcmp(a->prev_hash, c->prev) || strcmp(copy.hash, a->hash))
 		c->ok = false;
 	c->expect_seq++;
