@@ -385,6 +385,33 @@ test('a draft survives a reload before submit', async () => {
   await page.close();
 });
 
+test('drafts (which may hold PHI) leave the device at sign-out and expire after a shift', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'bob', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/label`);
+  await page.waitForSelector('#note');
+  await selectText(page, 'metoprolol');
+  await page.keyboard.press('d');
+  const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('medlabel:draft:')));
+  assert((await drafts()).length >= 1, 'a draft is saved while labeling');
+  // Someone else's draft of 13 hours ago, left on a shared workstation, and a fresh one of theirs.
+  await page.evaluate(() => {
+    localStorage.setItem('medlabel:draft:999:1:1', JSON.stringify({ results: [], at: Date.now() - 13 * 3600e3 }));
+    localStorage.setItem('medlabel:draft:998:1:1', JSON.stringify({ results: [], at: Date.now() }));
+  });
+  await page.click('#sign-out');
+  await page.waitForSelector('#login-name');
+  const left = await drafts();
+  assert(!left.some((k) => k.startsWith(`medlabel:draft:${users.bob}:`)), `bob's drafts are gone: ${left}`);
+  assert(left.includes('medlabel:draft:998:1:1'), 'another user\'s fresh draft is kept until it expires');
+  await page.reload();
+  await page.waitForSelector('#login-name');
+  const after = await drafts();
+  assert(!after.includes('medlabel:draft:999:1:1'), 'an expired draft is purged when the app starts');
+  assert(after.includes('medlabel:draft:998:1:1'), 'a fresh draft survives the start-up purge');
+  await page.close();
+});
+
 test('DICOM: box and polygon on a frame, window/level, slice scrolling, 500 shapes panned', async () => {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
