@@ -4,6 +4,12 @@
 #   2. lease + submit cycles          (64 annotators: GET next, POST the annotation, repeat)
 # Targets (issue 3): >= 20,000 next req/s, >= 5,000 submits/s, p99 < 20 ms on a 2-core machine.
 # Usage: bench/api_wrk.sh [SECONDS] [RUNS]   (defaults 10 s, 3 runs; prints the median of each figure)
+#
+# Every run starts from the same database (a copy of the one set up here, on a freshly started server): at
+# 5,000 submits/s, 3 runs of 10 s would otherwise use up the 100,000 tasks, and each run would measure a
+# database the previous runs filled. Printed per run and as medians: throughput, p50/p99 latency, the
+# server's CPU time per request (user + system, /proc; steadier than wall-clock figures on a shared
+# machine), and wrk's own CPU time per request (the load generator shares the 2 cores with the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -15,9 +21,24 @@ command -v wrk >/dev/null || { echo "wrk missing: make bench installs it" >&2; e
 make -s all
 
 WORK=$(mktemp -d /tmp/medlabel-bench-api.XXXXXX)
-trap 'kill $SERVER 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SERVER=
+trap 'stop_server; rm -rf "$WORK"' EXIT
 DATA=$WORK/data
 ml() { "$BIN" --data "$DATA" "$@"; }
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_server() {
+	"$BIN" --data "$DATA" serve --listen 127.0.0.1:$PORT ${SERVER_ARGS:-} >>"$WORK/server.log" 2>&1 &
+	SERVER=$!
+	for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && return; sleep 0.1; done
+	echo "the server did not start: $(tail -3 "$WORK/server.log")" >&2
+	exit 1
+}
+stop_server() {
+	[ -n "$SERVER" ] || return 0
+	kill "$SERVER" 2>/dev/null || true
+	wait "$SERVER" 2>/dev/null || true
+	SERVER=
+}
 
 echo "setting up $ITEMS tasks and $CONNS annotators in $WORK ..."
 /usr/bin/python3 - "$WORK/items.jsonl" "$ITEMS" <<'EOF'
@@ -44,10 +65,7 @@ for i in $(seq 1 $CONNS); do
 	ml token create "ann$i" >>"$WORK/tokens"
 done
 
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" --data "$DATA" serve --listen 127.0.0.1:$PORT ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.1; done
+start_server
 for i in $(seq 1 $CONNS); do
 	UID_=$(curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/users" |
 		/usr/bin/python3 -c "import json,sys; print([u['id'] for u in json.load(sys.stdin)['users'] if u['name']=='ann$i'][0])")
@@ -56,14 +74,26 @@ for i in $(seq 1 $CONNS); do
 done
 curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/projects/$PID" |
 	/usr/bin/python3 -c "import json,sys; c=json.load(sys.stdin)['counts']; print('project:', c['items'], 'items,', sum(c['tasks'].values()), 'tasks')"
+stop_server
+cp -a "$DATA" "$WORK/pristine" # the state every run starts from
+fresh_server() {
+	stop_server
+	rm -rf "$DATA"
+	cp -a "$WORK/pristine" "$DATA"
+	start_server
+}
 
 export TOKENS=$WORK/tokens PROJECT=$PID
-cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
 TCK=$(getconf CLK_TCK)
+server_ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }
+# wrk runs in the foreground of this shell: once it is waited for, its CPU time is in our cutime + cstime.
+client_ticks() { awk '{print $16 + $17}' /proc/$$/stat; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { grep -o "$1=[0-9.]*" | cut -d= -f2; }
+us_per() { echo $(( $1 * 1000000 / TCK / ($2 > 0 ? $2 : 1) )); }
 # The HTTP layer's own ceiling on this machine in this run (no login, no database): the reference against
 # which the API figures are read.
+fresh_server
 : >"$WORK/health.results"
 for r in $(seq 1 "$RUNS"); do
 	wrk -t4 -c$CONNS -d"${SECS}s" --latency "http://127.0.0.1:$PORT/api/v1/health" |
@@ -73,27 +103,36 @@ done
 for kind in next submit; do
 	: >"$WORK/$kind.results"
 	# next needs no per-connection state: 4 wrk threads share the 64 connections (4 annotators), which leaves
-	# more of the 2 cores to the server; a submit cycle needs one wrk thread per connection (its own lease).
+	# more of the 2 cores to the server. A submit cycle needs per-connection state (the task its annotator
+	# leased), and wrk's Lua API cannot tell which connection a response belongs to when a thread has
+	# several: so one wrk thread per connection, 64 Lua threads, and their cost is printed (client CPU).
 	threads=$CONNS
 	[ "$kind" = next ] && threads=4
 	for r in $(seq 1 "$RUNS"); do
-		before=$(cpu_ticks)
-		line=$(wrk -t$threads -c$CONNS -d"${SECS}s" --latency -s "bench/wrk_$kind.lua" "http://127.0.0.1:$PORT/" | grep '^RESULT')
-		used=$(( $(cpu_ticks) - before ))
-		reqs=$(echo "$line" | grep -o 'ok=[0-9]*\|leases=[0-9]*\|submits=[0-9]*' | cut -d= -f2 | paste -sd+ | bc)
-		# server CPU per request: a figure that other load on the machine does not distort
-		line="$line server_cpu_us_per_req=$(( used * 1000000 / TCK / (reqs > 0 ? reqs : 1) ))"
+		fresh_server
+		before=$(server_ticks) cbefore=$(client_ticks)
+		wrk -t$threads -c$CONNS -d"${SECS}s" --latency -s "bench/wrk_$kind.lua" "http://127.0.0.1:$PORT/" >"$WORK/wrk.out"
+		cused=$(( $(client_ticks) - cbefore ))
+		used=$(( $(server_ticks) - before ))
+		line=$(grep '^RESULT' "$WORK/wrk.out")
+		reqs=$(echo "$line" | /usr/bin/python3 -c "import re,sys; l=sys.stdin.read(); print(round(float(re.search('rps=([0-9.]+)', l).group(1)) * float(re.search('seconds=([0-9.]+)', l).group(1))))")
+		wal=$(stat -c %s "$DATA/medlabel.db-wal" 2>/dev/null || echo 0)
+		# CPU per request of the server and of wrk: figures that other load on the machine distorts less
+		line="$line server_cpu_us_per_req=$(us_per "$used" "$reqs") wrk_cpu_us_per_req=$(us_per "$cused" "$reqs") wal_mb=$(( wal >> 20 ))"
 		echo "  run $r: $line"
 		echo "$line" >>"$WORK/$kind.results"
 	done
 done
 echo
-echo "medians of $RUNS runs of ${SECS}s, $CONNS connections, $(nproc) cores:"
+echo "medians of $RUNS runs of ${SECS}s, $CONNS connections, $(nproc) cores (load average now: $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo "  health (HTTP layer only): $(grep -o 'rps=[0-9.]*' "$WORK/health.results" | cut -d= -f2 | median) req/s"
-echo "  next:   $(field rps <"$WORK/next.results" | median) req/s, p99 $(field p99_ms <"$WORK/next.results" | median) ms"
-echo "  server CPU per request: next $(field server_cpu_us_per_req <"$WORK/next.results" | median) us," \
-	"submit cycle step $(field server_cpu_us_per_req <"$WORK/submit.results" | median) us"
-echo "  load average during the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  submit: $(field submits_per_s <"$WORK/submit.results" | median) submits/s ($(field rps <"$WORK/submit.results" | median) req/s), p99 $(field p99_ms <"$WORK/submit.results" | median) ms"
+for kind in next submit; do
+	f="$WORK/$kind.results"
+	extra=
+	[ "$kind" = submit ] && extra=" = $(field submits_per_s <"$f" | median) submits/s"
+	echo "  $kind: $(field rps <"$f" | median) req/s$extra, p50 $(field p50_ms <"$f" | median) ms," \
+		"p99 $(field p99_ms <"$f" | median) ms; CPU per request: server $(field server_cpu_us_per_req <"$f" | median) us," \
+		"wrk $(field wrk_cpu_us_per_req <"$f" | median) us"
+done
 curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/projects/$PID" |
-	/usr/bin/python3 -c "import json,sys; c=json.load(sys.stdin)['counts']; print('  after: ', c['annotations'], 'annotations stored')"
+	/usr/bin/python3 -c "import json,sys; c=json.load(sys.stdin)['counts']; print('  after the last run:', c['annotations'], 'annotations stored')"
