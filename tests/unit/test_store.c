@@ -455,7 +455,7 @@ TEST(lease_full_hint_never_hides_a_free_slot)
 	int64_t p, u[5], t1;
 	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
 	for (int i = 0; i < 5; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof name, "u%d", i);
 		CHECK(store_user_create(s, name, "", false, &u[i], &err) == 0);
 	}
