@@ -466,4 +466,9 @@ const struct store_ops sq_ops = {
 	.task_lease_filtered = sq_task_lease_filtered,
 	.user_submitted_counts = sq_user_submitted_counts,
 	.gold_repeat = sq_gold_repeat,
+	.raw_count = sq_raw_count,
+	.raw_read_begin = sq_raw_read_begin,
+	.raw_read = sq_raw_read,
+	.raw_write = sq_raw_write,
+	.raw_done = sq_raw_done,
 };

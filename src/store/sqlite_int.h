@@ -143,6 +143,12 @@ int sq_snapshot_set_manifest(struct store *s, int64_t id, const char *manifest_j
 int sq_snapshot_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_snapshot *sn), void *ctx, struct ml_err *err);
 int sq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int64_t *annotations, struct ml_err *err);
 int sq_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state, int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err);
+/* db copy (sqlite_copy.c) */
+int sq_raw_count(struct store *s, const char *table, int64_t *n, struct ml_err *err);
+int sq_raw_read_begin(struct store *s, struct ml_err *err);
+int sq_raw_read(struct store *s, const struct store_copy_table *t, int (*cb)(void *ctx, const char *const *vals), void *ctx, struct ml_err *err);
+int sq_raw_write(struct store *s, const struct store_copy_table *t, const char *const *vals, struct ml_err *err);
+int sq_raw_done(struct store *s, struct ml_err *err);
 /* quality module (sqlite_quality.c) */
 int sq_annotator_quality_get(struct store *s, int64_t project_id, int64_t user_id, struct store_annotator_quality *out, struct ml_err *err);
 int sq_annotator_quality_set(struct store *s, const struct store_annotator_quality *in, struct ml_err *err);

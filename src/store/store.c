@@ -7,16 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-int store_open(const char *url, struct store **out, struct ml_err *err)
+bool store_url_is_pg(const char *url)
+{
+	return url && (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13));
+}
+
+int store_open_in(const char *url, const char *data_dir, struct store **out, struct ml_err *err)
 {
 	*out = NULL;
 	if (!url || !*url)
 		return ml_err_set(err, ML_EINVAL, "empty store url");
 	if (!strncmp(url, "sqlite:", 7))
 		return store_sqlite_open(url + 7, out, err);
-	if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
-		return ml_err_set(err, ML_EUNSUPPORTED, "the PostgreSQL backend is not built into this medlabel");
+	if (store_url_is_pg(url))
+		return store_pg_open(url, data_dir, 0, out, err);
 	return store_sqlite_open(url, out, err);
+}
+
+int store_open(const char *url, struct store **out, struct ml_err *err)
+{
+	return store_open_in(url, NULL, out, err);
 }
 
 void store_close(struct store *s)
@@ -586,4 +596,15 @@ int store_gold_repeat(struct store *s, int64_t project_id, int64_t user_id, int6
 		      struct ml_err *err)
 {
 	return s->ops->gold_repeat(s, project_id, user_id, before, every, task_id, err);
+}
+
+int store_url_for(const char *db_url, const char *data_dir, char *out, size_t outlen, struct ml_err *err)
+{
+	const char *url = db_url && *db_url ? db_url : getenv("MEDLABEL_DB");
+	if (!url || !*url)
+		url = getenv("MEDLABEL_STORE");
+	int n = url && *url ? snprintf(out, outlen, "%s", url) : snprintf(out, outlen, "sqlite:%s/medlabel.db", data_dir);
+	if (n < 0 || (size_t)n >= outlen)
+		return ml_err_set(err, ML_ELIMIT, "the database URL or data folder path is too long");
+	return 0;
 }

@@ -48,6 +48,19 @@ struct store;
 int store_schema_version(void);
 
 int store_open(const char *url, struct store **out, struct ml_err *err) ML_MUST_CHECK;
+/* store_open for the deployment whose data folder is data_dir (may be NULL): a PostgreSQL store has no
+ * file of its own, so store_file() then reports DATA_DIR/medlabel.pg, and the deployment secret (which
+ * keys the audit chain) is found in data_dir as for an SQLite store in that folder. */
+int store_open_in(const char *url, const char *data_dir, struct store **out, struct ml_err *err) ML_MUST_CHECK;
+/* True for postgres:// and postgresql:// URLs. */
+bool store_url_is_pg(const char *url);
+/* The store URL of a deployment: `db_url` if given (--db), else $MEDLABEL_DB, else $MEDLABEL_STORE, else
+ * sqlite:DATA_DIR/medlabel.db. Writes into out (outlen bytes); ML_ELIMIT if it does not fit. */
+int store_url_for(const char *db_url, const char *data_dir, char *out, size_t outlen, struct ml_err *err) ML_MUST_CHECK;
+/* Copies every row of every table of src into dst, keeping ids, in one transaction of dst: dst must be
+ * empty (a fresh database, migrated to the same schema version as src), else ML_ECONFLICT names the first
+ * table that has rows. *rows (may be NULL) receives the number of rows copied. */
+int store_copy(struct store *src, struct store *dst, int64_t *rows, struct ml_err *err) ML_MUST_CHECK;
 /* The file of an SQLite store ("" for an in-memory one): the deployment folder is the folder holding it,
  * which is where src/auth finds the deployment secret that keys the audit chain. */
 const char *store_file(struct store *s);

@@ -9,6 +9,19 @@
 
 #include "store/store.h"
 
+/* One table as `medlabel db copy` moves it (store_copy.c): its columns in a fixed order, the order of its
+ * rows (parents before children), and whether its first column is a generated id that the destination's
+ * id sequence must continue after. Both backends have every table with these exact columns. */
+struct store_copy_table {
+	const char *name;
+	const char *cols;  /* "id, name, ..." */
+	int ncols;
+	const char *order; /* ORDER BY clause */
+	bool serial;       /* id column numbered by the database */
+};
+extern const struct store_copy_table store_copy_tables[];
+extern const size_t store_copy_ntables;
+
 struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
 	void (*close)(struct store *s);
@@ -93,6 +106,14 @@ struct store_ops {
 	int (*task_lease_filtered)(struct store *s, int64_t project_id, int64_t user_id, int64_t now, int64_t lease_ms, int gold, struct store_task *out, struct ml_err *err);
 	int (*user_submitted_counts)(struct store *s, int64_t project_id, int64_t user_id, int64_t *all, int64_t *gold, struct ml_err *err);
 	int (*gold_repeat)(struct store *s, int64_t project_id, int64_t user_id, int64_t before, int64_t every, int64_t *task_id, struct ml_err *err);
+	/* db copy: rows of one table as text (NULL for SQL NULL; real numbers in a form that reads back
+	 * exactly), written back as text; raw_done runs after the last row (id sequences). */
+	int (*raw_count)(struct store *s, const char *table, int64_t *n, struct ml_err *err);
+	/* a read-only transaction that sees one state of the database; store_rollback ends it */
+	int (*raw_read_begin)(struct store *s, struct ml_err *err);
+	int (*raw_read)(struct store *s, const struct store_copy_table *t, int (*cb)(void *ctx, const char *const *vals), void *ctx, struct ml_err *err);
+	int (*raw_write)(struct store *s, const struct store_copy_table *t, const char *const *vals, struct ml_err *err);
+	int (*raw_done)(struct store *s, struct ml_err *err);
 };
 
 /* The common head of every backend handle. */
@@ -108,6 +129,12 @@ int store_sqlite_open(const char *path, struct store **out, struct ml_err *err) 
 int store_sqlite_open_at(const char *path, int upto, struct store **out, struct ml_err *err) ML_MUST_CHECK;
 /* Test hook: records schema version v in the database as if a newer medlabel had written it. */
 int store_sqlite_force_version(const char *path, int v, struct ml_err *err) ML_MUST_CHECK;
+
+/* PostgreSQL backend (pg.c). url is a libpq connection URI (postgres://...); data_dir (may be NULL) is the
+ * deployment folder that store_file() reports. */
+int store_pg_open(const char *url, const char *data_dir, int upto, struct store **out, struct ml_err *err) ML_MUST_CHECK;
+/* Test hook: records schema version v as if a newer medlabel had written it. */
+int store_pg_force_version(const char *url, int v, struct ml_err *err) ML_MUST_CHECK;
 
 
 #endif

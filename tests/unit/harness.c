@@ -79,3 +79,119 @@ int main(int argc, char **argv)
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
+
+/* ---- a throwaway PostgreSQL cluster (test_pg_url) ---- */
+
+#include <glob.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+static char pg_dir[64];
+static char pg_bin[256];
+static int pg_state; /* 0 not tried, 1 running, -1 unavailable */
+static char pg_why[400];
+
+/* Runs a PostgreSQL program as the cluster's owner: initdb refuses to run as root. */
+static int pg_run(const char *fmt, const char *arg)
+{
+	char cmd[1800], inner[1200];
+	snprintf(inner, sizeof inner, fmt, pg_bin, pg_dir, arg ? arg : "");
+	if (getuid() == 0)
+		snprintf(cmd, sizeof cmd, "runuser -u nobody -- sh -c \"%s\" >>'%s/setup.log' 2>&1", inner, pg_dir);
+	else
+		snprintf(cmd, sizeof cmd, "sh -c \"%s\" >>'%s/setup.log' 2>&1", inner, pg_dir);
+	return system(cmd);
+}
+
+static void pg_stop(void)
+{
+	if (pg_state != 1)
+		return;
+	(void)pg_run("%s/pg_ctl -D %s/data -m immediate stop%s", NULL);
+	if (!getenv("KEEP_TMP")) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", pg_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "harness: could not remove %s\n", pg_dir);
+	}
+	pg_state = 0;
+}
+
+static void pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static int pg_start(void)
+{
+	glob_t g;
+	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+		snprintf(pg_why, sizeof pg_why, "PostgreSQL server binaries absent (/usr/lib/postgresql/*/bin/initdb)");
+		return -1;
+	}
+	snprintf(pg_bin, sizeof pg_bin, "%.*s", (int)(strlen(g.gl_pathv[g.gl_pathc - 1]) - strlen("/initdb")),
+		 g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+	snprintf(pg_dir, sizeof pg_dir, "/tmp/medlabel-pg-XXXXXX");
+	if (!mkdtemp(pg_dir)) {
+		snprintf(pg_why, sizeof pg_why, "cannot make a folder for PostgreSQL");
+		return -1;
+	}
+	if (getuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+		if (!pw || chown(pg_dir, pw->pw_uid, pw->pw_gid) != 0) {
+			snprintf(pg_why, sizeof pg_why, "cannot hand %s to user nobody", pg_dir);
+			return -1;
+		}
+	}
+	pg_state = 1; /* from here on pg_stop cleans up */
+	atexit(pg_stop);
+	/* Unix socket only, no fsync (a test cluster need not survive a crash), room for two servers'
+	 * connections. */
+	if (pg_run("%s/initdb -D %s/data -U medlabel --auth=trust -E UTF8 --locale=C --no-sync -N%s", NULL) != 0 ||
+	    pg_run("%s/pg_ctl -D %s/data -w -t 30 -o '-k %s -c listen_addresses= -c fsync=off "
+		   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300' start", pg_dir) != 0) {
+		snprintf(pg_why, sizeof pg_why, "could not start a PostgreSQL cluster (see %s/setup.log)", pg_dir);
+		setenv("KEEP_TMP", "1", 0);
+		return -1;
+	}
+	return 1;
+}
+
+const char *test_pg_skip_reason(void)
+{
+	if (pg_state == 0)
+		pg_state = pg_start();
+	return pg_state == 1 ? NULL : pg_why;
+}
+
+const char *test_pg_url(const char *name, char *out, size_t outlen)
+{
+	if (test_pg_skip_reason())
+		return NULL;
+	char admin[512];
+	snprintf(admin, sizeof admin, "postgresql:///postgres?host=%s&user=medlabel", pg_dir);
+	PGconn *c = PQconnectdb(admin);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stdout, "# cannot connect to the test cluster: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, pg_quiet, NULL); /* "database ... does not exist, skipping" */
+	char sql[300];
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+	PQclear(PQexec(c, sql));
+	snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\" TEMPLATE template0 ENCODING 'UTF8'", name);
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stdout, "# cannot create database %s: %s", name, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	if (!ok)
+		return NULL;
+	snprintf(out, outlen, "postgresql:///%s?host=%s&user=medlabel", name, pg_dir);
+	return out;
+}

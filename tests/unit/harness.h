@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef void (*test_fn)(void);
@@ -20,6 +21,12 @@ void test_register(const char *name, test_fn fn);
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int test_failed_now(void);
 const char *test_tmpdir(void);
+/* PostgreSQL for the store tests: the first call starts a throwaway cluster (initdb + pg_ctl from
+ * /usr/lib/postgresql/N/bin, as user nobody when run as root, on a Unix socket in a temporary folder),
+ * stopped and removed at exit. test_pg_skip_reason() is NULL when the cluster runs, else why not.
+ * test_pg_url() (re)creates an empty database `name` and writes its URL into out; NULL on failure. */
+const char *test_pg_skip_reason(void);
+const char *test_pg_url(const char *name, char *out, size_t outlen);
 
 #define TEST(name)                                                                                  \
 	static void name(void);                                                                     \
