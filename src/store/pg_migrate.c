@@ -120,6 +120,11 @@ int store_pg_latest_version(void)
 	return migrations[ML_ARRAY_LEN(migrations) - 1].version;
 }
 
+int store_pg_schema_version(void)
+{
+	return store_pg_latest_version();
+}
+
 /* The recorded version: 0 before the first migration. Two statements, not one: a query naming a missing
  * table fails even behind a CASE, and a failure would abort the migration's transaction. */
 static int read_version(struct pq *q, int *v, struct ml_err *err)

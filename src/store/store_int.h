@@ -133,6 +133,8 @@ int store_sqlite_force_version(const char *path, int v, struct ml_err *err) ML_M
 /* PostgreSQL backend (pg.c). url is a libpq connection URI (postgres://...); data_dir (may be NULL) is the
  * deployment folder that store_file() reports. */
 int store_pg_open(const char *url, const char *data_dir, int upto, struct store **out, struct ml_err *err) ML_MUST_CHECK;
+/* The latest version of the PostgreSQL migrations: always store_schema_version() (a test checks). */
+int store_pg_schema_version(void);
 /* Test hook: records schema version v as if a newer medlabel had written it. */
 int store_pg_force_version(const char *url, int v, struct ml_err *err) ML_MUST_CHECK;
 

@@ -1,5 +1,6 @@
 /* test_store_concurrency.c: several processes and threads writing one database: no lost writes, no
- * double-leased slot, an audit chain without gaps or forks. */
+ * double-leased slot, an audit chain without gaps or forks. test_store_concurrency_pg.c runs the same
+ * cases on PostgreSQL, where each process is what a second server would be. */
 #include "harness.h"
 #include "store/store.h"
 
@@ -10,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dbpath[512];
+static char dbpath[1024];
 
 static struct store *open_db(void)
 {
@@ -25,8 +26,13 @@ static struct store *open_db(void)
 
 static void new_db(const char *name)
 {
+#ifdef STORE_TEST_PG
+	if (!test_pg_url(name, dbpath, sizeof dbpath))
+		snprintf(dbpath, sizeof dbpath, "postgresql://no-test-database");
+#else
 	snprintf(dbpath, sizeof dbpath, "%s/%s.db", test_tmpdir(), name);
 	remove(dbpath);
+#endif
 }
 
 /* Forks n children running fn(k); true if all exit 0. */

@@ -1,5 +1,6 @@
 /* test_store_migrate.c: databases from every earlier schema version migrate on open; a database from a
- * newer medlabel is refused. New migrations are covered without editing this file. */
+ * newer medlabel is refused. New migrations are covered without editing this file.
+ * test_store_migrate_pg.c runs the same cases on PostgreSQL. */
 #include "harness.h"
 #include "store/store.h"
 #include "store/store_int.h"
@@ -11,8 +12,28 @@
 
 static void db_path(char *out, size_t n, const char *name, int v)
 {
+#ifdef STORE_TEST_PG
+	char db[64];
+	snprintf(db, sizeof db, "%s-%d", name, v);
+	if (!test_pg_url(db, out, n))
+		snprintf(out, n, "postgresql://no-test-database");
+#else
 	snprintf(out, n, "%s/%s-%d.db", test_tmpdir(), name, v);
 	remove(out);
+#endif
+}
+
+#ifdef STORE_TEST_PG
+#define open_at(path, v, s, err) store_pg_open(path, NULL, v, s, err)
+#define force_version store_pg_force_version
+#else
+#define open_at store_sqlite_open_at
+#define force_version store_sqlite_force_version
+#endif
+
+TEST(both_backends_know_the_same_schema_version)
+{
+	CHECK_EQ_INT(store_pg_schema_version(), store_schema_version());
 }
 
 TEST(migrates_from_every_earlier_version)
@@ -20,11 +41,11 @@ TEST(migrates_from_every_earlier_version)
 	int latest = store_schema_version();
 	CHECK(latest >= 2);
 	for (int v = 1; v < latest; v++) {
-		char path[512];
+		char path[1024];
 		db_path(path, sizeof path, "old", v);
 		struct ml_err err;
 		struct store *s;
-		CHECK(store_sqlite_open_at(path, v, &s, &err) == 0);
+		CHECK(open_at(path, v, &s, &err) == 0);
 		CHECK_EQ_INT(store_db_version(s), v);
 		/* Data written by the old version: the v1 tables every later version keeps. */
 		int64_t p, u, item, task, a;
@@ -65,14 +86,14 @@ TEST(migrates_from_every_earlier_version)
 
 TEST(refuses_a_database_from_a_newer_medlabel)
 {
-	char path[512];
+	char path[1024];
 	db_path(path, sizeof path, "newer", 0);
 	struct ml_err err;
 	struct store *s;
 	CHECK(store_open(path, &s, &err) == 0);
 	store_close(s);
 	int future = store_schema_version() + 1;
-	CHECK(store_sqlite_force_version(path, future, &err) == 0);
+	CHECK(force_version(path, future, &err) == 0);
 	CHECK(store_open(path, &s, &err) == -1);
 	CHECK_EQ_INT(err.code, ML_EVERSION);
 	char want[128];
@@ -83,12 +104,14 @@ TEST(refuses_a_database_from_a_newer_medlabel)
 	/* refused, not modified: still refused the second time */
 	CHECK(store_open(path, &s, &err) == -1);
 	CHECK_EQ_INT(err.code, ML_EVERSION);
+#ifndef STORE_TEST_PG
 	CHECK(store_sqlite_open_at(path, 0, &s, &err) == -1);
+#endif
 }
 
 TEST(two_processes_migrate_a_new_database_at_once)
 {
-	char path[512];
+	char path[1024];
 	db_path(path, sizeof path, "race", 0);
 	pid_t kids[2];
 	for (int k = 0; k < 2; k++) {
