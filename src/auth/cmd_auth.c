@@ -11,12 +11,12 @@
 
 static int open_store(struct cli_ctx *ctx, struct store **s)
 {
-	char db[4096];
+	char db[4200];
 	struct ml_err err;
-	snprintf(db, sizeof db, "%s/medlabel.db", ctx->data_dir);
 	if (auth_init() != 0)
 		return cli_fail(ctx, "cannot initialise libsodium");
-	if (ml_mkdirs(ctx->data_dir, 0700, &err) != 0 || store_open(db, s, &err) != 0)
+	if (ml_mkdirs(ctx->data_dir, 0700, &err) != 0 || store_url_for(ctx->db_url, ctx->data_dir, db, sizeof db, &err) != 0 ||
+	    store_open_in(db, ctx->data_dir, s, &err) != 0)
 		return cli_fail_err(ctx, &err);
 	return 0;
 }

@@ -21,6 +21,7 @@ enum { CLI_OK = 0, CLI_BAD_INPUT = 1, CLI_USAGE = 2 };
 
 struct cli_ctx {
 	const char *data_dir; /* --data, MEDLABEL_DATA, or "./data" */
+	const char *db_url;   /* --db or MEDLABEL_DB: the database (postgres://...); NULL = DATA/medlabel.db */
 	const char *prog;     /* "medlabel" */
 	const char *command;  /* the full command name being run */
 };

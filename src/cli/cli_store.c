@@ -11,17 +11,16 @@
 int cli_store_open(struct cli_ctx *ctx, struct store **out)
 {
 	struct ml_err err = {0};
-	const char *url = getenv("MEDLABEL_STORE");
-	char path[4200];
-	if (!url || !*url) {
+	char url[4200];
+	if (store_url_for(ctx->db_url, ctx->data_dir, url, sizeof url, &err))
+		return cli_fail_err(ctx, &err);
+	if (!strncmp(url, "sqlite:", 7)) {
 		struct stat sb;
 		if (stat(ctx->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 			return cli_fail(ctx, "no data folder at '%s' (create one with: medlabel init %s)", ctx->data_dir,
 					ctx->data_dir);
-		snprintf(path, sizeof path, "sqlite:%s/medlabel.db", ctx->data_dir);
-		url = path;
 	}
-	if (store_open(url, out, &err))
+	if (store_open_in(url, ctx->data_dir, out, &err))
 		return cli_fail_err(ctx, &err);
 	return 0;
 }

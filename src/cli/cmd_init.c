@@ -21,14 +21,14 @@ static int run_init(struct cli_ctx *ctx, int argc, char **argv)
 	struct ml_err err = {0};
 	char media[4200], db[4200];
 	snprintf(media, sizeof media, "%s/media", dir);
-	snprintf(db, sizeof db, "sqlite:%s/medlabel.db", dir);
 	uint8_t secret[AUTH_SECRET_MAX];
 	size_t secret_len;
 	if (ml_mkdirs(dir, 0750, &err) || ml_mkdirs(media, 0750, &err) ||
-	    auth_deployment_secret(dir, true, secret, &secret_len, &err))
+	    auth_deployment_secret(dir, true, secret, &secret_len, &err) ||
+	    store_url_for(ctx->db_url, dir, db, sizeof db, &err))
 		return cli_fail_err(ctx, &err);
 	struct store *s;
-	if (store_open(db, &s, &err))
+	if (store_open_in(db, dir, &s, &err))
 		return cli_fail_err(ctx, &err);
 	printf("initialised '%s' (schema version %d)\n", dir, store_db_version(s));
 	store_close(s);

@@ -16,9 +16,11 @@ static int by_name(const void *a, const void *b)
 
 static void print_help(FILE *out)
 {
-	fprintf(out, "usage: medlabel [--data DIR] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: medlabel [--data DIR] [--db URL] COMMAND [ARGS]\n\n"
 		     "medlabel: collect, de-identify and label clinical data.\n\n"
 		     "  --data DIR   the deployment's data folder (default $MEDLABEL_DATA or ./data)\n"
+		     "  --db URL     the database: postgres://USER@HOST/DB for PostgreSQL (default $MEDLABEL_DB,\n"
+		     "               else DIR/medlabel.db); media and the deployment secret stay in DIR\n"
 		     "  --version    print the version\n\ncommands:\n");
 	qsort(cli_commands, (size_t)cli_ncommands, sizeof cli_commands[0], by_name);
 	for (int i = 0; i < cli_ncommands; i++)
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 		const char *v;
 		if (cli_opt(argc, argv, &i, "--data", &v)) {
 			ctx.data_dir = v;
+		} else if (cli_opt(argc, argv, &i, "--db", &v)) {
+			ctx.db_url = v;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			print_help(stdout);
 			return 0;

@@ -105,15 +105,14 @@ static int create_demo(struct store *s, const char *data_dir, int64_t admin_id, 
 }
 
 /* First start: an admin with a random password printed once, and the demo project. */
-static int bootstrap(const char *data_dir, int64_t *must_change_uid, struct ml_err *err)
+static int bootstrap(const char *data_dir, const char *db_url, int64_t *must_change_uid, struct ml_err *err)
 {
-	char db[4096];
-	snprintf(db, sizeof db, "%s/medlabel.db", data_dir);
+	char db[4200];
 	struct store *s;
 	uint8_t secret[AUTH_SECRET_MAX];
 	size_t secret_len;
 	if (ml_mkdirs(data_dir, 0700, err) != 0 || auth_deployment_secret(data_dir, true, secret, &secret_len, err) != 0 ||
-	    store_open(db, &s, err) != 0)
+	    store_url_for(db_url, data_dir, db, sizeof db, err) != 0 || store_open_in(db, data_dir, &s, err) != 0)
 		return -1;
 	char *done = NULL;
 	struct ml_err e2;
@@ -166,6 +165,7 @@ static int run_serve(struct cli_ctx *ctx, int argc, char **argv)
 	struct http_config cfg;
 	http_config_init(&cfg);
 	cfg.data_dir = ctx->data_dir;
+	cfg.db_url = ctx->db_url;
 	bool print_routes = false, json = false;
 	for (int i = 0; i < argc; i++) {
 		const char *v;
@@ -220,7 +220,7 @@ static int run_serve(struct cli_ctx *ctx, int argc, char **argv)
 	struct ml_err err;
 	if (auth_init() != 0)
 		return cli_fail(ctx, "cannot initialise libsodium");
-	if (bootstrap(ctx->data_dir, &cfg.must_change_uid, &err) != 0)
+	if (bootstrap(ctx->data_dir, ctx->db_url, &cfg.must_change_uid, &err) != 0)
 		return cli_fail_err(ctx, &err);
 	if (http_serve(&cfg, &err) != 0)
 		return cli_fail_err(ctx, &err);

@@ -59,7 +59,7 @@ static void *export_thread(void *arg)
 		close(job->fd);
 		goto done;
 	}
-	if (store_open(job->db_path, &s, &err) != 0 || store_project_get(s, job->project_id, &p, &err) != 0)
+	if (store_open_in(job->db_path, job->data_dir, &s, &err) != 0 || store_project_get(s, job->project_id, &p, &err) != 0)
 		goto finish;
 	have_project = true;
 	if (store_schema_get(s, job->project_id, 0, &schema, &schema_version, &err) != 0) {

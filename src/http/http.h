@@ -40,6 +40,7 @@
 struct http_config {
 	const char *listen;   /* "ADDR:PORT", default 127.0.0.1:8080 */
 	const char *data_dir; /* the deployment folder (medlabel.db, media/) */
+	const char *db_url;   /* the database (--db); NULL = DATA_DIR/medlabel.db (store_url_for) */
 	const char *web_dir;  /* static UI files; NULL = none found */
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	size_t max_body;      /* JSON bodies, default 8 MiB */

@@ -47,7 +47,7 @@ static struct store *thread_store(struct ml_err *err)
 	if (t_store)
 		return t_store;
 	struct store *s;
-	if (store_open(g_srv.db_path, &s, err) != 0)
+	if (store_open_in(g_srv.db_path, g_srv.cfg.data_dir, &s, err) != 0)
 		return NULL;
 	pthread_mutex_lock(&stores_lock);
 	if (nstores < MAX_STORES)
@@ -593,7 +593,7 @@ static void *writer_main(void *arg)
 {
 	struct ml_err err;
 	struct store *s = NULL;
-	if (store_open(g_srv.db_path, &s, &err) != 0)
+	if (store_open_in(g_srv.db_path, g_srv.cfg.data_dir, &s, &err) != 0)
 		ml_log(ML_LOG_ERROR, "writer: cannot open the store: %s", err.msg);
 	for (;;) {
 		pthread_mutex_lock(&queue_lock);
@@ -759,7 +759,8 @@ int http_serve(const struct http_config *cfg, struct ml_err *err)
 {
 	memset(&g_srv, 0, sizeof g_srv);
 	g_srv.cfg = *cfg;
-	snprintf(g_srv.db_path, sizeof g_srv.db_path, "%s/medlabel.db", cfg->data_dir);
+	if (store_url_for(cfg->db_url, cfg->data_dir, g_srv.db_path, sizeof g_srv.db_path, err) != 0)
+		return -1;
 	struct sockaddr_in sa;
 	if (parse_listen(cfg->listen, &sa, err) != 0)
 		return -1;

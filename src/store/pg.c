@@ -485,12 +485,18 @@ int pq_raw_read(struct store *s, const struct store_copy_table *t, int (*cb)(voi
 		struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
-	/* A cursor, so a large table never sits in memory whole. Inside the caller's transaction. */
+	/* A cursor, so a large table never sits in memory whole; cursors live in a transaction (the copy's
+	 * own, else one for this table). */
+	bool own;
+	if (pq_read_begin(q, &own, err))
+		return -1;
 	char sql[1024];
 	snprintf(sql, sizeof sql, "DECLARE copy_cur NO SCROLL CURSOR FOR SELECT %s FROM %s ORDER BY %s", t->cols, t->name,
 		 t->order);
-	if (pq_exec(q, sql, err, "reading a table"))
+	if (pq_exec(q, sql, err, "reading a table")) {
+		pq_read_end(q, own);
 		return -1;
+	}
 	int ret = 0;
 	const char *vals[64];
 	for (;;) {
@@ -512,6 +518,7 @@ int pq_raw_read(struct store *s, const struct store_copy_table *t, int (*cb)(voi
 	}
 	struct ml_err ignore;
 	(void)pq_exec(q, "CLOSE copy_cur", &ignore, "closing a cursor");
+	pq_read_end(q, own);
 	return ret;
 }
 

@@ -1,4 +1,5 @@
-/* test_store_review.c: a rejected submission goes back to its annotator and keeps its slot. */
+/* test_store_review.c: a rejected submission goes back to its annotator and keeps its slot.
+ * test_store_review_pg.c runs the same cases on PostgreSQL. */
 #include "harness.h"
 #include "store/store.h"
 
@@ -7,8 +8,13 @@
 
 static struct store *open_fresh(const char *name)
 {
-	char path[512];
+	char path[1024];
+#ifdef STORE_TEST_PG
+	if (!test_pg_url(name, path, sizeof path))
+		return NULL;
+#else
 	snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
+#endif
 	struct store *s = NULL;
 	struct ml_err err;
 	if (store_open(path, &s, &err))
