@@ -162,11 +162,20 @@ int pq_exec(struct pq *q, const char *sql, struct ml_err *err, const char *what)
 
 int pq_txn_begin(struct pq *q, struct ml_err *err)
 {
-	/* READ COMMITTED: each statement sees what others committed before it started. Where a function
-	 * reads and then writes, it takes a row lock (FOR UPDATE) or an advisory lock first, which is what
-	 * SQLite's single writer gave for free. */
-	if (pq_exec(q, q->depth == 0 ? "BEGIN" : "SAVEPOINT sp", err, "starting a transaction"))
+	/* A write transaction takes the database's write lock (a transaction-level advisory lock) when it
+	 * begins, as SQLite's BEGIN IMMEDIATE does: write transactions of every server run one at a time.
+	 * Without it, a server's batch of requests (src/http commits many in one transaction) holding the
+	 * audit chain's lock could wait for a queue lock that another server's batch holds while that one
+	 * waits for the chain: a deadlock, which PostgreSQL breaks by failing a whole batch. READ COMMITTED:
+	 * each statement sees every write committed before it. The functions still lock what they read and
+	 * then write (FOR UPDATE, advisory locks per queue and for the chain), so each is right on its own. */
+	if (pq_exec(q, q->depth == 0 ? "BEGIN; SELECT pg_advisory_xact_lock(1835794436)" : "SAVEPOINT sp", err,
+		    "starting a transaction")) {
+		struct ml_err ignore;
+		if (q->depth == 0)
+			(void)pq_exec(q, "ROLLBACK", &ignore, "rolling back");
 		return -1;
+	}
 	q->depth++;
 	return 0;
 }

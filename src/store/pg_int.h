@@ -81,8 +81,9 @@ void pg_read_annotation(const PGresult *r, int row, int col, struct store_annota
 int pq_migrate(struct pq *q, int upto, struct ml_err *err);
 int store_pg_latest_version(void);
 
-/* Advisory lock namespaces (first key of pg_advisory_xact_lock(int, int)). */
-enum { PQ_LOCK_MIGRATE = 0x6d6c0001, PQ_LOCK_AUDIT = 0x6d6c0002, PQ_LOCK_QUEUE = 0x6d6c0003 };
+/* Advisory lock keys (written out as decimals in the SQL): migrations (0x6d6c0001, 0), the audit chain
+ * (0x6d6c0002, 0), a project's queue (0x6d6c0003, project id), and the write lock every write transaction
+ * takes at BEGIN (0x6d6c0004, one bigint key). */
 
 /* The backend's implementations, one per entry of struct store_ops. */
 int pq_setting_get(struct store *s, const char *key, char **value, struct ml_err *err);
