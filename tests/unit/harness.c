@@ -171,6 +171,8 @@ const char *test_pg_url(const char *name, char *out, size_t outlen)
 {
 	if (test_pg_skip_reason())
 		return NULL;
+	/* One schema per name in one database, found through search_path: creating a schema is a
+	 * catalogue insert, creating a database copies a template (ten times slower). */
 	char admin[512];
 	snprintf(admin, sizeof admin, "postgresql:///postgres?host=%s&user=medlabel", pg_dir);
 	PGconn *c = PQconnectdb(admin);
@@ -179,19 +181,18 @@ const char *test_pg_url(const char *name, char *out, size_t outlen)
 		PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeProcessor(c, pg_quiet, NULL); /* "database ... does not exist, skipping" */
+	PQsetNoticeProcessor(c, pg_quiet, NULL); /* "drop cascades to ..." */
 	char sql[300];
-	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
-	PQclear(PQexec(c, sql));
-	snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\" TEMPLATE template0 ENCODING 'UTF8'", name);
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE; CREATE SCHEMA \"%s\"", name, name);
 	PGresult *r = PQexec(c, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
-		fprintf(stdout, "# cannot create database %s: %s", name, PQerrorMessage(c));
+		fprintf(stdout, "# cannot create schema %s: %s", name, PQerrorMessage(c));
 	PQclear(r);
 	PQfinish(c);
 	if (!ok)
 		return NULL;
-	snprintf(out, outlen, "postgresql:///%s?host=%s&user=medlabel", name, pg_dir);
+	/* options=-c search_path=NAME, percent-encoded as a URI query value */
+	snprintf(out, outlen, "postgresql:///postgres?host=%s&user=medlabel&options=-csearch_path%%3D%s", pg_dir, name);
 	return out;
 }

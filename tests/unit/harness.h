@@ -24,7 +24,8 @@ const char *test_tmpdir(void);
 /* PostgreSQL for the store tests: the first call starts a throwaway cluster (initdb + pg_ctl from
  * /usr/lib/postgresql/N/bin, as user nobody when run as root, on a Unix socket in a temporary folder),
  * stopped and removed at exit. test_pg_skip_reason() is NULL when the cluster runs, else why not.
- * test_pg_url() (re)creates an empty database `name` and writes its URL into out; NULL on failure. */
+ * test_pg_url() (re)creates an empty schema `name` (a database of its own as far as medlabel can tell: the
+ * URL sets search_path to it) and writes its URL into out; NULL on failure. */
 const char *test_pg_skip_reason(void);
 const char *test_pg_url(const char *name, char *out, size_t outlen);
 
