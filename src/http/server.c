@@ -513,6 +513,7 @@ static enum MHD_Result finish(struct http_req *r)
  * while a lone request waits for nobody. Requests see each other's changes in queue order, exactly as if
  * they had run one by one. */
 #define WRITER_BATCH 256
+#define WRITER_CKPT_PAGES 2048 /* 16 MiB of WAL (the helper thread starts at half) */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 static struct http_req *queue_head, *queue_tail;
@@ -623,6 +624,16 @@ static void *writer_main(void *arg)
 			next = r->next_queued; /* r may be freed as soon as it is resumed */
 			r->written = true;
 			MHD_resume_connection(r->conn);
+		}
+		/* With the responses on their way, keep the WAL short (see store_wal_checkpoint): done here, no
+		 * frame is appended during the pass, so it backfills the whole WAL and the next batch restarts it;
+		 * each pass is short because it runs often. Under the write lock: the slow routes' writes wait for it
+		 * rather than race it. */
+		if (s) {
+			pthread_mutex_lock(&write_lock);
+			if (store_wal_checkpoint(s, WRITER_CKPT_PAGES, &err) != 0)
+				ml_log(ML_LOG_WARN, "writer: checkpoint failed: %s", err.msg);
+			pthread_mutex_unlock(&write_lock);
 		}
 	}
 	if (s)

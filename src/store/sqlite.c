@@ -387,6 +387,7 @@ const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
 	.file = sq_file,
+	.wal_checkpoint = sq_wal_checkpoint,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

@@ -53,9 +53,23 @@ static void *ckpt_main(void *arg)
 	return NULL;
 }
 
+/* Asks the helper thread for a pass (starting it the first time); false if there is no thread. */
+static bool ckpt_wake(struct sq_ckpt *c)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->started)
+		c->started = pthread_create(&c->thread, NULL, ckpt_main, c) == 0;
+	c->pending = true;
+	pthread_cond_signal(&c->cv);
+	bool started = c->started;
+	pthread_mutex_unlock(&c->mu);
+	return started;
+}
+
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct sq *q = arg;
+	q->wal_pages = pages;
 	if (pages >= SQ_CKPT_HARD || !q->ckpt) {
 		if (pages >= SQ_CKPT_PAGES / 2 && !q->ckpt)
 			(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -65,14 +79,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	}
 	if (pages < SQ_CKPT_PAGES)
 		return SQLITE_OK;
-	struct sq_ckpt *c = q->ckpt;
-	pthread_mutex_lock(&c->mu);
-	if (!c->started)
-		c->started = pthread_create(&c->thread, NULL, ckpt_main, c) == 0;
-	c->pending = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	if (!c->started) /* no thread: do it here, as SQLite would */
+	if (!ckpt_wake(q->ckpt)) /* no thread: do it here, as SQLite would */
 		(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
@@ -113,4 +120,24 @@ void sq_ckpt_detach(struct sq *q)
 	ml_free(c);
 	q->ckpt = NULL;
 	sqlite3_wal_hook(q->db, NULL, NULL);
+}
+
+int sq_wal_checkpoint(struct store *s, int min_pages, struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	if (q->depth > 0 || q->wal_pages < min_pages / 2)
+		return 0;
+	/* Half way, the helper thread starts a pass while this writer goes on: it does the bulk of the copying
+	 * and syncing on another core. At min_pages the writer finishes the job itself, between transactions,
+	 * which leaves only what was appended since the helper's pass (nothing at all, often) to copy. */
+	if (q->wal_pages < min_pages && q->ckpt && ckpt_wake(q->ckpt))
+		return 0;
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	q->wal_pages = 0; /* until the next commit says otherwise */
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return 0; /* another checkpointer (the helper thread, another process) is at it */
+	if (rc != SQLITE_OK)
+		return sq_fail(q, err, "checkpointing the WAL");
+	return 0;
 }

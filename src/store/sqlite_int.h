@@ -14,6 +14,7 @@ struct sq {
 	sqlite3 *db;
 	int depth; /* transaction nesting: 0 none, 1 BEGIN IMMEDIATE, >1 savepoints */
 	struct sq_ckpt *ckpt; /* the background checkpointer, NULL until the WAL first grows */
+	int wal_pages;        /* frames in the WAL after this connection's last commit (the WAL hook's count) */
 	/* Prepared statements keyed by the address of their SQL literal: each call site passes the same
 	 * string, so the pointer identifies the statement without hashing the text. */
 	struct {
@@ -136,6 +137,7 @@ int sq_review_list(struct store *s, int64_t annotation_id, int (*cb)(void *ctx, 
 int sq_comment_add(struct store *s, int64_t task_id, int64_t user_id, const char *body, int64_t *id, struct ml_err *err);
 int sq_comment_list(struct store *s, int64_t task_id, int (*cb)(void *ctx, const struct store_comment *c), void *ctx, struct ml_err *err);
 int sq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(void *ctx, struct store_audit *rec_with_prev_and_seq), void *ctx, struct ml_err *err);
+int sq_wal_checkpoint(struct store *s, int min_pages, struct ml_err *err);
 int sq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)(void *ctx, const struct store_audit *a), void *ctx, struct ml_err *err);
 int sq_snapshot_create(struct store *s, const struct store_snapshot *in, int64_t *id, struct ml_err *err);
 int sq_snapshot_get(struct store *s, int64_t project_id, const char *name, struct store_snapshot *out, struct ml_err *err);

@@ -41,6 +41,11 @@ const char *store_file(struct store *s)
 	return f ? f : "";
 }
 
+int store_wal_checkpoint(struct store *s, int min_pages, struct ml_err *err)
+{
+	return s->ops->wal_checkpoint ? s->ops->wal_checkpoint(s, min_pages, err) : 0;
+}
+
 int store_db_version(struct store *s)
 {
 	return s->db_version;

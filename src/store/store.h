@@ -64,6 +64,14 @@ int store_copy(struct store *src, struct store *dst, int64_t *rows, struct ml_er
 /* The file of an SQLite store ("" for an in-memory one): the deployment folder is the folder holding it,
  * which is where src/auth finds the deployment secret that keys the audit chain. */
 const char *store_file(struct store *s);
+/* For a process's single busy writer (the HTTP server's writer thread), between its transactions: if this
+ * handle's last commit left at least min_pages frames in the WAL, copy them back into the database now
+ * (a passive checkpoint: never waits for readers or writers). The background checkpointer runs while the
+ * writer goes on appending, so under continuous writes it rarely finishes a pass before new frames arrive,
+ * the WAL is never restarted and grows to hundreds of MB (then truncated in one long stall); run between
+ * transactions, a pass covers the whole WAL and the next transaction restarts it. 0 if there was nothing
+ * to do or another checkpointer was at it. */
+int store_wal_checkpoint(struct store *s, int min_pages, struct ml_err *err) ML_MUST_CHECK;
 void store_close(struct store *s);
 /* The version recorded in an open database. */
 int store_db_version(struct store *s);

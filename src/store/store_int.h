@@ -26,6 +26,7 @@ struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
 	void (*close)(struct store *s);
 	const char *(*file)(struct store *s); /* the database file, "" in memory */
+	int (*wal_checkpoint)(struct store *s, int min_pages, struct ml_err *err);
 	int (*begin)(struct store *s, struct ml_err *err);
 	int (*commit)(struct store *s, struct ml_err *err);
 	void (*rollback)(struct store *s);

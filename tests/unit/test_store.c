@@ -831,4 +831,53 @@ TEST(wal_is_checkpointed_in_the_background)
 	CHECK(grew);
 	store_close(s);
 }
+
+/* store_wal_checkpoint, as the HTTP writer calls it between transactions: the WAL is backfilled whole and
+ * restarted by the next transaction, so it stays the size of what is written between two calls however
+ * long the writing goes on; without the calls it grows with everything written. */
+static off_t wal_size_after_rounds(const char *name, bool checkpoint)
+{
+	char path[512], wal[600];
+	snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	remove(path);
+	struct store *s = NULL;
+	struct ml_err err;
+	if (store_open(path, &s, &err) != 0)
+		return -1;
+	int64_t p;
+	bool ok = store_project_create(s, "p", NULL, &p, &err) == 0;
+	static char text[4000];
+	memset(text, 'x', sizeof text - 1);
+	off_t biggest = 0;
+	for (int round = 0; ok && round < 30; round++) {
+		ok = store_begin(s, &err) == 0;
+		for (int i = 0; ok && i < 40; i++) { /* about 20 pages of 8 KiB */
+			text[i] = (char)('a' + round % 26);
+			struct store_item it = {.project_id = p, .modality = STORE_MOD_TEXT, .source = STORE_SRC_OTHER,
+						.text = text, .visible = true};
+			ok = store_item_add(s, &it, 1, NULL, NULL, &err) == 0;
+		}
+		ok = ok && store_commit(s, &err) == 0;
+		if (ok && checkpoint)
+			ok = store_wal_checkpoint(s, 16, &err) == 0;
+		struct stat sb;
+		if (stat(wal, &sb) == 0 && sb.st_size > biggest)
+			biggest = sb.st_size;
+	}
+	store_close(s);
+	if (!ok)
+		fprintf(stdout, "# %s: %s\n", name, err.msg);
+	return ok ? biggest : -1;
+}
+
+TEST(the_writer_checkpoint_keeps_the_wal_short)
+{
+	off_t with = wal_size_after_rounds("writer_ckpt", true), without = wal_size_after_rounds("no_writer_ckpt", false);
+	fprintf(stdout, "# WAL peak: %lld bytes with writer checkpoints, %lld without\n", (long long)with,
+		(long long)without);
+	CHECK(with > 0 && without > 0);
+	CHECK(without > (off_t)6 << 20); /* 30 rounds: all of it */
+	CHECK(with < (off_t)2 << 20);    /* a round or two */
+}
 #endif
