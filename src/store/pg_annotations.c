@@ -174,16 +174,14 @@ int pq_annotation_list_project(struct store *s, int64_t project_id, int (*cb)(vo
 static int insert_id(struct pq *q, const char *sql, const struct pq_args *a, int64_t *id, int64_t *rows, struct ml_err *err,
 		     const char *what)
 {
-	if (pq_stmt_begin(q, err))
-		return -1;
-	PGresult *r = pq_run(q, sql, a, err, what);
+	PGresult *r = pq_run_sp(q, sql, a, err, what);
 	int rc = r ? 0 : -1;
 	if (r && rows)
 		*rows = PQntuples(r);
 	if (r && id)
 		*id = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
 	PQclear(r);
-	return pq_stmt_end(q, rc, err);
+	return rc;
 }
 
 int pq_prediction_add(struct store *s, const struct store_prediction *in, int64_t *id, struct ml_err *err)

@@ -40,8 +40,14 @@ void pa_str(struct pq_args *a, const char *s); /* borrowed: must outlive the cal
 /* Runs a cached prepared statement; returns its result (rows or command status) or NULL with err filled
  * ("database error while WHAT: ..."). The caller PQclear()s the result. */
 PGresult *pq_run(struct pq *q, const char *sql, const struct pq_args *a, struct ml_err *err, const char *what);
+/* pq_run for a single statement that may fail inside the caller's transaction. It needs a savepoint: in
+ * PostgreSQL an error aborts the whole transaction, in SQLite only the statement. SAVEPOINT, the statement
+ * and RELEASE go in one round trip; outside a transaction it is pq_run (the statement commits alone). */
+PGresult *pq_run_sp(struct pq *q, const char *sql, const struct pq_args *a, struct ml_err *err, const char *what);
 /* Runs a statement and discards the result; *rows (may be NULL) receives the affected row count. */
 int pq_do(struct pq *q, const char *sql, const struct pq_args *a, int64_t *rows, struct ml_err *err, const char *what);
+/* pq_do through pq_run_sp. */
+int pq_do_sp(struct pq *q, const char *sql, const struct pq_args *a, int64_t *rows, struct ml_err *err, const char *what);
 /* Runs a statement without parameters, unprepared (transaction control, DDL). */
 int pq_exec(struct pq *q, const char *sql, struct ml_err *err, const char *what);
 
@@ -49,11 +55,6 @@ int pq_exec(struct pq *q, const char *sql, struct ml_err *err, const char *what)
  * rolls back otherwise; it returns rc, or -1 if the commit itself failed. */
 int pq_txn_begin(struct pq *q, struct ml_err *err);
 int pq_txn_end(struct pq *q, int rc, struct ml_err *err);
-/* A single statement that may fail inside the caller's transaction needs a savepoint: in PostgreSQL an
- * error aborts the whole transaction, in SQLite only the statement. Outside a transaction the statement
- * commits on its own and nothing is needed. */
-int pq_stmt_begin(struct pq *q, struct ml_err *err);
-int pq_stmt_end(struct pq *q, int rc, struct ml_err *err);
 /* A read-only snapshot for several statements (counts, export scan), unless the caller has a transaction:
  * *own tells pq_read_end whether to end it. */
 int pq_read_begin(struct pq *q, bool *own, struct ml_err *err);

@@ -44,8 +44,6 @@ int pq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 	if (overlap < 1)
 		overlap = 1;
 	int64_t now = ml_now_ms();
-	if (pq_txn_begin(q, err))
-		return -1;
 	struct pq_args a = {0};
 	pa_i64(&a, in->project_id);
 	pa_i64(&a, (int)in->modality);
@@ -60,8 +58,9 @@ int pq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 	pa_i64(&a, now);
 	pa_i64(&a, in->visible);
 	pa_i64(&a, overlap);
-	/* One statement for the pair: the task shares its item's id. */
-	PGresult *r = pq_run(q, "WITH i AS (INSERT INTO items(project_id, modality, source, patient_key, meta, text, media_hash, "
+	/* One statement for the pair (the task shares its item's id), so it needs no transaction of its own;
+	 * inside the caller's, a savepoint sent with it. */
+	PGresult *r = pq_run_sp(q, "WITH i AS (INSERT INTO items(project_id, modality, source, patient_key, meta, text, media_hash, "
 				"media_type, content_hash, external_ref, created_at, visible) "
 				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id) "
 				"INSERT INTO tasks(id, project_id, item_id, overlap, updated_at) "
@@ -72,7 +71,7 @@ int pq_item_add(struct store *s, const struct store_item *in, int overlap, int64
 	PQclear(r);
 	if (rc && err && err->code == ML_ENOTFOUND)
 		ml_err_set(err, ML_ENOTFOUND, "no project %lld", (long long)in->project_id);
-	if (pq_txn_end(q, rc, err))
+	if (rc)
 		return -1;
 	if (item_id)
 		*item_id = id;

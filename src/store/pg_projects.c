@@ -38,15 +38,13 @@ int pq_project_create(struct store *s, const char *name, const char *description
 	pa_str(&a, name);
 	pa_str(&a, description ? description : "");
 	pa_i64(&a, ml_now_ms());
-	if (pq_stmt_begin(q, err))
-		return -1;
-	PGresult *r = pq_run(q, "INSERT INTO projects(name, description, created_at) VALUES ($1, $2, $3) RETURNING id", &a, err,
+	PGresult *r = pq_run_sp(q, "INSERT INTO projects(name, description, created_at) VALUES ($1, $2, $3) RETURNING id", &a, err,
 			     "creating a project");
 	if (r && id)
 		*id = pg_i64(r, 0, 0);
 	int rc = r ? 0 : -1;
 	PQclear(r);
-	if (pq_stmt_end(q, rc, err)) {
+	if (rc) {
 		if (err && err->code == ML_EEXIST)
 			ml_err_set(err, ML_EEXIST, "a project named '%s' already exists", name);
 		return -1;
@@ -111,12 +109,10 @@ int pq_project_set_settings(struct store *s, int64_t id, const char *settings_js
 	pa_str(&a, settings_json ? settings_json : "{}");
 	pa_i64(&a, id);
 	int64_t n = 0;
-	if (pq_stmt_begin(q, err))
-		return -1;
-	int rc = pq_do(q, "UPDATE projects SET settings = $1 WHERE id = $2", &a, &n, err, "updating project settings");
+	int rc = pq_do_sp(q, "UPDATE projects SET settings = $1 WHERE id = $2", &a, &n, err, "updating project settings");
 	if (rc == 0 && n == 0)
 		rc = ml_err_set(err, ML_ENOTFOUND, "no project %lld", (long long)id);
-	return pq_stmt_end(q, rc, err);
+	return rc;
 }
 
 int pq_project_counts(struct store *s, int64_t id, struct store_project_counts *out, struct ml_err *err)
@@ -171,11 +167,9 @@ int pq_member_set(struct store *s, int64_t project_id, int64_t user_id, enum sto
 	pa_i64(&a, project_id);
 	pa_i64(&a, user_id);
 	pa_i64(&a, (int)role);
-	if (pq_stmt_begin(q, err))
-		return -1;
-	int rc = pq_do(q, "INSERT INTO members(project_id, user_id, role) VALUES ($1, $2, $3) "
+	int rc = pq_do_sp(q, "INSERT INTO members(project_id, user_id, role) VALUES ($1, $2, $3) "
 			  "ON CONFLICT(project_id, user_id) DO UPDATE SET role = excluded.role", &a, NULL, err, "setting a member");
-	if (pq_stmt_end(q, rc, err)) {
+	if (rc) {
 		if (err && err->code == ML_ENOTFOUND)
 			ml_err_set(err, ML_ENOTFOUND, "no project %lld or no user %lld", (long long)project_id,
 				   (long long)user_id);

@@ -23,15 +23,13 @@ int pq_snapshot_create(struct store *s, const struct store_snapshot *in, int64_t
 	pa_str(&a, in->name);
 	pa_str(&a, in->manifest_json ? in->manifest_json : "{}");
 	pa_i64(&a, in->created_at ? in->created_at : ml_now_ms());
-	if (pq_stmt_begin(q, err))
-		return -1;
-	PGresult *r = pq_run(q, "INSERT INTO snapshots(project_id, name, manifest, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+	PGresult *r = pq_run_sp(q, "INSERT INTO snapshots(project_id, name, manifest, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
 			     &a, err, "creating a snapshot");
 	int rc = r ? 0 : -1;
 	if (r && id)
 		*id = pg_i64(r, 0, 0);
 	PQclear(r);
-	if (pq_stmt_end(q, rc, err)) {
+	if (rc) {
 		if (err && err->code == ML_EEXIST)
 			ml_err_set(err, ML_EEXIST, "project %lld already has a snapshot named '%s'", (long long)in->project_id,
 				   in->name);
@@ -272,13 +270,11 @@ int pq_annotator_quality_set(struct store *s, const struct store_annotator_quali
 	pa_dbl(&a, in->accuracy);
 	pa_i64(&a, in->answers);
 	pa_i64(&a, in->updated_at);
-	if (pq_stmt_begin(q, err))
-		return -1;
-	int rc = pq_do(q, "INSERT INTO annotator_quality(project_id, user_id, state, accuracy, answers, updated_at) "
+	int rc = pq_do_sp(q, "INSERT INTO annotator_quality(project_id, user_id, state, accuracy, answers, updated_at) "
 			  "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(project_id, user_id) DO UPDATE SET "
 			  "state = $3, accuracy = $4, answers = $5, updated_at = $6", &a, NULL, err,
 		       "saving an annotator's qualification");
-	return pq_stmt_end(q, rc, err);
+	return rc;
 }
 
 int pq_annotator_quality_list(struct store *s, int64_t project_id, int (*cb)(void *ctx, const struct store_annotator_quality *q),

@@ -32,14 +32,12 @@ static int one_user(PGresult *r, struct store_user *u, const char *what, struct 
 static int insert_id(struct pq *q, const char *sql, const struct pq_args *a, int64_t *id, struct ml_err *err,
 		     const char *what)
 {
-	if (pq_stmt_begin(q, err))
-		return -1;
-	PGresult *r = pq_run(q, sql, a, err, what);
+	PGresult *r = pq_run_sp(q, sql, a, err, what);
 	int rc = r ? 0 : -1;
 	if (r && id)
 		*id = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
 	PQclear(r);
-	return pq_stmt_end(q, rc, err);
+	return rc;
 }
 
 int pq_user_create(struct store *s, const char *name, const char *password_hash, bool admin, int64_t *id,
@@ -107,12 +105,10 @@ static int update_row(struct pq *q, const char *sql, int64_t id, int64_t value, 
 		pa_i64(&a, value);
 	pa_i64(&a, id);
 	int64_t n = 0;
-	if (pq_stmt_begin(q, err))
-		return -1;
-	int rc = pq_do(q, sql, &a, &n, err, "updating a row");
+	int rc = pq_do_sp(q, sql, &a, &n, err, "updating a row");
 	if (rc == 0 && n == 0)
 		rc = ml_err_set(err, ML_ENOTFOUND, "no such %s %lld", noun, (long long)id);
-	return pq_stmt_end(q, rc, err);
+	return rc;
 }
 
 int pq_user_set_password(struct store *s, int64_t id, const char *password_hash, struct ml_err *err)

@@ -775,6 +775,51 @@ TEST(media_is_content_addressed)
 	CHECK(system(cmd) == 0);
 }
 
+#ifdef STORE_TEST_PG
+#include <libpq-fe.h>
+
+/* Ends every other session on the server, as a restart or a network cut would. */
+static bool cut_connections(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				"WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1;
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
+TEST(lost_connection_is_an_io_error_then_reconnects)
+{
+	char url[1024];
+	CHECK(test_pg_url("lost", url, sizeof url));
+	struct store *s = NULL;
+	struct ml_err err;
+	CHECK(store_open(url, &s, &err) == 0);
+	CHECK(store_setting_set(s, "k", "v", &err) == 0);
+	CHECK(cut_connections(url));
+	char *v = NULL;
+	CHECK(store_setting_get(s, "k", &v, &err) == -1);
+	CHECK_EQ_INT(err.code, ML_EIO);
+	CHECK(strstr(err.msg, "connection") != NULL);
+	/* the next call, outside a transaction, reconnects (prepared statements are prepared again) */
+	CHECK(store_setting_get(s, "k", &v, &err) == 0);
+	CHECK_EQ_STR(v, "v");
+	ml_free(v);
+	/* inside a transaction the loss fails the transaction; the rollback ends it and work goes on */
+	CHECK(store_begin(s, &err) == 0);
+	CHECK(cut_connections(url));
+	CHECK(store_setting_set(s, "k", "w", &err) == -1);
+	CHECK_EQ_INT(err.code, ML_EIO);
+	store_rollback(s);
+	CHECK(store_setting_get(s, "k", &v, &err) == 0);
+	CHECK_EQ_STR(v, "v");
+	ml_free(v);
+	store_close(s);
+}
+#endif
+
 TEST(open_rejects_bad_urls)
 {
 	struct store *s;
