@@ -400,20 +400,24 @@ static void pq_close(struct store *s)
 	ml_free(q);
 }
 
-/* The URL without its password, for messages. */
+/* The URL without its password (user:PASSWORD@ or ?password=...), for messages. */
 static void url_for_message(const char *url, char *out, size_t outlen)
 {
 	const char *scheme = strstr(url, "://");
 	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
 	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
-	if (at && (!slash || at < slash)) {
-		const char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-		if (colon) {
-			snprintf(out, outlen, "%.*s:***%s", (int)(colon - url), url, at);
-			return;
-		}
+	const char *colon = at && (!slash || at < slash) ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+	if (colon)
+		snprintf(out, outlen, "%.*s:***%s", (int)(colon - url), url, at);
+	else
+		snprintf(out, outlen, "%s", url);
+	char *pw = strstr(out, "password=");
+	if (pw && (pw == out || pw[-1] == '?' || pw[-1] == '&')) {
+		char *end = strchr(pw, '&');
+		char rest[512];
+		snprintf(rest, sizeof rest, "%s", end ? end : "");
+		snprintf(pw, outlen - (size_t)(pw - out), "password=***%s", rest);
 	}
-	snprintf(out, outlen, "%s", url);
 }
 
 int store_pg_open(const char *url, const char *data_dir, int upto, struct store **out, struct ml_err *err)

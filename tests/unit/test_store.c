@@ -830,6 +830,10 @@ TEST(open_rejects_bad_urls)
 	CHECK_EQ_INT(err.code, ML_EIO);
 	CHECK(strstr(err.msg, "127.0.0.1") != NULL);
 	CHECK(strstr(err.msg, "secret") == NULL); /* the password never shows */
+	CHECK(store_open("postgresql://127.0.0.1:1/x?user=u&password=secret&connect_timeout=2", &s, &err) == -1);
+	CHECK_EQ_INT(err.code, ML_EIO);
+	CHECK(strstr(err.msg, "secret") == NULL);
+	CHECK(strstr(err.msg, "connect_timeout=2") != NULL);
 	CHECK(store_open("/nonexistent-dir/x/y.db", &s, &err) == -1);
 	CHECK_EQ_INT(err.code, ML_EIO);
 	char url[600];
