@@ -49,6 +49,13 @@ build_step() {
 	return 0
 }
 
+# One throwaway PostgreSQL cluster for every test that runs the store on PostgreSQL (each starts its own
+# when run alone; without PostgreSQL they skip).
+if PG_TEST_DIR=$(bash tests/pg_cluster.sh start 2>/dev/null); then
+	export MEDLABEL_TEST_PG_DIR=$PG_TEST_DIR
+	trap 'bash tests/pg_cluster.sh stop "$PG_TEST_DIR"' EXIT
+fi
+
 echo "== build"
 if build_step build make -j"$JOBS" all unit-tests; then
 	echo "== unit tests"

@@ -30,6 +30,11 @@ class Cluster:
         return p
 
     def __enter__(self):
+        shared = os.environ.get("MEDLABEL_TEST_PG_DIR")  # tests/run.sh starts one for every test
+        if shared and os.path.exists(os.path.join(shared, ".s.PGSQL.5432")):
+            self.dir, self.shared = shared, True
+            return self
+        self.shared = False
         self.dir = tempfile.mkdtemp(prefix="medlabel-pg-")
         if os.getuid() == 0:
             pw = pwd.getpwnam("nobody")
@@ -49,12 +54,13 @@ class Cluster:
         """Creates an empty database; returns its URL."""
         psql = os.path.join(self.bin, "psql")
         subprocess.run([psql if os.path.exists(psql) else "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.url("postgres"), "-c",
+                        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "-c",
                         f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''],
                        check=True, capture_output=True, timeout=30)
         return self.url(name)
 
     def __exit__(self, *exc):
-        if self.dir:
+        if self.dir and not self.shared:
             try:
                 self._run("pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "stop")
             finally:

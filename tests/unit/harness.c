@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 
 static char pg_dir[64];
 static char pg_bin[256];
-static int pg_state; /* 0 not tried, 1 running, -1 unavailable */
+static int pg_state; /* 0 not tried, 1 running (ours), 2 running (shared), -1 unavailable */
 static char pg_why[400];
 
 /* Runs a PostgreSQL program as the cluster's owner: initdb refuses to run as root. */
@@ -162,9 +162,20 @@ static int pg_start(void)
 
 const char *test_pg_skip_reason(void)
 {
+	/* tests/run.sh starts one cluster for all the test programs (tests/pg_cluster.sh) */
+	const char *shared = getenv("MEDLABEL_TEST_PG_DIR");
+	if (pg_state == 0 && shared && *shared && strlen(shared) < sizeof pg_dir) {
+		char sock[300];
+		struct stat sb;
+		snprintf(sock, sizeof sock, "%s/.s.PGSQL.5432", shared);
+		if (stat(sock, &sb) == 0) {
+			snprintf(pg_dir, sizeof pg_dir, "%s", shared);
+			pg_state = 2; /* not ours to stop */
+		}
+	}
 	if (pg_state == 0)
 		pg_state = pg_start();
-	return pg_state == 1 ? NULL : pg_why;
+	return pg_state > 0 ? NULL : pg_why;
 }
 
 const char *test_pg_url(const char *name, char *out, size_t outlen)
