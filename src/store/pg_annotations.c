@@ -376,22 +376,28 @@ int pq_audit_append(struct store *s, struct store_audit *rec, void (*chain)(void
 int pq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)(void *ctx, const struct store_audit *a),
 		  void *ctx, struct ml_err *err)
 {
-	/* Pages of 1000 by seq: a verify walks the whole trail, which must not sit in memory at once. */
-	int64_t after = f->after_seq, left = f->limit > 0 ? f->limit : INT64_MAX;
+	struct pq *q = (struct pq *)s;
+	/* By seq ranges (pq_next_span): a verify walks the whole trail, which must neither sit in memory at
+	 * once nor cost more per page as it goes. */
+	int64_t last = 0;
+	if (pq_max_id(q, "SELECT coalesce(max(seq), 0) FROM audit WHERE $1::bigint IS NOT NULL", 0, &last, err))
+		return -1;
+	int64_t lo = f->after_seq, left = f->limit > 0 ? f->limit : INT64_MAX, span = PQ_SPAN_MIN;
 	int ret = 0;
-	while (!ret && left > 0) {
-		int64_t page = left < 1000 ? left : 1000;
+	while (!ret && left > 0 && lo < last) {
+		int64_t hi = lo + span;
 		struct pq_args a = {0};
-		pa_i64(&a, after);
+		pa_i64(&a, lo);
 		pa_i64(&a, f->since);
 		pa_i64(&a, f->until);
 		pa_i64(&a, f->user_id);
 		pa_str(&a, f->action_prefix);
 		pa_str(&a, f->object_prefix);
-		pa_i64(&a, page);
-		PGresult *r = pq_run((struct pq *)s,
+		pa_i64(&a, left);
+		pa_i64(&a, hi);
+		PGresult *r = pq_run(q,
 				     "SELECT seq, at, user_id, role, action, object, client, status, prev_hash, hash, scheme FROM audit "
-				     "WHERE seq > $1 AND ($2::bigint = 0 OR at >= $2) AND ($3::bigint = 0 OR at < $3) "
+				     "WHERE seq > $1 AND seq <= $8 AND ($2::bigint = 0 OR at >= $2) AND ($3::bigint = 0 OR at < $3) "
 				     "AND ($4::bigint = 0 OR user_id = $4) AND ($5::text IS NULL OR starts_with(action, $5)) "
 				     "AND ($6::text IS NULL OR starts_with(object, $6)) ORDER BY seq LIMIT $7",
 				     &a, err, "listing the audit trail");
@@ -412,13 +418,12 @@ int pq_audit_list(struct store *s, const struct store_audit_filter *f, int (*cb)
 			pg_copy(r, i, 8, au.prev_hash, sizeof au.prev_hash);
 			pg_copy(r, i, 9, au.hash, sizeof au.hash);
 			au.scheme = pg_int(r, i, 10);
-			after = au.seq;
 			ret = cb(ctx, &au);
 		}
 		PQclear(r);
 		left -= n;
-		if (n < page)
-			break;
+		span = pq_next_span(span, n);
+		lo = hi;
 	}
 	return ret;
 }

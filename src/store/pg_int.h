@@ -60,6 +60,13 @@ int pq_txn_end(struct pq *q, int rc, struct ml_err *err);
 int pq_read_begin(struct pq *q, bool *own, struct ml_err *err);
 void pq_read_end(struct pq *q, bool own);
 
+/* Scans by id range (lo, lo + span]: each page's work is bounded whatever plan PostgreSQL picks (see
+ * pg_snapshots.c). pq_max_id runs `sql` (one bigint parameter, one bigint result: the last id). */
+#define PQ_SPAN_MIN 512
+#define PQ_SPAN_MAX 16384
+int pq_max_id(struct pq *q, const char *sql, int64_t key, int64_t *max, struct ml_err *err);
+int64_t pq_next_span(int64_t span, int rows);
+
 /* Column helpers: a NULL column reads as 0 / "". */
 int64_t pg_i64(const PGresult *r, int row, int col);
 int pg_int(const PGresult *r, int row, int col);

@@ -146,28 +146,35 @@ int pq_item_list(struct store *s, int64_t project_id, int64_t after_id, int (*cb
 		 void *ctx, struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
-	/* Pages of 500 in id order: a project's items never sit in memory all at once. */
+	/* By id ranges (pq_next_span): a project's items never sit in memory all at once, and no page costs
+	 * more than its range. No transaction: the callback may write through this handle. */
+	int64_t last = 0;
+	if (pq_max_id(q, "SELECT coalesce(max(id), 0) FROM items WHERE project_id = $1", project_id, &last, err))
+		return -1;
 	int ret = 0;
-	for (;;) {
+	int64_t lo = after_id, span = PQ_SPAN_MIN;
+	while (!ret && lo < last) {
+		int64_t hi = lo + span;
 		struct pq_args a = {0};
 		pa_i64(&a, project_id);
-		pa_i64(&a, after_id);
-		PGresult *r = pq_run(q, "SELECT " PG_ITEM_COLS " FROM items i WHERE i.project_id = $1 AND i.id > $2 "
-					"ORDER BY i.id LIMIT 500", &a, err, "listing items");
+		pa_i64(&a, lo);
+		pa_i64(&a, hi);
+		PGresult *r = pq_run(q, "SELECT " PG_ITEM_COLS " FROM items i WHERE i.project_id = $1 AND i.id > $2 AND i.id <= $3 "
+					"ORDER BY i.id", &a, err, "listing items");
 		if (!r)
 			return -1;
 		int n = PQntuples(r);
 		for (int i = 0; i < n && !ret; i++) {
 			struct store_item it;
 			pg_read_item(r, i, 0, &it);
-			after_id = it.id;
 			ret = cb(ctx, &it);
 			store_item_release(&it);
 		}
 		PQclear(r);
-		if (ret || n < 500)
-			return ret;
+		span = pq_next_span(span, n);
+		lo = hi;
 	}
+	return ret;
 }
 
 /* ---- tasks ---- */

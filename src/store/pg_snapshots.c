@@ -130,14 +130,17 @@ int pq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 
 /* ---- export scan ---- */
 
-#define SCAN_PAGE 500
-/* Pages of items in id order after $3, and the annotations of the items in [$3+1, $4]. */
+/* Pages by id range, (lo, hi]: a "> lo ORDER BY id LIMIT n" page can be planned as a scan of every later
+ * row and a sort (PostgreSQL's estimates for a table not yet analysed after a big import are tiny), which
+ * makes a scan quadratic; a range bounds each page's work whatever the plan. */
 #define LIVE_ITEMS "SELECT " PG_ITEM_COLS ", " PG_TASK_COLS " FROM items i JOIN tasks t ON t.id = i.id " \
-	"WHERE i.project_id = $1 AND i.visible <> 0 AND ($2::integer < 0 OR t.state = $2) AND i.id > $3 ORDER BY i.id LIMIT 500"
+	"WHERE i.project_id = $1 AND i.visible <> 0 AND ($2::integer < 0 OR t.state = $2) AND i.id > $3 AND i.id <= $4 " \
+	"ORDER BY i.id"
 #define LIVE_ANNS "SELECT " PG_ANN_COLS " FROM items i JOIN tasks t ON t.id = i.id JOIN annotations a ON a.task_id = t.id " \
 	"JOIN annotation_versions v ON v.annotation_id = a.id AND v.version = a.latest " \
 	"WHERE i.project_id = $1 AND i.visible <> 0 AND ($2::integer < 0 OR t.state = $2) AND i.id > $3 AND i.id <= $4 " \
 	"ORDER BY i.id, a.id"
+#define LIVE_MAX "SELECT coalesce(max(id), 0) FROM items WHERE project_id = $1"
 /* The pinned content: the current text if its hash still matches, else the replaced text kept in
  * item_history. Task fields that the snapshot does not pin are zero. ($2 is unused but keeps one
  * argument list for both kinds.) */
@@ -147,11 +150,35 @@ int pq_snapshot_pin(struct store *s, int64_t id, int state, int64_t *items, int6
 	"i.media_hash, i.media_type, si.content_hash, i.external_ref, i.created_at, 1, " \
 	"t.id, t.project_id, t.item_id, si.task_state, 0, 0, si.gold, 0, 0 " \
 	"FROM snapshot_items si JOIN items i ON i.id = si.item_id JOIN tasks t ON t.id = i.id " \
-	"WHERE si.snapshot_id = $1 AND $2::integer IS NOT NULL AND si.item_id > $3 ORDER BY si.item_id LIMIT 500"
+	"WHERE si.snapshot_id = $1 AND $2::integer IS NOT NULL AND si.item_id > $3 AND si.item_id <= $4 ORDER BY si.item_id"
 #define SNAP_ANNS "SELECT " PG_ANN_COLS " FROM snapshot_annotations sa JOIN annotations a ON a.id = sa.annotation_id " \
 	"JOIN tasks t ON t.id = a.task_id JOIN annotation_versions v ON v.annotation_id = a.id AND v.version = sa.version " \
 	"WHERE sa.snapshot_id = $1 AND $2::integer IS NOT NULL AND sa.item_id > $3 AND sa.item_id <= $4 " \
 	"ORDER BY sa.item_id, sa.annotation_id"
+#define SNAP_MAX "SELECT coalesce(max(item_id), 0) FROM snapshot_items WHERE snapshot_id = $1"
+
+int pq_max_id(struct pq *q, const char *sql, int64_t key, int64_t *max, struct ml_err *err)
+{
+	struct pq_args a = {0};
+	pa_i64(&a, key);
+	PGresult *r = pq_run(q, sql, &a, err, "finding the last row");
+	if (!r)
+		return -1;
+	*max = pg_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+int64_t pq_next_span(int64_t span, int rows)
+{
+	/* sparse ids (other projects' items in between): widen; dense: narrow, so a page holds a few
+	 * hundred to a few thousand rows */
+	if (rows < 256 && span < PQ_SPAN_MAX)
+		return span * 2;
+	if (rows > 2048 && span > PQ_SPAN_MIN)
+		return span / 2;
+	return span;
+}
 
 int pq_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int state,
 		   int (*cb)(void *ctx, const struct store_export_row *r), void *ctx, struct ml_err *err)
@@ -160,40 +187,33 @@ int pq_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int
 	bool own;
 	if (pq_read_begin(q, &own, err)) /* one snapshot of the database for every page */
 		return -1;
-	int ret = 0;
-	int64_t after = 0;
+	int64_t key = snapshot_id ? snapshot_id : project_id, last = 0;
+	int ret = pq_max_id(q, snapshot_id ? SNAP_MAX : LIVE_MAX, key, &last, err);
 	struct store_annotation *vec = NULL;
 	size_t avec = 0;
-	while (!ret) {
+	int64_t lo = 0, span = PQ_SPAN_MIN;
+	while (!ret && lo < last) {
+		int64_t hi = lo + span;
 		struct pq_args a = {0};
-		pa_i64(&a, snapshot_id ? snapshot_id : project_id);
+		pa_i64(&a, key);
 		pa_i64(&a, state);
-		pa_i64(&a, after);
+		pa_i64(&a, lo);
+		pa_i64(&a, hi);
 		PGresult *items = pq_run(q, snapshot_id ? SNAP_ITEMS : LIVE_ITEMS, &a, err, "reading items for export");
-		if (!items) {
-			ret = -1;
-			break;
-		}
-		int n = PQntuples(items);
-		if (n == 0) {
-			PQclear(items);
-			break;
-		}
-		pa_i64(&a, pg_i64(items, n - 1, 0));
-		PGresult *anns = pq_run(q, snapshot_id ? SNAP_ANNS : LIVE_ANNS, &a, err, "reading annotations for export");
-		if (!anns) {
+		PGresult *anns = items ? pq_run(q, snapshot_id ? SNAP_ANNS : LIVE_ANNS, &a, err, "reading annotations for export")
+				       : NULL;
+		if (!items || !anns) {
 			PQclear(items);
 			ret = -1;
 			break;
 		}
-		int na = PQntuples(anns), k = 0;
+		int n = PQntuples(items), na = PQntuples(anns), k = 0;
 		for (int i = 0; i < n && !ret; i++) {
 			struct store_item it;
 			struct store_task task;
 			memset(&it, 0, sizeof it);
 			pg_read_item(items, i, 0, &it);
 			pg_read_task(items, i, 13, &task);
-			after = it.id;
 			if (snapshot_id && !it.text && !it.media_hash) {
 				ret = ml_err_set(err, ML_ECONFLICT, "snapshot %lld: the pinned content of item %lld is gone",
 						 (long long)snapshot_id, (long long)it.id);
@@ -218,8 +238,8 @@ int pq_export_scan(struct store *s, int64_t project_id, int64_t snapshot_id, int
 		}
 		PQclear(anns);
 		PQclear(items);
-		if (n < SCAN_PAGE)
-			break;
+		span = pq_next_span(span, n);
+		lo = hi;
 	}
 	ml_free(vec);
 	pq_read_end(q, own);

@@ -775,6 +775,80 @@ TEST(media_is_content_addressed)
 	CHECK(system(cmd) == 0);
 }
 
+struct order_check {
+	int64_t last, n;
+	bool ok;
+};
+
+static int ordered_item(void *ctx, const struct store_item *it)
+{
+	struct order_check *c = ctx;
+	c->ok = c->ok && it->id > c->last;
+	c->last = it->id;
+	c->n++;
+	return 0;
+}
+
+static int ordered_row(void *ctx, const struct store_export_row *r)
+{
+	return ordered_item(ctx, r->item);
+}
+
+static int ordered_audit(void *ctx, const struct store_audit *a)
+{
+	struct order_check *c = ctx;
+	c->ok = c->ok && a->seq == c->last + 1;
+	c->last = a->seq;
+	c->n++;
+	return 0;
+}
+
+/* Scans that page (items, export, audit) see every row once, in order, whether the project's ids are
+ * dense or spread among another project's. */
+TEST(long_scans_see_every_row_in_order)
+{
+	struct store *s = fresh("long_scans");
+	CHECK(s);
+	struct ml_err err;
+	int64_t p1, p2;
+	CHECK(store_project_create(s, "dense", NULL, &p1, &err) == 0);
+	CHECK(store_project_create(s, "sparse", NULL, &p2, &err) == 0);
+	CHECK(store_begin(s, &err) == 0);
+	int n1 = 0, n2_after_1000 = 0;
+	for (int i = 0; i < 3000; i++) { /* p1 gets every 7th item, then a long run */
+		bool first = i % 7 == 0 || i >= 2400;
+		int64_t id = add_text_item(s, first ? p1 : p2, "t", "", 1, NULL);
+		CHECK(id > 0);
+		n1 += first;
+		n2_after_1000 += !first && id > 1000;
+	}
+	CHECK(store_commit(s, &err) == 0);
+	struct order_check c = {.ok = true};
+	CHECK(store_item_list(s, p1, 0, ordered_item, &c, &err) == 0);
+	CHECK(c.ok);
+	CHECK_EQ_INT(c.n, n1);
+	struct order_check c2 = {.ok = true};
+	CHECK(store_item_list(s, p2, 1000, ordered_item, &c2, &err) == 0);
+	CHECK(c2.ok);
+	CHECK_EQ_INT(c2.n, n2_after_1000);
+	struct order_check c3 = {.ok = true};
+	CHECK(store_export_scan(s, p1, 0, -1, ordered_row, &c3, &err) == 0);
+	CHECK(c3.ok);
+	CHECK_EQ_INT(c3.n, c.n);
+	CHECK(store_begin(s, &err) == 0);
+	for (int i = 0; i < 1500; i++) {
+		struct store_audit r = {.status = 200};
+		CHECK(store_audit_append(s, &r, test_chain, NULL, &err) == 0);
+	}
+	CHECK(store_commit(s, &err) == 0);
+	struct order_check c4 = {.ok = true, .last = 100};
+	struct store_audit_filter f = {.after_seq = 100, .limit = 1300};
+	CHECK(store_audit_list(s, &f, ordered_audit, &c4, &err) == 0);
+	CHECK(c4.ok);
+	CHECK_EQ_INT(c4.n, 1300);
+	store_close(s);
+}
+
 #ifdef STORE_TEST_PG
 #include <libpq-fe.h>
 
