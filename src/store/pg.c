@@ -223,6 +223,18 @@ int pq_exec(struct pq *q, const char *sql, struct ml_err *err, const char *what)
 
 /* ---- transactions ---- */
 
+/* A db copy that failed between rows leaves a COPY open: end it, so the connection takes commands again. */
+static void copy_abort(struct pq *q)
+{
+	if (!q->copying)
+		return;
+	q->copying = NULL;
+	(void)PQputCopyEnd(q->conn, "copy abandoned");
+	PGresult *r;
+	while ((r = PQgetResult(q->conn)))
+		PQclear(r);
+}
+
 int pq_txn_begin(struct pq *q, struct ml_err *err)
 {
 	/* A write transaction takes the database's write lock (a transaction-level advisory lock) when it
@@ -247,6 +259,7 @@ int pq_txn_end(struct pq *q, int rc, struct ml_err *err)
 {
 	if (q->depth <= 0)
 		return rc;
+	copy_abort(q);
 	q->depth--;
 	struct ml_err ignore;
 	if (q->depth == 0) {
@@ -584,25 +597,74 @@ int pq_raw_read(struct store *s, const struct store_copy_table *t, int (*cb)(voi
 	return ret;
 }
 
+/* Ends the COPY of the table being copied, if any: the rows are checked (keys, types) now. */
+static int copy_end(struct pq *q, struct ml_err *err)
+{
+	if (!q->copying)
+		return 0;
+	q->copying = NULL;
+	int rc = 0;
+	if (PQputCopyEnd(q->conn, NULL) != 1)
+		rc = ml_err_set(err, ML_EIO, "database error while writing copied rows: %s", PQerrorMessage(q->conn));
+	PGresult *r;
+	while ((r = PQgetResult(q->conn))) {
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pq_fail(q, r, err, "writing copied rows");
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* Appends v to b in COPY's text format: backslash escapes for the characters that delimit fields and
+ * rows. -1 when the buffer cannot grow. */
+static int copy_field(struct ml_buf *b, const char *v)
+{
+	if (!v)
+		return ml_buf_append(b, "\\N", 2);
+	for (const char *p = v; *p; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" : *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : NULL;
+		if (esc ? ml_buf_append(b, esc, 2) : ml_buf_putc(b, *p))
+			return -1;
+	}
+	return 0;
+}
+
 int pq_raw_write(struct store *s, const struct store_copy_table *t, const char *const *vals, struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
-	char sql[1400];
-	int n = snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
-	for (int c = 0; c < t->ncols && n < (int)sizeof sql - 8; c++)
-		n += snprintf(sql + n, sizeof sql - (size_t)n, "%s$%d", c ? ", " : "", c + 1);
-	snprintf(sql + n, sizeof sql - (size_t)n, ")");
-	PGresult *r = PQexecParams(q->conn, sql, t->ncols, NULL, vals, NULL, NULL, 0);
+	/* COPY FROM STDIN: rows stream to the server without a round trip each. */
+	if (q->copying != t) {
+		if (copy_end(q, err))
+			return -1;
+		char sql[1200];
+		snprintf(sql, sizeof sql, "COPY %s(%s) FROM STDIN", t->name, t->cols);
+		PGresult *r = PQexec(q->conn, sql);
+		int ok = PQresultStatus(r) == PGRES_COPY_IN;
+		if (!ok)
+			pq_fail(q, r, err, "starting to write copied rows");
+		PQclear(r);
+		if (!ok)
+			return -1;
+		q->copying = t;
+	}
+	struct ml_buf line;
+	ml_buf_init(&line, 0);
 	int rc = 0;
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pq_fail(q, r, err, "writing a copied row");
-	PQclear(r);
+	for (int c = 0; c < t->ncols && !rc; c++)
+		rc = (c && ml_buf_putc(&line, '\t')) || copy_field(&line, vals[c]) ? -1 : 0;
+	if (rc || ml_buf_putc(&line, '\n') || line.len > INT32_MAX)
+		rc = ml_err_set(err, ML_ENOMEM, "out of memory writing a copied row");
+	else if (PQputCopyData(q->conn, line.data, (int)line.len) != 1)
+		rc = ml_err_set(err, ML_EIO, "database error while writing copied rows: %s", PQerrorMessage(q->conn));
+	ml_buf_release(&line);
 	return rc;
 }
 
 int pq_raw_done(struct store *s, struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
+	if (copy_end(q, err))
+		return -1;
 	/* Rows came with their ids: the id sequences continue after the largest. */
 	for (size_t i = 0; i < store_copy_ntables; i++) {
 		const struct store_copy_table *t = &store_copy_tables[i];

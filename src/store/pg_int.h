@@ -17,6 +17,7 @@ struct pq {
 	int depth;          /* transaction nesting: 0 none, 1 BEGIN, >1 savepoints */
 	char file[4200];    /* "DATA/medlabel.pg" when opened with a data folder (store_file), else "" */
 	unsigned nprepared; /* names statements s1, s2, ... on this connection */
+	const struct store_copy_table *copying; /* db copy: the table whose COPY FROM STDIN is open */
 	/* Prepared statements keyed by the address of their SQL literal, as in the SQLite backend. */
 	struct {
 		const char *sql;

@@ -174,7 +174,7 @@ static bool populate(struct store *s, int64_t *project, int64_t *snapshot)
 				  .decision = STORE_REVIEW_REJECT, .comment = (char *)"again"};
 	int64_t id;
 	if (store_annotation_create(s, &model, &a2, &err) || store_prediction_add(s, &pr, &id, &err) ||
-	    store_review_add(s, &rv, &id, &err) || store_comment_add(s, task[0], u2, "see line 2", &id, &err) ||
+	    store_review_add(s, &rv, &id, &err) || store_comment_add(s, task[0], u2, "see line 2\tand \\N or \\.\nend\r\n\\", &id, &err) ||
 	    store_assignment_return(s, t.id, u1, 3000, &err))
 		return false;
 	struct store_snapshot sn = {.project_id = p, .name = (char *)"v1", .manifest_json = (char *)"{}"};
