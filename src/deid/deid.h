@@ -272,7 +272,8 @@ int deid_import_apply(const struct deid_import *di, const struct store_item *in,
  * When the spans came from a stored annotation, that annotation gets a new version whose offsets point into
  * the new text and whose "text" fields quote it (exports take the latest version; older versions, like the
  * hidden text, stay in the database's history).
- * *applied tells whether it did. Items that are visible or not awaiting review are left alone. */
+ * *applied tells whether it did; meta.deid then says {"status": "released", "spans": N replaced}. Items that
+ * are visible or not awaiting review are left alone. */
 int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
 		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err) ML_MUST_CHECK;
 
