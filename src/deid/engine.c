@@ -1886,6 +1886,21 @@ static void dict_layer(struct ctx *x)
 			if (i > 0 && joined(x, i) && nameish(x, i - 1, false) && !x->protect[i - 1] &&
 			    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)))
 				s0 = i - 1;
+			/* a known surname after an initial, or after a capitalised word that is no English word:
+			 * "Ján M. Novák", "Favian Rangel", "Ravil G Yefimov" */
+			else if ((f & DF_LAST) && !amb && i > 0 && joined(x, i)) {
+				size_t k = i - 1;
+				if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+					k--;
+				if (initial(x, k) && k > 0 && joined(x, k))
+					k--;
+				if (k < i && (x->t[k].flags & TF_CAP) && !(x->t[k].flags & TF_UPPER) &&
+				    (x->t[k].flags & TF_ALPHA) && !x->protect[k] &&
+				    ((x->t[k].dflags & (DF_FIRST | DF_LAST)) || !(x->t[k].dflags & (DF_ENGLISH | NOT_NAME))) &&
+				    !(x->t[k].dflags & (NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				    (k == i - 1 || joined(x, k + 1)))
+					s0 = k;
+			}
 			bool multi = e0 > i + 1 || s0 < i;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
@@ -1896,6 +1911,10 @@ static void dict_layer(struct ctx *x)
 				for (size_t q = s0; q < e0; q++)
 					if (q != i && (x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
 						strong = true;
+				/* "Brad L Key", "Sari J. Paavolainen": given name, middle initial, surname */
+				if ((f & DF_FIRST) && title && e0 >= i + 3 && initial(x, i + 1) &&
+				    (x->t[e0 - 1].flags & TF_CAP) && !(x->t[e0 - 1].flags & TF_UPPER) && tlen(&x->t[e0 - 1]) > 1)
+					strong = true;
 				if (!strong)
 					goto places;
 			}
