@@ -1135,6 +1135,26 @@ static bool is_particle(const struct ctx *x, size_t j)
 	return in_list(w, parts);
 }
 
+/* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
+ * that is not an English one: "Willemine ten Paskeveld" from "Paskeveld". i when there is none. */
+static size_t particle_back(const struct ctx *x, size_t i)
+{
+	size_t k = i;
+	int parts = 0;
+	while (k > 0 && parts < 2 && joined(x, k) && (x->t[k - 1].flags & TF_LOWER) && is_particle(x, k - 1)) {
+		k--;
+		parts++;
+	}
+	if (!parts || k == 0 || !joined(x, k))
+		return i;
+	const struct tok *p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY)))
+		return k - 1;
+	return i;
+}
+
 /* Extends a name forward from token i: words and initials ("J." "J"), at most max words; returns the
  * index after the last name token (i when none). header allows "Last, First M.". */
 static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower, bool header)
@@ -1766,8 +1786,35 @@ static bool drug_context(const struct ctx *x, size_t j)
 		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
 		if (in_list(w, forms))
 			return true;
-		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
+	}
+	return false;
+}
+
+/* A medication verb before token j in its clause, across a list of capitalised words ("Started Xarelto,
+ * Jardiance and Ozempic", "switched to Sinemet"): the words are drugs, not people. */
+static bool drug_verb_before(const struct ctx *x, size_t j)
+{
+	static const char *const verbs[] = {"started", "start", "starting", "restarted", "restart", "resumed",
+		"resume", "continue", "continued", "continuing", "stopped", "stop", "stopping", "discontinued",
+		"discontinue", "held", "hold", "holding", "taking", "takes", "take", "took", "prescribed", "titrated",
+		"increased", "decreased", "switched", "changed", "tapered", "initiated", "rx", "meds", "medications",
+		"medication", "on", NULL};
+	for (size_t q = j, k = 0; q > 0 && k < 8; q--, k++) {
+		if (x->t[q].nl_before)
+			return false;
+		const struct tok *p = &x->t[q - 1];
+		if (tok_punct(x, q - 1, ',') || tok_is(x, q - 1, "and") || tok_is(x, q - 1, "or") || tok_is(x, q - 1, "to"))
+			continue;
+		if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->dflags & (DF_ENGLISH | DF_STOP)))
+			continue; /* another brand in the list */
+		char w[16];
+		if (!(p->flags & TF_ALPHA) || tlen(p) >= sizeof w)
+			return false;
+		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
+		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
+		return in_list(w, verbs) && (strcmp(w, "on") != 0 || q == j);
 	}
 	return false;
 }
@@ -1832,7 +1879,7 @@ static void dict_layer(struct ctx *x)
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
-			if (drug_context(x, i + 1))
+			if (drug_context(x, i + 1) || drug_verb_before(x, i))
 				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
@@ -1870,8 +1917,10 @@ static void dict_layer(struct ctx *x)
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
 			}
-			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
+			size_t s0 = particle_back(x, i);
+			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
+				/* reaching back over particles makes it a multi-word name, which outranks its parts */
+				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
@@ -1907,6 +1956,8 @@ static void dict_layer(struct ctx *x)
 				    (k == i - 1 || joined(x, k + 1)))
 					s0 = k;
 			}
+			if (s0 == i)
+				s0 = particle_back(x, i);
 			bool multi = e0 > i + 1 || s0 < i;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
