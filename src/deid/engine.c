@@ -1053,6 +1053,12 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			case K_USER: {
 				size_t ga = ov[2], gb = ov[3];
 				ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
+				/* "User: Vilma Holm" (a speaker in a chat transcript): a capitalised given name and a second
+				 * capitalised word are a person, which the name rules tag, not a login */
+				if (ok && isupper((unsigned char)x->s[ga]) && gb + 1 < x->n && x->s[gb] == ' ' &&
+				    isupper((unsigned char)x->s[gb + 1]) &&
+				    (deid_dict_get(&e->dict, x->s + ga, gb - ga) & DF_FIRST))
+					ok = false;
 				break;
 			}
 			case K_CITY: {
@@ -1112,9 +1118,14 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
 }
 
+/* One upper-case letter ("J", "Á"): a middle initial. */
 static bool initial(const struct ctx *x, size_t i)
 {
-	return i < x->nt && (x->t[i].flags & TF_ALPHA) && (x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) == 1;
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || !(x->t[i].flags & TF_UPPER))
+		return false;
+	size_t n = tlen(&x->t[i]);
+	unsigned char c = (unsigned char)x->s[x->t[i].start];
+	return n == 1 || (c >= 0xC0 && n == (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u));
 }
 
 /* Is token j joined to token i by a single space on one line? */
@@ -1151,6 +1162,30 @@ static size_t particle_back(const struct ctx *x, size_t i)
 	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
 	    ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
 	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY)))
+		return k - 1;
+	return i;
+}
+
+/* The start of a name ending with token i: back over particles (particle_back), over a known given name or
+ * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
+static size_t name_start_back(const struct ctx *x, size_t i)
+{
+	size_t s0 = particle_back(x, i);
+	if (s0 < i || i == 0 || !joined(x, i))
+		return s0;
+	const struct tok *p = &x->t[i - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !x->protect[i - 1] &&
+	    (p->dflags & (DF_FIRST | DF_LAST)) && !(p->dflags & (DF_AMBIG | DF_CLINICAL | DF_STOP | DF_MONTHDAY)))
+		return i - 1;
+	size_t k = i - 1;
+	if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+		k--;
+	if (!initial(x, k) || k == 0 || !joined(x, k))
+		return i;
+	p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[k - 1] && ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
 		return k - 1;
 	return i;
 }
@@ -1917,7 +1952,7 @@ static void dict_layer(struct ctx *x)
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
 			}
-			size_t s0 = particle_back(x, i);
+			size_t s0 = name_start_back(x, i);
 			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
 				/* reaching back over particles makes it a multi-word name, which outranks its parts */
 				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);
