@@ -1094,6 +1094,9 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 
 /* ---- names ------------------------------------------------------------------------------------------- */
 
+/* Flags that keep a word out of names whatever else the dictionary says. */
+#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
+
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
 static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 {
@@ -1166,6 +1169,8 @@ static size_t particle_back(const struct ctx *x, size_t i)
 	return i;
 }
 
+static bool plain_word(const char *s, size_t n);
+
 /* The start of a name ending with token i: back over particles (particle_back), over a known given name or
  * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
 static size_t name_start_back(const struct ctx *x, size_t i)
@@ -1176,6 +1181,12 @@ static size_t name_start_back(const struct ctx *x, size_t i)
 	const struct tok *p = &x->t[i - 1];
 	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !x->protect[i - 1] &&
 	    (p->dflags & (DF_FIRST | DF_LAST)) && !(p->dflags & (DF_AMBIG | DF_CLINICAL | DF_STOP | DF_MONTHDAY)))
+		return i - 1;
+	/* a short capitalised word that is no English word: "Edi Živković", "Ari Kaplan" */
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[i - 1] && tlen(p) >= 2 && !(p->dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+								 DF_COUNTRY | DF_ORG | DF_PROFESSION)) &&
+	    plain_word(x->s + p->start, tlen(p)))
 		return i - 1;
 	size_t k = i - 1;
 	if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
@@ -1610,8 +1621,6 @@ static uint32_t stem_flags(const struct ctx *x, size_t i)
 	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
 }
 
-/* Flags that keep a word out of names whatever else the dictionary says. */
-#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
 
 /* Could token i (flags f) be a given name or a surname that is not an ordinary word? Known names that are
  * not English words, or unknown capitalised words outside the English and clinical lists. */
@@ -1902,6 +1911,24 @@ static void dict_layer(struct ctx *x)
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
+		/* a possessive name: "Edi Živković's Cautionary Tales", "(though Mccullough's song ...)"; the
+		 * possessive ends the name, and eponyms ("Parkinson's", "Hashimoto's") are kept out */
+		size_t pl = title ? poss_len(x, i) : 0;
+		if (pl && !x->protect[i] && !(f & (DF_EPONYM | DF_ENGLISH | NOT_NAME)) && !is_eponym_use(x, i)) {
+			uint32_t fs = stem_flags(x, i);
+			size_t wl = tlen(t) - pl;
+			bool sentence_start = i == 0 || t->nl_before || tok_punct(x, i - 1, '.') || tok_punct(x, i - 1, '!') ||
+					      tok_punct(x, i - 1, '?');
+			bool known = (fs & (DF_FIRST | DF_LAST)) && !(fs & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
+			bool unknown = !(fs & (DF_FIRST | DF_LAST | DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+					       DF_COUNTRY | DF_ORG | DF_PROFESSION | DF_AMBIG)) &&
+				       wl >= 4 && !sentence_start && plain_word(x->s + t->start, wl);
+			if (known || unknown) {
+				size_t s0 = name_start_back(x, i);
+				add_cand(x, x->t[s0].start, t->end - pl, DEID_PATIENT, DEID_SRC_DICT, s0 < i ? 52 : 46, .55f);
+				continue;
+			}
+		}
 		/* an unknown capitalised word in running text (not English, not clinical, not a place), or a
 		 * known surname, inside a sentence: a name ("founders: Kónya, Becker and Vasquez") */
 		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
