@@ -1980,6 +1980,13 @@ static void dict_layer(struct ctx *x)
 					verb_next = true;
 			}
 			size_t s0 = name_start_back(x, i);
+			/* between a house number and a number ("28245 Puruntie 82 Apt. 595"): a street, not a person */
+			if (i > 0 && (x->t[i - 1].flags & TF_NUM) && !(x->t[i - 1].flags & TF_ALPHA) && joined(x, i) &&
+			    e0 < x->nt && joined(x, e0) && (x->t[e0].flags & TF_NUM) && !(x->t[e0].flags & TF_ALPHA)) {
+				add_name(x, i, e0, DEID_STREET, 44, .5f, DEID_SRC_DICT);
+				i = e0 - 1;
+				continue;
+			}
 			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
 				/* reaching back over particles makes it a multi-word name, which outranks its parts */
 				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);
