@@ -1531,19 +1531,29 @@ static void context_names(struct ctx *x)
 				j = i + 1;
 			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
 				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
-				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him") || tok_is(x, i + 1, "me")) ? i + 2 : i + 1;
+			/* "everyone calls me Ján", "call me Ishmael" */
+			else if ((tok_is(x, i, "calls") || tok_is(x, i, "call")) && i + 2 < x->nt &&
+				 (tok_is(x, i + 1, "me") || tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) &&
+				 (x->t[i + 2].flags & TF_CAP))
+				j = i + 2;
 			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
 				j = i + 1;
 			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
-				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				while (e < x->nt && e - j < 5 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
 				       (!(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) ||
-					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) &&
-					 !(x->t[e].dflags & (DF_STOP | DF_CLINICAL)))) &&
+					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) && !(x->t[e].dflags & DF_CLINICAL) &&
+					 (!(x->t[e].dflags & DF_STOP) || (x->t[e].dflags & DF_MONTHDAY)))) &&
 				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
-					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					(x->t[e].dflags & (DF_FIRST | DF_LAST)))) {
 					e++;
+					/* a middle initial with its period: "Ján M. Novák" */
+					if (initial(x, e - 1) && tok_punct(x, e, '.') && x->t[e].sp_before == 0 && e + 1 < x->nt &&
+					    joined(x, e + 1) && (x->t[e + 1].flags & TF_CAP))
+						e++;
+				}
 				if (e > j)
 					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 			}
@@ -1685,6 +1695,35 @@ static void cue_names(struct ctx *x)
 		}
 		if (!(t->flags & TF_ALPHA))
 			continue;
+		/* a list of given names, also in lower case: "they had 6: silvana, adam, christopher and caleb" */
+		if ((t->dflags & DF_FIRST) && (i == 0 || !(x->t[i - 1].dflags & DF_FIRST) || !joined(x, i))) {
+			size_t items[16], ni = 0, strong = 0, q = i;
+			bool ok = true;
+			while (q < x->nt && ni < 16) {
+				const struct tok *u = &x->t[q];
+				uint32_t f = u->dflags;
+				if (!(u->flags & TF_ALPHA) || (u->flags & TF_UPPER) || !(f & DF_FIRST) || (f & (NOT_NAME | DF_EPONYM)) ||
+				    x->protect[q] || (q > i && u->nl_before)) {
+					ok = ni >= 3;
+					break;
+				}
+				items[ni++] = q;
+				strong += !(f & (DF_AMBIG | DF_ENGLISH));
+				q++;
+				if (tok_punct(x, q, ',') && x->t[q].sp_before == 0)
+					q++;
+				if (tok_is(x, q, "and") || tok_is(x, q, "or") || tok_is(x, q, "&"))
+					q++;
+				else if (!tok_punct(x, q - 1, ','))
+					break; /* the list ends after an item without a separator */
+			}
+			if (ok && ni >= 3 && strong >= 3) {
+				for (size_t k = 0; k < ni; k++)
+					add_cand(x, x->t[items[k]].start, x->t[items[k]].end, DEID_PATIENT, DEID_SRC_CONTEXT, 56, .6f);
+				i = items[ni - 1];
+				continue;
+			}
+		}
 		/* possessive + relation: "Amanda's daughter", "between him and Asya's kid", "Matej's address" */
 		size_t pl = poss_len(x, i);
 		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
