@@ -414,10 +414,35 @@ static void add_cand(struct ctx *x, size_t start, size_t end, int type, int sour
 					   (int16_t)prio, conf};
 }
 
-static bool is_word_cp(int32_t cp)
+/* utf8proc_iterate with the ASCII case inline (most notes are ASCII). */
+static inline utf8proc_ssize_t cp_next(const utf8proc_uint8_t *s, utf8proc_ssize_t n, int32_t *cp)
 {
-	utf8proc_category_t c = utf8proc_category(cp);
-	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO);
+	if (n > 0 && *s < 0x80) {
+		*cp = *s;
+		return 1;
+	}
+	return utf8proc_iterate(s, n, cp);
+}
+
+/* utf8proc_category with the ASCII case inline: letters, digits and the space get their own category; every
+ * other ASCII code point is punctuation, a symbol or a control, which the tokenizer treats alike (not a
+ * word character, not a space separator), so PO stands for them all. */
+static inline utf8proc_category_t cat_of(int32_t cp)
+{
+	if (cp >= 0x80)
+		return utf8proc_category(cp);
+	if (cp >= 'a' && cp <= 'z')
+		return UTF8PROC_CATEGORY_LL;
+	if (cp >= 'A' && cp <= 'Z')
+		return UTF8PROC_CATEGORY_LU;
+	if (cp >= '0' && cp <= '9')
+		return UTF8PROC_CATEGORY_ND;
+	return cp == ' ' ? UTF8PROC_CATEGORY_ZS : UTF8PROC_CATEGORY_PO;
+}
+
+static inline bool cat_word(utf8proc_category_t c)
+{
+	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
 static void tokenize(struct ctx *x)
@@ -427,7 +452,7 @@ static void tokenize(struct ctx *x)
 	int nl = 0, sp = 0;
 	while (i < n) {
 		int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k <= 0) {
 			i++;
 			continue;
@@ -438,7 +463,7 @@ static void tokenize(struct ctx *x)
 			i += (size_t)k;
 			continue;
 		}
-		if (cp == ' ' || cp == '\t' || utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+		if (cp == ' ' || cp == '\t' || cat_of(cp) == UTF8PROC_CATEGORY_ZS) {
 			sp++;
 			i += (size_t)k;
 			continue;
@@ -453,7 +478,7 @@ static void tokenize(struct ctx *x)
 		t->nl_before = (uint8_t)nl;
 		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
 		nl = sp = 0;
-		if (!is_word_cp(cp)) {
+		if (!cat_word(cat_of(cp))) {
 			t->flags = TF_PUNCT;
 			i += (size_t)k;
 			t->end = (uint32_t)i;
@@ -462,11 +487,11 @@ static void tokenize(struct ctx *x)
 		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
 		bool first = true;
 		while (i < n) {
-			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 			if (k <= 0)
 				break;
-			if (is_word_cp(cp)) {
-				utf8proc_category_t c = utf8proc_category(cp);
+			if (cat_word(cat_of(cp))) {
+				utf8proc_category_t c = cat_of(cp);
 				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
 					digits++;
 				else if (c <= UTF8PROC_CATEGORY_LO) {
@@ -487,10 +512,10 @@ static void tokenize(struct ctx *x)
 			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
 			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
 				int32_t nx;
-				utf8proc_ssize_t k2 = utf8proc_iterate((const utf8proc_uint8_t *)s + i + k,
+				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k,
 								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-				if (k2 > 0 && utf8proc_category(nx) >= UTF8PROC_CATEGORY_LU &&
-				    utf8proc_category(nx) <= UTF8PROC_CATEGORY_LO) {
+				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU &&
+				    cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
 					i += (size_t)k;
 					continue;
 				}
@@ -940,8 +965,15 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		if (i + 1 >= n)
 			break;
 		for (id = t->head2[(unsigned)u[i] << 8 | u[i + 1]]; id >= 0; id = t->next[id]) {
-			if ((found[id] && !t->record[id]) || t->len[id] > n - i ||
-			    memcmp(low + i + 2, t->s[id] + 2, t->len[id] - 2u) != 0)
+			if ((found[id] && !t->record[id]) || t->len[id] > n - i)
+				continue;
+			/* literals are short: compare in line (a memcmp call per candidate cost more than the
+			 * comparison) */
+			const char *w = t->s[id];
+			size_t k = 2, l = t->len[id];
+			while (k < l && low[i + k] == w[k])
+				k++;
+			if (k < l)
 				continue;
 			found[id] = 1;
 			if (t->record[id])
@@ -2304,12 +2336,31 @@ static int by_start(const void *pa, const void *pb)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A stable sort (as glibc's qsort, a merge sort, is on these small arrays; ties of by_rank keep their order):
+ * insertion sort for the few dozen candidates of a note, qsort beyond. */
+static void sort_cands(struct deid_cand *c, size_t n, int (*cmp)(const void *, const void *))
+{
+	if (n > 64) {
+		qsort(c, n, sizeof *c, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct deid_cand v = c[i];
+		size_t j = i;
+		while (j > 0 && cmp(&c[j - 1], &v) > 0) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = v;
+	}
+}
+
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
 	if (n == 0)
 		return 0;
-	qsort(c, n, sizeof *c, by_rank);
+	sort_cands(c, n, by_rank);
 	memset(taken, 0, textlen);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -2321,7 +2372,7 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[k++] = c[i];
 	}
-	qsort(c, k, sizeof *c, by_start);
+	sort_cands(c, k, by_start);
 	return k;
 }
 
@@ -2650,8 +2701,10 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 		goto out;
 	}
 	x.low = ml_xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++)
-		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)copy[i];
+		x.low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* ASCII only, as tolower in the C locale */
+	}
 	x.low[len] = 0;
 	tokenize(&x);
 	x.protect = ml_xcalloc(x.nt + 1, 1);
@@ -2672,20 +2725,22 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	list_names(&x, snap, nacc);
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
-	if (ml_cp_index_build(&ix, x.s, len) != 0) {
+	/* an ASCII note (the usual case) needs no index: code points are bytes */
+	bool ascii = ml_utf8_cp_count(x.s, len) == len;
+	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
 	out->spans = ml_xcalloc(nfinal + 1, sizeof *out->spans);
 	for (size_t i = 0; i < nfinal; i++) {
 		struct deid_span *sp = &out->spans[out->nspans++];
-		sp->start = ml_cp_index_cp_of_byte(&ix, x.c[i].start);
-		sp->end = ml_cp_index_cp_of_byte(&ix, x.c[i].end);
+		sp->start = ascii ? x.c[i].start : ml_cp_index_cp_of_byte(&ix, x.c[i].start);
+		sp->end = ascii ? x.c[i].end : ml_cp_index_cp_of_byte(&ix, x.c[i].end);
 		sp->type = x.c[i].type;
 		sp->source = x.c[i].source;
 		sp->confidence = x.c[i].conf;
 	}
-	out->in_ncp = ix.ncp;
+	out->in_ncp = ascii ? len : ix.ncp;
 	if (opts->mode != DEID_MODE_NONE || opts->keep_map) {
 		if (deid_replace(e, x.s, len, x.c, nfinal, opts, out, err) != 0)
 			goto out;
