@@ -94,6 +94,7 @@ struct deid_needles {
 	size_t n;
 	int32_t head1[256];  /* one-byte literals: the id, or -1 */
 	int32_t *head2;      /* 65536 chains of literals of two or more bytes by their first two bytes */
+	uint64_t has2[1024]; /* bit per two-byte key: head2 has a chain there */
 	int32_t *next;
 	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
 };

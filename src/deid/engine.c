@@ -964,7 +964,10 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		}
 		if (i + 1 >= n)
 			break;
-		for (id = t->head2[(unsigned)u[i] << 8 | u[i + 1]]; id >= 0; id = t->next[id]) {
+		unsigned key = (unsigned)u[i] << 8 | u[i + 1];
+		if (!(t->has2[key >> 6] >> (key & 63) & 1))
+			continue; /* most byte pairs start no literal: an 8 KB bit set answers without the big table */
+		for (id = t->head2[key]; id >= 0; id = t->next[id]) {
 			if ((found[id] && !t->record[id]) || t->len[id] > n - i)
 				continue;
 			/* literals are short: compare in line (a memcmp call per candidate cost more than the
@@ -1141,6 +1144,7 @@ enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
 struct sites {
 	uint32_t *v[L_N];
 	size_t n[L_N], cap[L_N];
+	uint32_t *dmask; /* per digit run (L_DRUN): bit c set when check c passes there */
 };
 
 static void site_push(struct sites *st, int l, size_t pos)
@@ -1148,18 +1152,73 @@ static void site_push(struct sites *st, int l, size_t pos)
 	if (st->n[l] == st->cap[l]) {
 		st->cap[l] = st->cap[l] ? st->cap[l] * 2 : 64;
 		st->v[l] = ml_xrealloc(st->v[l], st->cap[l] * sizeof *st->v[l]);
+		if (l == L_DRUN)
+			st->dmask = ml_xrealloc(st->dmask, st->cap[l] * sizeof *st->dmask);
 	}
 	st->v[l][st->n[l]++] = (uint32_t)pos;
 }
 
-static void sites_find(struct sites *st, const char *s, size_t n)
+/* The checks of digit-run sites that pass at the run starting at q, as a bit set: each run is looked at
+ * once for all the patterns, and the byte after the run rules most checks out at once. */
+static uint32_t drun_mask(const struct ctx *x, size_t q)
 {
+	const char *s = x->s;
+	size_t n = x->n, e = drun_end(s, n, q), len = e - q;
+	char c = e < n ? s[e] : 0;
+	uint32_t m = 0;
+#define TRY(k) (m |= site_ok(x, k, q) ? 1u << (k) : 0)
+	if (len <= 3) {
+		if (c == '.')
+			TRY(C_IP);
+		TRY(C_AGE_MF);
+		if (c == '/')
+			TRY(C_AGE_SLASH);
+	}
+	if (len <= 2) {
+		if (c == '.')
+			TRY(C_DATE_DOT);
+		if (c == '/') {
+			TRY(C_MY);
+			TRY(C_MD);
+		}
+	}
+	if (len <= 4 && (c == '/' || c == '-'))
+		TRY(C_DATE_SEP);
+	if (len == 3 && c == '-')
+		TRY(C_SSN);
+	if (len == 1 && c == '-')
+		TRY(C_EXT4);
+	if (len == 4) {
+		if (c == '-')
+			TRY(C_ISO);
+		TRY(C_YEAR);
+	}
+	if (len == 5)
+		TRY(C_ZIP5);
+	if (len == 10)
+		TRY(C_DIG10);
+	if (len >= 8)
+		TRY(C_DATE8);
+	if (len >= 8 || c == ' ' || c == '.' || c == '(' || c == ')' || c == '+' || c == '-') {
+		TRY(C_PHONE);
+		TRY(C_PHONE_INTL);
+	}
+#undef TRY
+	return m;
+}
+
+static void sites_find(struct sites *st, const struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n;
 	unsigned char prev = ' ';
 	for (size_t i = 0; i < n; prev = (unsigned char)s[i++]) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= '0' && c <= '9') {
-			if (!(prev >= '0' && prev <= '9'))
+			if (!(prev >= '0' && prev <= '9')) {
 				site_push(st, L_DRUN, i);
+				st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i);
+			}
 		} else if (c == ',') {
 			site_push(st, L_COMMA, i);
 			continue;
@@ -1181,6 +1240,7 @@ static void sites_release(struct sites *st)
 {
 	for (int l = 0; l < L_N; l++)
 		ml_free(st->v[l]);
+	ml_free(st->dmask);
 }
 
 /* The first site of pattern p at or after `from` (n if none). *qi walks the pattern's list. */
@@ -1197,6 +1257,12 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 	}
 	const uint32_t *v = st->v[p->list];
 	size_t n = st->n[p->list];
+	if (p->list == L_DRUN) {
+		for (; *qi < n; ++*qi)
+			if (v[*qi] >= from && (st->dmask[*qi] >> p->check & 1))
+				return v[*qi];
+		return x->n;
+	}
 	for (; *qi < n; ++*qi)
 		if (v[*qi] >= from && site_ok(x, p->check, v[*qi]))
 			return v[*qi];
@@ -1419,7 +1485,7 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
 	struct sites st = {0};
 	if (windows)
-		sites_find(&st, x->s, x->n);
+		sites_find(&st, x);
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
 		if (p->nneed) {
@@ -2486,6 +2552,7 @@ static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
 		unsigned key = (unsigned)(unsigned char)q[0] << 8 | (unsigned char)q[1];
 		t->next[id] = t->head2[key];
 		t->head2[key] = (int32_t)id;
+		t->has2[key >> 6] |= (uint64_t)1 << (key & 63);
 	}
 	return (uint16_t)id;
 }
