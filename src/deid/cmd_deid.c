@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -762,13 +763,15 @@ static void print_level(const char *title, const struct deid_scores *s, const st
 
 static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *gold = NULL, *v, *notes = NULL;
+	const char *gold = NULL, *v, *notes = NULL, *half = NULL;
 	bool json = false, misses = false;
 	for (int i = 0; i < argc; i++) {
 		if (cli_opt(argc, argv, &i, "--gold", &v))
 			gold = v;
 		else if (cli_opt(argc, argv, &i, "--notes", &v))
 			notes = v;
+		else if (cli_opt(argc, argv, &i, "--half", &v))
+			half = v;
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--misses"))
@@ -778,15 +781,23 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!gold)
 		return cli_usage_error(ctx, "--gold DIR_OR_JSON is required");
-	long range[2];
+	struct deid_eval_sel sel = {0, LONG_MAX, DEID_EVAL_ALL};
 	if (notes) {
 		char *end;
-		range[0] = strtol(notes, &end, 10);
+		sel.first = strtol(notes, &end, 10);
 		if (*end != '-')
 			return cli_usage_error(ctx, "--notes takes a range such as 1-40");
-		range[1] = strtol(end + 1, &end, 10);
-		if (*end || range[1] < range[0])
+		sel.last = strtol(end + 1, &end, 10);
+		if (*end || sel.last < sel.first)
 			return cli_usage_error(ctx, "--notes takes a range such as 1-40");
+	}
+	if (half) {
+		if (!strcmp(half, "even"))
+			sel.half = DEID_EVAL_EVEN;
+		else if (!strcmp(half, "odd"))
+			sel.half = DEID_EVAL_ODD;
+		else
+			return cli_usage_error(ctx, "--half takes even or odd");
 	}
 	struct ml_err err = {0};
 	struct deid_engine *e = deid_engine_new(&err);
@@ -795,7 +806,7 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	struct deid_eval ev;
 	deid_eval_init(&ev);
 	int64_t t0 = ml_monotonic_ns();
-	int rc = deid_eval_run(e, gold, notes ? range : NULL, &ev, &err);
+	int rc = deid_eval_run(e, gold, notes || half ? &sel : NULL, &ev, &err);
 	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
 	deid_engine_free(e);
 	if (rc != 0) {
@@ -832,7 +843,7 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
-CLI_COMMAND(deid_eval, "deid eval", "--gold DIR|FILE.json [--json] [--misses] [--notes A-B]",
+CLI_COMMAND(deid_eval, "deid eval", "--gold DIR|FILE.json [--json] [--misses] [--notes A-B] [--half even|odd]",
 	    "score text de-identification against BRAT (NNN.txt + NNN.ann) or Presidio JSON gold", run_eval)
 
 /* ---- deid apply: finish review-mode de-identification -------------------------------------------- */

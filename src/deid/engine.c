@@ -197,6 +197,7 @@ static const struct pat_def PATTERNS[] = {
 	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE, .back = "+(", .start = "+(%d"},
 	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
 	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
+	 "(?:\\r?\\n[ \\t]*)?" /* forms put the number on the line under its label */
 	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
 	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp", .lead = true},
 	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1", .win = W_NEEDLE, .check = C_NONE, .back = "", .start = "+"},
@@ -204,8 +205,14 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x", .win = W_NEEDLE, .check = C_XDIGIT, .back = "", .start = "x"},
 	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext", .lead = true},
 	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE, .win = W_DRUN, .check = C_EXT4, .back = "", .start = ""},
-	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
+	/* international: "+46 (0)8 928 571 38", "(08) 8747 6301", "(37) 788-063", "07700 063 966" */
+	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?\\d{1,5}(?:[ .-]\\d{2,5}){1,4}|\\d{2,5}(?:[ .-]\\d{2,4}){2,4})"
+	 "(?![\\w.-]*\\d)",
 	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE_INTL, .back = "+(", .start = "+(%d"},
+	/* a number labelled after it: "781 1704 office", "3660170548-Fax" */
+	{"(?<![\\w+.-])((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d[\\d .-]{5,18}\\d)[ ]?-?(?i:office|fax|mobile|cell)\\b", K_PHONE_LBL, 80,
+	 .8f, 1, DEID_PHONE, .need = "office|fax|mobile|cell",
+	 .win = W_NEEDLE, .check = C_NONE, .back = "%d+() .-", .start = "+(%d"},
 	/* dates */
 	{"(?<![\\w/.-])(\\d{4})-(\\d{2})-(\\d{2})(?:[ T]\\d{2}:\\d{2}:\\d{2})(?![\\w/:-])", K_DATE_NUM, 86, .97f, 0,
 	 DEID_DATE, .win = W_DRUN, .check = C_ISO, .back = "", .start = ""},
@@ -1401,6 +1408,12 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 	case K_USER: {
 		size_t ga = ov[2], gb = ov[3];
 		ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
+		/* "User: Vilma Holm" (a speaker in a chat transcript): a capitalised given name and a second
+		 * capitalised word are a person, which the name rules tag, not a login */
+		if (ok && isupper((unsigned char)x->s[ga]) && gb + 1 < x->n && x->s[gb] == ' ' &&
+		    isupper((unsigned char)x->s[gb + 1]) &&
+		    (deid_dict_get(&e->dict, x->s + ga, gb - ga) & DF_FIRST))
+			ok = false;
 		break;
 	}
 	case K_CITY: {
@@ -1533,15 +1546,76 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
 }
 
+/* One upper-case letter ("J", "Á"): a middle initial. */
 static bool initial(const struct ctx *x, size_t i)
 {
-	return i < x->nt && (x->t[i].flags & TF_ALPHA) && (x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) == 1;
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || !(x->t[i].flags & TF_UPPER))
+		return false;
+	size_t n = tlen(&x->t[i]);
+	unsigned char c = (unsigned char)x->s[x->t[i].start];
+	return n == 1 || (c >= 0xC0 && n == (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u));
 }
 
 /* Is token j joined to token i by a single space on one line? */
 static bool joined(const struct ctx *x, size_t j)
 {
 	return j < x->nt && !x->t[j].nl_before && x->t[j].sp_before <= 1;
+}
+
+/* A surname particle ("van", "de", "ten", "al")? */
+static bool is_particle(const struct ctx *x, size_t j)
+{
+	static const char *const parts[] = {"van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
+		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y", NULL};
+	char w[8];
+	if (tlen(&x->t[j]) >= sizeof w)
+		return false;
+	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), w, sizeof w);
+	return in_list(w, parts);
+}
+
+/* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
+ * that is not an English one: "Willemine ten Paskeveld" from "Paskeveld". i when there is none. */
+static size_t particle_back(const struct ctx *x, size_t i)
+{
+	size_t k = i;
+	int parts = 0;
+	while (k > 0 && parts < 2 && joined(x, k) && (x->t[k - 1].flags & TF_LOWER) && is_particle(x, k - 1)) {
+		k--;
+		parts++;
+	}
+	if (!parts || k == 0 || !joined(x, k))
+		return i;
+	const struct tok *p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY)))
+		return k - 1;
+	return i;
+}
+
+/* The start of a name ending with token i: back over particles (particle_back), over a known given name or
+ * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
+static size_t name_start_back(const struct ctx *x, size_t i)
+{
+	size_t s0 = particle_back(x, i);
+	if (s0 < i || i == 0 || !joined(x, i))
+		return s0;
+	const struct tok *p = &x->t[i - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !x->protect[i - 1] &&
+	    (p->dflags & (DF_FIRST | DF_LAST)) && !(p->dflags & (DF_AMBIG | DF_CLINICAL | DF_STOP | DF_MONTHDAY)))
+		return i - 1;
+	size_t k = i - 1;
+	if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+		k--;
+	if (!initial(x, k) || k == 0 || !joined(x, k))
+		return i;
+	p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[k - 1] && ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
+		return k - 1;
+	return i;
 }
 
 /* Extends a name forward from token i: words and initials ("J." "J"), at most max words; returns the
@@ -1570,6 +1644,17 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
 				   !(x->t[j + 1].flags & TF_UPPER) &&
 				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
+		/* surname particles between name words: "Willemine ten Pas", "Maika van de Noort", "Ibn al-Haytham" */
+		if (words > 0 && (x->t[j].flags & TF_LOWER) && joined(x, j) && is_particle(x, j)) {
+			size_t k = j + 1;
+			if (k < x->nt && joined(x, k) && (x->t[k].flags & TF_LOWER) && is_particle(x, k))
+				k++;
+			if (k < x->nt && joined(x, k) && (x->t[k].flags & TF_CAP) && nameish(x, k, false) &&
+			    !(x->t[k].dflags & DF_ENGLISH && !(x->t[k].dflags & (DF_FIRST | DF_LAST)))) {
+				j = k;
+				continue;
+			}
+		}
 		/* in terse lower-case notes a following English word ("dr okonkwo rounded") ends the name */
 		if (allow_lower && j > i && (x->t[j].flags & TF_LOWER) && (x->t[j].dflags & DF_ENGLISH) &&
 		    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
@@ -1870,7 +1955,9 @@ static void context_names(struct ctx *x)
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
 				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
-				       !(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+				       (!(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) ||
+					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) &&
+					 !(x->t[e].dflags & (DF_STOP | DF_CLINICAL)))) &&
 				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
 					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
 					e++;
@@ -1929,14 +2016,171 @@ static void context_names(struct ctx *x)
 	}
 }
 
+/* Length of a possessive ending ("'s", "’s") closing token i, or 0. */
+static size_t poss_len(const struct ctx *x, size_t i)
+{
+	const struct tok *t = &x->t[i];
+	size_t n = tlen(t);
+	const char *e = x->s + t->end;
+	if (n > 2 && e[-1] == 's' && e[-2] == '\'')
+		return 2;
+	if (n > 4 && e[-1] == 's' && !memcmp(e - 4, "\xE2\x80\x99", 3))
+		return 4;
+	return 0;
+}
+
+/* Dictionary flags of token i, looking through a possessive ("Amanda's" -> "amanda"). */
+static uint32_t stem_flags(const struct ctx *x, size_t i)
+{
+	size_t p = poss_len(x, i);
+	if (!p)
+		return x->t[i].dflags;
+	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
+}
+
+/* Flags that keep a word out of names whatever else the dictionary says. */
+#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
+
+/* Could token i (flags f) be a given name or a surname that is not an ordinary word? Known names that are
+ * not English words, or unknown capitalised words outside the English and clinical lists. */
+static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambig)
+{
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_ALPHA) || (t->flags & TF_NONLATIN) || x->protect[i])
+		return false;
+	if ((f & NOT_NAME) && !((f & (DF_FIRST | DF_LAST)) && !(f & (DF_CLINICAL | DF_MONTHDAY | DF_CRED))))
+		return false;
+	if (f & (DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_PROFESSION))
+		return false;
+	if (f & (DF_FIRST | DF_LAST))
+		return allow_ambig || !(f & (DF_AMBIG | DF_ENGLISH));
+	return (t->flags & TF_CAP) && !(f & DF_ENGLISH) && tlen(t) >= 3;
+}
+
+/* Is token i the end of a sentence or clause mark ('.', '!', '?', '"', ':', ';')? */
+static bool clause_punct(const struct ctx *x, size_t i)
+{
+	return tok_punct(x, i, '.') || tok_punct(x, i, '!') || tok_punct(x, i, '?') || tok_punct(x, i, '"') ||
+	       tok_punct(x, i, ';');
+}
+
+/* Conversational cues around names, for notes that quote speech, messages and forms:
+ *   "What's your last name? Boyle", "the name on the account? User: Vilma Holm"   (answer to a name question)
+ *   "I'm Amanda's daughter", "Matej's address"                                     (possessive + relation)
+ *   "Koppány: \"Who are you?\"", "Tamsin: Remember me"                             (speaker labels)
+ *   "Remember me, Maria?", "Don't go to town, Mark!", "Hi Victor,"                 (vocatives)
+ *   "\"...,\" says Hauta-aho."                                                     (attributions)
+ * Each needs a strong cue and a word that is a known name or no English word, so clinical prose (where
+ * none of these shapes carries a clinical word) is not touched. */
+static void cue_names(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nt; i++) {
+		const struct tok *t = &x->t[i];
+		/* answer to a name question: "...name? X Y" (a label like "User:" may come first) */
+		if (tok_punct(x, i, '?') && i + 1 < x->nt) {
+			bool asked = false;
+			for (size_t q = i, k = 0; q > 0 && k < 8; q--, k++) {
+				if (clause_punct(x, q - 1) || x->t[q].nl_before)
+					break;
+				if (tok_is(x, q - 1, "name") || tok_is(x, q - 1, "surname") || tok_is(x, q - 1, "names"))
+					asked = true;
+			}
+			if (!asked)
+				continue;
+			size_t j = i + 1;
+			if (j + 1 < x->nt && (x->t[j].flags & TF_ALPHA) && tok_punct(x, j + 1, ':'))
+				j += 2;
+			if (j >= x->nt || !(x->t[j].flags & TF_ALPHA))
+				continue;
+			size_t e = name_fwd(x, j, 4, false, false);
+			if (e == j && name_like(x, j, x->t[j].dflags, false))
+				e = j + 1;
+			bool any = false;
+			for (size_t q = j; q < e; q++)
+				any |= name_like(x, q, x->t[q].dflags, false) || initial(x, q);
+			if (e > j && any)
+				add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			continue;
+		}
+		if (!(t->flags & TF_ALPHA))
+			continue;
+		/* possessive + relation: "Amanda's daughter", "between him and Asya's kid", "Matej's address" */
+		size_t pl = poss_len(x, i);
+		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
+			static const char *const owned[] = {"kid", "kids", "address", "account", "phone", "number", "house",
+				"home", "place", "car", "email", "birthday", "funeral", "wedding", NULL};
+			char w[24];
+			const struct tok *u = &x->t[i + 1];
+			bool rel = (u->dflags & DF_RELATION) != 0;
+			if (!rel && tlen(u) < sizeof w) {
+				deid_fold(x->s + u->start, tlen(u), w, sizeof w);
+				rel = in_list(w, owned);
+			}
+			uint32_t f = stem_flags(x, i);
+			if (rel && name_like(x, i, f, (t->flags & TF_CAP) != 0) && !is_eponym_use(x, i))
+				add_cand(x, t->start, t->end - pl, DEID_PATIENT, DEID_SRC_CONTEXT, 62, .7f);
+			continue;
+		}
+		/* speaker label at the start of a line or a sentence: "Koppány: \"Who...", "Tamsin: Remember" */
+		if (tok_punct(x, i + 1, ':') && x->t[i + 1].sp_before == 0 && i + 2 < x->nt && !x->t[i + 2].nl_before &&
+		    (i == 0 || t->nl_before || clause_punct(x, i - 1))) {
+			bool quote = tok_punct(x, i + 2, '"') || tok_punct(x, i + 2, 0xE2);
+			uint32_t f = t->dflags;
+			bool known = (f & DF_FIRST) && !(f & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
+			if ((t->flags & (TF_CAP | TF_LOWER)) && !(t->flags & TF_UPPER) &&
+			    ((quote && name_like(x, i, f, false)) || (known && (x->t[i + 2].flags & TF_CAP))))
+				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
+			continue;
+		}
+		/* vocative: ", Maria?", ", Mark!", "Hi Victor," (a given name, possibly also an English word) */
+		if ((t->flags & TF_CAP) && !(t->flags & TF_UPPER) && (t->dflags & DF_FIRST) && i > 0 && i + 1 < x->nt &&
+		    !(t->dflags & (DF_CLINICAL | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_EPONYM)) &&
+		    !x->protect[i] && !x->t[i].nl_before) {
+			bool greet = tok_is(x, i - 1, "hi") || tok_is(x, i - 1, "hello") || tok_is(x, i - 1, "hey") ||
+				     tok_is(x, i - 1, "dear") || tok_is(x, i - 1, "thanks");
+			bool comma = tok_punct(x, i - 1, ',') && i > 1 && (x->t[i - 2].flags & TF_WORD);
+			bool after = tok_punct(x, i + 1, '?') || tok_punct(x, i + 1, '!') ||
+				     (greet && (tok_punct(x, i + 1, ',') || tok_punct(x, i + 1, '.')));
+			if ((greet || comma) && after && x->t[i + 1].sp_before == 0)
+				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
+		}
+		/* attribution after a quotation: "...," says Hauta-aho. */
+		if ((tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
+		     tok_is(x, i, "replied") || tok_is(x, i, "added")) &&
+		    i > 0 && (tok_punct(x, i - 1, '"') || tok_punct(x, i - 1, 0xE2)) && i + 1 < x->nt && joined(x, i + 1) &&
+		    (x->t[i + 1].flags & TF_CAP)) {
+			size_t e = name_fwd(x, i + 1, 3, false, false);
+			bool any = false;
+			for (size_t q = i + 1; q < e; q++)
+				any |= name_like(x, q, x->t[q].dflags, false);
+			if (e > i + 1 && any)
+				add_name(x, i + 1, e, DEID_PATIENT, 60, .65f, DEID_SRC_CONTEXT);
+		}
+	}
+}
+
 /* Marks tokens of multi-word eponym phrases ("Lee Silverman Voice Treatment", "Bruce protocol"). */
 static void mark_eponyms(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA))
 			continue;
-		if (x->t[i].dflags & DF_EPONYM)
-			x->protect[i] = 1;
+		if (x->t[i].dflags & DF_EPONYM) {
+			/* "Hoffmann sign" is an eponym, "Tünde Hoffmann" and "Matthew Abramov" are people: a word that is
+			 * both an eponym and a name is protected unless a name word stands right beside it */
+			bool beside = false;
+			if (x->t[i].dflags & (DF_FIRST | DF_LAST)) {
+				if (i > 0 && joined(x, i) && (x->t[i - 1].flags & TF_CAP) && (x->t[i - 1].flags & TF_ALPHA) &&
+				    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)) && !(x->t[i - 1].dflags & (DF_EPONYM | NOT_NAME)))
+					beside = true;
+				if (i + 1 < x->nt && joined(x, i + 1) && (x->t[i + 1].flags & TF_CAP) &&
+				    (x->t[i + 1].flags & TF_ALPHA) && (x->t[i + 1].dflags & (DF_FIRST | DF_LAST)) &&
+				    !(x->t[i + 1].dflags & (DF_EPONYM | NOT_NAME)))
+					beside = true;
+			}
+			if (!beside)
+				x->protect[i] = 1;
+		}
 		for (size_t len = 4; len >= 2 && (x->t[i].dflags & DF_MW); len--) {
 			if (i + len > x->nt)
 				continue;
@@ -2005,8 +2249,35 @@ static bool drug_context(const struct ctx *x, size_t j)
 		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
 		if (in_list(w, forms))
 			return true;
-		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
+	}
+	return false;
+}
+
+/* A medication verb before token j in its clause, across a list of capitalised words ("Started Xarelto,
+ * Jardiance and Ozempic", "switched to Sinemet"): the words are drugs, not people. */
+static bool drug_verb_before(const struct ctx *x, size_t j)
+{
+	static const char *const verbs[] = {"started", "start", "starting", "restarted", "restart", "resumed",
+		"resume", "continue", "continued", "continuing", "stopped", "stop", "stopping", "discontinued",
+		"discontinue", "held", "hold", "holding", "taking", "takes", "take", "took", "prescribed", "titrated",
+		"increased", "decreased", "switched", "changed", "tapered", "initiated", "rx", "meds", "medications",
+		"medication", "on", NULL};
+	for (size_t q = j, k = 0; q > 0 && k < 8; q--, k++) {
+		if (x->t[q].nl_before)
+			return false;
+		const struct tok *p = &x->t[q - 1];
+		if (tok_punct(x, q - 1, ',') || tok_is(x, q - 1, "and") || tok_is(x, q - 1, "or") || tok_is(x, q - 1, "to"))
+			continue;
+		if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->dflags & (DF_ENGLISH | DF_STOP)))
+			continue; /* another brand in the list */
+		char w[16];
+		if (!(p->flags & TF_ALPHA) || tlen(p) >= sizeof w)
+			return false;
+		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
+		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
+		return in_list(w, verbs) && (strcmp(w, "on") != 0 || q == j);
 	}
 	return false;
 }
@@ -2071,7 +2342,7 @@ static void dict_layer(struct ctx *x)
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
-			if (drug_context(x, i + 1))
+			if (drug_context(x, i + 1) || drug_verb_before(x, i))
 				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
@@ -2098,7 +2369,8 @@ static void dict_layer(struct ctx *x)
 				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
 					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
 					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
-					"would", "could", "should", NULL};
+					"would", "could", "should", "began", "begins", "started", "wrote", "writes", "became",
+					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings", NULL};
 				char vw[16];
 				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
 					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
@@ -2108,8 +2380,10 @@ static void dict_layer(struct ctx *x)
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
 			}
-			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
+			size_t s0 = name_start_back(x, i);
+			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
+				/* reaching back over particles makes it a multi-word name, which outranks its parts */
+				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
@@ -2130,6 +2404,23 @@ static void dict_layer(struct ctx *x)
 			if (i > 0 && joined(x, i) && nameish(x, i - 1, false) && !x->protect[i - 1] &&
 			    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)))
 				s0 = i - 1;
+			/* a known surname after an initial, or after a capitalised word that is no English word:
+			 * "Ján M. Novák", "Favian Rangel", "Ravil G Yefimov" */
+			else if ((f & DF_LAST) && !amb && i > 0 && joined(x, i)) {
+				size_t k = i - 1;
+				if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+					k--;
+				if (initial(x, k) && k > 0 && joined(x, k))
+					k--;
+				if (k < i && (x->t[k].flags & TF_CAP) && !(x->t[k].flags & TF_UPPER) &&
+				    (x->t[k].flags & TF_ALPHA) && !x->protect[k] &&
+				    ((x->t[k].dflags & (DF_FIRST | DF_LAST)) || !(x->t[k].dflags & (DF_ENGLISH | NOT_NAME))) &&
+				    !(x->t[k].dflags & (NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				    (k == i - 1 || joined(x, k + 1)))
+					s0 = k;
+			}
+			if (s0 == i)
+				s0 = particle_back(x, i);
 			bool multi = e0 > i + 1 || s0 < i;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
@@ -2140,6 +2431,10 @@ static void dict_layer(struct ctx *x)
 				for (size_t q = s0; q < e0; q++)
 					if (q != i && (x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
 						strong = true;
+				/* "Brad L Key", "Sari J. Paavolainen": given name, middle initial, surname */
+				if ((f & DF_FIRST) && title && e0 >= i + 3 && initial(x, i + 1) &&
+				    (x->t[e0 - 1].flags & TF_CAP) && !(x->t[e0 - 1].flags & TF_UPPER) && tlen(&x->t[e0 - 1]) > 1)
+					strong = true;
 				if (!strong)
 					goto places;
 			}
@@ -2778,6 +3073,7 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	mark_eponyms(&x);
 	scan_patterns(&x, md, mc, reference);
 	context_names(&x);
+	cue_names(&x);
 	professions(&x);
 	dict_layer(&x);
 	known_layer(&x, known);

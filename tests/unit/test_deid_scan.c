@@ -53,7 +53,8 @@ static const char *const FRAGS[] = {
 	"fe80::1ff:fe23:4567:890a", "##:##", "Mr. Okoro", "His wife Priya called.", "Pain #/10.", "Wt ##.# kg.",
 	"Na ###, K #.#", "ICD I##.#", "metoprolol ## mg PO BID", "Follow up with Dr. Walsh on ##/##.",
 	"Electronically signed: Kenji Sato, MD ##/##/#### ##:##", "Cr #.#.", "##.#.#.#", "1#.##.#", "#-#", "#-##",
-	"@@ #####", "Nashua, NH #####-####", "a,b", ", ##", ",  NY", "\xC5\xBF", "\xE2\x84\xAA", "\xC3\x89mile",
+	"@@ #####", "Nashua, NH #####-####", "+## (#)# ### ### ##", "(##) #### ####", "(##) ###-###", "##### ### ###",
+	"### #### office", "##########-Fax", "+# (###) ###-#### cell", "Phone:\n(###) ###-####", "a,b", ", ##", ",  NY", "\xC5\xBF", "\xE2\x84\xAA", "\xC3\x89mile",
 };
 
 /* Noise between fragments: separators and the bytes the sites and checks look at. */
