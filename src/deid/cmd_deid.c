@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "deid/deid.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -73,10 +74,304 @@ static int do_text(struct text_job *j, const char *src, const char *data, size_t
 	return 0;
 }
 
+/* ---- JSONL fast path ------------------------------------------------------------------------------------
+ * Parsing each record into a jansson tree and dumping it again cost about as much as the de-identification.
+ * A record that is a plain JSON object with one top-level "text" string is instead checked here (full JSON
+ * syntax, UTF-8, no \u0000 or lone surrogates: what json_loadb would refuse sends the record to the jansson
+ * path, which reports the error) and rewritten by splicing the new text in: the other fields are copied
+ * byte for byte. The new text is escaped as json_dumps escapes it. */
+
+#define JF_MAX_DEPTH 64
+
+static const char *jf_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int jf_hex4(const char *p, const char *e)
+{
+	if (e - p < 4)
+		return -1;
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* p at the opening quote: returns the byte after the closing one (NULL if the string is not one jansson
+ * takes). *esc tells whether it holds escapes; dec, if not NULL, receives the decoded bytes. */
+static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_buf *dec)
+{
+	*esc = false;
+	p++;
+	const char *run = p;
+	while (p < e) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
+				return NULL;
+			return p + 1;
+		}
+		if (c < 0x20)
+			return NULL;
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		*esc = true;
+		if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
+			return NULL;
+		if (e - p < 2)
+			return NULL;
+		char o;
+		switch (p[1]) {
+		case '"': o = '"'; break;
+		case '\\': o = '\\'; break;
+		case '/': o = '/'; break;
+		case 'b': o = '\b'; break;
+		case 'f': o = '\f'; break;
+		case 'n': o = '\n'; break;
+		case 'r': o = '\r'; break;
+		case 't': o = '\t'; break;
+		case 'u': {
+			int v = jf_hex4(p + 2, e);
+			if (v <= 0) /* bad hex, or \u0000 (refused without JSON_ALLOW_NUL) */
+				return NULL;
+			p += 6;
+			uint32_t cp = (uint32_t)v;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return NULL;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				int lo = e - p >= 6 && p[0] == '\\' && p[1] == 'u' ? jf_hex4(p + 2, e) : -1;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return NULL;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+				p += 6;
+			}
+			char enc[4];
+			size_t el = ml_utf8_encode(cp, enc);
+			if (dec && ml_buf_append(dec, enc, el))
+				return NULL;
+			run = p;
+			continue;
+		}
+		default:
+			return NULL;
+		}
+		if (dec && ml_buf_putc(dec, o))
+			return NULL;
+		p += 2;
+		run = p;
+	}
+	return NULL;
+}
+
+static const char *jf_value(const char *p, const char *e, int depth);
+static const char *jf_number_syntax(const char *p, const char *e);
+
+/* A number as JSON writes it; NULL also for exponents and long numbers, which jansson may refuse as out of
+ * range (its path then decides). */
+static const char *jf_number(const char *p, const char *e)
+{
+	const char *p0 = p;
+	p = jf_number_syntax(p, e);
+	if (!p || p - p0 > 15 || memchr(p0, 'e', (size_t)(p - p0)) || memchr(p0, 'E', (size_t)(p - p0)))
+		return NULL;
+	return p;
+}
+
+static const char *jf_number_syntax(const char *p, const char *e)
+{
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e || !isdigit((unsigned char)*p))
+		return NULL;
+	if (*p == '0')
+		p++;
+	else
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	if (p < e && *p == '.') {
+		p++;
+		if (p >= e || !isdigit((unsigned char)*p))
+			return NULL;
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || !isdigit((unsigned char)*p))
+			return NULL;
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	}
+	return p;
+}
+
+static const char *jf_value(const char *p, const char *e, int depth)
+{
+	if (p >= e || depth > JF_MAX_DEPTH)
+		return NULL;
+	bool esc;
+	switch (*p) {
+	case '"':
+		return jf_string(p, e, &esc, NULL);
+	case '{':
+	case '[': {
+		char close = *p == '{' ? '}' : ']';
+		p = jf_ws(p + 1, e);
+		if (p < e && *p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				if (p >= e || *p != '"' || !(p = jf_string(p, e, &esc, NULL)))
+					return NULL;
+				p = jf_ws(p, e);
+				if (p >= e || *p != ':')
+					return NULL;
+				p = jf_ws(p + 1, e);
+			}
+			if (!(p = jf_value(p, e, depth + 1)))
+				return NULL;
+			p = jf_ws(p, e);
+			if (p < e && *p == ',') {
+				p = jf_ws(p + 1, e);
+				continue;
+			}
+			return p < e && *p == close ? p + 1 : NULL;
+		}
+	}
+	case 't':
+		return e - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
+	case 'f':
+		return e - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
+	case 'n':
+		return e - p >= 4 && !memcmp(p, "null", 4) ? p + 4 : NULL;
+	default:
+		return jf_number(p, e);
+	}
+}
+
+/* Appends s[0..n) as a JSON string, escaped as json_dumps(JSON_COMPACT) escapes it. */
+static int jf_put_string(struct ml_buf *o, const char *s, size_t n)
+{
+	int rc = ml_buf_putc(o, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc |= ml_buf_append(o, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': rc |= ml_buf_puts(o, "\\\""); break;
+		case '\\': rc |= ml_buf_puts(o, "\\\\"); break;
+		case '\b': rc |= ml_buf_puts(o, "\\b"); break;
+		case '\f': rc |= ml_buf_puts(o, "\\f"); break;
+		case '\n': rc |= ml_buf_puts(o, "\\n"); break;
+		case '\r': rc |= ml_buf_puts(o, "\\r"); break;
+		case '\t': rc |= ml_buf_puts(o, "\\t"); break;
+		default: rc |= ml_buf_printf(o, "\\u%04X", c); break;
+		}
+	}
+	rc |= ml_buf_append(o, s + run, n - run);
+	return rc | ml_buf_putc(o, '"');
+}
+
+/* The fast path for one record: 1 done, 0 not taken (use jansson), -1 error (err set). */
+static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const char *line, size_t len,
+		      struct ml_buf *out, struct ml_err *err)
+{
+	if (j->spans || !ml_utf8_valid(line, len, NULL))
+		return 0;
+	const char *e = line + len, *p = jf_ws(line, e);
+	const char *obj_start = p, *vs = NULL, *ve = NULL;
+	if (p >= e || *p != '{')
+		return 0;
+	p = jf_ws(p + 1, e);
+	if (p < e && *p == '}')
+		return 0; /* no "text": the jansson path reports it */
+	for (;;) {
+		bool esc;
+		const char *ks = p;
+		if (p >= e || *p != '"' || !(p = jf_string(p, e, &esc, NULL)) || esc)
+			return 0;
+		bool is_text = p - ks == 6 && !memcmp(ks, "\"text\"", 6);
+		p = jf_ws(p, e);
+		if (p >= e || *p != ':')
+			return 0;
+		p = jf_ws(p + 1, e);
+		const char *v = p;
+		if (!(p = jf_value(p, e, 1)))
+			return 0;
+		if (is_text) {
+			if (vs || *v != '"')
+				return 0; /* a second "text", or not a string */
+			vs = v, ve = p;
+		}
+		p = jf_ws(p, e);
+		if (p < e && *p == ',') {
+			p = jf_ws(p + 1, e);
+			continue;
+		}
+		if (p >= e || *p != '}')
+			return 0;
+		p++;
+		break;
+	}
+	const char *obj_end = p;
+	if (!vs || jf_ws(p, e) != e)
+		return 0;
+	struct ml_buf dec;
+	ml_buf_init(&dec, (size_t)(ve - vs));
+	bool esc;
+	if (!jf_string(vs, ve, &esc, &dec)) {
+		ml_buf_release(&dec);
+		return 0;
+	}
+	struct deid_result r;
+	deid_result_init(&r);
+	int rc = deid_text(j->e, dec.data ? dec.data : "", dec.len, &j->known, &j->opts, &r, err);
+	ml_buf_release(&dec);
+	if (rc != 0) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		ml_err_set(err, err->code, "'%s' line %zu: %s", src, lineno, msg);
+		return -1;
+	}
+	__atomic_add_fetch(&j->notes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&j->phi, (long)r.nspans, __ATOMIC_RELAXED);
+	int w = ml_buf_append(out, obj_start, (size_t)(vs - obj_start));
+	if (r.text)
+		w |= jf_put_string(out, r.text, r.text_len);
+	else
+		w |= ml_buf_append(out, vs, (size_t)(ve - vs));
+	w |= ml_buf_append(out, ve, (size_t)(obj_end - ve));
+	w |= ml_buf_putc(out, '\n');
+	deid_result_release(&r);
+	if (w) {
+		ml_err_set(err, ML_ENOMEM, "out of memory writing '%s'", src);
+		return -1;
+	}
+	return 1;
+}
+
 /* One JSONL record: "text" is replaced (other fields kept); with --spans a "deid_spans" field is added. */
 static int do_jsonl_line(struct text_job *j, const char *src, size_t lineno, const char *line, size_t len,
 			 struct ml_buf *out, struct ml_err *err)
 {
+	int fr = jsonl_fast(j, src, lineno, line, len, out, err);
+	if (fr != 0)
+		return fr > 0 ? 0 : -1;
 	json_error_t je;
 	json_t *obj = json_loadb(line, len, 0, &je);
 	if (!obj || !json_is_object(obj)) {

@@ -76,6 +76,14 @@ struct deid_pattern {
 	pcre2_code *re_lead;
 	bool lead_jit;
 	uint64_t *needmask;
+	/* windowed patterns (engine.c: scan_windowed): the regex compiled with PCRE2_USE_OFFSET_LIMIT and
+	 * searched only just before its sites; win/check say what a site is, back/start are byte classes
+	 * (256-bit sets) of what a match may hold before a site and start with */
+	pcre2_code *re_win;
+	bool win_jit;
+	int win, check, list;
+	uint64_t wback[4], wstart[4];
+	bool has_start;
 };
 
 /* The patterns' literals, deduplicated, indexed by their first one or two bytes so that one pass over a
@@ -86,6 +94,7 @@ struct deid_needles {
 	size_t n;
 	int32_t head1[256];  /* one-byte literals: the id, or -1 */
 	int32_t *head2;      /* 65536 chains of literals of two or more bytes by their first two bytes */
+	uint64_t has2[1024]; /* bit per two-byte key: head2 has a chain there */
 	int32_t *next;
 	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
 };
@@ -108,6 +117,11 @@ struct deid_cand {
 /* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
 int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err) ML_MUST_CHECK;
+
+/* deid_text with every pattern scanned over the whole note (no windows): the reference the differential
+ * test compares deid_text with. */
+int deid_text_reference(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+			const struct deid_opts *opts, struct deid_result *out, struct ml_err *err) ML_MUST_CHECK;
 
 /* Case folding of short ASCII/UTF-8 strings for dictionary keys; returns the length written (< cap). */
 size_t deid_fold(const char *s, size_t n, char *out, size_t cap);

@@ -96,6 +96,35 @@ enum {
 /* a qualifier that weak labels ("visit", "group", "order") need before their value */
 #define LBL_Q "[ \\t]*(?:#|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d])"
 
+/* Site kinds of windowed patterns: the pattern's own literals (its need list), bytes of a class, or the
+ * first digit of a run of digits; each site must pass the pattern's check (a necessary condition). */
+enum { W_NONE, W_NEEDLE, W_BYTE, W_DRUN };
+enum {
+	C_NONE,
+	C_IP,         /* (\d{1,3}\.){3}\d */
+	C_IP6,        /* a ':' in a run of hex digits and colons holding a letter and two colons */
+	C_SSN,        /* ddd-dd-d */
+	C_PHONE,      /* at least 10 digits in the run of phone characters */
+	C_PHONE_INTL, /* at least 8 of them */
+	C_DIG10,      /* a run of exactly 10 digits */
+	C_EXT4,       /* d-dddd */
+	C_ISO,        /* dddd-dd-dd */
+	C_DATE_SEP,   /* d{1,4} [/-] d{1,2} (same separator) d */
+	C_DATE_DOT,   /* d{1,2}.d{1,2}.d */
+	C_MY,         /* d{1,2}/19 or /20 */
+	C_MD,         /* d{1,2}/d */
+	C_YEAR,       /* a run of exactly 4 digits starting 19 or 20 */
+	C_DATE8,      /* a run of 8, 12 or 14 digits starting 19 or 20 */
+	C_AGE_MF,     /* d{1,3} then M or F within 6 bytes */
+	C_AGE_SLASH,  /* d{1,3}/M or /F */
+	C_IDGEN,      /* an A-Z or digit not after [\w./-], starting 5+ bytes of [A-Z0-9.-] with a digit */
+	C_COMMA_DIGIT, /* ", d" */
+	C_COMMA_ST,   /* "," spaces, two capitals, not a word character */
+	C_ZIP5,       /* a run of exactly 5 digits after a space */
+	C_INITIALS,   /* "A/a" */
+	C_XDIGIT      /* a digit follows the site's literal "x" */
+};
+
 struct pat_def {
 	const char *re;
 	int kind, prio;
@@ -107,6 +136,12 @@ struct pat_def {
 	 * anchored, only where the note has one of them instead of scanning the whole note. Set only where
 	 * the pattern is one leading alternation of words each of which begins with a need literal. */
 	bool lead;
+	/* windowed patterns (see scan_windowed): where a match can be, as "sites" every match contains; back
+	 * and start are byte classes ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" a percent
+	 * sign, any other byte itself): the bytes a match may hold before its site, and those it may start with
+	 * (empty start: any) */
+	int win, check;
+	const char *back, *start;
 };
 
 #define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
@@ -141,60 +176,61 @@ struct pat_def {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct pat_def PATTERNS[] = {
 	/* contact details */
-	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
+	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%d._%%+-", .start = "%u%l%d._%%+-"},
 	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www", .lead = true},
 	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
 	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
 	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
-	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in"},
+	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%d.-%h", .start = "%u%l%d%h"},
 	{"(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\.?\\d)",
-	 K_PLAIN, 95, .97f, 0, DEID_IPADDR},
+	 K_PLAIN, 95, .97f, 0, DEID_IPADDR, .win = W_DRUN, .check = C_IP, .back = "", .start = ""},
 	{"(?i)(?<![\\w:])(?=[0-9a-f:]*[a-f])(?=(?:[0-9a-f]*:){2})[0-9a-f]{1,4}(?::{1,2}[0-9a-f]{1,4}){2,7}(?![\\w:])",
-	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":"},
+	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":", .win = W_BYTE, .check = C_IP6, .back = "%dabcdefABCDEF", .start = "%dabcdefABCDEF"},
 	/* SSN */
-	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
+	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN, .win = W_DRUN, .check = C_SSN, .back = "", .start = ""},
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
 	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
 	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social", .lead = true},
 	/* phones */
 	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
-	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE, .back = "+(", .start = "+(%d"},
 	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
 	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
 	 "(?:\\r?\\n[ \\t]*)?" /* forms put the number on the line under its label */
 	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
 	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp", .lead = true},
-	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
-	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
-	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
+	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1", .win = W_NEEDLE, .check = C_NONE, .back = "", .start = "+"},
+	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE, .win = W_DRUN, .check = C_DIG10, .back = "", .start = ""},
+	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x", .win = W_NEEDLE, .check = C_XDIGIT, .back = "", .start = "x"},
 	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext", .lead = true},
-	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
+	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE, .win = W_DRUN, .check = C_EXT4, .back = "", .start = ""},
 	/* international: "+46 (0)8 928 571 38", "(08) 8747 6301", "(37) 788-063", "07700 063 966" */
 	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?\\d{1,5}(?:[ .-]\\d{2,5}){1,4}|\\d{2,5}(?:[ .-]\\d{2,4}){2,4})"
 	 "(?![\\w.-]*\\d)",
-	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
+	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE_INTL, .back = "+(", .start = "+(%d"},
 	/* a number labelled after it: "781 1704 office", "3660170548-Fax" */
 	{"(?<![\\w+.-])((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d[\\d .-]{5,18}\\d)[ ]?-?(?i:office|fax|mobile|cell)\\b", K_PHONE_LBL, 80,
-	 .8f, 1, DEID_PHONE, .need = "office|fax|mobile|cell"},
+	 .8f, 1, DEID_PHONE, .need = "office|fax|mobile|cell",
+	 .win = W_NEEDLE, .check = C_NONE, .back = "%d+() .-", .start = "+(%d"},
 	/* dates */
 	{"(?<![\\w/.-])(\\d{4})-(\\d{2})-(\\d{2})(?:[ T]\\d{2}:\\d{2}:\\d{2})(?![\\w/:-])", K_DATE_NUM, 86, .97f, 0,
-	 DEID_DATE},
-	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE},
-	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE},
-	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
-	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
+	 DEID_DATE, .win = W_DRUN, .check = C_ISO, .back = "", .start = ""},
+	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_SEP, .back = "", .start = ""},
+	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_DOT, .back = "", .start = ""},
+	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE, .win = W_DRUN, .check = C_MY, .back = "", .start = ""},
+	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_MD, .back = "", .start = ""},
 	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d stndrhofSTNDRHOF%h", .start = "%d"},
 	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
-	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
 	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december", .lead = true},
 	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
-	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
+	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%l"},
 	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+(?:\\d{1,2}/\\d{1,2}\\b|" MON "\\b))", K_PLAIN, 80, .85f, 0,
 	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun", .lead = true},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
@@ -202,31 +238,31 @@ static const struct pat_def PATTERNS[] = {
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
 	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "on the|of the|by the|until the|since the|before the|after the|from the|through the", .lead = true},
 	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
-	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
+	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de ", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
 	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
 	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre", .lead = true},
 	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
 	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
-	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
+	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月", .win = W_NEEDLE, .check = C_NONE, .back = "%d%h", .start = "%d"},
 	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "monday|tuesday|wednesday|thursday|friday|saturday|sunday", .lead = true},
 	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
 	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
 	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
 	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
 	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
-	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad"},
-	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE},
+	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l '%h", .start = "%u"},
+	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE, .win = W_DRUN, .check = C_YEAR, .back = "", .start = ""},
 	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
-	 K_PLAIN, 78, .85f, 1, DEID_DATE},
+	 K_PLAIN, 78, .85f, 1, DEID_DATE, .win = W_DRUN, .check = C_DATE8, .back = "", .start = ""},
 	/* ages */
 	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
-	 DEID_AGE, .need = "y"},
-	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y"},
-	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE},
+	 DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
+	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE, .win = W_DRUN, .check = C_AGE_MF, .back = "", .start = ""},
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
 	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
-	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l -%h", .start = "%u%l%h"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
 	 DEID_AGE, .need = "age", .lead = true},
@@ -243,8 +279,8 @@ static const struct pat_def PATTERNS[] = {
 	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
 	 .need = "años|edad"},
 	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex", .lead = true},
-	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
-	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
+	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE, .win = W_DRUN, .check = C_AGE_SLASH, .back = "", .start = ""},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ",", .win = W_BYTE, .check = C_COMMA_DIGIT, .back = "%u%l '-", .start = "%u"},
 	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
 	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling", .lead = true},
 	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
@@ -280,11 +316,11 @@ static const struct pat_def PATTERNS[] = {
 	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
 	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt", .lead = true},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
-	 .5f, 0, DEID_IDNUM},
+	 .5f, 0, DEID_IDNUM, .win = W_BYTE, .check = C_IDGEN, .back = "", .start = ""},
 	/* usernames */
 	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
 	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged", .lead = true},
-	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
+	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_", .win = W_NEEDLE, .check = C_NONE, .back = "%l", .start = "%l"},
 	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
 	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
 	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = "transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|uploaded", .lead = true},
@@ -298,47 +334,47 @@ static const struct pat_def PATTERNS[] = {
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
 	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc", .lead = true},
 	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
-	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
+	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
 	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
-	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing"},
-	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program"},
+	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* places */
 	{"\\b\\d{1,6}[A-Z]?(?:-\\d{1,4})?[ ]+(?:[NSEW]\\.?[ ]+)?(?:(?:[A-Z][\\p{L}'.-]*|\\d{1,3}(?:st|nd|rd|th))[ ]+){1,4}?"
 	 "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
 	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
 	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
 	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
-	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext"},
-	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box"},
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext", .win = W_NEEDLE, .check = C_NONE, .back = "%d%u%l%h '.-", .start = "%d"},
+	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box", .win = W_NEEDLE, .check = C_NONE, .back = "PpOo. ", .start = "Pp"},
 	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
 	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
-	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st"},
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
-	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
+	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .win = W_DRUN, .check = C_ZIP5, .back = "%u%l%h '.,-", .start = "%u"},
 	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
-	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico"},
+	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.,-", .start = "%u"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
-	 2, DEID_STATE},
+	 2, DEID_STATE, .win = W_BYTE, .check = C_COMMA_ST, .back = "%u%l ", .start = "%u"},
 	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
 	 DEID_ZIP, .need = "zip|postal", .lead = true},
 	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
 	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
-	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
+	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.&/-", .start = "%u"},
 	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
 	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
-	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
+	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio", .win = W_NEEDLE, .check = C_NONE, .back = "", .start = ""},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.&/-", .start = "%u"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna", .lead = true},
-	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
-	 DEID_DOCTOR, .need = "/"},
+	 DEID_DOCTOR, .need = "/", .win = W_BYTE, .check = C_INITIALS, .back = " \t%u(", .start = " \t%u("},
 };
 #pragma GCC diagnostic pop
 
@@ -385,10 +421,35 @@ static void add_cand(struct ctx *x, size_t start, size_t end, int type, int sour
 					   (int16_t)prio, conf};
 }
 
-static bool is_word_cp(int32_t cp)
+/* utf8proc_iterate with the ASCII case inline (most notes are ASCII). */
+static inline utf8proc_ssize_t cp_next(const utf8proc_uint8_t *s, utf8proc_ssize_t n, int32_t *cp)
 {
-	utf8proc_category_t c = utf8proc_category(cp);
-	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO);
+	if (n > 0 && *s < 0x80) {
+		*cp = *s;
+		return 1;
+	}
+	return utf8proc_iterate(s, n, cp);
+}
+
+/* utf8proc_category with the ASCII case inline: letters, digits and the space get their own category; every
+ * other ASCII code point is punctuation, a symbol or a control, which the tokenizer treats alike (not a
+ * word character, not a space separator), so PO stands for them all. */
+static inline utf8proc_category_t cat_of(int32_t cp)
+{
+	if (cp >= 0x80)
+		return utf8proc_category(cp);
+	if (cp >= 'a' && cp <= 'z')
+		return UTF8PROC_CATEGORY_LL;
+	if (cp >= 'A' && cp <= 'Z')
+		return UTF8PROC_CATEGORY_LU;
+	if (cp >= '0' && cp <= '9')
+		return UTF8PROC_CATEGORY_ND;
+	return cp == ' ' ? UTF8PROC_CATEGORY_ZS : UTF8PROC_CATEGORY_PO;
+}
+
+static inline bool cat_word(utf8proc_category_t c)
+{
+	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
 static void tokenize(struct ctx *x)
@@ -398,7 +459,7 @@ static void tokenize(struct ctx *x)
 	int nl = 0, sp = 0;
 	while (i < n) {
 		int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k <= 0) {
 			i++;
 			continue;
@@ -409,7 +470,7 @@ static void tokenize(struct ctx *x)
 			i += (size_t)k;
 			continue;
 		}
-		if (cp == ' ' || cp == '\t' || utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+		if (cp == ' ' || cp == '\t' || cat_of(cp) == UTF8PROC_CATEGORY_ZS) {
 			sp++;
 			i += (size_t)k;
 			continue;
@@ -424,7 +485,7 @@ static void tokenize(struct ctx *x)
 		t->nl_before = (uint8_t)nl;
 		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
 		nl = sp = 0;
-		if (!is_word_cp(cp)) {
+		if (!cat_word(cat_of(cp))) {
 			t->flags = TF_PUNCT;
 			i += (size_t)k;
 			t->end = (uint32_t)i;
@@ -433,11 +494,11 @@ static void tokenize(struct ctx *x)
 		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
 		bool first = true;
 		while (i < n) {
-			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 			if (k <= 0)
 				break;
-			if (is_word_cp(cp)) {
-				utf8proc_category_t c = utf8proc_category(cp);
+			if (cat_word(cat_of(cp))) {
+				utf8proc_category_t c = cat_of(cp);
 				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
 					digits++;
 				else if (c <= UTF8PROC_CATEGORY_LO) {
@@ -458,10 +519,10 @@ static void tokenize(struct ctx *x)
 			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
 			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
 				int32_t nx;
-				utf8proc_ssize_t k2 = utf8proc_iterate((const utf8proc_uint8_t *)s + i + k,
+				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k,
 								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-				if (k2 > 0 && utf8proc_category(nx) >= UTF8PROC_CATEGORY_LU &&
-				    utf8proc_category(nx) <= UTF8PROC_CATEGORY_LO) {
+				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU &&
+				    cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
 					i += (size_t)k;
 					continue;
 				}
@@ -910,9 +971,19 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		}
 		if (i + 1 >= n)
 			break;
-		for (id = t->head2[(unsigned)u[i] << 8 | u[i + 1]]; id >= 0; id = t->next[id]) {
-			if ((found[id] && !t->record[id]) || t->len[id] > n - i ||
-			    memcmp(low + i + 2, t->s[id] + 2, t->len[id] - 2u) != 0)
+		unsigned key = (unsigned)u[i] << 8 | u[i + 1];
+		if (!(t->has2[key >> 6] >> (key & 63) & 1))
+			continue; /* most byte pairs start no literal: an 8 KB bit set answers without the big table */
+		for (id = t->head2[key]; id >= 0; id = t->next[id]) {
+			if ((found[id] && !t->record[id]) || t->len[id] > n - i)
+				continue;
+			/* literals are short: compare in line (a memcmp call per candidate cost more than the
+			 * comparison) */
+			const char *w = t->s[id];
+			size_t k = 2, l = t->len[id];
+			while (k < l && low[i + k] == w[k])
+				k++;
+			if (k < l)
 				continue;
 			found[id] = 1;
 			if (t->record[id])
@@ -921,13 +992,513 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 	}
 }
 
-static void scan_patterns(struct ctx *x, pcre2_match_data *md)
+static bool dig(const char *s, size_t n, size_t i)
+{
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/* The end of the run of digits starting at i. */
+static size_t drun_end(const char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+static bool is_w(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
+}
+
+/* Digits in the run of phone characters [0-9 .()+-] starting at i (stops counting at need). */
+static int phone_digits(const char *s, size_t n, size_t i, int need)
+{
+	int d = 0;
+	for (; i < n && d < need; i++) {
+		char c = s[i];
+		if (c >= '0' && c <= '9')
+			d++;
+		else if (c != ' ' && c != '.' && c != '(' && c != ')' && c != '+' && c != '-')
+			break;
+	}
+	return d;
+}
+
+/* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
+ * its sites (so a site that fails it can be skipped without losing a match). */
+static bool site_ok(const struct ctx *x, int check, size_t q)
+{
+	const char *s = x->s;
+	size_t n = x->n, e;
+	switch (check) {
+	case C_IP:
+		e = q;
+		for (int k = 0; k < 3; k++) {
+			size_t r = drun_end(s, n, e);
+			if (r == e || r - e > 3 || r >= n || s[r] != '.')
+				return false;
+			e = r + 1;
+		}
+		return dig(s, n, e);
+	case C_IP6: {
+		size_t a = q, b = q;
+		while (a > 0 && (is_hex((unsigned char)s[a - 1]) || s[a - 1] == ':'))
+			a--;
+		while (b < n && (is_hex((unsigned char)s[b]) || s[b] == ':'))
+			b++;
+		int colons = 0;
+		bool letter = false;
+		for (size_t i = a; i < b; i++) {
+			colons += s[i] == ':';
+			letter |= s[i] > '9' && s[i] != ':';
+		}
+		return colons >= 2 && letter;
+	}
+	case C_SSN:
+		e = drun_end(s, n, q);
+		return e - q == 3 && e + 5 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
+		       dig(s, n, e + 4);
+	case C_PHONE:
+		return phone_digits(s, n, q, 10) >= 10;
+	case C_PHONE_INTL:
+		return phone_digits(s, n, q, 8) >= 8;
+	case C_DIG10:
+		return drun_end(s, n, q) - q == 10;
+	case C_EXT4:
+		e = drun_end(s, n, q);
+		return e - q == 1 && e < n && s[e] == '-' && drun_end(s, n, e + 1) - (e + 1) >= 4;
+	case C_ISO:
+		e = drun_end(s, n, q);
+		return e - q == 4 && e + 6 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
+		       dig(s, n, e + 4) && dig(s, n, e + 5);
+	case C_DATE_SEP: {
+		e = drun_end(s, n, q);
+		if (e - q > 4 || e >= n || (s[e] != '/' && s[e] != '-'))
+			return false;
+		size_t f = drun_end(s, n, e + 1);
+		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == s[e] && dig(s, n, f + 1);
+	}
+	case C_DATE_DOT: {
+		e = drun_end(s, n, q);
+		if (e - q > 2 || e >= n || s[e] != '.')
+			return false;
+		size_t f = drun_end(s, n, e + 1);
+		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == '.' && dig(s, n, f + 1);
+	}
+	case C_MY:
+		e = drun_end(s, n, q);
+		return e - q <= 2 && e + 3 < n && s[e] == '/' &&
+		       ((s[e + 1] == '1' && s[e + 2] == '9') || (s[e + 1] == '2' && s[e + 2] == '0'));
+	case C_MD:
+		e = drun_end(s, n, q);
+		return e - q <= 2 && e < n && s[e] == '/' && dig(s, n, e + 1);
+	case C_YEAR:
+		return drun_end(s, n, q) - q == 4 && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
+	case C_DATE8:
+		e = drun_end(s, n, q) - q;
+		return (e == 8 || e == 12 || e == 14) && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
+	case C_AGE_MF:
+		e = drun_end(s, n, q);
+		if (e - q > 3)
+			return false;
+		for (size_t i = e; i < n && i <= e + 6; i++)
+			if (s[i] == 'M' || s[i] == 'F')
+				return true;
+		return false;
+	case C_AGE_SLASH:
+		e = drun_end(s, n, q);
+		return e - q <= 3 && e + 1 < n && s[e] == '/' && (s[e + 1] == 'M' || s[e + 1] == 'F');
+	case C_IDGEN: {
+		if (q > 0 && (is_w((unsigned char)s[q - 1]) || s[q - 1] == '.' || s[q - 1] == '/' || s[q - 1] == '-'))
+			return false;
+		bool d = false;
+		for (e = q; e < n && ((s[e] >= 'A' && s[e] <= 'Z') || dig(s, n, e) || s[e] == '.' || s[e] == '-'); e++)
+			d |= dig(s, n, e);
+		return d && e - q >= 5;
+	}
+	case C_COMMA_DIGIT:
+		return q + 2 < n && s[q + 1] == ' ' && dig(s, n, q + 2);
+	case C_COMMA_ST:
+		e = q + 1;
+		while (e < n && s[e] == ' ')
+			e++;
+		return e > q + 1 && e + 1 < n && s[e] >= 'A' && s[e] <= 'Z' && s[e + 1] >= 'A' && s[e + 1] <= 'Z' &&
+		       (e + 2 == n || !is_w((unsigned char)s[e + 2]));
+	case C_ZIP5:
+		return q > 0 && s[q - 1] == ' ' && drun_end(s, n, q) - q == 5;
+	case C_INITIALS:
+		return q > 0 && q + 1 < n && s[q - 1] >= 'A' && s[q - 1] <= 'Z' && s[q + 1] >= 'a' && s[q + 1] <= 'z';
+	case C_XDIGIT:
+		return dig(s, n, q + 1);
+	default:
+		return true;
+	}
+}
+
+static bool in_class(const uint64_t *c, unsigned char b)
+{
+	return c[b >> 6] >> (b & 63) & 1;
+}
+
+/* Positions shared by the windowed patterns of one note, found in one pass: starts of digit runs, commas,
+ * colons, slashes, and starts of identifier-like runs (an A-Z or digit not after [\\w./-]). */
+enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
+struct sites {
+	uint32_t *v[L_N];
+	size_t n[L_N], cap[L_N];
+	uint32_t *dmask; /* per digit run (L_DRUN): bit c set when check c passes there */
+};
+
+static void site_push(struct sites *st, int l, size_t pos)
+{
+	if (st->n[l] == st->cap[l]) {
+		st->cap[l] = st->cap[l] ? st->cap[l] * 2 : 64;
+		st->v[l] = ml_xrealloc(st->v[l], st->cap[l] * sizeof *st->v[l]);
+		if (l == L_DRUN)
+			st->dmask = ml_xrealloc(st->dmask, st->cap[l] * sizeof *st->dmask);
+	}
+	st->v[l][st->n[l]++] = (uint32_t)pos;
+}
+
+/* The checks of digit-run sites that pass at the run starting at q, as a bit set: each run is looked at
+ * once for all the patterns, and the byte after the run rules most checks out at once. */
+static uint32_t drun_mask(const struct ctx *x, size_t q)
+{
+	const char *s = x->s;
+	size_t n = x->n, e = drun_end(s, n, q), len = e - q;
+	char c = e < n ? s[e] : 0;
+	uint32_t m = 0;
+#define TRY(k) (m |= site_ok(x, k, q) ? 1u << (k) : 0)
+	if (len <= 3) {
+		if (c == '.')
+			TRY(C_IP);
+		TRY(C_AGE_MF);
+		if (c == '/')
+			TRY(C_AGE_SLASH);
+	}
+	if (len <= 2) {
+		if (c == '.')
+			TRY(C_DATE_DOT);
+		if (c == '/') {
+			TRY(C_MY);
+			TRY(C_MD);
+		}
+	}
+	if (len <= 4 && (c == '/' || c == '-'))
+		TRY(C_DATE_SEP);
+	if (len == 3 && c == '-')
+		TRY(C_SSN);
+	if (len == 1 && c == '-')
+		TRY(C_EXT4);
+	if (len == 4) {
+		if (c == '-')
+			TRY(C_ISO);
+		TRY(C_YEAR);
+	}
+	if (len == 5)
+		TRY(C_ZIP5);
+	if (len == 10)
+		TRY(C_DIG10);
+	if (len >= 8)
+		TRY(C_DATE8);
+	if (len >= 8 || c == ' ' || c == '.' || c == '(' || c == ')' || c == '+' || c == '-') {
+		TRY(C_PHONE);
+		TRY(C_PHONE_INTL);
+	}
+#undef TRY
+	return m;
+}
+
+static void sites_find(struct sites *st, const struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n;
+	unsigned char prev = ' ';
+	for (size_t i = 0; i < n; prev = (unsigned char)s[i++]) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= '0' && c <= '9') {
+			if (!(prev >= '0' && prev <= '9')) {
+				site_push(st, L_DRUN, i);
+				st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i);
+			}
+		} else if (c == ',') {
+			site_push(st, L_COMMA, i);
+			continue;
+		} else if (c == ':') {
+			site_push(st, L_COLON, i);
+			continue;
+		} else if (c == '/') {
+			site_push(st, L_SLASH, i);
+			continue;
+		} else if (!(c >= 'A' && c <= 'Z')) {
+			continue;
+		}
+		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+			site_push(st, L_IDSTART, i);
+	}
+}
+
+static void sites_release(struct sites *st)
+{
+	for (int l = 0; l < L_N; l++)
+		ml_free(st->v[l]);
+	ml_free(st->dmask);
+}
+
+/* The first site of pattern p at or after `from` (n if none). *qi walks the pattern's list. */
+static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const struct occs *occ,
+			const struct sites *st, size_t *qi, size_t from)
+{
+	if (p->win == W_NEEDLE) {
+		for (; *qi < occ->n; ++*qi) {
+			const struct occ *o = &occ->v[*qi];
+			if (o->pos >= from && (p->needmask[o->id >> 6] >> (o->id & 63) & 1) && site_ok(x, p->check, o->pos))
+				return o->pos;
+		}
+		return x->n;
+	}
+	const uint32_t *v = st->v[p->list];
+	size_t n = st->n[p->list];
+	if (p->list == L_DRUN) {
+		for (; *qi < n; ++*qi)
+			if (v[*qi] >= from && (st->dmask[*qi] >> p->check & 1))
+				return v[*qi];
+		return x->n;
+	}
+	for (; *qi < n; ++*qi)
+		if (v[*qi] >= from && site_ok(x, p->check, v[*qi]))
+			return v[*qi];
+	return x->n;
+}
+
+/* What a pattern does with one match [a, b) (ov: its groups): the post-check, then the candidates.
+ * Returns false when the check refuses it. */
+static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE2_SIZE *ov);
+
+/* A windowed pattern. Every match the pattern can accept holds a site q with [match start, q) made of
+ * bytes of the back class, and starts with a byte of the start class; so instead of scanning the whole
+ * note, each site is tried with one search that starts where the run of back-class bytes before it begins
+ * and may not start after the site (PCRE2's offset limit). Matches are found in the same order, with the
+ * same retry rules, as by scanning from the start, so the candidates are the same. */
+static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, pcre2_match_context *mc,
+			  const struct occs *occ, const struct sites *st)
+{
+	const char *s = x->s;
+	size_t off = 0, qi = 0;
+	while (off < x->n) {
+		size_t q = next_site(x, p, occ, st, &qi, off);
+		if (q >= x->n)
+			break;
+		size_t lo = q;
+		while (lo > off && in_class(p->wback, (unsigned char)s[lo - 1]))
+			lo--;
+		if (p->has_start)
+			while (lo < q && !in_class(p->wstart, (unsigned char)s[lo]))
+				lo++;
+		if (p->has_start && !in_class(p->wstart, (unsigned char)s[lo])) {
+			off = q + 1;
+			continue;
+		}
+		pcre2_set_offset_limit(mc, q);
+		int rc = p->win_jit ? pcre2_jit_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, 0, md, mc)
+				    : pcre2_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, PCRE2_NO_UTF_CHECK, md, mc);
+		if (rc < 0) {
+			off = q + 1;
+			continue;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		if (ov[1] > ov[0] && take_match(x, p, rc, ov)) {
+			off = ov[1];
+		} else {
+			/* refused (or empty): retry just after the match start, as the full scan does */
+			off = ov[0] + 1;
+			while (off < x->n && ((unsigned char)s[off] & 0xC0) == 0x80)
+				off++;
+		}
+	}
+}
+
+static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE2_SIZE *ov)
+{
+	const struct deid_engine *e = x->e;
+	size_t a = ov[0], b = ov[1];
+	bool ok = true;
+	int t0 = p->out[0].type;
+	switch (p->kind) {
+	case K_DATE_NUM:
+		ok = check_date_num(x, a, b);
+		break;
+	case K_DATE_MD:
+		ok = check_md(x, a, b);
+		break;
+	case K_YEAR:
+		ok = check_year(x, a, b);
+		break;
+	case K_AGE: {
+		size_t ga = ov[2 * p->out[0].group];
+		ok = ga != PCRE2_UNSET && atoi(x->s + ga) <= 125;
+		break;
+	}
+	case K_AGE_MF:
+		ok = check_age_mf(x, a, b, ov[2], ov[3]);
+		break;
+	case K_PHONE:
+		t0 = phone_type(x, a);
+		break;
+	case K_PHONE_CTX:
+		ok = check_phone_ctx(x, a);
+		break;
+	case K_PHONE_LBL: {
+		size_t ga = ov[2], gb = ov[3];
+		int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
+		ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
+		t0 = phone_type(x, ga);
+		break;
+	}
+	case K_PHONE_INTL: {
+		int d = count_digits(x->s + a, b - a);
+		ok = d >= 8 && d <= 15;
+		t0 = phone_type(x, a);
+		break;
+	}
+	case K_ID: {
+		size_t ga = ov[2], gb = ov[3];
+		ok = ga != PCRE2_UNSET && count_digits(x->s + ga, gb - ga) >= 1 && gb - ga >= 2;
+		break;
+	}
+	case K_IDGEN:
+		ok = check_idgen(x, a, b);
+		break;
+	case K_FACILITY:
+		ok = check_facility(x, &a, b, p->out[0].type);
+		break;
+	case K_STREET_NONUM: {
+		size_t i = tok_at(x, a);
+		ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY));
+		break;
+	}
+	case K_DEPT: {
+		size_t ga = p->out[0].group ? ov[2 * p->out[0].group] : a;
+		size_t gb = p->out[0].group ? ov[2 * p->out[0].group + 1] : b;
+		size_t i = tok_at(x, ga);
+		int specific = 0;
+		for (; i < x->nt && x->t[i].start < gb; i++)
+			if ((x->t[i].flags & TF_WORD) && !(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) &&
+			    !((x->t[i].flags & TF_NUM) && tlen(&x->t[i]) <= 2 && x->t[i].start == ga))
+				specific++;
+		/* "Unit 3" and "4 WEST" carry a number that identifies them */
+		ok = specific > 0 || count_digits(x->s + ga, gb - ga) > 0;
+		break;
+	}
+	case K_WEEKDAY: {
+		char pw[64];
+		prev_word(x, a, pw, sizeof pw);
+		char nw[64];
+		next_word(x, b, nw, sizeof nw);
+		ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
+		     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
+		     strcmp(nw, "afternoons");
+		break;
+	}
+	case K_USER: {
+		size_t ga = ov[2], gb = ov[3];
+		ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
+		/* "User: Vilma Holm" (a speaker in a chat transcript): a capitalised given name and a second
+		 * capitalised word are a person, which the name rules tag, not a login */
+		if (ok && isupper((unsigned char)x->s[ga]) && gb + 1 < x->n && x->s[gb] == ' ' &&
+		    isupper((unsigned char)x->s[gb + 1]) &&
+		    (deid_dict_get(&e->dict, x->s + ga, gb - ga) & DF_FIRST))
+			ok = false;
+		break;
+	}
+	case K_CITY: {
+		size_t ga = ov[2];
+		size_t i = tok_at(x, ga);
+		ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR));
+		break;
+	}
+	default:
+		break;
+	}
+	if (!ok) {
+		/* the caller retries just after the (possibly trimmed) match start */
+		ov[0] = a;
+		return false;
+	}
+	for (int k = 0; k < p->nout; k++) {
+		int g = p->out[k].group;
+		if (g >= rc || ov[2 * g] == PCRE2_UNSET)
+			continue;
+		size_t ga = g ? ov[2 * g] : a, gb = g ? ov[2 * g + 1] : b;
+		int type = k == 0 ? t0 : p->out[k].type;
+		add_cand(x, ga, gb, type, DEID_SRC_PATTERN, p->prio, p->conf);
+	}
+	return true;
+}
+
+/* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
+static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ)
+{
+	size_t off = 0, q = 0;
+	while (off <= x->n) {
+		int rc;
+		if (p->re_lead) {
+			/* the next place at or after off where one of the pattern's literals starts: every
+			 * match starts at one, so trying them in order (anchored) finds the same matches as
+			 * scanning the note from off */
+			while (q < occ->n && (occ->v[q].pos < off || !(p->needmask[occ->v[q].id >> 6] >> (occ->v[q].id & 63) & 1)))
+				q++;
+			if (q == occ->n)
+				break;
+			size_t st = occ->v[q++].pos;
+			rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
+					 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
+			if (rc < 0) {
+				off = st + 1;
+				continue;
+			}
+		} else {
+			rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+				    : pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+			if (rc < 0)
+				break;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		if (ov[1] > ov[0] && take_match(x, p, rc, ov)) {
+			off = ov[1];
+		} else {
+			/* an empty or refused match: retry one code point after its start so a shorter
+			 * overlapping match is not lost */
+			off = ov[0] + 1;
+			while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
+				off++;
+		}
+	}
+}
+
+/* Characters that PCRE2's caseless matching folds onto ASCII letters (LONG S, KELVIN SIGN): a note holding
+ * one may match a caseless pattern where its lower-cased text lacks the literal, so windows are not used. */
+static bool has_odd_fold(const char *s, size_t n)
+{
+	return memmem(s, n, "\xC5\xBF", 2) || memmem(s, n, "\xE2\x84\xAA", 3);
+}
+
+static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
 {
 	const struct deid_engine *e = x->e;
 	uint8_t found_small[512];
 	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
 	struct occs occ = {0};
 	find_needles(&e->needles, x->low, x->n, found, &occ);
+	bool windows = !reference && !has_odd_fold(x->s, x->n);
+	struct sites st = {0};
+	if (windows)
+		sites_find(&st, x);
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
 		if (p->nneed) {
@@ -938,158 +1509,15 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			if (!any)
 				continue;
 		}
-		size_t off = 0, q = 0;
-		while (off <= x->n) {
-			int rc;
-			if (p->re_lead) {
-				/* the next place at or after off where one of the pattern's literals starts: every
-				 * match starts at one, so trying them in order (anchored) finds the same matches as
-				 * scanning the note from off */
-				while (q < occ.n && (occ.v[q].pos < off || !(p->needmask[occ.v[q].id >> 6] >> (occ.v[q].id & 63) & 1)))
-					q++;
-				if (q == occ.n)
-					break;
-				size_t st = occ.v[q++].pos;
-				rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
-						 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
-				if (rc < 0) {
-					off = st + 1;
-					continue;
-				}
-			} else {
-				rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
-					    : pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
-				if (rc < 0)
-					break;
-			}
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-			size_t a = ov[0], b = ov[1];
-			if (b <= a) {
-				/* an empty match: step one code point */
-				off = a + 1;
-				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
-					off++;
-				continue;
-			}
-			off = b;
-			bool ok = true;
-			int t0 = p->out[0].type;
-			switch (p->kind) {
-			case K_DATE_NUM:
-				ok = check_date_num(x, a, b);
-				break;
-			case K_DATE_MD:
-				ok = check_md(x, a, b);
-				break;
-			case K_YEAR:
-				ok = check_year(x, a, b);
-				break;
-			case K_AGE: {
-				size_t ga = ov[2 * p->out[0].group];
-				ok = ga != PCRE2_UNSET && atoi(x->s + ga) <= 125;
-				break;
-			}
-			case K_AGE_MF:
-				ok = check_age_mf(x, a, b, ov[2], ov[3]);
-				break;
-			case K_PHONE:
-				t0 = phone_type(x, a);
-				break;
-			case K_PHONE_CTX:
-				ok = check_phone_ctx(x, a);
-				break;
-			case K_PHONE_LBL: {
-				size_t ga = ov[2], gb = ov[3];
-				int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
-				ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
-				t0 = phone_type(x, ga);
-				break;
-			}
-			case K_PHONE_INTL: {
-				int d = count_digits(x->s + a, b - a);
-				ok = d >= 8 && d <= 15;
-				t0 = phone_type(x, a);
-				break;
-			}
-			case K_ID: {
-				size_t ga = ov[2], gb = ov[3];
-				ok = ga != PCRE2_UNSET && count_digits(x->s + ga, gb - ga) >= 1 && gb - ga >= 2;
-				break;
-			}
-			case K_IDGEN:
-				ok = check_idgen(x, a, b);
-				break;
-			case K_FACILITY:
-				ok = check_facility(x, &a, b, p->out[0].type);
-				break;
-			case K_STREET_NONUM: {
-				size_t i = tok_at(x, a);
-				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY));
-				break;
-			}
-			case K_DEPT: {
-				size_t ga = p->out[0].group ? ov[2 * p->out[0].group] : a;
-				size_t gb = p->out[0].group ? ov[2 * p->out[0].group + 1] : b;
-				size_t i = tok_at(x, ga);
-				int specific = 0;
-				for (; i < x->nt && x->t[i].start < gb; i++)
-					if ((x->t[i].flags & TF_WORD) && !(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) &&
-					    !((x->t[i].flags & TF_NUM) && tlen(&x->t[i]) <= 2 && x->t[i].start == ga))
-						specific++;
-				/* "Unit 3" and "4 WEST" carry a number that identifies them */
-				ok = specific > 0 || count_digits(x->s + ga, gb - ga) > 0;
-				break;
-			}
-			case K_WEEKDAY: {
-				char pw[64];
-				prev_word(x, a, pw, sizeof pw);
-				char nw[64];
-				next_word(x, b, nw, sizeof nw);
-				ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
-				     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
-				     strcmp(nw, "afternoons");
-				break;
-			}
-			case K_USER: {
-				size_t ga = ov[2], gb = ov[3];
-				ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
-				/* "User: Vilma Holm" (a speaker in a chat transcript): a capitalised given name and a second
-				 * capitalised word are a person, which the name rules tag, not a login */
-				if (ok && isupper((unsigned char)x->s[ga]) && gb + 1 < x->n && x->s[gb] == ' ' &&
-				    isupper((unsigned char)x->s[gb + 1]) &&
-				    (deid_dict_get(&e->dict, x->s + ga, gb - ga) & DF_FIRST))
-					ok = false;
-				break;
-			}
-			case K_CITY: {
-				size_t ga = ov[2];
-				size_t i = tok_at(x, ga);
-				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR));
-				break;
-			}
-			default:
-				break;
-			}
-			if (!ok) {
-				/* retry just after the match start so a shorter overlapping match is not lost */
-				off = a + 1;
-				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
-					off++;
-				continue;
-			}
-			for (int k = 0; k < p->nout; k++) {
-				int g = p->out[k].group;
-				if (g >= rc || ov[2 * g] == PCRE2_UNSET)
-					continue;
-				size_t ga = g ? ov[2 * g] : a, gb = g ? ov[2 * g + 1] : b;
-				int type = k == 0 ? t0 : p->out[k].type;
-				add_cand(x, ga, gb, type, DEID_SRC_PATTERN, p->prio, p->conf);
-			}
-		}
+		if (windows && p->re_win)
+			scan_windowed(x, p, md, mc, &occ, &st);
+		else
+			scan_full(x, p, md, &occ);
 	}
 	if (found != found_small)
 		ml_free(found);
 	ml_free(occ.v);
+	sites_release(&st);
 }
 
 /* ---- names ------------------------------------------------------------------------------------------- */
@@ -2342,12 +2770,31 @@ static int by_start(const void *pa, const void *pb)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A stable sort (as glibc's qsort, a merge sort, is on these small arrays; ties of by_rank keep their order):
+ * insertion sort for the few dozen candidates of a note, qsort beyond. */
+static void sort_cands(struct deid_cand *c, size_t n, int (*cmp)(const void *, const void *))
+{
+	if (n > 64) {
+		qsort(c, n, sizeof *c, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct deid_cand v = c[i];
+		size_t j = i;
+		while (j > 0 && cmp(&c[j - 1], &v) > 0) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = v;
+	}
+}
+
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
 	if (n == 0)
 		return 0;
-	qsort(c, n, sizeof *c, by_rank);
+	sort_cands(c, n, by_rank);
 	memset(taken, 0, textlen);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -2359,7 +2806,7 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[k++] = c[i];
 	}
-	qsort(c, k, sizeof *c, by_start);
+	sort_cands(c, k, by_start);
 	return k;
 }
 
@@ -2473,8 +2920,79 @@ static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
 		unsigned key = (unsigned)(unsigned char)q[0] << 8 | (unsigned char)q[1];
 		t->next[id] = t->head2[key];
 		t->head2[key] = (int32_t)id;
+		t->has2[key >> 6] |= (uint64_t)1 << (key & 63);
 	}
 	return (uint16_t)id;
+}
+
+/* Parses a byte class of a pat_def ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" '%', else the
+ * byte itself) into a 256-bit set. */
+static void class_parse(const char *spec, uint64_t set[4])
+{
+	memset(set, 0, 4 * sizeof *set);
+	for (const char *c = spec ? spec : ""; *c; c++) {
+		int lo = (unsigned char)*c, hi = lo;
+		if (*c == '%' && c[1]) {
+			c++;
+			switch (*c) {
+			case 'd': lo = '0', hi = '9'; break;
+			case 'u': lo = 'A', hi = 'Z'; break;
+			case 'l': lo = 'a', hi = 'z'; break;
+			case 'h': lo = 0x80, hi = 0xFF; break;
+			default: lo = hi = (unsigned char)*c; break;
+			}
+		}
+		for (int b = lo; b <= hi; b++)
+			set[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+}
+
+/* A windowed pattern: its regex again with PCRE2_USE_OFFSET_LIMIT, its classes, and (W_NEEDLE) the literals
+ * whose positions find_needles must record. */
+static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct pat_def *d, size_t words)
+{
+	if (d->win == W_NEEDLE && !p->nneed)
+		return -1;
+	int ec;
+	PCRE2_SIZE eo;
+	p->re_win = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_USE_OFFSET_LIMIT, &ec, &eo,
+				  NULL);
+	if (!p->re_win)
+		return -1;
+	p->win_jit = pcre2_jit_compile(p->re_win, PCRE2_JIT_COMPLETE) == 0;
+	p->win = d->win;
+	p->check = d->check;
+	class_parse(d->back, p->wback);
+	class_parse(d->start, p->wstart);
+	p->has_start = d->start && *d->start;
+	switch (d->check) {
+	case C_IP6:
+		p->list = L_COLON;
+		break;
+	case C_IDGEN:
+		p->list = L_IDSTART;
+		break;
+	case C_COMMA_DIGIT:
+	case C_COMMA_ST:
+		p->list = L_COMMA;
+		break;
+	case C_INITIALS:
+		p->list = L_SLASH;
+		break;
+	default:
+		p->list = L_DRUN;
+		break;
+	}
+	if ((d->win == W_BYTE) == (p->list == L_DRUN))
+		return -1; /* a table error: a byte site kind without its list, or the other way round */
+	if (d->win == W_NEEDLE) {
+		p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
+		for (size_t k = 0; k < p->nneed; k++) {
+			p->needmask[p->need[k] >> 6] |= (uint64_t)1 << (p->need[k] & 63);
+			e->needles.record[p->need[k]] = 1;
+		}
+	}
+	return 0;
 }
 
 struct deid_engine *deid_engine_new(struct ml_err *err)
@@ -2535,6 +3053,11 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 	e->needles.record = ml_xcalloc(e->needles.n + 1, 1);
 	for (size_t i = 0; i < e->npats; i++) {
 		struct deid_pattern *p = &e->pats[i];
+		if (PATTERNS[i].win != W_NONE && !PATTERNS[i].lead && win_setup(e, p, &PATTERNS[i], words) != 0) {
+			ml_err_set(err, ML_EINVAL, "de-identification pattern %zu does not compile with an offset limit", i);
+			deid_engine_free(e);
+			return NULL;
+		}
 		if (!PATTERNS[i].lead || !p->nneed)
 			continue;
 		int ec;
@@ -2547,7 +3070,8 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
-		p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
+		if (!p->needmask)
+			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {
 			p->needmask[p->need[k] >> 6] |= (uint64_t)1 << (p->need[k] & 63);
 			e->needles.record[p->need[k]] = 1;
@@ -2564,6 +3088,7 @@ void deid_engine_free(struct deid_engine *e)
 		pcre2_code_free(e->pats[i].re);
 		ml_free(e->pats[i].need);
 		pcre2_code_free(e->pats[i].re_lead);
+		pcre2_code_free(e->pats[i].re_win);
 		ml_free(e->pats[i].needmask);
 	}
 	ml_free(e->needles.record);
@@ -2578,8 +3103,8 @@ void deid_engine_free(struct deid_engine *e)
 	ml_free(e);
 }
 
-int deid_text(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
-	      const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+static int text_run(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+		    const struct deid_opts *opts, struct deid_result *out, bool reference, struct ml_err *err)
 {
 	deid_result_release(out);
 	struct deid_opts defopts;
@@ -2603,20 +3128,23 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	struct ctx x = {.e = e, .s = copy, .n = len};
 	int rc = -1;
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
 	uint8_t *taken = ml_malloc(len + 1);
 	struct ml_cp_index ix = {0};
-	if (!md || !taken) {
+	if (!md || !mc || !taken) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
 	x.low = ml_xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++)
-		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)copy[i];
+		x.low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* ASCII only, as tolower in the C locale */
+	}
 	x.low[len] = 0;
 	tokenize(&x);
 	x.protect = ml_xcalloc(x.nt + 1, 1);
 	mark_eponyms(&x);
-	scan_patterns(&x, md);
+	scan_patterns(&x, md, mc, reference);
 	context_names(&x);
 	cue_names(&x);
 	professions(&x);
@@ -2633,20 +3161,22 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	list_names(&x, snap, nacc);
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
-	if (ml_cp_index_build(&ix, x.s, len) != 0) {
+	/* an ASCII note (the usual case) needs no index: code points are bytes */
+	bool ascii = ml_utf8_cp_count(x.s, len) == len;
+	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
 	out->spans = ml_xcalloc(nfinal + 1, sizeof *out->spans);
 	for (size_t i = 0; i < nfinal; i++) {
 		struct deid_span *sp = &out->spans[out->nspans++];
-		sp->start = ml_cp_index_cp_of_byte(&ix, x.c[i].start);
-		sp->end = ml_cp_index_cp_of_byte(&ix, x.c[i].end);
+		sp->start = ascii ? x.c[i].start : ml_cp_index_cp_of_byte(&ix, x.c[i].start);
+		sp->end = ascii ? x.c[i].end : ml_cp_index_cp_of_byte(&ix, x.c[i].end);
 		sp->type = x.c[i].type;
 		sp->source = x.c[i].source;
 		sp->confidence = x.c[i].conf;
 	}
-	out->in_ncp = ix.ncp;
+	out->in_ncp = ascii ? len : ix.ncp;
 	if (opts->mode != DEID_MODE_NONE || opts->keep_map) {
 		if (deid_replace(e, x.s, len, x.c, nfinal, opts, out, err) != 0)
 			goto out;
@@ -2657,6 +3187,7 @@ out:
 		deid_result_release(out);
 	ml_cp_index_release(&ix);
 	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
 	ml_free(taken);
 	ml_free(x.t);
 	ml_free(x.c);
@@ -2664,4 +3195,16 @@ out:
 	ml_free(x.low);
 	ml_free(copy);
 	return rc;
+}
+
+int deid_text(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+	      const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+{
+	return text_run(e, text, len, known, opts, out, false, err);
+}
+
+int deid_text_reference(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+			const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+{
+	return text_run(e, text, len, known, opts, out, true, err);
 }

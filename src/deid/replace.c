@@ -514,7 +514,8 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err)
 {
 	struct ml_buf o;
-	ml_buf_init(&o, 0);
+	/* one allocation in the usual case: the output is about as long as the input */
+	ml_buf_init(&o, len + len / 8 + 64);
 	struct skeys k;
 	if (opts->mode == DEID_MODE_SURROGATE) {
 		if (sodium_init() < 0)
@@ -547,7 +548,9 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 			bappend(&o, text + c->start, c->end - c->start);
 			break;
 		default:
-			bprintf(&o, "[%s]", deid_type_name(c->type));
+			bputc(&o, '[');
+			bputs(&o, deid_type_name(c->type));
+			bputc(&o, ']');
 			break;
 		}
 		if (rep_oom || !o.data)
