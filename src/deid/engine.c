@@ -1806,6 +1806,8 @@ static int label_kind(const struct ctx *x, size_t colon)
 	return 0;
 }
 
+static size_t poss_len(const struct ctx *x, size_t i);
+
 static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
@@ -1939,6 +1941,9 @@ static void context_names(struct ctx *x)
 			}
 			continue;
 		}
+		/* the rules below start at a cue word (dict.c CUE_WORDS) */
+		if (!(t->dflags & DF_CUE))
+			continue;
 		/* "pt hope resting", "pt Janelle Strickland": a given name right after pt/patient */
 		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
 		    !tok_punct(x, i + 1, ':')) {
@@ -1965,8 +1970,15 @@ static void context_names(struct ctx *x)
 				 (tok_is(x, i + 1, "me") || tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) &&
 				 (x->t[i + 2].flags & TF_CAP))
 				j = i + 2;
-			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
-				j = i + 1;
+			else if ((tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i")) ||
+				 tok_is(x, i, "i'm") || tok_is(x, i, "i\xE2\x80\x99m")) {
+				/* "I'm Quarto Angelo", not "I'm Catholic" or "I'm Amanda's daughter": a capitalised word
+				 * that is a known name or no English word, and not a possessive */
+				const struct tok *u = i + 1 < x->nt ? &x->t[i + 1] : NULL;
+				if (u && (u->flags & TF_CAP) && !poss_len(x, i + 1) &&
+				    (((u->dflags & (DF_FIRST | DF_LAST)) && !(u->dflags & DF_AMBIG)) || !(u->dflags & DF_ENGLISH)))
+					j = i + 1;
+			}
 			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
@@ -2076,6 +2088,17 @@ static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambi
 	return (t->flags & TF_CAP) && !(f & DF_ENGLISH) && tlen(t) >= 3;
 }
 
+/* Is token i a double quote, straight or curly (U+201C, U+201D)? */
+static bool tok_quote(const struct ctx *x, size_t i)
+{
+	if (tok_punct(x, i, '"'))
+		return true;
+	if (i >= x->nt || !(x->t[i].flags & TF_PUNCT) || tlen(&x->t[i]) != 3)
+		return false;
+	const unsigned char *p = (const unsigned char *)x->s + x->t[i].start;
+	return p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x9C || p[2] == 0x9D);
+}
+
 /* Is token i the end of a sentence or clause mark ('.', '!', '?', '"', ':', ';')? */
 static bool clause_punct(const struct ctx *x, size_t i)
 {
@@ -2172,7 +2195,7 @@ static void cue_names(struct ctx *x)
 		/* speaker label at the start of a line or a sentence: "Koppány: \"Who...", "Tamsin: Remember" */
 		if (tok_punct(x, i + 1, ':') && x->t[i + 1].sp_before == 0 && i + 2 < x->nt && !x->t[i + 2].nl_before &&
 		    (i == 0 || t->nl_before || clause_punct(x, i - 1))) {
-			bool quote = tok_punct(x, i + 2, '"') || tok_punct(x, i + 2, 0xE2);
+			bool quote = tok_quote(x, i + 2);
 			uint32_t f = t->dflags;
 			bool known = (f & DF_FIRST) && !(f & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
 			if ((t->flags & (TF_CAP | TF_LOWER)) && !(t->flags & TF_UPPER) &&
@@ -2193,10 +2216,10 @@ static void cue_names(struct ctx *x)
 				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
 		}
 		/* attribution after a quotation: "...," says Hauta-aho. */
-		if ((tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
-		     tok_is(x, i, "replied") || tok_is(x, i, "added")) &&
-		    i > 0 && (tok_punct(x, i - 1, '"') || tok_punct(x, i - 1, 0xE2)) && i + 1 < x->nt && joined(x, i + 1) &&
-		    (x->t[i + 1].flags & TF_CAP)) {
+		if (i > 0 && tok_quote(x, i - 1) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_CAP) &&
+		    (tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
+		     tok_is(x, i, "replied") || tok_is(x, i, "added"))) {
 			size_t e = name_fwd(x, i + 1, 3, false, false);
 			bool any = false;
 			for (size_t q = i + 1; q < e; q++)
