@@ -194,7 +194,8 @@ static const char EPO_NEXT[] =
 	"ligament duct gland glands cells cell body bodies voice equation formula index questionnaire inventory "
 	"splint boot collar stockings stocking mask forceps clamp level depth nodule nodules spots lines line "
 	"bag drain needle retractor valve shunt approach incision's balloon criteria's type types "
-	"coma sleepiness ankle fall stool disease. sign.";
+	"coma sleepiness ankle fall stool disease. sign. tear tears malformation anomaly deformity protein "
+	"proteinuria polyp polyps effect triad pentad complex variant";
 
 static const char ORGS[] =
 	"walgreens cvs cvs_pharmacy rite_aid walmart wal-mart costco kroger safeway stop_&_shop home_depot "

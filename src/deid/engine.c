@@ -1526,6 +1526,8 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 #define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
 
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
+static bool prefixed_cap(const struct ctx *x, size_t i);
+
 static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 {
 	if (i >= x->nt)
@@ -1546,6 +1548,8 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		return false;
 	if (t->flags & TF_CAP)
 		return true;
+	if (prefixed_cap(x, i))
+		return true; /* "Yusuf al-Rashid" */
 	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
 }
 
@@ -1598,6 +1602,53 @@ static size_t particle_back(const struct ctx *x, size_t i)
 }
 
 static bool plain_word(const char *s, size_t n);
+
+/* A lower-case particle glued to a capitalised name: "al-Rashid", "el-Khoury", "d'Arcy", "bin-Laden". */
+static bool prefixed_cap(const struct ctx *x, size_t i)
+{
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || (x->t[i].flags & TF_CAP))
+		return false;
+	const char *s = x->s + x->t[i].start;
+	size_t n = tlen(&x->t[i]), k = 0;
+	while (k < n && k < 4 && s[k] >= 'a' && s[k] <= 'z')
+		k++;
+	if (k == 0 || k > 3 || k + 2 > n || (s[k] != '-' && s[k] != '\''))
+		return false;
+	static const char *const pre[] = {"al", "el", "ad", "as", "at", "ar", "an", "ash", "az", "d", "l", "bin", "ben",
+		"abu", "ibn", "da", "de", "di", "du", NULL};
+	char w[4];
+	memcpy(w, s, k);
+	w[k] = 0;
+	return in_list(w, pre) && isupper((unsigned char)s[k + 1]) && n - k - 1 >= 2;
+}
+
+/* A hyphenated surname whose every part looks like a name: "Smith-Jones", "Okonkwo-Adeyemi" (each part
+ * capitalised, 2+ letters, and a known name or no English word; eponyms such as "Swan-Ganz" are listed). */
+static bool compound_name(const struct ctx *x, size_t i)
+{
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_CAP) || !(t->flags & TF_ALPHA) || (t->flags & (TF_UPPER | TF_NONLATIN)) ||
+	    (t->dflags & (DF_EPONYM | NOT_NAME | DF_ENGLISH)) || x->protect[i])
+		return false;
+	const char *s = x->s + t->start, *end = x->s + t->end;
+	if (!memchr(s, '-', (size_t)(end - s)))
+		return false;
+	int parts = 0;
+	while (s < end) {
+		const char *h = memchr(s, '-', (size_t)(end - s));
+		size_t n = h ? (size_t)(h - s) : (size_t)(end - s);
+		if (n < 2 || !isupper((unsigned char)s[0]) || !plain_word(s, n))
+			return false;
+		uint32_t f = deid_dict_get(&x->e->dict, s, n);
+		/* a known name counts even when it is also an English word: "Smith-Jones" */
+		bool name = (f & (DF_FIRST | DF_LAST)) && !(f & (DF_EPONYM | NOT_NAME));
+		if (!name && (f & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
+			return false;
+		parts++;
+		s += n + (h ? 1 : 0);
+	}
+	return parts >= 2;
+}
 
 /* The start of a name ending with token i: back over particles (particle_back), over a known given name or
  * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
@@ -2283,6 +2334,13 @@ static bool cand_name(int type)
  * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
 static bool plain_word(const char *s, size_t n)
 {
+	/* Irish and Scottish surnames: "O'Sullivan", "McAllister", "MacDonald" (the rest must be plain) */
+	if (n > 3 && s[0] == 'O' && s[1] == '\'' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 3 && s[0] == 'M' && s[1] == 'c' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 4 && s[0] == 'M' && s[1] == 'a' && s[2] == 'c' && isupper((unsigned char)s[3]))
+		return plain_word(s + 3, n - 3);
 	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
 	for (size_t i = 1; i < n; i++)
 		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
@@ -2323,6 +2381,18 @@ static bool drug_context(const struct ctx *x, size_t j)
 		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
 	}
+	return false;
+}
+
+/* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
+static bool drug_list_neighbour(const struct ctx *x, size_t j)
+{
+	if (j >= 2 && (tok_punct(x, j - 1, ',') || tok_is(x, j - 1, "and") || tok_is(x, j - 1, "or")) &&
+	    (x->t[j - 2].dflags & DF_CLINICAL) && !(x->t[j - 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j - 1].nl_before)
+		return true;
+	if (j + 2 < x->nt && (tok_punct(x, j + 1, ',') || tok_is(x, j + 1, "and") || tok_is(x, j + 1, "or")) &&
+	    (x->t[j + 2].dflags & DF_CLINICAL) && !(x->t[j + 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j + 2].nl_before)
+		return true;
 	return false;
 }
 
@@ -2424,14 +2494,15 @@ static void dict_layer(struct ctx *x)
 		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
 				    DF_TITLE_PT | DF_RELATION | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_GENERIC |
 				    DF_PROFESSION | DF_AMBIG)) &&
-		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
+		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) &&
+		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
 			char pw0[8];
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
-			if (drug_context(x, i + 1) || drug_verb_before(x, i))
+			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
 				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
@@ -2467,6 +2538,13 @@ static void dict_layer(struct ctx *x)
 				}
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
+					verb_next = true;
+				/* "Okonkwo-Adeyemi, Chidinma": surname, comma, a known given name (or a compound surname
+				 * first); the given name is found by the dictionary layer on its own */
+				if (tok_punct(x, e0, ',') && x->t[e0].sp_before == 0 && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (x->t[e0 + 1].flags & TF_CAP) &&
+				    (((x->t[e0 + 1].dflags & DF_FIRST) && !(x->t[e0 + 1].dflags & (DF_AMBIG | NOT_NAME | DF_EPONYM))) ||
+				     compound_name(x, i)))
 					verb_next = true;
 			}
 			size_t s0 = name_start_back(x, i);
@@ -2530,6 +2608,22 @@ static void dict_layer(struct ctx *x)
 				/* "Brad L Key", "Sari J. Paavolainen": given name, middle initial, surname */
 				if ((f & DF_FIRST) && title && e0 >= i + 3 && initial(x, i + 1) &&
 				    (x->t[e0 - 1].flags & TF_CAP) && !(x->t[e0 - 1].flags & TF_UPPER) && tlen(&x->t[e0 - 1]) > 1)
+					strong = true;
+				/* "Maria Smith-Jones", "Maria Okonkwo", "Yusuf al-Rashid": a given name before a compound,
+				 * prefixed or unknown capitalised surname */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i &&
+				    (compound_name(x, i + 1) || prefixed_cap(x, i + 1) ||
+				     ((x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) && tlen(&x->t[i + 1]) >= 3 &&
+				      !(x->t[i + 1].dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				      plain_word(x->s + x->t[i + 1].start, tlen(&x->t[i + 1])))))
+					strong = true;
+				/* "Maria Smith", "Mark Price": a given name then a surname, both capitalised, inside a sentence
+				 * (at a line start it may be a heading) and not before a colon */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i && (x->t[i + 1].dflags & DF_LAST) &&
+				    (x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) &&
+				    !(x->t[i].dflags & (NOT_NAME | DF_EPONYM)) && !(x->t[i + 1].dflags & (NOT_NAME | DF_EPONYM)) &&
+				    i > 0 && !t->nl_before && !clause_punct(x, i - 1) && !tok_punct(x, e0, ':') &&
+				    !(e0 < x->nt && joined(x, e0) && (x->t[e0].dflags & (DF_GENERIC | DF_ORG))))
 					strong = true;
 				if (!strong)
 					goto places;
