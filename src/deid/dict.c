@@ -213,7 +213,13 @@ static const char NOT_NAMES[] =
 	"vietnamese korean japanese hindi urdu bengali punjabi tagalog haitian creole somali amharic swahili "
 	"american african hispanic latino latina latinx asian caucasian irish italian greek jewish muslim "
 	"christian catholic protestant baptist methodist hindu buddhist sikh english-speaking spanish-speaking "
-	"god lord jesus allah bible medicare medicaid tricare hipaa covid covid-19 sars-cov-2 ";
+	"god lord jesus allah bible medicare medicaid tricare hipaa covid covid-19 sars-cov-2 "
+	"european canadian mexican british australian indian pakistani nigerian ghanaian brazilian cuban "
+	"dominican filipino swedish norwegian danish finnish dutch turkish iranian persian iraqi syrian lebanese "
+	"egyptian moroccan ethiopian eritrean kenyan ukrainian romanian hungarian czech slovak serbian croatian "
+	"bosnian albanian scottish welsh nepali tibetan thai cambodian khmer laotian hmong burmese indonesian "
+	"malaysian israeli palestinian jordanian saudi yemeni afghan pashto farsi dari gujarati tamil telugu "
+	"marathi kannada malayalam sinhala navajo ";
 
 /* Manufacturers, products and vehicles: never PHI, and their words are kept out of names and places. */
 static const char NON_PHI[] =

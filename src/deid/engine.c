@@ -1981,6 +1981,9 @@ static void context_names(struct ctx *x)
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "your brother, I talked": a lone capital letter without a period is the pronoun */
+				if (e == j + 1 && initial(x, j) && !tok_punct(x, j + 1, '.'))
+					e = j;
 				/* "his wife, June, ...": a given name that is also a month */
 				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
 				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
@@ -2721,6 +2724,12 @@ static bool list_name_word(const struct ctx *x, size_t j)
 		return false;
 	const struct tok *u = &x->t[j];
 	uint32_t f = u->dflags;
+	/* a contraction ("I'm", "We'll") is no name; "O'Brien" is */
+	bool apos = false;
+	for (size_t q = u->start + 1; q < u->end; q++)
+		apos |= x->s[q] == '\'' || (unsigned char)x->s[q] == 0x99;
+	if (apos && !(f & (DF_FIRST | DF_LAST)) && !(x->s[u->start] == 'O' && x->s[u->start + 1] == '\''))
+		return false;
 	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
 	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
 	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
@@ -3007,7 +3016,7 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		if (x->protect[j] || is_eponym_use(x, j))
 			continue;
 		/* lower-case mentions count only for names that are not English words */
-		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & (DF_STOP | DF_ENGLISH))))
 			continue;
 		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
 		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
