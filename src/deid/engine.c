@@ -2077,8 +2077,12 @@ static void context_names(struct ctx *x)
 					/* needs dictionary support: a known given name or surname in the sequence */
 					bool known = false;
 					for (size_t q = j; q < e; q++)
-						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
+						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & (DF_AMBIG | DF_CLINICAL)))
 							known = true;
+					/* not an eponym ("with Fitzpatrick type II skin") nor a lab symbol ("with Na 134") */
+					if (known && (is_eponym_use(x, e - 1) ||
+						      (e == j + 1 && tlen(&x->t[j]) <= 3 && e < x->nt && (x->t[e].flags & TF_NUM))))
+						known = false;
 					if (e > j && known) {
 						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
 							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
@@ -2387,6 +2391,19 @@ static bool drug_context(const struct ctx *x, size_t j)
 	return false;
 }
 
+/* A word that makes the capitalised words before it a place: "Lincoln Plaza", "Grant Park". */
+static bool place_word(const struct ctx *x, size_t j)
+{
+	static const char *const w[] = {"plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
+		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
+		"commons", "gardens", "village", "township", NULL};
+	char f[16];
+	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
+		return false;
+	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
+	return in_list(f, w);
+}
+
 /* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
 static bool drug_list_neighbour(const struct ctx *x, size_t j)
 {
@@ -2599,6 +2616,9 @@ static void dict_layer(struct ctx *x)
 			if (s0 == i)
 				s0 = particle_back(x, i);
 			bool multi = e0 > i + 1 || s0 < i;
+			/* "Lincoln Plaza", "Grant Park": a place word ends it, so it is a place, not a person */
+			if (multi && place_word(x, e0 - 1))
+				goto places;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
 				goto places;

@@ -205,6 +205,8 @@ TEST(eponyms_brands_and_headings_are_not_names)
 		"History of Parkinson's and Hashimoto's; Alzheimer's dementia; Wernicke's aphasia; Lugol's iodine.",
 		"Meds: aspirin, lisinopril, metformin and insulin. Will, may or can be held.",
 		"Lasix, Coreg and Norvasc were held. Follow-Up in two weeks. X-Ray and Self-Pay noted.",
+		"His son helps with English. BMP with Na 134, K 4.4. Fisherman with Fitzpatrick type II skin.",
+		"Found in a parked car in the Lincoln Plaza lot; walks in Grant Park daily. Treaty on European Union.",
 		"History of Mallory-Weiss tear, Sturge-Weber and Prader-Willi; also Klippel-Feil, Budd-Chiari and "
 		"Dandy-Walker; known Peutz-Jeghers and Bence-Jones proteinuria; Charcot-Marie-Tooth disease.",
 	};
