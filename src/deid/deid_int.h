@@ -82,6 +82,7 @@ struct deid_pattern {
 	pcre2_code *re_win;
 	bool win_jit;
 	int win, check, list;
+	uint16_t index; /* in the engine's table */
 	uint64_t wback[4], wstart[4];
 	bool has_start;
 };
@@ -97,6 +98,9 @@ struct deid_needles {
 	uint64_t has2[1024]; /* bit per two-byte key: head2 has a chain there */
 	int32_t *next;
 	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
+	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
+			      * pat_first[id + 1]) */
+	uint16_t *pats;
 };
 
 struct deid_engine {

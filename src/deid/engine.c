@@ -935,29 +935,49 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 	return specific >= 1;
 }
 
-/* A position where a literal wanted by a lead pattern occurs. */
-struct occ {
-	uint32_t pos;
-	uint16_t id;
-};
-
+/* Where each pattern's literals occur, per pattern (lead and windowed patterns): found as (pattern,
+ * position) pairs in note order, then grouped by pattern with a stable counting sort, so a pattern walks
+ * only its own occurrences, in position order. */
 struct occs {
-	struct occ *v;
+	struct occ_pair {
+		uint32_t pos;
+		uint16_t pat;
+	} *v;
 	size_t n, cap;
+	uint32_t *last;  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
+	uint32_t *pos;   /* grouped positions */
+	uint32_t *first; /* per pattern: its positions are pos[first[p] .. first[p + 1]) */
 };
 
-static void occ_push(struct occs *o, size_t pos, int32_t id)
+static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 {
+	if (o->last[pat] == pos + 1)
+		return; /* two literals of one pattern at one place ("hosp", "hospital") */
+	o->last[pat] = (uint32_t)pos + 1;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 256;
 		o->v = ml_xrealloc(o->v, o->cap * sizeof *o->v);
 	}
 	o->v[o->n].pos = (uint32_t)pos;
-	o->v[o->n++].id = (uint16_t)id;
+	o->v[o->n++].pat = pat;
 }
 
-/* Marks in found[] every needle the lower-cased note contains, and lists (in position order) where the
- * needles of lead patterns occur: one pass, a table lookup per byte. */
+static void occ_group(struct occs *o, size_t npats)
+{
+	memset(o->first, 0, (npats + 1) * sizeof *o->first);
+	for (size_t i = 0; i < o->n; i++)
+		o->first[o->v[i].pat + 1]++;
+	for (size_t p = 0; p < npats; p++)
+		o->first[p + 1] += o->first[p];
+	o->pos = ml_xmalloc((o->n + 1) * sizeof *o->pos);
+	/* last[] is reused as the fill cursor */
+	memcpy(o->last, o->first, npats * sizeof *o->last);
+	for (size_t i = 0; i < o->n; i++)
+		o->pos[o->last[o->v[i].pat]++] = o->v[i].pos;
+}
+
+/* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
+ * lead and windowed patterns occur: one pass, a table lookup per byte. */
 static void find_needles(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
 {
 	memset(found, 0, t->n);
@@ -966,8 +986,8 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		int32_t id = t->head1[u[i]];
 		if (id >= 0) {
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t k = t->pat_first[id]; k < t->pat_first[id + 1]; k++)
+				occ_push(o, i, t->pats[k]);
 		}
 		if (i + 1 >= n)
 			break;
@@ -986,8 +1006,8 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 			if (k < l)
 				continue;
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, i, t->pats[q]);
 		}
 	}
 }
@@ -1255,11 +1275,12 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 			const struct sites *st, size_t *qi, size_t from)
 {
 	if (p->win == W_NEEDLE) {
-		for (; *qi < occ->n; ++*qi) {
-			const struct occ *o = &occ->v[*qi];
-			if (o->pos >= from && (p->needmask[o->id >> 6] >> (o->id & 63) & 1) && site_ok(x, p->check, o->pos))
-				return o->pos;
-		}
+		size_t end = occ->first[p->index + 1];
+		if (*qi < occ->first[p->index])
+			*qi = occ->first[p->index];
+		for (; *qi < end; ++*qi)
+			if (occ->pos[*qi] >= from && site_ok(x, p->check, occ->pos[*qi]))
+				return occ->pos[*qi];
 		return x->n;
 	}
 	const uint32_t *v = st->v[p->list];
@@ -1444,18 +1465,18 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 /* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
 static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ)
 {
-	size_t off = 0, q = 0;
+	size_t off = 0, q = occ->first[p->index], qend = occ->first[p->index + 1];
 	while (off <= x->n) {
 		int rc;
 		if (p->re_lead) {
 			/* the next place at or after off where one of the pattern's literals starts: every
 			 * match starts at one, so trying them in order (anchored) finds the same matches as
 			 * scanning the note from off */
-			while (q < occ->n && (occ->v[q].pos < off || !(p->needmask[occ->v[q].id >> 6] >> (occ->v[q].id & 63) & 1)))
+			while (q < qend && occ->pos[q] < off)
 				q++;
-			if (q == occ->n)
+			if (q == qend)
 				break;
-			size_t st = occ->v[q++].pos;
+			size_t st = occ->pos[q++];
 			rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
 					 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
 			if (rc < 0) {
@@ -1494,7 +1515,10 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	uint8_t found_small[512];
 	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
 	struct occs occ = {0};
+	occ.last = ml_xcalloc(e->npats + 1, sizeof *occ.last);
+	occ.first = ml_xmalloc((e->npats + 1) * sizeof *occ.first);
 	find_needles(&e->needles, x->low, x->n, found, &occ);
+	occ_group(&occ, e->npats);
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
 	struct sites st = {0};
 	if (windows)
@@ -1517,6 +1541,9 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	if (found != found_small)
 		ml_free(found);
 	ml_free(occ.v);
+	ml_free(occ.pos);
+	ml_free(occ.first);
+	ml_free(occ.last);
 	sites_release(&st);
 }
 
@@ -3004,6 +3031,26 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			e->needles.record[p->need[k]] = 1;
 		}
 	}
+	/* needle -> the patterns that want its positions (lead and windowed ones), as one flat list */
+	struct deid_needles *t = &e->needles;
+	t->pat_first = ml_xcalloc(t->n + 2, sizeof *t->pat_first);
+	size_t total = 0;
+	for (size_t i = 0; i < e->npats; i++) {
+		e->pats[i].index = (uint16_t)i;
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pat_first[e->pats[i].need[k] + 1]++, total++;
+	}
+	for (size_t k = 0; k < t->n; k++)
+		t->pat_first[k + 1] += t->pat_first[k];
+	t->pats = ml_xmalloc((total + 1) * sizeof *t->pats);
+	uint32_t *fill = ml_xmalloc((t->n + 1) * sizeof *fill);
+	memcpy(fill, t->pat_first, (t->n + 1) * sizeof *fill);
+	for (size_t i = 0; i < e->npats; i++)
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pats[fill[e->pats[i].need[k]]++] = (uint16_t)i;
+	ml_free(fill);
 	return e;
 }
 
@@ -3019,6 +3066,8 @@ void deid_engine_free(struct deid_engine *e)
 		ml_free(e->pats[i].needmask);
 	}
 	ml_free(e->needles.record);
+	ml_free(e->needles.pat_first);
+	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
 		ml_free(e->needles.s[k]);
 	ml_free(e->needles.s);
