@@ -1549,6 +1549,9 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 
 /* ---- names ------------------------------------------------------------------------------------------- */
 
+/* Flags that keep a word out of names whatever else the dictionary says. */
+#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
+
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
 static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 {
@@ -1621,6 +1624,8 @@ static size_t particle_back(const struct ctx *x, size_t i)
 	return i;
 }
 
+static bool plain_word(const char *s, size_t n);
+
 /* The start of a name ending with token i: back over particles (particle_back), over a known given name or
  * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
 static size_t name_start_back(const struct ctx *x, size_t i)
@@ -1631,6 +1636,12 @@ static size_t name_start_back(const struct ctx *x, size_t i)
 	const struct tok *p = &x->t[i - 1];
 	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !x->protect[i - 1] &&
 	    (p->dflags & (DF_FIRST | DF_LAST)) && !(p->dflags & (DF_AMBIG | DF_CLINICAL | DF_STOP | DF_MONTHDAY)))
+		return i - 1;
+	/* a short capitalised word that is no English word: "Edi Živković", "Ari Kaplan" */
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[i - 1] && tlen(p) >= 2 && !(p->dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+								 DF_COUNTRY | DF_ORG | DF_PROFESSION)) &&
+	    plain_word(x->s + p->start, tlen(p)))
 		return i - 1;
 	size_t k = i - 1;
 	if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
@@ -1975,19 +1986,29 @@ static void context_names(struct ctx *x)
 				j = i + 1;
 			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
 				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
-				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him") || tok_is(x, i + 1, "me")) ? i + 2 : i + 1;
+			/* "everyone calls me Ján", "call me Ishmael" */
+			else if ((tok_is(x, i, "calls") || tok_is(x, i, "call")) && i + 2 < x->nt &&
+				 (tok_is(x, i + 1, "me") || tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) &&
+				 (x->t[i + 2].flags & TF_CAP))
+				j = i + 2;
 			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
 				j = i + 1;
 			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
-				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				while (e < x->nt && e - j < 5 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
 				       (!(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) ||
-					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) &&
-					 !(x->t[e].dflags & (DF_STOP | DF_CLINICAL)))) &&
+					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) && !(x->t[e].dflags & DF_CLINICAL) &&
+					 (!(x->t[e].dflags & DF_STOP) || (x->t[e].dflags & DF_MONTHDAY)))) &&
 				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
-					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					(x->t[e].dflags & (DF_FIRST | DF_LAST)))) {
 					e++;
+					/* a middle initial with its period: "Ján M. Novák" */
+					if (initial(x, e - 1) && tok_punct(x, e, '.') && x->t[e].sp_before == 0 && e + 1 < x->nt &&
+					    joined(x, e + 1) && (x->t[e + 1].flags & TF_CAP))
+						e++;
+				}
 				if (e > j)
 					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 			}
@@ -2065,8 +2086,6 @@ static uint32_t stem_flags(const struct ctx *x, size_t i)
 	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
 }
 
-/* Flags that keep a word out of names whatever else the dictionary says. */
-#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
 
 /* Could token i (flags f) be a given name or a surname that is not an ordinary word? Known names that are
  * not English words, or unknown capitalised words outside the English and clinical lists. */
@@ -2131,6 +2150,35 @@ static void cue_names(struct ctx *x)
 		}
 		if (!(t->flags & TF_ALPHA))
 			continue;
+		/* a list of given names, also in lower case: "they had 6: silvana, adam, christopher and caleb" */
+		if ((t->dflags & DF_FIRST) && (i == 0 || !(x->t[i - 1].dflags & DF_FIRST) || !joined(x, i))) {
+			size_t items[16], ni = 0, strong = 0, q = i;
+			bool ok = true;
+			while (q < x->nt && ni < 16) {
+				const struct tok *u = &x->t[q];
+				uint32_t f = u->dflags;
+				if (!(u->flags & TF_ALPHA) || (u->flags & TF_UPPER) || !(f & DF_FIRST) || (f & (NOT_NAME | DF_EPONYM)) ||
+				    x->protect[q] || (q > i && u->nl_before)) {
+					ok = ni >= 3;
+					break;
+				}
+				items[ni++] = q;
+				strong += !(f & (DF_AMBIG | DF_ENGLISH));
+				q++;
+				if (tok_punct(x, q, ',') && x->t[q].sp_before == 0)
+					q++;
+				if (tok_is(x, q, "and") || tok_is(x, q, "or") || tok_is(x, q, "&"))
+					q++;
+				else if (!tok_punct(x, q - 1, ','))
+					break; /* the list ends after an item without a separator */
+			}
+			if (ok && ni >= 3 && strong >= 3) {
+				for (size_t k = 0; k < ni; k++)
+					add_cand(x, x->t[items[k]].start, x->t[items[k]].end, DEID_PATIENT, DEID_SRC_CONTEXT, 56, .6f);
+				i = items[ni - 1];
+				continue;
+			}
+		}
 		/* possessive + relation: "Amanda's daughter", "between him and Asya's kid", "Matej's address" */
 		size_t pl = poss_len(x, i);
 		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
@@ -2357,6 +2405,24 @@ static void dict_layer(struct ctx *x)
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
+		/* a possessive name: "Edi Živković's Cautionary Tales", "(though Mccullough's song ...)"; the
+		 * possessive ends the name, and eponyms ("Parkinson's", "Hashimoto's") are kept out */
+		size_t pl = title ? poss_len(x, i) : 0;
+		if (pl && !x->protect[i] && !(f & (DF_EPONYM | DF_ENGLISH | NOT_NAME)) && !is_eponym_use(x, i)) {
+			uint32_t fs = stem_flags(x, i);
+			size_t wl = tlen(t) - pl;
+			bool sentence_start = i == 0 || t->nl_before || tok_punct(x, i - 1, '.') || tok_punct(x, i - 1, '!') ||
+					      tok_punct(x, i - 1, '?');
+			bool known = (fs & (DF_FIRST | DF_LAST)) && !(fs & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
+			bool unknown = !(fs & (DF_FIRST | DF_LAST | DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+					       DF_COUNTRY | DF_ORG | DF_PROFESSION | DF_AMBIG)) &&
+				       wl >= 4 && !sentence_start && plain_word(x->s + t->start, wl);
+			if (known || unknown) {
+				size_t s0 = name_start_back(x, i);
+				add_cand(x, x->t[s0].start, t->end - pl, DEID_PATIENT, DEID_SRC_DICT, s0 < i ? 52 : 46, .55f);
+				continue;
+			}
+		}
 		/* an unknown capitalised word in running text (not English, not clinical, not a place), or a
 		 * known surname, inside a sentence: a name ("founders: Kónya, Becker and Vasquez") */
 		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
@@ -2408,6 +2474,13 @@ static void dict_layer(struct ctx *x)
 					verb_next = true;
 			}
 			size_t s0 = name_start_back(x, i);
+			/* between a house number and a number ("28245 Puruntie 82 Apt. 595"): a street, not a person */
+			if (i > 0 && (x->t[i - 1].flags & TF_NUM) && !(x->t[i - 1].flags & TF_ALPHA) && joined(x, i) &&
+			    e0 < x->nt && joined(x, e0) && (x->t[e0].flags & TF_NUM) && !(x->t[e0].flags & TF_ALPHA)) {
+				add_name(x, i, e0, DEID_STREET, 44, .5f, DEID_SRC_DICT);
+				i = e0 - 1;
+				continue;
+			}
 			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
 				/* reaching back over particles makes it a multi-word name, which outranks its parts */
 				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);

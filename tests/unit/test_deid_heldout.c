@@ -202,6 +202,8 @@ TEST(eponyms_brands_and_headings_are_not_names)
 		"Swan-Ganz catheter removed. Jackson-Pratt drain with serosanguinous output. Holter monitor ordered.",
 		"Wound closed with Vicryl and Monocryl. Patient ambulating with walker. Baby boy in the well baby nursery.",
 		"Alzheimer dementia, moderate. Huntington disease in family history. Tourette syndrome.",
+		"History of Parkinson's and Hashimoto's; Alzheimer's dementia; Wernicke's aphasia; Lugol's iodine.",
+		"Meds: aspirin, lisinopril, metformin and insulin. Will, may or can be held.",
 	};
 	for (size_t k = 0; k < ML_ARRAY_LEN(notes); k++) {
 		struct deid_opts o;
@@ -239,6 +241,10 @@ TEST(name_cues_on_unknown_names)
 		{"Willemine ten Paskeveld will present today.", "Willemine ten Paskeveld"},
 		{"Thanks for coming, Robert! See you next week.", "Robert"},
 		{"Admitted under Jorvan K. Smith overnight.", "Jorvan K. Smith"},
+		{"My name is Ján M. Novák but everyone calls me Ján.", "Ján M. Novák"},
+		{"the children were adam, kristina, margaret and caleb.", "kristina"},
+		{"singing the verses from Edi Qorvanek's early songs", "Edi Qorvanek"},
+		{"Have you been to a Ravil G Yefimov concert before?", "Ravil G Yefimov"},
 	};
 	for (size_t k = 0; k < ML_ARRAY_LEN(cases); k++) {
 		struct deid_opts o;
