@@ -84,6 +84,8 @@ struct deid_pattern {
 	int win, check, list;
 	uint16_t index; /* in the engine's table */
 	uint64_t wback[4], wstart[4];
+	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */
+	bool has_first;
 	bool has_start;
 };
 

@@ -821,11 +821,15 @@ static int phone_type(const struct ctx *x, size_t a)
 			break;
 		}
 	ssize_t fax = -1, ph = -1;
+	/* x->low is the note with ASCII letters lower-cased, as strncasecmp compares; the words are matched
+	 * there (each test reads at most 5 bytes past i, within the NUL-terminated copy) */
+	const char *l = x->low;
 	for (size_t i = from; i + 3 <= a; i++) {
-		if (!strncasecmp(x->s + i, "fax", 3))
+		char c = l[i];
+		if (c == 'f' && !memcmp(l + i, "fax", 3))
 			fax = (ssize_t)i;
-		if (!strncasecmp(x->s + i, "ph", 2) || !strncasecmp(x->s + i, "tel", 3) || !strncasecmp(x->s + i, "cell", 4) ||
-		    !strncasecmp(x->s + i, "call", 4) || !strncasecmp(x->s + i, "pager", 5))
+		if ((c == 'p' && (l[i + 1] == 'h' || !strncmp(l + i, "pager", 5))) || (c == 't' && !strncmp(l + i, "tel", 3)) ||
+		    (c == 'c' && (!strncmp(l + i, "cell", 4) || !strncmp(l + i, "call", 4))))
 			ph = (ssize_t)i;
 	}
 	return fax >= 0 && fax > ph ? DEID_FAX : DEID_PHONE;
@@ -1463,7 +1467,8 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 }
 
 /* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
-static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ)
+static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ,
+		      bool fast)
 {
 	size_t off = 0, q = occ->first[p->index], qend = occ->first[p->index + 1];
 	while (off <= x->n) {
@@ -1472,8 +1477,8 @@ static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_d
 			/* the next place at or after off where one of the pattern's literals starts: every
 			 * match starts at one, so trying them in order (anchored) finds the same matches as
 			 * scanning the note from off */
-			while (q < qend && occ->pos[q] < off)
-				q++;
+			while (q < qend && (occ->pos[q] < off || (fast && p->has_first && !in_class(p->first, (unsigned char)x->s[occ->pos[q]]))))
+				q++; /* a literal where the regex cannot start (PCRE2's own first-byte set) needs no call */
 			if (q == qend)
 				break;
 			size_t st = occ->pos[q++];
@@ -1506,7 +1511,11 @@ static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_d
  * one may match a caseless pattern where its lower-cased text lacks the literal, so windows are not used. */
 static bool has_odd_fold(const char *s, size_t n)
 {
-	return memmem(s, n, "\xC5\xBF", 2) || memmem(s, n, "\xE2\x84\xAA", 3);
+	/* both start with a byte >= 0xC5: an ASCII note is answered by one memchr-like pass */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0xC5)
+			return memmem(s + i, n - i, "\xC5\xBF", 2) || memmem(s + i, n - i, "\xE2\x84\xAA", 3);
+	return false;
 }
 
 static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
@@ -1536,7 +1545,7 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 		if (windows && p->re_win)
 			scan_windowed(x, p, md, mc, &occ, &st);
 		else
-			scan_full(x, p, md, &occ);
+			scan_full(x, p, md, &occ, !reference);
 	}
 	if (found != found_small)
 		ml_free(found);
@@ -2952,6 +2961,32 @@ static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
 	return (uint16_t)id;
 }
 
+/* The bytes a match of p's regex can start with, from PCRE2's study of the unanchored regex (its start
+ * bitmap, or its one first code unit); has_first stays false when PCRE2 knows no such set. */
+static void first_bytes(struct deid_pattern *p)
+{
+	const uint8_t *bm = NULL;
+	uint32_t type = 0, cu = 0;
+	if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm) {
+		/* 256 bits, byte b at bit (b & 7) of bm[b >> 3]: the same bit order as in_class's words on a
+		 * little-endian machine; elsewhere the set is rebuilt bit by bit */
+		memset(p->first, 0, sizeof p->first);
+		for (int b = 0; b < 256; b++)
+			if (bm[b >> 3] >> (b & 7) & 1)
+				p->first[b >> 6] |= (uint64_t)1 << (b & 63);
+		p->has_first = true;
+	} else if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+		   pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODEUNIT, &cu) == 0 && cu < 256) {
+		memset(p->first, 0, sizeof p->first);
+		p->first[cu >> 6] |= (uint64_t)1 << (cu & 63);
+		/* PCRE2 does not say whether that unit is caseless ((?i) inside the pattern): allow the other ASCII
+		 * case too (the bytes tested are the first bytes of ASCII literals, in either case) */
+		unsigned oc = (unsigned)(cu >= 'a' && cu <= 'z' ? cu - 32 : cu >= 'A' && cu <= 'Z' ? cu + 32 : cu);
+		p->first[oc >> 6] |= (uint64_t)1 << (oc & 63);
+		p->has_first = true;
+	}
+}
+
 /* Parses a byte class of a pat_def ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" '%', else the
  * byte itself) into a 256-bit set. */
 static void class_parse(const char *spec, uint64_t set[4])
@@ -3097,6 +3132,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
+		first_bytes(p);
 		if (!p->needmask)
 			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {
