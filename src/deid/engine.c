@@ -494,6 +494,23 @@ static void tokenize(struct ctx *x)
 		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
 		bool first = true;
 		while (i < n) {
+			/* ASCII letters and digits: counted here without the general code point path */
+			unsigned char b = (unsigned char)s[i];
+			if (b >= 'a' && b <= 'z') {
+				letters++, lower++, first = false, i++;
+				continue;
+			}
+			if (b >= 'A' && b <= 'Z') {
+				letters++, upper++;
+				if (first)
+					t->flags |= TF_CAP;
+				first = false, i++;
+				continue;
+			}
+			if (b >= '0' && b <= '9') {
+				digits++, first = false, i++;
+				continue;
+			}
 			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 			if (k <= 0)
 				break;
