@@ -103,6 +103,12 @@ struct deid_needles {
 	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
 			      * pat_first[id + 1]) */
 	uint16_t *pats;
+	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac) */
+	uint8_t cls[256];
+	size_t ncls;
+	uint16_t *delta;
+	int32_t *own;
+	uint32_t *emit, *dlink;
 };
 
 struct deid_engine {

@@ -967,7 +967,8 @@ struct occs {
 	size_t n, cap;
 	uint32_t *last;  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
 	uint32_t *pos;   /* grouped positions */
-	uint32_t *first; /* per pattern: its positions are pos[first[p] .. first[p + 1]) */
+	uint32_t *first; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each once */
+	uint32_t *end;
 };
 
 static void occ_push(struct occs *o, size_t pos, uint16_t pat)
@@ -995,6 +996,45 @@ static void occ_group(struct occs *o, size_t npats)
 	memcpy(o->last, o->first, npats * sizeof *o->last);
 	for (size_t i = 0; i < o->n; i++)
 		o->pos[o->last[o->v[i].pat]++] = o->v[i].pos;
+	/* the automaton reports literals where they end, so one pattern's positions (starts) may come out of
+	 * order when its literals differ in length: sort each run (nearly sorted: insertion sort) and drop
+	 * repeats */
+	for (size_t p = 0; p < npats; p++) {
+		uint32_t a = o->first[p], b = o->first[p + 1], k = a;
+		for (uint32_t i = a + 1; i < b; i++) {
+			uint32_t v = o->pos[i], j = i;
+			while (j > a && o->pos[j - 1] > v) {
+				o->pos[j] = o->pos[j - 1];
+				j--;
+			}
+			o->pos[j] = v;
+		}
+		for (uint32_t i = a; i < b; i++)
+			if (k == a || o->pos[k - 1] != o->pos[i])
+				o->pos[k++] = o->pos[i];
+		o->end[p] = k;
+	}
+}
+
+/* The same as find_needles with the Aho-Corasick automaton built by ac_build: one table step per byte
+ * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. */
+static void find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
+{
+	memset(found, 0, t->n);
+	const unsigned char *u = (const unsigned char *)low;
+	const uint16_t *delta = t->delta;
+	size_t nc = t->ncls;
+	uint32_t st = 0;
+	for (size_t i = 0; i < n; i++) {
+		st = delta[st * nc + t->cls[u[i]]];
+		for (uint32_t e = t->emit[st]; e; e = t->dlink[e]) {
+			int32_t id = t->own[e];
+			found[id] = 1;
+			size_t pos = i + 1 - t->len[id];
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, pos, t->pats[q]);
+		}
+	}
 }
 
 /* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
@@ -1296,7 +1336,7 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 			const struct sites *st, size_t *qi, size_t from)
 {
 	if (p->win == W_NEEDLE) {
-		size_t end = occ->first[p->index + 1];
+		size_t end = occ->end[p->index];
 		if (*qi < occ->first[p->index])
 			*qi = occ->first[p->index];
 		for (; *qi < end; ++*qi)
@@ -1487,7 +1527,7 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ,
 		      bool fast)
 {
-	size_t off = 0, q = occ->first[p->index], qend = occ->first[p->index + 1];
+	size_t off = 0, q = occ->first[p->index], qend = occ->end[p->index];
 	while (off <= x->n) {
 		int rc;
 		if (p->re_lead) {
@@ -1543,7 +1583,11 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	struct occs occ = {0};
 	occ.last = ml_xcalloc(e->npats + 1, sizeof *occ.last);
 	occ.first = ml_xmalloc((e->npats + 1) * sizeof *occ.first);
-	find_needles(&e->needles, x->low, x->n, found, &occ);
+	occ.end = ml_xmalloc((e->npats + 1) * sizeof *occ.end);
+	if (reference)
+		find_needles(&e->needles, x->low, x->n, found, &occ);
+	else
+		find_needles_ac(&e->needles, x->low, x->n, found, &occ);
 	occ_group(&occ, e->npats);
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
 	struct sites st = {0};
@@ -1569,6 +1613,7 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	ml_free(occ.v);
 	ml_free(occ.pos);
 	ml_free(occ.first);
+	ml_free(occ.end);
 	ml_free(occ.last);
 	sites_release(&st);
 }
@@ -3074,6 +3119,70 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 	return 0;
 }
 
+/* The Aho-Corasick automaton of the literals: bytes that occur in no literal share class 0; delta is the
+ * full transition table over the classes; own[s] is the literal spelled by state s (-1: none), emit[s] the
+ * first state on s's suffix chain that spells one (0: none), dlink[s] the next one after s. */
+static void ac_build(struct deid_needles *t)
+{
+	memset(t->cls, 0, sizeof t->cls);
+	size_t nc = 1, total = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		total += t->len[k];
+		for (size_t j = 0; j < t->len[k]; j++)
+			if (!t->cls[(unsigned char)t->s[k][j]])
+				t->cls[(unsigned char)t->s[k][j]] = (uint8_t)nc++;
+	}
+	t->ncls = nc;
+	int32_t *child = ml_xmalloc(total * nc * sizeof *child);
+	for (size_t i = 0; i < total * nc; i++)
+		child[i] = -1;
+	t->own = ml_xmalloc(total * sizeof *t->own);
+	for (size_t i = 0; i < total; i++)
+		t->own[i] = -1;
+	size_t ns = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		size_t st = 0;
+		for (size_t j = 0; j < t->len[k]; j++) {
+			size_t c = t->cls[(unsigned char)t->s[k][j]];
+			if (child[st * nc + c] < 0)
+				child[st * nc + c] = (int32_t)ns++;
+			st = (size_t)child[st * nc + c];
+		}
+		t->own[st] = (int32_t)k; /* literals are distinct (needle_add), so one per state */
+	}
+	t->delta = ml_xmalloc(ns * nc * sizeof *t->delta);
+	t->emit = ml_xcalloc(ns, sizeof *t->emit);
+	t->dlink = ml_xcalloc(ns, sizeof *t->dlink);
+	uint32_t *fail = ml_xcalloc(ns, sizeof *fail), *queue = ml_xmalloc(ns * sizeof *queue);
+	size_t qh = 0, qt = 0;
+	for (size_t c = 0; c < nc; c++) {
+		int32_t u = child[c];
+		t->delta[c] = (uint16_t)(u < 0 ? 0 : u);
+		if (u >= 0)
+			fail[u] = 0, queue[qt++] = (uint32_t)u;
+	}
+	while (qh < qt) {
+		uint32_t r = queue[qh++];
+		/* r's suffix chain: its failure state, if that spells a literal, else that state's chain */
+		uint32_t f = fail[r];
+		t->dlink[r] = t->own[f] >= 0 ? f : t->emit[f];
+		t->emit[r] = t->own[r] >= 0 ? r : t->dlink[r];
+		for (size_t c = 0; c < nc; c++) {
+			int32_t u = child[r * nc + c];
+			if (u >= 0) {
+				fail[u] = t->delta[f * nc + c];
+				t->delta[r * nc + c] = (uint16_t)u;
+				queue[qt++] = (uint32_t)u;
+			} else {
+				t->delta[r * nc + c] = t->delta[f * nc + c];
+			}
+		}
+	}
+	ml_free(child);
+	ml_free(fail);
+	ml_free(queue);
+}
+
 struct deid_engine *deid_engine_new(struct ml_err *err)
 {
 	struct deid_engine *e = ml_calloc(1, sizeof *e);
@@ -3177,6 +3286,15 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			for (size_t k = 0; k < e->pats[i].nneed; k++)
 				t->pats[fill[e->pats[i].need[k]]++] = (uint16_t)i;
 	ml_free(fill);
+	size_t chars = 1;
+	for (size_t k = 0; k < t->n; k++)
+		chars += t->len[k];
+	if (chars > 65535) { /* the automaton's states are uint16_t: at most one per literal byte */
+		ml_err_set(err, ML_EINVAL, "de-identification literals too long in all (%zu bytes)", chars);
+		deid_engine_free(e);
+		return NULL;
+	}
+	ac_build(t);
 	return e;
 }
 
@@ -3193,6 +3311,10 @@ void deid_engine_free(struct deid_engine *e)
 	}
 	ml_free(e->needles.record);
 	ml_free(e->needles.pat_first);
+	ml_free(e->needles.delta);
+	ml_free(e->needles.own);
+	ml_free(e->needles.emit);
+	ml_free(e->needles.dlink);
 	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
 		ml_free(e->needles.s[k]);
