@@ -1112,7 +1112,7 @@ static int phone_digits(const char *s, size_t n, size_t i, int need)
 
 /* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
  * its sites (so a site that fails it can be skipped without losing a match). */
-static bool site_ok(const struct ctx *x, int check, size_t q)
+static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q)
 {
 	const char *s = x->s;
 	size_t n = x->n, e;
@@ -1295,13 +1295,25 @@ static uint32_t drun_mask(const struct ctx *x, size_t q)
 	return m;
 }
 
+/* Bytes sites_find looks at: digits, capitals, ',', ':', '/'; every other byte (most of a note: lower-case
+ * letters, spaces) is passed over with one table load. */
+static const uint8_t SITE_BYTE[256] = {
+	[','] = 1, [':'] = 1, ['/'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+	['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+};
+
 static void sites_find(struct sites *st, const struct ctx *x)
 {
 	const char *s = x->s;
 	size_t n = x->n;
-	unsigned char prev = ' ';
-	for (size_t i = 0; i < n; prev = (unsigned char)s[i++]) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (!SITE_BYTE[c])
+			continue;
+		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 		if (c >= '0' && c <= '9') {
 			if (!(prev >= '0' && prev <= '9')) {
 				site_push(st, L_DRUN, i);
@@ -1315,8 +1327,6 @@ static void sites_find(struct sites *st, const struct ctx *x)
 			continue;
 		} else if (c == '/') {
 			site_push(st, L_SLASH, i);
-			continue;
-		} else if (!(c >= 'A' && c <= 'Z')) {
 			continue;
 		}
 		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
