@@ -2,6 +2,7 @@
 #include "deid/deid_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -621,10 +622,92 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
 }
 
+/* in_list(w, list): is w one of the words of list (a static, NULL-terminated array: its address names it)?
+ * It answers from a hash set of each list's words, built on the list's first use (the context rules
+ * ask a few hundred times per note, mostly about words that are not there). The sets are shared by all
+ * threads: built under a lock, published with a release store, found again by the list's address; they
+ * live as long as the process, like the lists. */
+struct wordset {
+	const char *const *list;
+	size_t mask;
+	const char **slot;
+};
+#define WORDSETS 256
+static struct wordset *wordsets[WORDSETS];
+static pthread_mutex_t wordsets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t word_hash(const char *w)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *w; w++)
+		h = (h ^ (unsigned char)*w) * 1099511628211ull;
+	return h;
+}
+
+static const struct wordset *wordset_of(const char *const *list)
+{
+	size_t h = (size_t)(((uintptr_t)list >> 3) * 0x9E3779B97F4A7C15ull >> 56) & (WORDSETS - 1);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = __atomic_load_n(&wordsets[i], __ATOMIC_ACQUIRE);
+			if (!ws)
+				break;
+			if (ws->list == list)
+				return ws;
+		}
+		if (pass)
+			return NULL;
+		pthread_mutex_lock(&wordsets_lock);
+		/* build it unless another thread did meanwhile (found again on the second pass) */
+		bool there = false;
+		i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = wordsets[i];
+			if (!ws || ws->list == list) {
+				there = ws != NULL;
+				break;
+			}
+		}
+		if (!there && !wordsets[i]) {
+			size_t n = 0;
+			while (list[n])
+				n++;
+			size_t cap = 16;
+			while (cap < 2 * n + 2)
+				cap *= 2;
+			struct wordset *ws = ml_malloc(sizeof *ws);
+			const char **slot = ml_calloc(cap, sizeof *slot);
+			if (ws && slot) {
+				ws->list = list, ws->mask = cap - 1, ws->slot = slot;
+				for (size_t k = 0; k < n; k++) {
+					size_t j = word_hash(list[k]) & ws->mask;
+					while (slot[j] && strcmp(slot[j], list[k]))
+						j = (j + 1) & ws->mask;
+					slot[j] = list[k];
+				}
+				__atomic_store_n(&wordsets[i], ws, __ATOMIC_RELEASE);
+			} else {
+				ml_free(ws);
+				ml_free(slot);
+			}
+		}
+		pthread_mutex_unlock(&wordsets_lock);
+	}
+	return NULL;
+}
+
 static bool in_list(const char *w, const char *const *list)
 {
-	for (; *list; list++)
-		if (w[0] == (*list)[0] && !strcmp(w, *list)) /* the first byte rules out most entries cheaply */
+	const struct wordset *ws = wordset_of(list);
+	if (!ws) { /* the table is full or memory ran out: the plain scan */
+		for (; *list; list++)
+			if (w[0] == (*list)[0] && !strcmp(w, *list))
+				return true;
+		return false;
+	}
+	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
+		if (!strcmp(ws->slot[j], w))
 			return true;
 	return false;
 }
