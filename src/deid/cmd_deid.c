@@ -295,6 +295,7 @@ static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const 
 		return 0;
 	const char *e = line + len, *p = jf_ws(line, e);
 	const char *obj_start = p, *vs = NULL, *ve = NULL;
+	struct ml_buf dec; /* the decoded text, once "text" is seen (vs set) */
 	if (p >= e || *p != '{')
 		return 0;
 	p = jf_ws(p + 1, e);
@@ -304,19 +305,24 @@ static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const 
 		bool esc;
 		const char *ks = p;
 		if (p >= e || *p != '"' || !(p = jf_string(p, e, &esc, NULL)) || esc)
-			return 0;
+			goto fallback;
 		bool is_text = p - ks == 6 && !memcmp(ks, "\"text\"", 6);
 		p = jf_ws(p, e);
 		if (p >= e || *p != ':')
-			return 0;
+			goto fallback;
 		p = jf_ws(p + 1, e);
 		const char *v = p;
-		if (!(p = jf_value(p, e, 1)))
-			return 0;
 		if (is_text) {
-			if (vs || *v != '"')
-				return 0; /* a second "text", or not a string */
-			vs = v, ve = p;
+			if (vs || p >= e || *p != '"')
+				goto fallback; /* a second "text", or not a string */
+			/* decoded while it is checked: one pass over the note */
+			ml_buf_init(&dec, len);
+			vs = v;
+			if (!(p = jf_string(p, e, &esc, &dec)))
+				goto fallback;
+			ve = p;
+		} else if (!(p = jf_value(p, e, 1))) {
+			goto fallback;
 		}
 		p = jf_ws(p, e);
 		if (p < e && *p == ',') {
@@ -324,20 +330,13 @@ static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const 
 			continue;
 		}
 		if (p >= e || *p != '}')
-			return 0;
+			goto fallback;
 		p++;
 		break;
 	}
 	const char *obj_end = p;
 	if (!vs || jf_ws(p, e) != e)
-		return 0;
-	struct ml_buf dec;
-	ml_buf_init(&dec, (size_t)(ve - vs));
-	bool esc;
-	if (!jf_string(vs, ve, &esc, &dec)) {
-		ml_buf_release(&dec);
-		return 0;
-	}
+		goto fallback;
 	struct deid_result r;
 	deid_result_init(&r);
 	int rc = deid_text(j->e, dec.data ? dec.data : "", dec.len, &j->known, &j->opts, &r, err);
@@ -363,6 +362,11 @@ static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const 
 		return -1;
 	}
 	return 1;
+fallback:
+	/* not a record this path takes: the jansson path parses it (and reports what is wrong) */
+	if (vs)
+		ml_buf_release(&dec);
+	return 0;
 }
 
 /* One JSONL record: "text" is replaced (other fields kept); with --spans a "deid_spans" field is added. */

@@ -83,7 +83,10 @@ struct deid_pattern {
 	pcre2_code *re_win;
 	bool win_jit;
 	int win, check, list;
+	uint16_t index; /* in the engine's table */
 	uint64_t wback[4], wstart[4];
+	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */
+	bool has_first;
 	bool has_start;
 };
 
@@ -98,6 +101,15 @@ struct deid_needles {
 	uint64_t has2[1024]; /* bit per two-byte key: head2 has a chain there */
 	int32_t *next;
 	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
+	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
+			      * pat_first[id + 1]) */
+	uint16_t *pats;
+	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac) */
+	uint8_t cls[256];
+	size_t ncls;
+	uint16_t *delta;
+	int32_t *own;
+	uint32_t *emit, *dlink;
 };
 
 struct deid_engine {

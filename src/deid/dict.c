@@ -6,8 +6,19 @@
 
 size_t deid_fold(const char *s, size_t n, char *out, size_t cap)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
+	size_t o = 0, i = 0;
+	if (n < cap) {
+		/* the usual word: ASCII and short enough, folded without the per-byte checks; the general loop
+		 * below takes over at the first non-ASCII byte */
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0x80)
+				break;
+			out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		o = i;
+	}
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x80) {
 			if (o + 1 >= cap)

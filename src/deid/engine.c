@@ -2,6 +2,7 @@
 #include "deid/deid_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -494,6 +495,23 @@ static void tokenize(struct ctx *x)
 		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
 		bool first = true;
 		while (i < n) {
+			/* ASCII letters and digits: counted here without the general code point path */
+			unsigned char b = (unsigned char)s[i];
+			if (b >= 'a' && b <= 'z') {
+				letters++, lower++, first = false, i++;
+				continue;
+			}
+			if (b >= 'A' && b <= 'Z') {
+				letters++, upper++;
+				if (first)
+					t->flags |= TF_CAP;
+				first = false, i++;
+				continue;
+			}
+			if (b >= '0' && b <= '9') {
+				digits++, first = false, i++;
+				continue;
+			}
 			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 			if (k <= 0)
 				break;
@@ -604,10 +622,92 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
 }
 
+/* in_list(w, list): is w one of the words of list (a static, NULL-terminated array: its address names it)?
+ * It answers from a hash set of each list's words, built on the list's first use (the context rules
+ * ask a few hundred times per note, mostly about words that are not there). The sets are shared by all
+ * threads: built under a lock, published with a release store, found again by the list's address; they
+ * live as long as the process, like the lists. */
+struct wordset {
+	const char *const *list;
+	size_t mask;
+	const char **slot;
+};
+#define WORDSETS 256
+static struct wordset *wordsets[WORDSETS];
+static pthread_mutex_t wordsets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t word_hash(const char *w)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *w; w++)
+		h = (h ^ (unsigned char)*w) * 1099511628211ull;
+	return h;
+}
+
+static const struct wordset *wordset_of(const char *const *list)
+{
+	size_t h = (size_t)(((uintptr_t)list >> 3) * 0x9E3779B97F4A7C15ull >> 56) & (WORDSETS - 1);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = __atomic_load_n(&wordsets[i], __ATOMIC_ACQUIRE);
+			if (!ws)
+				break;
+			if (ws->list == list)
+				return ws;
+		}
+		if (pass)
+			return NULL;
+		pthread_mutex_lock(&wordsets_lock);
+		/* build it unless another thread did meanwhile (found again on the second pass) */
+		bool there = false;
+		i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = wordsets[i];
+			if (!ws || ws->list == list) {
+				there = ws != NULL;
+				break;
+			}
+		}
+		if (!there && !wordsets[i]) {
+			size_t n = 0;
+			while (list[n])
+				n++;
+			size_t cap = 16;
+			while (cap < 2 * n + 2)
+				cap *= 2;
+			struct wordset *ws = ml_malloc(sizeof *ws);
+			const char **slot = ml_calloc(cap, sizeof *slot);
+			if (ws && slot) {
+				ws->list = list, ws->mask = cap - 1, ws->slot = slot;
+				for (size_t k = 0; k < n; k++) {
+					size_t j = word_hash(list[k]) & ws->mask;
+					while (slot[j] && strcmp(slot[j], list[k]))
+						j = (j + 1) & ws->mask;
+					slot[j] = list[k];
+				}
+				__atomic_store_n(&wordsets[i], ws, __ATOMIC_RELEASE);
+			} else {
+				ml_free(ws);
+				ml_free(slot);
+			}
+		}
+		pthread_mutex_unlock(&wordsets_lock);
+	}
+	return NULL;
+}
+
 static bool in_list(const char *w, const char *const *list)
 {
-	for (; *list; list++)
-		if (w[0] == (*list)[0] && !strcmp(w, *list)) /* the first byte rules out most entries cheaply */
+	const struct wordset *ws = wordset_of(list);
+	if (!ws) { /* the table is full or memory ran out: the plain scan */
+		for (; *list; list++)
+			if (w[0] == (*list)[0] && !strcmp(w, *list))
+				return true;
+		return false;
+	}
+	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
+		if (!strcmp(ws->slot[j], w))
 			return true;
 	return false;
 }
@@ -821,11 +921,15 @@ static int phone_type(const struct ctx *x, size_t a)
 			break;
 		}
 	ssize_t fax = -1, ph = -1;
+	/* x->low is the note with ASCII letters lower-cased, as strncasecmp compares; the words are matched
+	 * there (each test reads at most 5 bytes past i, within the NUL-terminated copy) */
+	const char *l = x->low;
 	for (size_t i = from; i + 3 <= a; i++) {
-		if (!strncasecmp(x->s + i, "fax", 3))
+		char c = l[i];
+		if (c == 'f' && !memcmp(l + i, "fax", 3))
 			fax = (ssize_t)i;
-		if (!strncasecmp(x->s + i, "ph", 2) || !strncasecmp(x->s + i, "tel", 3) || !strncasecmp(x->s + i, "cell", 4) ||
-		    !strncasecmp(x->s + i, "call", 4) || !strncasecmp(x->s + i, "pager", 5))
+		if ((c == 'p' && (l[i + 1] == 'h' || !strncmp(l + i, "pager", 5))) || (c == 't' && !strncmp(l + i, "tel", 3)) ||
+		    (c == 'c' && (!strncmp(l + i, "cell", 4) || !strncmp(l + i, "call", 4))))
 			ph = (ssize_t)i;
 	}
 	return fax >= 0 && fax > ph ? DEID_FAX : DEID_PHONE;
@@ -935,29 +1039,89 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 	return specific >= 1;
 }
 
-/* A position where a literal wanted by a lead pattern occurs. */
-struct occ {
-	uint32_t pos;
-	uint16_t id;
-};
-
+/* Where each pattern's literals occur, per pattern (lead and windowed patterns): found as (pattern,
+ * position) pairs in note order, then grouped by pattern with a stable counting sort, so a pattern walks
+ * only its own occurrences, in position order. */
 struct occs {
-	struct occ *v;
+	struct occ_pair {
+		uint32_t pos;
+		uint16_t pat;
+	} *v;
 	size_t n, cap;
+	uint32_t *last;  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
+	uint32_t *pos;   /* grouped positions */
+	uint32_t *first; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each once */
+	uint32_t *end;
 };
 
-static void occ_push(struct occs *o, size_t pos, int32_t id)
+static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 {
+	if (o->last[pat] == pos + 1)
+		return; /* two literals of one pattern at one place ("hosp", "hospital") */
+	o->last[pat] = (uint32_t)pos + 1;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 256;
 		o->v = ml_xrealloc(o->v, o->cap * sizeof *o->v);
 	}
 	o->v[o->n].pos = (uint32_t)pos;
-	o->v[o->n++].id = (uint16_t)id;
+	o->v[o->n++].pat = pat;
 }
 
-/* Marks in found[] every needle the lower-cased note contains, and lists (in position order) where the
- * needles of lead patterns occur: one pass, a table lookup per byte. */
+static void occ_group(struct occs *o, size_t npats)
+{
+	memset(o->first, 0, (npats + 1) * sizeof *o->first);
+	for (size_t i = 0; i < o->n; i++)
+		o->first[o->v[i].pat + 1]++;
+	for (size_t p = 0; p < npats; p++)
+		o->first[p + 1] += o->first[p];
+	o->pos = ml_xmalloc((o->n + 1) * sizeof *o->pos);
+	/* last[] is reused as the fill cursor */
+	memcpy(o->last, o->first, npats * sizeof *o->last);
+	for (size_t i = 0; i < o->n; i++)
+		o->pos[o->last[o->v[i].pat]++] = o->v[i].pos;
+	/* the automaton reports literals where they end, so one pattern's positions (starts) may come out of
+	 * order when its literals differ in length: sort each run (nearly sorted: insertion sort) and drop
+	 * repeats */
+	for (size_t p = 0; p < npats; p++) {
+		uint32_t a = o->first[p], b = o->first[p + 1], k = a;
+		for (uint32_t i = a + 1; i < b; i++) {
+			uint32_t v = o->pos[i], j = i;
+			while (j > a && o->pos[j - 1] > v) {
+				o->pos[j] = o->pos[j - 1];
+				j--;
+			}
+			o->pos[j] = v;
+		}
+		for (uint32_t i = a; i < b; i++)
+			if (k == a || o->pos[k - 1] != o->pos[i])
+				o->pos[k++] = o->pos[i];
+		o->end[p] = k;
+	}
+}
+
+/* The same as find_needles with the Aho-Corasick automaton built by ac_build: one table step per byte
+ * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. */
+static void find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
+{
+	memset(found, 0, t->n);
+	const unsigned char *u = (const unsigned char *)low;
+	const uint16_t *delta = t->delta;
+	size_t nc = t->ncls;
+	uint32_t st = 0;
+	for (size_t i = 0; i < n; i++) {
+		st = delta[st * nc + t->cls[u[i]]];
+		for (uint32_t e = t->emit[st]; e; e = t->dlink[e]) {
+			int32_t id = t->own[e];
+			found[id] = 1;
+			size_t pos = i + 1 - t->len[id];
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, pos, t->pats[q]);
+		}
+	}
+}
+
+/* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
+ * lead and windowed patterns occur: one pass, a table lookup per byte. */
 static void find_needles(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
 {
 	memset(found, 0, t->n);
@@ -966,8 +1130,8 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		int32_t id = t->head1[u[i]];
 		if (id >= 0) {
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t k = t->pat_first[id]; k < t->pat_first[id + 1]; k++)
+				occ_push(o, i, t->pats[k]);
 		}
 		if (i + 1 >= n)
 			break;
@@ -986,8 +1150,8 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 			if (k < l)
 				continue;
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, i, t->pats[q]);
 		}
 	}
 }
@@ -1031,7 +1195,7 @@ static int phone_digits(const char *s, size_t n, size_t i, int need)
 
 /* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
  * its sites (so a site that fails it can be skipped without losing a match). */
-static bool site_ok(const struct ctx *x, int check, size_t q)
+static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q)
 {
 	const char *s = x->s;
 	size_t n = x->n, e;
@@ -1214,13 +1378,25 @@ static uint32_t drun_mask(const struct ctx *x, size_t q)
 	return m;
 }
 
+/* Bytes sites_find looks at: digits, capitals, ',', ':', '/'; every other byte (most of a note: lower-case
+ * letters, spaces) is passed over with one table load. */
+static const uint8_t SITE_BYTE[256] = {
+	[','] = 1, [':'] = 1, ['/'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+	['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+};
+
 static void sites_find(struct sites *st, const struct ctx *x)
 {
 	const char *s = x->s;
 	size_t n = x->n;
-	unsigned char prev = ' ';
-	for (size_t i = 0; i < n; prev = (unsigned char)s[i++]) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (!SITE_BYTE[c])
+			continue;
+		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 		if (c >= '0' && c <= '9') {
 			if (!(prev >= '0' && prev <= '9')) {
 				site_push(st, L_DRUN, i);
@@ -1234,8 +1410,6 @@ static void sites_find(struct sites *st, const struct ctx *x)
 			continue;
 		} else if (c == '/') {
 			site_push(st, L_SLASH, i);
-			continue;
-		} else if (!(c >= 'A' && c <= 'Z')) {
 			continue;
 		}
 		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
@@ -1255,11 +1429,12 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 			const struct sites *st, size_t *qi, size_t from)
 {
 	if (p->win == W_NEEDLE) {
-		for (; *qi < occ->n; ++*qi) {
-			const struct occ *o = &occ->v[*qi];
-			if (o->pos >= from && (p->needmask[o->id >> 6] >> (o->id & 63) & 1) && site_ok(x, p->check, o->pos))
-				return o->pos;
-		}
+		size_t end = occ->end[p->index];
+		if (*qi < occ->first[p->index])
+			*qi = occ->first[p->index];
+		for (; *qi < end; ++*qi)
+			if (occ->pos[*qi] >= from && site_ok(x, p->check, occ->pos[*qi]))
+				return occ->pos[*qi];
 		return x->n;
 	}
 	const uint32_t *v = st->v[p->list];
@@ -1442,20 +1617,21 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 }
 
 /* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
-static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ)
+static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ,
+		      bool fast)
 {
-	size_t off = 0, q = 0;
+	size_t off = 0, q = occ->first[p->index], qend = occ->end[p->index];
 	while (off <= x->n) {
 		int rc;
 		if (p->re_lead) {
 			/* the next place at or after off where one of the pattern's literals starts: every
 			 * match starts at one, so trying them in order (anchored) finds the same matches as
 			 * scanning the note from off */
-			while (q < occ->n && (occ->v[q].pos < off || !(p->needmask[occ->v[q].id >> 6] >> (occ->v[q].id & 63) & 1)))
-				q++;
-			if (q == occ->n)
+			while (q < qend && (occ->pos[q] < off || (fast && p->has_first && !in_class(p->first, (unsigned char)x->s[occ->pos[q]]))))
+				q++; /* a literal where the regex cannot start (PCRE2's own first-byte set) needs no call */
+			if (q == qend)
 				break;
-			size_t st = occ->v[q++].pos;
+			size_t st = occ->pos[q++];
 			rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
 					 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
 			if (rc < 0) {
@@ -1485,7 +1661,11 @@ static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_d
  * one may match a caseless pattern where its lower-cased text lacks the literal, so windows are not used. */
 static bool has_odd_fold(const char *s, size_t n)
 {
-	return memmem(s, n, "\xC5\xBF", 2) || memmem(s, n, "\xE2\x84\xAA", 3);
+	/* both start with a byte >= 0xC5: an ASCII note is answered by one memchr-like pass */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0xC5)
+			return memmem(s + i, n - i, "\xC5\xBF", 2) || memmem(s + i, n - i, "\xE2\x84\xAA", 3);
+	return false;
 }
 
 static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
@@ -1494,7 +1674,14 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	uint8_t found_small[512];
 	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
 	struct occs occ = {0};
-	find_needles(&e->needles, x->low, x->n, found, &occ);
+	occ.last = ml_xcalloc(e->npats + 1, sizeof *occ.last);
+	occ.first = ml_xmalloc((e->npats + 1) * sizeof *occ.first);
+	occ.end = ml_xmalloc((e->npats + 1) * sizeof *occ.end);
+	if (reference)
+		find_needles(&e->needles, x->low, x->n, found, &occ);
+	else
+		find_needles_ac(&e->needles, x->low, x->n, found, &occ);
+	occ_group(&occ, e->npats);
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
 	struct sites st = {0};
 	if (windows)
@@ -1512,11 +1699,15 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 		if (windows && p->re_win)
 			scan_windowed(x, p, md, mc, &occ, &st);
 		else
-			scan_full(x, p, md, &occ);
+			scan_full(x, p, md, &occ, !reference);
 	}
 	if (found != found_small)
 		ml_free(found);
 	ml_free(occ.v);
+	ml_free(occ.pos);
+	ml_free(occ.first);
+	ml_free(occ.end);
+	ml_free(occ.last);
 	sites_release(&st);
 }
 
@@ -3071,6 +3262,32 @@ static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
 	return (uint16_t)id;
 }
 
+/* The bytes a match of p's regex can start with, from PCRE2's study of the unanchored regex (its start
+ * bitmap, or its one first code unit); has_first stays false when PCRE2 knows no such set. */
+static void first_bytes(struct deid_pattern *p)
+{
+	const uint8_t *bm = NULL;
+	uint32_t type = 0, cu = 0;
+	if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm) {
+		/* 256 bits, byte b at bit (b & 7) of bm[b >> 3]: the same bit order as in_class's words on a
+		 * little-endian machine; elsewhere the set is rebuilt bit by bit */
+		memset(p->first, 0, sizeof p->first);
+		for (int b = 0; b < 256; b++)
+			if (bm[b >> 3] >> (b & 7) & 1)
+				p->first[b >> 6] |= (uint64_t)1 << (b & 63);
+		p->has_first = true;
+	} else if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+		   pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODEUNIT, &cu) == 0 && cu < 256) {
+		memset(p->first, 0, sizeof p->first);
+		p->first[cu >> 6] |= (uint64_t)1 << (cu & 63);
+		/* PCRE2 does not say whether that unit is caseless ((?i) inside the pattern): allow the other ASCII
+		 * case too (the bytes tested are the first bytes of ASCII literals, in either case) */
+		unsigned oc = (unsigned)(cu >= 'a' && cu <= 'z' ? cu - 32 : cu >= 'A' && cu <= 'Z' ? cu + 32 : cu);
+		p->first[oc >> 6] |= (uint64_t)1 << (oc & 63);
+		p->has_first = true;
+	}
+}
+
 /* Parses a byte class of a pat_def ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" '%', else the
  * byte itself) into a 256-bit set. */
 static void class_parse(const char *spec, uint64_t set[4])
@@ -3139,6 +3356,70 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 		}
 	}
 	return 0;
+}
+
+/* The Aho-Corasick automaton of the literals: bytes that occur in no literal share class 0; delta is the
+ * full transition table over the classes; own[s] is the literal spelled by state s (-1: none), emit[s] the
+ * first state on s's suffix chain that spells one (0: none), dlink[s] the next one after s. */
+static void ac_build(struct deid_needles *t)
+{
+	memset(t->cls, 0, sizeof t->cls);
+	size_t nc = 1, total = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		total += t->len[k];
+		for (size_t j = 0; j < t->len[k]; j++)
+			if (!t->cls[(unsigned char)t->s[k][j]])
+				t->cls[(unsigned char)t->s[k][j]] = (uint8_t)nc++;
+	}
+	t->ncls = nc;
+	int32_t *child = ml_xmalloc(total * nc * sizeof *child);
+	for (size_t i = 0; i < total * nc; i++)
+		child[i] = -1;
+	t->own = ml_xmalloc(total * sizeof *t->own);
+	for (size_t i = 0; i < total; i++)
+		t->own[i] = -1;
+	size_t ns = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		size_t st = 0;
+		for (size_t j = 0; j < t->len[k]; j++) {
+			size_t c = t->cls[(unsigned char)t->s[k][j]];
+			if (child[st * nc + c] < 0)
+				child[st * nc + c] = (int32_t)ns++;
+			st = (size_t)child[st * nc + c];
+		}
+		t->own[st] = (int32_t)k; /* literals are distinct (needle_add), so one per state */
+	}
+	t->delta = ml_xmalloc(ns * nc * sizeof *t->delta);
+	t->emit = ml_xcalloc(ns, sizeof *t->emit);
+	t->dlink = ml_xcalloc(ns, sizeof *t->dlink);
+	uint32_t *fail = ml_xcalloc(ns, sizeof *fail), *queue = ml_xmalloc(ns * sizeof *queue);
+	size_t qh = 0, qt = 0;
+	for (size_t c = 0; c < nc; c++) {
+		int32_t u = child[c];
+		t->delta[c] = (uint16_t)(u < 0 ? 0 : u);
+		if (u >= 0)
+			fail[u] = 0, queue[qt++] = (uint32_t)u;
+	}
+	while (qh < qt) {
+		uint32_t r = queue[qh++];
+		/* r's suffix chain: its failure state, if that spells a literal, else that state's chain */
+		uint32_t f = fail[r];
+		t->dlink[r] = t->own[f] >= 0 ? f : t->emit[f];
+		t->emit[r] = t->own[r] >= 0 ? r : t->dlink[r];
+		for (size_t c = 0; c < nc; c++) {
+			int32_t u = child[r * nc + c];
+			if (u >= 0) {
+				fail[u] = t->delta[f * nc + c];
+				t->delta[r * nc + c] = (uint16_t)u;
+				queue[qt++] = (uint32_t)u;
+			} else {
+				t->delta[r * nc + c] = t->delta[f * nc + c];
+			}
+		}
+	}
+	ml_free(child);
+	ml_free(fail);
+	ml_free(queue);
 }
 
 struct deid_engine *deid_engine_new(struct ml_err *err)
@@ -3216,6 +3497,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
+		first_bytes(p);
 		if (!p->needmask)
 			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {
@@ -3223,6 +3505,35 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			e->needles.record[p->need[k]] = 1;
 		}
 	}
+	/* needle -> the patterns that want its positions (lead and windowed ones), as one flat list */
+	struct deid_needles *t = &e->needles;
+	t->pat_first = ml_xcalloc(t->n + 2, sizeof *t->pat_first);
+	size_t total = 0;
+	for (size_t i = 0; i < e->npats; i++) {
+		e->pats[i].index = (uint16_t)i;
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pat_first[e->pats[i].need[k] + 1]++, total++;
+	}
+	for (size_t k = 0; k < t->n; k++)
+		t->pat_first[k + 1] += t->pat_first[k];
+	t->pats = ml_xmalloc((total + 1) * sizeof *t->pats);
+	uint32_t *fill = ml_xmalloc((t->n + 1) * sizeof *fill);
+	memcpy(fill, t->pat_first, (t->n + 1) * sizeof *fill);
+	for (size_t i = 0; i < e->npats; i++)
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pats[fill[e->pats[i].need[k]]++] = (uint16_t)i;
+	ml_free(fill);
+	size_t chars = 1;
+	for (size_t k = 0; k < t->n; k++)
+		chars += t->len[k];
+	if (chars > 65535) { /* the automaton's states are uint16_t: at most one per literal byte */
+		ml_err_set(err, ML_EINVAL, "de-identification literals too long in all (%zu bytes)", chars);
+		deid_engine_free(e);
+		return NULL;
+	}
+	ac_build(t);
 	return e;
 }
 
@@ -3238,6 +3549,12 @@ void deid_engine_free(struct deid_engine *e)
 		ml_free(e->pats[i].needmask);
 	}
 	ml_free(e->needles.record);
+	ml_free(e->needles.pat_first);
+	ml_free(e->needles.delta);
+	ml_free(e->needles.own);
+	ml_free(e->needles.emit);
+	ml_free(e->needles.dlink);
+	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
 		ml_free(e->needles.s[k]);
 	ml_free(e->needles.s);
