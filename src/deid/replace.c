@@ -594,15 +594,16 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	if (!r->segs)
 		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 	size_t pos = 0, in_cp = 0, out_cp = 0;
+	bool ascii = deid_ascii(text, len); /* then input lengths in code points are byte lengths */
 	for (size_t i = 0; i < n; i++) {
 		const struct deid_cand *c = &spans[i];
-		size_t gap = ml_utf8_cp_count(text + pos, c->start - pos);
+		size_t gap = ascii ? c->start - pos : ml_utf8_cp_count(text + pos, c->start - pos);
 		if (ml_buf_append(&o, text + pos, c->start - pos) != 0)
 			goto oom;
 		in_cp += gap;
 		out_cp += gap;
 		size_t before = o.len;
-		size_t span_cp = ml_utf8_cp_count(text + c->start, c->end - c->start);
+		size_t span_cp = ascii ? c->end - c->start : ml_utf8_cp_count(text + c->start, c->end - c->start);
 		switch (opts->mode) {
 		case DEID_MODE_MASK:
 			for (size_t q = 0; q < span_cp; q++)
@@ -630,7 +631,7 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	}
 	if (ml_buf_append(&o, text + pos, len - pos) != 0)
 		goto oom;
-	out_cp += ml_utf8_cp_count(text + pos, len - pos);
+	out_cp += ascii ? len - pos : ml_utf8_cp_count(text + pos, len - pos);
 	r->out_ncp = out_cp;
 	if (opts->mode == DEID_MODE_NONE) {
 		ml_buf_release(&o);
