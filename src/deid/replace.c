@@ -67,6 +67,19 @@ static _Thread_local struct {
 
 static void derive_keys_uncached(const struct deid_opts *o, struct skeys *k);
 
+/* Clears the key material of one call: the patient key, the hash states made (12 KB if all of them were
+ * wiped every note, which cost more than the hashing) and the memo. */
+static void skeys_wipe(struct skeys *k)
+{
+	sodium_memzero(k->patient, sizeof k->patient);
+	for (int t = 0; t < DEID_NTYPES; t++)
+		if (k->kready >> t & 1)
+			sodium_memzero(&k->kst[t], sizeof k->kst[t]);
+	sodium_memzero(k->memo, k->nmemo * sizeof k->memo[0]);
+	k->kready = 0;
+	k->nmemo = 0;
+}
+
 static void derive_keys(const struct deid_opts *o, struct skeys *k)
 {
 	const char *pk = o->patient_key ? o->patient_key : "";
@@ -643,10 +656,12 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		r->text_len = 0;
 	}
 	if (opts->mode == DEID_MODE_SURROGATE)
-		sodium_memzero(&k, sizeof k);
+		skeys_wipe(&k);
 	return 0;
 oom:
 	ml_buf_release(&o);
+	if (opts->mode == DEID_MODE_SURROGATE)
+		skeys_wipe(&k);
 	return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 }
 
