@@ -35,7 +35,8 @@ enum {
 	DF_MONTHDAY = 1u << 17, /* month and weekday names */
 	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
 	DF_ENGLISH = 1u << 19,  /* an ordinary lower-case English word */
-	DF_MW = 1u << 20        /* the first word of a multi-word entry ("lee" of "lee silverman") */
+	DF_MW = 1u << 20,       /* the first word of a multi-word entry ("lee" of "lee silverman") */
+	DF_CUE = 1u << 21       /* a word that starts a context rule ("by", "aka", "sincerely"): engine.c looks closer */
 };
 
 struct deid_dict {

@@ -1717,6 +1717,8 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 #define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
 
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
+static bool prefixed_cap(const struct ctx *x, size_t i);
+
 static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 {
 	if (i >= x->nt)
@@ -1737,6 +1739,8 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		return false;
 	if (t->flags & TF_CAP)
 		return true;
+	if (prefixed_cap(x, i))
+		return true; /* "Yusuf al-Rashid" */
 	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
 }
 
@@ -1789,6 +1793,53 @@ static size_t particle_back(const struct ctx *x, size_t i)
 }
 
 static bool plain_word(const char *s, size_t n);
+
+/* A lower-case particle glued to a capitalised name: "al-Rashid", "el-Khoury", "d'Arcy", "bin-Laden". */
+static bool prefixed_cap(const struct ctx *x, size_t i)
+{
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || (x->t[i].flags & TF_CAP))
+		return false;
+	const char *s = x->s + x->t[i].start;
+	size_t n = tlen(&x->t[i]), k = 0;
+	while (k < n && k < 4 && s[k] >= 'a' && s[k] <= 'z')
+		k++;
+	if (k == 0 || k > 3 || k + 2 > n || (s[k] != '-' && s[k] != '\''))
+		return false;
+	static const char *const pre[] = {"al", "el", "ad", "as", "at", "ar", "an", "ash", "az", "d", "l", "bin", "ben",
+		"abu", "ibn", "da", "de", "di", "du", NULL};
+	char w[4];
+	memcpy(w, s, k);
+	w[k] = 0;
+	return in_list(w, pre) && isupper((unsigned char)s[k + 1]) && n - k - 1 >= 2;
+}
+
+/* A hyphenated surname whose every part looks like a name: "Smith-Jones", "Okonkwo-Adeyemi" (each part
+ * capitalised, 2+ letters, and a known name or no English word; eponyms such as "Swan-Ganz" are listed). */
+static bool compound_name(const struct ctx *x, size_t i)
+{
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_CAP) || !(t->flags & TF_ALPHA) || (t->flags & (TF_UPPER | TF_NONLATIN)) ||
+	    (t->dflags & (DF_EPONYM | NOT_NAME | DF_ENGLISH)) || x->protect[i])
+		return false;
+	const char *s = x->s + t->start, *end = x->s + t->end;
+	if (!memchr(s, '-', (size_t)(end - s)))
+		return false;
+	int parts = 0;
+	while (s < end) {
+		const char *h = memchr(s, '-', (size_t)(end - s));
+		size_t n = h ? (size_t)(h - s) : (size_t)(end - s);
+		if (n < 2 || !isupper((unsigned char)s[0]) || !plain_word(s, n))
+			return false;
+		uint32_t f = deid_dict_get(&x->e->dict, s, n);
+		/* a known name counts even when it is also an English word: "Smith-Jones" */
+		bool name = (f & (DF_FIRST | DF_LAST)) && !(f & (DF_EPONYM | NOT_NAME));
+		if (!name && (f & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
+			return false;
+		parts++;
+		s += n + (h ? 1 : 0);
+	}
+	return parts >= 2;
+}
 
 /* The start of a name ending with token i: back over particles (particle_back), over a known given name or
  * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
@@ -1997,6 +2048,8 @@ static int label_kind(const struct ctx *x, size_t colon)
 	return 0;
 }
 
+static size_t poss_len(const struct ctx *x, size_t i);
+
 static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
@@ -2119,6 +2172,9 @@ static void context_names(struct ctx *x)
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "your brother, I talked": a lone capital letter without a period is the pronoun */
+				if (e == j + 1 && initial(x, j) && !tok_punct(x, j + 1, '.'))
+					e = j;
 				/* "his wife, June, ...": a given name that is also a month */
 				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
 				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
@@ -2130,6 +2186,9 @@ static void context_names(struct ctx *x)
 			}
 			continue;
 		}
+		/* the rules below start at a cue word (dict.c CUE_WORDS) */
+		if (!(t->dflags & DF_CUE))
+			continue;
 		/* "pt hope resting", "pt Janelle Strickland": a given name right after pt/patient */
 		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
 		    !tok_punct(x, i + 1, ':')) {
@@ -2156,8 +2215,15 @@ static void context_names(struct ctx *x)
 				 (tok_is(x, i + 1, "me") || tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) &&
 				 (x->t[i + 2].flags & TF_CAP))
 				j = i + 2;
-			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
-				j = i + 1;
+			else if ((tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i")) ||
+				 tok_is(x, i, "i'm") || tok_is(x, i, "i\xE2\x80\x99m")) {
+				/* "I'm Quarto Angelo", not "I'm Catholic" or "I'm Amanda's daughter": a capitalised word
+				 * that is a known name or no English word, and not a possessive */
+				const struct tok *u = i + 1 < x->nt ? &x->t[i + 1] : NULL;
+				if (u && (u->flags & TF_CAP) && !poss_len(x, i + 1) &&
+				    (((u->dflags & (DF_FIRST | DF_LAST)) && !(u->dflags & DF_AMBIG)) || !(u->dflags & DF_ENGLISH)))
+					j = i + 1;
+			}
 			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
@@ -2202,8 +2268,12 @@ static void context_names(struct ctx *x)
 					/* needs dictionary support: a known given name or surname in the sequence */
 					bool known = false;
 					for (size_t q = j; q < e; q++)
-						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
+						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & (DF_AMBIG | DF_CLINICAL)))
 							known = true;
+					/* not an eponym ("with Fitzpatrick type II skin") nor a lab symbol ("with Na 134") */
+					if (known && (is_eponym_use(x, e - 1) ||
+						      (e == j + 1 && tlen(&x->t[j]) <= 3 && e < x->nt && (x->t[e].flags & TF_NUM))))
+						known = false;
 					if (e > j && known) {
 						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
 							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
@@ -2265,6 +2335,17 @@ static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambi
 	if (f & (DF_FIRST | DF_LAST))
 		return allow_ambig || !(f & (DF_AMBIG | DF_ENGLISH));
 	return (t->flags & TF_CAP) && !(f & DF_ENGLISH) && tlen(t) >= 3;
+}
+
+/* Is token i a double quote, straight or curly (U+201C, U+201D)? */
+static bool tok_quote(const struct ctx *x, size_t i)
+{
+	if (tok_punct(x, i, '"'))
+		return true;
+	if (i >= x->nt || !(x->t[i].flags & TF_PUNCT) || tlen(&x->t[i]) != 3)
+		return false;
+	const unsigned char *p = (const unsigned char *)x->s + x->t[i].start;
+	return p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x9C || p[2] == 0x9D);
 }
 
 /* Is token i the end of a sentence or clause mark ('.', '!', '?', '"', ':', ';')? */
@@ -2363,7 +2444,7 @@ static void cue_names(struct ctx *x)
 		/* speaker label at the start of a line or a sentence: "Koppány: \"Who...", "Tamsin: Remember" */
 		if (tok_punct(x, i + 1, ':') && x->t[i + 1].sp_before == 0 && i + 2 < x->nt && !x->t[i + 2].nl_before &&
 		    (i == 0 || t->nl_before || clause_punct(x, i - 1))) {
-			bool quote = tok_punct(x, i + 2, '"') || tok_punct(x, i + 2, 0xE2);
+			bool quote = tok_quote(x, i + 2);
 			uint32_t f = t->dflags;
 			bool known = (f & DF_FIRST) && !(f & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
 			if ((t->flags & (TF_CAP | TF_LOWER)) && !(t->flags & TF_UPPER) &&
@@ -2384,10 +2465,10 @@ static void cue_names(struct ctx *x)
 				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
 		}
 		/* attribution after a quotation: "...," says Hauta-aho. */
-		if ((tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
-		     tok_is(x, i, "replied") || tok_is(x, i, "added")) &&
-		    i > 0 && (tok_punct(x, i - 1, '"') || tok_punct(x, i - 1, 0xE2)) && i + 1 < x->nt && joined(x, i + 1) &&
-		    (x->t[i + 1].flags & TF_CAP)) {
+		if (i > 0 && tok_quote(x, i - 1) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_CAP) &&
+		    (tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
+		     tok_is(x, i, "replied") || tok_is(x, i, "added"))) {
 			size_t e = name_fwd(x, i + 1, 3, false, false);
 			bool any = false;
 			for (size_t q = i + 1; q < e; q++)
@@ -2451,6 +2532,13 @@ static bool cand_name(int type)
  * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
 static bool plain_word(const char *s, size_t n)
 {
+	/* Irish and Scottish surnames: "O'Sullivan", "McAllister", "MacDonald" (the rest must be plain) */
+	if (n > 3 && s[0] == 'O' && s[1] == '\'' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 3 && s[0] == 'M' && s[1] == 'c' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 4 && s[0] == 'M' && s[1] == 'a' && s[2] == 'c' && isupper((unsigned char)s[3]))
+		return plain_word(s + 3, n - 3);
 	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
 	for (size_t i = 1; i < n; i++)
 		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
@@ -2491,6 +2579,31 @@ static bool drug_context(const struct ctx *x, size_t j)
 		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
 	}
+	return false;
+}
+
+/* A word that makes the capitalised words before it a place: "Lincoln Plaza", "Grant Park". */
+static bool place_word(const struct ctx *x, size_t j)
+{
+	static const char *const w[] = {"plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
+		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
+		"commons", "gardens", "village", "township", NULL};
+	char f[16];
+	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
+		return false;
+	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
+	return in_list(f, w);
+}
+
+/* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
+static bool drug_list_neighbour(const struct ctx *x, size_t j)
+{
+	if (j >= 2 && (tok_punct(x, j - 1, ',') || tok_is(x, j - 1, "and") || tok_is(x, j - 1, "or")) &&
+	    (x->t[j - 2].dflags & DF_CLINICAL) && !(x->t[j - 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j - 1].nl_before)
+		return true;
+	if (j + 2 < x->nt && (tok_punct(x, j + 1, ',') || tok_is(x, j + 1, "and") || tok_is(x, j + 1, "or")) &&
+	    (x->t[j + 2].dflags & DF_CLINICAL) && !(x->t[j + 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j + 2].nl_before)
+		return true;
 	return false;
 }
 
@@ -2592,14 +2705,15 @@ static void dict_layer(struct ctx *x)
 		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
 				    DF_TITLE_PT | DF_RELATION | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_GENERIC |
 				    DF_PROFESSION | DF_AMBIG)) &&
-		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
+		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) &&
+		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
 			char pw0[8];
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
-			if (drug_context(x, i + 1) || drug_verb_before(x, i))
+			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
 				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
@@ -2635,6 +2749,13 @@ static void dict_layer(struct ctx *x)
 				}
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
+					verb_next = true;
+				/* "Okonkwo-Adeyemi, Chidinma": surname, comma, a known given name (or a compound surname
+				 * first); the given name is found by the dictionary layer on its own */
+				if (tok_punct(x, e0, ',') && x->t[e0].sp_before == 0 && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (x->t[e0 + 1].flags & TF_CAP) &&
+				    (((x->t[e0 + 1].dflags & DF_FIRST) && !(x->t[e0 + 1].dflags & (DF_AMBIG | NOT_NAME | DF_EPONYM))) ||
+				     compound_name(x, i)))
 					verb_next = true;
 			}
 			size_t s0 = name_start_back(x, i);
@@ -2686,6 +2807,9 @@ static void dict_layer(struct ctx *x)
 			if (s0 == i)
 				s0 = particle_back(x, i);
 			bool multi = e0 > i + 1 || s0 < i;
+			/* "Lincoln Plaza", "Grant Park": a place word ends it, so it is a place, not a person */
+			if (multi && place_word(x, e0 - 1))
+				goto places;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
 				goto places;
@@ -2698,6 +2822,22 @@ static void dict_layer(struct ctx *x)
 				/* "Brad L Key", "Sari J. Paavolainen": given name, middle initial, surname */
 				if ((f & DF_FIRST) && title && e0 >= i + 3 && initial(x, i + 1) &&
 				    (x->t[e0 - 1].flags & TF_CAP) && !(x->t[e0 - 1].flags & TF_UPPER) && tlen(&x->t[e0 - 1]) > 1)
+					strong = true;
+				/* "Maria Smith-Jones", "Maria Okonkwo", "Yusuf al-Rashid": a given name before a compound,
+				 * prefixed or unknown capitalised surname */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i &&
+				    (compound_name(x, i + 1) || prefixed_cap(x, i + 1) ||
+				     ((x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) && tlen(&x->t[i + 1]) >= 3 &&
+				      !(x->t[i + 1].dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				      plain_word(x->s + x->t[i + 1].start, tlen(&x->t[i + 1])))))
+					strong = true;
+				/* "Maria Smith", "Mark Price": a given name then a surname, both capitalised, inside a sentence
+				 * (at a line start it may be a heading) and not before a colon */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i && (x->t[i + 1].dflags & DF_LAST) &&
+				    (x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) &&
+				    !(x->t[i].dflags & (NOT_NAME | DF_EPONYM)) && !(x->t[i + 1].dflags & (NOT_NAME | DF_EPONYM)) &&
+				    i > 0 && !t->nl_before && !clause_punct(x, i - 1) && !tok_punct(x, e0, ':') &&
+				    !(e0 < x->nt && joined(x, e0) && (x->t[e0].dflags & (DF_GENERIC | DF_ORG))))
 					strong = true;
 				if (!strong)
 					goto places;
@@ -2795,6 +2935,12 @@ static bool list_name_word(const struct ctx *x, size_t j)
 		return false;
 	const struct tok *u = &x->t[j];
 	uint32_t f = u->dflags;
+	/* a contraction ("I'm", "We'll") is no name; "O'Brien" is */
+	bool apos = false;
+	for (size_t q = u->start + 1; q < u->end; q++)
+		apos |= x->s[q] == '\'' || (unsigned char)x->s[q] == 0x99;
+	if (apos && !(f & (DF_FIRST | DF_LAST)) && !(x->s[u->start] == 'O' && x->s[u->start + 1] == '\''))
+		return false;
 	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
 	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
 	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
@@ -3081,7 +3227,7 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		if (x->protect[j] || is_eponym_use(x, j))
 			continue;
 		/* lower-case mentions count only for names that are not English words */
-		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & (DF_STOP | DF_ENGLISH))))
 			continue;
 		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
 		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);

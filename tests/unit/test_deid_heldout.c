@@ -204,6 +204,11 @@ TEST(eponyms_brands_and_headings_are_not_names)
 		"Alzheimer dementia, moderate. Huntington disease in family history. Tourette syndrome.",
 		"History of Parkinson's and Hashimoto's; Alzheimer's dementia; Wernicke's aphasia; Lugol's iodine.",
 		"Meds: aspirin, lisinopril, metformin and insulin. Will, may or can be held.",
+		"Lasix, Coreg and Norvasc were held. Follow-Up in two weeks. X-Ray and Self-Pay noted.",
+		"His son helps with English. BMP with Na 134, K 4.4. Fisherman with Fitzpatrick type II skin.",
+		"Found in a parked car in the Lincoln Plaza lot; walks in Grant Park daily. Treaty on European Union.",
+		"History of Mallory-Weiss tear, Sturge-Weber and Prader-Willi; also Klippel-Feil, Budd-Chiari and "
+		"Dandy-Walker; known Peutz-Jeghers and Bence-Jones proteinuria; Charcot-Marie-Tooth disease.",
 	};
 	for (size_t k = 0; k < ML_ARRAY_LEN(notes); k++) {
 		struct deid_opts o;
@@ -245,6 +250,14 @@ TEST(name_cues_on_unknown_names)
 		{"the children were adam, kristina, margaret and caleb.", "kristina"},
 		{"singing the verses from Edi Qorvanek's early songs", "Edi Qorvanek"},
 		{"Have you been to a Ravil G Yefimov concert before?", "Ravil G Yefimov"},
+		{"Smith-Jones said the pain was better.", "Smith-Jones"},
+		{"The patient met with Maria Smith-Jones yesterday.", "Maria Smith-Jones"},
+		{"Yusuf al-Rashid was admitted overnight.", "Yusuf al-Rashid"},
+		{"Contact Siobhan O'Sullivan-Reyes at home.", "Siobhan O'Sullivan-Reyes"},
+		{"Nurse McAllister gave report to the night team.", "McAllister"},
+		{"Marie-Claire d'Arcy visited.", "Marie-Claire d'Arcy"},
+		{"Followed by Hendrik van der Berg in clinic.", "Hendrik van der Berg"},
+		{"Okonkwo-Adeyemi, Chidinma was seen.", "Okonkwo-Adeyemi"},
 	};
 	for (size_t k = 0; k < ML_ARRAY_LEN(cases); k++) {
 		struct deid_opts o;

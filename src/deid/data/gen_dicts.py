@@ -486,6 +486,17 @@ liddle|fanconi|alport|goodpasture|berger's|iga nephropathy|
 tanner stage|apgar score|gleason score|nottingham grade|clark level|breslow depth|
 mayo clinic|cleveland clinic|johns hopkins|mass general|
 lee silverman voice treatment|
+mallory-weiss|sturge-weber|prader-willi|klippel-feil|klippel-trenaunay|budd-chiari|dandy-walker|
+peutz-jeghers|bence-jones|charcot-marie-tooth|lambert-eaton|arnold-chiari|kasabach-merritt|wolff-chaikoff|
+jod-basedow|beckwith-wiedemann|smith-lemli-opitz|smith-magenis|russell-silver|von hippel-lindau|hippel-lindau|
+osler-weber-rendu|rendu-osler-weber|kearns-sayre|hand-schuller-christian|letterer-siwe|dubin-johnson|
+crigler-najjar|wiskott-aldrich|chediak-higashi|bernard-soulier|von willebrand|willebrand|
+jervell-lange-nielsen|romano-ward|adams-stokes|stokes-adams|marcus-gunn|brown-sequard|foster-kennedy|
+miller-fisher|miller fisher|ramsay-hunt|ramsay hunt|tolosa-hunt|shy-drager|steele-richardson-olszewski|
+gerstmann-straussler|kluver-bucy|dejerine-sottas|charcot-leyden|mallory-denk|reed-sternberg|howell-jolly|
+pelger-huet|fitz-hugh-curtis|stein-leventhal|mayer-rokitansky-kuster-hauser|loeys-dietz|sinding-larsen|
+hill-sachs|essex-lopresti|pellegrini-stieda|grey-turner|grey turner|plummer-vinson|boerhaave|
+dieulafoy|menetrier|ogilvie|schatzki|heberden|bouchard|krukenberg|courvoisier|kallmann|klinefelter|noonan|
 """
 
 # Clinical words that look like names in capitalised headers or drug lists (kept out of name spans).
