@@ -20,7 +20,9 @@
  *             neither English nor clinical, inside a sentence, is a name candidate, and name shapes extend
  *             it: middle initials, particles ("van der", "al-"), hyphenated and Mc/O' surnames, possessives.
  *
- * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none.
+ * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none;
+ * most patterns are searched only around their sites (their literals, digit runs, a few punctuation bytes),
+ * with the same results as a scan of the whole note (docs/architecture/deid.md).
  *
  * Threads. A struct deid_engine is built once (regexes compiled and JIT-compiled, dictionaries loaded)
  * and is read-only afterwards: any number of threads may call deid_text() on one engine at once; each

@@ -4,6 +4,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <string.h>
 
 #include "deid/deid.h"
 
@@ -135,6 +136,20 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
  * test compares deid_text with. */
 int deid_text_reference(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
 			const struct deid_opts *opts, struct deid_result *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Is s[0..n) all ASCII (so code point offsets are byte offsets)? Eight bytes at a time. */
+static inline bool deid_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t acc = 0, w;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return !(acc & 0x8080808080808080ull);
+}
 
 /* Case folding of short ASCII/UTF-8 strings for dictionary keys; returns the length written (< cap). */
 size_t deid_fold(const char *s, size_t n, char *out, size_t cap);

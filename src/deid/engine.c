@@ -3625,7 +3625,7 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
 	/* an ASCII note (the usual case) needs no index: code points are bytes */
-	bool ascii = ml_utf8_cp_count(x.s, len) == len;
+	bool ascii = deid_ascii(x.s, len);
 	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;

@@ -67,6 +67,19 @@ static _Thread_local struct {
 
 static void derive_keys_uncached(const struct deid_opts *o, struct skeys *k);
 
+/* Clears the key material of one call: the patient key, the hash states made (12 KB if all of them were
+ * wiped every note, which cost more than the hashing) and the memo. */
+static void skeys_wipe(struct skeys *k)
+{
+	sodium_memzero(k->patient, sizeof k->patient);
+	for (int t = 0; t < DEID_NTYPES; t++)
+		if (k->kready >> t & 1)
+			sodium_memzero(&k->kst[t], sizeof k->kst[t]);
+	sodium_memzero(k->memo, k->nmemo * sizeof k->memo[0]);
+	k->kready = 0;
+	k->nmemo = 0;
+}
+
 static void derive_keys(const struct deid_opts *o, struct skeys *k)
 {
 	const char *pk = o->patient_key ? o->patient_key : "";
@@ -594,15 +607,16 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	if (!r->segs)
 		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 	size_t pos = 0, in_cp = 0, out_cp = 0;
+	bool ascii = deid_ascii(text, len); /* then input lengths in code points are byte lengths */
 	for (size_t i = 0; i < n; i++) {
 		const struct deid_cand *c = &spans[i];
-		size_t gap = ml_utf8_cp_count(text + pos, c->start - pos);
+		size_t gap = ascii ? c->start - pos : ml_utf8_cp_count(text + pos, c->start - pos);
 		if (ml_buf_append(&o, text + pos, c->start - pos) != 0)
 			goto oom;
 		in_cp += gap;
 		out_cp += gap;
 		size_t before = o.len;
-		size_t span_cp = ml_utf8_cp_count(text + c->start, c->end - c->start);
+		size_t span_cp = ascii ? c->end - c->start : ml_utf8_cp_count(text + c->start, c->end - c->start);
 		switch (opts->mode) {
 		case DEID_MODE_MASK:
 			for (size_t q = 0; q < span_cp; q++)
@@ -630,7 +644,7 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	}
 	if (ml_buf_append(&o, text + pos, len - pos) != 0)
 		goto oom;
-	out_cp += ml_utf8_cp_count(text + pos, len - pos);
+	out_cp += ascii ? len - pos : ml_utf8_cp_count(text + pos, len - pos);
 	r->out_ncp = out_cp;
 	if (opts->mode == DEID_MODE_NONE) {
 		ml_buf_release(&o);
@@ -642,10 +656,12 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		r->text_len = 0;
 	}
 	if (opts->mode == DEID_MODE_SURROGATE)
-		sodium_memzero(&k, sizeof k);
+		skeys_wipe(&k);
 	return 0;
 oom:
 	ml_buf_release(&o);
+	if (opts->mode == DEID_MODE_SURROGATE)
+		skeys_wipe(&k);
 	return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 }
 
