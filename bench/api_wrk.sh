@@ -110,6 +110,8 @@ for kind in next submit; do
 	[ "$kind" = next ] && threads=4
 	for r in $(seq 1 "$RUNS"); do
 		fresh_server
+		# one second unmeasured first: a fresh process has cold statement caches and a cold page cache
+		wrk -t$threads -c$CONNS -d1s -s "bench/wrk_$kind.lua" "http://127.0.0.1:$PORT/" >/dev/null
 		before=$(server_ticks) cbefore=$(client_ticks)
 		wrk -t$threads -c$CONNS -d"${SECS}s" --latency -s "bench/wrk_$kind.lua" "http://127.0.0.1:$PORT/" >"$WORK/wrk.out"
 		cused=$(( $(client_ticks) - cbefore ))

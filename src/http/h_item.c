@@ -442,22 +442,6 @@ int h_item_media(struct http_req *r)
 
 /* ---- review-mode de-identification ---------------------------------------------------------------- */
 
-struct task_of_item {
-	int64_t item_id;
-	struct store_task t;
-	bool found;
-};
-
-static int task_of_item_cb(void *ctx, const struct store_task *t)
-{
-	struct task_of_item *c = ctx;
-	if (t->item_id != c->item_id)
-		return 0;
-	c->t = *t;
-	c->found = true;
-	return 1;
-}
-
 /* POST .../items/{item}/deid {"body": ANNOTATION_BODY} (the reviewed PHI spans, results of the project's
  * deid control) or {"accept": true} (the engine's proposal as is): replaces them in the hidden item's text
  * (deid_review_apply) and makes the item visible to annotators. */
@@ -480,11 +464,14 @@ int h_item_deid(struct http_req *r)
 	store_item_release(&it);
 	if (!pending)
 		return HTTP_FAIL(r, ML_ECONFLICT, "item %" PRId64 " is not awaiting de-identification review", r->params[1]);
-	struct task_of_item c = {.item_id = r->params[1]};
-	struct store_task_filter f = {.project_id = r->project_id, .state = -1};
-	if (store_task_list(r->store, &f, task_of_item_cb, &c, &r->err) < 0)
-		return -1;
-	if (!c.found)
+	struct store_task task;
+	/* the item's task has the item's id (tasks.item_id = tasks.id in the store's schema) */
+	if (store_task_get(r->store, r->params[1], &task, &r->err) != 0) {
+		if (r->err.code != ML_ENOTFOUND)
+			return -1;
+		return HTTP_FAIL(r, ML_ENOTFOUND, "item %" PRId64 " has no task", r->params[1]);
+	}
+	if (task.project_id != r->project_id || task.item_id != r->params[1])
 		return HTTP_FAIL(r, ML_ENOTFOUND, "item %" PRId64 " has no task", r->params[1]);
 	struct deid_import *di = NULL;
 	if (deid_import_new(r->project.settings_json, r->srv->cfg.data_dir, &di, &r->err) != 0)
@@ -495,7 +482,7 @@ int h_item_deid(struct http_req *r)
 	}
 	char *text = body ? http_json_text(r, body) : NULL;
 	bool applied = false;
-	int rc = deid_review_apply(r->store, di, &c.t, text, true, &applied, &r->err);
+	int rc = deid_review_apply(r->store, di, &task, text, true, &applied, &r->err);
 	deid_import_free(di);
 	if (rc != 0) {
 		http_err_prefix_field(r, "/body");

@@ -204,20 +204,6 @@ int http_load_task(struct http_req *r, int64_t id, struct store_task *out)
 	return 0;
 }
 
-struct holds_ctx {
-	int64_t item_id;
-	bool found;
-};
-
-static int holds_cb(void *ctx, const struct store_task *t)
-{
-	struct holds_ctx *c = ctx;
-	if (t->item_id != c->item_id)
-		return 0;
-	c->found = true;
-	return 1;
-}
-
 int http_check_task_access(struct http_req *r, int64_t task_id)
 {
 	if (http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER))
@@ -233,14 +219,11 @@ int http_check_task_access(struct http_req *r, int64_t task_id)
 
 int http_load_item(struct http_req *r, int64_t id, struct store_item *out)
 {
-	if (!http_has_role(r, HTTP_R_MANAGER | HTTP_R_REVIEWER | HTTP_R_VIEWER)) {
-		struct holds_ctx c = {id, false};
-		struct store_task_filter f = {.project_id = r->project_id, .state = -1, .assignee_id = r->user.id};
-		if (store_task_list(r->store, &f, holds_cb, &c, &r->err) < 0)
-			return -1;
-		if (!c.found)
-			return HTTP_FAIL(r, ML_ENOTFOUND, "no such item in this project");
-	}
+	/* An item's task has the item's id (the store's schema holds tasks.item_id = tasks.id), so "holds or
+	 * held a task of this item" is one assignment lookup, not a walk through every task the annotator
+	 * ever held. */
+	if (http_check_task_access(r, id) != 0)
+		return r->err.code == ML_ENOTFOUND ? HTTP_FAIL(r, ML_ENOTFOUND, "no such item in this project") : -1;
 	if (store_item_get(r->store, id, out, &r->err) != 0)
 		return -1;
 	/* A hidden item (awaiting de-identification review) is shown to managers and reviewers, who check its

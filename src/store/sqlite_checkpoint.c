@@ -18,7 +18,8 @@ struct sq_ckpt {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool started, pending, stop;
+	pthread_cond_t idle_cv; /* signalled when a pass ends */
+	bool started, pending, stop, running;
 	char *path;
 };
 
@@ -43,10 +44,13 @@ static void *ckpt_main(void *arg)
 		if (c->stop)
 			break;
 		c->pending = false;
+		c->running = true;
 		pthread_mutex_unlock(&c->mu);
 		if (db)
 			(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&c->mu);
+		c->running = false;
+		pthread_cond_broadcast(&c->idle_cv);
 	}
 	pthread_mutex_unlock(&c->mu);
 	sqlite3_close(db);
@@ -96,6 +100,7 @@ void sq_ckpt_attach(struct sq *q)
 		} else {
 			pthread_mutex_init(&c->mu, NULL);
 			pthread_cond_init(&c->cv, NULL);
+			pthread_cond_init(&c->idle_cv, NULL);
 		}
 	}
 	q->ckpt = c; /* without it (memory databases, OOM) the hook checkpoints inline */
@@ -116,6 +121,7 @@ void sq_ckpt_detach(struct sq *q)
 		pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->idle_cv);
 	ml_free(c->path);
 	ml_free(c);
 	q->ckpt = NULL;
@@ -132,6 +138,15 @@ int sq_wal_checkpoint(struct store *s, int min_pages, struct ml_err *err)
 	 * which leaves only what was appended since the helper's pass (nothing at all, often) to copy. */
 	if (q->wal_pages < min_pages && q->ckpt && ckpt_wake(q->ckpt))
 		return 0;
+	/* The helper may be in the middle of its pass (it holds the checkpoint lock, and a second checkpointer
+	 * would get SQLITE_BUSY and leave the WAL to grow): let it finish, then copy what it could not. */
+	struct sq_ckpt *c = q->ckpt;
+	if (c) {
+		pthread_mutex_lock(&c->mu);
+		while (c->running)
+			pthread_cond_wait(&c->idle_cv, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+	}
 	int log = 0, done = 0;
 	int rc = sqlite3_wal_checkpoint_v2(q->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	q->wal_pages = 0; /* until the next commit says otherwise */
