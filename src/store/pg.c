@@ -725,6 +725,7 @@ const struct store_ops pq_ops = {
 	.item_get = pq_item_get,
 	.item_set_text = pq_item_set_text,
 	.item_set_visible = pq_item_set_visible,
+	.item_set_meta = pq_item_set_meta,
 	.item_list = pq_item_list,
 	.task_get = pq_task_get,
 	.task_list = pq_task_list,

@@ -6,6 +6,7 @@
  * lock the task row first, so their recounts see each other's rows. */
 #include "store/pg_int.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,6 +139,24 @@ int pq_item_set_visible(struct store *s, int64_t id, bool visible, struct ml_err
 	pa_i64(&a, id);
 	int64_t n = 0;
 	if (pq_do((struct pq *)s, "UPDATE items SET visible = $1 WHERE id = $2", &a, &n, err, "updating an item"))
+		return -1;
+	return n ? 0 : ml_err_set(err, ML_ENOTFOUND, "no item %lld", (long long)id);
+}
+
+int pq_item_set_meta(struct store *s, int64_t id, const char *meta_json, struct ml_err *err)
+{
+	/* the column holds an object: refuse anything else rather than store what readers cannot parse */
+	json_error_t je;
+	json_t *m = meta_json ? json_loads(meta_json, 0, &je) : NULL;
+	bool ok = json_is_object(m);
+	json_decref(m);
+	if (!ok)
+		return ml_err_set(err, ML_EINVAL, "metadata of item %lld is not a JSON object", (long long)id);
+	struct pq_args a = {0};
+	pa_str(&a, meta_json);
+	pa_i64(&a, id);
+	int64_t n = 0;
+	if (pq_do_sp((struct pq *)s, "UPDATE items SET meta = $1 WHERE id = $2", &a, &n, err, "updating an item"))
 		return -1;
 	return n ? 0 : ml_err_set(err, ML_ENOTFOUND, "no item %lld", (long long)id);
 }

@@ -775,6 +775,27 @@ TEST(media_is_content_addressed)
 	CHECK(system(cmd) == 0);
 }
 
+TEST(item_meta_is_replaced_with_an_object_only)
+{
+	struct store *s = fresh("meta");
+	CHECK(s);
+	struct ml_err err;
+	int64_t p;
+	CHECK(store_project_create(s, "p", NULL, &p, &err) == 0);
+	int64_t id = add_text_item(s, p, "x", "", 1, NULL);
+	CHECK(id > 0);
+	CHECK(store_item_set_meta(s, id, "{\"site\":\"b\",\"n\":[1,2]}", &err) == 0);
+	struct store_item it;
+	CHECK(store_item_get(s, id, &it, &err) == 0);
+	CHECK_EQ_STR(it.meta_json, "{\"site\":\"b\",\"n\":[1,2]}");
+	store_item_release(&it);
+	CHECK(store_item_set_meta(s, id, "[1]", &err) == -1);
+	CHECK_EQ_INT(err.code, ML_EINVAL);
+	CHECK(store_item_set_meta(s, id + 100, "{}", &err) == -1);
+	CHECK_EQ_INT(err.code, ML_ENOTFOUND);
+	store_close(s);
+}
+
 struct order_check {
 	int64_t last, n;
 	bool ok;

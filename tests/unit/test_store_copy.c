@@ -5,8 +5,11 @@
 #include "harness.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/pg_int.h"
+#include "store/sqlite_int.h"
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,4 +327,27 @@ TEST(sqlite_to_postgres_and_back)
 	store_close(a);
 	store_close(pg);
 	store_close(back);
+}
+
+/* Every store function the SQLite backend implements, the PostgreSQL one does too (a new op added to
+ * store_int.h for SQLite only would be a NULL call on PostgreSQL). Only the WAL checkpoint is SQLite's
+ * alone: store.c treats a missing one as nothing to do. */
+TEST(postgres_backend_implements_every_op)
+{
+	typedef void (*fn)(void);
+	size_t first = offsetof(struct store_ops, close), n = (sizeof(struct store_ops) - first) / sizeof(fn);
+	int missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t off = first + i * sizeof(fn);
+		if (off == offsetof(struct store_ops, wal_checkpoint))
+			continue;
+		fn sq, pq;
+		memcpy(&sq, (const char *)&sq_ops + off, sizeof sq);
+		memcpy(&pq, (const char *)&pq_ops + off, sizeof pq);
+		if (sq && !pq) {
+			fprintf(stdout, "# struct store_ops entry at offset %zu has no PostgreSQL implementation\n", off);
+			missing++;
+		}
+	}
+	CHECK_EQ_INT(missing, 0);
 }
