@@ -65,8 +65,8 @@ int store_copy(struct store *src, struct store *dst, int64_t *rows, struct ml_er
 		if (dst->ops->raw_count(dst, store_copy_tables[i].name, &n, err))
 			return -1;
 		if (n)
-			return ml_err_set(err, ML_ECONFLICT, "the destination is not empty (table %s has %lld rows): copy "
-					  "into a new, empty database", store_copy_tables[i].name, (long long)n);
+			return ml_err_set(err, ML_ECONFLICT, "the destination is not empty (table %s has %lld row%s): copy "
+					  "into a new, empty database", store_copy_tables[i].name, (long long)n, n == 1 ? "" : "s");
 	}
 	/* The source is read inside a transaction too, so the copy is one consistent state of it. */
 	if (src->ops->raw_read_begin(src, err))
