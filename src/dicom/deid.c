@@ -662,7 +662,8 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 	if (sodium_init() < 0)
 		return ml_err_set(err, ML_EIO, "cannot initialise libsodium");
 	struct dicom_file *f;
-	if (dicom_open(in_path, NULL, &f, err) < 0)
+	struct dicom_read_opts ro = {.keep_fd = !opts->no_tail_copy};
+	if (dicom_open(in_path, &ro, &f, err) < 0)
 		return -1;
 	struct ctx c = {.o = opts, .res = res, .f = f};
 	char pid[80] = "", sop_class[72] = "", sop[72] = "", new_sop[72];
@@ -694,8 +695,12 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 	const char *ts = pd && (pd->flags & DICOM_EF_ENCAPSULATED) ? f->transfer_syntax : DICOM_TS_EXPLICIT_LE;
 	c.w = dicom_writer_new();
 	dicom_w_meta(c.w, sop_class, new_sop, ts);
+	/* Values kept come from the map; a deflated file's come from the inflated copy, never from the file. */
+	if (f->fd >= 0 && !f->deflated && f->data == f->map.data)
+		dicom_w_source(c.w, f->map.data, f->map.len, f->fd);
 	stream_item(&c, &f->root, true);
 	int rc = dicom_w_save(c.w, out_path, err);
+	res->copied_bytes = dicom_w_copied(c.w);
 	dicom_writer_free(c.w);
 	dicom_free(f);
 	return rc;
