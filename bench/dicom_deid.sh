@@ -7,11 +7,24 @@
 #   (a) 2,000 CT slices 512x512 16-bit (about 1 GB)     (b) 20,000 MR files 64x64 (about 10 kB each)
 # De-identification, each into a fresh output folder, page cache warm for every tool alike:
 #   cp -r (the floor on this disk), medlabel deid dicom (--jobs 1 and all cores), dcmtk dcmodify (cp -r, then
-#   an equivalent erase/modify list in place), GDCM gdcmanon -e (basic profile, throwaway certificate).
+#   an equivalent erase/modify list in place), GDCM gdcmanon -e (basic profile, throwaway certificate),
+#   Orthanc (Debian orthanc): POST /instances/{id}/anonymize for every instance (its default, the Basic
+#   Profile), each returned file written to the output folder by bench/dicom_orthanc.py (2 client threads).
+#   Orthanc runs with a throwaway config and storage under $B/orthanc; the files are uploaded once before
+#   the timed runs (upload time printed apart, not counted). Its CPU is Orthanc's process CPU from /proc plus
+#   the client's. ORTHANC_CT / ORTHANC_MR limit it to the first N files of a set (default: all); the
+#   comparison is then by files/s, nothing is scaled.
 # Header parsing of (b): medlabel dicom scan, pydicom dcmread(stop_before_pixels=True), dcmdump -M.
-# Orthanc's /instances/{id}/anonymize is not run: it needs every file uploaded first (see RESULTS.md).
+# The script re-runs itself in a network namespace of its own (unshare -n, root) where only loopback
+# exists, so Orthanc can reach nothing beyond 127.0.0.1; without unshare it still listens with remote
+# access refused (Orthanc 1.10 has no bind-address option).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${ML_BENCH_NETNS:-}" ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+	exec env ML_BENCH_NETNS=1 unshare -n bash "$0" "$@"
+fi
+[ -z "${ML_BENCH_NETNS:-}" ] || ip link set lo up
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 ROOT=$(pwd)
 BIN=${MEDLABEL_BIN:-$ROOT/build/medlabel}
 RUNS=${1:-3}
@@ -72,9 +85,58 @@ t_ours() { times_of "$BIN" deid dicom "$1" "$2" --secret-file "$B/secret"; }
 t_dcmodify() { times_of bash -c "cp -r '$1' '$2' && find '$2' -name '*.dcm' -print0 | xargs -0 -n 2000 dcmodify ${DCMODIFY_ARGS[*]@Q}"; }
 t_gdcm() { times_of gdcmanon -e --certificate "$B/cert.pem" -i "$1" -o "$2" --recursive --continue; }
 
-tools=(cp ours1 ours dcmodify gdcm)
+# prints "wall orthanc_cpu client_cpu": the same three columns as times_of, CPU summed by one_run
+t_orthanc() {
+	local set
+	set=$(basename "$1")
+	$PY bench/dicom_orthanc.py anonymize "${ORTHANC_URLS[$set]}" "${ORTHANC_PIDS[$set]}" "$B/orthanc/$set/ids" \
+		"$2" "${ORTHANC_THREADS:-2}" | awk '{print $1, $2, $3}'
+}
+
+tools=(cp ours1 ours dcmodify gdcm orthanc)
 command -v gdcmanon >/dev/null || tools=("${tools[@]/gdcm}")
 command -v dcmodify >/dev/null || tools=("${tools[@]/dcmodify}")
+
+# Orthanc: one server per set (the generated CT and MR sets share UIDs, which one store would merge), each
+# started and loaded before the timed runs.
+ORTHANC=${ORTHANC:-/usr/sbin/Orthanc}
+declare -A ORTHANC_N ORTHANC_PIDS ORTHANC_URLS
+stop_orthanc() {
+	local p
+	for p in "${ORTHANC_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	ORTHANC_PIDS=()
+}
+if [ -x "$ORTHANC" ]; then
+	rm -rf "$B/orthanc"
+	trap stop_orthanc EXIT
+	port=${ORTHANC_PORT:-8942}
+	for set in ct mr; do
+		mkdir -p "$B/orthanc/$set"
+		cat >"$B/orthanc/$set/config.json" <<CONFIG
+{ "Name": "medlabel-bench-$set", "StorageDirectory": "$B/orthanc/$set/db", "IndexDirectory": "$B/orthanc/$set/db",
+  "StorageCompression": false, "Plugins": [], "HttpServerEnabled": true, "HttpPort": $port,
+  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomServerEnabled": false,
+  "OrthancExplorerEnabled": false, "WebDavEnabled": false, "HttpCompressionEnabled": false,
+  "SaveJobs": false, "KeepAlive": true }
+CONFIG
+		"$ORTHANC" "$B/orthanc/$set/config.json" >"$B/orthanc/$set/log" 2>&1 &
+		ORTHANC_PIDS[$set]=$!
+		ORTHANC_URLS[$set]=http://127.0.0.1:$port
+		port=$((port + 1))
+		for _ in $(seq 300); do curl -sf "${ORTHANC_URLS[$set]}/system" >/dev/null && break; sleep 0.1; done
+		curl -sf "${ORTHANC_URLS[$set]}/system" >/dev/null ||
+			{ echo "Orthanc did not start: see $B/orthanc/$set/log" >&2; exit 1; }
+		ORTHANC_N[$set]=${ORTHANC_CT:-$ct_count}
+		[ "$set" = ct ] || ORTHANC_N[$set]=${ORTHANC_MR:-$mr_count}
+		echo "orthanc $set: $($PY bench/dicom_orthanc.py upload "${ORTHANC_URLS[$set]}" "$B/$set" \
+			"${ORTHANC_N[$set]}" "$B/orthanc/$set/ids") (not timed below)"
+	done
+else
+	tools=("${tools[@]/orthanc}")
+fi
 # Runs are interleaved (every tool once, then again) so that load from other jobs on a shared machine
 # spreads over all tools instead of hitting one tool's runs.
 for set in ct mr; do
@@ -90,6 +152,8 @@ for set in ct mr; do
 	done
 done
 rm -rf "$B/out"
+stop_orthanc
+rm -rf "$B/orthanc"/*/db
 
 n_ct=$(find "$B/ct" -name '*.dcm' | wc -l)
 n_mr=$(find "$B/mr" -name '*.dcm' | wc -l)
@@ -105,10 +169,23 @@ for set in ct mr; do
 		[ -n "$tool" ] || continue
 		w=${WALL[$tool.$set]:-}
 		[ -n "$w" ] || continue
-		printf '  %-10s wall %7.2f  cpu %7.2f  %8.0f files/s  %5.2fx cp\n' "$tool" "$w" "${CPU[$tool.$set]}" \
-			"$(echo "$n / $w" | bc -l)" "$(echo "$w / ${WALL[cp.$set]}" | bc -l)"
+		m=$n
+		[ "$tool" != orthanc ] || m=${ORTHANC_N[$set]}
+		[ "$m" -le "$n" ] || m=$n
+		printf '  %-10s wall %7.2f  cpu %7.2f  %8.0f files/s  %5.2fx cp' "$tool" "$w" "${CPU[$tool.$set]}" \
+			"$(echo "$m / $w" | bc -l)" "$(echo "$w / ${WALL[cp.$set]}" | bc -l)"
+		[ "$m" = "$n" ] || printf '  (first %d files only: compare files/s)' "$m"
+		echo
 	done
+	if [ -n "${WALL[orthanc.$set]:-}" ]; then
+		m=${ORTHANC_N[$set]}
+		[ "$m" -le "$n" ] || m=$n
+		printf '  ours (default jobs) vs orthanc: %.1fx the files/s, %.1fx less CPU per file\n' \
+			"$(echo "($n / ${WALL[ours.$set]}) / ($m / ${WALL[orthanc.$set]})" | bc -l)" \
+			"$(echo "(${CPU[orthanc.$set]} / $m) / (${CPU[ours.$set]} / $n)" | bc -l)"
+	fi
 done
+echo "load average after de-identification: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "## header parsing of (b) (median of $RUNS runs; ours = 1 thread, ours2 = 2 threads)"
 parse_ours() { "$BIN" dicom scan "$B/mr" --jobs 1 | sed -E 's/.* ([0-9.]+)s, .*/\1/'; }
@@ -142,3 +219,4 @@ for p in ours ours2 pydicom dcmdump; do
 done
 printf '  ours vs pydicom: %.1fx   ours vs dcmdump -M: %.1fx\n' "$(echo "${PARSE[pydicom]} / ${PARSE[ours]}" | bc -l)" \
 	"$(echo "${PARSE[dcmdump]} / ${PARSE[ours]}" | bc -l)"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"

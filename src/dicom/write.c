@@ -559,7 +559,11 @@ int dicom_w_save(struct dicom_writer *w, const char *path, struct ml_err *err)
 	char *tmp = ml_malloc(plen + 16);
 	if (!tmp)
 		return ml_err_set(err, ML_ENOMEM, "cannot write '%s': out of memory", path);
-	snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+	/* the pid keeps two processes writing the same output apart; asked once, not per file */
+	static _Atomic long pid;
+	if (!pid)
+		pid = (long)getpid();
+	snprintf(tmp, plen + 16, "%s.tmp%ld", path, pid);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
