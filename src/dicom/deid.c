@@ -4,19 +4,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 
-/* Known safe private attributes (PS3.15 Table E.3.10-1) kept with Retain Safe Private. Only entries whose
- * creator and element we are sure of are listed: others are removed, which is the safe direction. */
-static const struct {
-	const char *creator;
-	uint16_t group;
-	uint8_t elem;
-} SAFE_PRIVATE[] = {
-	{"SIEMENS MR HEADER", 0x0019, 0x0C}, /* B_value */
-	{"SIEMENS MR HEADER", 0x0019, 0x0D}, /* DiffusionDirectionality */
-	{"SIEMENS MR HEADER", 0x0019, 0x0E}, /* DiffusionGradientDirection */
-	{"SIEMENS MR HEADER", 0x0019, 0x27}, /* B_matrix */
-};
-
 static const struct {
 	const char *name;
 	unsigned bit;
@@ -267,26 +254,54 @@ static enum act resolve(const struct ctx *c, const struct dicom_deid_rule *r)
 	}
 }
 
-static bool safe_private(const struct dicom_item *it, uint32_t tag)
+/* Whether a value could be of the table's VR: numbers in number VRs, code strings in CS, whole binary
+ * values. An element read as UN (implicit VR files do not say) is judged by this alone, so a vendor's
+ * free text stored where the table expects a number does not pass. */
+static bool value_fits(uint16_t vr, const struct dicom_elem *e)
+{
+	const char *ok = NULL;
+	switch (vr) {
+	case DICOM_VR_DS: ok = "0123456789+-.eE \\"; break;
+	case DICOM_VR_IS: ok = "0123456789+- \\"; break;
+	case DICOM_VR_CS: ok = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \\"; break;
+	case DICOM_VR_LO: case DICOM_VR_SH: return true;
+	default: {
+		int unit = dicom_vr_unit(vr);
+		return unit > 0 && e->len % (uint32_t)unit == 0;
+	}
+	}
+	for (uint32_t i = 0; i < e->len; i++)
+		if (e->value[i] && !strchr(ok, e->value[i]))
+			return false;
+	return true;
+}
+
+/* Retain Safe Private: a private element stays when its creator, group, element byte and VR are a row of
+ * Table E.3.10-1 (safe_private_table.c) and its value fits that VR; UN is accepted for the VR (an implicit
+ * VR file does not carry it). A private creator stays when its block holds such an element, so the kept
+ * elements keep their meaning. */
+static bool safe_private(const struct dicom_item *it, const struct dicom_elem *e)
 {
 	char creator[72];
-	uint16_t g = DICOM_GROUP(tag), el = DICOM_ELEMENT(tag);
+	uint16_t g = DICOM_GROUP(e->tag), el = DICOM_ELEMENT(e->tag);
 	if (el >= 0x0010 && el <= 0x00FF) {
-		/* a creator stays when some safe attribute of its block may be kept */
-		const struct dicom_elem *c = dicom_find(it, tag);
-		if (!c || !dicom_elem_str(c, 0, creator, sizeof creator))
+		if (!dicom_elem_str(e, 0, creator, sizeof creator))
 			return false;
-		for (size_t i = 0; i < ML_ARRAY_LEN(SAFE_PRIVATE); i++)
-			if (SAFE_PRIVATE[i].group == g && !strcmp(SAFE_PRIVATE[i].creator, creator))
+		uint32_t first = DICOM_TAG(g, (uint32_t)el << 8), last = first | 0xFF;
+		for (uint32_t i = 0; i < it->nelems; i++) {
+			const struct dicom_elem *x = &it->elems[i];
+			if (x->tag >= first && x->tag <= last && safe_private(it, x))
 				return true;
+		}
 		return false;
 	}
-	if (el < 0x1000 || !dicom_private_creator(it, tag, creator, sizeof creator))
+	if (el < 0x1000 || !dicom_private_creator(it, e->tag, creator, sizeof creator))
 		return false;
-	for (size_t i = 0; i < ML_ARRAY_LEN(SAFE_PRIVATE); i++)
-		if (SAFE_PRIVATE[i].group == g && SAFE_PRIVATE[i].elem == (el & 0xFF) &&
-		    !strcmp(SAFE_PRIVATE[i].creator, creator))
-			return true;
+	for (size_t i = 0; i < dicom_safe_private_count; i++) {
+		const struct dicom_safe_private *r = &dicom_safe_private_rows[i];
+		if (r->group == g && r->elem == (el & 0xFF) && !strcmp(r->creator, creator))
+			return (e->vr == r->vr || e->vr == DICOM_VR_UN) && value_fits(r->vr, e);
+	}
 	return false;
 }
 
@@ -297,7 +312,7 @@ static enum act action_for(const struct ctx *c, const struct dicom_item *it, con
 	if (DICOM_ELEMENT(tag) == 0)
 		return A_REMOVE; /* group lengths: the lengths change, and they are retired outside group 0002 */
 	if (g & 1) {
-		if ((c->o->options & DICOM_DEID_RETAIN_SAFE_PRIVATE) && safe_private(it, tag))
+		if ((c->o->options & DICOM_DEID_RETAIN_SAFE_PRIVATE) && safe_private(it, e))
 			return A_KEEP;
 		return A_REMOVE;
 	}

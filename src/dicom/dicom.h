@@ -42,7 +42,10 @@
  * dicom_w_save() fail with a message; nothing is written then.
  *
  * De-identification (PS3.15 Annex E). dicom_deid_file() streams a file through the Basic Profile table
- * (generated into deid_table.c) and the chosen options; see the section at the end.
+ * (generated into deid_table.c) and the chosen options; Retain Safe Private keeps the private attributes
+ * of Table E.3.10-1 listed in safe_private_table.c (creator, group, element byte and VR must all match).
+ * The untouched tail of a mapped input (pixel data and what follows, unchanged) is copied file to file
+ * with copy_file_range rather than through memory; see the section at the end.
  */
 #ifndef ML_DICOM_H
 #define ML_DICOM_H

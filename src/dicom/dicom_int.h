@@ -38,6 +38,17 @@ struct dicom_deid_rule {
 extern const struct dicom_deid_rule dicom_deid_rules[];
 extern const size_t dicom_deid_rule_count;
 
+/* PS3.15 Table E.3.10-1 (safe_private_table.c): private attributes kept by Retain Safe Private. */
+struct dicom_safe_private {
+	const char *creator; /* private creator value, trailing spaces trimmed */
+	uint16_t group;
+	uint8_t elem;        /* yy of (gggg,xxyy) */
+	uint16_t vr;
+	const char *meaning;
+};
+extern const struct dicom_safe_private dicom_safe_private_rows[];
+extern const size_t dicom_safe_private_count;
+
 static inline uint16_t dicom_rd16(const uint8_t *p, bool be)
 {
 	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
