@@ -277,8 +277,8 @@ static bool value_fits(uint16_t vr, const struct dicom_elem *e)
 }
 
 /* Retain Safe Private: a private element stays when its creator, group, element byte and VR are a row of
- * Table E.3.10-1 (safe_private_table.c) and its value fits that VR; UN is accepted for the VR (an implicit
- * VR file does not carry it). A private creator stays when its block holds such an element, so the kept
+ * Table E.3.10-1 (safe_private_table.c) and its value fits that VR; UN and OB are accepted for the VR (an
+ * implicit VR file does not carry it, and converters label such elements UN or OB). A private creator stays when its block holds such an element, so the kept
  * elements keep their meaning. */
 static bool safe_private(const struct dicom_item *it, const struct dicom_elem *e)
 {
@@ -300,7 +300,7 @@ static bool safe_private(const struct dicom_item *it, const struct dicom_elem *e
 	for (size_t i = 0; i < dicom_safe_private_count; i++) {
 		const struct dicom_safe_private *r = &dicom_safe_private_rows[i];
 		if (r->group == g && r->elem == (el & 0xFF) && !strcmp(r->creator, creator))
-			return (e->vr == r->vr || e->vr == DICOM_VR_UN) && value_fits(r->vr, e);
+			return (e->vr == r->vr || e->vr == DICOM_VR_UN || e->vr == DICOM_VR_OB) && value_fits(r->vr, e);
 	}
 	return false;
 }

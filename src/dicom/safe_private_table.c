@@ -2,8 +2,8 @@
  *
  * One row per attribute: private creator (as the (gggg,00xx) value reads, trailing spaces trimmed), group,
  * element byte (the yy of (gggg,xxyy)), the VR the table gives, and its meaning. deid.c keeps an element
- * only when creator, group, byte and VR all match (an element found as UN, from an implicit VR file, is
- * accepted: its VR is not in the file); anything else private is removed.
+ * only when creator, group, byte and VR all match and the value fits the VR (an element found as UN or OB,
+ * from an implicit VR file or a converter, is judged by its value alone); anything else private is removed.
  *
  * Each row was checked against a transcription of the table (creator, group, element) and, where it lists
  * them, the VR against the TCIA private tag knowledge base. Left out because their element-by-element VRs and meanings could not be checked here
