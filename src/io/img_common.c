@@ -224,14 +224,77 @@ int io_img_schema(const struct io_export *ex, const char *format, struct label_s
 	return label_schema_parse(ex->schema_json, strlen(ex->schema_json), out, err);
 }
 
+void io_img_scratch_release(struct io_img_scratch *s)
+{
+	ml_free(s->counts);
+	ml_free(s->xy);
+	memset(s, 0, sizeof *s);
+}
+
+int io_img_rle_read(json_t *rle, uint32_t h, uint32_t w, struct io_img_scratch *s, uint8_t *mask, size_t *nruns,
+		    const char **why, struct ml_err *err)
+{
+	size_t n = (size_t)h * w;
+	json_t *size = json_object_get(rle, "size"), *counts = json_object_get(rle, "counts");
+	if (!json_is_array(size) || json_array_size(size) != 2 || !json_is_array(counts))
+		return *why = "rle needs size [h, w] and a counts list", 1;
+	if (json_integer_value(json_array_get(size, 0)) != (json_int_t)h ||
+	    json_integer_value(json_array_get(size, 1)) != (json_int_t)w)
+		return *why = "the mask size differs from the image size", 1;
+	size_t nc = json_array_size(counts);
+	if (nc > n + 1)
+		return *why = "the mask has more runs than pixels", 1;
+	if (nc > s->counts_cap) {
+		uint32_t *c = ml_realloc(s->counts, (nc ? nc : 1) * sizeof *c);
+		if (!c)
+			return ml_err_set(err, ML_ENOMEM, "out of memory for %zu mask runs", nc), -1;
+		s->counts = c;
+		s->counts_cap = nc;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		json_t *c = json_array_get(counts, i);
+		if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > (json_int_t)n)
+			return *why = "mask counts must be integers within the image", 1;
+		s->counts[i] = (uint32_t)json_integer_value(c);
+	}
+	struct ml_err derr;
+	if (label_rle_decode(s->counts, nc, h, w, mask, &derr))
+		return *why = "the mask runs do not add up to the image size", 1;
+	*nruns = nc;
+	return 0;
+}
+
+int io_img_points_read(json_t *pts, struct io_img_scratch *s, size_t *npts, const char **why, struct ml_err *err)
+{
+	size_t np = json_array_size(pts);
+	if (np < 3 || np > 1000000)
+		return *why = "a polygon needs 3 to 1,000,000 points", 1;
+	if (np > s->xy_cap) {
+		double *xy = ml_realloc(s->xy, np * 2 * sizeof *xy);
+		if (!xy)
+			return ml_err_set(err, ML_ENOMEM, "out of memory for %zu polygon points", np), -1;
+		s->xy = xy;
+		s->xy_cap = np;
+	}
+	for (size_t i = 0; i < np; i++) {
+		json_t *p = json_array_get(pts, i);
+		if (!json_is_array(p) || json_array_size(p) != 2 || !json_is_number(json_array_get(p, 0)) ||
+		    !json_is_number(json_array_get(p, 1)))
+			return *why = "polygon points must be [x, y] numbers", 1;
+		s->xy[2 * i] = json_number_value(json_array_get(p, 0));
+		s->xy[2 * i + 1] = json_number_value(json_array_get(p, 1));
+	}
+	*npts = np;
+	return 0;
+}
+
 struct region_walk {
 	const struct io_export_row *row;
 	const struct store_annotation *ann;
 	size_t result;
 	uint32_t h, w, nframes;
 	uint8_t *mask;
-	uint32_t *counts;      /* grown to the longest counts list seen (at most h*w + 1) */
-	size_t counts_cap;
+	struct io_img_scratch scratch;
 	io_img_region_fn fn;
 	void *ctx;
 };
@@ -245,52 +308,16 @@ static int bad(struct region_walk *rw, struct ml_err *err, const char *what)
 /* Rasterises an {"size":[h,w],"counts":[...]} or a points list into rw->mask. */
 static int rasterise(struct region_walk *rw, json_t *rle, json_t *points, struct ml_err *err)
 {
-	size_t n = (size_t)rw->h * rw->w;
-	if (rle) {
-		json_t *size = json_object_get(rle, "size"), *counts = json_object_get(rle, "counts");
-		if (!json_is_array(size) || json_array_size(size) != 2 || !json_is_array(counts))
-			return bad(rw, err, "rle needs size [h, w] and a counts list");
-		json_int_t hh = json_integer_value(json_array_get(size, 0)), ww = json_integer_value(json_array_get(size, 1));
-		if (hh != (json_int_t)rw->h || ww != (json_int_t)rw->w)
-			return bad(rw, err, "the mask size differs from the image size");
-		size_t nc = json_array_size(counts);
-		if (nc > n + 1)
-			return bad(rw, err, "the mask has more runs than pixels");
-		if (nc > rw->counts_cap) {
-			uint32_t *c = ml_realloc(rw->counts, (nc ? nc : 1) * sizeof *c);
-			if (!c)
-				return ml_err_set(err, ML_ENOMEM, "out of memory for %zu mask runs", nc);
-			rw->counts = c;
-			rw->counts_cap = nc;
-		}
-		for (size_t i = 0; i < nc; i++) {
-			json_t *c = json_array_get(counts, i);
-			if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > (json_int_t)n)
-				return bad(rw, err, "mask counts must be integers within the image");
-			rw->counts[i] = (uint32_t)json_integer_value(c);
-		}
-		if (label_rle_decode(rw->counts, nc, rw->h, rw->w, rw->mask, err))
-			return bad(rw, err, "the mask runs do not add up to the image size");
+	const char *why = NULL;
+	size_t n;
+	int rc = rle ? io_img_rle_read(rle, rw->h, rw->w, &rw->scratch, rw->mask, &n, &why, err)
+		     : io_img_points_read(points, &rw->scratch, &n, &why, err);
+	if (rc)
+		return rc > 0 ? bad(rw, err, why) : -1;
+	if (rle)
 		return 0;
-	}
-	size_t np = json_array_size(points);
-	if (np < 3 || np > 1000000)
-		return bad(rw, err, "a polygon needs 3 to 1,000,000 points");
-	double *xy = ml_xmalloc(np * 2 * sizeof *xy);
-	for (size_t i = 0; i < np; i++) {
-		json_t *p = json_array_get(points, i);
-		if (!json_is_array(p) || json_array_size(p) != 2 || !json_is_number(json_array_get(p, 0)) ||
-		    !json_is_number(json_array_get(p, 1))) {
-			ml_free(xy);
-			return bad(rw, err, "polygon points must be [x, y] numbers");
-		}
-		xy[2 * i] = json_number_value(json_array_get(p, 0));
-		xy[2 * i + 1] = json_number_value(json_array_get(p, 1));
-	}
-	memset(rw->mask, 0, n);
-	int rc = assist_polygon_fill(xy, np, rw->h, rw->w, 1, rw->mask, err);
-	ml_free(xy);
-	return rc;
+	memset(rw->mask, 0, (size_t)rw->h * rw->w);
+	return assist_polygon_fill(rw->scratch.xy, n, rw->h, rw->w, 1, rw->mask, err);
 }
 
 static int frame_of(struct region_walk *rw, json_t *o, uint32_t *frame, struct ml_err *err)
@@ -370,7 +397,7 @@ int io_img_each_region(const struct label_schema *schema, const struct io_export
 		json_decref(body);
 	}
 	ml_free(rw.mask);
-	ml_free(rw.counts);
+	io_img_scratch_release(&rw.scratch);
 	return rc;
 }
 

@@ -10,6 +10,8 @@
 #ifndef ML_IO_IMG_INT_H
 #define ML_IO_IMG_INT_H
 
+#include <jansson.h>
+
 #include "io/io_int.h"
 #include "label/label.h"
 #include "media/media.h"
@@ -95,6 +97,26 @@ void io_img_ds(double v, char out[20]);
 int io_img_file_hash(const char *path, char out[65], struct ml_err *err) ML_MUST_CHECK;
 
 #endif
+
+/* ---- reading region results: shared by the region walk (label maps, SEG) and the shape walk (2-D formats) */
+
+/* Scratch of a walk over many results, grown to the largest seen and kept between them; owned by the walk,
+ * freed with io_img_scratch_release. */
+struct io_img_scratch {
+	uint32_t *counts; /* mask runs (at most h*w + 1) */
+	size_t counts_cap;
+	double *xy;       /* polygon points, x y pairs */
+	size_t xy_cap;
+};
+void io_img_scratch_release(struct io_img_scratch *s);
+/* Decodes a result's {"size":[h,w],"counts":[...]} into mask (h*w bytes), the runs into s->counts
+ * (*nruns of them). Returns 0; 1 with *why saying what is wrong with the result (the caller names the
+ * result); -1 out of memory (err set). */
+int io_img_rle_read(json_t *rle, uint32_t h, uint32_t w, struct io_img_scratch *s, uint8_t *mask, size_t *nruns,
+		    const char **why, struct ml_err *err) ML_MUST_CHECK;
+/* Reads a points list [[x, y], ...] (3 to 1,000,000 points) into s->xy; *npts of them. Returns as above. */
+int io_img_points_read(json_t *pts, struct io_img_scratch *s, size_t *npts, const char **why, struct ml_err *err)
+	ML_MUST_CHECK;
 
 /* ---- 2-D shapes for COCO, YOLO and VOC -------------------------------------------------------------- */
 

@@ -79,9 +79,8 @@ struct shape_walk {
 	size_t result;
 	uint32_t h, w, nframes;
 	uint8_t *mask;
-	uint32_t *counts;      /* grown to the longest counts list seen (at most h*w + 1) */
-	size_t counts_cap;
-	double *xy;
+	struct io_img_scratch scratch; /* mask runs and polygon points */
+	double *xy;                    /* outlines of boxes and ellipses */
 	size_t xycap;
 	double *kp;
 	io_img_shape_fn fn;
@@ -158,20 +157,11 @@ static void bbox_of_runs(struct io_img_shape *s, const uint32_t *counts, size_t 
 
 static int points_of(struct shape_walk *sw, json_t *pts, struct io_img_shape *s, struct ml_err *err)
 {
-	size_t np = json_array_size(pts);
-	if (np < 3 || np > 1000000)
-		return sbad(sw, err, "a polygon needs 3 to 1,000,000 points");
-	xy_room(sw, np);
-	for (size_t i = 0; i < np; i++) {
-		json_t *p = json_array_get(pts, i);
-		if (!json_is_array(p) || json_array_size(p) != 2 || !json_is_number(json_array_get(p, 0)) ||
-		    !json_is_number(json_array_get(p, 1)))
-			return sbad(sw, err, "polygon points must be [x, y] numbers");
-		sw->xy[2 * i] = json_number_value(json_array_get(p, 0));
-		sw->xy[2 * i + 1] = json_number_value(json_array_get(p, 1));
-	}
-	s->xy = sw->xy;
-	s->npts = np;
+	const char *why = NULL;
+	int rc = io_img_points_read(pts, &sw->scratch, &s->npts, &why, err);
+	if (rc)
+		return rc > 0 ? sbad(sw, err, why) : -1;
+	s->xy = sw->scratch.xy;
 	s->kind = LABEL_KIND_POLYGON;
 	bbox_of_points(s);
 	return 0;
@@ -179,34 +169,14 @@ static int points_of(struct shape_walk *sw, json_t *pts, struct io_img_shape *s,
 
 static int mask_of(struct shape_walk *sw, json_t *rle, struct io_img_shape *s, struct ml_err *err)
 {
-	size_t n = (size_t)sw->h * sw->w;
-	json_t *size = json_object_get(rle, "size"), *counts = json_object_get(rle, "counts");
-	if (!json_is_array(size) || json_array_size(size) != 2 || !json_is_array(counts))
-		return sbad(sw, err, "rle needs size [h, w] and a counts list");
-	if (json_integer_value(json_array_get(size, 0)) != (json_int_t)sw->h ||
-	    json_integer_value(json_array_get(size, 1)) != (json_int_t)sw->w)
-		return sbad(sw, err, "the mask size differs from the image size");
-	size_t nc = json_array_size(counts);
-	if (nc > n + 1)
-		return sbad(sw, err, "the mask has more runs than pixels");
-	if (nc > sw->counts_cap) {
-		uint32_t *c = ml_realloc(sw->counts, (nc ? nc : 1) * sizeof *c);
-		if (!c)
-			return ml_err_set(err, ML_ENOMEM, "out of memory for %zu mask runs", nc);
-		sw->counts = c;
-		sw->counts_cap = nc;
-	}
-	for (size_t i = 0; i < nc; i++) {
-		json_t *c = json_array_get(counts, i);
-		if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > (json_int_t)n)
-			return sbad(sw, err, "mask counts must be integers within the image");
-		sw->counts[i] = (uint32_t)json_integer_value(c);
-	}
-	if (label_rle_decode(sw->counts, nc, sw->h, sw->w, sw->mask, err))
-		return sbad(sw, err, "the mask runs do not add up to the image size");
+	const char *why = NULL;
+	size_t nc;
+	int rc = io_img_rle_read(rle, sw->h, sw->w, &sw->scratch, sw->mask, &nc, &why, err);
+	if (rc)
+		return rc > 0 ? sbad(sw, err, why) : -1;
 	s->mask = sw->mask;
 	s->kind = LABEL_KIND_MASK;
-	bbox_of_runs(s, sw->counts, nc);
+	bbox_of_runs(s, sw->scratch.counts, nc);
 	return 0;
 }
 
@@ -380,7 +350,7 @@ int io_img_each_shape(const struct label_schema *schema, const struct io_export_
 		json_decref(body);
 	}
 	ml_free(sw.mask);
-	ml_free(sw.counts);
+	io_img_scratch_release(&sw.scratch);
 	ml_free(sw.xy);
 	ml_free(sw.kp);
 	return rc;

@@ -335,7 +335,8 @@ test('a 100 KB note opens, labels and scrolls (measured, not asserted)', async (
   await api.put(`/projects/${lp.id}/schema`, { schema });
   await api.put(`/projects/${lp.id}/members/${users.ann}`, { role: 'annotator' });
   let text = '';
-  while (text.length < 100000) text += `Day ${text.length}: patient denies chest pain; continues metoprolol 25 mg; blood pressure 128/76. 病人无胸痛。 `;
+  // Lines as in a real note (a line feed every few sentences), with CJK for the code point conversions.
+  for (let i = 0; text.length < 100000; i++) text += `Day ${text.length}: patient denies chest pain; continues metoprolol 25 mg; blood pressure 128/76. 病人无胸痛。${i % 4 === 3 ? '\n' : ' '}`;
   await api.post(`/projects/${lp.id}/items`, { text });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await login(page, srv.base, 'ann', PASSWORD);
@@ -355,6 +356,23 @@ test('a 100 KB note opens, labels and scrolls (measured, not asserted)', async (
     await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
     return performance.now() - t;
   });
+  // A second label near the end of the note: only the block holding it is redrawn.
+  metrics.long_note_label_end_ms = await page.evaluate(async () => {
+    const note = document.getElementById('note');
+    const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
+    let node, last = null;
+    while ((node = walker.nextNode())) if (node.data.length > 20) last = node;
+    const r = document.createRange(); r.setStart(last, 0); r.setEnd(last, 3);
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+    const t = performance.now();
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'd', bubbles: true }));
+    await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+    return performance.now() - t;
+  });
+  const marks = await page.$$eval('#note mark', (ms) => ms.map((m) => m.textContent));
+  assert(marks.length === 2 && marks[0] === 'Day', `two marks drawn, the first on 'Day': ${JSON.stringify(marks)}`);
+  const shown = await page.$eval('#note', (n) => n.textContent);
+  assert(shown === text, 'the drawn note is exactly the text, in order');
   metrics.long_note_scroll_frame_ms = await page.evaluate(async () => {
     const note = document.getElementById('note');
     const gaps = [];
@@ -382,6 +400,33 @@ test('a draft survives a reload before submit', async () => {
   await page.waitForSelector('#span-list li');
   const spans = await page.$$eval('#span-list li', (els) => els.map((e) => e.textContent));
   assert(spans.some((s) => s.includes('hypertension')), 'draft restored');
+  await page.close();
+});
+
+test('drafts (which may hold PHI) leave the device at sign-out and expire after a shift', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login(page, srv.base, 'bob', PASSWORD);
+  await page.goto(`${srv.base}/#/projects/${pid}/label`);
+  await page.waitForSelector('#note');
+  await selectText(page, 'metoprolol');
+  await page.keyboard.press('d');
+  const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('medlabel:draft:')));
+  assert((await drafts()).length >= 1, 'a draft is saved while labeling');
+  // Someone else's draft of 13 hours ago, left on a shared workstation, and a fresh one of theirs.
+  await page.evaluate(() => {
+    localStorage.setItem('medlabel:draft:999:1:1', JSON.stringify({ results: [], at: Date.now() - 13 * 3600e3 }));
+    localStorage.setItem('medlabel:draft:998:1:1', JSON.stringify({ results: [], at: Date.now() }));
+  });
+  await page.click('#sign-out');
+  await page.waitForSelector('#login-name');
+  const left = await drafts();
+  assert(!left.some((k) => k.startsWith(`medlabel:draft:${users.bob}:`)), `bob's drafts are gone: ${left}`);
+  assert(left.includes('medlabel:draft:998:1:1'), 'another user\'s fresh draft is kept until it expires');
+  await page.reload();
+  await page.waitForSelector('#login-name');
+  const after = await drafts();
+  assert(!after.includes('medlabel:draft:999:1:1'), 'an expired draft is purged when the app starts');
+  assert(after.includes('medlabel:draft:998:1:1'), 'a fresh draft survives the start-up purge');
   await page.close();
 });
 

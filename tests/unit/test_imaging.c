@@ -137,6 +137,13 @@ TEST(bad_bodies_are_clear_errors)
 	CHECK(run_regions(s, "{\"results\":[{\"control\":\"organs\",\"label\":\"liver\",\"rle\":{\"size\":[4,5],\"counts\":[3,3]}}]}",
 			  4, 5, 1, &sn, &err) == -1);
 	CHECK(strstr(err.msg, "do not add up") != NULL);
+	/* the 2-D shape walk reads masks and polygons with the same reader, and names the result the same way */
+	CHECK(run_shapes(s, "{\"results\":[{\"control\":\"organs\",\"label\":\"liver\",\"rle\":{\"size\":[4,5],\"counts\":[3,3]}}]}",
+			 4, 5, 1, &sn, &err) == -1);
+	CHECK(strstr(err.msg, "item 42, annotation 9, result 0: the mask runs do not add up") != NULL);
+	CHECK(run_shapes(s, "{\"results\":[{\"control\":\"outline\",\"label\":\"a\",\"points\":[[0,0],[1,1]]}]}", 4, 5, 1,
+			 &sn, &err) == -1);
+	CHECK(strstr(err.msg, "a polygon needs 3 to 1,000,000 points") != NULL);
 	CHECK(run_shapes(s, "{\"results\":[{\"control\":\"lesion\",\"x\":1,\"y\":1,\"w\":2,\"h\":2,\"frame\":3}]}", 4, 5, 2,
 			 &sn, &err) == -1);
 	CHECK(strstr(err.msg, "frame is out of range") != NULL);

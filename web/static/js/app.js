@@ -8,6 +8,7 @@ import { labelView } from './views/label.js';
 import { reviewView } from './views/review.js';
 import { auditView } from './views/audit.js';
 import { passwordView } from './views/password.js';
+import { discardUserDrafts, purgeExpiredDrafts } from './drafts.js';
 
 export const session = { user: null };
 let unmount = null;
@@ -59,11 +60,13 @@ function renderChrome() {
   const link = (href, text) => h('a', { href, 'aria-current': here.startsWith(href) ? 'page' : null }, text);
   replace(nav, link('#/projects', 'Projects'), link('#/audit', 'Audit'));
   replace(who, h('a', { href: '#/password', title: 'Change password' }, session.user.name, session.user.admin ? ' (admin)' : ''),
-    h('button', { type: 'button', onclick: signOut }, 'Sign out'));
+    h('button', { type: 'button', id: 'sign-out', onclick: signOut, title: 'Unsent drafts on this device are discarded' }, 'Sign out'));
 }
 
 async function signOut() {
   try { await api.post('/logout'); } catch { /* the session may already be gone */ }
+  // Drafts may hold PHI: none stays on the device once its owner has signed out.
+  if (session.user) discardUserDrafts(session.user.id);
   session.user = null;
   setCsrf('');
   renderChrome();
@@ -110,4 +113,5 @@ on('unauthorized', () => {
 on('offline', () => announce('Connection lost: your work is kept in this browser and will be sent when the server answers.', 'error'));
 
 window.addEventListener('hashchange', route);
+purgeExpiredDrafts();
 refreshSession().then(route);

@@ -8,11 +8,11 @@ import { textEditor } from './text_editor.js';
 import { imageEditor } from './image_editor.js';
 import { surveyEditor } from './survey_editor.js';
 import { session } from '../app.js';
+import { saveDraft, loadDraft, removeDraft } from '../drafts.js';
 
 // Per user: on a shared workstation one person's draft must never be restored into another's task (blind
 // labeling), and managers, who see everyone's annotations, must edit only their own.
 const me = () => (session.user ? session.user.id : 0);
-const DRAFT = (pid, tid) => `medlabel:draft:${me()}:${pid}:${tid}`;
 const mine = (a) => !a.model && a.user_id === me();
 
 async function loadTask(pid) {
@@ -58,7 +58,7 @@ export async function labelView(main, pid) {
   function setResults(r, record = true) {
     if (record) { undo.push(JSON.stringify(results)); redo = []; }
     results = r;
-    localStorage.setItem(DRAFT(pid, current.task.id), JSON.stringify({ results, at: Date.now() }));
+    saveDraft(me(), pid, current.task.id, results);
     undoBtn.disabled = !undo.length; redoBtn.disabled = !redo.length;
   }
 
@@ -79,10 +79,8 @@ export async function labelView(main, pid) {
     annotation = current.annotations.find(mine) || null;
     const body = annotation ? parseBody(annotation.body) : { results: [] };
     results = body.results || [];
-    const draft = localStorage.getItem(DRAFT(pid, current.task.id));
-    if (draft) {
-      try { results = JSON.parse(draft).results; announce('Restored your unsaved draft of this task.', 'info'); } catch { /* a corrupt draft is ignored */ }
-    }
+    const draft = loadDraft(me(), pid, current.task.id);
+    if (draft) { results = draft; announce('Restored your unsaved draft of this task.', 'info'); }
     undo = []; redo = [];
     undoBtn.disabled = redoBtn.disabled = true;
     const ctx = { pid, item: current.item, schema, results, predictions: current.predictions,
@@ -115,7 +113,7 @@ export async function labelView(main, pid) {
       } else {
         await api.post(`/projects/${pid}/tasks/${current.task.id}/annotations`, { body, seconds_spent: seconds });
       }
-      localStorage.removeItem(DRAFT(pid, current.task.id));
+      removeDraft(me(), pid, current.task.id);
       announce('Submitted.', 'ok');
       const loaded = await next;
       await show(loaded && loaded.task.id !== current.task.id ? loaded : await loadTask(pid));
@@ -167,7 +165,7 @@ export async function labelView(main, pid) {
     if (editor && editor.handleKey(e, k)) e.preventDefault();
   };
   document.addEventListener('keydown', onKey);
-  const onBeforeUnload = () => { if (current) localStorage.setItem(DRAFT(pid, current.task.id), JSON.stringify({ results, at: Date.now() })); };
+  const onBeforeUnload = () => { if (current) saveDraft(me(), pid, current.task.id, results); };
   window.addEventListener('beforeunload', onBeforeUnload);
 
   try { await show(await loadTask(pid)); } catch (e) { explain(e); }

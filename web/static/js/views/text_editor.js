@@ -150,35 +150,72 @@ export async function textEditor(stage, ctx) {
   }
   function rejectPrediction(p) { predictions = predictions.filter((x) => x !== p); render(); }
 
-  // Segments between every span boundary; each segment is wrapped in a mark for the innermost span.
+  // The note is drawn in blocks of whole lines (about BLOCK_CPS code points each), and a change redraws only
+  // the blocks whose marks changed: labeling a 100 KB note must not rebuild and re-lay out all of it.
+  // A block ends just after a line feed, so it can be a CSS block without changing how the text wraps.
+  const BLOCK_CPS = 2000;
+  const blocks = [];
+  {
+    let s = 0, cp = 0;
+    for (const ch of text) {
+      cp++;
+      if (ch === '\n' && cp - s >= BLOCK_CPS) { blocks.push({ start: s, end: cp, el: null, sig: null }); s = cp; }
+    }
+    if (cp > s || !blocks.length) blocks.push({ start: s, end: cp, el: null, sig: null });
+  }
+  for (const b of blocks) {
+    b.el = h('span', { class: text[cps[b.end] - 1] === '\n' ? 'blk line' : 'blk' });
+    note.append(b.el);
+  }
+  function blockOf(cp) {
+    let lo = 0, hi = blocks.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (blocks[mid].start <= cp) lo = mid; else hi = mid - 1; }
+    return lo;
+  }
+
   function renderNote() {
     const all = [...spans().map((r) => ({ ...r, _pred: false })), ...predictions.filter((p) => p.start !== undefined)];
-    const bounds = new Set([0, cps.length - 1]);
-    for (const r of all) { bounds.add(r.start); bounds.add(r.end); }
-    const points = [...bounds].filter((b) => b >= 0 && b <= cps.length - 1).sort((a, b) => a - b);
+    const per = blocks.map(() => []);
+    for (const r of all) {
+      if (!(r.start >= 0 && r.end > r.start && r.end <= cps.length - 1)) continue;
+      for (let b = blockOf(r.start); b < blocks.length && blocks[b].start < r.end; b++) per[b].push(r);
+    }
+    blocks.forEach((b, i) => {
+      const sig = per[i].map((r) => [r.id, r.start, r.end, r.control, r.label, r._pred, r.id === selected,
+        !!(r.attributes && r.attributes.negated)].join('|')).join(';');
+      if (sig === b.sig) return;
+      b.sig = sig;
+      replace(b.el, drawBlock(b, per[i]));
+    });
+  }
+
+  // Segments between every span boundary inside the block; each is wrapped in a mark for its innermost span.
+  function drawBlock(b, marks) {
+    const bounds = new Set([b.start, b.end]);
+    for (const r of marks) { bounds.add(Math.max(r.start, b.start)); bounds.add(Math.min(r.end, b.end)); }
+    const points = [...bounds].sort((x, y) => x - y);
     const frag = document.createDocumentFragment();
     for (let i = 0; i + 1 < points.length; i++) {
       const s = points[i], e = points[i + 1];
-      const covering = all.filter((r) => r.start <= s && r.end >= e);
+      const covering = marks.filter((r) => r.start <= s && r.end >= e);
       const segText = text.slice(cps[s], cps[e]);
       if (!covering.length) { frag.append(segText); continue; }
-      const top = covering.reduce((a, b) => (b.end - b.start < a.end - a.start ? b : a));
+      const top = covering.reduce((a, c) => (c.end - c.start < a.end - a.start ? c : a));
       const classes = [top._pred ? 'pred' : '', top.id === selected ? 'selected' : '', top.attributes && top.attributes.negated ? 'negated' : ''].join(' ').trim();
       const m = h('mark', { class: classes, style: { '--c': colors.get(`${top.control}/${top.label}`) || '#888' }, dataset: { id: top.id || '' },
         title: `${top.label}${top._pred ? ' (suggestion)' : ''}` }, segText);
-      m.addEventListener('mousedown', (ev) => { if (!top._pred && ev.altKey) dragFrom = top.id; });
-      m.addEventListener('mouseup', () => { if (dragFrom && dragFrom !== top.id && !top._pred) addRelation(dragFrom, top.id); dragFrom = null; });
+      const id = top.id, pred = top._pred;
+      m.addEventListener('mousedown', (ev) => { if (!pred && ev.altKey) dragFrom = id; });
+      m.addEventListener('mouseup', () => { if (dragFrom && dragFrom !== id && !pred) addRelation(dragFrom, id); dragFrom = null; });
       m.addEventListener('click', () => {
-        if (top._pred || !window.getSelection().isCollapsed) return;
-        if (relationPending) { relationPending = false; if (selected) addRelation(selected, top.id); return; }
-        selected = top.id;
+        if (pred || !window.getSelection().isCollapsed) return;
+        if (relationPending) { relationPending = false; if (selected) addRelation(selected, id); return; }
+        selected = id;
         render();
       });
       frag.append(m);
     }
-    const scroll = note.scrollTop;
-    replace(note, frag);
-    note.scrollTop = scroll;
+    return frag;
   }
 
   function renderSide() {
