@@ -70,11 +70,19 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A WALL CPU WALLS CPUS
 # one_run tool set: one timed run into a fresh folder, appended to that tool's samples.
+# FRESH_DIRS=1: every run writes a folder of its own, all removed after the set. Deleting the last output
+# just before a run makes ext4 skip the inodes deleted in the last minutes when it allocates new ones
+# (recently_deleted(), the top of a kernel profile of cp -r and of ours alike here), which slows whichever
+# tool runs next by a varying amount. It costs disk: (a) needs about 20 GB with 3 runs.
 one_run() {
-	local name=$1 set=$2 t
-	rm -rf "$B/out"
+	local name=$1 set=$2 t out=$B/out
+	if [ -n "${FRESH_DIRS:-}" ]; then
+		out=$B/out.$set.$name.$(echo "${WALLS[$name.$set]:-}" | wc -w)
+	else
+		rm -rf "$out"
+	fi
 	sync
-	t=$("t_$name" "$B/$set" "$B/out")
+	t=$("t_$name" "$B/$set" "$out")
 	WALLS[$name.$set]+="$(echo "$t" | awk '{print $1}') "
 	CPUS[$name.$set]+="$(echo "$t" | awk '{print $2 + $3}') "
 }
@@ -145,6 +153,7 @@ for set in ct mr; do
 			[ -n "$tool" ] && one_run "$tool" "$set"
 		done
 	done
+	rm -rf "$B"/out.*
 	for tool in "${tools[@]}"; do
 		[ -n "$tool" ] || continue
 		WALL[$tool.$set]=$(printf '%s\n' ${WALLS[$tool.$set]} | median)
@@ -174,6 +183,7 @@ for set in ct mr; do
 		[ "$m" -le "$n" ] || m=$n
 		printf '  %-10s wall %7.2f  cpu %7.2f  %8.0f files/s  %5.2fx cp' "$tool" "$w" "${CPU[$tool.$set]}" \
 			"$(echo "$m / $w" | bc -l)" "$(echo "$w / ${WALL[cp.$set]}" | bc -l)"
+		printf '   (wall runs: %s)' "$(printf '%.2f ' ${WALLS[$tool.$set]})"
 		[ "$m" = "$n" ] || printf '  (first %d files only: compare files/s)' "$m"
 		echo
 	done
@@ -215,7 +225,8 @@ for r in $(seq "$RUNS"); do
 done
 for p in ours ours2 pydicom dcmdump; do
 	PARSE[$p]=$(printf '%s\n' ${PARSES[$p]} | median)
-	printf '  %-8s %7.3f s  %8.0f files/s\n' "$p" "${PARSE[$p]}" "$(echo "$n_mr / ${PARSE[$p]}" | bc -l)"
+	printf '  %-8s %7.3f s  %8.0f files/s   (runs: %s)\n' "$p" "${PARSE[$p]}" "$(echo "$n_mr / ${PARSE[$p]}" | bc -l)" \
+		"$(printf '%.3f ' ${PARSES[$p]})"
 done
 printf '  ours vs pydicom: %.1fx   ours vs dcmdump -M: %.1fx\n' "$(echo "${PARSE[pydicom]} / ${PARSE[ours]}" | bc -l)" \
 	"$(echo "${PARSE[dcmdump]} / ${PARSE[ours]}" | bc -l)"
