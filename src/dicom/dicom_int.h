@@ -86,6 +86,10 @@ char dicom_vr_pad(uint16_t vr);
 /* The default VR for a tag read in implicit VR, resolving "US or SS" and "OB or OW" like pydicom does. */
 uint16_t dicom_implicit_vr(uint32_t tag, int pixel_representation, int bits_allocated);
 
+/* Tests: make dicom_w_save start at sendfile (1) or write from the map (2), as when copy_file_range (and
+ * then sendfile) is refused by the file systems, so every fallback is checked to give the same bytes. */
+void dicom_w_copy_start(struct dicom_writer *w, int how);
+
 /* Base64 for JSON InlineBinary. */
 int dicom_base64(struct ml_buf *out, const uint8_t *p, size_t n) ML_MUST_CHECK;
 

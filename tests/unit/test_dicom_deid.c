@@ -1,5 +1,6 @@
-/* test_dicom_deid.c: de-identification pieces: options, keyed UIDs, date shifts, a file round trip. */
-#include "dicom/dicom.h"
+/* test_dicom_deid.c: de-identification pieces: options, keyed UIDs, date shifts, file round trips, and the
+ * file-to-file copy of untouched bytes (same output as writing from memory, through every fallback). */
+#include "dicom/dicom_int.h"
 #include "harness.h"
 
 #include <stdlib.h>
@@ -412,4 +413,53 @@ TEST(deid_of_a_file_needing_no_change_copies_it_whole)
 	o.no_tail_copy = true;
 	CHECK(dicom_deid_file(once, slow, &o, &r, &err) == 0);
 	CHECK(same_file(slow, twice));
+}
+
+TEST(writer_copy_fallbacks_give_the_same_bytes)
+{
+	/* The same output through copy_file_range, sendfile and write from the map (the fallbacks taken when
+	 * the file systems refuse): all the elements again (the whole file is the source's tail), and all but
+	 * one before the pixel data (the pixel data copied on its own, the rest written). */
+	char in[512];
+	snprintf(in, sizeof in, "%s/fallback.dcm", test_tmpdir());
+	CHECK(make_case(1, in) > 0);
+	struct ml_err err = {0};
+	struct dicom_read_opts ro = {.keep_fd = true};
+	struct dicom_file *f;
+	CHECK(dicom_open(in, &ro, &f, &err) == 0);
+	CHECK(f->fd >= 0);
+	struct stat st;
+	CHECK(stat(in, &st) == 0);
+	for (int variant = 0; variant < 2; variant++) {
+		char out[3][512];
+		for (int how = 0; how < 3; how++) {
+			snprintf(out[how], sizeof out[how], "%s/fallback.%d.%d.dcm", test_tmpdir(), variant, how);
+			struct dicom_writer *w = dicom_writer_new();
+			dicom_w_meta(w, "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4.5.6", NULL);
+			dicom_w_source(w, f->map.data, f->map.len, f->fd);
+			dicom_w_copy_start(w, how);
+			for (uint32_t i = 0; i < f->root.nelems; i++) {
+				const struct dicom_elem *e = &f->root.elems[i];
+				if (variant == 1 && e->tag == DICOM_TAG(0x7FE0, 0x0020))
+					continue;
+				dicom_w_elem_ref(w, e->tag, e->vr, e->value, e->len);
+			}
+			CHECK(dicom_w_save(w, out[how], &err) == 0);
+			uint64_t copied = dicom_w_copied(w);
+			dicom_writer_free(w);
+			if (how == 2)
+				CHECK_EQ_INT(copied, 0);
+			else if (variant == 0)
+				CHECK_EQ_INT(copied, st.st_size);
+			else
+				CHECK(copied >= BIG && copied < (uint64_t)st.st_size);
+		}
+		CHECK(same_file(out[0], out[1]));
+		CHECK(same_file(out[0], out[2]));
+		if (variant == 0)
+			CHECK(same_file(out[0], in));
+		else
+			CHECK(!same_file(out[0], in));
+	}
+	dicom_free(f);
 }
