@@ -1,6 +1,7 @@
 /* deid.c: PS3.15 Annex E de-identification, streaming a mapped file through the profile table into the writer. */
 #include "dicom/dicom_int.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 
@@ -193,6 +194,26 @@ struct ctx {
 	int nids;
 };
 
+static const struct dicom_deid_rule *masked_rules[64];
+static size_t masked_count;
+static bool masked_overflow;
+static pthread_once_t masked_once = PTHREAD_ONCE_INIT;
+
+static void index_masked(void)
+{
+	for (size_t i = 0; i < dicom_deid_rule_count; i++) {
+		const struct dicom_deid_rule *r = &dicom_deid_rules[i];
+		if (r->private_row || r->mask == 0xFFFFFFFFu)
+			continue;
+		if (masked_count == ML_ARRAY_LEN(masked_rules)) {
+			masked_count = 0; /* the generated table outgrew the list: scan it whole (slower, still right) */
+			masked_overflow = true;
+			return;
+		}
+		masked_rules[masked_count++] = r;
+	}
+}
+
 static const struct dicom_deid_rule *find_rule(uint32_t tag)
 {
 	size_t lo = 0, hi = dicom_deid_rule_count;
@@ -208,7 +229,15 @@ static const struct dicom_deid_rule *find_rule(uint32_t tag)
 		else
 			break;
 	}
-	for (size_t i = 0; i < dicom_deid_rule_count; i++) {
+	/* Repeating-group rules (50xx,xxxx), (60xx,3000)...: a handful, listed once instead of scanning the whole
+	 * table for every element without a rule of its own (most of an image's elements). */
+	pthread_once(&masked_once, index_masked);
+	const struct dicom_deid_rule *const *list = masked_rules;
+	size_t n = masked_count;
+	for (size_t i = 0; i < n; i++)
+		if ((tag & list[i]->mask) == list[i]->tag)
+			return list[i];
+	for (size_t i = 0; masked_overflow && i < dicom_deid_rule_count; i++) {
 		const struct dicom_deid_rule *r = &dicom_deid_rules[i];
 		if (!r->private_row && r->mask != 0xFFFFFFFFu && (tag & r->mask) == r->tag)
 			return r;
