@@ -11,12 +11,14 @@
  *   pattern   PCRE2 (JIT) patterns: dates in many formats, phones, e-mail, URLs, IPs, SSNs, labelled
  *             identifiers ("MRN:", "Acct #", "DEA", "Policy", "Serial"), ages, ZIP codes, streets;
  *   context   rules around names: titles ("Dr.", "Mr."), credentials (", MD"), labels ("Attending:"),
- *             relations ("his wife X"), signatures, "Last, First M." headers, and coreference (a name
- *             found once is found everywhere in the note);
+ *             relations ("his wife X", "Amanda's daughter"), signatures, "Last, First M." headers,
+ *             conversational cues (the answer to a name question, speaker labels, vocatives, "says X",
+ *             lists of given names), and coreference (a name found once is found everywhere in the note);
  *   dict      dictionaries compiled into the binary (src/deid/data/: given names and surnames of many
  *             origins, US cities and states, countries, an English lexicon), with a list of eponyms and
  *             clinical words that are not names ("Parkinson disease", "Foley"); a capitalised word that is
- *             neither English nor clinical, inside a sentence, is a name candidate.
+ *             neither English nor clinical, inside a sentence, is a name candidate, and name shapes extend
+ *             it: middle initials, particles ("van der", "al-"), hyphenated and Mc/O' surnames, possessives.
  *
  * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none;
  * most patterns are searched only around their sites (their literals, digit runs, a few punctuation bytes),

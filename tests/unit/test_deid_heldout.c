@@ -41,6 +41,25 @@ static const char *const NAMED[] = {
 	"Attending: %F %L, MD\n",
 	"Her sister %F lives nearby and visits daily.",
 };
+/* Sentences with weaker cues (no title, label or credential next to the name), written after the rules
+ * were done and measured once as they are: the engine was not changed after seeing their misses. */
+static const char *const WEAK[] = {
+	"%F %L called to ask about her refill.",
+	"Reviewed the plan with %F's mother at the bedside.",
+	"The note from %F %L was faxed over this morning.",
+	"Per discussion with %L, the plan is unchanged.",
+	"%L, %F presented for a routine visit.\n",
+	"Daughter: %F (phone on file)\n",
+	"She said that %F is her sister and lives nearby.",
+	"Message left for %F %L to call back.",
+	"Her neighbour %F %L found her on the floor.",
+	"Interpreter %F %L assisted with the visit.",
+	"Chaperone: %F\n",
+	"Care was handed over to %F %L at 7 pm.",
+	"%F came in with %L, her partner.",
+	"Both %F and %L attended the family meeting.",
+};
+
 /* Clinical sentences without PHI, with the words that look like names. */
 static const char *const PLAIN[] = {
 	"Long-standing Parkinson disease, on Sinemet 25/100 three times daily.",
@@ -177,6 +196,31 @@ TEST(held_out_names_in_generated_notes)
 	double recall = names ? (double)hit / (double)names : 0;
 	printf("# held-out names: %ld of %ld found, recall %.3f; name code points in plain sentences: %ld of %ld\n",
 	       hit, names, recall, plain_fp, plain_cp);
+	/* the weak-cue sentences, 30 notes of four each */
+	long wnames = 0, whit = 0;
+	for (int n = 0; n < 30; n++) {
+		char note[4096] = "";
+		struct planted pl[64];
+		size_t np = 0;
+		for (int k = 0; k < 4; k++)
+			put(note, sizeof note, WEAK[rnd(ML_ARRAY_LEN(WEAK))], pl, &np);
+		struct deid_opts o;
+		deid_opts_init(&o);
+		o.mode = DEID_MODE_NONE;
+		struct deid_result r;
+		deid_result_init(&r);
+		CHECK(deid_text(e, note, strlen(note), NULL, &o, &r, &err) == 0);
+		for (size_t k = 0; k < np; k++) {
+			wnames++;
+			whit += found(&r, pl[k].start, pl[k].end);
+		}
+		deid_result_release(&r);
+	}
+	double wrecall = wnames ? (double)whit / (double)wnames : 0;
+	printf("# held-out names, weak cues: %ld of %ld found, recall %.3f\n", whit, wnames, wrecall);
+	/* measured 0.922 when written (the engine before the name work: 0.893): a floor against regressions */
+	CHECK(wnames > 150);
+	CHECK(wrecall >= 0.88);
 	CHECK(names > 100);
 	CHECK(recall >= 0.90);
 	CHECK_EQ_INT(plain_fp, 0);
