@@ -1,6 +1,7 @@
 /* cmd_deid.c: `medlabel deid text` (de-identify files, folders, JSONL, stdin) and `medlabel deid eval`. */
 #include "cli/cli.h"
 #include "deid/deid.h"
+#include "auth/auth.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #define MAX_NAMES 64
-#define MAX_SECRET 4096
 
 struct text_job {
 	const struct deid_engine *e;
@@ -635,20 +635,20 @@ static int do_dir(struct text_job *j, const char *in, const char *out, int depth
 	return rc;
 }
 
-static int read_secret(const char *path, struct text_job *j, uint8_t **secret, struct ml_err *err)
+/* The surrogate key: --secret-file, else the deployment's own secret when the --data folder has one, so that
+ * `deid text` gives the same surrogates and date shifts as import into that deployment. One reader for both
+ * (auth_secret_file_read): one file always gives one key. Returns 1 when there is neither. */
+static int read_secret(struct cli_ctx *ctx, const char *path, struct text_job *j, uint8_t **secret, struct ml_err *err)
 {
-	char *data;
-	size_t len;
-	if (ml_file_read(path, MAX_SECRET, &data, &len, err) != 0)
-		return -1;
-	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len < 16) {
-		ml_free(data);
-		return ml_err_set(err, ML_EINVAL, "secret file '%s' holds %zu bytes: use at least 16", path, len);
+	uint8_t *buf = ml_xmalloc(AUTH_SECRET_MAX);
+	size_t len = 0;
+	int rc = path ? auth_secret_file_read(path, buf, &len, err) : auth_deployment_secret(ctx->data_dir, false, buf, &len, err);
+	if (rc != 0) {
+		ml_free(buf);
+		return !path && err->code == ML_ENOTFOUND ? 1 : -1;
 	}
-	*secret = (uint8_t *)data;
-	j->opts.secret = *secret;
+	*secret = buf;
+	j->opts.secret = buf;
 	j->opts.secret_len = len;
 	return 0;
 }
@@ -706,10 +706,12 @@ static int run_text(struct cli_ctx *ctx, int argc, char **argv)
 	j.known = (struct deid_known){names, nnames, mrns, nmrns};
 	struct ml_err err = {0};
 	uint8_t *secret = NULL;
-	if (secret_file && read_secret(secret_file, &j, &secret, &err) != 0)
+	int src = read_secret(ctx, secret_file, &j, &secret, &err);
+	if (src < 0)
 		return cli_fail_err(ctx, &err);
 	if (j.opts.mode == DEID_MODE_SURROGATE && !secret)
-		ml_log(ML_LOG_WARN, "deid text: surrogate mode without --secret-file uses a fixed key; surrogates are "
+		ml_log(ML_LOG_WARN, "deid text: surrogate mode without --secret-file or a deployment secret in --data "
+				    "uses a fixed key; surrogates are "
 				    "predictable");
 	j.e = deid_engine_new(&err);
 	if (!j.e) {
