@@ -1,27 +1,52 @@
 #!/usr/bin/env bash
-# deid_text.sh [MB] [RUNS]: throughput of `medlabel deid text` in each replacement mode on generated notes
-# (bench/gen_notes.py, default 100 MB as JSONL), as MB/s of CPU time on one core (the command is
-# single-threaded), with `cat` and `cp` of the same file as a floor. Prints medians of RUNS runs.
+# deid_text.sh [MB] [RUNS]: throughput of `medlabel deid text` in each replacement mode (tag, mask, surrogate)
+# on MB megabytes (default 100, as issue 5 asks) of generated JSONL notes (bench/gen_notes.py, seed 1; made once
+# and kept in /tmp, or $DEID_BENCH_DIR, for later runs). One thread (--jobs 1), so CPU time is the time of one
+# core. Prints for each command the medians of RUNS runs (default 5): CPU seconds (user+sys), wall seconds,
+# MB/s per core (from CPU time), MB/s (from wall) and notes/s, with `cat` and `cp` of the same file as a floor,
+# all from this run, and the load average before and after (the machine may be shared).
 set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-100}
-RUNS=${2:-3}
+RUNS=${2:-5}
 BIN=${MEDLABEL_BIN:-build/medlabel}
+DIR=${DEID_BENCH_DIR:-/tmp/medlabel-deid-bench}
+[ -x "$BIN" ] || { echo "deid_text.sh: $BIN not built (make)" >&2; exit 1; }
+mkdir -p "$DIR"
+NOTES="$DIR/notes-${MB}MB.jsonl"
+if [ ! -s "$NOTES" ]; then
+	/usr/bin/python3 bench/gen_notes.py "$NOTES.tmp" "$MB" 1
+	mv "$NOTES.tmp" "$NOTES"
+fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-/usr/bin/python3 bench/gen_notes.py "$T/notes.jsonl" "$MB" 1
 printf 'secret-for-benchmarking-only-0123\n' >"$T/secret"
-SIZE=$(stat -c %s "$T/notes.jsonl")
+SIZE=$(stat -c %s "$NOTES")
+COUNT=$(wc -l <"$NOTES")
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# user+sys seconds of one command (CPU time, so other load on the machine does not count)
-cpu() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'; }
-rate() { awk -v s="$SIZE" -v t="$1" 'BEGIN { if (t <= 0) t = 0.001; printf "%.1f", s / 1048576 / t }'; }
-echo "file: $(awk -v s="$SIZE" 'BEGIN{printf "%.1f", s/1048576}') MB of generated notes, $RUNS runs, medians"
+# one run: "CPU WALL" (user+sys and elapsed seconds of the command, GNU time)
+one() { /usr/bin/time -f '%U %S %e' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.3f %.3f\n", $1 + $2, $3}'; }
+# a time of 0 is below GNU time's 10 ms resolution: shown as a lower bound
+rate() { awk -v s="$SIZE" -v t="$1" 'BEGIN { if (t <= 0) printf "> %.0f", s / 1048576 / 0.01; else printf "%.1f", s / 1048576 / t }'; }
+nps() { awk -v c="$COUNT" -v t="$1" 'BEGIN { if (t <= 0) printf "> %.0f", c / 0.01; else printf "%.0f", c / t }'; }
+report() { # NAME then RUNS lines of "CPU WALL" on stdin
+	local name=$1 runs cpu wall
+	runs=$(cat)
+	cpu=$(echo "$runs" | awk '{print $1}' | median)
+	wall=$(echo "$runs" | awk '{print $2}' | median)
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$cpu" "$wall" "$(rate "$cpu")" "$(rate "$wall")" "$(nps "$cpu")"
+}
+echo "file: $(awk -v s="$SIZE" 'BEGIN{printf "%.1f", s/1048576}') MB, $COUNT notes (bench/gen_notes.py); $RUNS runs, medians"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| command | CPU s | wall s | MB/s per core (CPU) | MB/s (wall) | notes/s per core |"
+echo "|---|---:|---:|---:|---:|---:|"
 for m in tag mask surrogate; do
-	ts=$(for i in $(seq "$RUNS"); do cpu "$BIN" deid text "$T/notes.jsonl" "$T/out.jsonl" --mode "$m" --secret-file "$T/secret" --jobs 1; done | median)
-	echo "deid text --mode $m: $ts s CPU, $(rate "$ts") MB/s per core"
+	for i in $(seq "$RUNS"); do
+		one "$BIN" deid text "$NOTES" "$T/out.jsonl" --mode "$m" --secret-file "$T/secret" --jobs 1
+	done | report "deid text --mode $m"
 done
-tc=$(for i in $(seq "$RUNS"); do cpu cat "$T/notes.jsonl"; done | median)
-echo "cat (floor): $tc s CPU, $(rate "$tc") MB/s"
-tp=$(for i in $(seq "$RUNS"); do cpu cp "$T/notes.jsonl" "$T/copy"; done | median)
-echo "cp (floor): $tp s CPU, $(rate "$tp") MB/s"
+for i in $(seq "$RUNS"); do one cat "$NOTES"; done | report "cat (floor)"
+for i in $(seq "$RUNS"); do one cp "$NOTES" "$T/copy"; rm -f "$T/copy"; done | report "cp (floor)"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

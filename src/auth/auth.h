@@ -53,6 +53,12 @@ int auth_init(void) ML_MUST_CHECK;
 #define AUTH_SECRET_MIN 16
 #define AUTH_SECRET_MAX 64
 int auth_deployment_secret(const char *data_dir, bool create, uint8_t *out, size_t *len, struct ml_err *err) ML_MUST_CHECK;
+/* A secret file given by the user (--secret-file) or the deployment's own, read one way everywhere so that
+ * one file always gives one key: a text file (a passphrase) loses its trailing line ending, a binary file is
+ * taken whole; 16 bytes at least; more than AUTH_SECRET_MAX are condensed with BLAKE2b to that many; files
+ * over AUTH_SECRET_FILE_MAX bytes are refused. out has AUTH_SECRET_MAX bytes of room. */
+#define AUTH_SECRET_FILE_MAX 4096
+int auth_secret_file_read(const char *path, uint8_t *out, size_t *len, struct ml_err *err) ML_MUST_CHECK;
 
 /* Checks the length rules (ML_EINVAL, field "/password") and hashes with argon2id into out. */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX], struct ml_err *err) ML_MUST_CHECK;

@@ -1,10 +1,13 @@
 /* cmd_deid.c: `medlabel deid text` (de-identify files, folders, JSONL, stdin) and `medlabel deid eval`. */
 #include "cli/cli.h"
 #include "deid/deid.h"
+#include "auth/auth.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,6 @@
 #include <unistd.h>
 
 #define MAX_NAMES 64
-#define MAX_SECRET 4096
 
 struct text_job {
 	const struct deid_engine *e;
@@ -72,10 +74,308 @@ static int do_text(struct text_job *j, const char *src, const char *data, size_t
 	return 0;
 }
 
+/* ---- JSONL fast path ------------------------------------------------------------------------------------
+ * Parsing each record into a jansson tree and dumping it again cost about as much as the de-identification.
+ * A record that is a plain JSON object with one top-level "text" string is instead checked here (full JSON
+ * syntax, UTF-8, no \u0000 or lone surrogates: what json_loadb would refuse sends the record to the jansson
+ * path, which reports the error) and rewritten by splicing the new text in: the other fields are copied
+ * byte for byte. The new text is escaped as json_dumps escapes it. */
+
+#define JF_MAX_DEPTH 64
+
+static const char *jf_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int jf_hex4(const char *p, const char *e)
+{
+	if (e - p < 4)
+		return -1;
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* p at the opening quote: returns the byte after the closing one (NULL if the string is not one jansson
+ * takes). *esc tells whether it holds escapes; dec, if not NULL, receives the decoded bytes. */
+static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_buf *dec)
+{
+	*esc = false;
+	p++;
+	const char *run = p;
+	while (p < e) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
+				return NULL;
+			return p + 1;
+		}
+		if (c < 0x20)
+			return NULL;
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		*esc = true;
+		if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
+			return NULL;
+		if (e - p < 2)
+			return NULL;
+		char o;
+		switch (p[1]) {
+		case '"': o = '"'; break;
+		case '\\': o = '\\'; break;
+		case '/': o = '/'; break;
+		case 'b': o = '\b'; break;
+		case 'f': o = '\f'; break;
+		case 'n': o = '\n'; break;
+		case 'r': o = '\r'; break;
+		case 't': o = '\t'; break;
+		case 'u': {
+			int v = jf_hex4(p + 2, e);
+			if (v <= 0) /* bad hex, or \u0000 (refused without JSON_ALLOW_NUL) */
+				return NULL;
+			p += 6;
+			uint32_t cp = (uint32_t)v;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return NULL;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				int lo = e - p >= 6 && p[0] == '\\' && p[1] == 'u' ? jf_hex4(p + 2, e) : -1;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return NULL;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+				p += 6;
+			}
+			char enc[4];
+			size_t el = ml_utf8_encode(cp, enc);
+			if (dec && ml_buf_append(dec, enc, el))
+				return NULL;
+			run = p;
+			continue;
+		}
+		default:
+			return NULL;
+		}
+		if (dec && ml_buf_putc(dec, o))
+			return NULL;
+		p += 2;
+		run = p;
+	}
+	return NULL;
+}
+
+static const char *jf_value(const char *p, const char *e, int depth);
+static const char *jf_number_syntax(const char *p, const char *e);
+
+/* A number as JSON writes it; NULL also for exponents and long numbers, which jansson may refuse as out of
+ * range (its path then decides). */
+static const char *jf_number(const char *p, const char *e)
+{
+	const char *p0 = p;
+	p = jf_number_syntax(p, e);
+	if (!p || p - p0 > 15 || memchr(p0, 'e', (size_t)(p - p0)) || memchr(p0, 'E', (size_t)(p - p0)))
+		return NULL;
+	return p;
+}
+
+static const char *jf_number_syntax(const char *p, const char *e)
+{
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e || !isdigit((unsigned char)*p))
+		return NULL;
+	if (*p == '0')
+		p++;
+	else
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	if (p < e && *p == '.') {
+		p++;
+		if (p >= e || !isdigit((unsigned char)*p))
+			return NULL;
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || !isdigit((unsigned char)*p))
+			return NULL;
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+	}
+	return p;
+}
+
+static const char *jf_value(const char *p, const char *e, int depth)
+{
+	if (p >= e || depth > JF_MAX_DEPTH)
+		return NULL;
+	bool esc;
+	switch (*p) {
+	case '"':
+		return jf_string(p, e, &esc, NULL);
+	case '{':
+	case '[': {
+		char close = *p == '{' ? '}' : ']';
+		p = jf_ws(p + 1, e);
+		if (p < e && *p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				if (p >= e || *p != '"' || !(p = jf_string(p, e, &esc, NULL)))
+					return NULL;
+				p = jf_ws(p, e);
+				if (p >= e || *p != ':')
+					return NULL;
+				p = jf_ws(p + 1, e);
+			}
+			if (!(p = jf_value(p, e, depth + 1)))
+				return NULL;
+			p = jf_ws(p, e);
+			if (p < e && *p == ',') {
+				p = jf_ws(p + 1, e);
+				continue;
+			}
+			return p < e && *p == close ? p + 1 : NULL;
+		}
+	}
+	case 't':
+		return e - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
+	case 'f':
+		return e - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
+	case 'n':
+		return e - p >= 4 && !memcmp(p, "null", 4) ? p + 4 : NULL;
+	default:
+		return jf_number(p, e);
+	}
+}
+
+/* Appends s[0..n) as a JSON string, escaped as json_dumps(JSON_COMPACT) escapes it. */
+static int jf_put_string(struct ml_buf *o, const char *s, size_t n)
+{
+	int rc = ml_buf_putc(o, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc |= ml_buf_append(o, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': rc |= ml_buf_puts(o, "\\\""); break;
+		case '\\': rc |= ml_buf_puts(o, "\\\\"); break;
+		case '\b': rc |= ml_buf_puts(o, "\\b"); break;
+		case '\f': rc |= ml_buf_puts(o, "\\f"); break;
+		case '\n': rc |= ml_buf_puts(o, "\\n"); break;
+		case '\r': rc |= ml_buf_puts(o, "\\r"); break;
+		case '\t': rc |= ml_buf_puts(o, "\\t"); break;
+		default: rc |= ml_buf_printf(o, "\\u%04X", c); break;
+		}
+	}
+	rc |= ml_buf_append(o, s + run, n - run);
+	return rc | ml_buf_putc(o, '"');
+}
+
+/* The fast path for one record: 1 done, 0 not taken (use jansson), -1 error (err set). */
+static int jsonl_fast(struct text_job *j, const char *src, size_t lineno, const char *line, size_t len,
+		      struct ml_buf *out, struct ml_err *err)
+{
+	if (j->spans || !ml_utf8_valid(line, len, NULL))
+		return 0;
+	const char *e = line + len, *p = jf_ws(line, e);
+	const char *obj_start = p, *vs = NULL, *ve = NULL;
+	struct ml_buf dec; /* the decoded text, once "text" is seen (vs set) */
+	if (p >= e || *p != '{')
+		return 0;
+	p = jf_ws(p + 1, e);
+	if (p < e && *p == '}')
+		return 0; /* no "text": the jansson path reports it */
+	for (;;) {
+		bool esc;
+		const char *ks = p;
+		if (p >= e || *p != '"' || !(p = jf_string(p, e, &esc, NULL)) || esc)
+			goto fallback;
+		bool is_text = p - ks == 6 && !memcmp(ks, "\"text\"", 6);
+		p = jf_ws(p, e);
+		if (p >= e || *p != ':')
+			goto fallback;
+		p = jf_ws(p + 1, e);
+		const char *v = p;
+		if (is_text) {
+			if (vs || p >= e || *p != '"')
+				goto fallback; /* a second "text", or not a string */
+			/* decoded while it is checked: one pass over the note */
+			ml_buf_init(&dec, len);
+			vs = v;
+			if (!(p = jf_string(p, e, &esc, &dec)))
+				goto fallback;
+			ve = p;
+		} else if (!(p = jf_value(p, e, 1))) {
+			goto fallback;
+		}
+		p = jf_ws(p, e);
+		if (p < e && *p == ',') {
+			p = jf_ws(p + 1, e);
+			continue;
+		}
+		if (p >= e || *p != '}')
+			goto fallback;
+		p++;
+		break;
+	}
+	const char *obj_end = p;
+	if (!vs || jf_ws(p, e) != e)
+		goto fallback;
+	struct deid_result r;
+	deid_result_init(&r);
+	int rc = deid_text(j->e, dec.data ? dec.data : "", dec.len, &j->known, &j->opts, &r, err);
+	ml_buf_release(&dec);
+	if (rc != 0) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		ml_err_set(err, err->code, "'%s' line %zu: %s", src, lineno, msg);
+		return -1;
+	}
+	__atomic_add_fetch(&j->notes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&j->phi, (long)r.nspans, __ATOMIC_RELAXED);
+	int w = ml_buf_append(out, obj_start, (size_t)(vs - obj_start));
+	if (r.text)
+		w |= jf_put_string(out, r.text, r.text_len);
+	else
+		w |= ml_buf_append(out, vs, (size_t)(ve - vs));
+	w |= ml_buf_append(out, ve, (size_t)(obj_end - ve));
+	w |= ml_buf_putc(out, '\n');
+	deid_result_release(&r);
+	if (w) {
+		ml_err_set(err, ML_ENOMEM, "out of memory writing '%s'", src);
+		return -1;
+	}
+	return 1;
+fallback:
+	/* not a record this path takes: the jansson path parses it (and reports what is wrong) */
+	if (vs)
+		ml_buf_release(&dec);
+	return 0;
+}
+
 /* One JSONL record: "text" is replaced (other fields kept); with --spans a "deid_spans" field is added. */
 static int do_jsonl_line(struct text_job *j, const char *src, size_t lineno, const char *line, size_t len,
 			 struct ml_buf *out, struct ml_err *err)
 {
+	int fr = jsonl_fast(j, src, lineno, line, len, out, err);
+	if (fr != 0)
+		return fr > 0 ? 0 : -1;
 	json_error_t je;
 	json_t *obj = json_loadb(line, len, 0, &je);
 	if (!obj || !json_is_object(obj)) {
@@ -335,20 +635,20 @@ static int do_dir(struct text_job *j, const char *in, const char *out, int depth
 	return rc;
 }
 
-static int read_secret(const char *path, struct text_job *j, uint8_t **secret, struct ml_err *err)
+/* The surrogate key: --secret-file, else the deployment's own secret when the --data folder has one, so that
+ * `deid text` gives the same surrogates and date shifts as import into that deployment. One reader for both
+ * (auth_secret_file_read): one file always gives one key. Returns 1 when there is neither. */
+static int read_secret(struct cli_ctx *ctx, const char *path, struct text_job *j, uint8_t **secret, struct ml_err *err)
 {
-	char *data;
-	size_t len;
-	if (ml_file_read(path, MAX_SECRET, &data, &len, err) != 0)
-		return -1;
-	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len < 16) {
-		ml_free(data);
-		return ml_err_set(err, ML_EINVAL, "secret file '%s' holds %zu bytes: use at least 16", path, len);
+	uint8_t *buf = ml_xmalloc(AUTH_SECRET_MAX);
+	size_t len = 0;
+	int rc = path ? auth_secret_file_read(path, buf, &len, err) : auth_deployment_secret(ctx->data_dir, false, buf, &len, err);
+	if (rc != 0) {
+		ml_free(buf);
+		return !path && err->code == ML_ENOTFOUND ? 1 : -1;
 	}
-	*secret = (uint8_t *)data;
-	j->opts.secret = *secret;
+	*secret = buf;
+	j->opts.secret = buf;
 	j->opts.secret_len = len;
 	return 0;
 }
@@ -406,10 +706,12 @@ static int run_text(struct cli_ctx *ctx, int argc, char **argv)
 	j.known = (struct deid_known){names, nnames, mrns, nmrns};
 	struct ml_err err = {0};
 	uint8_t *secret = NULL;
-	if (secret_file && read_secret(secret_file, &j, &secret, &err) != 0)
+	int src = read_secret(ctx, secret_file, &j, &secret, &err);
+	if (src < 0)
 		return cli_fail_err(ctx, &err);
 	if (j.opts.mode == DEID_MODE_SURROGATE && !secret)
-		ml_log(ML_LOG_WARN, "deid text: surrogate mode without --secret-file uses a fixed key; surrogates are "
+		ml_log(ML_LOG_WARN, "deid text: surrogate mode without --secret-file or a deployment secret in --data "
+				    "uses a fixed key; surrogates are "
 				    "predictable");
 	j.e = deid_engine_new(&err);
 	if (!j.e) {
@@ -467,13 +769,15 @@ static void print_level(const char *title, const struct deid_scores *s, const st
 
 static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *gold = NULL, *v, *notes = NULL;
+	const char *gold = NULL, *v, *notes = NULL, *half = NULL;
 	bool json = false, misses = false;
 	for (int i = 0; i < argc; i++) {
 		if (cli_opt(argc, argv, &i, "--gold", &v))
 			gold = v;
 		else if (cli_opt(argc, argv, &i, "--notes", &v))
 			notes = v;
+		else if (cli_opt(argc, argv, &i, "--half", &v))
+			half = v;
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--misses"))
@@ -483,15 +787,23 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!gold)
 		return cli_usage_error(ctx, "--gold DIR_OR_JSON is required");
-	long range[2];
+	struct deid_eval_sel sel = {0, LONG_MAX, DEID_EVAL_ALL};
 	if (notes) {
 		char *end;
-		range[0] = strtol(notes, &end, 10);
+		sel.first = strtol(notes, &end, 10);
 		if (*end != '-')
 			return cli_usage_error(ctx, "--notes takes a range such as 1-40");
-		range[1] = strtol(end + 1, &end, 10);
-		if (*end || range[1] < range[0])
+		sel.last = strtol(end + 1, &end, 10);
+		if (*end || sel.last < sel.first)
 			return cli_usage_error(ctx, "--notes takes a range such as 1-40");
+	}
+	if (half) {
+		if (!strcmp(half, "even"))
+			sel.half = DEID_EVAL_EVEN;
+		else if (!strcmp(half, "odd"))
+			sel.half = DEID_EVAL_ODD;
+		else
+			return cli_usage_error(ctx, "--half takes even or odd");
 	}
 	struct ml_err err = {0};
 	struct deid_engine *e = deid_engine_new(&err);
@@ -500,7 +812,7 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	struct deid_eval ev;
 	deid_eval_init(&ev);
 	int64_t t0 = ml_monotonic_ns();
-	int rc = deid_eval_run(e, gold, notes ? range : NULL, &ev, &err);
+	int rc = deid_eval_run(e, gold, notes || half ? &sel : NULL, &ev, &err);
 	double secs = (double)(ml_monotonic_ns() - t0) / 1e9;
 	deid_engine_free(e);
 	if (rc != 0) {
@@ -537,7 +849,7 @@ static int run_eval(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_OK;
 }
 
-CLI_COMMAND(deid_eval, "deid eval", "--gold DIR|FILE.json [--json] [--misses] [--notes A-B]",
+CLI_COMMAND(deid_eval, "deid eval", "--gold DIR|FILE.json [--json] [--misses] [--notes A-B] [--half even|odd]",
 	    "score text de-identification against BRAT (NNN.txt + NNN.ann) or Presidio JSON gold", run_eval)
 
 /* ---- deid apply: finish review-mode de-identification -------------------------------------------- */

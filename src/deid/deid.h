@@ -11,14 +11,18 @@
  *   pattern   PCRE2 (JIT) patterns: dates in many formats, phones, e-mail, URLs, IPs, SSNs, labelled
  *             identifiers ("MRN:", "Acct #", "DEA", "Policy", "Serial"), ages, ZIP codes, streets;
  *   context   rules around names: titles ("Dr.", "Mr."), credentials (", MD"), labels ("Attending:"),
- *             relations ("his wife X"), signatures, "Last, First M." headers, and coreference (a name
- *             found once is found everywhere in the note);
+ *             relations ("his wife X", "Amanda's daughter"), signatures, "Last, First M." headers,
+ *             conversational cues (the answer to a name question, speaker labels, vocatives, "says X",
+ *             lists of given names), and coreference (a name found once is found everywhere in the note);
  *   dict      dictionaries compiled into the binary (src/deid/data/: given names and surnames of many
  *             origins, US cities and states, countries, an English lexicon), with a list of eponyms and
  *             clinical words that are not names ("Parkinson disease", "Foley"); a capitalised word that is
- *             neither English nor clinical, inside a sentence, is a name candidate.
+ *             neither English nor clinical, inside a sentence, is a name candidate, and name shapes extend
+ *             it: middle initials, particles ("van der", "al-"), hyphenated and Mc/O' surnames, possessives.
  *
- * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none.
+ * Each pattern has a list of literals (its label or keyword) and is skipped on notes that contain none;
+ * most patterns are searched only around their sites (their literals, digit runs, a few punctuation bytes),
+ * with the same results as a scan of the whole note (docs/architecture/deid.md).
  *
  * Threads. A struct deid_engine is built once (regexes compiled and JIT-compiled, dictionaries loaded)
  * and is read-only afterwards: any number of threads may call deid_text() on one engine at once; each
@@ -204,11 +208,18 @@ struct deid_eval {
 };
 void deid_eval_init(struct deid_eval *ev);
 void deid_eval_release(struct deid_eval *ev);
+/* Which notes of a gold set to score: the BRAT note numbers, or the Presidio item indexes (from 0), in
+ * [first, last] and of the given parity (tuning on one half and reporting the other keeps a held-out half). */
+enum deid_eval_half { DEID_EVAL_ALL, DEID_EVAL_EVEN, DEID_EVAL_ODD };
+struct deid_eval_sel {
+	long first, last;
+	enum deid_eval_half half;
+};
 /* Scores the engine on a gold set: a folder of BRAT NNN.txt + NNN.ann files, or a Presidio JSON file
- * (an array of {"full_text", "spans":[{"entity_type","start_position","end_position"}]}). only, if not
- * NULL, keeps only the BRAT notes whose number lies in [only[0], only[1]]. */
-int deid_eval_run(const struct deid_engine *e, const char *gold, const long *only, struct deid_eval *ev,
-		  struct ml_err *err) ML_MUST_CHECK;
+ * (an array of {"full_text", "spans":[{"entity_type","start_position","end_position"}]}). sel NULL scores
+ * every note. */
+int deid_eval_run(const struct deid_engine *e, const char *gold, const struct deid_eval_sel *sel,
+		  struct deid_eval *ev, struct ml_err *err) ML_MUST_CHECK;
 /* Appends the scores as JSON: {"token":{"overall":{tp,fp,fn,precision,recall,f1},"by_type":{..}},
  * "entity_exact":{..},"entity_overlap":{..}} */
 int deid_eval_json(const struct deid_eval *ev, struct ml_buf *out) ML_MUST_CHECK;
@@ -272,7 +283,8 @@ int deid_import_apply(const struct deid_import *di, const struct store_item *in,
  * When the spans came from a stored annotation, that annotation gets a new version whose offsets point into
  * the new text and whose "text" fields quote it (exports take the latest version; older versions, like the
  * hidden text, stay in the database's history).
- * *applied tells whether it did. Items that are visible or not awaiting review are left alone. */
+ * *applied tells whether it did; meta.deid then says {"status": "released", "spans": N replaced}. Items that
+ * are visible or not awaiting review are left alone. */
 int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
 		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err) ML_MUST_CHECK;
 

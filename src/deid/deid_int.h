@@ -4,6 +4,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <string.h>
 
 #include "deid/deid.h"
 
@@ -34,7 +35,8 @@ enum {
 	DF_MONTHDAY = 1u << 17, /* month and weekday names */
 	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
 	DF_ENGLISH = 1u << 19,  /* an ordinary lower-case English word */
-	DF_MW = 1u << 20        /* the first word of a multi-word entry ("lee" of "lee silverman") */
+	DF_MW = 1u << 20,       /* the first word of a multi-word entry ("lee" of "lee silverman") */
+	DF_CUE = 1u << 21       /* a word that starts a context rule ("by", "aka", "sincerely"): engine.c looks closer */
 };
 
 struct deid_dict {
@@ -76,6 +78,17 @@ struct deid_pattern {
 	pcre2_code *re_lead;
 	bool lead_jit;
 	uint64_t *needmask;
+	/* windowed patterns (engine.c: scan_windowed): the regex compiled with PCRE2_USE_OFFSET_LIMIT and
+	 * searched only just before its sites; win/check say what a site is, back/start are byte classes
+	 * (256-bit sets) of what a match may hold before a site and start with */
+	pcre2_code *re_win;
+	bool win_jit;
+	int win, check, list;
+	uint16_t index; /* in the engine's table */
+	uint64_t wback[4], wstart[4];
+	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */
+	bool has_first;
+	bool has_start;
 };
 
 /* The patterns' literals, deduplicated, indexed by their first one or two bytes so that one pass over a
@@ -86,8 +99,18 @@ struct deid_needles {
 	size_t n;
 	int32_t head1[256];  /* one-byte literals: the id, or -1 */
 	int32_t *head2;      /* 65536 chains of literals of two or more bytes by their first two bytes */
+	uint64_t has2[1024]; /* bit per two-byte key: head2 has a chain there */
 	int32_t *next;
 	uint8_t *record;     /* per literal: its positions are wanted (a lead pattern needs it) */
+	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
+			      * pat_first[id + 1]) */
+	uint16_t *pats;
+	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac) */
+	uint8_t cls[256];
+	size_t ncls;
+	uint16_t *delta;
+	int32_t *own;
+	uint32_t *emit, *dlink;
 };
 
 struct deid_engine {
@@ -108,6 +131,25 @@ struct deid_cand {
 /* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
 int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err) ML_MUST_CHECK;
+
+/* deid_text with every pattern scanned over the whole note (no windows): the reference the differential
+ * test compares deid_text with. */
+int deid_text_reference(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+			const struct deid_opts *opts, struct deid_result *out, struct ml_err *err) ML_MUST_CHECK;
+
+/* Is s[0..n) all ASCII (so code point offsets are byte offsets)? Eight bytes at a time. */
+static inline bool deid_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t acc = 0, w;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return !(acc & 0x8080808080808080ull);
+}
 
 /* Case folding of short ASCII/UTF-8 strings for dictionary keys; returns the length written (< cap). */
 size_t deid_fold(const char *s, size_t n, char *out, size_t cap);

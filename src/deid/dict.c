@@ -6,8 +6,19 @@
 
 size_t deid_fold(const char *s, size_t n, char *out, size_t cap)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
+	size_t o = 0, i = 0;
+	if (n < cap) {
+		/* the usual word: ASCII and short enough, folded without the per-byte checks; the general loop
+		 * below takes over at the first non-ASCII byte */
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0x80)
+				break;
+			out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		o = i;
+	}
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x80) {
 			if (o + 1 >= cap)
@@ -168,6 +179,13 @@ static const char CREDENTIALS[] =
 	"cgc ibclc cde cdces rdms rvt rcs mt mls lac cma lna cna np-c mbbs frcpc agpcnp-bc anp-bc acnp-bc "
 	"ccrn cen rnc cpnp pmhnp pmhnp-bc lmsw ma ms rt cpht mt(ascp) ccc mscp cscs atc crnp";
 
+/* The words after which the context rules of engine.c (context_names) look for a name: every other token
+ * skips those rules with one flag test instead of a dozen string compares. Keep in step with engine.c. */
+static const char CUE_WORDS[] =
+	"pt patient is named called calls call m i'm i\xE2\x80\x99m by aka nickname prefers with per paged notified "
+	"informed to from cc and thanks dear hi hello sincerely regards respectfully cordially warmly best "
+	"atentamente";
+
 static const char TITLES_DR[] = "dr dr. doctor prof prof. professor dra dra.";
 static const char TITLES_PT[] = "mr mr. mrs mrs. ms ms. miss mx mx. sr sra srta señor señora";
 
@@ -187,7 +205,8 @@ static const char EPO_NEXT[] =
 	"ligament duct gland glands cells cell body bodies voice equation formula index questionnaire inventory "
 	"splint boot collar stockings stocking mask forceps clamp level depth nodule nodules spots lines line "
 	"bag drain needle retractor valve shunt approach incision's balloon criteria's type types "
-	"coma sleepiness ankle fall stool disease. sign.";
+	"coma sleepiness ankle fall stool disease. sign. tear tears malformation anomaly deformity protein "
+	"proteinuria polyp polyps effect triad pentad complex variant";
 
 static const char ORGS[] =
 	"walgreens cvs cvs_pharmacy rite_aid walmart wal-mart costco kroger safeway stop_&_shop home_depot "
@@ -205,7 +224,13 @@ static const char NOT_NAMES[] =
 	"vietnamese korean japanese hindi urdu bengali punjabi tagalog haitian creole somali amharic swahili "
 	"american african hispanic latino latina latinx asian caucasian irish italian greek jewish muslim "
 	"christian catholic protestant baptist methodist hindu buddhist sikh english-speaking spanish-speaking "
-	"god lord jesus allah bible medicare medicaid tricare hipaa covid covid-19 sars-cov-2 ";
+	"god lord jesus allah bible medicare medicaid tricare hipaa covid covid-19 sars-cov-2 "
+	"european canadian mexican british australian indian pakistani nigerian ghanaian brazilian cuban "
+	"dominican filipino swedish norwegian danish finnish dutch turkish iranian persian iraqi syrian lebanese "
+	"egyptian moroccan ethiopian eritrean kenyan ukrainian romanian hungarian czech slovak serbian croatian "
+	"bosnian albanian scottish welsh nepali tibetan thai cambodian khmer laotian hmong burmese indonesian "
+	"malaysian israeli palestinian jordanian saudi yemeni afghan pashto farsi dari gujarati tamil telugu "
+	"marathi kannada malayalam sinhala navajo ";
 
 /* Manufacturers, products and vehicles: never PHI, and their words are kept out of names and places. */
 static const char NON_PHI[] =
@@ -269,6 +294,7 @@ int deid_dict_build(struct deid_dict *d)
 	add_lines(d, deid_data_ambiguous, DF_AMBIG, NULL, NULL);
 	add_lines(d, deid_data_english, DF_ENGLISH, NULL, NULL);
 	add_words(d, STOP_WORDS, DF_STOP);
+	add_words(d, CUE_WORDS, DF_CUE);
 	add_words(d, CREDENTIALS, DF_CRED);
 	add_words(d, TITLES_DR, DF_TITLE_DR);
 	add_words(d, TITLES_PT, DF_TITLE_PT);

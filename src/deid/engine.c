@@ -2,6 +2,7 @@
 #include "deid/deid_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -96,6 +97,35 @@ enum {
 /* a qualifier that weak labels ("visit", "group", "order") need before their value */
 #define LBL_Q "[ \\t]*(?:#|no\\.?|nbr|number|num\\.?|id)(?![\\p{L}\\d])"
 
+/* Site kinds of windowed patterns: the pattern's own literals (its need list), bytes of a class, or the
+ * first digit of a run of digits; each site must pass the pattern's check (a necessary condition). */
+enum { W_NONE, W_NEEDLE, W_BYTE, W_DRUN };
+enum {
+	C_NONE,
+	C_IP,         /* (\d{1,3}\.){3}\d */
+	C_IP6,        /* a ':' in a run of hex digits and colons holding a letter and two colons */
+	C_SSN,        /* ddd-dd-d */
+	C_PHONE,      /* at least 10 digits in the run of phone characters */
+	C_PHONE_INTL, /* at least 8 of them */
+	C_DIG10,      /* a run of exactly 10 digits */
+	C_EXT4,       /* d-dddd */
+	C_ISO,        /* dddd-dd-dd */
+	C_DATE_SEP,   /* d{1,4} [/-] d{1,2} (same separator) d */
+	C_DATE_DOT,   /* d{1,2}.d{1,2}.d */
+	C_MY,         /* d{1,2}/19 or /20 */
+	C_MD,         /* d{1,2}/d */
+	C_YEAR,       /* a run of exactly 4 digits starting 19 or 20 */
+	C_DATE8,      /* a run of 8, 12 or 14 digits starting 19 or 20 */
+	C_AGE_MF,     /* d{1,3} then M or F within 6 bytes */
+	C_AGE_SLASH,  /* d{1,3}/M or /F */
+	C_IDGEN,      /* an A-Z or digit not after [\w./-], starting 5+ bytes of [A-Z0-9.-] with a digit */
+	C_COMMA_DIGIT, /* ", d" */
+	C_COMMA_ST,   /* "," spaces, two capitals, not a word character */
+	C_ZIP5,       /* a run of exactly 5 digits after a space */
+	C_INITIALS,   /* "A/a" */
+	C_XDIGIT      /* a digit follows the site's literal "x" */
+};
+
 struct pat_def {
 	const char *re;
 	int kind, prio;
@@ -107,6 +137,12 @@ struct pat_def {
 	 * anchored, only where the note has one of them instead of scanning the whole note. Set only where
 	 * the pattern is one leading alternation of words each of which begins with a need literal. */
 	bool lead;
+	/* windowed patterns (see scan_windowed): where a match can be, as "sites" every match contains; back
+	 * and start are byte classes ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" a percent
+	 * sign, any other byte itself): the bytes a match may hold before its site, and those it may start with
+	 * (empty start: any) */
+	int win, check;
+	const char *back, *start;
 };
 
 #define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
@@ -141,54 +177,61 @@ struct pat_def {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct pat_def PATTERNS[] = {
 	/* contact details */
-	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@"},
+	{"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", K_PLAIN, 95, .99f, 0, DEID_EMAIL, .need = "@", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%d._%%+-", .start = "%u%l%d._%%+-"},
 	{"(?i)\\b(?:https?://|www\\.)[^\\s<>\"'()\\[\\]]*[^\\s<>\"'()\\[\\].,;:!?]", K_PLAIN, 95, .98f, 0, DEID_URL, .need = "http|www", .lead = true},
 	{"(?i)(?<![@\\w.\\-/])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\."
 	 "(?:com|org|net|edu|gov|io|info|biz|us|health|care|local|co|uk|ca|de|fr|hu|fi|nl|be|ch|au|cn|jp|br|"
 	 "es|it|pl|se|no|dk|ru|mx|ie|nz|za|at|pt|gr|cz|ro|il|kr|tw|sg|ar|cl|tr|in)\\b(?:/[^\\s)]*)?(?![@\\w-])",
-	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in"},
+	 K_PLAIN, 90, .9f, 0, DEID_URL, .need = ".com|.org|.net|.edu|.gov|.io|.info|.biz|.us|.health|.care|.local|.co|.uk|.ca|.de|.fr|.hu|.fi|.nl|.be|.ch|.au|.cn|.jp|.br|.es|.it|.pl|.se|.no|.dk|.ru|.mx|.ie|.nz|.za|.at|.pt|.gr|.cz|.ro|.il|.kr|.tw|.sg|.ar|.cl|.tr|.in", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%d.-%h", .start = "%u%l%d%h"},
 	{"(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?!\\.?\\d)",
-	 K_PLAIN, 95, .97f, 0, DEID_IPADDR},
+	 K_PLAIN, 95, .97f, 0, DEID_IPADDR, .win = W_DRUN, .check = C_IP, .back = "", .start = ""},
 	{"(?i)(?<![\\w:])(?=[0-9a-f:]*[a-f])(?=(?:[0-9a-f]*:){2})[0-9a-f]{1,4}(?::{1,2}[0-9a-f]{1,4}){2,7}(?![\\w:])",
-	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":"},
+	 K_PLAIN, 95, .9f, 0, DEID_IPADDR, .need = ":", .win = W_BYTE, .check = C_IP6, .back = "%dabcdefABCDEF", .start = "%dabcdefABCDEF"},
 	/* SSN */
-	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN},
+	{"(?<![\\d-])\\d{3}-\\d{2}-\\d{4}(?![\\d-])", K_PLAIN, 92, .95f, 0, DEID_SSN, .win = W_DRUN, .check = C_SSN, .back = "", .start = ""},
 	{"(?i)\\b(?:SSN|SS#|SS[ ]?No\\.?|social[ ]security(?:[ ](?:number|no\\.?|#))?)(?:[ \\t]*(?:#|:|no\\.?|number))*"
 	 "[ \\t]*(?:\\(?last[ ](?:4|four)(?:[ ]digits)?\\)?[ \\t]*[:#]?[ \\t]*|ending[ ]in[ ])?\\(?"
 	 "((?:\\d{3}[- ]?\\d{2}[- ]?)?\\d{4}|\\*{3}-\\*{2}-\\d{4}|[xX]{3}-[xX]{2}-\\d{4})(?!\\d)",
 	 K_PLAIN, 96, .98f, 1, DEID_SSN, .need = "ss|social", .lead = true},
 	/* phones */
 	{"(?<![\\w+])(?:\\+?1[ .-]?|00?1[ .-])?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}"
-	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE},
+	 "(?:[ ]*(?:,[ ]*)?(?:ext\\.?|x|extension|#)[ ]*\\d{1,5})?(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE, .back = "+(", .start = "+(%d"},
 	{"(?i:\\b(?:phone|tel|telephone|mobile|cell|cellphone|desk|office|fax|pager|call[ ]me[ ](?:on|at)|"
 	 "reach[ ]me[ ](?:on|at)|registered|answering[ ]at|contact[ ]number|ph|whatsapp))\\.?[ \\t]*(?:#|no\\.?|number)?[: \\t]*"
+	 "(?:\\r?\\n[ \\t]*)?" /* forms put the number on the line under its label */
 	 "((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,5}(?:[ .-]?\\d{2,5}){1,4}(?:[ ]?(?:x|ext\\.?)[ ]?\\d{1,5})?)"
 	 "(?![\\w/.-]*\\d)", K_PHONE_LBL, 84, .85f, 1, DEID_PHONE, .need = "phone|tel|mobile|cell|desk|office|fax|pager|call me|reach me|registered|answering|contact|ph|whatsapp", .lead = true},
-	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1"},
-	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE},
-	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x"},
+	{"(?<![\\w+])\\+1[ ]\\d{3}[ ]\\d{3}[ ]\\d{4}(?!\\d)", K_PHONE, 88, .95f, 0, DEID_PHONE, .need = "+1", .win = W_NEEDLE, .check = C_NONE, .back = "", .start = "+"},
+	{"(?<![\\w.+/-])[2-9]\\d{2}[2-9]\\d{6}(?![\\w-])", K_PHONE, 60, .6f, 0, DEID_PHONE, .win = W_DRUN, .check = C_DIG10, .back = "", .start = ""},
+	{"(?<![\\w/-])x\\d{4,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "x", .win = W_NEEDLE, .check = C_XDIGIT, .back = "", .start = "x"},
 	{"(?i)\\b(?:ext\\.?|extension)[ ]?\\d{3,5}\\b", K_PLAIN, 85, .8f, 0, DEID_PHONE, .need = "ext", .lead = true},
-	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE},
-	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{2,4}(?:[ .-]\\d{2,4}){2,4}(?![\\w.-]*\\d)",
-	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE},
+	{"(?<![\\w/.-])\\d-\\d{4}(?![\\w/-])", K_PHONE_CTX, 70, .7f, 0, DEID_PHONE, .win = W_DRUN, .check = C_EXT4, .back = "", .start = ""},
+	/* international: "+46 (0)8 928 571 38", "(08) 8747 6301", "(37) 788-063", "07700 063 966" */
+	{"(?<![\\w+.-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?\\d{1,5}(?:[ .-]\\d{2,5}){1,4}|\\d{2,5}(?:[ .-]\\d{2,4}){2,4})"
+	 "(?![\\w.-]*\\d)",
+	 K_PHONE_INTL, 45, .5f, 0, DEID_PHONE, .win = W_DRUN, .check = C_PHONE_INTL, .back = "+(", .start = "+(%d"},
+	/* a number labelled after it: "781 1704 office", "3660170548-Fax" */
+	{"(?<![\\w+.-])((?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d[\\d .-]{5,18}\\d)[ ]?-?(?i:office|fax|mobile|cell)\\b", K_PHONE_LBL, 80,
+	 .8f, 1, DEID_PHONE, .need = "office|fax|mobile|cell",
+	 .win = W_NEEDLE, .check = C_NONE, .back = "%d+() .-", .start = "+(%d"},
 	/* dates */
 	{"(?<![\\w/.-])(\\d{4})-(\\d{2})-(\\d{2})(?:[ T]\\d{2}:\\d{2}:\\d{2})(?![\\w/:-])", K_DATE_NUM, 86, .97f, 0,
-	 DEID_DATE},
-	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE},
-	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE},
-	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE},
-	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE},
+	 DEID_DATE, .win = W_DRUN, .check = C_ISO, .back = "", .start = ""},
+	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_SEP, .back = "", .start = ""},
+	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_DOT, .back = "", .start = ""},
+	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE, .win = W_DRUN, .check = C_MY, .back = "", .start = ""},
+	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_MD, .back = "", .start = ""},
 	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d stndrhofSTNDRHOF%h", .start = "%d"},
 	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
-	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"},
+	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
 	 K_PLAIN, 45, .7f, 0, DEID_DATE, .need = "january|february|march|april|june|july|august|september|october|november|december", .lead = true},
 	{"\\b(?:in|since|until|by|during|early|mid|late|last|next|this|of)[ ](May)\\b(?![ ]+(?:be|have|need|not|also|require))",
-	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may"},
+	 K_PLAIN, 70, .7f, 1, DEID_DATE, .need = "may", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%l"},
 	{"(?i)\\b(?:mon|tues?|wed|thu|thur|thurs|fri|sat|sun)\\.?(?=,?[ ]+(?:\\d{1,2}/\\d{1,2}\\b|" MON "\\b))", K_PLAIN, 80, .85f, 0,
 	 DEID_DATE, .need = "mon|tue|wed|thu|fri|sat|sun", .lead = true},
 	{"(?i)\\b(?:on|of|by|until|since|before|after|from|through)[ ]the[ ](\\d{1,2}(?:st|nd|rd|th))\\b"
@@ -196,31 +239,31 @@ static const struct pat_def PATTERNS[] = {
 	 "cycle|line|dose|generation|time|trimester|attempt|place|decade|centile|vertebra|metatarsal))",
 	 K_PLAIN, 75, .8f, 1, DEID_DATE, .need = "on the|of the|by the|until the|since the|before the|after the|from the|through the", .lead = true},
 	{"(?i)\\b\\d{1,2}[ ]+de[ ]+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|"
-	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de "},
+	 "octubre|noviembre|diciembre)(?:[ ]+(?:de|del)[ ]+\\d{4})?\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = " de ", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
 	{"(?i)\\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)"
 	 "[ ]+(?:de[ ]+)?\\d{4}\\b", K_PLAIN, 84, .9f, 0, DEID_DATE, .need = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre", .lead = true},
 	{"(?i)\\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\\b", K_WEEKDAY, 70, .8f, 0,
 	 DEID_DATE, .need = "lunes|martes|rcoles|jueves|viernes|bado|domingo"},
-	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月"},
+	{"\\d{4}年\\d{1,2}月(?:\\d{1,2}[日号])?|\\d{1,2}月\\d{1,2}[日号]", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "月", .win = W_NEEDLE, .check = C_NONE, .back = "%d%h", .start = "%d"},
 	{"(?i)\\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\\b", K_WEEKDAY, 70, .85f, 0, DEID_DATE, .need = "monday|tuesday|wednesday|thursday|friday|saturday|sunday", .lead = true},
 	{"\\b(?:Christmas(?:[ ]Eve|[ ]Day)?|Thanksgiving(?:[ ]Day)?|New[ ]Year's(?:[ ]Eve|[ ]Day)?|"
 	 "Easter(?:[ ]Sunday)?|Memorial[ ]Day|Labor[ ]Day|Independence[ ]Day|Fourth[ ]of[ ]July|Halloween|"
 	 "Veterans[ ]Day|(?:Martin[ ]Luther[ ]King|MLK)[ ]Day|Presidents'?[ ]Day|Mother's[ ]Day|Father's[ ]Day|"
 	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
 	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
-	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad"},
-	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE},
+	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l '%h", .start = "%u"},
+	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE, .win = W_DRUN, .check = C_YEAR, .back = "", .start = ""},
 	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
-	 K_PLAIN, 78, .85f, 1, DEID_DATE},
+	 K_PLAIN, 78, .85f, 1, DEID_DATE, .win = W_DRUN, .check = C_DATE8, .back = "", .start = ""},
 	/* ages */
 	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
-	 DEID_AGE, .need = "y"},
-	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y"},
-	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE},
+	 DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
+	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE, .win = W_DRUN, .check = C_AGE_MF, .back = "", .start = ""},
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
 	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
-	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr"},
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l -%h", .start = "%u%l%h"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
 	 DEID_AGE, .need = "age", .lead = true},
@@ -237,8 +280,8 @@ static const struct pat_def PATTERNS[] = {
 	{"(?i)\\b(\\d{1,3})[ ]a(?:ñ|\\x{00F1})os\\b|\\bedad[ \\t]*:?[ \\t]*(\\d{1,3})", K_PLAIN, 84, .85f, 1, DEID_AGE, 2, DEID_AGE,
 	 .need = "años|edad"},
 	{"(?i)\\bage/sex[ \\t]*:?[ \\t]*(\\d{1,3})", K_AGE, 86, .9f, 1, DEID_AGE, .need = "age/sex", .lead = true},
-	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE},
-	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ","},
+	{"(?<![\\w/.])(\\d{1,3})/[MF]\\b", K_AGE, 80, .8f, 1, DEID_AGE, .win = W_DRUN, .check = C_AGE_SLASH, .back = "", .start = ""},
+	{"\\b[A-Z][a-z]+(?:[ ][A-Z][a-z'-]+)?,[ ](\\d{1,3})(?=\\)|,[ ]|[ ]?(?:y|yo|yrs?)\\b)", K_AGE, 74, .7f, 1, DEID_AGE, .need = ",", .win = W_BYTE, .check = C_COMMA_DIGIT, .back = "%u%l '-", .start = "%u"},
 	{"(?i)\\b(?:son|daughter|brother|sister|child|grandson|granddaughter|nephew|niece|sibling)[ ]+[A-Z][a-z]+"
 	 "[ ]\\((\\d{1,2})\\)", K_AGE, 76, .75f, 1, DEID_AGE, .need = "son|daughter|brother|sister|child|grand|nephew|niece|sibling", .lead = true},
 	{"(?i)\\b(?:dx|dx'd|diagnosed)(?:[ ](?:at|age))?[ ](\\d{1,3})\\b(?![ ]*(?:mg|%|cm|mm|weeks?|days?|months?|"
@@ -274,11 +317,11 @@ static const struct pat_def PATTERNS[] = {
 	 "report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt)\\.?)" LBL_Q LBL_SEP IDVAL,
 	 K_ID, 89, .85f, 1, DEID_IDNUM, .need = "acc|case|order|employee|auth|ref|rx|subject|study|job|session|message|control|req|report|lab|sample|document|doc|transaction|incident|file|trial|enrollment|patient|pt", .lead = true},
 	{"(?<![\\w./-])(?=[A-Z0-9.-]*\\d)[A-Z0-9](?:[A-Z0-9]|[-.](?=[A-Z0-9])){4,}(?![\\w/-]|\\.\\d)", K_IDGEN, 40,
-	 .5f, 0, DEID_IDNUM},
+	 .5f, 0, DEID_IDNUM, .win = W_BYTE, .check = C_IDGEN, .back = "", .start = ""},
 	/* usernames */
 	{"(?i:\\b(?:user(?:name)?|user[ ]id|userid|login|logon|uid|logged[ ]in[ ]as))" LBL_SEP
 	 "([A-Za-z][A-Za-z0-9._-]{2,30})", K_USER, 90, .9f, 1, DEID_USERNAME, .need = "user|login|logon|uid|logged", .lead = true},
-	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_"},
+	{"(?<![\\w@.])[a-z]{2,}_[a-z0-9]{2,}(?![\\w@])", K_PLAIN, 80, .8f, 0, DEID_USERNAME, .need = "_", .win = W_NEEDLE, .check = C_NONE, .back = "%l", .start = "%l"},
 	{"(?i:\\b(?:transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|"
 	 "uploaded)[ ]by)[: \\t]+([a-z][a-z0-9._]*\\d[a-z0-9._]*|[a-z]+_[a-z0-9_]+|[a-z]{5,12})\\b(?![ ]*[,.]?[ ]*[A-Za-z]{2,})",
 	 K_USER, 85, .8f, 1, DEID_USERNAME, .need = "transcribed|entered|logged|documented|created|modified|edited|updated|charted|scanned|uploaded", .lead = true},
@@ -292,47 +335,47 @@ static const struct pat_def PATTERNS[] = {
 	 "([A-Za-z0-9][^\\n,;:()]{1,40}?)(?=[ \\t]*(?:,|;|\\(|\\n|[ ]{2}|\\t|$|\\.(?:[ ]|$)|[ ](?:Room|Rm|Bed)\\b))",
 	 K_DEPT, 70, .7f, 1, DEID_DEPARTMENT, .need = "unit|ward|floor|dept|department|program|pod|wing|location|loc", .lead = true},
 	{"\\b\\d{1,2}[ ]?(?:WEST|EAST|NORTH|SOUTH|West|East|North|South)(?:[ ](?:[A-Z][A-Za-z/&-]+)){1,3}", K_DEPT,
-	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south"},
+	 60, .6f, 0, DEID_DEPARTMENT, .need = "west|east|north|south", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
 	{"\\b(?:Tower|Building|Pavilion)[ ]\\d{1,2}[ ][A-Z][a-z]+\\b|\\b[A-Z][a-z]+[ ]Wing\\b", K_DEPT, 60, .6f, 0,
-	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing"},
-	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program"},
+	 DEID_DEPARTMENT, .need = "tower|building|pavilion|wing", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
+	{"\\b(?:[A-Z][a-z]+[ ]){1,4}Program\\b", K_DEPT, 55, .5f, 0, DEID_DEPARTMENT, .need = "program", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* places */
 	{"\\b\\d{1,6}[A-Z]?(?:-\\d{1,4})?[ ]+(?:[NSEW]\\.?[ ]+)?(?:(?:[A-Z][\\p{L}'.-]*|\\d{1,3}(?:st|nd|rd|th))[ ]+){1,4}?"
 	 "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Ter|"
 	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
 	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
 	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
-	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext"},
-	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box"},
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext", .win = W_NEEDLE, .check = C_NONE, .back = "%d%u%l%h '.-", .start = "%d"},
+	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box", .win = W_NEEDLE, .check = C_NONE, .back = "PpOo. ", .start = "Pp"},
 	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
 	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
-	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st"},
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
-	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP},
+	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .win = W_DRUN, .check = C_ZIP5, .back = "%u%l%h '.,-", .start = "%u"},
 	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
-	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico"},
+	 .9f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .need = "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|puerto rico", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.,-", .start = "%u"},
 	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}),[ ]+(" ST_ABBR_SAFE ")\\b(?![-/])", K_CITY, 72, .8f, 1, DEID_CITY,
-	 2, DEID_STATE},
+	 2, DEID_STATE, .win = W_BYTE, .check = C_COMMA_ST, .back = "%u%l ", .start = "%u"},
 	{"(?i:\\b(?:zip|zip[ ]code|postal[ ]code))[ \\t]*:?[ \\t]*(\\d{5}(?:-\\d{4})?)\\b", K_PLAIN, 84, .9f, 1,
 	 DEID_ZIP, .need = "zip|postal", .lead = true},
 	{"\\b(?:[A-Z][a-z]+[ ]){1,3}(?:Park|Trail|Beach|Lake|River|Mountain|Mall|Plaza|Bank|Banks|Bay|Island|"
 	 "Harbor|Pond|Falls|Forest|Canyon|Reservoir|Woods|Mobile[ ]Home[ ]Park|Campground|State[ ]Park|Common)\\b"
-	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape"},
+	 "|\\bCape[ ][A-Z][a-z]+\\b", K_FACILITY, 50, .5f, 0, DEID_LOCATION_OTHER, .need = "park|trail|beach|lake|river|mountain|mall|plaza|bank|bay|island|harbor|pond|falls|forest|canyon|reservoir|woods|campground|common|cape", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* facilities and organisations */
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" HOSP_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general"},
+	 K_FACILITY, 76, .85f, 0, DEID_HOSPITAL, .need = "hospital|medical|health|clinic|infirmary|medicine|practice|care|associates|pediatrics|orthop|cardiology|dermatology|gastro|oncology|neurology|urology|ophthalm|surg|therapy|rehab|nursing|center|centre|institute|imaging|sleep|dialysis|kidney|heart|eye|behavioral|mental|women|children|pavilion|respite|occupational|vascular|hospice|birth|ob/gyn|physicians|memorial|general", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.&/-", .start = "%u"},
 	{"\\b(?:Hospital[ ](?:de|del|General|San|Santa|Universitario|Regional)|Cl[ií]nica|Centro[ ]M[eé]dico|"
 	 "Centro[ ]de[ ]Salud|Sanatorio)"
 	 "(?:[ ]+(?:de|del|la|las|los|San|Santa)?[ ]*[A-Z][\\p{L}'-]*){1,4}", K_FACILITY, 74, .8f, 0,
-	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio"},
+	 DEID_HOSPITAL, .need = "hospital|clínica|clinica|centro|sanatorio", .win = W_NEEDLE, .check = C_NONE, .back = "", .start = ""},
 	{"(?<![\\w-])(" FAC_WORDS ")[ ]+" ORG_KW "\\b(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
-	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories"},
+	 K_FACILITY, 74, .8f, 0, DEID_ORGANIZATION, .need = "pharmacy|drug|school|academy|college|university|church|parish|temple|mosque|synagogue|insurance|home|hospice|visiting|vna|funeral|fire|police|shelter|inc|llc|corp|company|co.|lines|freight|logistics|trucking|roofing|landscaping|construction|woodworks|diner|restaurant|cafe|bakery|bank|credit union|museum|library|foundation|services|motors|market|courier|transit|authority|agency|daycare|day care|preschool|club|farm|mills|manufacturing|industries|enterprises|solutions|technologies|medical supply|airlines|express|works|shipyard|factory|studio|garage|salon|store|shop|hardware|law firm|partners|brewery|winery|hotel|inn|diagnostics|laboratories", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l%h '.&/-", .start = "%u"},
 	{"\\b(?:Visiting[ ]Nurse[ ]Association|VNA)(?:[ ]+of[ ]+(?:the[ ]+)?" CAPW "(?:[ ]+" CAPW "){0,3})?",
 	 K_PLAIN, 75, .8f, 0, DEID_ORGANIZATION, .need = "visiting nurse|vna", .lead = true},
-	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire"},
+	{"\\b([A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2})[ ](?:PD|FD|EMS|Police|Fire)\\b", K_CITY, 72, .7f, 1, DEID_CITY, .need = "pd|fd|ems|police|fire", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
 	/* initials of author / typist: "RO/jk" */
 	{"(?m)(?:^|\\()[ \\t]*([A-Z]{2,3})/([a-z]{2,4})[ \\t]*(?:$|\\))", K_PLAIN, 70, .7f, 1, DEID_DOCTOR, 2,
-	 DEID_DOCTOR, .need = "/"},
+	 DEID_DOCTOR, .need = "/", .win = W_BYTE, .check = C_INITIALS, .back = " \t%u(", .start = " \t%u("},
 };
 #pragma GCC diagnostic pop
 
@@ -379,10 +422,35 @@ static void add_cand(struct ctx *x, size_t start, size_t end, int type, int sour
 					   (int16_t)prio, conf};
 }
 
-static bool is_word_cp(int32_t cp)
+/* utf8proc_iterate with the ASCII case inline (most notes are ASCII). */
+static inline utf8proc_ssize_t cp_next(const utf8proc_uint8_t *s, utf8proc_ssize_t n, int32_t *cp)
 {
-	utf8proc_category_t c = utf8proc_category(cp);
-	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO);
+	if (n > 0 && *s < 0x80) {
+		*cp = *s;
+		return 1;
+	}
+	return utf8proc_iterate(s, n, cp);
+}
+
+/* utf8proc_category with the ASCII case inline: letters, digits and the space get their own category; every
+ * other ASCII code point is punctuation, a symbol or a control, which the tokenizer treats alike (not a
+ * word character, not a space separator), so PO stands for them all. */
+static inline utf8proc_category_t cat_of(int32_t cp)
+{
+	if (cp >= 0x80)
+		return utf8proc_category(cp);
+	if (cp >= 'a' && cp <= 'z')
+		return UTF8PROC_CATEGORY_LL;
+	if (cp >= 'A' && cp <= 'Z')
+		return UTF8PROC_CATEGORY_LU;
+	if (cp >= '0' && cp <= '9')
+		return UTF8PROC_CATEGORY_ND;
+	return cp == ' ' ? UTF8PROC_CATEGORY_ZS : UTF8PROC_CATEGORY_PO;
+}
+
+static inline bool cat_word(utf8proc_category_t c)
+{
+	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
 static void tokenize(struct ctx *x)
@@ -392,7 +460,7 @@ static void tokenize(struct ctx *x)
 	int nl = 0, sp = 0;
 	while (i < n) {
 		int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k <= 0) {
 			i++;
 			continue;
@@ -403,7 +471,7 @@ static void tokenize(struct ctx *x)
 			i += (size_t)k;
 			continue;
 		}
-		if (cp == ' ' || cp == '\t' || utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+		if (cp == ' ' || cp == '\t' || cat_of(cp) == UTF8PROC_CATEGORY_ZS) {
 			sp++;
 			i += (size_t)k;
 			continue;
@@ -418,7 +486,7 @@ static void tokenize(struct ctx *x)
 		t->nl_before = (uint8_t)nl;
 		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
 		nl = sp = 0;
-		if (!is_word_cp(cp)) {
+		if (!cat_word(cat_of(cp))) {
 			t->flags = TF_PUNCT;
 			i += (size_t)k;
 			t->end = (uint32_t)i;
@@ -427,11 +495,28 @@ static void tokenize(struct ctx *x)
 		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
 		bool first = true;
 		while (i < n) {
-			k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+			/* ASCII letters and digits: counted here without the general code point path */
+			unsigned char b = (unsigned char)s[i];
+			if (b >= 'a' && b <= 'z') {
+				letters++, lower++, first = false, i++;
+				continue;
+			}
+			if (b >= 'A' && b <= 'Z') {
+				letters++, upper++;
+				if (first)
+					t->flags |= TF_CAP;
+				first = false, i++;
+				continue;
+			}
+			if (b >= '0' && b <= '9') {
+				digits++, first = false, i++;
+				continue;
+			}
+			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 			if (k <= 0)
 				break;
-			if (is_word_cp(cp)) {
-				utf8proc_category_t c = utf8proc_category(cp);
+			if (cat_word(cat_of(cp))) {
+				utf8proc_category_t c = cat_of(cp);
 				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
 					digits++;
 				else if (c <= UTF8PROC_CATEGORY_LO) {
@@ -452,10 +537,10 @@ static void tokenize(struct ctx *x)
 			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
 			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
 				int32_t nx;
-				utf8proc_ssize_t k2 = utf8proc_iterate((const utf8proc_uint8_t *)s + i + k,
+				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k,
 								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-				if (k2 > 0 && utf8proc_category(nx) >= UTF8PROC_CATEGORY_LU &&
-				    utf8proc_category(nx) <= UTF8PROC_CATEGORY_LO) {
+				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU &&
+				    cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
 					i += (size_t)k;
 					continue;
 				}
@@ -537,10 +622,92 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
 }
 
+/* in_list(w, list): is w one of the words of list (a static, NULL-terminated array: its address names it)?
+ * It answers from a hash set of each list's words, built on the list's first use (the context rules
+ * ask a few hundred times per note, mostly about words that are not there). The sets are shared by all
+ * threads: built under a lock, published with a release store, found again by the list's address; they
+ * live as long as the process, like the lists. */
+struct wordset {
+	const char *const *list;
+	size_t mask;
+	const char **slot;
+};
+#define WORDSETS 256
+static struct wordset *wordsets[WORDSETS];
+static pthread_mutex_t wordsets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t word_hash(const char *w)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *w; w++)
+		h = (h ^ (unsigned char)*w) * 1099511628211ull;
+	return h;
+}
+
+static const struct wordset *wordset_of(const char *const *list)
+{
+	size_t h = (size_t)(((uintptr_t)list >> 3) * 0x9E3779B97F4A7C15ull >> 56) & (WORDSETS - 1);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = __atomic_load_n(&wordsets[i], __ATOMIC_ACQUIRE);
+			if (!ws)
+				break;
+			if (ws->list == list)
+				return ws;
+		}
+		if (pass)
+			return NULL;
+		pthread_mutex_lock(&wordsets_lock);
+		/* build it unless another thread did meanwhile (found again on the second pass) */
+		bool there = false;
+		i = h;
+		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
+			struct wordset *ws = wordsets[i];
+			if (!ws || ws->list == list) {
+				there = ws != NULL;
+				break;
+			}
+		}
+		if (!there && !wordsets[i]) {
+			size_t n = 0;
+			while (list[n])
+				n++;
+			size_t cap = 16;
+			while (cap < 2 * n + 2)
+				cap *= 2;
+			struct wordset *ws = ml_malloc(sizeof *ws);
+			const char **slot = ml_calloc(cap, sizeof *slot);
+			if (ws && slot) {
+				ws->list = list, ws->mask = cap - 1, ws->slot = slot;
+				for (size_t k = 0; k < n; k++) {
+					size_t j = word_hash(list[k]) & ws->mask;
+					while (slot[j] && strcmp(slot[j], list[k]))
+						j = (j + 1) & ws->mask;
+					slot[j] = list[k];
+				}
+				__atomic_store_n(&wordsets[i], ws, __ATOMIC_RELEASE);
+			} else {
+				ml_free(ws);
+				ml_free(slot);
+			}
+		}
+		pthread_mutex_unlock(&wordsets_lock);
+	}
+	return NULL;
+}
+
 static bool in_list(const char *w, const char *const *list)
 {
-	for (; *list; list++)
-		if (w[0] == (*list)[0] && !strcmp(w, *list)) /* the first byte rules out most entries cheaply */
+	const struct wordset *ws = wordset_of(list);
+	if (!ws) { /* the table is full or memory ran out: the plain scan */
+		for (; *list; list++)
+			if (w[0] == (*list)[0] && !strcmp(w, *list))
+				return true;
+		return false;
+	}
+	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
+		if (!strcmp(ws->slot[j], w))
 			return true;
 	return false;
 }
@@ -754,11 +921,15 @@ static int phone_type(const struct ctx *x, size_t a)
 			break;
 		}
 	ssize_t fax = -1, ph = -1;
+	/* x->low is the note with ASCII letters lower-cased, as strncasecmp compares; the words are matched
+	 * there (each test reads at most 5 bytes past i, within the NUL-terminated copy) */
+	const char *l = x->low;
 	for (size_t i = from; i + 3 <= a; i++) {
-		if (!strncasecmp(x->s + i, "fax", 3))
+		char c = l[i];
+		if (c == 'f' && !memcmp(l + i, "fax", 3))
 			fax = (ssize_t)i;
-		if (!strncasecmp(x->s + i, "ph", 2) || !strncasecmp(x->s + i, "tel", 3) || !strncasecmp(x->s + i, "cell", 4) ||
-		    !strncasecmp(x->s + i, "call", 4) || !strncasecmp(x->s + i, "pager", 5))
+		if ((c == 'p' && (l[i + 1] == 'h' || !strncmp(l + i, "pager", 5))) || (c == 't' && !strncmp(l + i, "tel", 3)) ||
+		    (c == 'c' && (!strncmp(l + i, "cell", 4) || !strncmp(l + i, "call", 4))))
 			ph = (ssize_t)i;
 	}
 	return fax >= 0 && fax > ph ? DEID_FAX : DEID_PHONE;
@@ -868,29 +1039,89 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 	return specific >= 1;
 }
 
-/* A position where a literal wanted by a lead pattern occurs. */
-struct occ {
-	uint32_t pos;
-	uint16_t id;
-};
-
+/* Where each pattern's literals occur, per pattern (lead and windowed patterns): found as (pattern,
+ * position) pairs in note order, then grouped by pattern with a stable counting sort, so a pattern walks
+ * only its own occurrences, in position order. */
 struct occs {
-	struct occ *v;
+	struct occ_pair {
+		uint32_t pos;
+		uint16_t pat;
+	} *v;
 	size_t n, cap;
+	uint32_t *last;  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
+	uint32_t *pos;   /* grouped positions */
+	uint32_t *first; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each once */
+	uint32_t *end;
 };
 
-static void occ_push(struct occs *o, size_t pos, int32_t id)
+static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 {
+	if (o->last[pat] == pos + 1)
+		return; /* two literals of one pattern at one place ("hosp", "hospital") */
+	o->last[pat] = (uint32_t)pos + 1;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 256;
 		o->v = ml_xrealloc(o->v, o->cap * sizeof *o->v);
 	}
 	o->v[o->n].pos = (uint32_t)pos;
-	o->v[o->n++].id = (uint16_t)id;
+	o->v[o->n++].pat = pat;
 }
 
-/* Marks in found[] every needle the lower-cased note contains, and lists (in position order) where the
- * needles of lead patterns occur: one pass, a table lookup per byte. */
+static void occ_group(struct occs *o, size_t npats)
+{
+	memset(o->first, 0, (npats + 1) * sizeof *o->first);
+	for (size_t i = 0; i < o->n; i++)
+		o->first[o->v[i].pat + 1]++;
+	for (size_t p = 0; p < npats; p++)
+		o->first[p + 1] += o->first[p];
+	o->pos = ml_xmalloc((o->n + 1) * sizeof *o->pos);
+	/* last[] is reused as the fill cursor */
+	memcpy(o->last, o->first, npats * sizeof *o->last);
+	for (size_t i = 0; i < o->n; i++)
+		o->pos[o->last[o->v[i].pat]++] = o->v[i].pos;
+	/* the automaton reports literals where they end, so one pattern's positions (starts) may come out of
+	 * order when its literals differ in length: sort each run (nearly sorted: insertion sort) and drop
+	 * repeats */
+	for (size_t p = 0; p < npats; p++) {
+		uint32_t a = o->first[p], b = o->first[p + 1], k = a;
+		for (uint32_t i = a + 1; i < b; i++) {
+			uint32_t v = o->pos[i], j = i;
+			while (j > a && o->pos[j - 1] > v) {
+				o->pos[j] = o->pos[j - 1];
+				j--;
+			}
+			o->pos[j] = v;
+		}
+		for (uint32_t i = a; i < b; i++)
+			if (k == a || o->pos[k - 1] != o->pos[i])
+				o->pos[k++] = o->pos[i];
+		o->end[p] = k;
+	}
+}
+
+/* The same as find_needles with the Aho-Corasick automaton built by ac_build: one table step per byte
+ * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. */
+static void find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
+{
+	memset(found, 0, t->n);
+	const unsigned char *u = (const unsigned char *)low;
+	const uint16_t *delta = t->delta;
+	size_t nc = t->ncls;
+	uint32_t st = 0;
+	for (size_t i = 0; i < n; i++) {
+		st = delta[st * nc + t->cls[u[i]]];
+		for (uint32_t e = t->emit[st]; e; e = t->dlink[e]) {
+			int32_t id = t->own[e];
+			found[id] = 1;
+			size_t pos = i + 1 - t->len[id];
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, pos, t->pats[q]);
+		}
+	}
+}
+
+/* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
+ * lead and windowed patterns occur: one pass, a table lookup per byte. */
 static void find_needles(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
 {
 	memset(found, 0, t->n);
@@ -899,29 +1130,562 @@ static void find_needles(const struct deid_needles *t, const char *low, size_t n
 		int32_t id = t->head1[u[i]];
 		if (id >= 0) {
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t k = t->pat_first[id]; k < t->pat_first[id + 1]; k++)
+				occ_push(o, i, t->pats[k]);
 		}
 		if (i + 1 >= n)
 			break;
-		for (id = t->head2[(unsigned)u[i] << 8 | u[i + 1]]; id >= 0; id = t->next[id]) {
-			if ((found[id] && !t->record[id]) || t->len[id] > n - i ||
-			    memcmp(low + i + 2, t->s[id] + 2, t->len[id] - 2u) != 0)
+		unsigned key = (unsigned)u[i] << 8 | u[i + 1];
+		if (!(t->has2[key >> 6] >> (key & 63) & 1))
+			continue; /* most byte pairs start no literal: an 8 KB bit set answers without the big table */
+		for (id = t->head2[key]; id >= 0; id = t->next[id]) {
+			if ((found[id] && !t->record[id]) || t->len[id] > n - i)
+				continue;
+			/* literals are short: compare in line (a memcmp call per candidate cost more than the
+			 * comparison) */
+			const char *w = t->s[id];
+			size_t k = 2, l = t->len[id];
+			while (k < l && low[i + k] == w[k])
+				k++;
+			if (k < l)
 				continue;
 			found[id] = 1;
-			if (t->record[id])
-				occ_push(o, i, id);
+			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+				occ_push(o, i, t->pats[q]);
 		}
 	}
 }
 
-static void scan_patterns(struct ctx *x, pcre2_match_data *md)
+static bool dig(const char *s, size_t n, size_t i)
+{
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/* The end of the run of digits starting at i. */
+static size_t drun_end(const char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+static bool is_w(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
+}
+
+/* Digits in the run of phone characters [0-9 .()+-] starting at i (stops counting at need). */
+static int phone_digits(const char *s, size_t n, size_t i, int need)
+{
+	int d = 0;
+	for (; i < n && d < need; i++) {
+		char c = s[i];
+		if (c >= '0' && c <= '9')
+			d++;
+		else if (c != ' ' && c != '.' && c != '(' && c != ')' && c != '+' && c != '-')
+			break;
+	}
+	return d;
+}
+
+/* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
+ * its sites (so a site that fails it can be skipped without losing a match). */
+static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q)
+{
+	const char *s = x->s;
+	size_t n = x->n, e;
+	switch (check) {
+	case C_IP:
+		e = q;
+		for (int k = 0; k < 3; k++) {
+			size_t r = drun_end(s, n, e);
+			if (r == e || r - e > 3 || r >= n || s[r] != '.')
+				return false;
+			e = r + 1;
+		}
+		return dig(s, n, e);
+	case C_IP6: {
+		size_t a = q, b = q;
+		while (a > 0 && (is_hex((unsigned char)s[a - 1]) || s[a - 1] == ':'))
+			a--;
+		while (b < n && (is_hex((unsigned char)s[b]) || s[b] == ':'))
+			b++;
+		int colons = 0;
+		bool letter = false;
+		for (size_t i = a; i < b; i++) {
+			colons += s[i] == ':';
+			letter |= s[i] > '9' && s[i] != ':';
+		}
+		return colons >= 2 && letter;
+	}
+	case C_SSN:
+		e = drun_end(s, n, q);
+		return e - q == 3 && e + 5 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
+		       dig(s, n, e + 4);
+	case C_PHONE:
+		return phone_digits(s, n, q, 10) >= 10;
+	case C_PHONE_INTL:
+		return phone_digits(s, n, q, 8) >= 8;
+	case C_DIG10:
+		return drun_end(s, n, q) - q == 10;
+	case C_EXT4:
+		e = drun_end(s, n, q);
+		return e - q == 1 && e < n && s[e] == '-' && drun_end(s, n, e + 1) - (e + 1) >= 4;
+	case C_ISO:
+		e = drun_end(s, n, q);
+		return e - q == 4 && e + 6 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
+		       dig(s, n, e + 4) && dig(s, n, e + 5);
+	case C_DATE_SEP: {
+		e = drun_end(s, n, q);
+		if (e - q > 4 || e >= n || (s[e] != '/' && s[e] != '-'))
+			return false;
+		size_t f = drun_end(s, n, e + 1);
+		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == s[e] && dig(s, n, f + 1);
+	}
+	case C_DATE_DOT: {
+		e = drun_end(s, n, q);
+		if (e - q > 2 || e >= n || s[e] != '.')
+			return false;
+		size_t f = drun_end(s, n, e + 1);
+		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == '.' && dig(s, n, f + 1);
+	}
+	case C_MY:
+		e = drun_end(s, n, q);
+		return e - q <= 2 && e + 3 < n && s[e] == '/' &&
+		       ((s[e + 1] == '1' && s[e + 2] == '9') || (s[e + 1] == '2' && s[e + 2] == '0'));
+	case C_MD:
+		e = drun_end(s, n, q);
+		return e - q <= 2 && e < n && s[e] == '/' && dig(s, n, e + 1);
+	case C_YEAR:
+		return drun_end(s, n, q) - q == 4 && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
+	case C_DATE8:
+		e = drun_end(s, n, q) - q;
+		return (e == 8 || e == 12 || e == 14) && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
+	case C_AGE_MF:
+		e = drun_end(s, n, q);
+		if (e - q > 3)
+			return false;
+		for (size_t i = e; i < n && i <= e + 6; i++)
+			if (s[i] == 'M' || s[i] == 'F')
+				return true;
+		return false;
+	case C_AGE_SLASH:
+		e = drun_end(s, n, q);
+		return e - q <= 3 && e + 1 < n && s[e] == '/' && (s[e + 1] == 'M' || s[e + 1] == 'F');
+	case C_IDGEN: {
+		if (q > 0 && (is_w((unsigned char)s[q - 1]) || s[q - 1] == '.' || s[q - 1] == '/' || s[q - 1] == '-'))
+			return false;
+		bool d = false;
+		for (e = q; e < n && ((s[e] >= 'A' && s[e] <= 'Z') || dig(s, n, e) || s[e] == '.' || s[e] == '-'); e++)
+			d |= dig(s, n, e);
+		return d && e - q >= 5;
+	}
+	case C_COMMA_DIGIT:
+		return q + 2 < n && s[q + 1] == ' ' && dig(s, n, q + 2);
+	case C_COMMA_ST:
+		e = q + 1;
+		while (e < n && s[e] == ' ')
+			e++;
+		return e > q + 1 && e + 1 < n && s[e] >= 'A' && s[e] <= 'Z' && s[e + 1] >= 'A' && s[e + 1] <= 'Z' &&
+		       (e + 2 == n || !is_w((unsigned char)s[e + 2]));
+	case C_ZIP5:
+		return q > 0 && s[q - 1] == ' ' && drun_end(s, n, q) - q == 5;
+	case C_INITIALS:
+		return q > 0 && q + 1 < n && s[q - 1] >= 'A' && s[q - 1] <= 'Z' && s[q + 1] >= 'a' && s[q + 1] <= 'z';
+	case C_XDIGIT:
+		return dig(s, n, q + 1);
+	default:
+		return true;
+	}
+}
+
+static bool in_class(const uint64_t *c, unsigned char b)
+{
+	return c[b >> 6] >> (b & 63) & 1;
+}
+
+/* Positions shared by the windowed patterns of one note, found in one pass: starts of digit runs, commas,
+ * colons, slashes, and starts of identifier-like runs (an A-Z or digit not after [\\w./-]). */
+enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
+struct sites {
+	uint32_t *v[L_N];
+	size_t n[L_N], cap[L_N];
+	uint32_t *dmask; /* per digit run (L_DRUN): bit c set when check c passes there */
+};
+
+static void site_push(struct sites *st, int l, size_t pos)
+{
+	if (st->n[l] == st->cap[l]) {
+		st->cap[l] = st->cap[l] ? st->cap[l] * 2 : 64;
+		st->v[l] = ml_xrealloc(st->v[l], st->cap[l] * sizeof *st->v[l]);
+		if (l == L_DRUN)
+			st->dmask = ml_xrealloc(st->dmask, st->cap[l] * sizeof *st->dmask);
+	}
+	st->v[l][st->n[l]++] = (uint32_t)pos;
+}
+
+/* The checks of digit-run sites that pass at the run starting at q, as a bit set: each run is looked at
+ * once for all the patterns, and the byte after the run rules most checks out at once. */
+static uint32_t drun_mask(const struct ctx *x, size_t q)
+{
+	const char *s = x->s;
+	size_t n = x->n, e = drun_end(s, n, q), len = e - q;
+	char c = e < n ? s[e] : 0;
+	uint32_t m = 0;
+#define TRY(k) (m |= site_ok(x, k, q) ? 1u << (k) : 0)
+	if (len <= 3) {
+		if (c == '.')
+			TRY(C_IP);
+		TRY(C_AGE_MF);
+		if (c == '/')
+			TRY(C_AGE_SLASH);
+	}
+	if (len <= 2) {
+		if (c == '.')
+			TRY(C_DATE_DOT);
+		if (c == '/') {
+			TRY(C_MY);
+			TRY(C_MD);
+		}
+	}
+	if (len <= 4 && (c == '/' || c == '-'))
+		TRY(C_DATE_SEP);
+	if (len == 3 && c == '-')
+		TRY(C_SSN);
+	if (len == 1 && c == '-')
+		TRY(C_EXT4);
+	if (len == 4) {
+		if (c == '-')
+			TRY(C_ISO);
+		TRY(C_YEAR);
+	}
+	if (len == 5)
+		TRY(C_ZIP5);
+	if (len == 10)
+		TRY(C_DIG10);
+	if (len >= 8)
+		TRY(C_DATE8);
+	if (len >= 8 || c == ' ' || c == '.' || c == '(' || c == ')' || c == '+' || c == '-') {
+		TRY(C_PHONE);
+		TRY(C_PHONE_INTL);
+	}
+#undef TRY
+	return m;
+}
+
+/* Bytes sites_find looks at: digits, capitals, ',', ':', '/'; every other byte (most of a note: lower-case
+ * letters, spaces) is passed over with one table load. */
+static const uint8_t SITE_BYTE[256] = {
+	[','] = 1, [':'] = 1, ['/'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+	['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+};
+
+static void sites_find(struct sites *st, const struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!SITE_BYTE[c])
+			continue;
+		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
+		if (c >= '0' && c <= '9') {
+			if (!(prev >= '0' && prev <= '9')) {
+				site_push(st, L_DRUN, i);
+				st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i);
+			}
+		} else if (c == ',') {
+			site_push(st, L_COMMA, i);
+			continue;
+		} else if (c == ':') {
+			site_push(st, L_COLON, i);
+			continue;
+		} else if (c == '/') {
+			site_push(st, L_SLASH, i);
+			continue;
+		}
+		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+			site_push(st, L_IDSTART, i);
+	}
+}
+
+static void sites_release(struct sites *st)
+{
+	for (int l = 0; l < L_N; l++)
+		ml_free(st->v[l]);
+	ml_free(st->dmask);
+}
+
+/* The first site of pattern p at or after `from` (n if none). *qi walks the pattern's list. */
+static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const struct occs *occ,
+			const struct sites *st, size_t *qi, size_t from)
+{
+	if (p->win == W_NEEDLE) {
+		size_t end = occ->end[p->index];
+		if (*qi < occ->first[p->index])
+			*qi = occ->first[p->index];
+		for (; *qi < end; ++*qi)
+			if (occ->pos[*qi] >= from && site_ok(x, p->check, occ->pos[*qi]))
+				return occ->pos[*qi];
+		return x->n;
+	}
+	const uint32_t *v = st->v[p->list];
+	size_t n = st->n[p->list];
+	if (p->list == L_DRUN) {
+		for (; *qi < n; ++*qi)
+			if (v[*qi] >= from && (st->dmask[*qi] >> p->check & 1))
+				return v[*qi];
+		return x->n;
+	}
+	for (; *qi < n; ++*qi)
+		if (v[*qi] >= from && site_ok(x, p->check, v[*qi]))
+			return v[*qi];
+	return x->n;
+}
+
+/* What a pattern does with one match [a, b) (ov: its groups): the post-check, then the candidates.
+ * Returns false when the check refuses it. */
+static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE2_SIZE *ov);
+
+/* A windowed pattern. Every match the pattern can accept holds a site q with [match start, q) made of
+ * bytes of the back class, and starts with a byte of the start class; so instead of scanning the whole
+ * note, each site is tried with one search that starts where the run of back-class bytes before it begins
+ * and may not start after the site (PCRE2's offset limit). Matches are found in the same order, with the
+ * same retry rules, as by scanning from the start, so the candidates are the same. */
+static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, pcre2_match_context *mc,
+			  const struct occs *occ, const struct sites *st)
+{
+	const char *s = x->s;
+	size_t off = 0, qi = 0;
+	while (off < x->n) {
+		size_t q = next_site(x, p, occ, st, &qi, off);
+		if (q >= x->n)
+			break;
+		size_t lo = q;
+		while (lo > off && in_class(p->wback, (unsigned char)s[lo - 1]))
+			lo--;
+		if (p->has_start)
+			while (lo < q && !in_class(p->wstart, (unsigned char)s[lo]))
+				lo++;
+		if (p->has_start && !in_class(p->wstart, (unsigned char)s[lo])) {
+			off = q + 1;
+			continue;
+		}
+		pcre2_set_offset_limit(mc, q);
+		int rc = p->win_jit ? pcre2_jit_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, 0, md, mc)
+				    : pcre2_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, PCRE2_NO_UTF_CHECK, md, mc);
+		if (rc < 0) {
+			off = q + 1;
+			continue;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		if (ov[1] > ov[0] && take_match(x, p, rc, ov)) {
+			off = ov[1];
+		} else {
+			/* refused (or empty): retry just after the match start, as the full scan does */
+			off = ov[0] + 1;
+			while (off < x->n && ((unsigned char)s[off] & 0xC0) == 0x80)
+				off++;
+		}
+	}
+}
+
+static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE2_SIZE *ov)
+{
+	const struct deid_engine *e = x->e;
+	size_t a = ov[0], b = ov[1];
+	bool ok = true;
+	int t0 = p->out[0].type;
+	switch (p->kind) {
+	case K_DATE_NUM:
+		ok = check_date_num(x, a, b);
+		break;
+	case K_DATE_MD:
+		ok = check_md(x, a, b);
+		break;
+	case K_YEAR:
+		ok = check_year(x, a, b);
+		break;
+	case K_AGE: {
+		size_t ga = ov[2 * p->out[0].group];
+		ok = ga != PCRE2_UNSET && atoi(x->s + ga) <= 125;
+		break;
+	}
+	case K_AGE_MF:
+		ok = check_age_mf(x, a, b, ov[2], ov[3]);
+		break;
+	case K_PHONE:
+		t0 = phone_type(x, a);
+		break;
+	case K_PHONE_CTX:
+		ok = check_phone_ctx(x, a);
+		break;
+	case K_PHONE_LBL: {
+		size_t ga = ov[2], gb = ov[3];
+		int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
+		ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
+		t0 = phone_type(x, ga);
+		break;
+	}
+	case K_PHONE_INTL: {
+		int d = count_digits(x->s + a, b - a);
+		ok = d >= 8 && d <= 15;
+		t0 = phone_type(x, a);
+		break;
+	}
+	case K_ID: {
+		size_t ga = ov[2], gb = ov[3];
+		ok = ga != PCRE2_UNSET && count_digits(x->s + ga, gb - ga) >= 1 && gb - ga >= 2;
+		break;
+	}
+	case K_IDGEN:
+		ok = check_idgen(x, a, b);
+		break;
+	case K_FACILITY:
+		ok = check_facility(x, &a, b, p->out[0].type);
+		break;
+	case K_STREET_NONUM: {
+		size_t i = tok_at(x, a);
+		ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY));
+		break;
+	}
+	case K_DEPT: {
+		size_t ga = p->out[0].group ? ov[2 * p->out[0].group] : a;
+		size_t gb = p->out[0].group ? ov[2 * p->out[0].group + 1] : b;
+		size_t i = tok_at(x, ga);
+		int specific = 0;
+		for (; i < x->nt && x->t[i].start < gb; i++)
+			if ((x->t[i].flags & TF_WORD) && !(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) &&
+			    !((x->t[i].flags & TF_NUM) && tlen(&x->t[i]) <= 2 && x->t[i].start == ga))
+				specific++;
+		/* "Unit 3" and "4 WEST" carry a number that identifies them */
+		ok = specific > 0 || count_digits(x->s + ga, gb - ga) > 0;
+		break;
+	}
+	case K_WEEKDAY: {
+		char pw[64];
+		prev_word(x, a, pw, sizeof pw);
+		char nw[64];
+		next_word(x, b, nw, sizeof nw);
+		ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
+		     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
+		     strcmp(nw, "afternoons");
+		break;
+	}
+	case K_USER: {
+		size_t ga = ov[2], gb = ov[3];
+		ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
+		/* "User: Vilma Holm" (a speaker in a chat transcript): a capitalised given name and a second
+		 * capitalised word are a person, which the name rules tag, not a login */
+		if (ok && isupper((unsigned char)x->s[ga]) && gb + 1 < x->n && x->s[gb] == ' ' &&
+		    isupper((unsigned char)x->s[gb + 1]) &&
+		    (deid_dict_get(&e->dict, x->s + ga, gb - ga) & DF_FIRST))
+			ok = false;
+		break;
+	}
+	case K_CITY: {
+		size_t ga = ov[2];
+		size_t i = tok_at(x, ga);
+		ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR));
+		break;
+	}
+	default:
+		break;
+	}
+	if (!ok) {
+		/* the caller retries just after the (possibly trimmed) match start */
+		ov[0] = a;
+		return false;
+	}
+	for (int k = 0; k < p->nout; k++) {
+		int g = p->out[k].group;
+		if (g >= rc || ov[2 * g] == PCRE2_UNSET)
+			continue;
+		size_t ga = g ? ov[2 * g] : a, gb = g ? ov[2 * g + 1] : b;
+		int type = k == 0 ? t0 : p->out[k].type;
+		add_cand(x, ga, gb, type, DEID_SRC_PATTERN, p->prio, p->conf);
+	}
+	return true;
+}
+
+/* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
+static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ,
+		      bool fast)
+{
+	size_t off = 0, q = occ->first[p->index], qend = occ->end[p->index];
+	while (off <= x->n) {
+		int rc;
+		if (p->re_lead) {
+			/* the next place at or after off where one of the pattern's literals starts: every
+			 * match starts at one, so trying them in order (anchored) finds the same matches as
+			 * scanning the note from off */
+			while (q < qend && (occ->pos[q] < off || (fast && p->has_first && !in_class(p->first, (unsigned char)x->s[occ->pos[q]]))))
+				q++; /* a literal where the regex cannot start (PCRE2's own first-byte set) needs no call */
+			if (q == qend)
+				break;
+			size_t st = occ->pos[q++];
+			rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
+					 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
+			if (rc < 0) {
+				off = st + 1;
+				continue;
+			}
+		} else {
+			rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
+				    : pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+			if (rc < 0)
+				break;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		if (ov[1] > ov[0] && take_match(x, p, rc, ov)) {
+			off = ov[1];
+		} else {
+			/* an empty or refused match: retry one code point after its start so a shorter
+			 * overlapping match is not lost */
+			off = ov[0] + 1;
+			while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
+				off++;
+		}
+	}
+}
+
+/* Characters that PCRE2's caseless matching folds onto ASCII letters (LONG S, KELVIN SIGN): a note holding
+ * one may match a caseless pattern where its lower-cased text lacks the literal, so windows are not used. */
+static bool has_odd_fold(const char *s, size_t n)
+{
+	/* both start with a byte >= 0xC5: an ASCII note is answered by one memchr-like pass */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0xC5)
+			return memmem(s + i, n - i, "\xC5\xBF", 2) || memmem(s + i, n - i, "\xE2\x84\xAA", 3);
+	return false;
+}
+
+static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
 {
 	const struct deid_engine *e = x->e;
 	uint8_t found_small[512];
 	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
 	struct occs occ = {0};
-	find_needles(&e->needles, x->low, x->n, found, &occ);
+	occ.last = ml_xcalloc(e->npats + 1, sizeof *occ.last);
+	occ.first = ml_xmalloc((e->npats + 1) * sizeof *occ.first);
+	occ.end = ml_xmalloc((e->npats + 1) * sizeof *occ.end);
+	if (reference)
+		find_needles(&e->needles, x->low, x->n, found, &occ);
+	else
+		find_needles_ac(&e->needles, x->low, x->n, found, &occ);
+	occ_group(&occ, e->npats);
+	bool windows = !reference && !has_odd_fold(x->s, x->n);
+	struct sites st = {0};
+	if (windows)
+		sites_find(&st, x);
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
 		if (p->nneed) {
@@ -932,157 +1696,29 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md)
 			if (!any)
 				continue;
 		}
-		size_t off = 0, q = 0;
-		while (off <= x->n) {
-			int rc;
-			if (p->re_lead) {
-				/* the next place at or after off where one of the pattern's literals starts: every
-				 * match starts at one, so trying them in order (anchored) finds the same matches as
-				 * scanning the note from off */
-				while (q < occ.n && (occ.v[q].pos < off || !(p->needmask[occ.v[q].id >> 6] >> (occ.v[q].id & 63) & 1)))
-					q++;
-				if (q == occ.n)
-					break;
-				size_t st = occ.v[q++].pos;
-				rc = p->lead_jit ? pcre2_jit_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, 0, md, NULL)
-						 : pcre2_match(p->re_lead, (PCRE2_SPTR)x->s, x->n, st, PCRE2_NO_UTF_CHECK, md, NULL);
-				if (rc < 0) {
-					off = st + 1;
-					continue;
-				}
-			} else {
-				rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)x->s, x->n, off, 0, md, NULL)
-					    : pcre2_match(p->re, (PCRE2_SPTR)x->s, x->n, off, PCRE2_NO_UTF_CHECK, md, NULL);
-				if (rc < 0)
-					break;
-			}
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-			size_t a = ov[0], b = ov[1];
-			if (b <= a) {
-				/* an empty match: step one code point */
-				off = a + 1;
-				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
-					off++;
-				continue;
-			}
-			off = b;
-			bool ok = true;
-			int t0 = p->out[0].type;
-			switch (p->kind) {
-			case K_DATE_NUM:
-				ok = check_date_num(x, a, b);
-				break;
-			case K_DATE_MD:
-				ok = check_md(x, a, b);
-				break;
-			case K_YEAR:
-				ok = check_year(x, a, b);
-				break;
-			case K_AGE: {
-				size_t ga = ov[2 * p->out[0].group];
-				ok = ga != PCRE2_UNSET && atoi(x->s + ga) <= 125;
-				break;
-			}
-			case K_AGE_MF:
-				ok = check_age_mf(x, a, b, ov[2], ov[3]);
-				break;
-			case K_PHONE:
-				t0 = phone_type(x, a);
-				break;
-			case K_PHONE_CTX:
-				ok = check_phone_ctx(x, a);
-				break;
-			case K_PHONE_LBL: {
-				size_t ga = ov[2], gb = ov[3];
-				int d = ga == PCRE2_UNSET ? 0 : count_digits(x->s + ga, gb - ga);
-				ok = d >= 6 && d <= 16 && !check_date_num(x, ga, gb);
-				t0 = phone_type(x, ga);
-				break;
-			}
-			case K_PHONE_INTL: {
-				int d = count_digits(x->s + a, b - a);
-				ok = d >= 8 && d <= 15;
-				t0 = phone_type(x, a);
-				break;
-			}
-			case K_ID: {
-				size_t ga = ov[2], gb = ov[3];
-				ok = ga != PCRE2_UNSET && count_digits(x->s + ga, gb - ga) >= 1 && gb - ga >= 2;
-				break;
-			}
-			case K_IDGEN:
-				ok = check_idgen(x, a, b);
-				break;
-			case K_FACILITY:
-				ok = check_facility(x, &a, b, p->out[0].type);
-				break;
-			case K_STREET_NONUM: {
-				size_t i = tok_at(x, a);
-				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY));
-				break;
-			}
-			case K_DEPT: {
-				size_t ga = p->out[0].group ? ov[2 * p->out[0].group] : a;
-				size_t gb = p->out[0].group ? ov[2 * p->out[0].group + 1] : b;
-				size_t i = tok_at(x, ga);
-				int specific = 0;
-				for (; i < x->nt && x->t[i].start < gb; i++)
-					if ((x->t[i].flags & TF_WORD) && !(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) &&
-					    !((x->t[i].flags & TF_NUM) && tlen(&x->t[i]) <= 2 && x->t[i].start == ga))
-						specific++;
-				/* "Unit 3" and "4 WEST" carry a number that identifies them */
-				ok = specific > 0 || count_digits(x->s + ga, gb - ga) > 0;
-				break;
-			}
-			case K_WEEKDAY: {
-				char pw[64];
-				prev_word(x, a, pw, sizeof pw);
-				char nw[64];
-				next_word(x, b, nw, sizeof nw);
-				ok = strcmp(pw, "every") && strcmp(pw, "each") && strcmp(pw, "most") && strcmp(pw, "todos") &&
-				     strcmp(nw, "evenings") && strcmp(nw, "mornings") && strcmp(nw, "nights") &&
-				     strcmp(nw, "afternoons");
-				break;
-			}
-			case K_USER: {
-				size_t ga = ov[2], gb = ov[3];
-				ok = ga != PCRE2_UNSET && !(deid_dict_get(&e->dict, x->s + ga, gb - ga) & (DF_STOP | DF_CLINICAL));
-				break;
-			}
-			case K_CITY: {
-				size_t ga = ov[2];
-				size_t i = tok_at(x, ga);
-				ok = i < x->nt && !(x->t[i].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY | DF_TITLE_DR));
-				break;
-			}
-			default:
-				break;
-			}
-			if (!ok) {
-				/* retry just after the match start so a shorter overlapping match is not lost */
-				off = a + 1;
-				while (off < x->n && ((unsigned char)x->s[off] & 0xC0) == 0x80)
-					off++;
-				continue;
-			}
-			for (int k = 0; k < p->nout; k++) {
-				int g = p->out[k].group;
-				if (g >= rc || ov[2 * g] == PCRE2_UNSET)
-					continue;
-				size_t ga = g ? ov[2 * g] : a, gb = g ? ov[2 * g + 1] : b;
-				int type = k == 0 ? t0 : p->out[k].type;
-				add_cand(x, ga, gb, type, DEID_SRC_PATTERN, p->prio, p->conf);
-			}
-		}
+		if (windows && p->re_win)
+			scan_windowed(x, p, md, mc, &occ, &st);
+		else
+			scan_full(x, p, md, &occ, !reference);
 	}
 	if (found != found_small)
 		ml_free(found);
 	ml_free(occ.v);
+	ml_free(occ.pos);
+	ml_free(occ.first);
+	ml_free(occ.end);
+	ml_free(occ.last);
+	sites_release(&st);
 }
 
 /* ---- names ------------------------------------------------------------------------------------------- */
 
+/* Flags that keep a word out of names whatever else the dictionary says. */
+#define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
+
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
+static bool prefixed_cap(const struct ctx *x, size_t i);
+
 static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 {
 	if (i >= x->nt)
@@ -1103,18 +1739,136 @@ static bool nameish(const struct ctx *x, size_t i, bool allow_lower)
 		return false;
 	if (t->flags & TF_CAP)
 		return true;
+	if (prefixed_cap(x, i))
+		return true; /* "Yusuf al-Rashid" */
 	return allow_lower && (t->flags & TF_LOWER) && tlen(t) >= 2;
 }
 
+/* One upper-case letter ("J", "Á"): a middle initial. */
 static bool initial(const struct ctx *x, size_t i)
 {
-	return i < x->nt && (x->t[i].flags & TF_ALPHA) && (x->t[i].flags & TF_UPPER) && tlen(&x->t[i]) == 1;
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || !(x->t[i].flags & TF_UPPER))
+		return false;
+	size_t n = tlen(&x->t[i]);
+	unsigned char c = (unsigned char)x->s[x->t[i].start];
+	return n == 1 || (c >= 0xC0 && n == (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u));
 }
 
 /* Is token j joined to token i by a single space on one line? */
 static bool joined(const struct ctx *x, size_t j)
 {
 	return j < x->nt && !x->t[j].nl_before && x->t[j].sp_before <= 1;
+}
+
+/* A surname particle ("van", "de", "ten", "al")? */
+static bool is_particle(const struct ctx *x, size_t j)
+{
+	static const char *const parts[] = {"van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
+		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y", NULL};
+	char w[8];
+	if (tlen(&x->t[j]) >= sizeof w)
+		return false;
+	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), w, sizeof w);
+	return in_list(w, parts);
+}
+
+/* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
+ * that is not an English one: "Willemine ten Paskeveld" from "Paskeveld". i when there is none. */
+static size_t particle_back(const struct ctx *x, size_t i)
+{
+	size_t k = i;
+	int parts = 0;
+	while (k > 0 && parts < 2 && joined(x, k) && (x->t[k - 1].flags & TF_LOWER) && is_particle(x, k - 1)) {
+		k--;
+		parts++;
+	}
+	if (!parts || k == 0 || !joined(x, k))
+		return i;
+	const struct tok *p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY)))
+		return k - 1;
+	return i;
+}
+
+static bool plain_word(const char *s, size_t n);
+
+/* A lower-case particle glued to a capitalised name: "al-Rashid", "el-Khoury", "d'Arcy", "bin-Laden". */
+static bool prefixed_cap(const struct ctx *x, size_t i)
+{
+	if (i >= x->nt || !(x->t[i].flags & TF_ALPHA) || (x->t[i].flags & TF_CAP))
+		return false;
+	const char *s = x->s + x->t[i].start;
+	size_t n = tlen(&x->t[i]), k = 0;
+	while (k < n && k < 4 && s[k] >= 'a' && s[k] <= 'z')
+		k++;
+	if (k == 0 || k > 3 || k + 2 > n || (s[k] != '-' && s[k] != '\''))
+		return false;
+	static const char *const pre[] = {"al", "el", "ad", "as", "at", "ar", "an", "ash", "az", "d", "l", "bin", "ben",
+		"abu", "ibn", "da", "de", "di", "du", NULL};
+	char w[4];
+	memcpy(w, s, k);
+	w[k] = 0;
+	return in_list(w, pre) && isupper((unsigned char)s[k + 1]) && n - k - 1 >= 2;
+}
+
+/* A hyphenated surname whose every part looks like a name: "Smith-Jones", "Okonkwo-Adeyemi" (each part
+ * capitalised, 2+ letters, and a known name or no English word; eponyms such as "Swan-Ganz" are listed). */
+static bool compound_name(const struct ctx *x, size_t i)
+{
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_CAP) || !(t->flags & TF_ALPHA) || (t->flags & (TF_UPPER | TF_NONLATIN)) ||
+	    (t->dflags & (DF_EPONYM | NOT_NAME | DF_ENGLISH)) || x->protect[i])
+		return false;
+	const char *s = x->s + t->start, *end = x->s + t->end;
+	if (!memchr(s, '-', (size_t)(end - s)))
+		return false;
+	int parts = 0;
+	while (s < end) {
+		const char *h = memchr(s, '-', (size_t)(end - s));
+		size_t n = h ? (size_t)(h - s) : (size_t)(end - s);
+		if (n < 2 || !isupper((unsigned char)s[0]) || !plain_word(s, n))
+			return false;
+		uint32_t f = deid_dict_get(&x->e->dict, s, n);
+		/* a known name counts even when it is also an English word: "Smith-Jones" */
+		bool name = (f & (DF_FIRST | DF_LAST)) && !(f & (DF_EPONYM | NOT_NAME));
+		if (!name && (f & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
+			return false;
+		parts++;
+		s += n + (h ? 1 : 0);
+	}
+	return parts >= 2;
+}
+
+/* The start of a name ending with token i: back over particles (particle_back), over a known given name or
+ * surname ("Matthew Abramov"), or over a middle initial to a capitalised word ("Ravil G Yefimov"). */
+static size_t name_start_back(const struct ctx *x, size_t i)
+{
+	size_t s0 = particle_back(x, i);
+	if (s0 < i || i == 0 || !joined(x, i))
+		return s0;
+	const struct tok *p = &x->t[i - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !x->protect[i - 1] &&
+	    (p->dflags & (DF_FIRST | DF_LAST)) && !(p->dflags & (DF_AMBIG | DF_CLINICAL | DF_STOP | DF_MONTHDAY)))
+		return i - 1;
+	/* a short capitalised word that is no English word: "Edi Živković", "Ari Kaplan" */
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[i - 1] && tlen(p) >= 2 && !(p->dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+								 DF_COUNTRY | DF_ORG | DF_PROFESSION)) &&
+	    plain_word(x->s + p->start, tlen(p)))
+		return i - 1;
+	size_t k = i - 1;
+	if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+		k--;
+	if (!initial(x, k) || k == 0 || !joined(x, k))
+		return i;
+	p = &x->t[k - 1];
+	if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->flags & TF_UPPER) && !(p->flags & TF_NONLATIN) &&
+	    !x->protect[k - 1] && ((p->dflags & (DF_FIRST | DF_LAST)) || !(p->dflags & DF_ENGLISH)) &&
+	    !(p->dflags & (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
+		return k - 1;
+	return i;
 }
 
 /* Extends a name forward from token i: words and initials ("J." "J"), at most max words; returns the
@@ -1143,6 +1897,17 @@ static size_t name_fwd(const struct ctx *x, size_t i, int max, bool allow_lower,
 				   joined(x, j + 1) && nameish(x, j + 1, false) && (x->t[j + 1].flags & TF_CAP) &&
 				   !(x->t[j + 1].flags & TF_UPPER) &&
 				   ((x->t[j + 1].dflags & (DF_FIRST | DF_LAST)) || !(x->t[j + 1].dflags & DF_ENGLISH));
+		/* surname particles between name words: "Willemine ten Pas", "Maika van de Noort", "Ibn al-Haytham" */
+		if (words > 0 && (x->t[j].flags & TF_LOWER) && joined(x, j) && is_particle(x, j)) {
+			size_t k = j + 1;
+			if (k < x->nt && joined(x, k) && (x->t[k].flags & TF_LOWER) && is_particle(x, k))
+				k++;
+			if (k < x->nt && joined(x, k) && (x->t[k].flags & TF_CAP) && nameish(x, k, false) &&
+			    !(x->t[k].dflags & DF_ENGLISH && !(x->t[k].dflags & (DF_FIRST | DF_LAST)))) {
+				j = k;
+				continue;
+			}
+		}
 		/* in terse lower-case notes a following English word ("dr okonkwo rounded") ends the name */
 		if (allow_lower && j > i && (x->t[j].flags & TF_LOWER) && (x->t[j].dflags & DF_ENGLISH) &&
 		    !(x->t[j].dflags & (DF_FIRST | DF_LAST)))
@@ -1283,6 +2048,8 @@ static int label_kind(const struct ctx *x, size_t colon)
 	return 0;
 }
 
+static size_t poss_len(const struct ctx *x, size_t i);
+
 static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
@@ -1405,6 +2172,9 @@ static void context_names(struct ctx *x)
 				size_t e = j;
 				if ((u->flags & TF_CAP) && !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT)))
 					e = name_fwd(x, j, 3, false, false);
+				/* "your brother, I talked": a lone capital letter without a period is the pronoun */
+				if (e == j + 1 && initial(x, j) && !tok_punct(x, j + 1, '.'))
+					e = j;
 				/* "his wife, June, ...": a given name that is also a month */
 				if (e == j && (u->flags & TF_CAP) && (u->flags & TF_ALPHA) && (u->dflags & DF_FIRST) &&
 				    !(u->dflags & (DF_CLINICAL | DF_TITLE_DR | DF_TITLE_PT | DF_CRED)))
@@ -1416,6 +2186,9 @@ static void context_names(struct ctx *x)
 			}
 			continue;
 		}
+		/* the rules below start at a cue word (dict.c CUE_WORDS) */
+		if (!(t->dflags & DF_CUE))
+			continue;
 		/* "pt hope resting", "pt Janelle Strickland": a given name right after pt/patient */
 		if ((tok_is(x, i, "pt") || tok_is(x, i, "patient")) && i + 1 < x->nt && joined(x, i + 1) &&
 		    !tok_punct(x, i + 1, ':')) {
@@ -1436,17 +2209,36 @@ static void context_names(struct ctx *x)
 				j = i + 1;
 			else if ((tok_is(x, i, "named") || tok_is(x, i, "called")) && i + 1 < x->nt)
 				j = (x->t[i + 1].dflags & (DF_STOP)) && tok_is(x, i + 1, "him") ? i + 2 :
-				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) ? i + 2 : i + 1;
-			else if (tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i"))
-				j = i + 1;
+				    (tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him") || tok_is(x, i + 1, "me")) ? i + 2 : i + 1;
+			/* "everyone calls me Ján", "call me Ishmael" */
+			else if ((tok_is(x, i, "calls") || tok_is(x, i, "call")) && i + 2 < x->nt &&
+				 (tok_is(x, i + 1, "me") || tok_is(x, i + 1, "her") || tok_is(x, i + 1, "him")) &&
+				 (x->t[i + 2].flags & TF_CAP))
+				j = i + 2;
+			else if ((tok_is(x, i, "m") && i > 1 && tok_punct(x, i - 1, '\'') && tok_is(x, i - 2, "i")) ||
+				 tok_is(x, i, "i'm") || tok_is(x, i, "i\xE2\x80\x99m")) {
+				/* "I'm Quarto Angelo", not "I'm Catholic" or "I'm Amanda's daughter": a capitalised word
+				 * that is a known name or no English word, and not a possessive */
+				const struct tok *u = i + 1 < x->nt ? &x->t[i + 1] : NULL;
+				if (u && (u->flags & TF_CAP) && !poss_len(x, i + 1) &&
+				    (((u->dflags & (DF_FIRST | DF_LAST)) && !(u->dflags & DF_AMBIG)) || !(u->dflags & DF_ENGLISH)))
+					j = i + 1;
+			}
 			if (j && j < x->nt && !x->t[j].nl_before && (x->t[j].flags & TF_ALPHA)) {
 				/* lower-case words count when they are not English ("lena andersson", not "tired") */
 				size_t e = j;
-				while (e < x->nt && e - j < 3 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
-				       !(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) &&
+				while (e < x->nt && e - j < 5 && (e == j || joined(x, e)) && (x->t[e].flags & TF_ALPHA) &&
+				       (!(x->t[e].dflags & (DF_STOP | DF_CLINICAL | DF_MONTHDAY)) ||
+					((x->t[e].flags & TF_CAP) && (x->t[e].dflags & DF_FIRST) && !(x->t[e].dflags & DF_CLINICAL) &&
+					 (!(x->t[e].dflags & DF_STOP) || (x->t[e].dflags & DF_MONTHDAY)))) &&
 				       ((x->t[e].flags & TF_CAP) || !(x->t[e].dflags & DF_ENGLISH) ||
-					(x->t[e].dflags & (DF_FIRST | DF_LAST))))
+					(x->t[e].dflags & (DF_FIRST | DF_LAST)))) {
 					e++;
+					/* a middle initial with its period: "Ján M. Novák" */
+					if (initial(x, e - 1) && tok_punct(x, e, '.') && x->t[e].sp_before == 0 && e + 1 < x->nt &&
+					    joined(x, e + 1) && (x->t[e + 1].flags & TF_CAP))
+						e++;
+				}
 				if (e > j)
 					add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 			}
@@ -1476,8 +2268,12 @@ static void context_names(struct ctx *x)
 					/* needs dictionary support: a known given name or surname in the sequence */
 					bool known = false;
 					for (size_t q = j; q < e; q++)
-						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
+						if ((x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & (DF_AMBIG | DF_CLINICAL)))
 							known = true;
+					/* not an eponym ("with Fitzpatrick type II skin") nor a lab symbol ("with Na 134") */
+					if (known && (is_eponym_use(x, e - 1) ||
+						      (e == j + 1 && tlen(&x->t[j]) <= 3 && e < x->nt && (x->t[e].flags & TF_NUM))))
+						known = false;
 					if (e > j && known) {
 						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
 							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
@@ -1502,14 +2298,209 @@ static void context_names(struct ctx *x)
 	}
 }
 
+/* Length of a possessive ending ("'s", "’s") closing token i, or 0. */
+static size_t poss_len(const struct ctx *x, size_t i)
+{
+	const struct tok *t = &x->t[i];
+	size_t n = tlen(t);
+	const char *e = x->s + t->end;
+	if (n > 2 && e[-1] == 's' && e[-2] == '\'')
+		return 2;
+	if (n > 4 && e[-1] == 's' && !memcmp(e - 4, "\xE2\x80\x99", 3))
+		return 4;
+	return 0;
+}
+
+/* Dictionary flags of token i, looking through a possessive ("Amanda's" -> "amanda"). */
+static uint32_t stem_flags(const struct ctx *x, size_t i)
+{
+	size_t p = poss_len(x, i);
+	if (!p)
+		return x->t[i].dflags;
+	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
+}
+
+
+/* Could token i (flags f) be a given name or a surname that is not an ordinary word? Known names that are
+ * not English words, or unknown capitalised words outside the English and clinical lists. */
+static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambig)
+{
+	const struct tok *t = &x->t[i];
+	if (!(t->flags & TF_ALPHA) || (t->flags & TF_NONLATIN) || x->protect[i])
+		return false;
+	if ((f & NOT_NAME) && !((f & (DF_FIRST | DF_LAST)) && !(f & (DF_CLINICAL | DF_MONTHDAY | DF_CRED))))
+		return false;
+	if (f & (DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_PROFESSION))
+		return false;
+	if (f & (DF_FIRST | DF_LAST))
+		return allow_ambig || !(f & (DF_AMBIG | DF_ENGLISH));
+	return (t->flags & TF_CAP) && !(f & DF_ENGLISH) && tlen(t) >= 3;
+}
+
+/* Is token i a double quote, straight or curly (U+201C, U+201D)? */
+static bool tok_quote(const struct ctx *x, size_t i)
+{
+	if (tok_punct(x, i, '"'))
+		return true;
+	if (i >= x->nt || !(x->t[i].flags & TF_PUNCT) || tlen(&x->t[i]) != 3)
+		return false;
+	const unsigned char *p = (const unsigned char *)x->s + x->t[i].start;
+	return p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x9C || p[2] == 0x9D);
+}
+
+/* Is token i the end of a sentence or clause mark ('.', '!', '?', '"', ':', ';')? */
+static bool clause_punct(const struct ctx *x, size_t i)
+{
+	return tok_punct(x, i, '.') || tok_punct(x, i, '!') || tok_punct(x, i, '?') || tok_punct(x, i, '"') ||
+	       tok_punct(x, i, ';');
+}
+
+/* Conversational cues around names, for notes that quote speech, messages and forms:
+ *   "What's your last name? Boyle", "the name on the account? User: Vilma Holm"   (answer to a name question)
+ *   "I'm Amanda's daughter", "Matej's address"                                     (possessive + relation)
+ *   "Koppány: \"Who are you?\"", "Tamsin: Remember me"                             (speaker labels)
+ *   "Remember me, Maria?", "Don't go to town, Mark!", "Hi Victor,"                 (vocatives)
+ *   "\"...,\" says Hauta-aho."                                                     (attributions)
+ * Each needs a strong cue and a word that is a known name or no English word, so clinical prose (where
+ * none of these shapes carries a clinical word) is not touched. */
+static void cue_names(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nt; i++) {
+		const struct tok *t = &x->t[i];
+		/* answer to a name question: "...name? X Y" (a label like "User:" may come first) */
+		if (tok_punct(x, i, '?') && i + 1 < x->nt) {
+			bool asked = false;
+			for (size_t q = i, k = 0; q > 0 && k < 8; q--, k++) {
+				if (clause_punct(x, q - 1) || x->t[q].nl_before)
+					break;
+				if (tok_is(x, q - 1, "name") || tok_is(x, q - 1, "surname") || tok_is(x, q - 1, "names"))
+					asked = true;
+			}
+			if (!asked)
+				continue;
+			size_t j = i + 1;
+			if (j + 1 < x->nt && (x->t[j].flags & TF_ALPHA) && tok_punct(x, j + 1, ':'))
+				j += 2;
+			if (j >= x->nt || !(x->t[j].flags & TF_ALPHA))
+				continue;
+			size_t e = name_fwd(x, j, 4, false, false);
+			if (e == j && name_like(x, j, x->t[j].dflags, false))
+				e = j + 1;
+			bool any = false;
+			for (size_t q = j; q < e; q++)
+				any |= name_like(x, q, x->t[q].dflags, false) || initial(x, q);
+			if (e > j && any)
+				add_name(x, j, e, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
+			continue;
+		}
+		if (!(t->flags & TF_ALPHA))
+			continue;
+		/* a list of given names, also in lower case: "they had 6: silvana, adam, christopher and caleb" */
+		if ((t->dflags & DF_FIRST) && (i == 0 || !(x->t[i - 1].dflags & DF_FIRST) || !joined(x, i))) {
+			size_t items[16], ni = 0, strong = 0, q = i;
+			bool ok = true;
+			while (q < x->nt && ni < 16) {
+				const struct tok *u = &x->t[q];
+				uint32_t f = u->dflags;
+				if (!(u->flags & TF_ALPHA) || (u->flags & TF_UPPER) || !(f & DF_FIRST) || (f & (NOT_NAME | DF_EPONYM)) ||
+				    x->protect[q] || (q > i && u->nl_before)) {
+					ok = ni >= 3;
+					break;
+				}
+				items[ni++] = q;
+				strong += !(f & (DF_AMBIG | DF_ENGLISH));
+				q++;
+				if (tok_punct(x, q, ',') && x->t[q].sp_before == 0)
+					q++;
+				if (tok_is(x, q, "and") || tok_is(x, q, "or") || tok_is(x, q, "&"))
+					q++;
+				else if (!tok_punct(x, q - 1, ','))
+					break; /* the list ends after an item without a separator */
+			}
+			if (ok && ni >= 3 && strong >= 3) {
+				for (size_t k = 0; k < ni; k++)
+					add_cand(x, x->t[items[k]].start, x->t[items[k]].end, DEID_PATIENT, DEID_SRC_CONTEXT, 56, .6f);
+				i = items[ni - 1];
+				continue;
+			}
+		}
+		/* possessive + relation: "Amanda's daughter", "between him and Asya's kid", "Matej's address" */
+		size_t pl = poss_len(x, i);
+		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
+			static const char *const owned[] = {"kid", "kids", "address", "account", "phone", "number", "house",
+				"home", "place", "car", "email", "birthday", "funeral", "wedding", NULL};
+			char w[24];
+			const struct tok *u = &x->t[i + 1];
+			bool rel = (u->dflags & DF_RELATION) != 0;
+			if (!rel && tlen(u) < sizeof w) {
+				deid_fold(x->s + u->start, tlen(u), w, sizeof w);
+				rel = in_list(w, owned);
+			}
+			uint32_t f = stem_flags(x, i);
+			if (rel && name_like(x, i, f, (t->flags & TF_CAP) != 0) && !is_eponym_use(x, i))
+				add_cand(x, t->start, t->end - pl, DEID_PATIENT, DEID_SRC_CONTEXT, 62, .7f);
+			continue;
+		}
+		/* speaker label at the start of a line or a sentence: "Koppány: \"Who...", "Tamsin: Remember" */
+		if (tok_punct(x, i + 1, ':') && x->t[i + 1].sp_before == 0 && i + 2 < x->nt && !x->t[i + 2].nl_before &&
+		    (i == 0 || t->nl_before || clause_punct(x, i - 1))) {
+			bool quote = tok_quote(x, i + 2);
+			uint32_t f = t->dflags;
+			bool known = (f & DF_FIRST) && !(f & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
+			if ((t->flags & (TF_CAP | TF_LOWER)) && !(t->flags & TF_UPPER) &&
+			    ((quote && name_like(x, i, f, false)) || (known && (x->t[i + 2].flags & TF_CAP))))
+				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
+			continue;
+		}
+		/* vocative: ", Maria?", ", Mark!", "Hi Victor," (a given name, possibly also an English word) */
+		if ((t->flags & TF_CAP) && !(t->flags & TF_UPPER) && (t->dflags & DF_FIRST) && i > 0 && i + 1 < x->nt &&
+		    !(t->dflags & (DF_CLINICAL | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_EPONYM)) &&
+		    !x->protect[i] && !x->t[i].nl_before) {
+			bool greet = tok_is(x, i - 1, "hi") || tok_is(x, i - 1, "hello") || tok_is(x, i - 1, "hey") ||
+				     tok_is(x, i - 1, "dear") || tok_is(x, i - 1, "thanks");
+			bool comma = tok_punct(x, i - 1, ',') && i > 1 && (x->t[i - 2].flags & TF_WORD);
+			bool after = tok_punct(x, i + 1, '?') || tok_punct(x, i + 1, '!') ||
+				     (greet && (tok_punct(x, i + 1, ',') || tok_punct(x, i + 1, '.')));
+			if ((greet || comma) && after && x->t[i + 1].sp_before == 0)
+				add_cand(x, t->start, t->end, DEID_PATIENT, DEID_SRC_CONTEXT, 60, .65f);
+		}
+		/* attribution after a quotation: "...," says Hauta-aho. */
+		if (i > 0 && tok_quote(x, i - 1) && i + 1 < x->nt &&
+		    joined(x, i + 1) && (x->t[i + 1].flags & TF_CAP) &&
+		    (tok_is(x, i, "says") || tok_is(x, i, "said") || tok_is(x, i, "asked") || tok_is(x, i, "asks") ||
+		     tok_is(x, i, "replied") || tok_is(x, i, "added"))) {
+			size_t e = name_fwd(x, i + 1, 3, false, false);
+			bool any = false;
+			for (size_t q = i + 1; q < e; q++)
+				any |= name_like(x, q, x->t[q].dflags, false);
+			if (e > i + 1 && any)
+				add_name(x, i + 1, e, DEID_PATIENT, 60, .65f, DEID_SRC_CONTEXT);
+		}
+	}
+}
+
 /* Marks tokens of multi-word eponym phrases ("Lee Silverman Voice Treatment", "Bruce protocol"). */
 static void mark_eponyms(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA))
 			continue;
-		if (x->t[i].dflags & DF_EPONYM)
-			x->protect[i] = 1;
+		if (x->t[i].dflags & DF_EPONYM) {
+			/* "Hoffmann sign" is an eponym, "Tünde Hoffmann" and "Matthew Abramov" are people: a word that is
+			 * both an eponym and a name is protected unless a name word stands right beside it */
+			bool beside = false;
+			if (x->t[i].dflags & (DF_FIRST | DF_LAST)) {
+				if (i > 0 && joined(x, i) && (x->t[i - 1].flags & TF_CAP) && (x->t[i - 1].flags & TF_ALPHA) &&
+				    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)) && !(x->t[i - 1].dflags & (DF_EPONYM | NOT_NAME)))
+					beside = true;
+				if (i + 1 < x->nt && joined(x, i + 1) && (x->t[i + 1].flags & TF_CAP) &&
+				    (x->t[i + 1].flags & TF_ALPHA) && (x->t[i + 1].dflags & (DF_FIRST | DF_LAST)) &&
+				    !(x->t[i + 1].dflags & (DF_EPONYM | NOT_NAME)))
+					beside = true;
+			}
+			if (!beside)
+				x->protect[i] = 1;
+		}
 		for (size_t len = 4; len >= 2 && (x->t[i].dflags & DF_MW); len--) {
 			if (i + len > x->nt)
 				continue;
@@ -1541,6 +2532,13 @@ static bool cand_name(int type)
  * suffix of English or clinical morphology ("Diuresed", "Dermatopathology", "Multiplanar"). */
 static bool plain_word(const char *s, size_t n)
 {
+	/* Irish and Scottish surnames: "O'Sullivan", "McAllister", "MacDonald" (the rest must be plain) */
+	if (n > 3 && s[0] == 'O' && s[1] == '\'' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 3 && s[0] == 'M' && s[1] == 'c' && isupper((unsigned char)s[2]))
+		return plain_word(s + 2, n - 2);
+	if (n > 4 && s[0] == 'M' && s[1] == 'a' && s[2] == 'c' && isupper((unsigned char)s[3]))
+		return plain_word(s + 3, n - 3);
 	/* contractions and possessives ("What's", "I've", "Mother's") are English words with a suffix */
 	for (size_t i = 1; i < n; i++)
 		if (s[i] == '\'' || ((unsigned char)s[i] == 0xE2 && i + 2 < n && (unsigned char)s[i + 2] == 0x99))
@@ -1578,8 +2576,60 @@ static bool drug_context(const struct ctx *x, size_t j)
 		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
 		if (in_list(w, forms))
 			return true;
-		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.'))
+		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
+	}
+	return false;
+}
+
+/* A word that makes the capitalised words before it a place: "Lincoln Plaza", "Grant Park". */
+static bool place_word(const struct ctx *x, size_t j)
+{
+	static const char *const w[] = {"plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
+		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
+		"commons", "gardens", "village", "township", NULL};
+	char f[16];
+	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
+		return false;
+	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
+	return in_list(f, w);
+}
+
+/* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
+static bool drug_list_neighbour(const struct ctx *x, size_t j)
+{
+	if (j >= 2 && (tok_punct(x, j - 1, ',') || tok_is(x, j - 1, "and") || tok_is(x, j - 1, "or")) &&
+	    (x->t[j - 2].dflags & DF_CLINICAL) && !(x->t[j - 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j - 1].nl_before)
+		return true;
+	if (j + 2 < x->nt && (tok_punct(x, j + 1, ',') || tok_is(x, j + 1, "and") || tok_is(x, j + 1, "or")) &&
+	    (x->t[j + 2].dflags & DF_CLINICAL) && !(x->t[j + 2].dflags & (DF_FIRST | DF_LAST)) && !x->t[j + 2].nl_before)
+		return true;
+	return false;
+}
+
+/* A medication verb before token j in its clause, across a list of capitalised words ("Started Xarelto,
+ * Jardiance and Ozempic", "switched to Sinemet"): the words are drugs, not people. */
+static bool drug_verb_before(const struct ctx *x, size_t j)
+{
+	static const char *const verbs[] = {"started", "start", "starting", "restarted", "restart", "resumed",
+		"resume", "continue", "continued", "continuing", "stopped", "stop", "stopping", "discontinued",
+		"discontinue", "held", "hold", "holding", "taking", "takes", "take", "took", "prescribed", "titrated",
+		"increased", "decreased", "switched", "changed", "tapered", "initiated", "rx", "meds", "medications",
+		"medication", "on", NULL};
+	for (size_t q = j, k = 0; q > 0 && k < 8; q--, k++) {
+		if (x->t[q].nl_before)
+			return false;
+		const struct tok *p = &x->t[q - 1];
+		if (tok_punct(x, q - 1, ',') || tok_is(x, q - 1, "and") || tok_is(x, q - 1, "or") || tok_is(x, q - 1, "to"))
+			continue;
+		if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->dflags & (DF_ENGLISH | DF_STOP)))
+			continue; /* another brand in the list */
+		char w[16];
+		if (!(p->flags & TF_ALPHA) || tlen(p) >= sizeof w)
+			return false;
+		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
+		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
+		return in_list(w, verbs) && (strcmp(w, "on") != 0 || q == j);
 	}
 	return false;
 }
@@ -1632,19 +2682,38 @@ static void dict_layer(struct ctx *x)
 		if (!title && !((t->flags & TF_UPPER) && tlen(t) > 2))
 			continue;
 		bool upper = (t->flags & TF_UPPER) != 0;
+		/* a possessive name: "Edi Živković's Cautionary Tales", "(though Mccullough's song ...)"; the
+		 * possessive ends the name, and eponyms ("Parkinson's", "Hashimoto's") are kept out */
+		size_t pl = title ? poss_len(x, i) : 0;
+		if (pl && !x->protect[i] && !(f & (DF_EPONYM | DF_ENGLISH | NOT_NAME)) && !is_eponym_use(x, i)) {
+			uint32_t fs = stem_flags(x, i);
+			size_t wl = tlen(t) - pl;
+			bool sentence_start = i == 0 || t->nl_before || tok_punct(x, i - 1, '.') || tok_punct(x, i - 1, '!') ||
+					      tok_punct(x, i - 1, '?');
+			bool known = (fs & (DF_FIRST | DF_LAST)) && !(fs & (DF_AMBIG | DF_ENGLISH | NOT_NAME | DF_EPONYM));
+			bool unknown = !(fs & (DF_FIRST | DF_LAST | DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE |
+					       DF_COUNTRY | DF_ORG | DF_PROFESSION | DF_AMBIG)) &&
+				       wl >= 4 && !sentence_start && plain_word(x->s + t->start, wl);
+			if (known || unknown) {
+				size_t s0 = name_start_back(x, i);
+				add_cand(x, x->t[s0].start, t->end - pl, DEID_PATIENT, DEID_SRC_DICT, s0 < i ? 52 : 46, .55f);
+				continue;
+			}
+		}
 		/* an unknown capitalised word in running text (not English, not clinical, not a place), or a
 		 * known surname, inside a sentence: a name ("founders: Kónya, Becker and Vasquez") */
 		if (title && !(f & (DF_ENGLISH | DF_CLINICAL | DF_EPONYM | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR |
 				    DF_TITLE_PT | DF_RELATION | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG | DF_GENERIC |
 				    DF_PROFESSION | DF_AMBIG)) &&
-		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) && plain_word(x->s + t->start, tlen(t))) {
+		    tlen(t) >= 4 && !x->protect[i] && !(f & DF_FIRST) &&
+		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
 			char pw0[8];
 			prev_word(x, t->start, pw0, sizeof pw0);
 			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
-			if (drug_context(x, i + 1))
+			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
 				goto places;
 			if (!initial_pos) {
 				const struct tok *p = &x->t[i - 1];
@@ -1671,7 +2740,8 @@ static void dict_layer(struct ctx *x)
 				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
 					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
 					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
-					"would", "could", "should", NULL};
+					"would", "could", "should", "began", "begins", "started", "wrote", "writes", "became",
+					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings", NULL};
 				char vw[16];
 				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
 					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
@@ -1680,9 +2750,25 @@ static void dict_layer(struct ctx *x)
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
+				/* "Okonkwo-Adeyemi, Chidinma": surname, comma, a known given name (or a compound surname
+				 * first); the given name is found by the dictionary layer on its own */
+				if (tok_punct(x, e0, ',') && x->t[e0].sp_before == 0 && e0 + 1 < x->nt && joined(x, e0 + 1) &&
+				    (x->t[e0 + 1].flags & TF_CAP) &&
+				    (((x->t[e0 + 1].dflags & DF_FIRST) && !(x->t[e0 + 1].dflags & (DF_AMBIG | NOT_NAME | DF_EPONYM))) ||
+				     compound_name(x, i)))
+					verb_next = true;
 			}
-			if (e0 > i && (!initial_pos || multi || verb_next) && !is_eponym_use(x, i)) {
-				add_name(x, i, e0, ucw_type, 44, .5f, DEID_SRC_DICT);
+			size_t s0 = name_start_back(x, i);
+			/* between a house number and a number ("28245 Puruntie 82 Apt. 595"): a street, not a person */
+			if (i > 0 && (x->t[i - 1].flags & TF_NUM) && !(x->t[i - 1].flags & TF_ALPHA) && joined(x, i) &&
+			    e0 < x->nt && joined(x, e0) && (x->t[e0].flags & TF_NUM) && !(x->t[e0].flags & TF_ALPHA)) {
+				add_name(x, i, e0, DEID_STREET, 44, .5f, DEID_SRC_DICT);
+				i = e0 - 1;
+				continue;
+			}
+			if (e0 > i && (!initial_pos || multi || verb_next || s0 < i) && !is_eponym_use(x, i)) {
+				/* reaching back over particles makes it a multi-word name, which outranks its parts */
+				add_name(x, s0, e0, ucw_type, s0 < i ? 52 : 44, .5f, DEID_SRC_DICT);
 				i = e0 - 1;
 				continue;
 			}
@@ -1703,7 +2789,27 @@ static void dict_layer(struct ctx *x)
 			if (i > 0 && joined(x, i) && nameish(x, i - 1, false) && !x->protect[i - 1] &&
 			    (x->t[i - 1].dflags & (DF_FIRST | DF_LAST)))
 				s0 = i - 1;
+			/* a known surname after an initial, or after a capitalised word that is no English word:
+			 * "Ján M. Novák", "Favian Rangel", "Ravil G Yefimov" */
+			else if ((f & DF_LAST) && !amb && i > 0 && joined(x, i)) {
+				size_t k = i - 1;
+				if (tok_punct(x, k, '.') && k > 0 && x->t[k].sp_before == 0 && initial(x, k - 1))
+					k--;
+				if (initial(x, k) && k > 0 && joined(x, k))
+					k--;
+				if (k < i && (x->t[k].flags & TF_CAP) && !(x->t[k].flags & TF_UPPER) &&
+				    (x->t[k].flags & TF_ALPHA) && !x->protect[k] &&
+				    ((x->t[k].dflags & (DF_FIRST | DF_LAST)) || !(x->t[k].dflags & (DF_ENGLISH | NOT_NAME))) &&
+				    !(x->t[k].dflags & (NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				    (k == i - 1 || joined(x, k + 1)))
+					s0 = k;
+			}
+			if (s0 == i)
+				s0 = particle_back(x, i);
 			bool multi = e0 > i + 1 || s0 < i;
+			/* "Lincoln Plaza", "Grant Park": a place word ends it, so it is a place, not a person */
+			if (multi && place_word(x, e0 - 1))
+				goto places;
 			/* single upper-case words are headings more often than names */
 			if (upper && !multi)
 				goto places;
@@ -1713,6 +2819,26 @@ static void dict_layer(struct ctx *x)
 				for (size_t q = s0; q < e0; q++)
 					if (q != i && (x->t[q].dflags & (DF_FIRST | DF_LAST)) && !(x->t[q].dflags & DF_AMBIG))
 						strong = true;
+				/* "Brad L Key", "Sari J. Paavolainen": given name, middle initial, surname */
+				if ((f & DF_FIRST) && title && e0 >= i + 3 && initial(x, i + 1) &&
+				    (x->t[e0 - 1].flags & TF_CAP) && !(x->t[e0 - 1].flags & TF_UPPER) && tlen(&x->t[e0 - 1]) > 1)
+					strong = true;
+				/* "Maria Smith-Jones", "Maria Okonkwo", "Yusuf al-Rashid": a given name before a compound,
+				 * prefixed or unknown capitalised surname */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i &&
+				    (compound_name(x, i + 1) || prefixed_cap(x, i + 1) ||
+				     ((x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) && tlen(&x->t[i + 1]) >= 3 &&
+				      !(x->t[i + 1].dflags & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)) &&
+				      plain_word(x->s + x->t[i + 1].start, tlen(&x->t[i + 1])))))
+					strong = true;
+				/* "Maria Smith", "Mark Price": a given name then a surname, both capitalised, inside a sentence
+				 * (at a line start it may be a heading) and not before a colon */
+				if ((f & DF_FIRST) && title && e0 == i + 2 && s0 == i && (x->t[i + 1].dflags & DF_LAST) &&
+				    (x->t[i + 1].flags & TF_CAP) && !(x->t[i + 1].flags & TF_UPPER) &&
+				    !(x->t[i].dflags & (NOT_NAME | DF_EPONYM)) && !(x->t[i + 1].dflags & (NOT_NAME | DF_EPONYM)) &&
+				    i > 0 && !t->nl_before && !clause_punct(x, i - 1) && !tok_punct(x, e0, ':') &&
+				    !(e0 < x->nt && joined(x, e0) && (x->t[e0].dflags & (DF_GENERIC | DF_ORG))))
+					strong = true;
 				if (!strong)
 					goto places;
 			}
@@ -1809,6 +2935,12 @@ static bool list_name_word(const struct ctx *x, size_t j)
 		return false;
 	const struct tok *u = &x->t[j];
 	uint32_t f = u->dflags;
+	/* a contraction ("I'm", "We'll") is no name; "O'Brien" is */
+	bool apos = false;
+	for (size_t q = u->start + 1; q < u->end; q++)
+		apos |= x->s[q] == '\'' || (unsigned char)x->s[q] == 0x99;
+	if (apos && !(f & (DF_FIRST | DF_LAST)) && !(x->s[u->start] == 'O' && x->s[u->start + 1] == '\''))
+		return false;
 	return (u->flags & TF_ALPHA) && (u->flags & TF_CAP) && !(u->flags & TF_UPPER) && tlen(u) >= 2 &&
 	       ((f & (DF_FIRST | DF_LAST)) || !(f & DF_ENGLISH)) && !x->protect[j] &&
 	       !(f & (DF_CLINICAL | DF_GENERIC | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_CITY |
@@ -1975,12 +3107,31 @@ static int by_start(const void *pa, const void *pb)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A stable sort (as glibc's qsort, a merge sort, is on these small arrays; ties of by_rank keep their order):
+ * insertion sort for the few dozen candidates of a note, qsort beyond. */
+static void sort_cands(struct deid_cand *c, size_t n, int (*cmp)(const void *, const void *))
+{
+	if (n > 64) {
+		qsort(c, n, sizeof *c, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct deid_cand v = c[i];
+		size_t j = i;
+		while (j > 0 && cmp(&c[j - 1], &v) > 0) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = v;
+	}
+}
+
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
 	if (n == 0)
 		return 0;
-	qsort(c, n, sizeof *c, by_rank);
+	sort_cands(c, n, by_rank);
 	memset(taken, 0, textlen);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1992,7 +3143,7 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[k++] = c[i];
 	}
-	qsort(c, k, sizeof *c, by_start);
+	sort_cands(c, k, by_start);
 	return k;
 }
 
@@ -2076,7 +3227,7 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		if (x->protect[j] || is_eponym_use(x, j))
 			continue;
 		/* lower-case mentions count only for names that are not English words */
-		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & DF_STOP)))
+		if (!(u->flags & TF_CAP) && (m->amb || m->common || !(u->flags & TF_LOWER) || (u->dflags & (DF_STOP | DF_ENGLISH))))
 			continue;
 		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
 		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
@@ -2106,8 +3257,169 @@ static uint16_t needle_add(struct deid_needles *t, const char *q, size_t l)
 		unsigned key = (unsigned)(unsigned char)q[0] << 8 | (unsigned char)q[1];
 		t->next[id] = t->head2[key];
 		t->head2[key] = (int32_t)id;
+		t->has2[key >> 6] |= (uint64_t)1 << (key & 63);
 	}
 	return (uint16_t)id;
+}
+
+/* The bytes a match of p's regex can start with, from PCRE2's study of the unanchored regex (its start
+ * bitmap, or its one first code unit); has_first stays false when PCRE2 knows no such set. */
+static void first_bytes(struct deid_pattern *p)
+{
+	const uint8_t *bm = NULL;
+	uint32_t type = 0, cu = 0;
+	if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm) {
+		/* 256 bits, byte b at bit (b & 7) of bm[b >> 3]: the same bit order as in_class's words on a
+		 * little-endian machine; elsewhere the set is rebuilt bit by bit */
+		memset(p->first, 0, sizeof p->first);
+		for (int b = 0; b < 256; b++)
+			if (bm[b >> 3] >> (b & 7) & 1)
+				p->first[b >> 6] |= (uint64_t)1 << (b & 63);
+		p->has_first = true;
+	} else if (pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+		   pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODEUNIT, &cu) == 0 && cu < 256) {
+		memset(p->first, 0, sizeof p->first);
+		p->first[cu >> 6] |= (uint64_t)1 << (cu & 63);
+		/* PCRE2 does not say whether that unit is caseless ((?i) inside the pattern): allow the other ASCII
+		 * case too (the bytes tested are the first bytes of ASCII literals, in either case) */
+		unsigned oc = (unsigned)(cu >= 'a' && cu <= 'z' ? cu - 32 : cu >= 'A' && cu <= 'Z' ? cu + 32 : cu);
+		p->first[oc >> 6] |= (uint64_t)1 << (oc & 63);
+		p->has_first = true;
+	}
+}
+
+/* Parses a byte class of a pat_def ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" '%', else the
+ * byte itself) into a 256-bit set. */
+static void class_parse(const char *spec, uint64_t set[4])
+{
+	memset(set, 0, 4 * sizeof *set);
+	for (const char *c = spec ? spec : ""; *c; c++) {
+		int lo = (unsigned char)*c, hi = lo;
+		if (*c == '%' && c[1]) {
+			c++;
+			switch (*c) {
+			case 'd': lo = '0', hi = '9'; break;
+			case 'u': lo = 'A', hi = 'Z'; break;
+			case 'l': lo = 'a', hi = 'z'; break;
+			case 'h': lo = 0x80, hi = 0xFF; break;
+			default: lo = hi = (unsigned char)*c; break;
+			}
+		}
+		for (int b = lo; b <= hi; b++)
+			set[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+}
+
+/* A windowed pattern: its regex again with PCRE2_USE_OFFSET_LIMIT, its classes, and (W_NEEDLE) the literals
+ * whose positions find_needles must record. */
+static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct pat_def *d, size_t words)
+{
+	if (d->win == W_NEEDLE && !p->nneed)
+		return -1;
+	int ec;
+	PCRE2_SIZE eo;
+	p->re_win = pcre2_compile((PCRE2_SPTR)d->re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_USE_OFFSET_LIMIT, &ec, &eo,
+				  NULL);
+	if (!p->re_win)
+		return -1;
+	p->win_jit = pcre2_jit_compile(p->re_win, PCRE2_JIT_COMPLETE) == 0;
+	p->win = d->win;
+	p->check = d->check;
+	class_parse(d->back, p->wback);
+	class_parse(d->start, p->wstart);
+	p->has_start = d->start && *d->start;
+	switch (d->check) {
+	case C_IP6:
+		p->list = L_COLON;
+		break;
+	case C_IDGEN:
+		p->list = L_IDSTART;
+		break;
+	case C_COMMA_DIGIT:
+	case C_COMMA_ST:
+		p->list = L_COMMA;
+		break;
+	case C_INITIALS:
+		p->list = L_SLASH;
+		break;
+	default:
+		p->list = L_DRUN;
+		break;
+	}
+	if ((d->win == W_BYTE) == (p->list == L_DRUN))
+		return -1; /* a table error: a byte site kind without its list, or the other way round */
+	if (d->win == W_NEEDLE) {
+		p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
+		for (size_t k = 0; k < p->nneed; k++) {
+			p->needmask[p->need[k] >> 6] |= (uint64_t)1 << (p->need[k] & 63);
+			e->needles.record[p->need[k]] = 1;
+		}
+	}
+	return 0;
+}
+
+/* The Aho-Corasick automaton of the literals: bytes that occur in no literal share class 0; delta is the
+ * full transition table over the classes; own[s] is the literal spelled by state s (-1: none), emit[s] the
+ * first state on s's suffix chain that spells one (0: none), dlink[s] the next one after s. */
+static void ac_build(struct deid_needles *t)
+{
+	memset(t->cls, 0, sizeof t->cls);
+	size_t nc = 1, total = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		total += t->len[k];
+		for (size_t j = 0; j < t->len[k]; j++)
+			if (!t->cls[(unsigned char)t->s[k][j]])
+				t->cls[(unsigned char)t->s[k][j]] = (uint8_t)nc++;
+	}
+	t->ncls = nc;
+	int32_t *child = ml_xmalloc(total * nc * sizeof *child);
+	for (size_t i = 0; i < total * nc; i++)
+		child[i] = -1;
+	t->own = ml_xmalloc(total * sizeof *t->own);
+	for (size_t i = 0; i < total; i++)
+		t->own[i] = -1;
+	size_t ns = 1;
+	for (size_t k = 0; k < t->n; k++) {
+		size_t st = 0;
+		for (size_t j = 0; j < t->len[k]; j++) {
+			size_t c = t->cls[(unsigned char)t->s[k][j]];
+			if (child[st * nc + c] < 0)
+				child[st * nc + c] = (int32_t)ns++;
+			st = (size_t)child[st * nc + c];
+		}
+		t->own[st] = (int32_t)k; /* literals are distinct (needle_add), so one per state */
+	}
+	t->delta = ml_xmalloc(ns * nc * sizeof *t->delta);
+	t->emit = ml_xcalloc(ns, sizeof *t->emit);
+	t->dlink = ml_xcalloc(ns, sizeof *t->dlink);
+	uint32_t *fail = ml_xcalloc(ns, sizeof *fail), *queue = ml_xmalloc(ns * sizeof *queue);
+	size_t qh = 0, qt = 0;
+	for (size_t c = 0; c < nc; c++) {
+		int32_t u = child[c];
+		t->delta[c] = (uint16_t)(u < 0 ? 0 : u);
+		if (u >= 0)
+			fail[u] = 0, queue[qt++] = (uint32_t)u;
+	}
+	while (qh < qt) {
+		uint32_t r = queue[qh++];
+		/* r's suffix chain: its failure state, if that spells a literal, else that state's chain */
+		uint32_t f = fail[r];
+		t->dlink[r] = t->own[f] >= 0 ? f : t->emit[f];
+		t->emit[r] = t->own[r] >= 0 ? r : t->dlink[r];
+		for (size_t c = 0; c < nc; c++) {
+			int32_t u = child[r * nc + c];
+			if (u >= 0) {
+				fail[u] = t->delta[f * nc + c];
+				t->delta[r * nc + c] = (uint16_t)u;
+				queue[qt++] = (uint32_t)u;
+			} else {
+				t->delta[r * nc + c] = t->delta[f * nc + c];
+			}
+		}
+	}
+	ml_free(child);
+	ml_free(fail);
+	ml_free(queue);
 }
 
 struct deid_engine *deid_engine_new(struct ml_err *err)
@@ -2168,6 +3480,11 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 	e->needles.record = ml_xcalloc(e->needles.n + 1, 1);
 	for (size_t i = 0; i < e->npats; i++) {
 		struct deid_pattern *p = &e->pats[i];
+		if (PATTERNS[i].win != W_NONE && !PATTERNS[i].lead && win_setup(e, p, &PATTERNS[i], words) != 0) {
+			ml_err_set(err, ML_EINVAL, "de-identification pattern %zu does not compile with an offset limit", i);
+			deid_engine_free(e);
+			return NULL;
+		}
 		if (!PATTERNS[i].lead || !p->nneed)
 			continue;
 		int ec;
@@ -2180,12 +3497,43 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 			return NULL;
 		}
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
-		p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
+		first_bytes(p);
+		if (!p->needmask)
+			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {
 			p->needmask[p->need[k] >> 6] |= (uint64_t)1 << (p->need[k] & 63);
 			e->needles.record[p->need[k]] = 1;
 		}
 	}
+	/* needle -> the patterns that want its positions (lead and windowed ones), as one flat list */
+	struct deid_needles *t = &e->needles;
+	t->pat_first = ml_xcalloc(t->n + 2, sizeof *t->pat_first);
+	size_t total = 0;
+	for (size_t i = 0; i < e->npats; i++) {
+		e->pats[i].index = (uint16_t)i;
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pat_first[e->pats[i].need[k] + 1]++, total++;
+	}
+	for (size_t k = 0; k < t->n; k++)
+		t->pat_first[k + 1] += t->pat_first[k];
+	t->pats = ml_xmalloc((total + 1) * sizeof *t->pats);
+	uint32_t *fill = ml_xmalloc((t->n + 1) * sizeof *fill);
+	memcpy(fill, t->pat_first, (t->n + 1) * sizeof *fill);
+	for (size_t i = 0; i < e->npats; i++)
+		if (e->pats[i].needmask)
+			for (size_t k = 0; k < e->pats[i].nneed; k++)
+				t->pats[fill[e->pats[i].need[k]]++] = (uint16_t)i;
+	ml_free(fill);
+	size_t chars = 1;
+	for (size_t k = 0; k < t->n; k++)
+		chars += t->len[k];
+	if (chars > 65535) { /* the automaton's states are uint16_t: at most one per literal byte */
+		ml_err_set(err, ML_EINVAL, "de-identification literals too long in all (%zu bytes)", chars);
+		deid_engine_free(e);
+		return NULL;
+	}
+	ac_build(t);
 	return e;
 }
 
@@ -2197,9 +3545,16 @@ void deid_engine_free(struct deid_engine *e)
 		pcre2_code_free(e->pats[i].re);
 		ml_free(e->pats[i].need);
 		pcre2_code_free(e->pats[i].re_lead);
+		pcre2_code_free(e->pats[i].re_win);
 		ml_free(e->pats[i].needmask);
 	}
 	ml_free(e->needles.record);
+	ml_free(e->needles.pat_first);
+	ml_free(e->needles.delta);
+	ml_free(e->needles.own);
+	ml_free(e->needles.emit);
+	ml_free(e->needles.dlink);
+	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
 		ml_free(e->needles.s[k]);
 	ml_free(e->needles.s);
@@ -2211,8 +3566,8 @@ void deid_engine_free(struct deid_engine *e)
 	ml_free(e);
 }
 
-int deid_text(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
-	      const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+static int text_run(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+		    const struct deid_opts *opts, struct deid_result *out, bool reference, struct ml_err *err)
 {
 	deid_result_release(out);
 	struct deid_opts defopts;
@@ -2236,21 +3591,25 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	struct ctx x = {.e = e, .s = copy, .n = len};
 	int rc = -1;
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
 	uint8_t *taken = ml_malloc(len + 1);
 	struct ml_cp_index ix = {0};
-	if (!md || !taken) {
+	if (!md || !mc || !taken) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
 	x.low = ml_xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++)
-		x.low[i] = (char)tolower((unsigned char)copy[i]);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)copy[i];
+		x.low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* ASCII only, as tolower in the C locale */
+	}
 	x.low[len] = 0;
 	tokenize(&x);
 	x.protect = ml_xcalloc(x.nt + 1, 1);
 	mark_eponyms(&x);
-	scan_patterns(&x, md);
+	scan_patterns(&x, md, mc, reference);
 	context_names(&x);
+	cue_names(&x);
 	professions(&x);
 	dict_layer(&x);
 	known_layer(&x, known);
@@ -2265,20 +3624,22 @@ int deid_text(const struct deid_engine *e, const char *text, size_t len, const s
 	list_names(&x, snap, nacc);
 	ml_free(snap);
 	size_t nfinal = resolve(x.c, x.nc, taken, len);
-	if (ml_cp_index_build(&ix, x.s, len) != 0) {
+	/* an ASCII note (the usual case) needs no index: code points are bytes */
+	bool ascii = deid_ascii(x.s, len);
+	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
 		ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 		goto out;
 	}
 	out->spans = ml_xcalloc(nfinal + 1, sizeof *out->spans);
 	for (size_t i = 0; i < nfinal; i++) {
 		struct deid_span *sp = &out->spans[out->nspans++];
-		sp->start = ml_cp_index_cp_of_byte(&ix, x.c[i].start);
-		sp->end = ml_cp_index_cp_of_byte(&ix, x.c[i].end);
+		sp->start = ascii ? x.c[i].start : ml_cp_index_cp_of_byte(&ix, x.c[i].start);
+		sp->end = ascii ? x.c[i].end : ml_cp_index_cp_of_byte(&ix, x.c[i].end);
 		sp->type = x.c[i].type;
 		sp->source = x.c[i].source;
 		sp->confidence = x.c[i].conf;
 	}
-	out->in_ncp = ix.ncp;
+	out->in_ncp = ascii ? len : ix.ncp;
 	if (opts->mode != DEID_MODE_NONE || opts->keep_map) {
 		if (deid_replace(e, x.s, len, x.c, nfinal, opts, out, err) != 0)
 			goto out;
@@ -2289,6 +3650,7 @@ out:
 		deid_result_release(out);
 	ml_cp_index_release(&ix);
 	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
 	ml_free(taken);
 	ml_free(x.t);
 	ml_free(x.c);
@@ -2296,4 +3658,16 @@ out:
 	ml_free(x.low);
 	ml_free(copy);
 	return rc;
+}
+
+int deid_text(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+	      const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+{
+	return text_run(e, text, len, known, opts, out, false, err);
+}
+
+int deid_text_reference(const struct deid_engine *e, const char *text, size_t len, const struct deid_known *known,
+			const struct deid_opts *opts, struct deid_result *out, struct ml_err *err)
+{
+	return text_run(e, text, len, known, opts, out, true, err);
 }

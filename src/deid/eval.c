@@ -361,8 +361,18 @@ static int parse_ann(const char *path, const char *data, size_t ncp, struct deid
 	return 0;
 }
 
-static int run_brat(const struct deid_engine *e, const char *dir, const long *only, struct deid_eval *ev,
-		    struct ml_err *err)
+/* Is note number num selected? */
+static bool selected(const struct deid_eval_sel *sel, long num)
+{
+	if (!sel)
+		return true;
+	if (num < sel->first || num > sel->last)
+		return false;
+	return sel->half == DEID_EVAL_ALL || (num % 2 == 0) == (sel->half == DEID_EVAL_EVEN);
+}
+
+static int run_brat(const struct deid_engine *e, const char *dir, const struct deid_eval_sel *sel,
+		    struct deid_eval *ev, struct ml_err *err)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -373,11 +383,8 @@ static int run_brat(const struct deid_engine *e, const char *dir, const long *on
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l > 4 && !strcmp(de->d_name + l - 4, ".txt") && strcmp(de->d_name, "README.txt")) {
-			if (only) {
-				long num = strtol(de->d_name, NULL, 10);
-				if (num < only[0] || num > only[1])
-					continue;
-			}
+			if (!selected(sel, strtol(de->d_name, NULL, 10)))
+				continue;
 			names = ml_xrealloc(names, (nn + 1) * sizeof *names);
 			names[nn++] = ml_xstrndup(de->d_name, l - 4);
 		}
@@ -419,7 +426,8 @@ static int run_brat(const struct deid_engine *e, const char *dir, const long *on
 	return rc;
 }
 
-static int run_presidio(const struct deid_engine *e, const char *path, struct deid_eval *ev, struct ml_err *err)
+static int run_presidio(const struct deid_engine *e, const char *path, const struct deid_eval_sel *sel,
+			struct deid_eval *ev, struct ml_err *err)
 {
 	json_error_t je;
 	char *data = NULL;
@@ -442,6 +450,8 @@ static int run_presidio(const struct deid_engine *e, const char *path, struct de
 	json_t *item;
 	json_array_foreach(root, idx, item)
 	{
+		if (!selected(sel, (long)idx))
+			continue;
 		const char *text = json_string_value(json_object_get(item, "full_text"));
 		json_t *spans = json_object_get(item, "spans");
 		if (!text || (spans && !json_is_array(spans))) {
@@ -488,15 +498,15 @@ out:
 	return rc;
 }
 
-int deid_eval_run(const struct deid_engine *e, const char *gold, const long *only, struct deid_eval *ev,
-		  struct ml_err *err)
+int deid_eval_run(const struct deid_engine *e, const char *gold, const struct deid_eval_sel *sel,
+		  struct deid_eval *ev, struct ml_err *err)
 {
 	struct stat st;
 	if (stat(gold, &st) != 0)
 		return ml_err_set(err, ML_ENOTFOUND, "cannot open gold '%s'", gold);
 	if (S_ISDIR(st.st_mode))
-		return run_brat(e, gold, only, ev, err);
-	return run_presidio(e, gold, ev, err);
+		return run_brat(e, gold, sel, ev, err);
+	return run_presidio(e, gold, sel, ev, err);
 }
 
 static int put_counts(struct ml_buf *b, const struct deid_counts *c)

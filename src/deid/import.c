@@ -432,6 +432,29 @@ static char *remap_body(const char *body, const struct deid_result *r)
 	return out;
 }
 
+/* The item's metadata with meta.deid saying it was released after review (NULL when it does not parse). */
+static char *released_meta(const char *meta_json, size_t nspans)
+{
+	json_error_t je;
+	json_t *m = json_loads(meta_json && *meta_json ? meta_json : "{}", 0, &je);
+	if (!json_is_object(m)) {
+		json_decref(m);
+		return NULL;
+	}
+	json_t *rec = json_object_get(m, "deid");
+	if (!json_is_object(rec)) {
+		rec = json_object();
+		json_object_set_new(m, "deid", rec);
+	}
+	json_object_set_new(rec, "status", json_string("released"));
+	json_object_set_new(rec, "spans", json_integer((json_int_t)nspans));
+	char *txt = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	char *out = txt ? ml_xstrdup(txt) : NULL;
+	free(txt);
+	return out;
+}
+
 int deid_review_apply(struct store *s, const struct deid_import *di, const struct store_task *t,
 		      const char *reviewed_body, bool accept_proposal, bool *applied, struct ml_err *err)
 {
@@ -476,6 +499,14 @@ int deid_review_apply(struct store *s, const struct deid_import *di, const struc
 		rc = nb ? store_annotation_update(s, pk.ann_id, pk.ann_version, nb, pk.ann_schema, 0, 0, true, &nv, err)
 			: ml_err_set(err, ML_EINVAL, "the review annotation of task %lld does not parse", (long long)t->id);
 		ml_free(nb);
+	}
+	if (rc == 0) {
+		/* meta.deid.status says what happened to the item: "released" once the reviewed text replaced
+		 * the original (spans: how many the review replaced) */
+		char *nm = released_meta(it.meta_json, n);
+		rc = nm ? store_item_set_meta(s, it.id, nm, err)
+			: ml_err_set(err, ML_EINVAL, "the metadata of item %lld does not parse", (long long)it.id);
+		ml_free(nm);
 	}
 	if (rc == 0 && (rc = store_item_set_visible(s, it.id, true, err)) == 0)
 		rc = store_commit(s, err);

@@ -41,9 +41,70 @@ static void bprintf(struct ml_buf *o, const char *fmt, ...)
 struct skeys {
 	uint8_t patient[32];
 	long shift_days; /* negative: dates move back */
+	/* keyed(): per kind, the hash state after the key block and the kind byte (made on first use), so each
+	 * value costs one BLAKE2b compression instead of two */
+	crypto_generichash_state kst[DEID_NTYPES];
+	uint32_t kready; /* bit per kind: kst[kind] made */
+	/* keyed() results of this note (names recur in a note: "Mr. Bell" after "Patient: Bell, Harold") */
+	struct {
+		uint64_t v;
+		uint8_t kind, len;
+		char f[30];
+	} memo[32];
+	size_t nmemo;
 };
 
+/* The keys of the last (secret, patient key) seen by this thread: consecutive notes of one run share them,
+ * and deriving them costs four hashes. Only short secrets and keys are remembered. */
+static _Thread_local struct {
+	bool valid;
+	uint8_t secret[128];
+	size_t secret_len;
+	char pkey[128];
+	uint8_t patient[32];
+	long shift_days;
+} key_cache;
+
+static void derive_keys_uncached(const struct deid_opts *o, struct skeys *k);
+
+/* Clears the key material of one call: the patient key, the hash states made (12 KB if all of them were
+ * wiped every note, which cost more than the hashing) and the memo. */
+static void skeys_wipe(struct skeys *k)
+{
+	sodium_memzero(k->patient, sizeof k->patient);
+	for (int t = 0; t < DEID_NTYPES; t++)
+		if (k->kready >> t & 1)
+			sodium_memzero(&k->kst[t], sizeof k->kst[t]);
+	sodium_memzero(k->memo, k->nmemo * sizeof k->memo[0]);
+	k->kready = 0;
+	k->nmemo = 0;
+}
+
 static void derive_keys(const struct deid_opts *o, struct skeys *k)
+{
+	const char *pk = o->patient_key ? o->patient_key : "";
+	size_t sl = o->secret ? o->secret_len : 0, pl = strlen(pk);
+	k->kready = 0;
+	k->nmemo = 0;
+	if (key_cache.valid && key_cache.secret_len == sl && (!sl || !memcmp(key_cache.secret, o->secret, sl)) &&
+	    !strcmp(key_cache.pkey, pk)) {
+		memcpy(k->patient, key_cache.patient, sizeof k->patient);
+		k->shift_days = key_cache.shift_days;
+		return;
+	}
+	derive_keys_uncached(o, k);
+	if (sl <= sizeof key_cache.secret && pl < sizeof key_cache.pkey) {
+		if (sl)
+			memcpy(key_cache.secret, o->secret, sl);
+		key_cache.secret_len = sl;
+		memcpy(key_cache.pkey, pk, pl + 1);
+		memcpy(key_cache.patient, k->patient, sizeof k->patient);
+		key_cache.shift_days = k->shift_days;
+		key_cache.valid = true;
+	}
+}
+
+static void derive_keys_uncached(const struct deid_opts *o, struct skeys *k)
 {
 	uint8_t key[32];
 	/* BLAKE2b takes 16..64-byte keys: hash any secret to 32 bytes first */
@@ -65,20 +126,39 @@ static void derive_keys(const struct deid_opts *o, struct skeys *k)
 }
 
 /* A 64-bit value derived from (kind, folded value): the same input always gives the same surrogate. */
-static uint64_t keyed(const struct skeys *k, int kind, const char *s, size_t n)
+static uint64_t keyed(struct skeys *k, int kind, const char *s, size_t n)
 {
-	uint8_t h[8];
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, k->patient, sizeof k->patient, sizeof h);
-	uint8_t kb = (uint8_t)kind;
-	crypto_generichash_update(&st, &kb, 1);
 	char f[256];
 	size_t fl = deid_fold(s, n < 255 ? n : 255, f, sizeof f);
+	for (size_t m = 0; m < k->nmemo; m++)
+		if (k->memo[m].kind == kind && k->memo[m].len == fl && !memcmp(k->memo[m].f, f, fl))
+			return k->memo[m].v;
+	uint8_t h[8];
+	crypto_generichash_state st;
+	if ((unsigned)kind < DEID_NTYPES) {
+		if (!(k->kready >> kind & 1)) {
+			crypto_generichash_init(&k->kst[kind], k->patient, sizeof k->patient, sizeof h);
+			uint8_t kb = (uint8_t)kind;
+			crypto_generichash_update(&k->kst[kind], &kb, 1);
+			k->kready |= 1u << kind;
+		}
+		st = k->kst[kind];
+	} else {
+		crypto_generichash_init(&st, k->patient, sizeof k->patient, sizeof h);
+		uint8_t kb = (uint8_t)kind;
+		crypto_generichash_update(&st, &kb, 1);
+	}
 	crypto_generichash_update(&st, (const uint8_t *)f, fl);
 	crypto_generichash_final(&st, h, sizeof h);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | h[i];
+	if (fl <= sizeof k->memo[0].f && k->nmemo < sizeof k->memo / sizeof k->memo[0] && (unsigned)kind < 256) {
+		k->memo[k->nmemo].v = v;
+		k->memo[k->nmemo].kind = (uint8_t)kind;
+		k->memo[k->nmemo].len = (uint8_t)fl;
+		memcpy(k->memo[k->nmemo++].f, f, fl);
+	}
 	return v;
 }
 
@@ -156,7 +236,7 @@ static void put_cased(struct ml_buf *o, const char *w, size_t n, int style)
 }
 
 /* Shifts a date span by k->shift_days and writes it in the same format; false if not understood. */
-static bool shift_date(const struct skeys *k, const char *s, size_t n, struct ml_buf *o)
+static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *o)
 {
 	struct piece p[12];
 	int np = 0;
@@ -349,7 +429,7 @@ static void put_shaped(struct ml_buf *o, const char *w, const char *s, size_t n)
 }
 
 /* Each digit and Latin letter replaced by a derived one of the same kind; the shape is kept. */
-static void put_scrambled(struct ml_buf *o, const struct skeys *k, int kind, const char *s, size_t n)
+static void put_scrambled(struct ml_buf *o, struct skeys *k, int kind, const char *s, size_t n)
 {
 	uint8_t h[64];
 	crypto_generichash(h, sizeof h, (const uint8_t *)s, n, k->patient, sizeof k->patient);
@@ -374,7 +454,7 @@ static bool is_word_byte(unsigned char c)
 }
 
 /* Names, places and facilities: each specific word becomes a surrogate word from a pool. */
-static void put_words(struct ml_buf *o, const struct deid_engine *e, const struct skeys *k, int type,
+static void put_words(struct ml_buf *o, const struct deid_engine *e, struct skeys *k, int type,
 		      const char *s, size_t n)
 {
 	const struct deid_dict *d = &e->dict;
@@ -396,7 +476,6 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, const struc
 			j++;
 		size_t wl = j - i;
 		uint32_t f = deid_dict_get(d, s + i, wl);
-		uint64_t h = keyed(k, type, s + i, wl);
 		bool name = type == DEID_PATIENT || type == DEID_DOCTOR;
 		static const char *const keep[] = {"st", "mt", "ft", "n", "s", "e", "w", "ne", "nw", "se", "sw", NULL};
 		char fw[8];
@@ -411,9 +490,10 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, const struc
 		} else if (!name && wl <= 4 && word_style(s + i, wl) == 8 && type != DEID_CITY) {
 			put_scrambled(o, k, type, s + i, wl); /* an abbreviation: "BVH" */
 		} else if (name && wl == 1) {
-			char c = (char)('A' + h % 26);
+			char c = (char)('A' + keyed(k, type, s + i, wl) % 26);
 			bputc(o, islower((unsigned char)s[i]) ? (char)(c + 32) : c);
 		} else {
+			uint64_t h = keyed(k, type, s + i, wl); /* only here and above: kept words need no hash */
 			const char *w;
 			if (type == DEID_CITY)
 				w = d->cities[h % d->ncities];
@@ -439,7 +519,7 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, const struc
 	}
 }
 
-static void put_surrogate(struct ml_buf *o, const struct deid_engine *e, const struct skeys *k, int type,
+static void put_surrogate(struct ml_buf *o, const struct deid_engine *e, struct skeys *k, int type,
 			  const char *s, size_t n)
 {
 	uint64_t h = keyed(k, type, s, n);
@@ -514,7 +594,8 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err)
 {
 	struct ml_buf o;
-	ml_buf_init(&o, 0);
+	/* one allocation in the usual case: the output is about as long as the input */
+	ml_buf_init(&o, len + len / 8 + 64);
 	struct skeys k;
 	if (opts->mode == DEID_MODE_SURROGATE) {
 		if (sodium_init() < 0)
@@ -526,15 +607,16 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	if (!r->segs)
 		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 	size_t pos = 0, in_cp = 0, out_cp = 0;
+	bool ascii = deid_ascii(text, len); /* then input lengths in code points are byte lengths */
 	for (size_t i = 0; i < n; i++) {
 		const struct deid_cand *c = &spans[i];
-		size_t gap = ml_utf8_cp_count(text + pos, c->start - pos);
+		size_t gap = ascii ? c->start - pos : ml_utf8_cp_count(text + pos, c->start - pos);
 		if (ml_buf_append(&o, text + pos, c->start - pos) != 0)
 			goto oom;
 		in_cp += gap;
 		out_cp += gap;
 		size_t before = o.len;
-		size_t span_cp = ml_utf8_cp_count(text + c->start, c->end - c->start);
+		size_t span_cp = ascii ? c->end - c->start : ml_utf8_cp_count(text + c->start, c->end - c->start);
 		switch (opts->mode) {
 		case DEID_MODE_MASK:
 			for (size_t q = 0; q < span_cp; q++)
@@ -547,7 +629,9 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 			bappend(&o, text + c->start, c->end - c->start);
 			break;
 		default:
-			bprintf(&o, "[%s]", deid_type_name(c->type));
+			bputc(&o, '[');
+			bputs(&o, deid_type_name(c->type));
+			bputc(&o, ']');
 			break;
 		}
 		if (rep_oom || !o.data)
@@ -560,7 +644,7 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 	}
 	if (ml_buf_append(&o, text + pos, len - pos) != 0)
 		goto oom;
-	out_cp += ml_utf8_cp_count(text + pos, len - pos);
+	out_cp += ascii ? len - pos : ml_utf8_cp_count(text + pos, len - pos);
 	r->out_ncp = out_cp;
 	if (opts->mode == DEID_MODE_NONE) {
 		ml_buf_release(&o);
@@ -572,10 +656,12 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		r->text_len = 0;
 	}
 	if (opts->mode == DEID_MODE_SURROGATE)
-		sodium_memzero(&k, sizeof k);
+		skeys_wipe(&k);
 	return 0;
 oom:
 	ml_buf_release(&o);
+	if (opts->mode == DEID_MODE_SURROGATE)
+		skeys_wipe(&k);
 	return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 }
 

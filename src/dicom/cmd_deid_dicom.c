@@ -124,23 +124,10 @@ static int read_secret(struct cli_ctx *ctx, const char *file, uint8_t **secret, 
 		*secret = buf;
 		return 0;
 	}
-	char *data;
-	size_t n;
-	if (ml_file_read(file, 4096, &data, &n, &err) < 0) {
+	if (auth_secret_file_read(file, buf, len, &err) != 0) {
 		ml_free(buf);
 		return cli_fail_err(ctx, &err);
 	}
-	while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
-		n--;
-	if (n < AUTH_SECRET_MIN) {
-		ml_free(buf);
-		ml_free(data);
-		return cli_fail(ctx, "secret in '%s' is too short: %d bytes at least", file, AUTH_SECRET_MIN);
-	}
-	*len = n > AUTH_SECRET_MAX ? AUTH_SECRET_MAX : n;
-	memcpy(buf, data, *len);
-	memset(data, 0, n);
-	ml_free(data);
 	*secret = buf;
 	return 0;
 }

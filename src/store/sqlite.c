@@ -430,6 +430,7 @@ const struct store_ops sq_ops = {
 	.item_get = sq_item_get,
 	.item_set_text = sq_item_set_text,
 	.item_set_visible = sq_item_set_visible,
+	.item_set_meta = sq_item_set_meta,
 	.item_list = sq_item_list,
 	.task_get = sq_task_get,
 	.task_list = sq_task_list,

@@ -1,6 +1,7 @@
 /* sqlite_items.c: items, tasks, the annotator queue (leases) and assignments in SQLite. */
 #include "store/sqlite_int.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -175,6 +176,26 @@ int sq_item_set_visible(struct store *s, int64_t id, bool visible, struct ml_err
 	if (!st)
 		return -1;
 	sqlite3_bind_int(st, 1, visible);
+	sqlite3_bind_int64(st, 2, id);
+	if (sq_step_done(q, st, err, "updating an item"))
+		return -1;
+	return sq_changes(q) ? 0 : ml_err_set(err, ML_ENOTFOUND, "no item %lld", (long long)id);
+}
+
+int sq_item_set_meta(struct store *s, int64_t id, const char *meta_json, struct ml_err *err)
+{
+	struct sq *q = (struct sq *)s;
+	/* the column holds an object: refuse anything else rather than store what readers cannot parse */
+	json_error_t je;
+	json_t *m = meta_json ? json_loads(meta_json, 0, &je) : NULL;
+	bool ok = json_is_object(m);
+	json_decref(m);
+	if (!ok)
+		return ml_err_set(err, ML_EINVAL, "metadata of item %lld is not a JSON object", (long long)id);
+	sqlite3_stmt *st = sq_prep(q, "UPDATE items SET meta = ?1 WHERE id = ?2", err);
+	if (!st)
+		return -1;
+	sq_bind_str(st, 1, meta_json);
 	sqlite3_bind_int64(st, 2, id);
 	if (sq_step_done(q, st, err, "updating an item"))
 		return -1;

@@ -389,6 +389,11 @@ int store_item_set_visible(struct store *s, int64_t id, bool visible, struct ml_
 	return s->ops->item_set_visible(s, id, visible, err);
 }
 
+int store_item_set_meta(struct store *s, int64_t id, const char *meta_json, struct ml_err *err)
+{
+	return s->ops->item_set_meta(s, id, meta_json, err);
+}
+
 int store_item_list(struct store *s, int64_t project_id, int64_t after_id, int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct ml_err *err)
 {
 	return s->ops->item_list(s, project_id, after_id, cb, ctx, err);

@@ -222,6 +222,8 @@ int store_item_add(struct store *s, const struct store_item *in, int overlap, in
 int store_item_get(struct store *s, int64_t id, struct store_item *out, struct ml_err *err) ML_MUST_CHECK;
 int store_item_set_text(struct store *s, int64_t id, const char *text, const char *content_hash, struct ml_err *err) ML_MUST_CHECK;
 int store_item_set_visible(struct store *s, int64_t id, bool visible, struct ml_err *err) ML_MUST_CHECK;
+/* Replaces an item's metadata (a JSON object as text; ML_EINVAL when it is not one). */
+int store_item_set_meta(struct store *s, int64_t id, const char *meta_json, struct ml_err *err) ML_MUST_CHECK;
 /* Items of a project in id order, starting after after_id. */
 int store_item_list(struct store *s, int64_t project_id, int64_t after_id, int (*cb)(void *ctx, const struct store_item *it),
 		    void *ctx, struct ml_err *err) ML_MUST_CHECK;

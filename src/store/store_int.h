@@ -56,6 +56,7 @@ struct store_ops {
 	int (*item_get)(struct store *s, int64_t id, struct store_item *out, struct ml_err *err);
 	int (*item_set_text)(struct store *s, int64_t id, const char *text, const char *content_hash, struct ml_err *err);
 	int (*item_set_visible)(struct store *s, int64_t id, bool visible, struct ml_err *err);
+	int (*item_set_meta)(struct store *s, int64_t id, const char *meta_json, struct ml_err *err);
 	int (*item_list)(struct store *s, int64_t project_id, int64_t after_id, int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct ml_err *err);
 	int (*task_get)(struct store *s, int64_t id, struct store_task *out, struct ml_err *err);
 	int (*task_list)(struct store *s, const struct store_task_filter *f, int (*cb)(void *ctx, const struct store_task *t), void *ctx, struct ml_err *err);

@@ -200,6 +200,7 @@ def review_mode_hides_items_until_applied():
         first = min(tasks, key=lambda t: t["item_id"])
         it0 = c.get(f"/api/v1/projects/{pid}/items/{first['item_id']}").json()
         t0 = item_text(it0)
+        eq(it0["meta"]["deid"]["status"], "pending-review")
         last, mrn = PATIENTS[0][1], PATIENTS[0][2]
 
         def reviewed(text):
@@ -230,8 +231,12 @@ def review_mode_hides_items_until_applied():
         it1 = c.get(f"/api/v1/projects/{pid}/items/{second['item_id']}").json()
         assert last not in item_text(it1) and mrn not in item_text(it1), "reviewed spans not replaced"
         assert PATIENTS[0][0] in item_text(it1), "only the reviewed spans are replaced"
+        eq(it1["meta"]["deid"]["status"], "released")
+        eq(it1["meta"]["deid"]["spans"], 2)
         it0 = c.get(f"/api/v1/projects/{pid}/items/{first['item_id']}").json()
         eq(it0["visible"], True)
+        eq(it0["meta"]["deid"]["status"], "released")
+        assert "known_names" not in it0["meta"], it0["meta"]
         assert last not in item_text(it0) and "[PATIENT]" in item_text(it0), "reviewed span not replaced"
         assert PATIENTS[0][0] in item_text(it0), "only the reviewed spans are replaced"
         out = e.cli("deid", "apply", pid, "--accept-proposals").stdout
@@ -243,6 +248,7 @@ def review_mode_hides_items_until_applied():
         recs = [json.loads(l) for l in export.splitlines() if l.strip()]
         assert any("[PATIENT]" in json.dumps(x) for x in recs), export[:300]
         for it in all_items(c, pid)[2:]:  # the third item: the proposal as is
+            eq(it["meta"]["deid"]["status"], "released")
             for phi in ns[0][1][:4]:
                 assert phi not in item_text(it), "proposal not applied"
         r = ann.get(f"/api/v1/projects/{pid}/next")

@@ -160,4 +160,37 @@ def dev_set_eval():
     assert j["token"]["overall"]["recall"] >= 0.98 and j["token"]["overall"]["precision"] >= 0.90
 
 
+@test
+def jsonl_records_spliced_like_the_parsed_path():
+    """Records without --spans take the splicing fast path; with --spans the parsed (jansson) path: the text
+    must come out the same, other fields unchanged, and what jansson refuses is refused with the line."""
+    d = tmpdir()
+    recs = [
+        '{"id": 1, "meta": {"a": [1, 2.5, -0, true, null, "x\\"y"]}, "text": "Dr. Okonkwo saw '
+        'Ms. Quistgaard on 03/04/2021 \\u00e9\\ud83d\\ude00 tab\\t q\\"uote \\\\ back \\/ slash \\u0001"}',
+        '  {"text":"Seen by Dr. Okonkwo\\nMRN: 00482917","text2":{"text":"not this one"}}  ',
+        json.dumps({"n": 3, "text": NOTE, "site": "caf\u00e9"}, ensure_ascii=False),
+        json.dumps({"text": NOTE.replace("Harold", "H\u00e9l\u00e8ne") * 3, "z": [{}, []]}),
+    ]
+    write(f"{d}/in.jsonl", "\n".join(recs) + "\n")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/fast.jsonl", "--jobs", "1")
+    run("deid", "text", f"{d}/in.jsonl", f"{d}/slow.jsonl", "--jobs", "1", "--spans")
+    fast = [json.loads(x) for x in open(f"{d}/fast.jsonl", encoding="utf-8").read().splitlines()]
+    slow = [json.loads(x) for x in open(f"{d}/slow.jsonl", encoding="utf-8").read().splitlines()]
+    assert len(fast) == len(recs) == len(slow)
+    for r, f, s in zip(recs, fast, slow):
+        orig = json.loads(r)
+        assert f["text"] == s["text"], (f["text"], s["text"])
+        assert f["text"] != orig["text"] and "Okonkwo" not in f["text"]
+        del s["deid_spans"]
+        assert f == s
+        assert {k: v for k, v in f.items() if k != "text"} == {k: v for k, v in orig.items() if k != "text"}
+    # refused by both paths, with the line number
+    for bad in ['{"text": "a\\u0000b"}', '{"n": 1e400, "text": "x"}', '{"text": "x"} 5', '{"text": "\\ud800"}',
+                '{"text": "x", "text": 5}', '{"text": "x",}']:
+        write(f"{d}/bad.jsonl", recs[1] + "\n" + bad + "\n")
+        p = run("deid", "text", f"{d}/bad.jsonl", f"{d}/ob.jsonl", "--jobs", "1", check=False)
+        assert p.returncode == 1 and "line 2" in p.stderr, (bad, p.stderr)
+
+
 main()

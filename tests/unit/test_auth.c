@@ -342,3 +342,51 @@ TEST(old_login_failures_are_forgotten)
 	CHECK_EQ_INT(n, 2);
 	store_close(s);
 }
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	CHECK(fwrite(p, 1, n, f) == n);
+	fclose(f);
+}
+
+TEST(one_secret_file_gives_one_key_however_it_is_read)
+{
+	char dir[1024], path[1100];
+	snprintf(dir, sizeof dir, "%s/secrets", test_tmpdir());
+	struct ml_err err = {0};
+	CHECK(ml_mkdirs(dir, 0700, &err) == 0);
+	snprintf(path, sizeof path, "%s/deployment.secret", dir);
+	/* random bytes that happen to end in a line feed: read whole, as --secret-file and as the deployment's */
+	uint8_t raw[32];
+	for (int i = 0; i < 32; i++)
+		raw[i] = (uint8_t)(0x80 + i * 3);
+	raw[31] = '\n';
+	write_bytes(path, raw, sizeof raw);
+	uint8_t a[AUTH_SECRET_MAX], b[AUTH_SECRET_MAX];
+	size_t na = 0, nb = 0;
+	CHECK(auth_secret_file_read(path, a, &na, &err) == 0);
+	CHECK(auth_deployment_secret(dir, false, b, &nb, &err) == 0);
+	CHECK_EQ_INT((long long)na, 32);
+	CHECK_EQ_INT((long long)nb, 32);
+	CHECK(memcmp(a, raw, 32) == 0 && memcmp(b, raw, 32) == 0);
+	/* a passphrase written by echo loses its line ending */
+	write_bytes(path, "correct horse battery staple\r\n", 30);
+	CHECK(auth_secret_file_read(path, a, &na, &err) == 0);
+	CHECK_EQ_INT((long long)na, 28);
+	CHECK(memcmp(a, "correct horse battery staple", 28) == 0);
+	/* too short, named with its length; longer than 64 bytes condensed, every byte counting */
+	write_bytes(path, "short\n", 6);
+	CHECK(auth_secret_file_read(path, a, &na, &err) == -1);
+	CHECK(strstr(err.msg, "holds 5 bytes") != NULL);
+	char longer[100];
+	memset(longer, 'x', sizeof longer);
+	write_bytes(path, longer, sizeof longer);
+	CHECK(auth_secret_file_read(path, a, &na, &err) == 0);
+	CHECK_EQ_INT((long long)na, AUTH_SECRET_MAX);
+	longer[99] = 'y';
+	write_bytes(path, longer, sizeof longer);
+	CHECK(auth_secret_file_read(path, b, &nb, &err) == 0);
+	CHECK(memcmp(a, b, AUTH_SECRET_MAX) != 0);
+}

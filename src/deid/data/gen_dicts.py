@@ -7,9 +7,23 @@ countries; clinical words and eponyms that are not names). They were not built f
 ambiguous.txt is derived: the names and places that are also ordinary English words, taken from the
 system word list (/usr/share/dict/american-english, Debian package wamerican) when it is present; the
 engine needs more context before it calls such a word a name. Run: /usr/bin/python3 gen_dicts.py
+
+Sources and licences of the name lists:
+  - the hand-written lists below (FIRST, LAST): written for medlabel, same licence as medlabel;
+  - given names and surnames of the Faker person providers of Debian's python3-fake-factory 0.9.3
+    (/usr/lib/python3/dist-packages/faker/providers/person/LOCALE/, MIT licence, Copyright (c) 2012 Daniele
+    Faraglia), for the Latin-script locales in FAKER_LOCALES; when the package is absent the lists keep only
+    the hand-written names (a note is printed). The locales in FAKER_HELD_OUT are never read: their names are
+    the held-out test names of tests/unit/test_deid_heldout.c, so that test measures names the dictionaries
+    and the rules were not tuned on.
+  - english_words.txt and ambiguous.txt: Debian's wamerican (/usr/share/dict/american-english, public
+    domain / freely redistributable, see /usr/share/doc/wamerican/copyright).
 """
+import importlib
 import os
 import re
+import sys
+import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -250,6 +264,45 @@ kariuki mwangi kamau otieno odhiambo omondi ochieng wanjiru njoroge achieng
 jean-baptiste pierre-louis joseph charles louis baptiste toussaint dorsainvil desir etienne exantus
 """.split()
 
+# Faker locales read for names (Latin script only: the tokenizer folds accents, so "Szöllösy" finds
+# "szollosy"), and those kept out of every dictionary as a held-out test set.
+FAKER_LOCALES = ["cs_CZ", "de_AT", "de_CH", "de_DE", "dk_DK", "en", "en_GB", "en_NZ", "en_US", "es_ES", "es_MX",
+                 "et_EE", "fi_FI", "fr_CH", "fr_FR", "hr_HR", "hu_HU", "it_IT", "nl_NL", "no_NO", "pl_PL",
+                 "pt_BR", "pt_PT", "ro_RO", "sv_SE", "tw_GH"]
+FAKER_HELD_OUT = ["lt_LT", "lv_LV", "sl_SI", "id_ID", "tr_TR"]
+FAKER_DIR = "/usr/lib/python3/dist-packages"
+
+
+def faker_names():
+    """(given names, surnames) of the Faker locales, lower case; two empty lists without the package."""
+    if not os.path.isdir(os.path.join(FAKER_DIR, "faker", "providers", "person")):
+        print("note: python3-fake-factory is not installed: hand-written names only", file=sys.stderr)
+        return [], []
+    sys.path.insert(0, FAKER_DIR)
+    first, last = [], []
+    for loc in FAKER_LOCALES:
+        prov = importlib.import_module("faker.providers.person." + loc).Provider
+        for attr in dir(prov):
+            val = getattr(prov, attr)
+            if callable(val) or not isinstance(val, (tuple, list, dict)):
+                continue
+            into = first if attr.startswith("first_name") else last if attr.startswith("last_name") else None
+            if into is None:
+                continue
+            for n in val:
+                n = n.strip().lower()
+                # one word of letters (a hyphen or an apostrophe inside), Latin script, 2+ letters
+                if len(n) >= 2 and re.fullmatch(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", n) and \
+                        all(ord(c) < 0x250 for c in n):
+                    into.append(n)
+    return first, last
+
+
+# Surname particles, which some Faker lists carry as given names ("Del", "Van"): they join a name
+# ("Maika van de Noort") but are not one.
+PARTICLES = "van von de del della dei da das dos di du la le lo ten ter den der el al bin ibn st"
+
+
 STATES = """
 alabama al|alaska ak|arizona az|arkansas ar|california ca|colorado co|connecticut ct|delaware de|
 florida fl|georgia ga|hawaii hi|idaho id|illinois il|indiana in|iowa ia|kansas ks|kentucky ky|louisiana la|
@@ -433,10 +486,22 @@ liddle|fanconi|alport|goodpasture|berger's|iga nephropathy|
 tanner stage|apgar score|gleason score|nottingham grade|clark level|breslow depth|
 mayo clinic|cleveland clinic|johns hopkins|mass general|
 lee silverman voice treatment|
+mallory-weiss|sturge-weber|prader-willi|klippel-feil|klippel-trenaunay|budd-chiari|dandy-walker|
+peutz-jeghers|bence-jones|charcot-marie-tooth|lambert-eaton|arnold-chiari|kasabach-merritt|wolff-chaikoff|
+jod-basedow|beckwith-wiedemann|smith-lemli-opitz|smith-magenis|russell-silver|von hippel-lindau|hippel-lindau|
+osler-weber-rendu|rendu-osler-weber|kearns-sayre|hand-schuller-christian|letterer-siwe|dubin-johnson|
+crigler-najjar|wiskott-aldrich|chediak-higashi|bernard-soulier|von willebrand|willebrand|
+jervell-lange-nielsen|romano-ward|adams-stokes|stokes-adams|marcus-gunn|brown-sequard|foster-kennedy|
+miller-fisher|miller fisher|ramsay-hunt|ramsay hunt|tolosa-hunt|shy-drager|steele-richardson-olszewski|
+gerstmann-straussler|kluver-bucy|dejerine-sottas|charcot-leyden|mallory-denk|reed-sternberg|howell-jolly|
+pelger-huet|fitz-hugh-curtis|stein-leventhal|mayer-rokitansky-kuster-hauser|loeys-dietz|sinding-larsen|
+hill-sachs|essex-lopresti|pellegrini-stieda|grey-turner|grey turner|plummer-vinson|boerhaave|
+dieulafoy|menetrier|ogilvie|schatzki|heberden|bouchard|krukenberg|courvoisier|kallmann|klinefelter|noonan|
 """
 
 # Clinical words that look like names in capitalised headers or drug lists (kept out of name spans).
 CLINICAL = """
+baby|boy|girl|newborn|neonate|twin|asa|echo|echocardiogram|vicryl|monocryl|prolene|dermabond|steri-strips|
 patient|pt|doctor|dr|nurse|md|rn|np|pa|do|attending|resident|fellow|intern|physician|surgeon|provider|
 history|present|illness|exam|examination|assessment|plan|impression|diagnosis|diagnoses|procedure|
 findings|indication|indications|technique|comparison|report|summary|discharge|admission|admitted|
@@ -470,6 +535,11 @@ daily|bid|tid|qid|prn|qhs|po|iv|im|sq|sl|pr|
 STREET_SUFFIXES = "street st avenue ave road rd lane ln drive dr boulevard blvd way court ct place pl terrace ter circle cir highway hwy parkway pkwy square sq trail path pike turnpike row alley loop".split()
 
 
+def fold(s):
+    """Lower case without accents, as the engine's deid_fold ("Müller" -> "muller")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(c))
+
+
 def entries(text, sep):
     out = []
     for line in text.splitlines():
@@ -494,8 +564,13 @@ def write(name, items):
 
 
 def main():
-    first = write("first_names.txt", [w.lower() for w in FIRST if not w.startswith("#")])
-    last = write("last_names.txt", [w.lower() for w in LAST if not w.startswith("#")])
+    ffirst, flast = faker_names()
+    # a clinical word or an eponym in a Faker list does not become a name ("Foley", "Parkinson")
+    keep_out = set(entries(EPONYMS, "|")) | set(entries(CLINICAL, "|")) | set(PARTICLES.split())
+    first = write("first_names.txt", [w.lower() for w in FIRST if not w.startswith("#")] +
+                  [w for w in ffirst if w not in keep_out])
+    last = write("last_names.txt", [w.lower() for w in LAST if not w.startswith("#")] +
+                 [w for w in flast if w not in keep_out])
     states = []
     for pair in entries(STATES, "|"):
         parts = pair.rsplit(" ", 1)
@@ -515,7 +590,8 @@ def main():
                 w = w.strip()
                 if w and w.islower() and "'" not in w:
                     words.add(w)
-        amb = sorted(set(n for n in first + last + cities + countries if n in words))
+        # compared without accents, as the engine folds them ("Löwer" is looked up as "lower")
+        amb = sorted(set(n for n in first + last + cities + countries if n in words or fold(n) in words))
         write("ambiguous.txt", amb)
         # The English lexicon: a capitalised word outside it (and outside the clinical lists) is a name
         # candidate in running text. Only lower-case entries, so proper nouns are not in it.
