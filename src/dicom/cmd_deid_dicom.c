@@ -58,12 +58,18 @@ static int collect(const char *in_dir, const char *out_dir, const char *rel, str
 		char *in = ml_xasprintf("%s/%s", in_dir, de->d_name);
 		char *out = ml_xasprintf("%s/%s", out_dir, de->d_name);
 		char *r = *rel ? ml_xasprintf("%s/%s", rel, de->d_name) : ml_xstrdup(de->d_name);
+		/* d_type saves a stat per file; file systems that do not fill it in get one */
+		bool dir = de->d_type == DT_DIR, reg = de->d_type == DT_REG;
 		struct stat st;
-		if (stat(in, &st) < 0)
-			rc = ml_err_set(err, ML_EIO, "cannot stat '%s': %s", in, strerror(errno));
-		else if (S_ISDIR(st.st_mode))
+		if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK) {
+			if (stat(in, &st) < 0)
+				rc = ml_err_set(err, ML_EIO, "cannot stat '%s': %s", in, strerror(errno));
+			dir = rc == 0 && S_ISDIR(st.st_mode);
+			reg = rc == 0 && S_ISREG(st.st_mode);
+		}
+		if (dir)
 			rc = collect(in, out, r, jobs, err);
-		else if (S_ISREG(st.st_mode))
+		else if (reg)
 			add_job(jobs, in, out, r);
 		ml_free(in);
 		ml_free(out);

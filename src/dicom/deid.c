@@ -1,21 +1,9 @@
 /* deid.c: PS3.15 Annex E de-identification, streaming a mapped file through the profile table into the writer. */
 #include "dicom/dicom_int.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
-
-/* Known safe private attributes (PS3.15 Table E.3.10-1) kept with Retain Safe Private. Only entries whose
- * creator and element we are sure of are listed: others are removed, which is the safe direction. */
-static const struct {
-	const char *creator;
-	uint16_t group;
-	uint8_t elem;
-} SAFE_PRIVATE[] = {
-	{"SIEMENS MR HEADER", 0x0019, 0x0C}, /* B_value */
-	{"SIEMENS MR HEADER", 0x0019, 0x0D}, /* DiffusionDirectionality */
-	{"SIEMENS MR HEADER", 0x0019, 0x0E}, /* DiffusionGradientDirection */
-	{"SIEMENS MR HEADER", 0x0019, 0x27}, /* B_matrix */
-};
 
 static const struct {
 	const char *name;
@@ -206,6 +194,26 @@ struct ctx {
 	int nids;
 };
 
+static const struct dicom_deid_rule *masked_rules[64];
+static size_t masked_count;
+static bool masked_overflow;
+static pthread_once_t masked_once = PTHREAD_ONCE_INIT;
+
+static void index_masked(void)
+{
+	for (size_t i = 0; i < dicom_deid_rule_count; i++) {
+		const struct dicom_deid_rule *r = &dicom_deid_rules[i];
+		if (r->private_row || r->mask == 0xFFFFFFFFu)
+			continue;
+		if (masked_count == ML_ARRAY_LEN(masked_rules)) {
+			masked_count = 0; /* the generated table outgrew the list: scan it whole (slower, still right) */
+			masked_overflow = true;
+			return;
+		}
+		masked_rules[masked_count++] = r;
+	}
+}
+
 static const struct dicom_deid_rule *find_rule(uint32_t tag)
 {
 	size_t lo = 0, hi = dicom_deid_rule_count;
@@ -221,7 +229,15 @@ static const struct dicom_deid_rule *find_rule(uint32_t tag)
 		else
 			break;
 	}
-	for (size_t i = 0; i < dicom_deid_rule_count; i++) {
+	/* Repeating-group rules (50xx,xxxx), (60xx,3000)...: a handful, listed once instead of scanning the whole
+	 * table for every element without a rule of its own (most of an image's elements). */
+	pthread_once(&masked_once, index_masked);
+	const struct dicom_deid_rule *const *list = masked_rules;
+	size_t n = masked_count;
+	for (size_t i = 0; i < n; i++)
+		if ((tag & list[i]->mask) == list[i]->tag)
+			return list[i];
+	for (size_t i = 0; masked_overflow && i < dicom_deid_rule_count; i++) {
 		const struct dicom_deid_rule *r = &dicom_deid_rules[i];
 		if (!r->private_row && r->mask != 0xFFFFFFFFu && (tag & r->mask) == r->tag)
 			return r;
@@ -267,26 +283,54 @@ static enum act resolve(const struct ctx *c, const struct dicom_deid_rule *r)
 	}
 }
 
-static bool safe_private(const struct dicom_item *it, uint32_t tag)
+/* Whether a value could be of the table's VR: numbers in number VRs, code strings in CS, whole binary
+ * values. An element read as UN (implicit VR files do not say) is judged by this alone, so a vendor's
+ * free text stored where the table expects a number does not pass. */
+static bool value_fits(uint16_t vr, const struct dicom_elem *e)
+{
+	const char *ok = NULL;
+	switch (vr) {
+	case DICOM_VR_DS: ok = "0123456789+-.eE \\"; break;
+	case DICOM_VR_IS: ok = "0123456789+- \\"; break;
+	case DICOM_VR_CS: ok = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \\"; break;
+	case DICOM_VR_LO: case DICOM_VR_SH: return true;
+	default: {
+		int unit = dicom_vr_unit(vr);
+		return unit > 0 && e->len % (uint32_t)unit == 0;
+	}
+	}
+	for (uint32_t i = 0; i < e->len; i++)
+		if (e->value[i] && !strchr(ok, e->value[i]))
+			return false;
+	return true;
+}
+
+/* Retain Safe Private: a private element stays when its creator, group, element byte and VR are a row of
+ * Table E.3.10-1 (safe_private_table.c) and its value fits that VR; UN and OB are accepted for the VR (an
+ * implicit VR file does not carry it, and converters label such elements UN or OB). A private creator stays when its block holds such an element, so the kept
+ * elements keep their meaning. */
+static bool safe_private(const struct dicom_item *it, const struct dicom_elem *e)
 {
 	char creator[72];
-	uint16_t g = DICOM_GROUP(tag), el = DICOM_ELEMENT(tag);
+	uint16_t g = DICOM_GROUP(e->tag), el = DICOM_ELEMENT(e->tag);
 	if (el >= 0x0010 && el <= 0x00FF) {
-		/* a creator stays when some safe attribute of its block may be kept */
-		const struct dicom_elem *c = dicom_find(it, tag);
-		if (!c || !dicom_elem_str(c, 0, creator, sizeof creator))
+		if (!dicom_elem_str(e, 0, creator, sizeof creator))
 			return false;
-		for (size_t i = 0; i < ML_ARRAY_LEN(SAFE_PRIVATE); i++)
-			if (SAFE_PRIVATE[i].group == g && !strcmp(SAFE_PRIVATE[i].creator, creator))
+		uint32_t first = DICOM_TAG(g, (uint32_t)el << 8), last = first | 0xFF;
+		for (uint32_t i = 0; i < it->nelems; i++) {
+			const struct dicom_elem *x = &it->elems[i];
+			if (x->tag >= first && x->tag <= last && safe_private(it, x))
 				return true;
+		}
 		return false;
 	}
-	if (el < 0x1000 || !dicom_private_creator(it, tag, creator, sizeof creator))
+	if (el < 0x1000 || !dicom_private_creator(it, e->tag, creator, sizeof creator))
 		return false;
-	for (size_t i = 0; i < ML_ARRAY_LEN(SAFE_PRIVATE); i++)
-		if (SAFE_PRIVATE[i].group == g && SAFE_PRIVATE[i].elem == (el & 0xFF) &&
-		    !strcmp(SAFE_PRIVATE[i].creator, creator))
-			return true;
+	for (size_t i = 0; i < dicom_safe_private_count; i++) {
+		const struct dicom_safe_private *r = &dicom_safe_private_rows[i];
+		if (r->group == g && r->elem == (el & 0xFF) && !strcmp(r->creator, creator))
+			return (e->vr == r->vr || e->vr == DICOM_VR_UN || e->vr == DICOM_VR_OB) && value_fits(r->vr, e);
+	}
 	return false;
 }
 
@@ -297,7 +341,7 @@ static enum act action_for(const struct ctx *c, const struct dicom_item *it, con
 	if (DICOM_ELEMENT(tag) == 0)
 		return A_REMOVE; /* group lengths: the lengths change, and they are retired outside group 0002 */
 	if (g & 1) {
-		if ((c->o->options & DICOM_DEID_RETAIN_SAFE_PRIVATE) && safe_private(it, tag))
+		if ((c->o->options & DICOM_DEID_RETAIN_SAFE_PRIVATE) && safe_private(it, e))
 			return A_KEEP;
 		return A_REMOVE;
 	}
@@ -662,7 +706,8 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 	if (sodium_init() < 0)
 		return ml_err_set(err, ML_EIO, "cannot initialise libsodium");
 	struct dicom_file *f;
-	if (dicom_open(in_path, NULL, &f, err) < 0)
+	struct dicom_read_opts ro = {.keep_fd = !opts->no_tail_copy};
+	if (dicom_open(in_path, &ro, &f, err) < 0)
 		return -1;
 	struct ctx c = {.o = opts, .res = res, .f = f};
 	char pid[80] = "", sop_class[72] = "", sop[72] = "", new_sop[72];
@@ -694,8 +739,12 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 	const char *ts = pd && (pd->flags & DICOM_EF_ENCAPSULATED) ? f->transfer_syntax : DICOM_TS_EXPLICIT_LE;
 	c.w = dicom_writer_new();
 	dicom_w_meta(c.w, sop_class, new_sop, ts);
+	/* Values kept come from the map; a deflated file's come from the inflated copy, never from the file. */
+	if (f->fd >= 0 && !f->deflated && f->data == f->map.data)
+		dicom_w_source(c.w, f->map.data, f->map.len, f->fd);
 	stream_item(&c, &f->root, true);
 	int rc = dicom_w_save(c.w, out_path, err);
+	res->copied_bytes = dicom_w_copied(c.w);
 	dicom_writer_free(c.w);
 	dicom_free(f);
 	return rc;

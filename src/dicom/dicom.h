@@ -42,7 +42,10 @@
  * dicom_w_save() fail with a message; nothing is written then.
  *
  * De-identification (PS3.15 Annex E). dicom_deid_file() streams a file through the Basic Profile table
- * (generated into deid_table.c) and the chosen options; see the section at the end.
+ * (generated into deid_table.c) and the chosen options; Retain Safe Private keeps the private attributes
+ * of Table E.3.10-1 listed in safe_private_table.c (creator, group, element byte and VR must all match).
+ * The untouched tail of a mapped input (pixel data and what follows, unchanged) is copied file to file
+ * with copy_file_range rather than through memory; see the section at the end.
  */
 #ifndef ML_DICOM_H
 #define ML_DICOM_H
@@ -156,6 +159,8 @@ struct dicom_read_opts {
 	bool stop_before_pixels; /* do not parse (7FE0,0010/0008/0009) at top level nor anything after it */
 	size_t inflate_limit;    /* max bytes of a deflated dataset once inflated; 0 = 1 GiB */
 	unsigned max_depth;      /* sequence nesting limit; 0 = 64 */
+	bool keep_fd;            /* keep a mapped file open in f->fd (de-identification copies its tail in the
+				  * kernel); small files read into memory have no fd either way */
 };
 
 struct dicom_file {
@@ -173,6 +178,7 @@ struct dicom_file {
 	bool implicit_vr, big_endian, deflated;
 	bool stopped_before_pixels;
 	size_t pixel_offset;      /* offset of the (7FE0,xxxx) header where reading stopped, if it did */
+	int fd;                   /* the mapped file, open when read with keep_fd; else -1 */
 	struct ml_arena arena;
 };
 
@@ -304,6 +310,14 @@ void dicom_w_fragment(struct dicom_writer *w, const void *data, size_t len, bool
 void dicom_w_encap_end(struct dicom_writer *w);
 /* Bytes written so far. */
 uint64_t dicom_w_size(const struct dicom_writer *w);
+/* Declares that borrowed values inside base[0..len) are the bytes of the open file fd at the same offsets
+ * (a dicom_open map kept with keep_fd). dicom_w_save then copies file to file, with copy_file_range
+ * (sendfile, then write from the map, when the file systems refuse): the longest tail of the output that is
+ * the tail of that file byte for byte (pixel data and the unchanged elements after it, headers included),
+ * and any other borrowed value of 64 kB or more. The output is the same as without a source. */
+void dicom_w_source(struct dicom_writer *w, const uint8_t *base, size_t len, int fd);
+/* Bytes the last dicom_w_save copied file to file (0 when everything was written from memory). */
+uint64_t dicom_w_copied(const struct dicom_writer *w);
 /* Writes the file (via a temporary name and rename) or appends to a buffer. Fails with the first error
  * recorded while building (unbalanced sequences, a value too long for its VR). */
 int dicom_w_save(struct dicom_writer *w, const char *path, struct ml_err *err) ML_MUST_CHECK;
@@ -348,6 +362,7 @@ struct dicom_deid_opts {
 	size_t secret_len;         /* 16..64 bytes */
 	const char *patient_key;   /* the pseudonymous key for Patient ID; NULL derives one from Patient ID */
 	const char *patient_name;  /* replacement Patient Name; NULL uses the pseudonymous key */
+	bool no_tail_copy;         /* write every byte from memory (the tests compare both ways) */
 };
 
 struct dicom_deid_result {
@@ -356,6 +371,7 @@ struct dicom_deid_result {
 	char patient_key[80];      /* the pseudonymous key used */
 	int date_shift_days;       /* applied with RETAIN_MODIFIED_DATES */
 	unsigned removed, emptied, replaced, uids, kept_private, removed_private;
+	uint64_t copied_bytes;     /* the input's tail copied file to file (copy_file_range), 0 if none */
 };
 
 /* De-identifies in_path into out_path (explicit VR little endian; encapsulated pixel data keeps its

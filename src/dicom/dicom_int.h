@@ -38,6 +38,17 @@ struct dicom_deid_rule {
 extern const struct dicom_deid_rule dicom_deid_rules[];
 extern const size_t dicom_deid_rule_count;
 
+/* PS3.15 Table E.3.10-1 (safe_private_table.c): private attributes kept by Retain Safe Private. */
+struct dicom_safe_private {
+	const char *creator; /* private creator value, trailing spaces trimmed */
+	uint16_t group;
+	uint8_t elem;        /* yy of (gggg,xxyy) */
+	uint16_t vr;
+	const char *meaning;
+};
+extern const struct dicom_safe_private dicom_safe_private_rows[];
+extern const size_t dicom_safe_private_count;
+
 static inline uint16_t dicom_rd16(const uint8_t *p, bool be)
 {
 	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
@@ -74,6 +85,10 @@ bool dicom_vr_is_text(uint16_t vr);
 char dicom_vr_pad(uint16_t vr);
 /* The default VR for a tag read in implicit VR, resolving "US or SS" and "OB or OW" like pydicom does. */
 uint16_t dicom_implicit_vr(uint32_t tag, int pixel_representation, int bits_allocated);
+
+/* Tests: make dicom_w_save start at sendfile (1) or write from the map (2), as when copy_file_range (and
+ * then sendfile) is refused by the file systems, so every fallback is checked to give the same bytes. */
+void dicom_w_copy_start(struct dicom_writer *w, int how);
 
 /* Base64 for JSON InlineBinary. */
 int dicom_base64(struct ml_buf *out, const uint8_t *p, size_t n) ML_MUST_CHECK;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -467,6 +469,7 @@ int dicom_parse(const uint8_t *data, size_t len, const char *name, const struct 
 	if (!f)
 		return ml_err_set(err, ML_ENOMEM, "cannot read '%s': out of memory", name);
 	ml_arena_init(&f->arena, 16384);
+	f->fd = -1;
 	f->name = ml_strdup(name ? name : "(memory)");
 	f->data = data;
 	f->len = len;
@@ -557,26 +560,22 @@ fail:
  * read unless it is used. */
 #define DICOM_SMALL_FILE (64 * 1024)
 
-int dicom_open(const char *path, const struct dicom_read_opts *opts, struct dicom_file **out, struct ml_err *err)
+/* Reads a small file whole: regular files in one read of their size, others (pipes) until end of file. */
+static int read_small(int fd, const struct stat *st, const char *path, uint8_t **out, size_t *len,
+		      struct ml_err *err)
 {
-	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ml_err_set(err, errno == ENOENT ? ML_ENOTFOUND : ML_EIO, "cannot read '%s': %s", path,
-				  strerror(errno));
-	uint8_t *buf = ml_malloc(DICOM_SMALL_FILE);
-	if (!buf) {
-		close(fd);
+	bool reg = S_ISREG(st->st_mode);
+	size_t cap = reg ? (size_t)st->st_size : DICOM_SMALL_FILE;
+	uint8_t *buf = ml_malloc(cap ? cap : 1);
+	if (!buf)
 		return ml_err_set(err, ML_ENOMEM, "cannot read '%s': out of memory", path);
-	}
 	size_t n = 0;
-	while (n < DICOM_SMALL_FILE) {
-		ssize_t r = read(fd, buf + n, DICOM_SMALL_FILE - n);
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			int e = errno;
-			close(fd);
 			ml_free(buf);
 			return ml_err_set(err, ML_EIO, "cannot read '%s': %s", path, strerror(e));
 		}
@@ -584,8 +583,37 @@ int dicom_open(const char *path, const struct dicom_read_opts *opts, struct dico
 			break;
 		n += (size_t)r;
 	}
-	if (n < DICOM_SMALL_FILE) {
+	if (!reg && n == cap) {
+		ml_free(buf);
+		return ml_err_set(err, ML_ELIMIT, "cannot read '%s': not a regular file and longer than %d bytes", path,
+				  DICOM_SMALL_FILE);
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int dicom_open(const char *path, const struct dicom_read_opts *opts, struct dicom_file **out, struct ml_err *err)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_err_set(err, errno == ENOENT ? ML_ENOTFOUND : ML_EIO, "cannot read '%s': %s", path,
+				  strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
 		close(fd);
+		return ml_err_set(err, ML_EIO, "cannot stat '%s': %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < DICOM_SMALL_FILE) {
+		/* Small files cost less to read whole than to map. */
+		uint8_t *buf = NULL;
+		size_t n = 0;
+		int rc = read_small(fd, &st, path, &buf, &n, err);
+		close(fd);
+		if (rc < 0)
+			return -1;
 		if (dicom_parse(buf, n, path, opts, out, err) < 0) {
 			ml_free(buf);
 			return -1;
@@ -593,16 +621,26 @@ int dicom_open(const char *path, const struct dicom_read_opts *opts, struct dico
 		(*out)->owned = buf;
 		return 0;
 	}
-	ml_free(buf);
-	close(fd);
-	struct ml_map map;
-	if (ml_map_open(&map, path, err) < 0)
-		return -1;
+	/* Larger files are mapped from the descriptor already open: only the pages parsed are read. */
+	struct ml_map map = {NULL, 0};
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+		close(fd);
+		return ml_err_set(err, ML_EIO, "cannot map '%s': %s", path, strerror(e));
+	}
+	map.data = p;
+	map.len = (size_t)st.st_size;
 	if (dicom_parse(map.data, map.len, path, opts, out, err) < 0) {
 		ml_map_release(&map);
+		close(fd);
 		return -1;
 	}
 	(*out)->map = map;
+	if (opts && opts->keep_fd)
+		(*out)->fd = fd;
+	else
+		close(fd);
 	return 0;
 }
 
@@ -613,6 +651,8 @@ void dicom_free(struct dicom_file *f)
 	ml_arena_release(&f->arena);
 	if (f->map.data)
 		ml_map_release(&f->map);
+	if (f->fd >= 0)
+		close(f->fd);
 	ml_free(f->inflated);
 	ml_free(f->owned);
 	ml_free(f->name);

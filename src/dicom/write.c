@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,6 +39,13 @@ struct dicom_writer {
 	bool meta_done;
 	uint32_t top_last; /* ascending order at the top level */
 	bool top_any;
+	/* dicom_w_source: borrowed bytes inside src[0..src_len) are those of file src_fd at the same offsets */
+	const uint8_t *src;
+	size_t src_len;
+	int src_fd;
+	int copy_how; /* 0 copy_file_range, 1 sendfile (the first refused), 2 write from the map */
+	int copy_start; /* where copy_how starts (tests) */
+	uint64_t copied;
 };
 
 static void w_fail(struct dicom_writer *w, const char *fmt, ...) ML_PRINTF(2, 3);
@@ -56,6 +64,7 @@ struct dicom_writer *dicom_writer_new(void)
 {
 	struct dicom_writer *w = ml_xcalloc(1, sizeof *w);
 	ml_buf_init(&w->own, 0);
+	w->src_fd = -1;
 	return w;
 }
 
@@ -386,53 +395,202 @@ int dicom_w_to_buf(struct dicom_writer *w, struct ml_buf *out, struct ml_err *er
 	return 0;
 }
 
+void dicom_w_source(struct dicom_writer *w, const uint8_t *base, size_t len, int fd)
+{
+	w->src = base;
+	w->src_len = len;
+	w->src_fd = fd;
+}
+
+void dicom_w_copy_start(struct dicom_writer *w, int how)
+{
+	w->copy_start = how < 0 ? 0 : how > 2 ? 2 : how;
+}
+
+uint64_t dicom_w_copied(const struct dicom_writer *w)
+{
+	return w->copied;
+}
+
+/* Below this, copying in the kernel saves less than its extra system calls cost. */
+#define COPY_MIN (64 * 1024)
+
+/* The longest tail of the output that is byte for byte the tail of the source file. Walking the segments
+ * backwards from the source's end: a borrowed segment matches when it is the source's bytes at exactly that
+ * offset (same address in the map), an own segment when its bytes equal the source's there (element headers
+ * rewritten identically); an own segment may match in part. The output before the tail is segments
+ * [0, *nmem), the last of them cut to *last_len bytes. By construction the file written is the same. */
+static uint64_t source_tail(const struct dicom_writer *w, size_t *nmem, size_t *last_len)
+{
+	*nmem = w->nsegs;
+	*last_len = w->nsegs ? w->segs[w->nsegs - 1].len : 0;
+	if (!w->src || w->src_fd < 0)
+		return 0;
+	uintptr_t base = (uintptr_t)w->src;
+	size_t cur = w->src_len; /* source offset where the matched tail starts */
+	for (size_t i = w->nsegs; i-- > 0;) {
+		const struct seg *s = &w->segs[i];
+		if (s->ref) {
+			uintptr_t p = (uintptr_t)s->ref;
+			if (p < base || p - base > w->src_len || s->len > cur || p - base != cur - s->len)
+				break;
+			cur -= s->len;
+			*nmem = i;
+			*last_len = i ? w->segs[i - 1].len : 0;
+			continue;
+		}
+		const uint8_t *o = (const uint8_t *)w->own.data + s->off;
+		size_t k = 0;
+		while (k < s->len && k < cur && o[s->len - 1 - k] == w->src[cur - 1 - k])
+			k++;
+		cur -= k;
+		if (k < s->len) {
+			*nmem = i + 1;
+			*last_len = s->len - k;
+			break;
+		}
+		*nmem = i;
+		*last_len = i ? w->segs[i - 1].len : 0;
+	}
+	return w->src_len - cur;
+}
+
+static bool unsupported(int e)
+{
+	return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == ENOTSUP || e == EBADF;
+}
+
+/* Appends source bytes [off, off + n) to fd: copy_file_range (the kernel moves the bytes, or shares the
+ * blocks on file systems that can), else sendfile, else write() from the map. w->copy_how remembers a
+ * refusal for the rest of the file. */
+static int copy_range(struct dicom_writer *w, int fd, uint64_t off, uint64_t n, const char *path,
+		      struct ml_err *err)
+{
+	while (n) {
+		size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
+		ssize_t r;
+		if (w->copy_how == 0) {
+			loff_t in = (loff_t)off;
+			r = copy_file_range(w->src_fd, &in, fd, NULL, chunk, 0);
+		} else if (w->copy_how == 1) {
+			off_t in = (off_t)off;
+			r = sendfile(fd, w->src_fd, &in, chunk);
+		} else {
+			r = write(fd, w->src + off, chunk);
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (w->copy_how < 2 && unsupported(errno)) {
+				w->copy_how++;
+				continue;
+			}
+			return ml_err_set(err, ML_EIO, "cannot write '%s': %s", path, strerror(errno));
+		}
+		if (r == 0)
+			return ml_err_set(err, ML_EIO, "cannot write '%s': the input file shrank while it was copied",
+					  path);
+		off += (uint64_t)r;
+		n -= (uint64_t)r;
+		if (w->copy_how < 2)
+			w->copied += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int flush_iov(int fd, struct iovec *iov, int n, const char *path, struct ml_err *err)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	int k = 0;
+	while (total) {
+		ssize_t wr = writev(fd, iov + k, n - k);
+		if (wr < 0) {
+			if (errno == EINTR)
+				continue;
+			return ml_err_set(err, ML_EIO, "cannot write '%s': %s", path, strerror(errno));
+		}
+		total -= (size_t)wr;
+		while (k < n && (size_t)wr >= iov[k].iov_len) {
+			wr -= (ssize_t)iov[k].iov_len;
+			k++;
+		}
+		if (k < n) {
+			iov[k].iov_base = (char *)iov[k].iov_base + wr;
+			iov[k].iov_len -= (size_t)wr;
+		}
+	}
+	return 0;
+}
+
+/* Writes segments [0, nsegs), the last cut to last_len bytes: with writev, except borrowed values of the
+ * source of COPY_MIN bytes or more (pixel data followed by changed or removed elements), copied file to
+ * file at their offset. */
+static int write_segs(struct dicom_writer *w, int fd, size_t nsegs, size_t last_len, const char *path,
+		      struct ml_err *err)
+{
+	struct iovec iov[IOV_MAX < 512 ? IOV_MAX : 512];
+	int n = 0;
+	uintptr_t base = (uintptr_t)w->src;
+	for (size_t i = 0; i < nsegs; i++) {
+		const struct seg *s = &w->segs[i];
+		size_t len = i == nsegs - 1 ? last_len : s->len;
+		uintptr_t p = (uintptr_t)s->ref;
+		if (s->ref && w->src_fd >= 0 && len >= COPY_MIN && p >= base && p - base <= w->src_len &&
+		    len <= w->src_len - (p - base)) {
+			if (flush_iov(fd, iov, n, path, err) < 0 || copy_range(w, fd, p - base, len, path, err) < 0)
+				return -1;
+			n = 0;
+			continue;
+		}
+		iov[n].iov_base = (void *)seg_ptr(w, s);
+		iov[n].iov_len = len;
+		if (++n == (int)ML_ARRAY_LEN(iov)) {
+			if (flush_iov(fd, iov, n, path, err) < 0)
+				return -1;
+			n = 0;
+		}
+	}
+	return flush_iov(fd, iov, n, path, err);
+}
+
 int dicom_w_save(struct dicom_writer *w, const char *path, struct ml_err *err)
 {
 	if (check(w, path, err) < 0)
 		return -1;
+	w->copied = 0;
+	w->copy_how = w->copy_start;
 	size_t plen = strlen(path);
 	char *tmp = ml_malloc(plen + 16);
 	if (!tmp)
 		return ml_err_set(err, ML_ENOMEM, "cannot write '%s': out of memory", path);
-	snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+	/* the pid keeps two processes writing the same output apart; asked once, not per file */
+	static _Atomic long pid;
+	if (!pid)
+		pid = (long)getpid();
+	snprintf(tmp, plen + 16, "%s.tmp%ld", path, pid);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
 		ml_free(tmp);
 		return ml_err_set(err, ML_EIO, "cannot write '%s': %s", path, strerror(e));
 	}
-	/* Borrowed values (pixel data from an input map) go straight from the map to the file. */
-	struct iovec iov[IOV_MAX < 512 ? IOV_MAX : 512];
-	size_t i = 0;
-	int rc = 0;
-	while (i < w->nsegs && rc == 0) {
-		int n = 0;
-		size_t total = 0;
-		for (; i < w->nsegs && n < (int)ML_ARRAY_LEN(iov); i++, n++) {
-			iov[n].iov_base = (void *)seg_ptr(w, &w->segs[i]);
-			iov[n].iov_len = w->segs[i].len;
-			total += w->segs[i].len;
-		}
-		int k = 0;
-		while (total) {
-			ssize_t wr = writev(fd, iov + k, n - k);
-			if (wr < 0) {
-				if (errno == EINTR)
-					continue;
-				rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", path, strerror(errno));
-				break;
-			}
-			total -= (size_t)wr;
-			while (k < n && (size_t)wr >= iov[k].iov_len) {
-				wr -= (ssize_t)iov[k].iov_len;
-				k++;
-			}
-			if (k < n) {
-				iov[k].iov_base = (char *)iov[k].iov_base + wr;
-				iov[k].iov_len -= (size_t)wr;
-			}
-		}
+	/* The untouched tail of the input (pixel data and whatever follows it unchanged) is copied from file
+	 * to file; the rest, and all of it without a source, is written from memory (values borrowed from an
+	 * input map go straight from the map). */
+	size_t nmem, last_len;
+	uint64_t tail = source_tail(w, &nmem, &last_len);
+	if (tail < COPY_MIN) {
+		nmem = w->nsegs;
+		last_len = nmem ? w->segs[nmem - 1].len : 0;
+		tail = 0;
 	}
+	int rc = write_segs(w, fd, nmem, last_len, path, err);
+	if (rc == 0 && tail)
+		rc = copy_range(w, fd, w->src_len - tail, tail, path, err);
+	/* No fsync: like cp, the output is complete once renamed and the kernel writes it back; a crash
+	 * loses at most files that a re-run recreates from the untouched input. */
 	if (close(fd) < 0 && rc == 0)
 		rc = ml_err_set(err, ML_EIO, "cannot write '%s': %s", path, strerror(errno));
 	if (rc == 0 && rename(tmp, path) < 0)

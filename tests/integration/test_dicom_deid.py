@@ -261,4 +261,102 @@ def big_endian_and_implicit_inputs_come_out_explicit_little_endian():
     shutil.rmtree(d)
 
 
+def safe_private_table():
+    """{(creator, group, element byte): VR} from src/dicom/safe_private_table.c."""
+    text = open(os.path.join(ROOT, "src", "dicom", "safe_private_table.c"), encoding="utf-8").read()
+    rows = re.findall(r'\{"([^"]+)", 0x([0-9A-F]{4}), 0x([0-9A-F]{2}), DICOM_VR_(\w\w),', text)
+    assert len(rows) >= 30, len(rows)
+    return {(c, int(g, 16), int(e, 16)): vr for c, g, e, vr in rows}
+
+
+@test
+def safe_private_keeps_table_rows_and_removes_the_rest():
+    """Several private blocks, safe and unsafe, at top level and in a sequence item, in explicit and implicit
+    VR: with safe-private only Table E.3.10-1 rows (and their creators) remain, with their values."""
+    table = safe_private_table()
+    d, src, secret = make_inputs(n=1, patients=1)
+    base = pydicom.dcmread(pairs(src)[0])
+    for tag in [t for t in base.keys() if t.group & 1]:
+        del base[tag]  # start from no private block at all
+    blocks = [  # (group, block, creator, [(element byte, VR, value, safe)])
+        (0x0019, 0x10, "GEMS_ACQU_01", [(0x23, "DS", "40.5", True), (0x24, "DS", "5.25", True),
+                                        (0x10, "LO", "PHI-TEXT-1", False), (0x9E, "LO", "EPI2", True)]),
+        (0x0043, 0x10, "GEMS_PARM_01", [(0x39, "IS", ["1000", "0", "0", "0"], True),
+                                        (0x40, "LO", "PHI-TEXT-2", False)]),
+        (0x2001, 0x10, "Philips Imaging DD 001", [(0x03, "FL", 1000.0, True), (0x04, "CS", "I", True),
+                                                  (0x05, "LO", "PHI-TEXT-3", False)]),
+        (0x2005, 0x10, "Philips MR Imaging DD 001", [(0x0D, "FL", -12.5, True), (0x0E, "FL", 2.5, True)]),
+        (0x7053, 0x10, "Philips PET Private Group", [(0x00, "DS", "0.000276", True), (0x09, "DS", "1.5", True)]),
+        # the table says SL: free text under that tag goes, and so does a creator left with nothing safe
+        (0x0025, 0x10, "GEMS_SERS_01", [(0x07, "LO", "PHI-TEXT-4", False)]),
+        # a safe element byte under another creator is not safe
+        (0x0045, 0x10, "SOMEONE ELSE", [(0x01, "SS", 4, False)]),
+        # a safe creator in its second block of the group: elements (0045,11yy)
+        (0x0045, 0x11, "GEMS_HELIOS_01", [(0x01, "SS", 64, True), (0x02, "FL", 0.625, True)]),
+        (0x0029, 0x10, "ACME PRIVATE", [(0x01, "LO", "PHI-TEXT-5", False)]),
+        # converters label unknown private elements OB: judged by the value against the table's VR
+        (0x0025, 0x11, "GEMS_SERS_01", [(0x07, "OB", b"\x10\x00\x00\x00", True)]),
+        (0x7053, 0x11, "Philips PET Private Group", [(0x09, "OB", b"PHI-TEXT-7", False)]),
+    ]
+    for g, blk, creator, elems in blocks:
+        base.add_new((g, blk), "LO", creator)
+        for e, vr, value, _ in elems:
+            base.add_new((g, blk << 8 | e), vr, value)
+    item = base.ReferencedImageSequence[0]  # a kept sequence: its item's private blocks are judged alike
+    item.add_new((0x0019, 0x0010), "LO", "SIEMENS MR HEADER")
+    item.add_new((0x0019, 0x100C), "IS", "500")
+    item.add_new((0x0019, 0x1008), "LO", "PHI-TEXT-6")
+    conv = os.path.join(d, "conv")
+    os.makedirs(conv)
+    base.save_as(os.path.join(conv, "explicit.dcm"), write_like_original=False)
+    base.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    base.is_implicit_VR, base.is_little_endian = True, True
+    base.save_as(os.path.join(conv, "implicit.dcm"), write_like_original=False)
+    out, plain = os.path.join(d, "out"), os.path.join(d, "plain")
+    deid(conv, out, secret, "safe-private")
+    deid(conv, plain, secret)
+    for name in ("explicit", "implicit"):
+        a = pydicom.dcmread(os.path.join(conv, name + ".dcm"))
+        b = pydicom.dcmread(os.path.join(out, name + ".dcm"))
+        raw = open(os.path.join(out, name + ".dcm"), "rb").read()
+        for i in range(1, 8):
+            assert b"PHI-TEXT-%d" % i not in raw, (name, i)
+        kept = 0
+        for ds, where in ((b, "top"), (b.ReferencedImageSequence[0], "item")):
+            creators = {}
+            for el in ds:
+                if not el.tag.group & 1 or el.VR == "SQ":
+                    continue
+                if el.tag.element < 0x100:
+                    creators[(el.tag.group, el.tag.element)] = el.value
+            for el in ds:
+                g, e = el.tag.group, el.tag.element
+                if not g & 1 or e < 0x1000:
+                    continue
+                creator = creators.get((g, e >> 8))
+                key = (creator, g, e & 0xFF)
+                assert key in table, f"{name} {where}: ({g:04X},{e:04X}) under {creator!r} kept"
+                assert el.VR in (table[key], "UN", "OB"), (name, where, el.tag, el.VR)
+                kept += 1
+            # every creator left reserves a block that still holds a safe element
+            for (g, blk), creator in creators.items():
+                assert any(t.group == g and t.element >> 8 == blk for t in ds.keys()), (name, creator)
+        eq(kept, 14, f"{name}: safe elements kept")
+        # the values are the original bytes (raw elements: implicit input comes back as UN)
+        a, b2 = pydicom.dcmread(os.path.join(conv, name + ".dcm")), pydicom.dcmread(os.path.join(out, name + ".dcm"))
+        for g, blk, creator, elems in blocks:
+            for e, vr, value, safe in elems:
+                tag = pydicom.tag.Tag(g, blk << 8 | e)
+                if safe:
+                    eq(b2.get_item(tag).value, a.get_item(tag).value, f"{name} {tag}")
+        ia, ib = a.ReferencedImageSequence[0], b2.ReferencedImageSequence[0]
+        eq(ib.get_item(pydicom.tag.Tag(0x0019, 0x100C)).value, ia.get_item(pydicom.tag.Tag(0x0019, 0x100C)).value)
+        codes = [it.CodeValue for it in b.DeidentificationMethodCodeSequence]
+        assert "113111" in codes, codes
+        # without the option, nothing private is left anywhere
+        p = pydicom.dcmread(os.path.join(plain, name + ".dcm"))
+        assert not [t for t, _ in walk(p, []) if t >> 16 & 1], name
+    shutil.rmtree(d)
+
+
 main()
