@@ -1,6 +1,7 @@
 /* fuzz_deid.c: arbitrary bytes as a note: the engine must never crash, and every offset it returns must lie
- * inside the text, sorted and non-overlapping, and map through the offset map both ways. */
-#include "deid/deid.h"
+ * inside the text, sorted and non-overlapping, and map through the offset map both ways; the windowed
+ * pattern scan must give the spans of the whole-note reference scan. */
+#include "deid/deid_int.h"
 
 #include <stdlib.h>
 
@@ -45,6 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r.text && !ml_utf8_valid(r.text, r.text_len, NULL))
 		abort();
+	struct deid_result ref;
+	deid_result_init(&ref);
+	if (deid_text_reference(e, (const char *)data, size, NULL, &o, &ref, &err) != 0 || ref.nspans != r.nspans)
+		abort();
+	for (size_t i = 0; i < r.nspans; i++)
+		if (ref.spans[i].start != r.spans[i].start || ref.spans[i].end != r.spans[i].end ||
+		    ref.spans[i].type != r.spans[i].type)
+			abort();
+	deid_result_release(&ref);
 	deid_result_release(&r);
 	return 0;
 }

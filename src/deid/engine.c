@@ -1455,6 +1455,16 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
  * Returns false when the check refuses it. */
 static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE2_SIZE *ov);
 
+/* The start of the code point after the one at i: searches always start on a code point boundary (a site
+ * may be a literal that starts with a multi-byte character, such as the CJK date's). */
+static size_t cp_after(const char *s, size_t n, size_t i)
+{
+	i++;
+	while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i++;
+	return i;
+}
+
 /* A windowed pattern. Every match the pattern can accept holds a site q with [match start, q) made of
  * bytes of the back class, and starts with a byte of the start class; so instead of scanning the whole
  * note, each site is tried with one search that starts where the run of back-class bytes before it begins
@@ -1476,14 +1486,14 @@ static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_mat
 			while (lo < q && !in_class(p->wstart, (unsigned char)s[lo]))
 				lo++;
 		if (p->has_start && !in_class(p->wstart, (unsigned char)s[lo])) {
-			off = q + 1;
+			off = cp_after(s, x->n, q);
 			continue;
 		}
 		pcre2_set_offset_limit(mc, q);
 		int rc = p->win_jit ? pcre2_jit_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, 0, md, mc)
 				    : pcre2_match(p->re_win, (PCRE2_SPTR)s, x->n, lo, PCRE2_NO_UTF_CHECK, md, mc);
 		if (rc < 0) {
-			off = q + 1;
+			off = cp_after(s, x->n, q);
 			continue;
 		}
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -1491,9 +1501,7 @@ static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_mat
 			off = ov[1];
 		} else {
 			/* refused (or empty): retry just after the match start, as the full scan does */
-			off = ov[0] + 1;
-			while (off < x->n && ((unsigned char)s[off] & 0xC0) == 0x80)
-				off++;
+			off = cp_after(s, x->n, ov[0]);
 		}
 	}
 }

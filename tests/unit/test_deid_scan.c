@@ -37,6 +37,7 @@ static const char *const FRAGS[] = {
 	"##/##/####", "#/#/##", "##-##-####", "##.##.####", "#.#.##", "##/####", "#/##", "2/6 murmur", "5/5 strength",
 	"BP ###/##", "on March #, ####", "# Jan ####", "12th of October", "Sept. ####", "##-Oct-##", "in May",
 	"Mon, #/#", "on the 3rd", "# de enero de ####", "lunes", "mi\xC3\xA9rcoles", "####\xE5\xB9\xB4#\xE6\x9C\x88#\xE6\x97\xA5",
+	"#\xE6\x9C\x88\xE6\x9C\x88##\xE6\x97\xA5", "\xE6\x9C\x88#\xE6\x9C\x88", "##\xE6\x9C\x88#\xE5\x8F\xB7",
 	"Tuesday", "Christmas Eve", "Martin Luther King Day", "in ####", "(####)", "########", "##############",
 	"##-year-old", "## yo", "##yo F", "## M", "##F", "twenty-two year old", "age ##", "in his 40s",
 	"died at ##", "mother, ##", "turned ##", "## a\xC3\xB1os", "age/sex: ##", "##/M", "Harold Bell, ## yo",
