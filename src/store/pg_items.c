@@ -10,38 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_hex64(const char *s)
-{
-	if (!s)
-		return false;
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[64] == 0;
-}
-
 int pq_item_add(struct store *s, const struct store_item *in, int overlap, int64_t *item_id, int64_t *task_id,
 		struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
-	if (!strcmp(store_modality_name(in->modality), "unknown"))
-		return ml_err_set(err, ML_EINVAL, "item has an unknown modality %d", (int)in->modality);
-	if (!strcmp(store_source_name(in->source), "unknown"))
-		return ml_err_set(err, ML_EINVAL, "item has an unknown source %d", (int)in->source);
-	if (!in->text && !in->media_hash)
-		return ml_err_set(err, ML_EINVAL, "item has neither text nor media");
-	if (in->media_hash && !is_hex64(in->media_hash))
-		return ml_err_set(err, ML_EINVAL, "item media hash is not 64 hex digits");
 	char hash[65];
-	if (in->content_hash[0]) {
-		if (!is_hex64(in->content_hash))
-			return ml_err_set(err, ML_EINVAL, "item content hash is not 64 hex digits");
-		memcpy(hash, in->content_hash, sizeof hash);
-	} else if (in->text) {
-		store_hash_hex(in->text, strlen(in->text), hash);
-	} else {
-		memcpy(hash, in->media_hash, sizeof hash);
-	}
+	if (store_item_check(in, hash, err) != 0)
+		return -1;
 	if (overlap < 1)
 		overlap = 1;
 	int64_t now = ml_now_ms();
@@ -99,16 +74,9 @@ int pq_item_get(struct store *s, int64_t id, struct store_item *out, struct ml_e
 int pq_item_set_text(struct store *s, int64_t id, const char *text, const char *content_hash, struct ml_err *err)
 {
 	struct pq *q = (struct pq *)s;
-	if (!text)
-		return ml_err_set(err, ML_EINVAL, "no text for item %lld", (long long)id);
 	char hash[65];
-	if (content_hash && *content_hash) {
-		if (!is_hex64(content_hash))
-			return ml_err_set(err, ML_EINVAL, "content hash is not 64 hex digits");
-		memcpy(hash, content_hash, sizeof hash);
-	} else {
-		store_hash_hex(text, strlen(text), hash);
-	}
+	if (store_text_hash(id, text, content_hash, hash, err) != 0)
+		return -1;
 	if (pq_txn_begin(q, err))
 		return -1;
 	/* Keep the replaced content: snapshots pinned before the edit still export it. */

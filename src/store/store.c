@@ -51,6 +51,60 @@ int store_db_version(struct store *s)
 	return s->db_version;
 }
 
+static bool is_hex64(const char *s)
+{
+	/* lower-case hex digits only: the form every hash in the store takes */
+	static const unsigned char hexdig[256] = {
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+		['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	};
+	if (!s)
+		return false;
+	unsigned ok = 1;
+	for (int i = 0; i < 64; i++) {
+		if (!s[i])
+			return false;
+		ok &= hexdig[(unsigned char)s[i]];
+	}
+	return ok && s[64] == 0;
+}
+
+int store_item_check(const struct store_item *in, char hash[65], struct ml_err *err)
+{
+	if (!store_modality_name(in->modality) || !strcmp(store_modality_name(in->modality), "unknown"))
+		return ml_err_set(err, ML_EINVAL, "item has an unknown modality %d", (int)in->modality);
+	if (!strcmp(store_source_name(in->source), "unknown"))
+		return ml_err_set(err, ML_EINVAL, "item has an unknown source %d", (int)in->source);
+	if (!in->text && !in->media_hash)
+		return ml_err_set(err, ML_EINVAL, "item has neither text nor media");
+	if (in->media_hash && !is_hex64(in->media_hash))
+		return ml_err_set(err, ML_EINVAL, "item media hash is not 64 hex digits");
+	if (in->content_hash[0]) {
+		if (!is_hex64(in->content_hash))
+			return ml_err_set(err, ML_EINVAL, "item content hash is not 64 hex digits");
+		memcpy(hash, in->content_hash, 65);
+	} else if (in->text) {
+		store_hash_hex(in->text, strlen(in->text), hash);
+	} else {
+		memcpy(hash, in->media_hash, 65);
+	}
+	return 0;
+}
+
+int store_text_hash(int64_t id, const char *text, const char *content_hash, char hash[65], struct ml_err *err)
+{
+	if (!text)
+		return ml_err_set(err, ML_EINVAL, "no text for item %lld", (long long)id);
+	if (content_hash && *content_hash) {
+		if (!is_hex64(content_hash))
+			return ml_err_set(err, ML_EINVAL, "content hash is not 64 hex digits");
+		memcpy(hash, content_hash, 65);
+	} else {
+		store_hash_hex(text, strlen(text), hash);
+	}
+	return 0;
+}
+
 void store_hash_hex(const void *data, size_t n, char out[65])
 {
 	unsigned char h[32];

@@ -141,4 +141,11 @@ int store_pg_schema_version(void);
 int store_pg_force_version(const char *url, int v, struct ml_err *err) ML_MUST_CHECK;
 
 
+/* Checks an item before a backend stores it and gives its content hash (the given one, else the text's,
+ * else the media's): one set of rules for every backend. */
+int store_item_check(const struct store_item *in, char hash[65], struct ml_err *err) ML_MUST_CHECK;
+/* The content hash for item_set_text: content_hash when given (checked), else the text's. */
+int store_text_hash(int64_t id, const char *text, const char *content_hash, char hash[65], struct ml_err *err)
+	ML_MUST_CHECK;
+
 #endif
