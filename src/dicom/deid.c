@@ -97,10 +97,15 @@ void dicom_deid_uid(const uint8_t *secret, size_t secret_len, const char *uid, c
 	/* 2.25 UIDs are a UUID as one decimal integer (PS3.5 B.2); set the version 4 / variant bits. */
 	h[6] = (uint8_t)((h[6] & 0x0F) | 0x40);
 	h[8] = (uint8_t)((h[8] & 0x3F) | 0x80);
+	dicom_uid_from_128(h, out);
+}
+
+void dicom_uid_from_128(const uint8_t h[16], char out[65])
+{
 	unsigned __int128 v = 0;
 	for (int i = 0; i < 16; i++)
 		v = v << 8 | h[i];
-	char digits[40];
+	char digits[40]; /* 2^128 has 39 decimal digits */
 	int n = 0;
 	do {
 		digits[n++] = (char)('0' + (int)(v % 10));

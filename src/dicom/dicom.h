@@ -380,6 +380,8 @@ int dicom_deid_file(const char *in_path, const char *out_path, const struct dico
 		    struct dicom_deid_result *res, struct ml_err *err) ML_MUST_CHECK;
 /* The replacement of one UID: "2.25." + decimal of 128 bits of keyed BLAKE2b(secret, uid). */
 void dicom_deid_uid(const uint8_t *secret, size_t secret_len, const char *uid, char out[65]);
+/* "2.25.<decimal of the 128 bits>" (PS3.5 B.2), for UIDs derived from data (hashes), never from a clock. */
+void dicom_uid_from_128(const uint8_t h[16], char out[65]);
 /* The date shift in days (-3650..-1) for a patient id under the secret. */
 int dicom_deid_date_shift(const uint8_t *secret, size_t secret_len, const char *patient_id);
 

@@ -151,7 +151,7 @@ static void derive_uid(const uint8_t digest[32], const char *what, char out[65])
 	crypto_generichash_update(&st, digest, 32);
 	crypto_generichash_update(&st, (const uint8_t *)what, strlen(what));
 	crypto_generichash_final(&st, h, sizeof h);
-	io_img_uid_from_hash(h, out);
+	dicom_uid_from_128(h, out);
 }
 
 static void w_str_trunc(struct dicom_writer *w, uint32_t tag, const char *s, size_t max)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 struct ms_state {
-	struct label_schema *schema;
+	struct label_schema *schema; /* first: io_img_state_end frees it */
 };
 
 static int ms_begin(struct io_export *ex, struct ml_err *err)
@@ -229,17 +229,6 @@ static int ms_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	return rc;
 }
 
-static int ms_end(struct io_export *ex, bool ok, struct ml_err *err)
-{
-	struct ms_state *st = ex->state;
-	if (st) {
-		label_schema_free(st->schema);
-		ml_free(st);
-	}
-	ex->state = NULL;
-	return 0;
-}
-
 IO_EXPORTER(measurements_csv, {.name = "measurements-csv", .extension = ".csv",
 			       .summary = "area (mm²), volume (ml), longest diameter and intensity statistics per region",
-			       .begin = ms_begin, .row = ms_row, .end = ms_end})
+			       .begin = ms_begin, .row = ms_row, .end = io_img_state_end})

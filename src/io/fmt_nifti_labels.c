@@ -16,7 +16,7 @@
 #include <string.h>
 
 struct nl_state {
-	struct label_schema *schema;
+	struct label_schema *schema; /* first: io_img_state_end frees it */
 	enum media_dtype dtype;
 	bool gz;
 };
@@ -145,17 +145,6 @@ static int nl_row(struct io_export *ex, const struct io_export_row *r, struct ml
 	return rc;
 }
 
-static int nl_end(struct io_export *ex, bool ok, struct ml_err *err)
-{
-	struct nl_state *st = ex->state;
-	if (st) {
-		label_schema_free(st->schema);
-		ml_free(st);
-	}
-	ex->state = NULL;
-	return 0;
-}
-
 IO_EXPORTER(nifti_labels, {.name = "nifti-labels", .writes_folder = true, .extension = ".jsonl",
 			   .summary = "NIfTI label maps aligned with each series' affine (one file per item next to an index)",
-			   .begin = nl_begin, .row = nl_row, .end = nl_end})
+			   .begin = nl_begin, .row = nl_row, .end = io_img_state_end})

@@ -15,7 +15,7 @@
 #include <string.h>
 
 struct voc_state {
-	struct label_schema *schema;
+	struct label_schema *schema; /* first: io_img_state_end frees it */
 	char dir[4200];
 };
 
@@ -140,17 +140,6 @@ static int voc_row(struct io_export *ex, const struct io_export_row *r, struct m
 	return rc;
 }
 
-static int voc_end(struct io_export *ex, bool ok, struct ml_err *err)
-{
-	struct voc_state *st = ex->state;
-	if (st) {
-		label_schema_free(st->schema);
-		ml_free(st);
-	}
-	ex->state = NULL;
-	return 0;
-}
-
 IO_EXPORTER(voc, {.name = "voc", .writes_folder = true, .extension = ".jsonl",
 		  .summary = "Pascal VOC XML per image (boxes; masks and polygons as their boxes), next to an index",
-		  .begin = voc_begin, .row = voc_row, .end = voc_end})
+		  .begin = voc_begin, .row = voc_row, .end = io_img_state_end})

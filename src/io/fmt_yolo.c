@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 
 struct yolo_state {
-	struct label_schema *schema;
+	struct label_schema *schema; /* first: io_img_state_end frees it */
 	bool segment, images;
 	char labels_dir[4200], images_dir[4200];
 };
@@ -284,17 +284,6 @@ static int yolo_row(struct io_export *ex, const struct io_export_row *r, struct 
 	return rc;
 }
 
-static int yolo_end(struct io_export *ex, bool ok, struct ml_err *err)
-{
-	struct yolo_state *st = ex->state;
-	if (st) {
-		label_schema_free(st->schema);
-		ml_free(st);
-	}
-	ex->state = NULL;
-	return 0;
-}
-
 IO_EXPORTER(yolo, {.name = "yolo", .writes_folder = true, .extension = ".jsonl",
 		   .summary = "YOLO detect or segment label files (normalised) with classes.txt, next to an index",
-		   .begin = yolo_begin, .row = yolo_row, .end = yolo_end})
+		   .begin = yolo_begin, .row = yolo_row, .end = io_img_state_end})

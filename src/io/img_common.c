@@ -401,6 +401,19 @@ int io_img_each_region(const struct label_schema *schema, const struct io_export
 	return rc;
 }
 
+int io_img_state_end(struct io_export *ex, bool ok, struct ml_err *err)
+{
+	(void)ok;
+	(void)err;
+	if (ex->state) {
+		struct label_schema **schema = ex->state; /* the state's first member */
+		label_schema_free(*schema);
+		ml_free(ex->state);
+	}
+	ex->state = NULL;
+	return 0;
+}
+
 /* ---- 2-D image sizes --------------------------------------------------------------------------------- */
 
 static int jpeg_size(const uint8_t *p, size_t n, uint32_t *w, uint32_t *h)
@@ -464,23 +477,6 @@ int io_img_image_size(const char *data_dir, const struct store_item *it, uint32_
 }
 
 /* ---- small things --------------------------------------------------------------------------------- */
-
-void io_img_uid_from_hash(const uint8_t h[16], char out[65])
-{
-	unsigned __int128 v = 0;
-	for (int i = 0; i < 16; i++)
-		v = v << 8 | h[i];
-	char digits[48];
-	int n = 0;
-	do {
-		digits[n++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	memcpy(out, "2.25.", 5);
-	for (int i = 0; i < n; i++)
-		out[5 + i] = digits[n - 1 - i];
-	out[5 + n] = 0;
-}
 
 void io_img_ds(double v, char out[20])
 {

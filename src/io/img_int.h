@@ -82,6 +82,10 @@ int io_img_each_region(const struct label_schema *schema, const struct io_export
 /* The export's schema, parsed (NULL schema_json: ML_EINVAL naming the format). */
 int io_img_schema(const struct io_export *ex, const char *format, struct label_schema **out, struct ml_err *err)
 	ML_MUST_CHECK;
+/* The .end of an imaging exporter whose state is one allocation whose first member is its owned
+ * `struct label_schema *schema` (C lets a pointer to a struct be read as a pointer to its first member):
+ * frees the schema and the state. */
+int io_img_state_end(struct io_export *ex, bool ok, struct ml_err *err);
 /* The mask value of a label: mask_value, or its 1-based position in its control when it has none. */
 int io_img_mask_value(const struct label_control *c, const struct label_label *l);
 
@@ -89,8 +93,6 @@ int io_img_mask_value(const struct label_control *c, const struct label_label *l
 int io_img_image_size(const char *data_dir, const struct store_item *it, uint32_t *w, uint32_t *h, struct ml_err *err)
 	ML_MUST_CHECK;
 
-/* "2.25.<decimal of 128 bits>" from a 16-byte hash: a UID derived from data, never from a clock. */
-void io_img_uid_from_hash(const uint8_t h[16], char out[65]);
 /* A DICOM DS value (at most 16 characters) for v. */
 void io_img_ds(double v, char out[20]);
 /* Hex BLAKE2b-256 of a file's bytes. */

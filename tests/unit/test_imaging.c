@@ -1,6 +1,7 @@
 /* test_imaging.c: the imaging exporters' helpers (src/io/io_img_*.c): derived UIDs, DS values, annotation
  * results as 2-D shapes and as rasterised regions, and the clear errors for bad bodies. */
 #include "harness.h"
+#include "dicom/dicom.h"
 #include "io/img_int.h"
 
 #include <math.h>
@@ -22,13 +23,13 @@ TEST(uid_from_hash_is_decimal_of_128_bits)
 	uint8_t h[16];
 	char uid[65];
 	memset(h, 0xFF, sizeof h);
-	io_img_uid_from_hash(h, uid);
+	dicom_uid_from_128(h, uid);
 	CHECK_EQ_STR(uid, "2.25.340282366920938463463374607431768211455");
 	memset(h, 0, sizeof h);
-	io_img_uid_from_hash(h, uid);
+	dicom_uid_from_128(h, uid);
 	CHECK_EQ_STR(uid, "2.25.0");
 	h[15] = 10;
-	io_img_uid_from_hash(h, uid);
+	dicom_uid_from_128(h, uid);
 	CHECK_EQ_STR(uid, "2.25.10");
 }
 
