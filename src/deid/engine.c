@@ -622,19 +622,21 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
 }
 
-/* in_list(w, list): is w one of the words of list (a static, NULL-terminated array: its address names it)?
- * It answers from a hash set of each list's words, built on the list's first use (the context rules
- * ask a few hundred times per note, mostly about words that are not there). The sets are shared by all
- * threads: built under a lock, published with a release store, found again by the list's address; they
- * live as long as the process, like the lists. */
+/* A fixed list of lower-case words that the context rules ask about a few hundred times per note, mostly
+ * about words that are not there: in_list answers from a hash set of its words, built on the list's first
+ * use and published with a compare-and-swap (threads share the lists; a loser frees its copy). The set
+ * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. */
 struct wordset {
-	const char *const *list;
 	size_t mask;
-	const char **slot;
+	const char *slot[]; /* open addressing, mask + 1 slots */
 };
-#define WORDSETS 256
-static struct wordset *wordsets[WORDSETS];
-static pthread_mutex_t wordsets_lock = PTHREAD_MUTEX_INITIALIZER;
+struct word_list {
+	const char *const *words; /* NULL-terminated */
+	struct wordset *set;      /* built on first use, then never changed */
+};
+#define WORD_LIST(name, ...)                                                                             \
+	static const char *const name##_words[] = {__VA_ARGS__, NULL};                                   \
+	static struct word_list name = {name##_words, NULL}
 
 static uint64_t word_hash(const char *w)
 {
@@ -644,67 +646,44 @@ static uint64_t word_hash(const char *w)
 	return h;
 }
 
-static const struct wordset *wordset_of(const char *const *list)
+static struct wordset *wordset_build(const char *const *words)
 {
-	size_t h = (size_t)(((uintptr_t)list >> 3) * 0x9E3779B97F4A7C15ull >> 56) & (WORDSETS - 1);
-	for (int pass = 0; pass < 2; pass++) {
-		size_t i = h;
-		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
-			struct wordset *ws = __atomic_load_n(&wordsets[i], __ATOMIC_ACQUIRE);
-			if (!ws)
-				break;
-			if (ws->list == list)
-				return ws;
-		}
-		if (pass)
-			return NULL;
-		pthread_mutex_lock(&wordsets_lock);
-		/* build it unless another thread did meanwhile (found again on the second pass) */
-		bool there = false;
-		i = h;
-		for (size_t k = 0; k < WORDSETS; k++, i = (i + 1) & (WORDSETS - 1)) {
-			struct wordset *ws = wordsets[i];
-			if (!ws || ws->list == list) {
-				there = ws != NULL;
-				break;
-			}
-		}
-		if (!there && !wordsets[i]) {
-			size_t n = 0;
-			while (list[n])
-				n++;
-			size_t cap = 16;
-			while (cap < 2 * n + 2)
-				cap *= 2;
-			struct wordset *ws = ml_malloc(sizeof *ws);
-			const char **slot = ml_calloc(cap, sizeof *slot);
-			if (ws && slot) {
-				ws->list = list, ws->mask = cap - 1, ws->slot = slot;
-				for (size_t k = 0; k < n; k++) {
-					size_t j = word_hash(list[k]) & ws->mask;
-					while (slot[j] && strcmp(slot[j], list[k]))
-						j = (j + 1) & ws->mask;
-					slot[j] = list[k];
-				}
-				__atomic_store_n(&wordsets[i], ws, __ATOMIC_RELEASE);
-			} else {
-				ml_free(ws);
-				ml_free(slot);
-			}
-		}
-		pthread_mutex_unlock(&wordsets_lock);
+	size_t n = 0;
+	while (words[n])
+		n++;
+	size_t cap = 16;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	struct wordset *ws = ml_calloc(1, sizeof *ws + cap * sizeof ws->slot[0]);
+	if (!ws)
+		return NULL;
+	ws->mask = cap - 1;
+	for (size_t k = 0; k < n; k++) {
+		size_t j = word_hash(words[k]) & ws->mask;
+		while (ws->slot[j] && strcmp(ws->slot[j], words[k]))
+			j = (j + 1) & ws->mask;
+		ws->slot[j] = words[k];
 	}
-	return NULL;
+	return ws;
 }
 
-static bool in_list(const char *w, const char *const *list)
+static bool in_list(const char *w, struct word_list *list)
 {
-	const struct wordset *ws = wordset_of(list);
-	if (!ws) { /* the table is full or memory ran out: the plain scan */
-		for (; *list; list++)
-			if (w[0] == (*list)[0] && !strcmp(w, *list))
-				return true;
-		return false;
+	struct wordset *ws = __atomic_load_n(&list->set, __ATOMIC_ACQUIRE);
+	if (!ws) {
+		struct wordset *mine = wordset_build(list->words), *none = NULL;
+		if (!mine) { /* out of memory: the plain scan */
+			for (const char *const *p = list->words; *p; p++)
+				if (!strcmp(w, *p))
+					return true;
+			return false;
+		}
+		if (__atomic_compare_exchange_n(&list->set, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			ws = mine;
+		} else {
+			ws = none; /* another thread's, published first */
+			ml_free(mine);
+		}
 	}
 	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
 		if (!strcmp(ws->slot[j], w))
@@ -737,28 +716,28 @@ static int count_digits(const char *s, size_t n)
 	return d;
 }
 
-static const char *const MD_PREV_NO[] = {"apgar", "apgars", "strength", "power", "motor", "grade", "graded",
+WORD_LIST(MD_PREV_NO, "apgar", "apgars", "strength", "power", "motor", "grade", "graded",
 	"murmur", "pain", "score", "scale", "reflexes", "dtrs", "vision", "acuity", "va", "bp", "ratio", "section",
 	"sections", "slides", "slide", "blocks", "block", "nodes", "lymph", "tab", "tabs", "tablet", "cores",
 	"core", "specimens", "out", "x", "was", "is", "of", "sbp", "dbp", "rated", "rates", "rating", "ppd",
 	"fraction", "dilution", "titer", "titre", "ratio", "g", "p", "gravida", "para", "mmhg", "bilaterally",
-	"pupils", "perrla", "margins", "margin", "ebl", "uop", NULL};
-static const char *const MD_NEXT_NO[] = {"murmur", "strength", "power", "tab", "tabs", "tablet", "tablets",
+	"pupils", "perrla", "margins", "margin", "ebl", "uop");
+WORD_LIST(MD_NEXT_NO, "murmur", "strength", "power", "tab", "tabs", "tablet", "tablets",
 	"pain", "scale", "score", "of", "mmhg", "nodes", "positive", "negative", "cores", "slides", "sections",
 	"blocks", "times", "x", "units", "bilaterally", "in", "throughout", "dilution", "titer", "ratio",
 	"holosystolic", "systolic", "diastolic", "sem", "hsm", "lymph", "cm", "mm", "mg",
-	"ml", "vision", "tsp", "cup", "strength.", "grade", "reflexes", NULL};
-static const char *const YEAR_PREV[] = {"in", "since", "from", "until", "till", "by", "of", "year", "circa",
+	"ml", "vision", "tsp", "cup", "strength.", "grade", "reflexes");
+WORD_LIST(YEAR_PREV, "in", "since", "from", "until", "till", "by", "of", "year", "circa",
 	"ca", "quit", "quitting", "early", "mid", "late", "spring", "summer", "fall", "autumn", "winter", "during",
 	"before", "after", "around", "and", "through", "to", "dx", "diagnosed", "born", "married", "moved",
 	"widowed", "retired", "class", "s", "dob", "date", "year:", "yr", "emigrated", "immigrated", "arrived",
 	"divorced", "graduated", "or", "between", "back", "last", "fy", "cy", "season", "sometime", "also",
 	"est", "established", "founded", "repaired", "placed", "implanted", "performed", "done", "removed",
 	"underwent", "started", "stopped", "began", "ended", "completed", "hospitalized", "admitted", "pm", "am",
-	"en", "desde", "del", "de", "el", NULL};
+	"en", "desde", "del", "de", "el");
 
-static const char *const DEVICE_NEXT[] = {"catheter", "sheath", "foley", "french", "fr", "tube", "drain",
-	"introducer", "cannula", "needle", "gauge", "coude", "ett", "ngt", "dilator", "stent", NULL};
+WORD_LIST(DEVICE_NEXT, "catheter", "sheath", "foley", "french", "fr", "tube", "drain",
+	"introducer", "cannula", "needle", "gauge", "coude", "ett", "ngt", "dilator", "stent");
 
 /* Is m/d at [a, b) a plausible date? */
 static bool check_md(const struct ctx *x, size_t a, size_t b)
@@ -773,7 +752,7 @@ static bool check_md(const struct ctx *x, size_t a, size_t b)
 	char pw[64], nw[64];
 	prev_word(x, a, pw, sizeof pw);
 	next_word(x, b, nw, sizeof nw);
-	if (in_list(pw, MD_PREV_NO) || in_list(nw, MD_NEXT_NO))
+	if (in_list(pw, &MD_PREV_NO) || in_list(nw, &MD_NEXT_NO))
 		return false;
 	/* "pain 6/10", "2/6 SEM": out-of-ten scores and equal fractions in an exam ("5/5", "9/9") */
 	if (m == d && m <= 5)
@@ -853,17 +832,17 @@ static bool check_year(const struct ctx *x, size_t a, size_t b)
 	     (ti >= 2 && tok_punct(x, ti - 2, '('))))
 		return false;
 	/* shift times that are also years (1900, 2030): "from 1900 to 2300" in nursing notes */
-	static const char *const time_prev[] = {"until", "till", "from", "to", "by", "around", "approx",
-		"approximately", "about", "between", "q", "every", "x", NULL};
-	if (y % 100 < 60 && y % 15 == 0 && in_list(pw, time_prev))
+	WORD_LIST(time_prev, "until", "till", "from", "to", "by", "around", "approx",
+		"approximately", "about", "between", "q", "every", "x");
+	if (y % 100 < 60 && y % 15 == 0 && in_list(pw, &time_prev))
 		return false;
 	/* after an ordinary word on the same line ("colonoscopy 2020", "TKA 2009") */
-	if (prev && same_line && (prev->flags & TF_ALPHA) && !in_list(pw, time_prev))
+	if (prev && same_line && (prev->flags & TF_ALPHA) && !in_list(pw, &time_prev))
 		return true;
 	if (!strcmp(nw, "units") || !strcmp(nw, "mg") || !strcmp(nw, "ml") || !strcmp(nw, "kcal") ||
 	    !strcmp(nw, "hrs") || !strcmp(nw, "hours") || !strcmp(nw, "cc"))
 		return false;
-	if (same_line && in_list(pw, YEAR_PREV))
+	if (same_line && in_list(pw, &YEAR_PREV))
 		return true;
 	if (prev && same_line && (prev->flags & TF_PUNCT)) {
 		char c = x->s[prev->start];
@@ -894,7 +873,7 @@ static bool check_age_mf(const struct ctx *x, size_t a, size_t b, size_t ga, siz
 	for (int k = 0; k < 3 && i < x->nt; k++, i++) {
 		char w[64];
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
-		if (in_list(w, DEVICE_NEXT))
+		if (in_list(w, &DEVICE_NEXT))
 			return false;
 	}
 	(void)gb;
@@ -946,9 +925,9 @@ static bool check_idgen(const struct ctx *x, size_t a, size_t b)
 	}
 	char pw[64];
 	prev_word(x, a, pw, sizeof pw);
-	static const char *const no[] = {"lot", "ndc", "cpt", "icd", "icd-10", "loinc", "code", "codes", "snomed",
-		"hcpcs", "rxnorm", "version", "model", "catalog", "ref", "cat", "item", "part", NULL};
-	if (in_list(pw, no))
+	WORD_LIST(no, "lot", "ndc", "cpt", "icd", "icd-10", "loinc", "code", "codes", "snomed",
+		"hcpcs", "rxnorm", "version", "model", "catalog", "ref", "cat", "item", "part");
+	if (in_list(pw, &no))
 		return false;
 	/* dotted numbers are lab values or versions unless they are long (DICOM UIDs) */
 	for (size_t i = a; i < b; i++)
@@ -974,11 +953,11 @@ static bool check_idgen(const struct ctx *x, size_t a, size_t b)
 }
 
 /* Leading words that are not part of a facility name ("Seen at Riverside Clinic"). */
-static const char *const FAC_LEAD_NO[] = {"the", "at", "in", "to", "from", "for", "with", "by", "of", "and",
+WORD_LIST(FAC_LEAD_NO, "the", "at", "in", "to", "from", "for", "with", "by", "of", "and",
 	"seen", "patient", "pt", "transferred", "discharged", "admitted", "followed", "follow", "referred",
 	"referral", "call", "contact", "our", "his", "her", "a", "an", "re", "per", "via", "dear", "cc",
 	"attending", "pcp", "unit", "location", "facility", "hospital:", "clinic:", "lives", "works",
-	"employed", "retired", "former", "on", "new", "old", NULL};
+	"employed", "retired", "former", "on", "new", "old");
 
 static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 {
@@ -990,7 +969,7 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 			return false;
 		char w[64];
 		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
-		if (in_list(w, FAC_LEAD_NO) || (x->t[i].dflags & (DF_MONTHDAY | DF_TITLE_DR | DF_TITLE_PT)) ||
+		if (in_list(w, &FAC_LEAD_NO) || (x->t[i].dflags & (DF_MONTHDAY | DF_TITLE_DR | DF_TITLE_PT)) ||
 		    (x->t[i].flags & TF_PUNCT)) {
 			if (i + 1 >= x->nt || x->t[i + 1].start >= b)
 				return false;
@@ -1014,8 +993,8 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 			if (tlen(&x->t[i]) >= sizeof w)
 				return false;
 			deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), w, sizeof w);
-			static const char *const conn[] = {"and", "of", "the", "for", "de", "del", "la", "at", "on", NULL};
-			if (!in_list(w, conn))
+			WORD_LIST(conn, "and", "of", "the", "for", "de", "del", "la", "at", "on");
+			if (!in_list(w, &conn))
 				return false;
 		}
 		if (!(x->t[i].dflags & (DF_GENERIC | DF_CLINICAL)) && !x->protect[i])
@@ -1771,13 +1750,13 @@ static bool joined(const struct ctx *x, size_t j)
 /* A surname particle ("van", "de", "ten", "al")? */
 static bool is_particle(const struct ctx *x, size_t j)
 {
-	static const char *const parts[] = {"van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
-		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y", NULL};
+	WORD_LIST(parts, "van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
+		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y");
 	char w[8];
 	if (tlen(&x->t[j]) >= sizeof w)
 		return false;
 	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), w, sizeof w);
-	return in_list(w, parts);
+	return in_list(w, &parts);
 }
 
 /* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
@@ -1813,12 +1792,12 @@ static bool prefixed_cap(const struct ctx *x, size_t i)
 		k++;
 	if (k == 0 || k > 3 || k + 2 > n || (s[k] != '-' && s[k] != '\''))
 		return false;
-	static const char *const pre[] = {"al", "el", "ad", "as", "at", "ar", "an", "ash", "az", "d", "l", "bin", "ben",
-		"abu", "ibn", "da", "de", "di", "du", NULL};
+	WORD_LIST(pre, "al", "el", "ad", "as", "at", "ar", "an", "ash", "az", "d", "l", "bin", "ben",
+		"abu", "ibn", "da", "de", "di", "du");
 	char w[4];
 	memcpy(w, s, k);
 	w[k] = 0;
-	return in_list(w, pre) && isupper((unsigned char)s[k + 1]) && n - k - 1 >= 2;
+	return in_list(w, &pre) && isupper((unsigned char)s[k + 1]) && n - k - 1 >= 2;
 }
 
 /* A hyphenated surname whose every part looks like a name: "Smith-Jones", "Okonkwo-Adeyemi" (each part
@@ -1997,14 +1976,14 @@ static bool is_eponym_use(const struct ctx *x, size_t i)
 	return false;
 }
 
-static const char *const PT_LABELS[] = {"patient", "patient name", "name", "pt", "pt name", "re", "client",
+WORD_LIST(PT_LABELS, "patient", "patient name", "name", "pt", "pt name", "re", "client",
 	"resident", "member", "insured", "subscriber", "guarantor", "emergency contact", "contact",
 	"next of kin", "nok", "caregiver", "spouse", "mother", "father", "parent", "guardian", "informant",
 	"accompanied by", "patient's name", "nombre", "paciente", "baby", "infant", "mom", "employee", "worker",
 	"claimant", "applicant", "proxy", "health care proxy", "hcp", "poa", "requested by", "from", "caller",
 	"parent/guardian", "parent / guardian", "mother's name", "father's name", "spouse name", "contact name",
-	"patient/caller", "student name", "worker name", "employee name", "insured name", NULL};
-static const char *const DR_LABELS[] = {"attending", "attending physician", "pcp", "primary care",
+	"patient/caller", "student name", "worker name", "employee name", "insured name");
+WORD_LIST(DR_LABELS, "attending", "attending physician", "pcp", "primary care",
 	"referring", "referring physician", "referring provider", "referred by", "ordering", "ordering provider",
 	"ordering physician", "provider", "physician", "surgeon", "assistant", "anesthesiologist", "anesthesia",
 	"radiologist", "pathologist", "resident", "fellow", "dictated by", "signed by", "electronically signed by",
@@ -2017,7 +1996,7 @@ static const char *const DR_LABELS[] = {"attending", "attending physician", "pcp
 	"genetic counselor", "clinician", "practitioner", "médico", "medico", "doctor", "dr", "covering",
 	"paged", "notified", "discussed with", "spoke with", "d/w", "signed", "approved by", "entered by",
 	"completed by", "prepared by", "sonographer", "sender", "recipient", "provider name", "interpreter",
-	"emt", "medic", "crew", "preceptor", "student", "scrub", "circulator", NULL};
+	"emt", "medic", "crew", "preceptor", "student", "scrub", "circulator");
 
 /* Label words before ':' at the start of the line or after two spaces: returns 1 patient, 2 doctor. */
 static int label_kind(const struct ctx *x, size_t colon)
@@ -2046,9 +2025,9 @@ static int label_kind(const struct ctx *x, size_t colon)
 		for (size_t q = 0; q < n; q++)
 			if (buf[q] == '\t')
 				buf[q] = ' ';
-		if (in_list(buf, PT_LABELS))
+		if (in_list(buf, &PT_LABELS))
 			return 1;
-		if (in_list(buf, DR_LABELS))
+		if (in_list(buf, &DR_LABELS))
 			return 2;
 		if (x->t[from].flags & TF_PUNCT)
 			continue;
@@ -2095,13 +2074,13 @@ static void context_names(struct ctx *x)
 				continue;
 			/* lower-case credentials only where they are unambiguous ("kathy m rn"); "pt" is the patient */
 			if (!upper) {
-				static const char *const low_ok[] = {"rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
-					"fnp", "aprn", "crna", NULL};
+				WORD_LIST(low_ok, "rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
+					"fnp", "aprn", "crna");
 				char cw[16];
 				if (tlen(t) >= sizeof cw)
 					continue;
 				deid_fold(x->s + t->start, tlen(t), cw, sizeof cw);
-				if (!in_list(cw, low_ok))
+				if (!in_list(cw, &low_ok))
 					continue;
 			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
@@ -2265,9 +2244,9 @@ static void context_names(struct ctx *x)
 		char w[32];
 		if (tlen(t) < sizeof w) {
 			deid_fold(x->s + t->start, tlen(t), w, sizeof w);
-			static const char *const by[] = {"by", "with", "per", "paged", "called", "notified", "informed",
-				"to", "from", "cc", "and", "thanks", "dear", "hi", "hello", "sincerely", "regards", NULL};
-			if (in_list(w, by)) {
+			WORD_LIST(by, "by", "with", "per", "paged", "called", "notified", "informed",
+				"to", "from", "cc", "and", "thanks", "dear", "hi", "hello", "sincerely", "regards");
+			if (in_list(w, &by)) {
 				size_t j = i + 1;
 				if (tok_punct(x, j, ',') || tok_punct(x, j, ':'))
 					j++;
@@ -2290,9 +2269,9 @@ static void context_names(struct ctx *x)
 				}
 			}
 			/* letter closings: the name on the next non-empty line is the author's */
-			static const char *const closings[] = {"sincerely", "regards", "respectfully", "cordially",
-				"warmly", "best", "thanks", "atentamente", NULL};
-			if (in_list(w, closings)) {
+			WORD_LIST(closings, "sincerely", "regards", "respectfully", "cordially",
+				"warmly", "best", "thanks", "atentamente");
+			if (in_list(w, &closings)) {
 				size_t j = i + 1;
 				while (j < x->nt && !x->t[j].nl_before)
 					j++;
@@ -2435,14 +2414,14 @@ static void cue_names(struct ctx *x)
 		/* possessive + relation: "Amanda's daughter", "between him and Asya's kid", "Matej's address" */
 		size_t pl = poss_len(x, i);
 		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
-			static const char *const owned[] = {"kid", "kids", "address", "account", "phone", "number", "house",
-				"home", "place", "car", "email", "birthday", "funeral", "wedding", NULL};
+			WORD_LIST(owned, "kid", "kids", "address", "account", "phone", "number", "house",
+				"home", "place", "car", "email", "birthday", "funeral", "wedding");
 			char w[24];
 			const struct tok *u = &x->t[i + 1];
 			bool rel = (u->dflags & DF_RELATION) != 0;
 			if (!rel && tlen(u) < sizeof w) {
 				deid_fold(x->s + u->start, tlen(u), w, sizeof w);
-				rel = in_list(w, owned);
+				rel = in_list(w, &owned);
 			}
 			uint32_t f = stem_flags(x, i);
 			if (rel && name_like(x, i, f, (t->flags & TF_CAP) != 0) && !is_eponym_use(x, i))
@@ -2571,10 +2550,10 @@ static bool plain_word(const char *s, size_t n)
 
 static bool drug_context(const struct ctx *x, size_t j)
 {
-	static const char *const forms[] = {"drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
+	WORD_LIST(forms, "drip", "gtt", "tab", "tabs", "tablet", "tablets", "capsule", "capsules",
 		"cap", "caps", "infusion", "patch", "inhaler", "cream", "ointment", "injection", "pen", "xl", "xr", "er",
 		"sr", "cr", "dr", "odt", "hfa", "solution", "suspension", "syrup", "drops", "gel", "spray", "prn",
-		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml", NULL};
+		"daily", "bid", "tid", "qid", "qhs", "po", "iv", "im", "sc", "sq", "mg", "mcg", "units", "ml");
 	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
 		if (x->t[k].nl_before)
 			return false;
@@ -2582,7 +2561,7 @@ static bool drug_context(const struct ctx *x, size_t j)
 		if (tlen(&x->t[k]) >= sizeof w)
 			return false;
 		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
-		if (in_list(w, forms))
+		if (in_list(w, &forms))
 			return true;
 		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
@@ -2593,14 +2572,14 @@ static bool drug_context(const struct ctx *x, size_t j)
 /* A word that makes the capitalised words before it a place: "Lincoln Plaza", "Grant Park". */
 static bool place_word(const struct ctx *x, size_t j)
 {
-	static const char *const w[] = {"plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
+	WORD_LIST(w, "plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
 		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
-		"commons", "gardens", "village", "township", NULL};
+		"commons", "gardens", "village", "township");
 	char f[16];
 	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
 		return false;
 	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
-	return in_list(f, w);
+	return in_list(f, &w);
 }
 
 /* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
@@ -2619,11 +2598,11 @@ static bool drug_list_neighbour(const struct ctx *x, size_t j)
  * Jardiance and Ozempic", "switched to Sinemet"): the words are drugs, not people. */
 static bool drug_verb_before(const struct ctx *x, size_t j)
 {
-	static const char *const verbs[] = {"started", "start", "starting", "restarted", "restart", "resumed",
+	WORD_LIST(verbs, "started", "start", "starting", "restarted", "restart", "resumed",
 		"resume", "continue", "continued", "continuing", "stopped", "stop", "stopping", "discontinued",
 		"discontinue", "held", "hold", "holding", "taking", "takes", "take", "took", "prescribed", "titrated",
 		"increased", "decreased", "switched", "changed", "tapered", "initiated", "rx", "meds", "medications",
-		"medication", "on", NULL};
+		"medication", "on");
 	for (size_t q = j, k = 0; q > 0 && k < 8; q--, k++) {
 		if (x->t[q].nl_before)
 			return false;
@@ -2637,7 +2616,7 @@ static bool drug_verb_before(const struct ctx *x, size_t j)
 			return false;
 		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
 		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
-		return in_list(w, verbs) && (strcmp(w, "on") != 0 || q == j);
+		return in_list(w, &verbs) && (strcmp(w, "on") != 0 || q == j);
 	}
 	return false;
 }
@@ -2745,15 +2724,15 @@ static void dict_layer(struct ctx *x)
 			bool verb_next = false;
 			if (initial_pos && !multi && e0 < x->nt && joined(x, e0)) {
 				const struct tok *nx = &x->t[e0];
-				static const char *const verbs[] = {"is", "was", "has", "had", "will", "can", "lives", "lived",
+				WORD_LIST(verbs, "is", "was", "has", "had", "will", "can", "lives", "lived",
 					"spent", "shouted", "said", "says", "went", "works", "worked", "moved", "told", "asked",
 					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
 					"would", "could", "should", "began", "begins", "started", "wrote", "writes", "became",
-					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings", NULL};
+					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings");
 				char vw[16];
 				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
 					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
-					verb_next = in_list(vw, verbs);
+					verb_next = in_list(vw, &verbs);
 				}
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
@@ -2855,8 +2834,8 @@ static void dict_layer(struct ctx *x)
 			if (!multi) {
 				char pw[32];
 				prev_word(x, t->start, pw, sizeof pw);
-				static const char *const preps[] = {"in", "from", "to", "near", "at", "of", "visits", NULL};
-				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, preps)))
+				WORD_LIST(preps, "in", "from", "to", "near", "at", "of", "visits");
+				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, &preps)))
 					goto places;
 			}
 			bool eponym = false;
@@ -2875,9 +2854,9 @@ static void dict_layer(struct ctx *x)
 			/* "China", "Providence": an English word too, so only after a preposition or a comma */
 			char pw[32];
 			prev_word(x, t->start, pw, sizeof pw);
-			static const char *const preps[] = {"in", "from", "to", "near", "visits", "of", NULL};
+			WORD_LIST(preps, "in", "from", "to", "near", "visits", "of");
 			bool comma = i > 0 && tok_punct(x, i - 1, ',');
-			if (!in_list(pw, preps) && !comma)
+			if (!in_list(pw, &preps) && !comma)
 				continue;
 		}
 		/* "Brattleboro VT": a known city followed by a state abbreviation */
@@ -2896,9 +2875,9 @@ static void dict_layer(struct ctx *x)
 /* "retired machinist", "works as a delivery driver": occupations of the patient and relatives. */
 static void professions(struct ctx *x)
 {
-	static const char *const cue[] = {"retired", "former", "formerly", "works", "worked", "working",
+	WORD_LIST(cue, "retired", "former", "formerly", "works", "worked", "working",
 		"employed", "occupation", "job", "career", "profession", "trade", "as", "unemployed", "laid",
-		"self-employed", "year-old", "yo", "is", "was", "works as", NULL};
+		"self-employed", "year-old", "yo", "is", "was", "works as");
 	for (size_t i = 0; i < x->nt; i++) {
 		if (!(x->t[i].flags & TF_ALPHA) || !(x->t[i].dflags & (DF_MW | DF_PROFESSION)))
 			continue;
@@ -2921,7 +2900,7 @@ static void professions(struct ctx *x)
 				if (tlen(p) >= sizeof w)
 					continue;
 				deid_fold(x->s + p->start, tlen(p), w, sizeof w);
-				if (in_list(w, cue))
+				if (in_list(w, &cue))
 					ok = true;
 			}
 			/* "Occupation: teacher" */
