@@ -522,7 +522,21 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, struct skey
 static void put_surrogate(struct ml_buf *o, const struct deid_engine *e, struct skeys *k, int type,
 			  const char *s, size_t n)
 {
-	uint64_t h = keyed(k, type, s, n);
+	/* the pool index, for the types below that pick from a pool; dates, ages, words and scrambled values
+	 * derive their own (a hash each is most of surrogate mode's cost) */
+	uint64_t h = 0;
+	switch (type) {
+	case DEID_STATE:
+	case DEID_COUNTRY:
+	case DEID_PROFESSION:
+	case DEID_EMAIL:
+	case DEID_URL:
+	case DEID_IPADDR:
+		h = keyed(k, type, s, n);
+		break;
+	default:
+		break;
+	}
 	switch (type) {
 	case DEID_DATE:
 		if (!shift_date(k, s, n, o))
