@@ -105,13 +105,26 @@ struct deid_needles {
 	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
 			      * pat_first[id + 1]) */
 	uint16_t *pats;
-	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac) */
+	/* per literal: every pattern that lists it in its need list (need_pats[need_first[id] ..
+	 * need_first[id + 1])), so the patterns a note needs run are found from the literals it holds */
+	uint32_t *need_first;
+	uint16_t *need_pats;
+	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac). delta holds one
+	 * row of ncls + 1 entries per state: the row offset of the next state per byte class (premultiplied, so
+	 * a step is one add and one load), then the first state of the state's output chain. States are numbered
+	 * so that those with an output come last: row offsets >= emit_from are theirs. */
 	uint8_t cls[256];
 	size_t ncls;
-	uint16_t *delta;
-	int32_t *own;
-	uint32_t *emit, *dlink;
+	uint32_t *delta;
+	uint32_t emit_from;
+	int32_t *own;    /* per state: the literal it spells (-1: none) */
+	uint32_t *dlink; /* per state: the next state of the output chain it is on (0: end) */
 };
+
+/* Bounds of the engine's tables that the per-note scratch of the pattern layer (engine.c: scan_patterns)
+ * holds on the stack; deid_engine_new refuses tables that exceed them. */
+#define DEID_MAX_PATS 128
+#define DEID_MAX_NEEDLES 1024
 
 struct deid_engine {
 	struct deid_pattern *pats;

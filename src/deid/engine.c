@@ -1019,50 +1019,87 @@ static bool check_facility(struct ctx *x, size_t *pa, size_t b, int type)
 }
 
 /* Where each pattern's literals occur, per pattern (lead and windowed patterns): found as (pattern,
- * position) pairs in note order, then grouped by pattern with a stable counting sort, so a pattern walks
- * only its own occurrences, in position order. */
+ * position) pairs in note order, then grouped by pattern with a counting sort, so a pattern walks only its
+ * own occurrences, in position order. Lives on the stack of scan_patterns: the per-pattern arrays are
+ * bounded by DEID_MAX_PATS and a usual note's pairs fit the inline buffers (a malloc and a calloc per note
+ * cost more than the grouping itself); only the patterns a note touches are visited. */
+enum { OCC_INLINE = 256 };
 struct occs {
 	struct occ_pair {
 		uint32_t pos;
 		uint16_t pat;
 	} *v;
 	size_t n, cap;
-	uint32_t *last;  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
-	uint32_t *pos;   /* grouped positions */
-	uint32_t *first; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each once */
-	uint32_t *end;
+	uint32_t *pos; /* grouped positions */
+	uint16_t touched[DEID_MAX_PATS]; /* patterns with at least one pair, in order of their first */
+	size_t ntouched;
+	uint32_t last[DEID_MAX_PATS];  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
+	uint32_t first[DEID_MAX_PATS]; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each */
+	uint32_t end[DEID_MAX_PATS];   /* once (while pushing, first[p] counts the pattern's pairs) */
+	struct occ_pair vbuf[OCC_INLINE];
+	uint32_t posbuf[OCC_INLINE];
 };
+
+static void occ_init(struct occs *o, size_t npats)
+{
+	o->v = o->vbuf;
+	o->cap = OCC_INLINE;
+	o->n = 0;
+	o->pos = o->posbuf;
+	o->ntouched = 0;
+	/* only these three are read per pattern (the buffers are written before they are read) */
+	memset(o->last, 0, npats * sizeof *o->last);
+	memset(o->first, 0, npats * sizeof *o->first);
+	memset(o->end, 0, npats * sizeof *o->end);
+}
+
+static void occ_release(struct occs *o)
+{
+	if (o->v != o->vbuf)
+		ml_free(o->v);
+	if (o->pos != o->posbuf)
+		ml_free(o->pos);
+}
 
 static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 {
 	if (o->last[pat] == pos + 1)
 		return; /* two literals of one pattern at one place ("hosp", "hospital") */
+	if (!o->last[pat])
+		o->touched[o->ntouched++] = pat;
 	o->last[pat] = (uint32_t)pos + 1;
+	o->first[pat]++;
 	if (o->n == o->cap) {
-		o->cap = o->cap ? o->cap * 2 : 256;
-		o->v = ml_xrealloc(o->v, o->cap * sizeof *o->v);
+		struct occ_pair *v = ml_xmalloc(o->cap * 2 * sizeof *v);
+		memcpy(v, o->v, o->n * sizeof *v);
+		if (o->v != o->vbuf)
+			ml_free(o->v);
+		o->v = v;
+		o->cap *= 2;
 	}
 	o->v[o->n].pos = (uint32_t)pos;
 	o->v[o->n++].pat = pat;
 }
 
-static void occ_group(struct occs *o, size_t npats)
+static void occ_group(struct occs *o)
 {
-	memset(o->first, 0, (npats + 1) * sizeof *o->first);
+	uint32_t acc = 0;
+	for (size_t t = 0; t < o->ntouched; t++) {
+		uint16_t p = o->touched[t];
+		uint32_t c = o->first[p];
+		o->first[p] = o->end[p] = acc; /* end[] is the fill cursor until the runs are sorted */
+		acc += c;
+	}
+	if (acc > OCC_INLINE)
+		o->pos = ml_xmalloc(acc * sizeof *o->pos);
 	for (size_t i = 0; i < o->n; i++)
-		o->first[o->v[i].pat + 1]++;
-	for (size_t p = 0; p < npats; p++)
-		o->first[p + 1] += o->first[p];
-	o->pos = ml_xmalloc((o->n + 1) * sizeof *o->pos);
-	/* last[] is reused as the fill cursor */
-	memcpy(o->last, o->first, npats * sizeof *o->last);
-	for (size_t i = 0; i < o->n; i++)
-		o->pos[o->last[o->v[i].pat]++] = o->v[i].pos;
+		o->pos[o->end[o->v[i].pat]++] = o->v[i].pos;
 	/* the automaton reports literals where they end, so one pattern's positions (starts) may come out of
 	 * order when its literals differ in length: sort each run (nearly sorted: insertion sort) and drop
 	 * repeats */
-	for (size_t p = 0; p < npats; p++) {
-		uint32_t a = o->first[p], b = o->first[p + 1], k = a;
+	for (size_t t = 0; t < o->ntouched; t++) {
+		uint16_t p = o->touched[t];
+		uint32_t a = o->first[p], b = o->end[p], k = a;
 		for (uint32_t i = a + 1; i < b; i++) {
 			uint32_t v = o->pos[i], j = i;
 			while (j > a && o->pos[j - 1] > v) {
@@ -1079,24 +1116,36 @@ static void occ_group(struct occs *o, size_t npats)
 }
 
 /* The same as find_needles with the Aho-Corasick automaton built by ac_build: one table step per byte
- * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. */
-static void find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found, struct occs *o)
+ * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. Also lists
+ * in flist (returning how many) the literals found, each once, so scan_patterns need not look at every
+ * pattern's need list. The loop's critical path is the dependent load of the next row offset: no multiply
+ * (offsets are premultiplied) and no load of an output flag (emitting states are numbered last). */
+static size_t find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found,
+			      uint16_t *flist, struct occs *o)
 {
 	memset(found, 0, t->n);
 	const unsigned char *u = (const unsigned char *)low;
-	const uint16_t *delta = t->delta;
-	size_t nc = t->ncls;
-	uint32_t st = 0;
+	const uint32_t *delta = t->delta;
+	const size_t nc = t->ncls;
+	const uint32_t from = t->emit_from;
+	size_t nf = 0;
+	uint32_t off = 0;
 	for (size_t i = 0; i < n; i++) {
-		st = delta[st * nc + t->cls[u[i]]];
-		for (uint32_t e = t->emit[st]; e; e = t->dlink[e]) {
+		off = delta[off + t->cls[u[i]]];
+		if (off < from)
+			continue;
+		for (uint32_t e = delta[off + nc]; e; e = t->dlink[e]) {
 			int32_t id = t->own[e];
-			found[id] = 1;
+			if (!found[id]) {
+				found[id] = 1;
+				flist[nf++] = (uint16_t)id;
+			}
 			size_t pos = i + 1 - t->len[id];
 			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
 				occ_push(o, pos, t->pats[q]);
 		}
 	}
+	return nf;
 }
 
 /* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
@@ -1648,59 +1697,61 @@ static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_d
  * one may match a caseless pattern where its lower-cased text lacks the literal, so windows are not used. */
 static bool has_odd_fold(const char *s, size_t n)
 {
-	/* both start with a byte >= 0xC5: an ASCII note is answered by one memchr-like pass */
+	/* both start with a byte >= 0xC5: an ASCII note (the usual case) is answered eight bytes at a time */
+	if (deid_ascii(s, n))
+		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] >= 0xC5)
 			return memmem(s + i, n - i, "\xC5\xBF", 2) || memmem(s + i, n - i, "\xE2\x84\xAA", 3);
 	return false;
 }
 
+/* Does the note hold one of p's need literals (the reference path's test, one pattern at a time)? */
+static bool need_found(const struct deid_pattern *p, const uint8_t *found)
+{
+	for (size_t k = 0; k < p->nneed; k++)
+		if (found[p->need[k]])
+			return true;
+	return false;
+}
+
 static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
 {
 	const struct deid_engine *e = x->e;
-	uint8_t found_small[512];
-	uint8_t *found = e->needles.n <= sizeof found_small ? found_small : ml_xmalloc(e->needles.n);
-	struct occs occ = {0};
-	occ.last = ml_xcalloc(e->npats + 1, sizeof *occ.last);
-	occ.first = ml_xmalloc((e->npats + 1) * sizeof *occ.first);
-	occ.end = ml_xmalloc((e->npats + 1) * sizeof *occ.end);
-	if (reference)
-		find_needles(&e->needles, x->low, x->n, found, &occ);
-	else
-		find_needles_ac(&e->needles, x->low, x->n, found, &occ);
-	occ_group(&occ, e->npats);
+	const struct deid_needles *t = &e->needles;
+	uint8_t found[DEID_MAX_NEEDLES];
+	uint16_t flist[DEID_MAX_NEEDLES];
+	uint8_t run[DEID_MAX_PATS]; /* fast path: the pattern's need list has a literal the note holds */
+	struct occs occ;
+	occ_init(&occ, e->npats);
+	if (reference) {
+		find_needles(t, x->low, x->n, found, &occ);
+	} else {
+		size_t nf = find_needles_ac(t, x->low, x->n, found, flist, &occ);
+		memset(run, 0, e->npats);
+		for (size_t f = 0; f < nf; f++)
+			for (uint32_t q = t->need_first[flist[f]]; q < t->need_first[flist[f] + 1]; q++)
+				run[t->need_pats[q]] = 1;
+	}
+	occ_group(&occ);
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
 	struct sites st = {0};
 	if (windows)
 		sites_find(&st, x);
 	for (size_t pi = 0; pi < e->npats; pi++) {
 		const struct deid_pattern *p = &e->pats[pi];
-		if (p->nneed) {
-			/* most patterns hang on a label or keyword: skip them on notes that lack it */
-			bool any = false;
-			for (size_t k = 0; k < p->nneed && !any; k++)
-				any = found[p->need[k]];
-			if (!any)
-				continue;
-		}
+		/* most patterns hang on a label or keyword: skip them on notes that lack it */
+		if (p->nneed && !(reference ? need_found(p, found) : run[pi]))
+			continue;
 		if (windows && p->re_win)
 			scan_windowed(x, p, md, mc, &occ, &st);
 		else
 			scan_full(x, p, md, &occ, !reference);
 	}
-	if (found != found_small)
-		ml_free(found);
-	ml_free(occ.v);
-	ml_free(occ.pos);
-	ml_free(occ.first);
-	ml_free(occ.end);
-	ml_free(occ.last);
+	occ_release(&occ);
 	sites_release(&st);
 }
 
-/* ---- names ------------------------------------------------------------------------------------------- */
-
-/* Flags that keep a word out of names whatever else the dictionary says. */
 #define NOT_NAME (DF_CLINICAL | DF_STOP | DF_MONTHDAY | DF_CRED | DF_TITLE_DR | DF_TITLE_PT | DF_RELATION | DF_GENERIC)
 
 /* Can token i be part of a name? strict: must be capitalised (or upper case). */
@@ -3345,9 +3396,30 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 	return 0;
 }
 
-/* The Aho-Corasick automaton of the literals: bytes that occur in no literal share class 0; delta is the
- * full transition table over the classes; own[s] is the literal spelled by state s (-1: none), emit[s] the
- * first state on s's suffix chain that spells one (0: none), dlink[s] the next one after s. */
+/* Per literal, the patterns whose need list holds it (deid_needles.need_first/need_pats). */
+static void needles_link(struct deid_engine *e)
+{
+	struct deid_needles *t = &e->needles;
+	t->need_first = ml_xcalloc(t->n + 2, sizeof *t->need_first);
+	size_t total = 0;
+	for (size_t i = 0; i < e->npats; i++)
+		for (size_t k = 0; k < e->pats[i].nneed; k++)
+			t->need_first[e->pats[i].need[k] + 1]++, total++;
+	for (size_t k = 0; k < t->n; k++)
+		t->need_first[k + 1] += t->need_first[k];
+	t->need_pats = ml_xmalloc((total + 1) * sizeof *t->need_pats);
+	uint32_t *fill = ml_xmalloc((t->n + 1) * sizeof *fill);
+	memcpy(fill, t->need_first, (t->n + 1) * sizeof *fill);
+	for (size_t i = 0; i < e->npats; i++)
+		for (size_t k = 0; k < e->pats[i].nneed; k++)
+			t->need_pats[fill[e->pats[i].need[k]]++] = (uint16_t)i;
+	ml_free(fill);
+}
+
+/* The Aho-Corasick automaton of the literals: bytes that occur in no literal share class 0. Built over
+ * state numbers in trie order (next: the full transition table, out: the first state on a state's suffix
+ * chain that spells a literal, link: the next one), then renumbered for find_needles_ac: states without an
+ * output first, and stored as premultiplied row offsets (see struct deid_needles). */
 static void ac_build(struct deid_needles *t)
 {
 	memset(t->cls, 0, sizeof t->cls);
@@ -3362,9 +3434,9 @@ static void ac_build(struct deid_needles *t)
 	int32_t *child = ml_xmalloc(total * nc * sizeof *child);
 	for (size_t i = 0; i < total * nc; i++)
 		child[i] = -1;
-	t->own = ml_xmalloc(total * sizeof *t->own);
+	int32_t *own = ml_xmalloc(total * sizeof *own);
 	for (size_t i = 0; i < total; i++)
-		t->own[i] = -1;
+		own[i] = -1;
 	size_t ns = 1;
 	for (size_t k = 0; k < t->n; k++) {
 		size_t st = 0;
@@ -3374,16 +3446,15 @@ static void ac_build(struct deid_needles *t)
 				child[st * nc + c] = (int32_t)ns++;
 			st = (size_t)child[st * nc + c];
 		}
-		t->own[st] = (int32_t)k; /* literals are distinct (needle_add), so one per state */
+		own[st] = (int32_t)k; /* literals are distinct (needle_add), so one per state */
 	}
-	t->delta = ml_xmalloc(ns * nc * sizeof *t->delta);
-	t->emit = ml_xcalloc(ns, sizeof *t->emit);
-	t->dlink = ml_xcalloc(ns, sizeof *t->dlink);
+	uint32_t *next = ml_xmalloc(ns * nc * sizeof *next);
+	uint32_t *out = ml_xcalloc(ns, sizeof *out), *link = ml_xcalloc(ns, sizeof *link);
 	uint32_t *fail = ml_xcalloc(ns, sizeof *fail), *queue = ml_xmalloc(ns * sizeof *queue);
 	size_t qh = 0, qt = 0;
 	for (size_t c = 0; c < nc; c++) {
 		int32_t u = child[c];
-		t->delta[c] = (uint16_t)(u < 0 ? 0 : u);
+		next[c] = (uint32_t)(u < 0 ? 0 : u);
 		if (u >= 0)
 			fail[u] = 0, queue[qt++] = (uint32_t)u;
 	}
@@ -3391,20 +3462,46 @@ static void ac_build(struct deid_needles *t)
 		uint32_t r = queue[qh++];
 		/* r's suffix chain: its failure state, if that spells a literal, else that state's chain */
 		uint32_t f = fail[r];
-		t->dlink[r] = t->own[f] >= 0 ? f : t->emit[f];
-		t->emit[r] = t->own[r] >= 0 ? r : t->dlink[r];
+		link[r] = own[f] >= 0 ? f : out[f];
+		out[r] = own[r] >= 0 ? r : link[r];
 		for (size_t c = 0; c < nc; c++) {
 			int32_t u = child[r * nc + c];
 			if (u >= 0) {
-				fail[u] = t->delta[f * nc + c];
-				t->delta[r * nc + c] = (uint16_t)u;
+				fail[u] = next[f * nc + c];
+				next[r * nc + c] = (uint32_t)u;
 				queue[qt++] = (uint32_t)u;
 			} else {
-				t->delta[r * nc + c] = t->delta[f * nc + c];
+				next[r * nc + c] = next[f * nc + c];
 			}
 		}
 	}
+	/* renumber: quiet states (empty output chain; the root among them, still 0) first */
+	uint32_t *ren = fail; /* reused: the failure links are no longer needed */
+	size_t k = 0;
+	for (size_t st = 0; st < ns; st++)
+		if (!out[st])
+			ren[st] = (uint32_t)k++;
+	size_t w = nc + 1;
+	t->emit_from = (uint32_t)(k * w);
+	for (size_t st = 0; st < ns; st++)
+		if (out[st])
+			ren[st] = (uint32_t)k++;
+	t->delta = ml_xmalloc(ns * w * sizeof *t->delta);
+	t->own = ml_xmalloc(ns * sizeof *t->own);
+	t->dlink = ml_xmalloc(ns * sizeof *t->dlink);
+	for (size_t st = 0; st < ns; st++) {
+		uint32_t *row = t->delta + (size_t)ren[st] * w;
+		for (size_t c = 0; c < nc; c++)
+			row[c] = ren[next[st * nc + c]] * (uint32_t)w;
+		row[nc] = out[st] ? ren[out[st]] : 0; /* the root spells nothing, so 0 ends a chain */
+		t->own[ren[st]] = own[st];
+		t->dlink[ren[st]] = link[st] ? ren[link[st]] : 0;
+	}
 	ml_free(child);
+	ml_free(own);
+	ml_free(next);
+	ml_free(out);
+	ml_free(link);
 	ml_free(fail);
 	ml_free(queue);
 }
@@ -3515,11 +3612,15 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 	size_t chars = 1;
 	for (size_t k = 0; k < t->n; k++)
 		chars += t->len[k];
-	if (chars > 65535) { /* the automaton's states are uint16_t: at most one per literal byte */
-		ml_err_set(err, ML_EINVAL, "de-identification literals too long in all (%zu bytes)", chars);
+	/* the automaton has at most one state per literal byte, numbered in 16 bits where a literal id is
+	 * (flist); the per-note scratch of scan_patterns is sized by the DEID_MAX_ bounds */
+	if (chars > 65535 || t->n > DEID_MAX_NEEDLES || e->npats > DEID_MAX_PATS) {
+		ml_err_set(err, ML_EINVAL, "de-identification tables too large (%zu literal bytes, %zu literals, %zu patterns)",
+			   chars, t->n, e->npats);
 		deid_engine_free(e);
 		return NULL;
 	}
+	needles_link(e);
 	ac_build(t);
 	return e;
 }
@@ -3539,7 +3640,8 @@ void deid_engine_free(struct deid_engine *e)
 	ml_free(e->needles.pat_first);
 	ml_free(e->needles.delta);
 	ml_free(e->needles.own);
-	ml_free(e->needles.emit);
+	ml_free(e->needles.need_first);
+	ml_free(e->needles.need_pats);
 	ml_free(e->needles.dlink);
 	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
