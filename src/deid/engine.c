@@ -123,7 +123,8 @@ enum {
 	C_COMMA_ST,   /* "," spaces, two capitals, not a word character */
 	C_ZIP5,       /* a run of exactly 5 digits after a space */
 	C_INITIALS,   /* "A/a" */
-	C_XDIGIT      /* a digit follows the site's literal "x" */
+	C_XDIGIT,     /* a digit follows the site's literal "x" */
+	C_N
 };
 
 struct pat_def {
@@ -1338,31 +1339,59 @@ static bool in_class(const uint64_t *c, unsigned char b)
 }
 
 /* Positions shared by the windowed patterns of one note, found in one pass: starts of digit runs, commas,
- * colons, slashes, and starts of identifier-like runs (an A-Z or digit not after [\\w./-]). */
+ * colons, slashes, and starts of identifier-like runs (an A-Z or digit not after [\\w./-]). Digit runs are
+ * then grouped by the checks that pass there (bycheck), so a pattern walks only the runs its check
+ * accepts. The lists start in inline buffers (scan_patterns keeps this on its stack) and move to the heap
+ * only for long notes. */
 enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
+enum { SITE_INLINE = 128 };
 struct sites {
 	uint32_t *v[L_N];
 	size_t n[L_N], cap[L_N];
-	uint32_t *dmask; /* per digit run (L_DRUN): bit c set when check c passes there */
+	uint32_t *dmask;  /* per digit run (L_DRUN): bit c set when check c passes there */
+	uint32_t *bycheck; /* digit runs passing check c: bycheck[cfirst[c] .. cfirst[c + 1]), ascending */
+	uint32_t cfirst[C_N + 1];
+	uint32_t buf[L_N][SITE_INLINE], maskbuf[SITE_INLINE], checkbuf[2 * SITE_INLINE];
 };
+
+static void sites_init(struct sites *st)
+{
+	for (int l = 0; l < L_N; l++) {
+		st->v[l] = st->buf[l];
+		st->n[l] = 0;
+		st->cap[l] = SITE_INLINE;
+	}
+	st->dmask = st->maskbuf;
+	st->bycheck = st->checkbuf;
+}
+
+/* Doubles an inline-started array of n uint32_t (*v, capacity cap) into the heap. */
+static uint32_t *site_grow(uint32_t *v, const uint32_t *inline_buf, size_t n, size_t cap)
+{
+	uint32_t *w = ml_xmalloc(cap * 2 * sizeof *w);
+	memcpy(w, v, n * sizeof *w);
+	if (v != inline_buf)
+		ml_free(v);
+	return w;
+}
 
 static void site_push(struct sites *st, int l, size_t pos)
 {
 	if (st->n[l] == st->cap[l]) {
-		st->cap[l] = st->cap[l] ? st->cap[l] * 2 : 64;
-		st->v[l] = ml_xrealloc(st->v[l], st->cap[l] * sizeof *st->v[l]);
 		if (l == L_DRUN)
-			st->dmask = ml_xrealloc(st->dmask, st->cap[l] * sizeof *st->dmask);
+			st->dmask = site_grow(st->dmask, st->maskbuf, st->n[l], st->cap[l]);
+		st->v[l] = site_grow(st->v[l], st->buf[l], st->n[l], st->cap[l]);
+		st->cap[l] *= 2;
 	}
 	st->v[l][st->n[l]++] = (uint32_t)pos;
 }
 
 /* The checks of digit-run sites that pass at the run starting at q, as a bit set: each run is looked at
  * once for all the patterns, and the byte after the run rules most checks out at once. */
-static uint32_t drun_mask(const struct ctx *x, size_t q)
+static uint32_t drun_mask(const struct ctx *x, size_t q, size_t e)
 {
 	const char *s = x->s;
-	size_t n = x->n, e = drun_end(s, n, q), len = e - q;
+	size_t n = x->n, len = e - q;
 	char c = e < n ? s[e] : 0;
 	uint32_t m = 0;
 #define TRY(k) (m |= site_ok(x, k, q) ? 1u << (k) : 0)
@@ -1416,6 +1445,25 @@ static const uint8_t SITE_BYTE[256] = {
 	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
 };
 
+/* Groups the digit runs by the checks that pass there (counting sort over the bits of dmask). */
+static void sites_by_check(struct sites *st)
+{
+	memset(st->cfirst, 0, sizeof st->cfirst);
+	size_t nd = st->n[L_DRUN], total = 0;
+	for (size_t r = 0; r < nd; r++)
+		for (uint32_t m = st->dmask[r]; m; m &= m - 1)
+			st->cfirst[__builtin_ctz(m) + 1]++, total++;
+	for (int c = 0; c < C_N; c++)
+		st->cfirst[c + 1] += st->cfirst[c];
+	if (total > 2 * SITE_INLINE)
+		st->bycheck = ml_xmalloc(total * sizeof *st->bycheck);
+	uint32_t fill[C_N];
+	memcpy(fill, st->cfirst, sizeof fill);
+	for (size_t r = 0; r < nd; r++)
+		for (uint32_t m = st->dmask[r]; m; m &= m - 1)
+			st->bycheck[fill[__builtin_ctz(m)]++] = st->v[L_DRUN][r];
+}
+
 static void sites_find(struct sites *st, const struct ctx *x)
 {
 	const char *s = x->s;
@@ -1426,10 +1474,15 @@ static void sites_find(struct sites *st, const struct ctx *x)
 			continue;
 		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 		if (c >= '0' && c <= '9') {
-			if (!(prev >= '0' && prev <= '9')) {
-				site_push(st, L_DRUN, i);
-				st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i);
-			}
+			/* a run's first digit (the loop skips the rest of the run: none of its digits starts a run or
+			 * an identifier, as each follows a digit) */
+			size_t e = drun_end(s, n, i);
+			site_push(st, L_DRUN, i);
+			st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
+			if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+				site_push(st, L_IDSTART, i);
+			i = e - 1;
+			continue;
 		} else if (c == ',') {
 			site_push(st, L_COMMA, i);
 			continue;
@@ -1443,13 +1496,18 @@ static void sites_find(struct sites *st, const struct ctx *x)
 		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
 			site_push(st, L_IDSTART, i);
 	}
+	sites_by_check(st);
 }
 
 static void sites_release(struct sites *st)
 {
 	for (int l = 0; l < L_N; l++)
-		ml_free(st->v[l]);
-	ml_free(st->dmask);
+		if (st->v[l] != st->buf[l])
+			ml_free(st->v[l]);
+	if (st->dmask != st->maskbuf)
+		ml_free(st->dmask);
+	if (st->bycheck != st->checkbuf)
+		ml_free(st->bycheck);
 }
 
 /* The first site of pattern p at or after `from` (n if none). *qi walks the pattern's list. */
@@ -1465,14 +1523,18 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 				return occ->pos[*qi];
 		return x->n;
 	}
-	const uint32_t *v = st->v[p->list];
-	size_t n = st->n[p->list];
 	if (p->list == L_DRUN) {
-		for (; *qi < n; ++*qi)
-			if (v[*qi] >= from && (st->dmask[*qi] >> p->check & 1))
-				return v[*qi];
+		/* only the runs where the pattern's check passes (sites_by_check) */
+		size_t end = st->cfirst[p->check + 1];
+		if (*qi < st->cfirst[p->check])
+			*qi = st->cfirst[p->check];
+		for (; *qi < end; ++*qi)
+			if (st->bycheck[*qi] >= from)
+				return st->bycheck[*qi];
 		return x->n;
 	}
+	const uint32_t *v = st->v[p->list];
+	size_t n = st->n[p->list];
 	for (; *qi < n; ++*qi)
 		if (v[*qi] >= from && site_ok(x, p->check, v[*qi]))
 			return v[*qi];
@@ -1735,7 +1797,8 @@ static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_conte
 	}
 	occ_group(&occ);
 	bool windows = !reference && !has_odd_fold(x->s, x->n);
-	struct sites st = {0};
+	struct sites st;
+	sites_init(&st);
 	if (windows)
 		sites_find(&st, x);
 	for (size_t pi = 0; pi < e->npats; pi++) {
