@@ -89,6 +89,7 @@ struct deid_pattern {
 	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */
 	bool has_first;
 	bool has_start;
+	bool lead_wb; /* lead patterns: every match starts at a word boundary (the regex opens with \b) */
 };
 
 /* The patterns' literals, deduplicated, indexed by their first one or two bytes so that one pass over a

@@ -702,8 +702,10 @@ static bool near_before(const struct ctx *x, size_t off, size_t back, const char
 			break;
 		}
 	size_t wl = strlen(w);
+	/* the first byte, folded as strncasecmp folds ASCII, rules out most positions without the call */
+	unsigned char w0 = (unsigned char)w[0] | 32;
 	for (size_t i = from; i + wl <= off; i++)
-		if (!strncasecmp(x->s + i, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
+		if (((unsigned char)x->s[i] | 32) == w0 && !strncasecmp(x->s + i, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
 		    (i + wl >= x->n || !isalpha((unsigned char)x->s[i + wl])))
 			return true;
 	return false;
@@ -1222,6 +1224,79 @@ static int phone_digits(const char *s, size_t n, size_t i, int need)
 	return d;
 }
 
+/* Exact pre-checks of the few windowed patterns whose check kind serves them alone (C_YEAR, C_MD, C_MY,
+ * C_AGE_MF, C_COMMA_ST): their own look-behind and look-ahead conditions, tested before the regex call
+ * (most of their failing sites fail there). \w is ASCII here, as in the patterns (no PCRE2_UCP). */
+
+/* Is the byte before q (if any) a word character or one of the bytes of set? */
+static bool before_in(const char *s, size_t q, const char *set)
+{
+	if (q == 0)
+		return false;
+	unsigned char c = (unsigned char)s[q - 1];
+	return is_w(c) || (c && strchr(set, c));
+}
+
+/* After a number ending at e: a word character, one of set, or '.' or '-' and a digit (the patterns'
+ * (?![\w...]|\.\d|-\d)). */
+static bool after_num(const char *s, size_t n, size_t e, const char *set)
+{
+	if (e >= n)
+		return false;
+	unsigned char c = (unsigned char)s[e];
+	return is_w(c) || (c && strchr(set, c)) || ((c == '.' || c == '-') && dig(s, n, e + 1));
+}
+
+/* d/d of the month-day pattern: (?<![\w/.:-])\d{1,2}/\d{1,2}(?![\w/]|\.\d|-\d); the run q..e ends at
+ * its '/'. A second run of three digits or more fails the look-ahead whatever \d{1,2} takes. */
+static bool md_exact(const char *s, size_t n, size_t q, size_t e)
+{
+	size_t f = drun_end(s, n, e + 1);
+	return !before_in(s, q, "/.:-") && f - (e + 1) <= 2 && !after_num(s, n, f, "/");
+}
+
+/* m/yyyy: (?<![\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w/]) */
+static bool my_exact(const char *s, size_t n, size_t q, size_t e)
+{
+	int m = e - q == 1 ? s[q] - '0' : (s[q] - '0') * 10 + (s[q + 1] - '0');
+	bool month = e - q == 1 ? m >= 1 : (s[q] == '0' ? m >= 1 : m >= 10 && m <= 12);
+	size_t f = drun_end(s, n, e + 1);
+	return month && !before_in(s, q, "/.-") && f - (e + 1) == 4 &&
+	       !(f < n && (is_w((unsigned char)s[f]) || s[f] == '/'));
+}
+
+/* Age and sex: (?<![\w.,\x{00B0}/-])(\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\w']); q..e is the (whole) run. The
+ * optional parts cannot trade characters with each other, so one forward walk decides. */
+static bool age_mf_exact(const char *s, size_t n, size_t q, size_t e)
+{
+	if (before_in(s, q, ".,/-") || (q >= 2 && (unsigned char)s[q - 1] == 0xB0 && (unsigned char)s[q - 2] == 0xC2))
+		return false;
+	size_t j = e;
+	if (j < n && s[j] == ' ')
+		j++;
+	if (j < n && s[j] == 'y') {
+		j++;
+		if (j < n && s[j] == '/')
+			j++;
+		if (j >= n || s[j] != 'o')
+			return false;
+		j++;
+		if (j < n && s[j] == ' ')
+			j++;
+	}
+	return j < n && (s[j] == 'M' || s[j] == 'F') && !(j + 1 < n && (is_w((unsigned char)s[j + 1]) || s[j + 1] == '\''));
+}
+
+/* Is AB one of ST_ABBR_SAFE's two-letter codes? (Each code is the only pair of adjacent capitals there.) */
+static bool st_abbr_safe(char a, char b)
+{
+	static const char codes[] = ST_ABBR_SAFE;
+	for (size_t k = 0; codes[k + 1]; k++)
+		if (codes[k] == a && codes[k + 1] == b)
+			return true;
+	return false;
+}
+
 /* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
  * its sites (so a site that fails it can be skipped without losing a match). */
 static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q)
@@ -1286,12 +1361,14 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 	case C_MY:
 		e = drun_end(s, n, q);
 		return e - q <= 2 && e + 3 < n && s[e] == '/' &&
-		       ((s[e + 1] == '1' && s[e + 2] == '9') || (s[e + 1] == '2' && s[e + 2] == '0'));
+		       ((s[e + 1] == '1' && s[e + 2] == '9') || (s[e + 1] == '2' && s[e + 2] == '0')) && my_exact(s, n, q, e);
 	case C_MD:
 		e = drun_end(s, n, q);
-		return e - q <= 2 && e < n && s[e] == '/' && dig(s, n, e + 1);
+		return e - q <= 2 && e < n && s[e] == '/' && dig(s, n, e + 1) && md_exact(s, n, q, e);
 	case C_YEAR:
-		return drun_end(s, n, q) - q == 4 && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
+		e = drun_end(s, n, q);
+		return e - q == 4 && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0')) &&
+		       !before_in(s, q, "/.:") && !after_num(s, n, e, "/:");
 	case C_DATE8:
 		e = drun_end(s, n, q) - q;
 		return (e == 8 || e == 12 || e == 14) && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
@@ -1301,7 +1378,7 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 			return false;
 		for (size_t i = e; i < n && i <= e + 6; i++)
 			if (s[i] == 'M' || s[i] == 'F')
-				return true;
+				return age_mf_exact(s, n, q, e);
 		return false;
 	case C_AGE_SLASH:
 		e = drun_end(s, n, q);
@@ -1320,8 +1397,11 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		e = q + 1;
 		while (e < n && s[e] == ' ')
 			e++;
+		/* the pattern's own conditions too: a lower-case letter ends the city before the comma, the two
+		 * capitals are one of its state abbreviations, and no '-' or '/' follows them */
 		return e > q + 1 && e + 1 < n && s[e] >= 'A' && s[e] <= 'Z' && s[e + 1] >= 'A' && s[e + 1] <= 'Z' &&
-		       (e + 2 == n || !is_w((unsigned char)s[e + 2]));
+		       (e + 2 == n || (!is_w((unsigned char)s[e + 2]) && s[e + 2] != '-' && s[e + 2] != '/')) && q > 0 &&
+		       s[q - 1] >= 'a' && s[q - 1] <= 'z' && st_abbr_safe(s[e], s[e + 1]);
 	case C_ZIP5:
 		return q > 0 && s[q - 1] == ' ' && drun_end(s, n, q) - q == 5;
 	case C_INITIALS:
@@ -1714,6 +1794,17 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 	return true;
 }
 
+/* Can lead pattern p match at position i? A literal where the regex cannot start (PCRE2's own first-byte
+ * set) or, for a regex opening with \b, one inside a word (as "or" in "for") needs no call. */
+static bool lead_may_start(const struct ctx *x, const struct deid_pattern *p, size_t i)
+{
+	if (p->has_first && !in_class(p->first, (unsigned char)x->s[i]))
+		return false;
+	if (p->lead_wb && (i > 0 && is_w((unsigned char)x->s[i - 1])) == (i < x->n && is_w((unsigned char)x->s[i])))
+		return false;
+	return true;
+}
+
 /* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
 static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_data *md, const struct occs *occ,
 		      bool fast)
@@ -1725,8 +1816,8 @@ static void scan_full(struct ctx *x, const struct deid_pattern *p, pcre2_match_d
 			/* the next place at or after off where one of the pattern's literals starts: every
 			 * match starts at one, so trying them in order (anchored) finds the same matches as
 			 * scanning the note from off */
-			while (q < qend && (occ->pos[q] < off || (fast && p->has_first && !in_class(p->first, (unsigned char)x->s[occ->pos[q]]))))
-				q++; /* a literal where the regex cannot start (PCRE2's own first-byte set) needs no call */
+			while (q < qend && (occ->pos[q] < off || (fast && !lead_may_start(x, p, occ->pos[q]))))
+				q++;
 			if (q == qend)
 				break;
 			size_t st = occ->pos[q++];
@@ -3389,6 +3480,50 @@ static void first_bytes(struct deid_pattern *p)
 	}
 }
 
+/* Does every match of regex re start at a word boundary? True when, after an optional "(?i)", it opens with
+ * \b, or with a group "(?:" / "(?i:" whose first item is \b and that has no alternative at its own level,
+ * and the regex has no alternative at the top level either (a branch elsewhere need not start with \b). */
+static bool opens_with_wb(const char *re)
+{
+	if (!strncmp(re, "(?i)", 4))
+		re += 4;
+	const char *body = re;
+	int group = 0;
+	if (!strncmp(re, "(?:\\b", 5))
+		group = 1, body = re + 3;
+	else if (!strncmp(re, "(?i:\\b", 6))
+		group = 1, body = re + 4;
+	if (strncmp(body, "\\b", 2))
+		return false;
+	/* alternatives at depth 0, and (group) at depth 1 inside the opening group */
+	int depth = 0;
+	bool cls = false;
+	for (const char *c = re; *c; c++) {
+		if (*c == '\\') {
+			if (c[1])
+				c++;
+			continue;
+		}
+		if (cls) {
+			cls = *c != ']';
+			continue;
+		}
+		if (*c == '[') {
+			cls = true;
+			if (c[1] == ']' || (c[1] == '^' && c[2] == ']'))
+				c += c[1] == '^' ? 2 : 1; /* a ']' first in a class is literal */
+		} else if (*c == '(') {
+			depth++;
+		} else if (*c == ')') {
+			if (--depth == 0 && group)
+				group = 2; /* past the opening group: its own level is checked */
+		} else if (*c == '|' && (depth == 0 || (depth == 1 && group == 1))) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Parses a byte class of a pat_def ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" '%', else the
  * byte itself) into a 256-bit set. */
 static void class_parse(const char *spec, uint64_t set[4])
@@ -3645,6 +3780,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		}
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
 		first_bytes(p);
+		p->lead_wb = opens_with_wb(PATTERNS[i].re);
 		if (!p->needmask)
 			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {
