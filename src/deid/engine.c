@@ -1228,23 +1228,33 @@ static int phone_digits(const char *s, size_t n, size_t i, int need)
  * C_AGE_MF, C_COMMA_ST): their own look-behind and look-ahead conditions, tested before the regex call
  * (most of their failing sites fail there). \w is ASCII here, as in the patterns (no PCRE2_UCP). */
 
-/* Is the byte before q (if any) a word character or one of the bytes of set? */
-static bool before_in(const char *s, size_t q, const char *set)
+/* Is c one of the bytes of the (short, constant) set? Inlined, the loop unrolls into compares (these run
+ * for every digit run: a strchr call cost more than the checks it guards). */
+static inline __attribute__((always_inline)) bool in_set(unsigned char c, const char *set)
+{
+	for (size_t k = 0; k < 4 && set[k]; k++)
+		if (c == (unsigned char)set[k])
+			return true;
+	return false;
+}
+
+/* Is the byte before q (if any) a word character or one of the bytes of set (at most 4)? */
+static inline __attribute__((always_inline)) bool before_in(const char *s, size_t q, const char *set)
 {
 	if (q == 0)
 		return false;
 	unsigned char c = (unsigned char)s[q - 1];
-	return is_w(c) || (c && strchr(set, c));
+	return is_w(c) || in_set(c, set);
 }
 
-/* After a number ending at e: a word character, one of set, or '.' or '-' and a digit (the patterns'
- * (?![\w...]|\.\d|-\d)). */
-static bool after_num(const char *s, size_t n, size_t e, const char *set)
+/* After a number ending at e: a word character, one of set (at most 4 bytes), or '.' or '-' and a digit (the
+ * patterns' (?![\w...]|\.\d|-\d)). */
+static inline __attribute__((always_inline)) bool after_num(const char *s, size_t n, size_t e, const char *set)
 {
 	if (e >= n)
 		return false;
 	unsigned char c = (unsigned char)s[e];
-	return is_w(c) || (c && strchr(set, c)) || ((c == '.' || c == '-') && dig(s, n, e + 1));
+	return is_w(c) || in_set(c, set) || ((c == '.' || c == '-') && dig(s, n, e + 1));
 }
 
 /* d/d of the month-day pattern: (?<![\w/.:-])\d{1,2}/\d{1,2}(?![\w/]|\.\d|-\d); the run q..e ends at
@@ -1455,14 +1465,18 @@ static uint32_t *site_grow(uint32_t *v, const uint32_t *inline_buf, size_t n, si
 	return w;
 }
 
-static void site_push(struct sites *st, int l, size_t pos)
+static void site_full(struct sites *st, int l)
 {
-	if (st->n[l] == st->cap[l]) {
-		if (l == L_DRUN)
-			st->dmask = site_grow(st->dmask, st->maskbuf, st->n[l], st->cap[l]);
-		st->v[l] = site_grow(st->v[l], st->buf[l], st->n[l], st->cap[l]);
-		st->cap[l] *= 2;
-	}
+	if (l == L_DRUN)
+		st->dmask = site_grow(st->dmask, st->maskbuf, st->n[l], st->cap[l]);
+	st->v[l] = site_grow(st->v[l], st->buf[l], st->n[l], st->cap[l]);
+	st->cap[l] *= 2;
+}
+
+static inline void site_push(struct sites *st, int l, size_t pos)
+{
+	if (st->n[l] == st->cap[l])
+		site_full(st, l); /* rare: a long note */
 	st->v[l][st->n[l]++] = (uint32_t)pos;
 }
 
