@@ -132,6 +132,7 @@ struct deid_engine {
 	size_t npats;
 	struct deid_needles needles;
 	struct deid_dict dict;
+	uint32_t state_safe[26]; /* engine.c: the city-state pattern's state codes, bit b of [a] for letters a, b */
 };
 
 /* A candidate span in bytes, before overlaps are resolved. */

@@ -124,6 +124,7 @@ enum {
 	C_ZIP5,       /* a run of exactly 5 digits after a space */
 	C_INITIALS,   /* "A/a" */
 	C_XDIGIT,     /* a digit follows the site's literal "x" */
+	C_YEARS_OLD,  /* the literal "year(s)"/"yr" after a letter and [- ], then [- ]old */
 	C_N
 };
 
@@ -264,7 +265,7 @@ static const struct pat_def PATTERNS[] = {
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
 	 "nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)[- ](?:years?|yr)"
-	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l -%h", .start = "%u%l%h"},
+	 "[- ]old\\b", K_PLAIN, 88, .95f, 1, DEID_AGE, .need = "year|yr", .win = W_NEEDLE, .check = C_YEARS_OLD, .back = "%u%l -%h", .start = "%u%l%h"},
 	{"(?i)\\b(?:age[ds]?|aged)\\b[ \\t]*(?:of|at|:|=|-)?[ \\t]*(\\d{1,3})(?=Y\\b|\\b)"
 	 "(?![ ]*(?:mg|kg|%|weeks?|wks?|days?|months?|mos?\\b|hours?|cm|mm|ml|minutes?))", K_AGE, 86, .9f, 1,
 	 DEID_AGE, .need = "age", .lead = true},
@@ -1297,22 +1298,49 @@ static bool age_mf_exact(const char *s, size_t n, size_t q, size_t e)
 	return j < n && (s[j] == 'M' || s[j] == 'F') && !(j + 1 < n && (is_w((unsigned char)s[j + 1]) || s[j + 1] == '\''));
 }
 
-/* Is AB one of ST_ABBR_SAFE's two-letter codes? (Each code is the only pair of adjacent capitals there.) */
-static bool st_abbr_safe(char a, char b)
+/* The ISO date-time pattern's rest after yyyy-mm-dd (checked by C_ISO up to e + 5): [ T]dd:dd:dd, not followed
+ * by [\w/:-], and nothing of [\w/.-] before q. */
+static bool iso_time_exact(const char *s, size_t n, size_t q, size_t e)
 {
-	static const char codes[] = ST_ABBR_SAFE;
-	for (size_t k = 0; codes[k + 1]; k++)
-		if (codes[k] == a && codes[k + 1] == b)
-			return true;
-	return false;
+	size_t t = e + 6;
+	return t + 8 < n && (s[t] == ' ' || s[t] == 'T') && dig(s, n, t + 1) && dig(s, n, t + 2) &&
+	       s[t + 3] == ':' && dig(s, n, t + 4) && dig(s, n, t + 5) && s[t + 6] == ':' && dig(s, n, t + 7) &&
+	       dig(s, n, t + 8) && !before_in(s, q, "/.-") &&
+	       !(t + 9 < n && (is_w((unsigned char)s[t + 9]) || s[t + 9] == '/' || s[t + 9] == ':' || s[t + 9] == '-'));
+}
+
+/* The spelled-age pattern (...)[- ](?:years?|yr)[- ]old\b at its literal q (in the lower-cased note): every
+ * number word ends in a letter, and what follows the literal is fixed. */
+static bool years_old_exact(const char *low, size_t n, size_t q)
+{
+	if (q < 2 || (low[q - 1] != ' ' && low[q - 1] != '-') || low[q - 2] < 'a' || low[q - 2] > 'z')
+		return false;
+	size_t j = q + 2; /* after "yr" */
+	if (q + 4 <= n && !memcmp(low + q, "year", 4)) {
+		j = q + 4;
+		if (j < n && low[j] == 's')
+			j++;
+	} else if (!(q + 2 <= n && !memcmp(low + q, "yr", 2))) {
+		return false;
+	}
+	return j + 4 <= n && (low[j] == ' ' || low[j] == '-') && !memcmp(low + j + 1, "old", 3) &&
+	       (j + 4 == n || !is_w((unsigned char)low[j + 4]));
+}
+
+/* Is AB one of ST_ABBR_SAFE's two-letter codes (the engine's table, built by win_setup)? */
+static bool st_abbr_safe(const struct deid_engine *e, char a, char b)
+{
+	return e->state_safe[a - 'A'] >> (b - 'A') & 1;
 }
 
 /* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
  * its sites (so a site that fails it can be skipped without losing a match). */
-static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q)
+static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q, size_t run_end)
 {
 	const char *s = x->s;
 	size_t n = x->n, e;
+	/* the end of the digit run at q: given by drun_mask, which knows it (SIZE_MAX: find it) */
+#define RUN_END (run_end != SIZE_MAX ? run_end : drun_end(s, n, q))
 	switch (check) {
 	case C_IP:
 		e = q;
@@ -1338,7 +1366,7 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		return colons >= 2 && letter;
 	}
 	case C_SSN:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q == 3 && e + 5 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
 		       dig(s, n, e + 4);
 	case C_PHONE:
@@ -1346,52 +1374,47 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 	case C_PHONE_INTL:
 		return phone_digits(s, n, q, 8) >= 8;
 	case C_DIG10:
-		return drun_end(s, n, q) - q == 10;
+		return RUN_END - q == 10;
 	case C_EXT4:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q == 1 && e < n && s[e] == '-' && drun_end(s, n, e + 1) - (e + 1) >= 4;
 	case C_ISO:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q == 4 && e + 6 < n && s[e] == '-' && dig(s, n, e + 1) && dig(s, n, e + 2) && s[e + 3] == '-' &&
-		       dig(s, n, e + 4) && dig(s, n, e + 5);
+		       dig(s, n, e + 4) && dig(s, n, e + 5) && iso_time_exact(s, n, q, e);
 	case C_DATE_SEP: {
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		if (e - q > 4 || e >= n || (s[e] != '/' && s[e] != '-'))
 			return false;
 		size_t f = drun_end(s, n, e + 1);
 		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == s[e] && dig(s, n, f + 1);
 	}
 	case C_DATE_DOT: {
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		if (e - q > 2 || e >= n || s[e] != '.')
 			return false;
 		size_t f = drun_end(s, n, e + 1);
 		return f > e + 1 && f - (e + 1) <= 2 && f < n && s[f] == '.' && dig(s, n, f + 1);
 	}
 	case C_MY:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q <= 2 && e + 3 < n && s[e] == '/' &&
 		       ((s[e + 1] == '1' && s[e + 2] == '9') || (s[e + 1] == '2' && s[e + 2] == '0')) && my_exact(s, n, q, e);
 	case C_MD:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q <= 2 && e < n && s[e] == '/' && dig(s, n, e + 1) && md_exact(s, n, q, e);
 	case C_YEAR:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q == 4 && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0')) &&
 		       !before_in(s, q, "/.:") && !after_num(s, n, e, "/:");
 	case C_DATE8:
-		e = drun_end(s, n, q) - q;
+		e = RUN_END - q;
 		return (e == 8 || e == 12 || e == 14) && ((s[q] == '1' && s[q + 1] == '9') || (s[q] == '2' && s[q + 1] == '0'));
 	case C_AGE_MF:
-		e = drun_end(s, n, q);
-		if (e - q > 3)
-			return false;
-		for (size_t i = e; i < n && i <= e + 6; i++)
-			if (s[i] == 'M' || s[i] == 'F')
-				return age_mf_exact(s, n, q, e);
-		return false;
+		e = RUN_END;
+		return e - q <= 3 && age_mf_exact(s, n, q, e); /* implies an M or F within 6 bytes */
 	case C_AGE_SLASH:
-		e = drun_end(s, n, q);
+		e = RUN_END;
 		return e - q <= 3 && e + 1 < n && s[e] == '/' && (s[e + 1] == 'M' || s[e + 1] == 'F');
 	case C_IDGEN: {
 		if (q > 0 && (is_w((unsigned char)s[q - 1]) || s[q - 1] == '.' || s[q - 1] == '/' || s[q - 1] == '-'))
@@ -1411,17 +1434,20 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		 * capitals are one of its state abbreviations, and no '-' or '/' follows them */
 		return e > q + 1 && e + 1 < n && s[e] >= 'A' && s[e] <= 'Z' && s[e + 1] >= 'A' && s[e + 1] <= 'Z' &&
 		       (e + 2 == n || (!is_w((unsigned char)s[e + 2]) && s[e + 2] != '-' && s[e + 2] != '/')) && q > 0 &&
-		       s[q - 1] >= 'a' && s[q - 1] <= 'z' && st_abbr_safe(s[e], s[e + 1]);
+		       s[q - 1] >= 'a' && s[q - 1] <= 'z' && st_abbr_safe(x->e, s[e], s[e + 1]);
 	case C_ZIP5:
-		return q > 0 && s[q - 1] == ' ' && drun_end(s, n, q) - q == 5;
+		return q > 0 && s[q - 1] == ' ' && RUN_END - q == 5;
 	case C_INITIALS:
 		return q > 0 && q + 1 < n && s[q - 1] >= 'A' && s[q - 1] <= 'Z' && s[q + 1] >= 'a' && s[q + 1] <= 'z';
 	case C_XDIGIT:
 		return dig(s, n, q + 1);
+	case C_YEARS_OLD:
+		return years_old_exact(x->low, n, q);
 	default:
 		return true;
 	}
 }
+#undef RUN_END
 
 static bool in_class(const uint64_t *c, unsigned char b)
 {
@@ -1488,7 +1514,7 @@ static uint32_t drun_mask(const struct ctx *x, size_t q, size_t e)
 	size_t n = x->n, len = e - q;
 	char c = e < n ? s[e] : 0;
 	uint32_t m = 0;
-#define TRY(k) (m |= site_ok(x, k, q) ? 1u << (k) : 0)
+#define TRY(k) (m |= site_ok(x, k, q, e) ? 1u << (k) : 0)
 	if (len <= 3) {
 		if (c == '.')
 			TRY(C_IP);
@@ -1522,8 +1548,9 @@ static uint32_t drun_mask(const struct ctx *x, size_t q, size_t e)
 	if (len >= 8)
 		TRY(C_DATE8);
 	if (len >= 8 || c == ' ' || c == '.' || c == '(' || c == ')' || c == '+' || c == '-') {
-		TRY(C_PHONE);
-		TRY(C_PHONE_INTL);
+		/* one count serves both (it stops at 10) */
+		int d = phone_digits(s, n, q, 10);
+		m |= (d >= 10 ? 1u << C_PHONE : 0) | (d >= 8 ? 1u << C_PHONE_INTL : 0);
 	}
 #undef TRY
 	return m;
@@ -1613,7 +1640,7 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 		if (*qi < occ->first[p->index])
 			*qi = occ->first[p->index];
 		for (; *qi < end; ++*qi)
-			if (occ->pos[*qi] >= from && site_ok(x, p->check, occ->pos[*qi]))
+			if (occ->pos[*qi] >= from && site_ok(x, p->check, occ->pos[*qi], SIZE_MAX))
 				return occ->pos[*qi];
 		return x->n;
 	}
@@ -1630,7 +1657,7 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 	const uint32_t *v = st->v[p->list];
 	size_t n = st->n[p->list];
 	for (; *qi < n; ++*qi)
-		if (v[*qi] >= from && site_ok(x, p->check, v[*qi]))
+		if (v[*qi] >= from && site_ok(x, p->check, v[*qi], SIZE_MAX))
 			return v[*qi];
 	return x->n;
 }
@@ -3585,8 +3612,17 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 	case C_IDGEN:
 		p->list = L_IDSTART;
 		break;
+	case C_COMMA_ST: {
+		/* its two-letter codes as a bit table for the site check: each code is a pair of adjacent
+		 * capitals in ST_ABBR_SAFE ("(?:AL|AK|...)") */
+		static const char codes[] = ST_ABBR_SAFE;
+		for (size_t k = 0; codes[k + 1]; k++)
+			if (codes[k] >= 'A' && codes[k] <= 'Z' && codes[k + 1] >= 'A' && codes[k + 1] <= 'Z')
+				e->state_safe[codes[k] - 'A'] |= 1u << (codes[k + 1] - 'A');
+		p->list = L_COMMA;
+		break;
+	}
 	case C_COMMA_DIGIT:
-	case C_COMMA_ST:
 		p->list = L_COMMA;
 		break;
 	case C_INITIALS:
