@@ -118,6 +118,7 @@ struct deid_needles {
 	size_t ncls;
 	uint32_t *delta;
 	uint32_t emit_from;
+	size_t maxlen;   /* the longest literal (a state depends only on that many last bytes) */
 	int32_t *own;    /* per state: the literal it spells (-1: none) */
 	uint32_t *dlink; /* per state: the next state of the output chain it is on (0: end) */
 };

@@ -1121,35 +1121,97 @@ static void occ_group(struct occs *o)
 
 /* The same as find_needles with the Aho-Corasick automaton built by ac_build: one table step per byte
  * instead of a lookup of every two-byte key and its chain. Literals are reported where they end. Also lists
- * in flist (returning how many) the literals found, each once, so scan_patterns need not look at every
- * pattern's need list. The loop's critical path is the dependent load of the next row offset: no multiply
- * (offsets are premultiplied) and no load of an output flag (emitting states are numbered last). */
+ * in flist the literals found, each once, so scan_patterns need not look at every pattern's need list.
+ *
+ * The step's critical path is the dependent load of the next row offset, so the loop is arranged around it:
+ * no multiply (offsets are premultiplied), no load of an output flag (emitting states are numbered last), no
+ * branch on it (each step writes its position and row into a chunk buffer that advances only when the state
+ * emits; the chunk's outputs are read afterwards), and two independent walks, over the two halves of the
+ * note, interleaved so that their loads overlap. */
+enum { AC_CHUNK = 512 };
+struct ac_out {
+	const struct deid_needles *t;
+	uint8_t *found;
+	uint16_t *flist;
+	size_t nf;
+	struct occs *o;
+};
+
+/* The literals ending at position at, whose state's row is row. */
+static void ac_emit(struct ac_out *r, uint32_t at, uint32_t row)
+{
+	const struct deid_needles *t = r->t;
+	for (uint32_t e = t->delta[row + t->ncls]; e; e = t->dlink[e]) {
+		int32_t id = t->own[e];
+		if (!r->found[id]) {
+			r->found[id] = 1;
+			r->flist[r->nf++] = (uint16_t)id;
+		}
+		size_t pos = at + 1 - t->len[id];
+		for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
+			occ_push(r->o, pos, t->pats[q]);
+	}
+}
+
+/* One walk over u[i .. end) from row *off. */
+static void ac_walk(struct ac_out *r, const unsigned char *u, size_t i, size_t end, uint32_t *off)
+{
+	const uint32_t *delta = r->t->delta;
+	const uint8_t *cls = r->t->cls;
+	const uint32_t from = r->t->emit_from;
+	uint32_t at[AC_CHUNK], row[AC_CHUNK], st = *off;
+	while (i < end) {
+		size_t stop = end - i < AC_CHUNK ? end : i + AC_CHUNK, k = 0;
+		for (; i < stop; i++) {
+			st = delta[st + cls[u[i]]];
+			at[k] = (uint32_t)i;
+			row[k] = st;
+			k += st >= from;
+		}
+		for (size_t h = 0; h < k; h++)
+			ac_emit(r, at[h], row[h]);
+	}
+	*off = st;
+}
+
 static size_t find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found,
 			      uint16_t *flist, struct occs *o)
 {
 	memset(found, 0, t->n);
 	const unsigned char *u = (const unsigned char *)low;
-	const uint32_t *delta = t->delta;
-	const size_t nc = t->ncls;
-	const uint32_t from = t->emit_from;
-	size_t nf = 0;
-	uint32_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		off = delta[off + t->cls[u[i]]];
-		if (off < from)
-			continue;
-		for (uint32_t e = delta[off + nc]; e; e = t->dlink[e]) {
-			int32_t id = t->own[e];
-			if (!found[id]) {
-				found[id] = 1;
-				flist[nf++] = (uint16_t)id;
-			}
-			size_t pos = i + 1 - t->len[id];
-			for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
-				occ_push(o, pos, t->pats[q]);
-		}
+	struct ac_out r = {t, found, flist, 0, o};
+	/* the second walk starts from the root maxlen bytes before the middle: a state depends only on the last
+	 * maxlen bytes, so from the middle on it is the one the first walk would have had */
+	size_t mid = n / 2, L = t->maxlen;
+	uint32_t offa = 0, offb = 0;
+	if (n < 4 * L + 64) {
+		ac_walk(&r, u, 0, n, &offa); /* a short note: one walk */
+		return r.nf;
 	}
-	return nf;
+	const uint32_t *delta = t->delta;
+	const uint8_t *cls = t->cls;
+	const uint32_t from = t->emit_from;
+	uint32_t ata[AC_CHUNK], rowa[AC_CHUNK], atb[AC_CHUNK], rowb[AC_CHUNK];
+	size_t ia = 0, ib = mid - L;
+	while (ia < mid) {
+		size_t steps = mid - ia < AC_CHUNK ? mid - ia : AC_CHUNK, ka = 0, kb = 0;
+		for (size_t j = 0; j < steps; j++, ia++, ib++) {
+			offa = delta[offa + cls[u[ia]]];
+			offb = delta[offb + cls[u[ib]]];
+			ata[ka] = (uint32_t)ia;
+			rowa[ka] = offa;
+			ka += offa >= from;
+			atb[kb] = (uint32_t)ib;
+			rowb[kb] = offb;
+			kb += (offb >= from) & (ib >= mid); /* before the middle the second walk only warms up */
+		}
+		for (size_t h = 0; h < ka; h++)
+			ac_emit(&r, ata[h], rowa[h]);
+		for (size_t h = 0; h < kb; h++)
+			ac_emit(&r, atb[h], rowb[h]);
+	}
+	ac_walk(&r, u, ib, n, &offb); /* the second walk's last (at most maxlen + 1) bytes */
+	return r.nf;
 }
 
 /* Marks in found[] every needle the lower-cased note contains, and records (occ_push) where the needles of
@@ -3679,6 +3741,10 @@ static void ac_build(struct deid_needles *t)
 				t->cls[(unsigned char)t->s[k][j]] = (uint8_t)nc++;
 	}
 	t->ncls = nc;
+	t->maxlen = 0;
+	for (size_t k = 0; k < t->n; k++)
+		if (t->len[k] > t->maxlen)
+			t->maxlen = t->len[k];
 	int32_t *child = ml_xmalloc(total * nc * sizeof *child);
 	for (size_t i = 0; i < total * nc; i++)
 		child[i] = -1;
