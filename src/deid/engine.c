@@ -1647,37 +1647,64 @@ static void sites_by_check(struct sites *st)
 			st->bycheck[fill[__builtin_ctz(m)]++] = st->v[L_DRUN][r];
 }
 
-static void sites_find(struct sites *st, const struct ctx *x)
+/* Does the 8-byte word w hold a site byte (SITE_BYTE: ',' to ':' except ".-" are close enough, and 'A' to
+ * 'Z')? Plain 64-bit arithmetic on the seven low bits of each byte (no carry crosses a byte), bytes >= 0x80
+ * excluded; '-' and '.' (inside the first range) only send a word to the byte loop. */
+static inline bool word_has_site(uint64_t w)
+{
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+	uint64_t y = w & low7;
+	uint64_t punct_digit = (y + ones * (0x80 - ',')) & ~(y + ones * (0x80 - (':' + 1)));
+	uint64_t capital = (y + ones * (0x80 - 'A')) & ~(y + ones * (0x80 - ('Z' + 1)));
+	return ((punct_digit | capital) & ~w & high) != 0;
+}
+
+/* The sites at byte i (a site byte); returns the last byte it looked at (the end of a digit run - 1). */
+static inline size_t site_at(struct sites *st, const struct ctx *x, size_t i)
 {
 	const char *s = x->s;
 	size_t n = x->n;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!SITE_BYTE[c])
-			continue;
-		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
-		if (c >= '0' && c <= '9') {
-			/* a run's first digit (the loop skips the rest of the run: none of its digits starts a run or
-			 * an identifier, as each follows a digit) */
-			size_t e = drun_end(s, n, i);
-			site_push(st, L_DRUN, i);
-			st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
-			if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
-				site_push(st, L_IDSTART, i);
-			i = e - 1;
-			continue;
-		} else if (c == ',') {
-			site_push(st, L_COMMA, i);
-			continue;
-		} else if (c == ':') {
-			site_push(st, L_COLON, i);
-			continue;
-		} else if (c == '/') {
-			site_push(st, L_SLASH, i);
-			continue;
-		}
+	unsigned char c = (unsigned char)s[i];
+	unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
+	if (c >= '0' && c <= '9') {
+		/* a run's first digit (the rest of the run is skipped: none of its digits starts a run or an
+		 * identifier, as each follows a digit) */
+		size_t e = drun_end(s, n, i);
+		site_push(st, L_DRUN, i);
+		st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
 		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
 			site_push(st, L_IDSTART, i);
+		return e - 1;
+	}
+	if (c == ',')
+		site_push(st, L_COMMA, i);
+	else if (c == ':')
+		site_push(st, L_COLON, i);
+	else if (c == '/')
+		site_push(st, L_SLASH, i);
+	else if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+		site_push(st, L_IDSTART, i);
+	return i;
+}
+
+static void sites_find(struct sites *st, const struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n, i = 0;
+	while (i < n) {
+		/* eight bytes at a time over text without site bytes (lower-case words, spaces) */
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!word_has_site(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		size_t stop = i + 8 < n ? i + 8 : n;
+		for (; i < stop; i++)
+			if (SITE_BYTE[(unsigned char)s[i]])
+				i = site_at(st, x, i);
 	}
 	sites_by_check(st);
 }
