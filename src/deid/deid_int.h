@@ -106,6 +106,7 @@ struct deid_needles {
 	uint32_t *pat_first; /* per literal: the patterns wanting its positions are pats[pat_first[id] ..
 			      * pat_first[id + 1]) */
 	uint16_t *pats;
+	uint8_t *pats_wb;    /* per entry of pats: that pattern is a lead pattern opening with \b */
 	/* per literal: every pattern that lists it in its need list (need_pats[need_first[id] ..
 	 * need_first[id + 1])), so the patterns a note needs run are found from the literals it holds */
 	uint32_t *need_first;
@@ -119,6 +120,8 @@ struct deid_needles {
 	uint32_t *delta;
 	uint32_t emit_from;
 	size_t maxlen;   /* the longest literal (a state depends only on that many last bytes) */
+	int32_t *solo;   /* one-byte literals whose positions no pattern wants: found by memchr, not the automaton */
+	size_t nsolo;
 	int32_t *own;    /* per state: the literal it spells (-1: none) */
 	uint32_t *dlink; /* per state: the next state of the output chain it is on (0: end) */
 };

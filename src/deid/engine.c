@@ -1131,11 +1131,14 @@ static void occ_group(struct occs *o)
 enum { AC_CHUNK = 512 };
 struct ac_out {
 	const struct deid_needles *t;
+	const unsigned char *u;
 	uint8_t *found;
 	uint16_t *flist;
 	size_t nf;
 	struct occs *o;
 };
+
+static bool is_w(unsigned char c);
 
 /* The literals ending at position at, whose state's row is row. */
 static void ac_emit(struct ac_out *r, uint32_t at, uint32_t row)
@@ -1148,8 +1151,12 @@ static void ac_emit(struct ac_out *r, uint32_t at, uint32_t row)
 			r->flist[r->nf++] = (uint16_t)id;
 		}
 		size_t pos = at + 1 - t->len[id];
+		/* a lead pattern opening with \b cannot match where the literal starts inside a word (scan_full
+		 * would pass over the position): not recorded (lower-casing keeps what is a word byte) */
+		bool wb = (pos > 0 && is_w(r->u[pos - 1])) != is_w(r->u[pos]);
 		for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
-			occ_push(r->o, pos, t->pats[q]);
+			if (wb || !t->pats_wb[q])
+				occ_push(r->o, pos, t->pats[q]);
 	}
 }
 
@@ -1174,18 +1181,32 @@ static void ac_walk(struct ac_out *r, const unsigned char *u, size_t i, size_t e
 	*off = st;
 }
 
+/* The one-byte literals whose positions nobody wants (',' ':' '/': only whether the note holds them) are
+ * left out of the automaton, where they were a third of its outputs; memchr answers for them. */
+static void solo_find(struct ac_out *r, const unsigned char *u, size_t n)
+{
+	for (size_t k = 0; k < r->t->nsolo; k++) {
+		int32_t id = r->t->solo[k];
+		if (memchr(u, (unsigned char)r->t->s[id][0], n)) {
+			r->found[id] = 1;
+			r->flist[r->nf++] = (uint16_t)id;
+		}
+	}
+}
+
 static size_t find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found,
 			      uint16_t *flist, struct occs *o)
 {
 	memset(found, 0, t->n);
 	const unsigned char *u = (const unsigned char *)low;
-	struct ac_out r = {t, found, flist, 0, o};
+	struct ac_out r = {t, u, found, flist, 0, o};
 	/* the second walk starts from the root maxlen bytes before the middle: a state depends only on the last
 	 * maxlen bytes, so from the middle on it is the one the first walk would have had */
 	size_t mid = n / 2, L = t->maxlen;
 	uint32_t offa = 0, offb = 0;
 	if (n < 4 * L + 64) {
 		ac_walk(&r, u, 0, n, &offa); /* a short note: one walk */
+		solo_find(&r, u, n);
 		return r.nf;
 	}
 	const uint32_t *delta = t->delta;
@@ -1211,6 +1232,7 @@ static size_t find_needles_ac(const struct deid_needles *t, const char *low, siz
 			ac_emit(&r, atb[h], rowb[h]);
 	}
 	ac_walk(&r, u, ib, n, &offb); /* the second walk's last (at most maxlen + 1) bytes */
+	solo_find(&r, u, n);
 	return r.nf;
 }
 
@@ -3733,10 +3755,14 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 	return 0;
 }
 
-/* Per literal, the patterns whose need list holds it (deid_needles.need_first/need_pats). */
+/* Per literal, the patterns whose need list holds it (deid_needles.need_first/need_pats), and which of the
+ * patterns wanting its positions open with \b (pats_wb). */
 static void needles_link(struct deid_engine *e)
 {
 	struct deid_needles *t = &e->needles;
+	t->pats_wb = ml_xcalloc(t->pat_first[t->n] + 1, 1);
+	for (uint32_t q = 0; q < t->pat_first[t->n]; q++)
+		t->pats_wb[q] = e->pats[t->pats[q]].lead_wb;
 	t->need_first = ml_xcalloc(t->n + 2, sizeof *t->need_first);
 	size_t total = 0;
 	for (size_t i = 0; i < e->npats; i++)
@@ -3768,6 +3794,8 @@ static void ac_build(struct deid_needles *t)
 				t->cls[(unsigned char)t->s[k][j]] = (uint8_t)nc++;
 	}
 	t->ncls = nc;
+	t->solo = ml_xmalloc((t->n + 1) * sizeof *t->solo);
+	t->nsolo = 0;
 	t->maxlen = 0;
 	for (size_t k = 0; k < t->n; k++)
 		if (t->len[k] > t->maxlen)
@@ -3780,6 +3808,10 @@ static void ac_build(struct deid_needles *t)
 		own[i] = -1;
 	size_t ns = 1;
 	for (size_t k = 0; k < t->n; k++) {
+		if (t->len[k] == 1 && t->pat_first[k] == t->pat_first[k + 1]) {
+			t->solo[t->nsolo++] = (int32_t)k; /* see solo_find */
+			continue;
+		}
 		size_t st = 0;
 		for (size_t j = 0; j < t->len[k]; j++) {
 			size_t c = t->cls[(unsigned char)t->s[k][j]];
@@ -3983,6 +4015,8 @@ void deid_engine_free(struct deid_engine *e)
 	ml_free(e->needles.delta);
 	ml_free(e->needles.own);
 	ml_free(e->needles.need_first);
+	ml_free(e->needles.pats_wb);
+	ml_free(e->needles.solo);
 	ml_free(e->needles.need_pats);
 	ml_free(e->needles.dlink);
 	ml_free(e->needles.pats);
