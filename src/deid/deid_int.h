@@ -92,6 +92,11 @@ struct deid_pattern {
 	bool lead_wb; /* lead patterns: every match starts at a word boundary (the regex opens with \b) */
 };
 
+/* Bounds of the engine's tables that the per-note scratch of the pattern layer (engine.c: scan_patterns)
+ * holds on the stack; deid_engine_new refuses tables that exceed them. */
+#define DEID_MAX_PATS 128
+#define DEID_MAX_NEEDLES 1024
+
 /* The patterns' literals, deduplicated, indexed by their first one or two bytes so that one pass over a
  * note finds which of them it contains (instead of one memmem per literal per pattern). */
 struct deid_needles {
@@ -111,6 +116,7 @@ struct deid_needles {
 	 * need_first[id + 1])), so the patterns a note needs run are found from the literals it holds */
 	uint32_t *need_first;
 	uint16_t *need_pats;
+	uint64_t always_run[DEID_MAX_PATS / 64]; /* bit per pattern without a need list (runs on every note) */
 	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac). delta holds one
 	 * row of ncls + 1 entries per state: the row offset of the next state per byte class (premultiplied, so
 	 * a step is one add and one load), then the first state of the state's output chain. States are numbered
@@ -126,10 +132,6 @@ struct deid_needles {
 	uint32_t *dlink; /* per state: the next state of the output chain it is on (0: end) */
 };
 
-/* Bounds of the engine's tables that the per-note scratch of the pattern layer (engine.c: scan_patterns)
- * holds on the stack; deid_engine_new refuses tables that exceed them. */
-#define DEID_MAX_PATS 128
-#define DEID_MAX_NEEDLES 1024
 
 struct deid_engine {
 	struct deid_pattern *pats;

@@ -2020,40 +2020,53 @@ static bool need_found(const struct deid_pattern *p, const uint8_t *found)
 	return false;
 }
 
+enum { RUN_WORDS = DEID_MAX_PATS / 64 };
+
+/* The patterns a note needs run, as a bit set: those without a need list, and those with a literal the note
+ * holds (from the literals found, instead of looking at every pattern's need list). */
+static void patterns_to_run(const struct deid_needles *t, const uint16_t *flist, size_t nf, uint64_t run[RUN_WORDS])
+{
+	memcpy(run, t->always_run, RUN_WORDS * sizeof *run);
+	for (size_t f = 0; f < nf; f++)
+		for (uint32_t q = t->need_first[flist[f]]; q < t->need_first[flist[f] + 1]; q++)
+			run[t->need_pats[q] >> 6] |= (uint64_t)1 << (t->need_pats[q] & 63);
+}
+
 static void scan_patterns(struct ctx *x, pcre2_match_data *md, pcre2_match_context *mc, bool reference)
 {
 	const struct deid_engine *e = x->e;
 	const struct deid_needles *t = &e->needles;
 	uint8_t found[DEID_MAX_NEEDLES];
 	uint16_t flist[DEID_MAX_NEEDLES];
-	uint8_t run[DEID_MAX_PATS]; /* fast path: the pattern's need list has a literal the note holds */
 	struct occs occ;
 	occ_init(&occ, e->npats);
 	if (reference) {
+		/* the reference: its own literal pass, and each pattern's need list looked at in turn */
 		find_needles(t, x->low, x->n, found, &occ);
-	} else {
-		size_t nf = find_needles_ac(t, x->low, x->n, found, flist, &occ);
-		memset(run, 0, e->npats);
-		for (size_t f = 0; f < nf; f++)
-			for (uint32_t q = t->need_first[flist[f]]; q < t->need_first[flist[f] + 1]; q++)
-				run[t->need_pats[q]] = 1;
+		occ_group(&occ);
+		for (size_t pi = 0; pi < e->npats; pi++)
+			if (!e->pats[pi].nneed || need_found(&e->pats[pi], found))
+				scan_full(x, &e->pats[pi], md, &occ, false);
+		occ_release(&occ);
+		return;
 	}
+	uint64_t run[RUN_WORDS];
+	patterns_to_run(t, flist, find_needles_ac(t, x->low, x->n, found, flist, &occ), run);
 	occ_group(&occ);
-	bool windows = !reference && !has_odd_fold(x->s, x->n);
+	bool windows = !has_odd_fold(x->s, x->n);
 	struct sites st;
 	sites_init(&st);
 	if (windows)
 		sites_find(&st, x);
-	for (size_t pi = 0; pi < e->npats; pi++) {
-		const struct deid_pattern *p = &e->pats[pi];
-		/* most patterns hang on a label or keyword: skip them on notes that lack it */
-		if (p->nneed && !(reference ? need_found(p, found) : run[pi]))
-			continue;
-		if (windows && p->re_win)
-			scan_windowed(x, p, md, mc, &occ, &st);
-		else
-			scan_full(x, p, md, &occ, !reference);
-	}
+	/* in pattern order, as the reference (most patterns hang on a label or keyword the note lacks) */
+	for (size_t w = 0; w < RUN_WORDS; w++)
+		for (uint64_t m = run[w]; m; m &= m - 1) {
+			const struct deid_pattern *p = &e->pats[w * 64 + (size_t)__builtin_ctzll(m)];
+			if (windows && p->re_win)
+				scan_windowed(x, p, md, mc, &occ, &st);
+			else
+				scan_full(x, p, md, &occ, true);
+		}
 	occ_release(&occ);
 	sites_release(&st);
 }
@@ -3761,6 +3774,10 @@ static void needles_link(struct deid_engine *e)
 {
 	struct deid_needles *t = &e->needles;
 	t->pats_wb = ml_xcalloc(t->pat_first[t->n] + 1, 1);
+	memset(t->always_run, 0, sizeof t->always_run);
+	for (size_t i = 0; i < e->npats; i++)
+		if (!e->pats[i].nneed)
+			t->always_run[i >> 6] |= (uint64_t)1 << (i & 63);
 	for (uint32_t q = 0; q < t->pat_first[t->n]; q++)
 		t->pats_wb[q] = e->pats[t->pats[q]].lead_wb;
 	t->need_first = ml_xcalloc(t->n + 2, sizeof *t->need_first);
