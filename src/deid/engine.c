@@ -1166,17 +1166,17 @@ static void ac_walk(struct ac_out *r, const unsigned char *u, size_t i, size_t e
 	const uint32_t *delta = r->t->delta;
 	const uint8_t *cls = r->t->cls;
 	const uint32_t from = r->t->emit_from;
-	uint32_t at[AC_CHUNK], row[AC_CHUNK], st = *off;
+	uint64_t hit[AC_CHUNK]; /* position << 32 | row: one store per step */
+	uint32_t st = *off;
 	while (i < end) {
 		size_t stop = end - i < AC_CHUNK ? end : i + AC_CHUNK, k = 0;
 		for (; i < stop; i++) {
 			st = delta[st + cls[u[i]]];
-			at[k] = (uint32_t)i;
-			row[k] = st;
+			hit[k] = (uint64_t)i << 32 | st;
 			k += st >= from;
 		}
 		for (size_t h = 0; h < k; h++)
-			ac_emit(r, at[h], row[h]);
+			ac_emit(r, (uint32_t)(hit[h] >> 32), (uint32_t)hit[h]);
 	}
 	*off = st;
 }
@@ -1212,24 +1212,22 @@ static size_t find_needles_ac(const struct deid_needles *t, const char *low, siz
 	const uint32_t *delta = t->delta;
 	const uint8_t *cls = t->cls;
 	const uint32_t from = t->emit_from;
-	uint32_t ata[AC_CHUNK], rowa[AC_CHUNK], atb[AC_CHUNK], rowb[AC_CHUNK];
+	uint64_t hita[AC_CHUNK], hitb[AC_CHUNK]; /* position << 32 | row */
 	size_t ia = 0, ib = mid - L;
 	while (ia < mid) {
 		size_t steps = mid - ia < AC_CHUNK ? mid - ia : AC_CHUNK, ka = 0, kb = 0;
 		for (size_t j = 0; j < steps; j++, ia++, ib++) {
 			offa = delta[offa + cls[u[ia]]];
 			offb = delta[offb + cls[u[ib]]];
-			ata[ka] = (uint32_t)ia;
-			rowa[ka] = offa;
+			hita[ka] = (uint64_t)ia << 32 | offa;
 			ka += offa >= from;
-			atb[kb] = (uint32_t)ib;
-			rowb[kb] = offb;
+			hitb[kb] = (uint64_t)ib << 32 | offb;
 			kb += (offb >= from) & (ib >= mid); /* before the middle the second walk only warms up */
 		}
 		for (size_t h = 0; h < ka; h++)
-			ac_emit(&r, ata[h], rowa[h]);
+			ac_emit(&r, (uint32_t)(hita[h] >> 32), (uint32_t)hita[h]);
 		for (size_t h = 0; h < kb; h++)
-			ac_emit(&r, atb[h], rowb[h]);
+			ac_emit(&r, (uint32_t)(hitb[h] >> 32), (uint32_t)hitb[h]);
 	}
 	ac_walk(&r, u, ib, n, &offb); /* the second walk's last (at most maxlen + 1) bytes */
 	solo_find(&r, u, n);
@@ -1681,23 +1679,30 @@ static inline bool word_has_site(uint64_t w)
 	return ((punct_digit | capital) & ~w & high) != 0;
 }
 
-/* The sites at byte i (a site byte); returns the last byte it looked at (the end of a digit run - 1). */
+/* The sites of the digit run starting at i (its first digit); returns its last byte. Out of line: the rest
+ * of the byte loop is small enough to stay in it. */
+static size_t drun_site(struct sites *st, const struct ctx *x, size_t i)
+{
+	const char *s = x->s;
+	size_t e = drun_end(s, x->n, i);
+	unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
+	site_push(st, L_DRUN, i);
+	st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
+	if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+		site_push(st, L_IDSTART, i);
+	/* the rest of the run is passed over: none of its digits starts a run or an identifier, as each
+	 * follows a digit */
+	return e - 1;
+}
+
+/* The sites at byte i (a site byte); returns the last byte it looked at. */
 static inline size_t site_at(struct sites *st, const struct ctx *x, size_t i)
 {
 	const char *s = x->s;
-	size_t n = x->n;
 	unsigned char c = (unsigned char)s[i];
+	if (c >= '0' && c <= '9')
+		return drun_site(st, x, i);
 	unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
-	if (c >= '0' && c <= '9') {
-		/* a run's first digit (the rest of the run is skipped: none of its digits starts a run or an
-		 * identifier, as each follows a digit) */
-		size_t e = drun_end(s, n, i);
-		site_push(st, L_DRUN, i);
-		st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
-		if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
-			site_push(st, L_IDSTART, i);
-		return e - 1;
-	}
 	if (c == ',')
 		site_push(st, L_COMMA, i);
 	else if (c == ':')
