@@ -84,6 +84,7 @@ struct deid_pattern {
 	pcre2_code *re_win;
 	bool win_jit;
 	int win, check, list;
+	bool exact; /* engine.c: pat_def.exact (the check is the regex: no regex call per site) */
 	uint16_t index; /* in the engine's table */
 	uint64_t wback[4], wstart[4];
 	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */

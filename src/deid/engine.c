@@ -145,6 +145,11 @@ struct pat_def {
 	 * (empty start: any) */
 	int win, check;
 	const char *back, *start;
+	/* the check is the whole regex (its digit-run check tests every look-around and quantifier; no
+	 * capture group is used): each site that passes is the start of a match ending at exact_end, and
+	 * scan_windowed makes no regex call. Set only where that holds; the differential test (the
+	 * reference runs the regex itself) checks it. */
+	bool exact;
 };
 
 #define FAC_WORDS "(?:(?:St\\.|Saint|Mount|Mt\\.)[ ]+)?" CAPW "(?:[ ]+(?:&|and|of|the|for|" CAPW ")){0,6}"
@@ -218,11 +223,11 @@ static const struct pat_def PATTERNS[] = {
 	 .win = W_NEEDLE, .check = C_NONE, .back = "%d+() .-", .start = "+(%d"},
 	/* dates */
 	{"(?<![\\w/.-])(\\d{4})-(\\d{2})-(\\d{2})(?:[ T]\\d{2}:\\d{2}:\\d{2})(?![\\w/:-])", K_DATE_NUM, 86, .97f, 0,
-	 DEID_DATE, .win = W_DRUN, .check = C_ISO, .back = "", .start = ""},
+	 DEID_DATE, .win = W_DRUN, .check = C_ISO, .back = "", .start = "", .exact = true},
 	{"(?<![\\w/.-])\\d{1,4}([/-])\\d{1,2}\\1\\d{2,4}(?![\\w/-]|\\.\\d)", K_DATE_NUM, 85, .95f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_SEP, .back = "", .start = ""},
 	{"(?<![\\w.])\\d{1,2}\\.\\d{1,2}\\.(?:\\d{4}|\\d{2})(?![\\w]|\\.\\d)", K_DATE_NUM, 80, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_DATE_DOT, .back = "", .start = ""},
-	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE, .win = W_DRUN, .check = C_MY, .back = "", .start = ""},
-	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_MD, .back = "", .start = ""},
+	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE, .win = W_DRUN, .check = C_MY, .back = "", .start = "", .exact = true},
+	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_MD, .back = "", .start = "", .exact = true},
 	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
@@ -254,7 +259,7 @@ static const struct pat_def PATTERNS[] = {
 	 "Valentine's[ ]Day|Yom[ ]Kippur|Rosh[ ]Hashanah|Passover|Hanukkah|Ramadan|Eid(?:[ ]al-(?:Fitr|Adha))?|"
 	 "Diwali|Lunar[ ]New[ ]Year|Chinese[ ]New[ ]Year|Juneteenth|Nochebuena|Navidad)\\b",
 	 K_PLAIN, 70, .8f, 0, DEID_DATE, .need = "christmas|thanksgiving|new year|easter|memorial day|labor day|independence|fourth of july|halloween|veterans|king day|mlk|presidents|mother's|father's|valentine|yom|rosh|passover|hanukkah|ramadan|eid|diwali|lunar|juneteenth|nochebuena|navidad", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l '%h", .start = "%u"},
-	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE, .win = W_DRUN, .check = C_YEAR, .back = "", .start = ""},
+	{"(?<![\\w/.:])(?:19|20)\\d{2}(?![\\w/:]|\\.\\d|-\\d)", K_YEAR, 65, .7f, 0, DEID_DATE, .win = W_DRUN, .check = C_YEAR, .back = "", .start = "", .exact = true},
 	{"(?<!\\d)((?:19|20)\\d\\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]))(?:(?:[01]\\d|2[0-3])[0-5]\\d(?:[0-5]\\d)?)?(?!\\d)",
 	 K_PLAIN, 78, .85f, 1, DEID_DATE, .win = W_DRUN, .check = C_DATE8, .back = "", .start = ""},
 	/* ages */
@@ -1531,6 +1536,21 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 }
 #undef RUN_END
 
+/* The end of the match at site q of an exact pattern (pat_def.exact), whose check passed there. */
+static size_t exact_end(const char *s, size_t n, int check, size_t q)
+{
+	size_t e = drun_end(s, n, q);
+	switch (check) {
+	case C_MD: /* d/d */
+	case C_MY: /* m/yyyy */
+		return drun_end(s, n, e + 1);
+	case C_ISO: /* yyyy-mm-dd[ T]hh:mm:ss */
+		return e + 15;
+	default: /* C_YEAR: yyyy */
+		return e;
+	}
+}
+
 static bool in_class(const uint64_t *c, unsigned char b)
 {
 	return c[b >> 6] >> (b & 63) & 1;
@@ -1806,6 +1826,13 @@ static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_mat
 		size_t q = next_site(x, p, occ, st, &qi, off);
 		if (q >= x->n)
 			break;
+		if (p->exact) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			ov[0] = q;
+			ov[1] = exact_end(s, x->n, p->check, q);
+			off = take_match(x, p, 1, ov) ? ov[1] : cp_after(s, x->n, q);
+			continue;
+		}
 		size_t lo = q;
 		while (lo > off && in_class(p->wback, (unsigned char)s[lo - 1]))
 			lo--;
@@ -3731,6 +3758,10 @@ static int win_setup(struct deid_engine *e, struct deid_pattern *p, const struct
 	p->win_jit = pcre2_jit_compile(p->re_win, PCRE2_JIT_COMPLETE) == 0;
 	p->win = d->win;
 	p->check = d->check;
+	p->exact = d->exact && d->win == W_DRUN && !*d->back && !*d->start &&
+		   (d->check == C_MD || d->check == C_MY || d->check == C_ISO || d->check == C_YEAR);
+	if (d->exact && !p->exact)
+		return -1; /* a table error: exact_end knows only these checks */
 	class_parse(d->back, p->wback);
 	class_parse(d->start, p->wstart);
 	p->has_start = d->start && *d->start;

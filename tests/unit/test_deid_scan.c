@@ -56,6 +56,12 @@ static const char *const FRAGS[] = {
 	"Electronically signed: Kenji Sato, MD ##/##/#### ##:##", "Cr #.#.", "##.#.#.#", "1#.##.#", "#-#", "#-##",
 	"@@ #####", "Nashua, NH #####-####", "+## (#)# ### ### ##", "(##) #### ####", "(##) ###-###", "##### ### ###",
 	"### #### office", "##########-Fax", "+# (###) ###-#### cell", "Phone:\n(###) ###-####", "a,b", ", ##", ",  NY", "\xC5\xBF", "\xE2\x84\xAA", "\xC3\x89mile",
+	/* the edges of the patterns whose site checks are exact (pat_def.exact) or test look-arounds first */
+	"####-##-##T##:##:##", "####-##-## ##:##:##:##", "####-##-## ##:##:#", "##/####.#", "0#/####", "1#/####", "00/####",
+	"##/##-#", "##/##.#", "##/###", ":##/##", "##/##/", "####-#", "####.#", ".####", "\xC3\xA9####", "\xC2\xB0## M",
+	"Twenty-one years old", "thirty yr old", "twenty-two years-old", "ninety year oldest", "##-year old",
+	"Boston, MA", "Boston,  MA-", "boston, MA", "Boston, ZZ", "Salem, NHS", "## y/o M", "##yo F", "## yoF", "##y/oM",
+	"## M's", "### F.",
 };
 
 /* Noise between fragments: separators and the bytes the sites and checks look at. */
@@ -133,6 +139,34 @@ TEST(windowed_scan_gives_the_reference_spans)
 	}
 	/* the notes are dense with PHI: a scan that found nothing would pass the comparison vacuously */
 	CHECK(spans > 4000 * 3);
+}
+
+TEST(long_notes_give_the_reference_spans)
+{
+	/* notes of tens of kilobytes: the scratch of the fast scan outgrows its inline buffers, and the literal
+	 * pass walks the note in several chunks on each of its two halves */
+	struct deid_engine *e = engine();
+	CHECK(e);
+	static char note[65536];
+	struct deid_opts o;
+	deid_opts_init(&o);
+	for (int i = 0; i < 12; i++) {
+		size_t n = 0, want = 8192 + rnd(sizeof note - 8192 - 1024);
+		while (n < want)
+			n += gen_note(note + n, sizeof note - n);
+		struct deid_result a, b;
+		deid_result_init(&a);
+		deid_result_init(&b);
+		struct ml_err err = {0};
+		CHECK(deid_text(e, note, n, NULL, &o, &a, &err) == 0);
+		CHECK(deid_text_reference(e, note, n, NULL, &o, &b, &err) == 0);
+		if (!same_result(&a, &b))
+			fprintf(stderr, "# long note %d (%zu bytes) differs: %zu vs %zu spans\n", i, n, a.nspans, b.nspans);
+		CHECK(same_result(&a, &b));
+		CHECK(a.nspans > n / 200); /* dense with PHI, as the short notes */
+		deid_result_release(&a);
+		deid_result_release(&b);
+	}
 }
 
 TEST(every_windowed_pattern_finds_its_planted_value)
