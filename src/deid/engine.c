@@ -1420,6 +1420,19 @@ static bool st_abbr_safe(const struct deid_engine *e, char a, char b)
 	return e->state_safe[a - 'A'] >> (b - 'A') & 1;
 }
 
+/* C_IDGEN after its look-behind: five or more bytes of [A-Z0-9.-] from q, a digit among them. The second byte
+ * rules out most candidates (a capitalised word): tested before the loop. */
+static inline bool idgen_run(const char *s, size_t n, size_t q)
+{
+	if (q + 1 >= n || !((s[q + 1] >= 'A' && s[q + 1] <= 'Z') || dig(s, n, q + 1) || s[q + 1] == '.' || s[q + 1] == '-'))
+		return false;
+	bool d = false;
+	size_t e;
+	for (e = q; e < n && ((s[e] >= 'A' && s[e] <= 'Z') || dig(s, n, e) || s[e] == '.' || s[e] == '-'); e++)
+		d |= dig(s, n, e);
+	return d && e - q >= 5;
+}
+
 /* The check of a windowed pattern at site q: a condition every match the pattern can accept meets at one of
  * its sites (so a site that fails it can be skipped without losing a match). */
 static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, int check, size_t q, size_t run_end)
@@ -1503,14 +1516,10 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 	case C_AGE_SLASH:
 		e = RUN_END;
 		return e - q <= 3 && e + 1 < n && s[e] == '/' && (s[e + 1] == 'M' || s[e + 1] == 'F');
-	case C_IDGEN: {
+	case C_IDGEN:
 		if (q > 0 && (is_w((unsigned char)s[q - 1]) || s[q - 1] == '.' || s[q - 1] == '/' || s[q - 1] == '-'))
 			return false;
-		bool d = false;
-		for (e = q; e < n && ((s[e] >= 'A' && s[e] <= 'Z') || dig(s, n, e) || s[e] == '.' || s[e] == '-'); e++)
-			d |= dig(s, n, e);
-		return d && e - q >= 5;
-	}
+		return idgen_run(s, n, q);
 	case C_COMMA_DIGIT:
 		return q + 2 < n && s[q + 1] == ' ' && dig(s, n, q + 2);
 	case C_COMMA_ST:
@@ -1562,6 +1571,8 @@ static bool in_class(const uint64_t *c, unsigned char b)
  * accepts. The lists start in inline buffers (scan_patterns keeps this on its stack) and move to the heap
  * only for long notes. */
 enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
+/* L_IDSTART serves the C_IDGEN check alone (win_setup): its sites are pushed only where that check passes
+ * (sites_find), so the pattern walks candidates, not every capitalised word. */
 enum { SITE_INLINE = 128 };
 struct sites {
 	uint32_t *v[L_N];
@@ -1708,7 +1719,7 @@ static size_t drun_site(struct sites *st, const struct ctx *x, size_t i)
 	unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 	site_push(st, L_DRUN, i);
 	st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
-	if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+	if ((i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-')) && idgen_run(s, x->n, i))
 		site_push(st, L_IDSTART, i);
 	/* the rest of the run is passed over: none of its digits starts a run or an identifier, as each
 	 * follows a digit */
@@ -1729,7 +1740,7 @@ static inline size_t site_at(struct sites *st, const struct ctx *x, size_t i)
 		site_push(st, L_COLON, i);
 	else if (c == '/')
 		site_push(st, L_SLASH, i);
-	else if (i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-'))
+	else if ((i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-')) && idgen_run(s, x->n, i))
 		site_push(st, L_IDSTART, i);
 	return i;
 }
@@ -1792,8 +1803,9 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 	}
 	const uint32_t *v = st->v[p->list];
 	size_t n = st->n[p->list];
+	bool checked = p->list == L_IDSTART; /* pushed only where C_IDGEN passes */
 	for (; *qi < n; ++*qi)
-		if (v[*qi] >= from && site_ok(x, p->check, v[*qi], SIZE_MAX))
+		if (v[*qi] >= from && (checked || site_ok(x, p->check, v[*qi], SIZE_MAX)))
 			return v[*qi];
 	return x->n;
 }
