@@ -1698,16 +1698,27 @@ static void sites_by_check(struct sites *st)
 			st->bycheck[fill[__builtin_ctz(m)]++] = st->v[L_DRUN][r];
 }
 
-/* Does the 8-byte word w hold a site byte (SITE_BYTE: ',' to ':' except ".-" are close enough, and 'A' to
- * 'Z')? Plain 64-bit arithmetic on the seven low bits of each byte (no carry crosses a byte), bytes >= 0x80
- * excluded; '-' and '.' (inside the first range) only send a word to the byte loop. */
-static inline bool word_has_site(uint64_t w)
+/* Eight bytes of s as an integer whose lane k (bits 8k .. 8k + 7) is s[k] on every byte order (compilers
+ * make this one load where the order is little-endian). */
+static inline uint64_t load8(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
+	       (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
+}
+
+/* The lanes of w (load8) that hold a site byte (SITE_BYTE: ',', '/' to ':', 'A' to 'Z'), as bit 7 of each
+ * lane. Plain 64-bit arithmetic on the seven low bits of each byte (no carry crosses a lane); bytes >= 0x80
+ * are never site bytes. */
+static inline uint64_t site_lanes(uint64_t w)
 {
 	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
 	uint64_t y = w & low7;
-	uint64_t punct_digit = (y + ones * (0x80 - ',')) & ~(y + ones * (0x80 - (':' + 1)));
+	uint64_t slash_colon = (y + ones * (0x80 - '/')) & ~(y + ones * (0x80 - (':' + 1)));
 	uint64_t capital = (y + ones * (0x80 - 'A')) & ~(y + ones * (0x80 - ('Z' + 1)));
-	return ((punct_digit | capital) & ~w & high) != 0;
+	uint64_t t = y ^ (ones * ',');
+	uint64_t comma = ~((t + low7) | t); /* bit 7 set where t is 0 */
+	return (slash_colon | capital | comma) & ~w & high;
 }
 
 /* The sites of the digit run starting at i (its first digit); returns its last byte. Out of line: the rest
@@ -1749,21 +1760,24 @@ static void sites_find(struct sites *st, const struct ctx *x)
 {
 	const char *s = x->s;
 	size_t n = x->n, i = 0;
-	while (i < n) {
-		/* eight bytes at a time over text without site bytes (lower-case words, spaces) */
-		if (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!word_has_site(w)) {
-				i += 8;
-				continue;
+	/* eight bytes at a time, jumping from site byte to site byte (most bytes of a note are not: lower-case
+	 * letters, spaces), in the order a byte loop would see them */
+	while (i + 8 <= n) {
+		uint64_t m = site_lanes(load8(s + i));
+		size_t next = i + 8;
+		while (m) {
+			size_t last = site_at(st, x, i + (size_t)(__builtin_ctzll(m) >> 3));
+			if (last + 1 >= next) {
+				next = last + 1; /* a digit run went on past these eight bytes */
+				break;
 			}
+			m &= ~(uint64_t)0 << (8 * (last + 1 - i)); /* lanes up to the last byte looked at are done */
 		}
-		size_t stop = i + 8 < n ? i + 8 : n;
-		for (; i < stop; i++)
-			if (SITE_BYTE[(unsigned char)s[i]])
-				i = site_at(st, x, i);
+		i = next;
 	}
+	for (; i < n; i++)
+		if (SITE_BYTE[(unsigned char)s[i]])
+			i = site_at(st, x, i);
 	sites_by_check(st);
 }
 
