@@ -129,8 +129,16 @@ struct deid_needles {
 	size_t maxlen;   /* the longest literal (a state depends only on that many last bytes) */
 	int32_t *solo;   /* one-byte literals whose positions no pattern wants: found by memchr, not the automaton */
 	size_t nsolo;
-	int32_t *own;    /* per state: the literal it spells (-1: none) */
-	uint32_t *dlink; /* per state: the next state of the output chain it is on (0: end) */
+	/* the output of the emitting states: a state's row holds, in its column ncls, the index of its first
+	 * record; its records follow one another, the last one marked */
+	struct deid_ac_rec {
+		uint16_t id;     /* the literal */
+		uint8_t len;     /* its length */
+		uint8_t last;    /* the last literal of the state's output */
+		uint32_t pfirst; /* its patterns wanting positions: pats[pfirst .. pfirst + npat) */
+		uint32_t npat;
+	} *recs;
+	size_t nrecs;
 };
 
 

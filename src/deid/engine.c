@@ -1145,23 +1145,27 @@ struct ac_out {
 
 static bool is_w(unsigned char c);
 
-/* The literals ending at position at, whose state's row is row. */
+/* The literals ending at position at, whose state's row is row (its output records, the last one marked). */
 static void ac_emit(struct ac_out *r, uint32_t at, uint32_t row)
 {
 	const struct deid_needles *t = r->t;
-	for (uint32_t e = t->delta[row + t->ncls]; e; e = t->dlink[e]) {
-		int32_t id = t->own[e];
-		if (!r->found[id]) {
-			r->found[id] = 1;
-			r->flist[r->nf++] = (uint16_t)id;
+	for (const struct deid_ac_rec *rec = t->recs + t->delta[row + t->ncls];; rec++) {
+		if (!r->found[rec->id]) {
+			r->found[rec->id] = 1;
+			r->flist[r->nf++] = rec->id;
 		}
-		size_t pos = at + 1 - t->len[id];
-		/* a lead pattern opening with \b cannot match where the literal starts inside a word (scan_full
-		 * would pass over the position): not recorded (lower-casing keeps what is a word byte) */
-		bool wb = (pos > 0 && is_w(r->u[pos - 1])) != is_w(r->u[pos]);
-		for (uint32_t q = t->pat_first[id]; q < t->pat_first[id + 1]; q++)
-			if (wb || !t->pats_wb[q])
-				occ_push(r->o, pos, t->pats[q]);
+		if (rec->npat) {
+			size_t pos = at + 1 - rec->len;
+			/* a lead pattern opening with \b cannot match where the literal starts inside a word
+			 * (scan_full would pass over the position): not recorded (lower-casing keeps what is a
+			 * word byte) */
+			bool wb = (pos > 0 && is_w(r->u[pos - 1])) != is_w(r->u[pos]);
+			for (uint32_t q = rec->pfirst; q < rec->pfirst + rec->npat; q++)
+				if (wb || !t->pats_wb[q])
+					occ_push(r->o, pos, t->pats[q]);
+		}
+		if (rec->last)
+			break;
 	}
 }
 
@@ -3939,15 +3943,25 @@ static void ac_build(struct deid_needles *t)
 		if (out[st])
 			ren[st] = (uint32_t)k++;
 	t->delta = ml_xmalloc(ns * w * sizeof *t->delta);
-	t->own = ml_xmalloc(ns * sizeof *t->own);
-	t->dlink = ml_xmalloc(ns * sizeof *t->dlink);
+	size_t cap = 64;
+	t->nrecs = 0;
+	t->recs = ml_xmalloc(cap * sizeof *t->recs);
 	for (size_t st = 0; st < ns; st++) {
 		uint32_t *row = t->delta + (size_t)ren[st] * w;
 		for (size_t c = 0; c < nc; c++)
 			row[c] = ren[next[st * nc + c]] * (uint32_t)w;
-		row[nc] = out[st] ? ren[out[st]] : 0; /* the root spells nothing, so 0 ends a chain */
-		t->own[ren[st]] = own[st];
-		t->dlink[ren[st]] = link[st] ? ren[link[st]] : 0;
+		row[nc] = 0;
+		if (!out[st])
+			continue;
+		/* the state's output chain, flattened into consecutive records */
+		row[nc] = (uint32_t)t->nrecs;
+		for (uint32_t e = out[st]; e; e = link[e]) {
+			if (t->nrecs == cap)
+				t->recs = ml_xrealloc(t->recs, (cap *= 2) * sizeof *t->recs);
+			int32_t id = own[e];
+			t->recs[t->nrecs++] = (struct deid_ac_rec){(uint16_t)id, t->len[id], !link[e], t->pat_first[id],
+								  t->pat_first[id + 1] - t->pat_first[id]};
+		}
 	}
 	ml_free(child);
 	ml_free(own);
@@ -4092,12 +4106,11 @@ void deid_engine_free(struct deid_engine *e)
 	ml_free(e->needles.record);
 	ml_free(e->needles.pat_first);
 	ml_free(e->needles.delta);
-	ml_free(e->needles.own);
+	ml_free(e->needles.recs);
 	ml_free(e->needles.need_first);
 	ml_free(e->needles.pats_wb);
 	ml_free(e->needles.solo);
 	ml_free(e->needles.need_pats);
-	ml_free(e->needles.dlink);
 	ml_free(e->needles.pats);
 	for (size_t k = 0; k < e->needles.n; k++)
 		ml_free(e->needles.s[k]);
