@@ -1045,6 +1045,7 @@ struct occs {
 	uint32_t last[DEID_MAX_PATS];  /* per pattern: the position pushed last + 1 (0: none), to drop duplicates */
 	uint32_t first[DEID_MAX_PATS]; /* per pattern: its positions are pos[first[p] .. end[p]), ascending, each */
 	uint32_t end[DEID_MAX_PATS];   /* once (while pushing, first[p] counts the pattern's pairs) */
+	uint8_t unsorted[DEID_MAX_PATS]; /* a position came after a greater one: occ_group sorts the run */
 	struct occ_pair vbuf[OCC_INLINE];
 	uint32_t posbuf[OCC_INLINE];
 };
@@ -1060,6 +1061,7 @@ static void occ_init(struct occs *o, size_t npats)
 	memset(o->last, 0, npats * sizeof *o->last);
 	memset(o->first, 0, npats * sizeof *o->first);
 	memset(o->end, 0, npats * sizeof *o->end);
+	memset(o->unsorted, 0, npats);
 }
 
 static void occ_release(struct occs *o)
@@ -1076,6 +1078,8 @@ static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 		return; /* two literals of one pattern at one place ("hosp", "hospital") */
 	if (!o->last[pat])
 		o->touched[o->ntouched++] = pat;
+	else if (o->last[pat] > pos + 1)
+		o->unsorted[pat] = 1;
 	o->last[pat] = (uint32_t)pos + 1;
 	o->first[pat]++;
 	if (o->n == o->cap) {
@@ -1104,10 +1108,12 @@ static void occ_group(struct occs *o)
 	for (size_t i = 0; i < o->n; i++)
 		o->pos[o->end[o->v[i].pat]++] = o->v[i].pos;
 	/* the automaton reports literals where they end, so one pattern's positions (starts) may come out of
-	 * order when its literals differ in length: sort each run (nearly sorted: insertion sort) and drop
-	 * repeats */
+	 * order when its literals differ in length: sort such a run (nearly sorted: insertion sort) and drop
+	 * repeats (in a run that came in order, occ_push dropped them already) */
 	for (size_t t = 0; t < o->ntouched; t++) {
 		uint16_t p = o->touched[t];
+		if (!o->unsorted[p])
+			continue;
 		uint32_t a = o->first[p], b = o->end[p], k = a;
 		for (uint32_t i = a + 1; i < b; i++) {
 			uint32_t v = o->pos[i], j = i;
