@@ -125,6 +125,8 @@ enum {
 	C_INITIALS,   /* "A/a" */
 	C_XDIGIT,     /* a digit follows the site's literal "x" */
 	C_YEARS_OLD,  /* the literal "year(s)"/"yr" after a letter and [- ], then [- ]old */
+	C_CAPWORD,    /* the literal starts a capitalised word after a space */
+	C_STREET,     /* C_CAPWORD, or the "pike" of " Turnpike" */
 	C_N
 };
 
@@ -352,11 +354,11 @@ static const struct pat_def PATTERNS[] = {
 	 "Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Path|Pike|Turnpike|Tpke|Row|Alley|Loop|"
 	 "Crossing|Plaza|Ridge|Run|Walk|Hill|Heights|Point|Extension|Ext)\\b\\.?"
 	 "(?:,?[ ]+(?:Apt|Apartment|Suite|Ste|Unit|Lot|Fl|Floor|Bldg|Building|Rm|Room)\\.?[ ]*#?[ ]*[A-Za-z0-9-]{1,6})?"
-	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext", .win = W_NEEDLE, .check = C_NONE, .back = "%d%u%l%h '.-", .start = "%d"},
+	 "(?:[ ]+#[ ]*[A-Za-z0-9-]{1,6})?", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "st|av|rd|road|lane|ln|dr|blvd|boulevard|way|ct|court|pl|place|ter|cir|hwy|highway|pkwy|parkway|sq|trail|trl|path|pike|tpke|row|alley|loop|crossing|plaza|ridge|run|walk|hill|heights|point|ext", .win = W_NEEDLE, .check = C_STREET, .back = "%d%u%l%h '.-", .start = "%d"},
 	{"(?i)\\bP\\.?[ ]?O\\.?[ ]+Box[ ]+\\d+", K_PLAIN, 82, .9f, 0, DEID_STREET, .need = "box", .win = W_NEEDLE, .check = C_NONE, .back = "PpOo. ", .start = "Pp"},
 	{"(?<![\\w.])(?:[A-Z][a-z]+[ ]){1,3}(?:Street|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way|Court|"
 	 "Place|Terrace|Highway|Parkway|Pike|Turnpike|St)\\b\\.?(?![ ]+(?:[A-Z]|\\d))", K_STREET_NONUM, 62, .6f, 0,
-	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st", .win = W_NEEDLE, .check = C_NONE, .back = "%u%l ", .start = "%u"},
+	 DEID_STREET, .need = "street|avenue|ave|road|rd|boulevard|blvd|lane|drive|way|court|place|terrace|highway|parkway|pike|turnpike|st", .win = W_NEEDLE, .check = C_CAPWORD, .back = "%u%l ", .start = "%u"},
 	{"\\b(" CAPW "(?:[ -]" CAPW "){0,2}),?[ ]+(" ST_ABBR ")\\.?,?[ ]+(\\d{5}(?:-\\d{4})?)\\b", K_CITY, 84,
 	 .95f, 1, DEID_CITY, 2, DEID_STATE, 3, DEID_ZIP, .win = W_DRUN, .check = C_ZIP5, .back = "%u%l%h '.,-", .start = "%u"},
 	{"\\b(" CAPW "(?:[ ]" CAPW "){0,2}),[ ]+(" ST_NAME ")\\b(?:,?[ ]+(\\d{5}(?:-\\d{4})?)\\b)?", K_CITY, 83,
@@ -1549,6 +1551,14 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		return dig(s, n, q + 1);
 	case C_YEARS_OLD:
 		return years_old_exact(x->low, n, q);
+	case C_STREET:
+		/* the street patterns' type word (Street, Ave, Dr...) follows a space, capitalised, and starts
+		 * with one of their literals, save "Turnpike" whose literal is its "pike" */
+		if (q >= 5 && !memcmp(s + q - 5, " Turn", 5))
+			return true;
+		/* fall through */
+	case C_CAPWORD:
+		return q > 0 && s[q - 1] == ' ' && s[q] >= 'A' && s[q] <= 'Z';
 	default:
 		return true;
 	}

@@ -61,7 +61,8 @@ static const char *const FRAGS[] = {
 	"##/##-#", "##/##.#", "##/###", ":##/##", "##/##/", "####-#", "####.#", ".####", "\xC3\xA9####", "\xC2\xB0## M",
 	"Twenty-one years old", "thirty yr old", "twenty-two years-old", "ninety year oldest", "##-year old",
 	"Boston, MA", "Boston,  MA-", "boston, MA", "Boston, ZZ", "Salem, NHS", "## y/o M", "##yo F", "## yoF", "##y/oM",
-	"## M's", "### F.",
+	"## M's", "### F.", "## Old Post Turnpike", "Boston Post Turnpike", "# Westover St", "### Forest Dr. #", "##st Street",
+	"Dr. Stone", "at ## Pine Ridge Loop", "Main Street Clinic", "Brookstone Way",
 };
 
 /* Noise between fragments: separators and the bytes the sites and checks look at. */
