@@ -1426,6 +1426,41 @@ static bool years_old_exact(const char *low, size_t n, size_t q)
 	       (j + 4 == n || !is_w((unsigned char)low[j + 4]));
 }
 
+/* The city-state-zip pattern, \b(CITY),?[ ]+(ST)\.?,?[ ]+(ZIP), with its zip at q: read backwards from q,
+ * the spaces, an optional ',' and '.', then the two capitals of the state (SIZE_MAX if absent: no match has
+ * its zip at q), the spaces and an optional ',' before them, and the city: at most three words joined by
+ * single spaces or hyphens, of letters (bytes >= 0x80 taken as letters) and '.-\''. Returns the lowest
+ * position the city can start at (before the third space back, or after a byte a city cannot hold), so
+ * scan_windowed searches from there instead of from the start of a long run of words. */
+static size_t city_floor(const char *s, size_t q)
+{
+	size_t j = q;
+	while (j > 0 && s[j - 1] == ' ')
+		j--;
+	if (j > 0 && s[j - 1] == ',')
+		j--;
+	if (j > 0 && s[j - 1] == '.')
+		j--;
+	if (j < 2 || s[j - 1] < 'A' || s[j - 1] > 'Z' || s[j - 2] < 'A' || s[j - 2] > 'Z')
+		return SIZE_MAX;
+	size_t k = j - 2, spaces = 0;
+	if (k == 0 || s[k - 1] != ' ')
+		return SIZE_MAX;
+	while (k > 0 && s[k - 1] == ' ')
+		k--;
+	if (k > 0 && s[k - 1] == ',')
+		k--;
+	for (; k > 0; k--) {
+		unsigned char c = (unsigned char)s[k - 1];
+		if (c == ' ' && ++spaces == 3)
+			break;
+		if (!(c == ' ' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80 || c == '.' || c == '-' ||
+		      c == '\''))
+			break;
+	}
+	return k;
+}
+
 /* Is AB one of ST_ABBR_SAFE's two-letter codes (the engine's table, built by win_setup)? */
 static bool st_abbr_safe(const struct deid_engine *e, char a, char b)
 {
@@ -1544,7 +1579,7 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		       (e + 2 == n || (!is_w((unsigned char)s[e + 2]) && s[e + 2] != '-' && s[e + 2] != '/')) && q > 0 &&
 		       s[q - 1] >= 'a' && s[q - 1] <= 'z' && st_abbr_safe(x->e, s[e], s[e + 1]);
 	case C_ZIP5:
-		return q > 0 && s[q - 1] == ' ' && RUN_END - q == 5;
+		return q > 0 && s[q - 1] == ' ' && RUN_END - q == 5 && city_floor(s, q) != SIZE_MAX;
 	case C_INITIALS:
 		return q > 0 && q + 1 < n && s[q - 1] >= 'A' && s[q - 1] <= 'Z' && s[q + 1] >= 'a' && s[q + 1] <= 'z';
 	case C_XDIGIT:
@@ -1879,8 +1914,12 @@ static void scan_windowed(struct ctx *x, const struct deid_pattern *p, pcre2_mat
 			off = take_match(x, p, 1, ov) ? ov[1] : cp_after(s, x->n, q);
 			continue;
 		}
-		size_t lo = q;
-		while (lo > off && in_class(p->wback, (unsigned char)s[lo - 1]))
+		/* how far back a match may start: the run of back-class bytes before the site, after off (and for
+		 * the city-state-zip pattern, no further back than its city can reach) */
+		size_t lo = q, reach = p->check == C_ZIP5 ? city_floor(s, q) : 0; /* passed C_ZIP5: not SIZE_MAX */
+		if (reach < off)
+			reach = off;
+		while (lo > reach && in_class(p->wback, (unsigned char)s[lo - 1]))
 			lo--;
 		if (p->has_start)
 			while (lo < q && !in_class(p->wstart, (unsigned char)s[lo]))

@@ -62,7 +62,9 @@ static const char *const FRAGS[] = {
 	"Twenty-one years old", "thirty yr old", "twenty-two years-old", "ninety year oldest", "##-year old",
 	"Boston, MA", "Boston,  MA-", "boston, MA", "Boston, ZZ", "Salem, NHS", "## y/o M", "##yo F", "## yoF", "##y/oM",
 	"## M's", "### F.", "## Old Post Turnpike", "Boston Post Turnpike", "# Westover St", "### Forest Dr. #", "##st Street",
-	"Dr. Stone", "at ## Pine Ridge Loop", "Main Street Clinic", "Brookstone Way",
+	"Dr. Stone", "at ## Pine Ridge Loop", "Main Street Clinic", "Brookstone Way", "North Little Rock, AR #####",
+	"Winston-Salem, NC #####-####", "St. Paul, MN #####", "Coeur d'Alene, ID #####", "Saint J\xC3\xA9r\xC3\xB4me, VT #####",
+	"lives in Lowell MA #####", "Lowell, MA. #####", "Lowell, MA, #####", "AB #####", "moved to Big Sky Falls City, MT #####",
 };
 
 /* Noise between fragments: separators and the bytes the sites and checks look at. */
