@@ -91,6 +91,7 @@ struct deid_pattern {
 	bool has_first;
 	bool has_start;
 	bool lead_wb; /* lead patterns: every match starts at a word boundary (the regex opens with \b) */
+	bool lead_month; /* lead patterns: every match starts with a month's name (engine.c: pat_def.lead_month) */
 };
 
 /* Bounds of the engine's tables that the per-note scratch of the pattern layer (engine.c: scan_patterns)

@@ -127,6 +127,7 @@ enum {
 	C_YEARS_OLD,  /* the literal "year(s)"/"yr" after a letter and [- ], then [- ]old */
 	C_CAPWORD,    /* the literal starts a capitalised word after a space */
 	C_STREET,     /* C_CAPWORD, or the "pike" of " Turnpike" */
+	C_AFTER_NUM,  /* the byte before the literal is a digit, a space or '-' */
 	C_N
 };
 
@@ -141,6 +142,9 @@ struct pat_def {
 	 * anchored, only where the note has one of them instead of scanning the whole note. Set only where
 	 * the pattern is one leading alternation of words each of which begins with a need literal. */
 	bool lead;
+	/* lead patterns opening with \b MON and then '.', ',' or a space: the letters at a literal must spell
+	 * a month (month_word) for the regex to be tried there */
+	bool lead_month;
 	/* windowed patterns (see scan_windowed): where a match can be, as "sites" every match contains; back
 	 * and start are byte classes ("%d" digits, "%u" A-Z, "%l" a-z, "%h" bytes >= 0x80, "%%" a percent
 	 * sign, any other byte itself): the bytes a match may hold before its site, and those it may start with
@@ -231,10 +235,10 @@ static const struct pat_def PATTERNS[] = {
 	{"(?<![\\w/.-])(?:0?[1-9]|1[0-2])/(?:19|20)\\d{2}(?![\\w/])", K_PLAIN, 82, .9f, 0, DEID_DATE, .win = W_DRUN, .check = C_MY, .back = "", .start = "", .exact = true},
 	{"(?<![\\w/.:-])\\d{1,2}/\\d{1,2}(?![\\w/]|\\.\\d|-\\d)", K_DATE_MD, 75, .8f, 0, DEID_DATE, .win = W_DRUN, .check = C_MD, .back = "", .start = "", .exact = true},
 	{"(?i)\\b" MON "\\.?[ ]{1,2}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?[ ]{1,2}(?:\\d{4}|'\\d{2}))?", K_PLAIN, 85, .95f, 0,
-	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
+	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true, .lead_month = true},
 	{"(?i)\\b\\d{1,2}(?:st|nd|rd|th)?[ ]{1,2}(?:of[ ]+)?" MON "\\b\\.?(?:,?[ ]{1,2}\\d{4})?", K_PLAIN, 85, .95f, 0,
 	 DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d stndrhofSTNDRHOF%h", .start = "%d"},
-	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true},
+	{"(?i)\\b" MON "\\.?,?[ ]+(?:\\d{4}|'\\d{2})\\b", K_PLAIN, 85, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .lead = true, .lead_month = true},
 	{"(?i)\\b\\d{1,2}[- ]" MON "[- ](?:\\d{4}|\\d{2})\\b", K_PLAIN, 86, .95f, 0, DEID_DATE, .need = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
 	{"\\b(?:January|February|March|April|June|July|August|September|October|November|December|"
 	 "JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\\b",
@@ -266,8 +270,8 @@ static const struct pat_def PATTERNS[] = {
 	 K_PLAIN, 78, .85f, 1, DEID_DATE, .win = W_DRUN, .check = C_DATE8, .back = "", .start = ""},
 	/* ages */
 	{"(?i)\\b(\\d{1,3})[ ]?(?:-[ ]?|[ ])?(?:years?|yrs?|y)[ ]?-?[ ]?(?:old|o\\b|/o)", K_AGE, 88, .95f, 1,
-	 DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d -", .start = "%d"},
-	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_NONE, .back = "%d ", .start = "%d"},
+	 DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_AFTER_NUM, .back = "%d -", .start = "%d"},
+	{"(?i)\\b(\\d{1,3})[ ]?(?:yo|y/o|y\\.o\\.|yr[ ]old|yrs[ ]old)(?![a-z])", K_AGE, 88, .95f, 1, DEID_AGE, .need = "y", .win = W_NEEDLE, .check = C_AFTER_NUM, .back = "%d ", .start = "%d"},
 	{"(?<![\\w.,\\x{00B0}/-])(\\d{1,3})[ ]?(?:y/?o[ ]?)?[MF](?![\\w'])", K_AGE_MF, 80, .8f, 1, DEID_AGE, .win = W_DRUN, .check = C_AGE_MF, .back = "", .start = ""},
 	{"(?i)\\b((?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|"
 	 "six|seven|eight|nine))?|one[ ]hundred(?:[ ]and[ ][a-z]+)?|one|two|three|four|five|six|seven|eight|"
@@ -1594,6 +1598,9 @@ static inline __attribute__((always_inline)) bool site_ok(const struct ctx *x, i
 		/* fall through */
 	case C_CAPWORD:
 		return q > 0 && s[q - 1] == ' ' && s[q] >= 'A' && s[q] <= 'Z';
+	case C_AFTER_NUM:
+		/* the ages' "y" follows the number, a space or a hyphen */
+		return q > 0 && (dig(s, n, q - 1) || s[q - 1] == ' ' || s[q - 1] == '-');
 	default:
 		return true;
 	}
@@ -2063,6 +2070,25 @@ static bool take_match(struct ctx *x, const struct deid_pattern *p, int rc, PCRE
 	return true;
 }
 
+/* Do the ASCII letters from i (in the lower-cased note) spell one of MON's alternatives, whole? A non-ASCII
+ * byte after them answers yes: PCRE2's caseless matching folds a few characters onto ASCII letters (LONG S
+ * onto s: "Augu\u017Ft"), which the letters here cannot tell. */
+static bool month_word(const char *low, size_t n, size_t i)
+{
+	static const char *const months[] = {"jan", "january", "feb", "february", "mar", "march", "apr", "april", "may",
+		"jun", "june", "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov",
+		"november", "dec", "december"};
+	size_t e = i;
+	while (e < n && low[e] >= 'a' && low[e] <= 'z')
+		e++;
+	if (e < n && (unsigned char)low[e] >= 0x80)
+		return true;
+	for (size_t k = 0; k < ML_ARRAY_LEN(months); k++)
+		if (strlen(months[k]) == e - i && !memcmp(low + i, months[k], e - i))
+			return true;
+	return false;
+}
+
 /* Can lead pattern p match at position i? A literal where the regex cannot start (PCRE2's own first-byte
  * set) or, for a regex opening with \b, one inside a word (as "or" in "for") needs no call. */
 static bool lead_may_start(const struct ctx *x, const struct deid_pattern *p, size_t i)
@@ -2071,7 +2097,7 @@ static bool lead_may_start(const struct ctx *x, const struct deid_pattern *p, si
 		return false;
 	if (p->lead_wb && (i > 0 && is_w((unsigned char)x->s[i - 1])) == (i < x->n && is_w((unsigned char)x->s[i])))
 		return false;
-	return true;
+	return !p->lead_month || month_word(x->low, x->n, i);
 }
 
 /* Full scan of one pattern from the start of the note (patterns without sites, and the reference path). */
@@ -4104,6 +4130,7 @@ struct deid_engine *deid_engine_new(struct ml_err *err)
 		p->lead_jit = pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE) == 0;
 		first_bytes(p);
 		p->lead_wb = opens_with_wb(PATTERNS[i].re);
+		p->lead_month = PATTERNS[i].lead_month;
 		if (!p->needmask)
 			p->needmask = ml_xcalloc(words ? words : 1, sizeof *p->needmask);
 		for (size_t k = 0; k < p->nneed; k++) {

@@ -65,6 +65,8 @@ static const char *const FRAGS[] = {
 	"Dr. Stone", "at ## Pine Ridge Loop", "Main Street Clinic", "Brookstone Way", "North Little Rock, AR #####",
 	"Winston-Salem, NC #####-####", "St. Paul, MN #####", "Coeur d'Alene, ID #####", "Saint J\xC3\xA9r\xC3\xB4me, VT #####",
 	"lives in Lowell MA #####", "Lowell, MA. #####", "Lowell, MA, #####", "AB #####", "moved to Big Sky Falls City, MT #####",
+	"Augu\xC5\xBFt ##, ####", "Augu\xC5\xBFt ####", "Marchy ##", "Sept. #", "MAYO ####", "Juneau ##", "dec ##", "Decem ##",
+	"## y", "##-yr old", "##y/o", "x-y ##",
 };
 
 /* Noise between fragments: separators and the bytes the sites and checks look at. */
