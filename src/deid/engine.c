@@ -1792,7 +1792,8 @@ static size_t drun_site(struct sites *st, const struct ctx *x, size_t i)
 	unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 	site_push(st, L_DRUN, i);
 	st->dmask[st->n[L_DRUN] - 1] = drun_mask(x, i, e);
-	if ((i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-')) && idgen_run(s, x->n, i))
+	/* C_IDGEN: the run holds its digit, and five digits or more are the five bytes it needs */
+	if ((i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-')) && (e - i >= 5 || idgen_run(s, x->n, i)))
 		site_push(st, L_IDSTART, i);
 	/* the rest of the run is passed over: none of its digits starts a run or an identifier, as each
 	 * follows a digit */
