@@ -549,6 +549,12 @@ static int do_jsonl_stream(struct text_job *j, const char *in, const char *out, 
 			}
 			recs[nr] = (struct rec){.line = line, .len = (size_t)n, .lineno = lineno};
 			ml_buf_init(&recs[nr].out, 0);
+			/* room for the record as it was (a replaced one is about as long): no regrowth per record */
+			if (ml_buf_grow(&recs[nr].out, (size_t)n + (size_t)n / 8 + 64) != 0) {
+				free(line);
+				rc = ml_err_set(err, ML_ENOMEM, "out of memory reading '%s'", src);
+				break;
+			}
 			nr++;
 		}
 		if (rc == 0)
