@@ -115,6 +115,29 @@ static const uint8_t JF_SPECIAL[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
+/* The first byte of [p, e) that JF_SPECIAL marks (e if none), eight bytes at a time: a note's text is mostly
+ * long runs of plain bytes between line breaks. Exact: a word is passed over only if none of its bytes is
+ * below 0x20, a quote or a backslash (the usual "has a byte less than / equal to" bit tricks). */
+static const char *jf_plain_run(const char *p, const char *e)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+		uint64_t hit = ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high;
+		/* ~w clears the high bit of bytes >= 0x80, which are plain; for the others, a borrow that sets a
+		 * high bit comes from a byte below 0x20, equal to '"' or equal to '\\' (the first one found is
+		 * exact; bytes after it may be flagged wrongly, so the loop stops there) */
+		if (hit)
+			break;
+		p += 8;
+	}
+	while (p < e && !JF_SPECIAL[(unsigned char)*p])
+		p++;
+	return p;
+}
+
 /* p at the opening quote: returns the byte after the closing one (NULL if the string is not one jansson
  * takes). *esc tells whether it holds escapes; dec, if not NULL, receives the decoded bytes. */
 static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_buf *dec)
@@ -123,11 +146,10 @@ static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_
 	p++;
 	const char *run = p;
 	while (p < e) {
+		p = jf_plain_run(p, e);
+		if (p >= e)
+			break;
 		unsigned char c = (unsigned char)*p;
-		if (!JF_SPECIAL[c]) {
-			p++;
-			continue;
-		}
 		if (c == '"') {
 			if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
 				return NULL;
@@ -281,9 +303,10 @@ static int jf_put_string(struct ml_buf *o, const char *s, size_t n)
 	int rc = ml_buf_putc(o, '"');
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
+		i = (size_t)(jf_plain_run(s + i, s + n) - s);
+		if (i >= n)
+			break;
 		unsigned char c = (unsigned char)s[i];
-		if (!JF_SPECIAL[c])
-			continue;
 		rc |= ml_buf_append(o, s + run, i - run);
 		run = i + 1;
 		switch (c) {
