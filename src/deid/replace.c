@@ -2,6 +2,7 @@
 #include "deid/deid_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -41,17 +42,11 @@ static void bprintf(struct ml_buf *o, const char *fmt, ...)
 struct skeys {
 	uint8_t patient[32];
 	long shift_days; /* negative: dates move back */
-	/* keyed(): per kind, the hash state after the key block and the kind byte (made on first use), so each
-	 * value costs one BLAKE2b compression instead of two */
+	/* keyed(): per kind, the hash state after the key and the kind byte (made on first use), copied for
+	 * each value instead of initialised again */
 	crypto_generichash_state kst[DEID_NTYPES];
 	uint32_t kready; /* bit per kind: kst[kind] made */
-	/* keyed() results of this note (names recur in a note: "Mr. Bell" after "Patient: Bell, Harold") */
-	struct {
-		uint64_t v;
-		uint8_t kind, len;
-		char f[30];
-	} memo[32];
-	size_t nmemo;
+	struct vmemo *memo; /* keyed() results of these keys (NULL: none could be kept) */
 };
 
 /* The keys of the last (secret, patient key) seen by this thread: consecutive notes of one run share them,
@@ -65,19 +60,81 @@ static _Thread_local struct {
 	long shift_days;
 } key_cache;
 
+/* keyed() results of the current keys, kept across notes: a patient's (or a run's) names recur in note
+ * after note, and each value costs two BLAKE2b compressions, most of surrogate mode's time. A direct-mapped
+ * cache with a short probe; a full neighbourhood overwrites. It holds folded PHI words, so it is wiped
+ * when the keys change and when its thread ends (pthread key destructor). */
+enum { VMEMO_SLOTS = 8192, VMEMO_PROBE = 4, VMEMO_WORD = 30 };
+struct vmemo {
+	struct vmemo_slot {
+		uint64_t v;
+		uint8_t kind, len; /* len 0: empty (an empty value is never memoised) */
+		char f[VMEMO_WORD];
+	} slot[VMEMO_SLOTS];
+	size_t used; /* slots written since the last wipe: a wipe of an unused memo costs nothing */
+};
+
+static pthread_key_t vmemo_key;
+static pthread_once_t vmemo_once = PTHREAD_ONCE_INIT;
+static bool vmemo_key_ok;
+
+static void vmemo_free(void *p)
+{
+	if (!p)
+		return;
+	sodium_memzero(p, sizeof(struct vmemo));
+	ml_free(p);
+}
+
+static void vmemo_key_make(void)
+{
+	vmemo_key_ok = pthread_key_create(&vmemo_key, vmemo_free) == 0;
+}
+
+/* This thread's memo (made on first use), or NULL when it cannot be had: keyed() then hashes every value. */
+static struct vmemo *vmemo_get(void)
+{
+	pthread_once(&vmemo_once, vmemo_key_make);
+	if (!vmemo_key_ok)
+		return NULL;
+	struct vmemo *m = pthread_getspecific(vmemo_key);
+	if (!m) {
+		m = ml_calloc(1, sizeof *m);
+		if (m && pthread_setspecific(vmemo_key, m) != 0) {
+			ml_free(m);
+			m = NULL;
+		}
+	}
+	return m;
+}
+
+static void vmemo_wipe(struct vmemo *m)
+{
+	if (m && m->used) {
+		sodium_memzero(m->slot, sizeof m->slot);
+		m->used = 0;
+	}
+}
+
+static size_t vmemo_home(int kind, const char *f, size_t fl)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(unsigned)kind;
+	for (size_t i = 0; i < fl; i++)
+		h = (h ^ (unsigned char)f[i]) * 1099511628211ull;
+	return (size_t)(h ^ h >> 29) & (VMEMO_SLOTS - 1);
+}
+
 static void derive_keys_uncached(const struct deid_opts *o, struct skeys *k);
 
-/* Clears the key material of one call: the patient key, the hash states made (12 KB if all of them were
- * wiped every note, which cost more than the hashing) and the memo. */
+/* Clears the key material of one call: the patient key and the hash states made (12 KB if all of them were
+ * wiped every note, which cost more than the hashing). The memo stays for the next note of the same keys. */
 static void skeys_wipe(struct skeys *k)
 {
 	sodium_memzero(k->patient, sizeof k->patient);
 	for (int t = 0; t < DEID_NTYPES; t++)
 		if (k->kready >> t & 1)
 			sodium_memzero(&k->kst[t], sizeof k->kst[t]);
-	sodium_memzero(k->memo, k->nmemo * sizeof k->memo[0]);
 	k->kready = 0;
-	k->nmemo = 0;
 }
 
 static void derive_keys(const struct deid_opts *o, struct skeys *k)
@@ -85,13 +142,15 @@ static void derive_keys(const struct deid_opts *o, struct skeys *k)
 	const char *pk = o->patient_key ? o->patient_key : "";
 	size_t sl = o->secret ? o->secret_len : 0, pl = strlen(pk);
 	k->kready = 0;
-	k->nmemo = 0;
+	k->memo = vmemo_get();
 	if (key_cache.valid && key_cache.secret_len == sl && (!sl || !memcmp(key_cache.secret, o->secret, sl)) &&
 	    !strcmp(key_cache.pkey, pk)) {
 		memcpy(k->patient, key_cache.patient, sizeof k->patient);
 		k->shift_days = key_cache.shift_days;
 		return;
 	}
+	/* other keys: the memo's values were derived from the previous ones */
+	vmemo_wipe(k->memo);
 	derive_keys_uncached(o, k);
 	if (sl <= sizeof key_cache.secret && pl < sizeof key_cache.pkey) {
 		if (sl)
@@ -101,6 +160,8 @@ static void derive_keys(const struct deid_opts *o, struct skeys *k)
 		memcpy(key_cache.patient, k->patient, sizeof k->patient);
 		key_cache.shift_days = k->shift_days;
 		key_cache.valid = true;
+	} else {
+		key_cache.valid = false; /* keys it cannot name: the next note wipes the memo whatever its keys */
 	}
 }
 
@@ -130,9 +191,22 @@ static uint64_t keyed(struct skeys *k, int kind, const char *s, size_t n)
 {
 	char f[256];
 	size_t fl = deid_fold(s, n < 255 ? n : 255, f, sizeof f);
-	for (size_t m = 0; m < k->nmemo; m++)
-		if (k->memo[m].kind == kind && k->memo[m].len == fl && !memcmp(k->memo[m].f, f, fl))
-			return k->memo[m].v;
+	struct vmemo_slot *free_slot = NULL;
+	bool memoise = k->memo && fl > 0 && fl <= VMEMO_WORD && (unsigned)kind < 256;
+	if (memoise) {
+		size_t home = vmemo_home(kind, f, fl);
+		for (size_t q = 0; q < VMEMO_PROBE; q++) {
+			struct vmemo_slot *sl = &k->memo->slot[(home + q) & (VMEMO_SLOTS - 1)];
+			if (!sl->len) {
+				free_slot = sl;
+				break;
+			}
+			if (sl->kind == kind && sl->len == fl && !memcmp(sl->f, f, fl))
+				return sl->v;
+		}
+		if (!free_slot)
+			free_slot = &k->memo->slot[home]; /* a full neighbourhood: the home slot is overwritten */
+	}
 	uint8_t h[8];
 	crypto_generichash_state st;
 	if ((unsigned)kind < DEID_NTYPES) {
@@ -153,11 +227,13 @@ static uint64_t keyed(struct skeys *k, int kind, const char *s, size_t n)
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | h[i];
-	if (fl <= sizeof k->memo[0].f && k->nmemo < sizeof k->memo / sizeof k->memo[0] && (unsigned)kind < 256) {
-		k->memo[k->nmemo].v = v;
-		k->memo[k->nmemo].kind = (uint8_t)kind;
-		k->memo[k->nmemo].len = (uint8_t)fl;
-		memcpy(k->memo[k->nmemo++].f, f, fl);
+	if (free_slot) {
+		if (!free_slot->len)
+			k->memo->used++;
+		free_slot->v = v;
+		free_slot->kind = (uint8_t)kind;
+		free_slot->len = (uint8_t)fl;
+		memcpy(free_slot->f, f, fl);
 	}
 	return v;
 }
@@ -170,6 +246,9 @@ static const char *const MONTHS_ES[12] = {"enero", "febrero", "marzo", "abril", 
 					  "septiembre", "octubre", "noviembre", "diciembre"};
 static const char *const WEEKDAYS[7] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
 static const char *const WEEKDAYS_ES[7] = {"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"};
+/* WEEKDAYS_ES as deid_fold writes them (accents dropped), to compare with folded words */
+static const char *const WEEKDAYS_ES_FOLDED[7] = {"domingo", "lunes", "martes", "miercoles", "jueves", "viernes",
+						  "sabado"};
 
 static long days_from_civil(long y, unsigned m, unsigned d)
 {
@@ -236,6 +315,24 @@ static void put_cased(struct ml_buf *o, const char *w, size_t n, int style)
 }
 
 /* Shifts a date span by k->shift_days and writes it in the same format; false if not understood. */
+/* v in decimal, zero-padded to width: printf's "%0*ld" without its cost (a date has up to four numbers) */
+static void put_padded(struct ml_buf *o, long v, int width)
+{
+	char b[24];
+	if (v < 0 || width < 0 || width > 20) {
+		bprintf(o, "%0*ld", width, v);
+		return;
+	}
+	int n = 0;
+	do {
+		b[sizeof b - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n < width)
+		b[sizeof b - 1 - n++] = '0';
+	bappend(o, b + sizeof b - n, (size_t)n);
+}
+
 static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *o)
 {
 	struct piece p[12];
@@ -267,8 +364,7 @@ static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *
 				}
 			}
 			for (int d = 0; d < 7 && !q->role && fl >= 3; d++) {
-				char es[16];
-				deid_fold(WEEKDAYS_ES[d], strlen(WEEKDAYS_ES[d]), es, sizeof es);
+				const char *es = WEEKDAYS_ES_FOLDED[d];
 				if (!strncmp(WEEKDAYS[d], f, fl) || !strcmp(es, f)) {
 					q->role = 5, q->val = d;
 					q->style = (fl < strlen(WEEKDAYS[d]) ? 1 : 0) | word_style(s + q->a, q->b - q->a);
@@ -316,7 +412,9 @@ static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *
 			return false;
 		long z = days_from_civil(y, m, d) + k->shift_days;
 		civil_from_days(z, &y, &m, &d);
-		bprintf(o, "%04ld%02u%02u", y, m, d);
+		put_padded(o, y, 4);
+		put_padded(o, m, 2);
+		put_padded(o, d, 2);
 		bappend(o, s + p[nums[0]].b, n - p[nums[0]].b);
 		return true;
 	} else if (nn >= 3 && p[nums[0]].width == 4) {
@@ -373,9 +471,9 @@ static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *
 		struct piece *q = &p[i];
 		if (i == yi) {
 			if (q->width == 2)
-				bprintf(o, "%02ld", ny % 100);
+				put_padded(o, ny % 100, 2);
 			else
-				bprintf(o, "%04ld", ny);
+				put_padded(o, ny, 4);
 		} else if (i == mi && q->role == 4) {
 			const char *w = q->es ? MONTHS_ES[nm - 1] : MONTHS[nm - 1];
 			size_t wl = strlen(w);
@@ -383,9 +481,9 @@ static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *
 				wl = (size_t)(q->b - q->a) == 4 && nm == 9 ? 4 : 3;
 			put_cased(o, w, wl, q->style);
 		} else if (i == mi) {
-			bprintf(o, "%0*u", q->width, nm);
+			put_padded(o, nm, q->width);
 		} else if (i == di) {
-			bprintf(o, "%0*u", q->width, nd);
+			put_padded(o, nd, q->width);
 			/* an ordinal suffix follows the day: rewrite it for the new day */
 			if (i + 1 < np && p[i + 1].role == 0 && p[i + 1].b - p[i + 1].a == 2 && isalpha((unsigned char)s[p[i + 1].a])) {
 				const char *suf = (nd % 10 == 1 && nd != 11) ? "st" : (nd % 10 == 2 && nd != 12) ? "nd" :
@@ -480,7 +578,7 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, struct skey
 		static const char *const keep[] = {"st", "mt", "ft", "n", "s", "e", "w", "ne", "nw", "se", "sw", NULL};
 		char fw[8];
 		bool kept = false;
-		if (wl < sizeof fw) {
+		if (wl <= 2) { /* the longest word kept */
 			deid_fold(s + i, wl, fw, sizeof fw);
 			for (int q = 0; keep[q] && !kept; q++)
 				kept = !strcmp(fw, keep[q]);
@@ -608,8 +706,12 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err)
 {
 	struct ml_buf o;
-	/* one allocation in the usual case: the output is about as long as the input */
-	ml_buf_init(&o, len + len / 8 + 64);
+	/* no cap: a replacement may be longer than what it replaces ("Li" -> "[DOCTOR]"), and the output is
+	 * bounded by the note's limit times the longest replacement. One allocation in the usual case: the
+	 * output is about as long as the input. */
+	ml_buf_init(&o, 0);
+	if (ml_buf_grow(&o, len + len / 8 + 64) != 0)
+		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 	struct skeys k;
 	if (opts->mode == DEID_MODE_SURROGATE) {
 		if (sodium_init() < 0)

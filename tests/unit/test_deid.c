@@ -323,6 +323,105 @@ TEST(surrogates_are_consistent_across_1000_notes_of_one_patient)
 	deid_result_release(&r);
 }
 
+/* Surrogates of one note under key set ks, run in a new thread (whose memo of surrogate words is empty). */
+struct memo_arg {
+	const char *note, *pkey;
+	const uint8_t *secret;
+	size_t secret_len;
+	char *out;
+};
+
+static void memo_run_one(struct memo_arg *a)
+{
+	struct deid_opts o;
+	deid_opts_init(&o);
+	o.mode = DEID_MODE_SURROGATE;
+	o.secret = a->secret;
+	o.secret_len = a->secret_len;
+	o.patient_key = a->pkey;
+	struct ml_err err = {0};
+	struct deid_result r;
+	deid_result_init(&r);
+	a->out = deid_text(engine(), a->note, strlen(a->note), NULL, &o, &r, &err) == 0 ? ml_xstrdup(r.text) : NULL;
+	deid_result_release(&r);
+}
+
+static void *memo_thread(void *p)
+{
+	memo_run_one(p);
+	return NULL;
+}
+
+static char *fresh_thread_surrogates(struct memo_arg a)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, memo_thread, &a) != 0)
+		return NULL;
+	pthread_join(th, NULL);
+	return a.out;
+}
+
+TEST(surrogate_memo_never_changes_a_surrogate)
+{
+	/* the memo of keyed values outlives a note: switching patients, or secrets too long to be remembered
+	 * with the keys, must still give what a thread that never saw the other notes gives */
+	const char *note = "Patient: Harold Abernathy  Dr. Quispe of Lakeview Clinic, Boston. Email ha@x.org.\n";
+	uint8_t long_secret[200];
+	for (size_t i = 0; i < sizeof long_secret; i++)
+		long_secret[i] = (uint8_t)(i * 7 + 1);
+	struct memo_arg keys[4] = {
+		{note, "p1", (const uint8_t *)"s1-0123456789abcdef", 19, NULL},
+		{note, "p2", (const uint8_t *)"s1-0123456789abcdef", 19, NULL},
+		{note, "p1", long_secret, sizeof long_secret, NULL},
+		{note, "p2", long_secret, sizeof long_secret, NULL},
+	};
+	char *want[4];
+	for (int k = 0; k < 4; k++) {
+		want[k] = fresh_thread_surrogates(keys[k]);
+		CHECK(want[k] != NULL);
+	}
+	CHECK(strcmp(want[0], want[1]) != 0 && strcmp(want[0], want[2]) != 0 && strcmp(want[2], want[3]) != 0);
+	/* this thread, one key set after another and back */
+	static const int order[] = {0, 1, 0, 2, 3, 2, 0, 3, 1};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		struct memo_arg a = keys[order[i]];
+		memo_run_one(&a);
+		CHECK(a.out != NULL);
+		if (a.out && want[order[i]])
+			CHECK_EQ_STR(a.out, want[order[i]]);
+		ml_free(a.out);
+	}
+	for (int k = 0; k < 4; k++)
+		ml_free(want[k]);
+}
+
+TEST(replacements_longer_than_the_note_are_written)
+{
+	/* 300 two-letter names become 300 "[DOCTOR]"s: the output is 3/4 longer than the input (it was
+	 * refused as "out of memory" when the output buffer was capped at 9/8 of the note) */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	CHECK(ml_buf_puts(&b, "Seen by ") == 0);
+	for (int i = 0; i < 300; i++)
+		CHECK(ml_buf_puts(&b, i ? ", Dr. Li" : "Dr. Li") == 0);
+	CHECK(ml_buf_puts(&b, ".\n") == 0);
+	for (int mode = DEID_MODE_TAG; mode <= DEID_MODE_SURROGATE; mode++) {
+		struct deid_result r;
+		CHECK(run(b.data, (enum deid_mode)mode, "p", NULL, &r) == 0);
+		CHECK(r.nspans == 300);
+		CHECK(r.text != NULL && !strstr(r.text, "Li,"));
+		if (mode == DEID_MODE_TAG) {
+			size_t tags = 0;
+			for (const char *p = r.text; p && (p = strstr(p, "[DOCTOR]")); p++)
+				tags++;
+			CHECK(tags == 300);
+			CHECK(r.text_len > b.len + b.len / 2);
+		}
+		deid_result_release(&r);
+	}
+	ml_buf_release(&b);
+}
+
 TEST(ages_over_89_become_90_plus)
 {
 	struct deid_result r;
