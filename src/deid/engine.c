@@ -130,6 +130,8 @@ enum {
 	C_AFTER_NUM,  /* the byte before the literal is a digit, a space or '-' */
 	C_N
 };
+/* drun_mask and sites_by_check keep a digit run's passing checks as bits of a uint32_t */
+_Static_assert(C_N <= 32, "too many site checks for the digit-run masks");
 
 struct pat_def {
 	const char *re;
