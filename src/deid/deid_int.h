@@ -55,6 +55,19 @@ int deid_dict_build(struct deid_dict *d) ML_MUST_CHECK;
 void deid_dict_release(struct deid_dict *d);
 /* Flags of the lower-cased key s[0..n) (0 if absent). s may be mixed case: it is folded here. */
 uint32_t deid_dict_get(const struct deid_dict *d, const char *s, size_t n);
+/* The same for a key already folded (deid_fold's output, e.g. an ASCII word lower-cased) whose
+ * deid_word_hash is h: the engine hashes each token once and asks the dictionary and its word lists with it. */
+uint32_t deid_dict_get_folded(const struct deid_dict *d, const char *f, size_t n, uint64_t h);
+
+/* FNV-1a of s[0..n): the hash of the dictionary and of the engine's word lists (one function, so a token's
+ * hash computed once serves both). */
+static inline uint64_t deid_word_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
 
 /* ---- engine ------------------------------------------------------------------------------------------ */
 #define DEID_MAX_GROUPS 3

@@ -381,7 +381,8 @@ static const struct pat_def PATTERNS[] = {
 
 /* ---- per-call context -------------------------------------------------------------------------------- */
 
-enum { TF_WORD = 1, TF_NUM = 2, TF_CAP = 4, TF_UPPER = 8, TF_LOWER = 16, TF_PUNCT = 32, TF_ALPHA = 64, TF_NONLATIN = 128 };
+enum { TF_WORD = 1, TF_NUM = 2, TF_CAP = 4, TF_UPPER = 8, TF_LOWER = 16, TF_PUNCT = 32, TF_ALPHA = 64, TF_NONLATIN = 128,
+       TF_ASCII = 256 /* every byte ASCII: the folded word is x->low[start, end), and hash is its deid_word_hash */ };
 
 struct tok {
 	uint32_t start, end;
@@ -389,6 +390,8 @@ struct tok {
 	uint8_t nl_before;  /* a line break between the previous token and this one */
 	uint8_t sp_before;  /* spaces/tabs before (capped) */
 	uint32_t dflags;    /* dictionary flags of the folded word */
+	uint32_t hash;      /* TF_ASCII: deid_word_hash of the folded word (its low bits: word lists, dictionary) */
+	char punct;         /* a one-byte punctuation token: its byte (tok_punct compares it); otherwise 0 */
 };
 
 struct ctx {
@@ -453,114 +456,195 @@ static inline bool cat_word(utf8proc_category_t c)
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
-static void tokenize(struct ctx *x)
+/* What an ASCII byte is to the tokenizer (every byte below 0x80 is a code point of its own). */
+enum { BC_PUNCT, BC_SPACE, BC_NL, BC_LOWER, BC_UPPER, BC_DIGIT };
+static const uint8_t BYTE_CLASS[128] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, BC_SPACE, BC_NL, 0, 0, BC_NL, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ BC_SPACE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x30 */ BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT,
+	0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
+	BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
+	/* 0x50 */ BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
+	BC_UPPER, 0, 0, 0, 0, 0,
+	/* 0x60 */ 0, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
+	BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
+	/* 0x70 */ BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
+	BC_LOWER, 0, 0, 0, 0, 0,
+};
+
+/* A new token at byte i; the token array is sized from the note's length once, so it rarely grows. */
+static struct tok *tok_push(struct ctx *x, size_t i, int nl, int sp)
+{
+	if (x->nt == x->at) {
+		/* a token and the blank after it take about four bytes of a note: a quarter of its length is
+		 * room for most notes in one allocation */
+		size_t want = x->at ? x->at * 2 : x->n / 4 + 64;
+		x->at = want;
+		x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
+	}
+	struct tok *t = &x->t[x->nt++];
+	*t = (struct tok){.start = (uint32_t)i, .nl_before = (uint8_t)nl, .sp_before = (uint8_t)(sp > 255 ? 255 : sp)};
+	return t;
+}
+
+/* The word starting at byte i (its first code point is a word character): letters and digits, with an
+ * apostrophe or hyphen between two letters kept inside (O'Brien, Smith-Jones). Sets t's flags, hash and
+ * dictionary flags; returns the byte after the word. */
+static size_t tok_word(struct ctx *x, struct tok *t, size_t i)
 {
 	const char *s = x->s;
-	size_t n = x->n, i = 0;
-	int nl = 0, sp = 0;
+	size_t n = x->n;
+	int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
+	bool first = true, ascii = true;
 	while (i < n) {
-		int32_t cp;
-		utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-		if (k <= 0) {
-			i++;
-			continue;
-		}
-		if (cp == '\n' || cp == '\r') {
-			nl = 1;
-			sp = 0;
-			i += (size_t)k;
-			continue;
-		}
-		if (cp == ' ' || cp == '\t' || cat_of(cp) == UTF8PROC_CATEGORY_ZS) {
-			sp++;
-			i += (size_t)k;
-			continue;
-		}
-		if (x->nt == x->at) {
-			x->at = x->at ? x->at * 2 : 256;
-			x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
-		}
-		struct tok *t = &x->t[x->nt++];
-		memset(t, 0, sizeof *t);
-		t->start = (uint32_t)i;
-		t->nl_before = (uint8_t)nl;
-		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
-		nl = sp = 0;
-		if (!cat_word(cat_of(cp))) {
-			t->flags = TF_PUNCT;
-			i += (size_t)k;
-			t->end = (uint32_t)i;
-			continue;
-		}
-		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
-		bool first = true;
-		while (i < n) {
-			/* ASCII letters and digits: counted here without the general code point path */
-			unsigned char b = (unsigned char)s[i];
-			if (b >= 'a' && b <= 'z') {
+		/* ASCII letters and digits: counted here without the general code point path */
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x80) {
+			uint8_t c = BYTE_CLASS[b];
+			if (c == BC_LOWER) {
 				letters++, lower++, first = false, i++;
 				continue;
 			}
-			if (b >= 'A' && b <= 'Z') {
+			if (c == BC_UPPER) {
 				letters++, upper++;
 				if (first)
 					t->flags |= TF_CAP;
 				first = false, i++;
 				continue;
 			}
-			if (b >= '0' && b <= '9') {
+			if (c == BC_DIGIT) {
 				digits++, first = false, i++;
 				continue;
 			}
-			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-			if (k <= 0)
-				break;
-			if (cat_word(cat_of(cp))) {
-				utf8proc_category_t c = cat_of(cp);
-				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
-					digits++;
-				else if (c <= UTF8PROC_CATEGORY_LO) {
-					letters++;
-					if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT) {
-						upper++;
-						if (first)
-							t->flags |= TF_CAP;
-					} else if (c == UTF8PROC_CATEGORY_LL)
-						lower++;
-					if (cp >= 0x250)
-						nonlatin++;
-				}
-				first = false;
-				i += (size_t)k;
-				continue;
-			}
-			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
-			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
+			/* an ASCII apostrophe or hyphen between two letters stays inside the word */
+			if ((b == '\'' || b == '-') && letters && !digits && i + 1 < n) {
 				int32_t nx;
-				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k,
-								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU &&
-				    cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
-					i += (size_t)k;
+				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + 1, (utf8proc_ssize_t)(n - i - 1), &nx);
+				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU && cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
+					i++;
 					continue;
 				}
 			}
 			break;
 		}
-		t->end = (uint32_t)i;
-		t->flags |= TF_WORD;
-		if (digits)
-			t->flags |= TF_NUM;
-		if (letters && !digits)
-			t->flags |= TF_ALPHA;
-		if (letters && upper == letters)
-			t->flags |= TF_UPPER;
-		if (letters && lower == letters)
-			t->flags |= TF_LOWER;
-		if (nonlatin)
-			t->flags |= TF_NONLATIN;
-		if (letters && t->end - t->start < 64)
-			t->dflags = deid_dict_get(&x->e->dict, s + t->start, t->end - t->start);
+		int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0)
+			break;
+		utf8proc_category_t c = utf8proc_category(cp);
+		if (cat_word(c)) {
+			ascii = false;
+			if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
+				digits++;
+			else if (c <= UTF8PROC_CATEGORY_LO) {
+				letters++;
+				if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT) {
+					upper++;
+					if (first)
+						t->flags |= TF_CAP;
+				} else if (c == UTF8PROC_CATEGORY_LL)
+					lower++;
+				if (cp >= 0x250)
+					nonlatin++;
+			}
+			first = false;
+			i += (size_t)k;
+			continue;
+		}
+		/* the curly apostrophe (U+2019) between two letters stays inside the word too */
+		if (cp == 0x2019 && letters && !digits && i + (size_t)k < n) {
+			int32_t nx;
+			utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k, (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
+			if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU && cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
+				ascii = false;
+				i += (size_t)k;
+				continue;
+			}
+		}
+		break;
+	}
+	t->end = (uint32_t)i;
+	t->flags |= TF_WORD;
+	if (digits)
+		t->flags |= TF_NUM;
+	if (letters && !digits)
+		t->flags |= TF_ALPHA;
+	if (letters && upper == letters)
+		t->flags |= TF_UPPER;
+	if (letters && lower == letters)
+		t->flags |= TF_LOWER;
+	if (nonlatin)
+		t->flags |= TF_NONLATIN;
+	size_t len = i - t->start;
+	if (ascii) {
+		/* the folded word of an ASCII token is its lower-cased bytes: hashed once here, for the dictionary
+		 * now and the word lists of the rules later */
+		uint64_t h = deid_word_hash(x->low + t->start, len);
+		t->flags |= TF_ASCII;
+		t->hash = (uint32_t)h;
+		if (letters && len < 64)
+			t->dflags = deid_dict_get_folded(&x->e->dict, x->low + t->start, len, h);
+	} else if (letters && len < 64) {
+		t->dflags = deid_dict_get(&x->e->dict, s + t->start, len);
+	}
+	return i;
+}
+
+static void tokenize(struct ctx *x)
+{
+	const char *s = x->s;
+	size_t n = x->n, i = 0;
+	int nl = 0, sp = 0;
+	while (i < n) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x80) {
+			uint8_t c = BYTE_CLASS[b];
+			if (c == BC_NL) {
+				nl = 1;
+				sp = 0;
+				i++;
+				continue;
+			}
+			if (c == BC_SPACE) {
+				sp++;
+				i++;
+				continue;
+			}
+			struct tok *t = tok_push(x, i, nl, sp);
+			nl = sp = 0;
+			if (c == BC_PUNCT) {
+				t->flags = TF_PUNCT | TF_ASCII;
+				t->punct = (char)b;
+				t->hash = (uint32_t)deid_word_hash(x->low + i, 1);
+				t->end = (uint32_t)++i;
+				continue;
+			}
+			i = tok_word(x, t, i);
+			continue;
+		}
+		int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0) {
+			i++;
+			continue;
+		}
+		utf8proc_category_t c = utf8proc_category(cp);
+		if (c == UTF8PROC_CATEGORY_ZS) {
+			sp++;
+			i += (size_t)k;
+			continue;
+		}
+		struct tok *t = tok_push(x, i, nl, sp);
+		nl = sp = 0;
+		if (!cat_word(c)) {
+			t->flags = TF_PUNCT;
+			i += (size_t)k;
+			t->end = (uint32_t)i;
+			continue;
+		}
+		i = tok_word(x, t, i);
 	}
 }
 
@@ -569,17 +653,20 @@ static size_t tlen(const struct tok *t)
 	return t->end - t->start;
 }
 
-static bool tok_is(const struct ctx *x, size_t i, const char *w)
+/* Is token i the word w (lower case; ASCII letters compared without case, as strncasecmp did)? x->low is
+ * the note with its ASCII letters lower-cased and every other byte kept, so this is a length test and a
+ * memcmp; inline, so the strlen of a literal w is a constant. */
+static inline bool tok_is(const struct ctx *x, size_t i, const char *w)
 {
 	if (i >= x->nt)
 		return false;
 	size_t n = strlen(w);
-	return tlen(&x->t[i]) == n && !strncasecmp(x->s + x->t[i].start, w, n);
+	return tlen(&x->t[i]) == n && !memcmp(x->low + x->t[i].start, w, n);
 }
 
-static bool tok_punct(const struct ctx *x, size_t i, char c)
+static inline bool tok_punct(const struct ctx *x, size_t i, char c)
 {
-	return i < x->nt && (x->t[i].flags & TF_PUNCT) && tlen(&x->t[i]) == 1 && x->s[x->t[i].start] == c;
+	return i < x->nt && x->t[i].punct == c;
 }
 
 /* Index of the token containing or following byte offset off. */
@@ -596,20 +683,41 @@ static size_t tok_at(const struct ctx *x, size_t off)
 	return lo;
 }
 
-/* Lower-case word before byte offset off on the same line (out gets "" if none). */
-static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
+/* The folded word of token i into out (cap bytes, truncated as deid_fold does); an ASCII token is copied from
+ * x->low, which holds it folded already. */
+static void tok_fold_into(const struct ctx *x, size_t i, char *out, size_t cap)
 {
-	out[0] = 0;
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		size_t n = tlen(t) < cap ? tlen(t) : cap - 1;
+		memcpy(out, x->low + t->start, n);
+		out[n] = 0;
+		return;
+	}
+	deid_fold(x->s + t->start, tlen(t), out, cap);
+}
+
+/* Index of the word token ending at or before byte offset off, if the token just before off is a word;
+ * x->nt if none. */
+static size_t prev_word_tok(const struct ctx *x, size_t off)
+{
 	size_t i = tok_at(x, off);
 	while (i > 0) {
 		i--;
 		if (x->t[i].end > off)
 			continue;
-		if (!(x->t[i].flags & TF_WORD))
-			return;
-		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
-		return;
+		return (x->t[i].flags & TF_WORD) ? i : x->nt;
 	}
+	return x->nt;
+}
+
+/* Lower-case word before byte offset off on the same line (out gets "" if none). */
+static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
+{
+	out[0] = 0;
+	size_t i = prev_word_tok(x, off);
+	if (i < x->nt)
+		tok_fold_into(x, i, out, cap);
 }
 
 static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
@@ -619,16 +727,20 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 	if (i < x->nt && x->t[i].start < off)
 		i++;
 	if (i < x->nt && (x->t[i].flags & TF_WORD) && !x->t[i].nl_before)
-		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
+		tok_fold_into(x, i, out, cap);
 }
 
 /* A fixed list of lower-case words that the context rules ask about a few hundred times per note, mostly
  * about words that are not there: in_list answers from a hash set of its words, built on the list's first
  * use and published with a compare-and-swap (threads share the lists; a loser frees its copy). The set
- * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. */
+ * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. The set
+ * hashes with deid_word_hash, so a token's hash from the tokenizer finds it without hashing again. */
 struct wordset {
 	size_t mask;
-	const char *slot[]; /* open addressing, mask + 1 slots */
+	struct {
+		const char *w; /* NULL: empty */
+		size_t len;
+	} slot[]; /* open addressing, mask + 1 slots */
 };
 struct word_list {
 	const char *const *words; /* NULL-terminated */
@@ -637,14 +749,6 @@ struct word_list {
 #define WORD_LIST(name, ...)                                                                             \
 	static const char *const name##_words[] = {__VA_ARGS__, NULL};                                   \
 	static struct word_list name = {name##_words, NULL}
-
-static uint64_t word_hash(const char *w)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *w; w++)
-		h = (h ^ (unsigned char)*w) * 1099511628211ull;
-	return h;
-}
 
 static struct wordset *wordset_build(const char *const *words)
 {
@@ -659,39 +763,94 @@ static struct wordset *wordset_build(const char *const *words)
 		return NULL;
 	ws->mask = cap - 1;
 	for (size_t k = 0; k < n; k++) {
-		size_t j = word_hash(words[k]) & ws->mask;
-		while (ws->slot[j] && strcmp(ws->slot[j], words[k]))
+		size_t len = strlen(words[k]);
+		size_t j = deid_word_hash(words[k], len) & ws->mask;
+		while (ws->slot[j].w && strcmp(ws->slot[j].w, words[k]))
 			j = (j + 1) & ws->mask;
-		ws->slot[j] = words[k];
+		ws->slot[j].w = words[k];
+		ws->slot[j].len = len;
 	}
 	return ws;
 }
 
-static bool in_list(const char *w, struct word_list *list)
+/* The list's set, built on first use; NULL only when out of memory. */
+static struct wordset *word_list_set(struct word_list *list)
 {
 	struct wordset *ws = __atomic_load_n(&list->set, __ATOMIC_ACQUIRE);
-	if (!ws) {
-		struct wordset *mine = wordset_build(list->words), *none = NULL;
-		if (!mine) { /* out of memory: the plain scan */
-			for (const char *const *p = list->words; *p; p++)
-				if (!strcmp(w, *p))
-					return true;
-			return false;
-		}
-		if (__atomic_compare_exchange_n(&list->set, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			ws = mine;
-		} else {
-			ws = none; /* another thread's, published first */
-			ml_free(mine);
-		}
+	if (ws)
+		return ws;
+	struct wordset *mine = wordset_build(list->words), *none = NULL;
+	if (!mine)
+		return NULL;
+	if (__atomic_compare_exchange_n(&list->set, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	ml_free(mine); /* another thread's, published first */
+	return none;
+}
+
+/* Is s[0..n), whose deid_word_hash has the low bits h, one of the list's words? */
+static bool in_list_n(const char *s, size_t n, uint64_t h, struct word_list *list)
+{
+	struct wordset *ws = word_list_set(list);
+	if (!ws) { /* out of memory: the plain scan */
+		for (const char *const *p = list->words; *p; p++)
+			if (strlen(*p) == n && !memcmp(*p, s, n))
+				return true;
+		return false;
 	}
-	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
-		if (!strcmp(ws->slot[j], w))
+	for (size_t j = h & ws->mask; ws->slot[j].w; j = (j + 1) & ws->mask)
+		if (ws->slot[j].len == n && !memcmp(ws->slot[j].w, s, n))
 			return true;
 	return false;
 }
 
-/* Does the text just before off (same line, within back bytes) contain word w (case-insensitive)? */
+static bool in_list(const char *w, struct word_list *list)
+{
+	size_t n = strlen(w);
+	return in_list_n(w, n, deid_word_hash(w, n), list);
+}
+
+/* Is token i, folded into at most cap - 1 bytes (the buffer its rule used to fold it into), one of the
+ * list's words? An ASCII token is answered from its hash and x->low without folding or hashing again. */
+static bool tok_in(const struct ctx *x, size_t i, struct word_list *list, size_t cap)
+{
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		const char *w = x->low + t->start;
+		if (tlen(t) < cap)
+			return in_list_n(w, tlen(t), t->hash, list);
+		return in_list_n(w, cap - 1, deid_word_hash(w, cap - 1), list);
+	}
+	char buf[128];
+	deid_fold(x->s + t->start, tlen(t), buf, cap < sizeof buf ? cap : sizeof buf);
+	return in_list(buf, list);
+}
+
+/* Is token i, folded, the word w (lower case, shorter than 64 bytes)? Unlike tok_is, which compares the
+ * token's bytes, this folds accents too ("bý" is "by"), as the rules that fold their words did. */
+static bool tok_fold_is(const struct ctx *x, size_t i, const char *w)
+{
+	if (i >= x->nt)
+		return false;
+	if (x->t[i].flags & TF_ASCII)
+		return tok_is(x, i, w);
+	char buf[64];
+	tok_fold_into(x, i, buf, sizeof buf);
+	return !strcmp(buf, w);
+}
+
+/* Dictionary flags of the text s[a..b) (a word or a phrase of a few): folded and hashed from x->low when it
+ * is ASCII, as deid_dict_get would fold it. */
+static uint32_t span_dict(const struct ctx *x, size_t a, size_t b)
+{
+	if (deid_ascii(x->s + a, b - a))
+		return deid_dict_get_folded(&x->e->dict, x->low + a, b - a, deid_word_hash(x->low + a, b - a));
+	return deid_dict_get(&x->e->dict, x->s + a, b - a);
+}
+
+/* Does the text just before off (same line, within back bytes) contain word w (case-insensitive)? w is lower
+ * case, so it is compared with x->low (the note with ASCII letters lower-cased, as strncasecmp folds them);
+ * a position is tried only where the first byte matches. */
 static bool near_before(const struct ctx *x, size_t off, size_t back, const char *w)
 {
 	size_t from = off > back ? off - back : 0;
@@ -701,10 +860,18 @@ static bool near_before(const struct ctx *x, size_t off, size_t back, const char
 			break;
 		}
 	size_t wl = strlen(w);
-	for (size_t i = from; i + wl <= off; i++)
-		if (!strncasecmp(x->s + i, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
+	if (!wl || from + wl > off)
+		return false;
+	const char *low = x->low;
+	for (size_t i = from, last = off - wl; i <= last; i++) {
+		const char *p = memchr(low + i, w[0], last + 1 - i);
+		if (!p)
+			return false;
+		i = (size_t)(p - low);
+		if (!memcmp(p, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
 		    (i + wl >= x->n || !isalpha((unsigned char)x->s[i + wl])))
 			return true;
+	}
 	return false;
 }
 
@@ -1752,11 +1919,7 @@ static bool is_particle(const struct ctx *x, size_t j)
 {
 	WORD_LIST(parts, "van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
 		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y");
-	char w[8];
-	if (tlen(&x->t[j]) >= sizeof w)
-		return false;
-	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), w, sizeof w);
-	return in_list(w, &parts);
+	return tlen(&x->t[j]) < 8 && tok_in(x, j, &parts, 8);
 }
 
 /* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
@@ -1817,7 +1980,7 @@ static bool compound_name(const struct ctx *x, size_t i)
 		size_t n = h ? (size_t)(h - s) : (size_t)(end - s);
 		if (n < 2 || !isupper((unsigned char)s[0]) || !plain_word(s, n))
 			return false;
-		uint32_t f = deid_dict_get(&x->e->dict, s, n);
+		uint32_t f = span_dict(x, (size_t)(s - x->s), (size_t)(s - x->s) + n);
 		/* a known name counts even when it is also an English word: "Smith-Jones" */
 		bool name = (f & (DF_FIRST | DF_LAST)) && !(f & (DF_EPONYM | NOT_NAME));
 		if (!name && (f & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
@@ -1998,11 +2161,59 @@ WORD_LIST(DR_LABELS, "attending", "attending physician", "pcp", "primary care",
 	"completed by", "prepared by", "sonographer", "sender", "recipient", "provider name", "interpreter",
 	"emt", "medic", "crew", "preceptor", "student", "scrub", "circulator");
 
+/* The words a label of PT_LABELS or DR_LABELS ends with: each label and its suffixes that start after a
+ * space, '/' or '\''. A label read before a colon ends with the word token before it, and that token comes
+ * after a space, a '/' or a '\'' of the label or starts it, so the token is one of these; label_kind asks this
+ * list first and passes over every other colon ("BP:", "Date:") with one lookup. Built on first use and
+ * published as a word list's set is; NULL when out of memory (then every colon is read in full). */
+static struct word_list *label_tails(void)
+{
+	static struct word_list *tails;
+	struct word_list *l = __atomic_load_n(&tails, __ATOMIC_ACQUIRE);
+	if (l)
+		return l;
+	const char *const *lists[] = {PT_LABELS_words, DR_LABELS_words};
+	size_t n = 0;
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++)
+			for (const char *c = *p; *c; c++)
+				n += *c == ' ' || *c == '/' || *c == '\'';
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++)
+			n++;
+	const char **words = ml_malloc((n + 1) * sizeof *words);
+	struct word_list *mine = ml_malloc(sizeof *mine);
+	if (!words || !mine) {
+		ml_free(words);
+		ml_free(mine);
+		return NULL;
+	}
+	size_t m = 0;
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++) {
+			words[m++] = *p;
+			for (const char *c = *p; *c; c++)
+				if (*c == ' ' || *c == '/' || *c == '\'')
+					words[m++] = c + 1; /* a suffix of a string literal is one too */
+		}
+	words[m] = NULL;
+	*mine = (struct word_list){words, NULL};
+	struct word_list *none = NULL;
+	if (__atomic_compare_exchange_n(&tails, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	ml_free(words);
+	ml_free(mine);
+	return none;
+}
+
 /* Label words before ':' at the start of the line or after two spaces: returns 1 patient, 2 doctor. */
 static int label_kind(const struct ctx *x, size_t colon)
 {
 	/* gather up to 4 words before the colon */
 	if (colon == 0)
+		return 0;
+	struct word_list *tails = label_tails();
+	if (tails && (!(x->t[colon - 1].flags & TF_WORD) || !tok_in(x, colon - 1, tails, 96)))
 		return 0;
 	size_t k = colon, words = 0;
 	while (k > 0 && words < 4) {
@@ -2076,11 +2287,7 @@ static void context_names(struct ctx *x)
 			if (!upper) {
 				WORD_LIST(low_ok, "rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
 					"fnp", "aprn", "crna");
-				char cw[16];
-				if (tlen(t) >= sizeof cw)
-					continue;
-				deid_fold(x->s + t->start, tlen(t), cw, sizeof cw);
-				if (!in_list(cw, &low_ok))
+				if (tlen(t) >= 16 || !tok_in(x, i, &low_ok, 16))
 					continue;
 			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
@@ -2241,12 +2448,10 @@ static void context_names(struct ctx *x)
 				add_name(x, j, j + 1, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 		}
 		/* verbs: "seen by X", "discussed with X", "per X" */
-		char w[32];
-		if (tlen(t) < sizeof w) {
-			deid_fold(x->s + t->start, tlen(t), w, sizeof w);
+		if (tlen(t) < 32) {
 			WORD_LIST(by, "by", "with", "per", "paged", "called", "notified", "informed",
 				"to", "from", "cc", "and", "thanks", "dear", "hi", "hello", "sincerely", "regards");
-			if (in_list(w, &by)) {
+			if (tok_in(x, i, &by, 32)) {
 				size_t j = i + 1;
 				if (tok_punct(x, j, ',') || tok_punct(x, j, ':'))
 					j++;
@@ -2262,8 +2467,9 @@ static void context_names(struct ctx *x)
 						      (e == j + 1 && tlen(&x->t[j]) <= 3 && e < x->nt && (x->t[e].flags & TF_NUM))))
 						known = false;
 					if (e > j && known) {
-						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
-							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
+						bool doc = tok_fold_is(x, i, "by") || tok_fold_is(x, i, "per") ||
+							   tok_fold_is(x, i, "paged") || tok_fold_is(x, i, "cc") ||
+							   tok_fold_is(x, i, "sincerely") || tok_fold_is(x, i, "regards");
 						add_name(x, j, e, doc ? DEID_DOCTOR : DEID_PATIENT, 62, .75f, DEID_SRC_CONTEXT);
 					}
 				}
@@ -2271,7 +2477,7 @@ static void context_names(struct ctx *x)
 			/* letter closings: the name on the next non-empty line is the author's */
 			WORD_LIST(closings, "sincerely", "regards", "respectfully", "cordially",
 				"warmly", "best", "thanks", "atentamente");
-			if (in_list(w, &closings)) {
+			if (tok_in(x, i, &closings, 32)) {
 				size_t j = i + 1;
 				while (j < x->nt && !x->t[j].nl_before)
 					j++;
@@ -2304,7 +2510,7 @@ static uint32_t stem_flags(const struct ctx *x, size_t i)
 	size_t p = poss_len(x, i);
 	if (!p)
 		return x->t[i].dflags;
-	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
+	return span_dict(x, x->t[i].start, x->t[i].end - p);
 }
 
 
@@ -2416,13 +2622,10 @@ static void cue_names(struct ctx *x)
 		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
 			WORD_LIST(owned, "kid", "kids", "address", "account", "phone", "number", "house",
 				"home", "place", "car", "email", "birthday", "funeral", "wedding");
-			char w[24];
 			const struct tok *u = &x->t[i + 1];
 			bool rel = (u->dflags & DF_RELATION) != 0;
-			if (!rel && tlen(u) < sizeof w) {
-				deid_fold(x->s + u->start, tlen(u), w, sizeof w);
-				rel = in_list(w, &owned);
-			}
+			if (!rel && tlen(u) < 24)
+				rel = tok_in(x, i + 1, &owned, 24);
 			uint32_t f = stem_flags(x, i);
 			if (rel && name_like(x, i, f, (t->flags & TF_CAP) != 0) && !is_eponym_use(x, i))
 				add_cand(x, t->start, t->end - pl, DEID_PATIENT, DEID_SRC_CONTEXT, 62, .7f);
@@ -2499,7 +2702,7 @@ static void mark_eponyms(struct ctx *x)
 				line_ok &= !x->t[q].nl_before;
 			if (!line_ok)
 				continue;
-			if (deid_dict_get(&x->e->dict, x->s + a, b - a) & DF_EPONYM) {
+			if (span_dict(x, a, b) & DF_EPONYM) {
 				for (size_t q = i; q < i + len; q++)
 					x->protect[q] = 1;
 				break;
@@ -2557,11 +2760,9 @@ static bool drug_context(const struct ctx *x, size_t j)
 	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
 		if (x->t[k].nl_before)
 			return false;
-		char w[16];
-		if (tlen(&x->t[k]) >= sizeof w)
+		if (tlen(&x->t[k]) >= 16)
 			return false;
-		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
-		if (in_list(w, &forms))
+		if (tok_in(x, k, &forms, 16))
 			return true;
 		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
@@ -2575,11 +2776,9 @@ static bool place_word(const struct ctx *x, size_t j)
 	WORD_LIST(w, "plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
 		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
 		"commons", "gardens", "village", "township");
-	char f[16];
-	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
+	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= 16)
 		return false;
-	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
-	return in_list(f, &w);
+	return tok_in(x, j, &w, 16);
 }
 
 /* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
@@ -2611,12 +2810,10 @@ static bool drug_verb_before(const struct ctx *x, size_t j)
 			continue;
 		if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->dflags & (DF_ENGLISH | DF_STOP)))
 			continue; /* another brand in the list */
-		char w[16];
-		if (!(p->flags & TF_ALPHA) || tlen(p) >= sizeof w)
+		if (!(p->flags & TF_ALPHA) || tlen(p) >= 16)
 			return false;
-		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
 		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
-		return in_list(w, &verbs) && (strcmp(w, "on") != 0 || q == j);
+		return tok_in(x, q - 1, &verbs, 16) && (!tok_fold_is(x, q - 1, "on") || q == j);
 	}
 	return false;
 }
@@ -2643,7 +2840,7 @@ static void dict_layer(struct ctx *x)
 				if (!ok)
 					continue;
 				size_t a = t->start, b = x->t[i + len - 1].end;
-				uint32_t g = deid_dict_get(&x->e->dict, x->s + a, b - a);
+				uint32_t g = span_dict(x, a, b);
 				int type = (g & DF_CITY) ? DEID_CITY : (g & DF_STATE) ? DEID_STATE : (g & DF_COUNTRY) ? DEID_COUNTRY : -1;
 				if (g & DF_ORG)
 					type = DEID_ORGANIZATION;
@@ -2696,9 +2893,8 @@ static void dict_layer(struct ctx *x)
 		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
-			char pw0[8];
-			prev_word(x, t->start, pw0, sizeof pw0);
-			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			size_t pw0 = prev_word_tok(x, t->start);
+			int ucw_type = tok_fold_is(x, pw0, "at") ? DEID_HOSPITAL : tok_fold_is(x, pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
 			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
 				goto places;
@@ -2729,11 +2925,8 @@ static void dict_layer(struct ctx *x)
 					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
 					"would", "could", "should", "began", "begins", "started", "wrote", "writes", "became",
 					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings");
-				char vw[16];
-				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
-					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
-					verb_next = in_list(vw, &verbs);
-				}
+				if (tlen(nx) < 16 && (nx->flags & TF_LOWER))
+					verb_next = tok_in(x, e0, &verbs, 16);
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
@@ -2832,10 +3025,10 @@ static void dict_layer(struct ctx *x)
 			/* one word alone: only a given name that is not an English word; a lone surname is too often
 			 * an eponym, a place or a brand; a word that is also a city is a city after "in", "from" */
 			if (!multi) {
-				char pw[32];
-				prev_word(x, t->start, pw, sizeof pw);
+				size_t pw = prev_word_tok(x, t->start);
 				WORD_LIST(preps, "in", "from", "to", "near", "at", "of", "visits");
-				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, &preps)))
+				if (!(f & DF_FIRST) || tlen(t) < 3 ||
+				    ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && pw < x->nt && tok_in(x, pw, &preps, 32)))
 					goto places;
 			}
 			bool eponym = false;
@@ -2852,11 +3045,10 @@ static void dict_layer(struct ctx *x)
 			continue;
 		if ((f & DF_AMBIG) && !(f & DF_STATE)) {
 			/* "China", "Providence": an English word too, so only after a preposition or a comma */
-			char pw[32];
-			prev_word(x, t->start, pw, sizeof pw);
+			size_t pw = prev_word_tok(x, t->start);
 			WORD_LIST(preps, "in", "from", "to", "near", "visits", "of");
 			bool comma = i > 0 && tok_punct(x, i - 1, ',');
-			if (!in_list(pw, &preps) && !comma)
+			if (!(pw < x->nt && tok_in(x, pw, &preps, 32)) && !comma)
 				continue;
 		}
 		/* "Brattleboro VT": a known city followed by a state abbreviation */
@@ -2887,7 +3079,7 @@ static void professions(struct ctx *x)
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
 			if (b - a > 48)
 				continue;
-			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? deid_dict_get(&x->e->dict, x->s + a, b - a) : 0;
+			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? span_dict(x, a, b) : 0;
 			if (!(pf & DF_PROFESSION))
 				continue;
 			/* a cue word within the three words before */
@@ -2895,12 +3087,7 @@ static void professions(struct ctx *x)
 			for (size_t q = i, k = 0; q > 0 && k < 3; q--, k++) {
 				if (x->t[q].nl_before)
 					break;
-				char w[32];
-				const struct tok *p = &x->t[q - 1];
-				if (tlen(p) >= sizeof w)
-					continue;
-				deid_fold(x->s + p->start, tlen(p), w, sizeof w);
-				if (in_list(w, &cue))
+				if (tlen(&x->t[q - 1]) < 32 && tok_in(x, q - 1, &cue, 32))
 					ok = true;
 			}
 			/* "Occupation: teacher" */
@@ -3077,48 +3264,74 @@ static void known_layer(struct ctx *x, const struct deid_known *known)
 
 /* ---- resolution --------------------------------------------------------------------------------------- */
 
-static int by_rank(const void *pa, const void *pb)
+/* Does candidate a come after b in the order of resolution: priority, then length (higher first), then start? */
+static inline bool by_rank(const struct deid_cand *a, const struct deid_cand *b)
 {
-	const struct deid_cand *a = pa, *b = pb;
 	if (a->prio != b->prio)
-		return b->prio - a->prio;
+		return a->prio < b->prio;
 	uint32_t la = a->end - a->start, lb = b->end - b->start;
 	if (la != lb)
-		return la < lb ? 1 : -1;
-	return a->start < b->start ? -1 : a->start > b->start;
+		return la < lb;
+	return a->start > b->start;
 }
 
-static int by_start(const void *pa, const void *pb)
+static inline bool by_start(const struct deid_cand *a, const struct deid_cand *b)
 {
-	const struct deid_cand *a = pa, *b = pb;
-	return a->start < b->start ? -1 : a->start > b->start;
+	return a->start > b->start;
 }
 
-/* A stable sort (as glibc's qsort, a merge sort, is on these small arrays; ties of by_rank keep their order):
- * insertion sort for the few dozen candidates of a note, qsort beyond. */
-static void sort_cands(struct deid_cand *c, size_t n, int (*cmp)(const void *, const void *))
-{
-	if (n > 64) {
-		qsort(c, n, sizeof *c, cmp);
-		return;
+/* Stable sorts of candidates (ties of by_rank keep the order the layers added them in, as glibc's qsort, a
+ * merge sort, kept them): insertion sort for the few dozen candidates of a note, a merge sort beyond.
+ * One function per order, so the comparison is inlined. */
+#define CAND_SORT(name, after)                                                                          \
+	static void name##_insert(struct deid_cand *c, size_t n)                                        \
+	{                                                                                               \
+		for (size_t i = 1; i < n; i++) {                                                        \
+			struct deid_cand v = c[i];                                                      \
+			size_t j = i;                                                                   \
+			while (j > 0 && after(&c[j - 1], &v)) {                                         \
+				c[j] = c[j - 1];                                                        \
+				j--;                                                                    \
+			}                                                                               \
+			c[j] = v;                                                                       \
+		}                                                                                       \
+	}                                                                                               \
+	static void name##_merge(struct deid_cand *c, size_t n, struct deid_cand *tmp)                  \
+	{                                                                                               \
+		if (n <= 32) {                                                                          \
+			name##_insert(c, n);                                                            \
+			return;                                                                         \
+		}                                                                                       \
+		size_t h = n / 2, i = 0, j = h, k = 0;                                                  \
+		name##_merge(c, h, tmp);                                                                \
+		name##_merge(c + h, n - h, tmp);                                                        \
+		/* the left run wins ties: stable */                                                    \
+		while (i < h && j < n)                                                                  \
+			tmp[k++] = after(&c[i], &c[j]) ? c[j++] : c[i++];                               \
+		while (i < h)                                                                           \
+			tmp[k++] = c[i++];                                                              \
+		memcpy(c, tmp, k * sizeof *c); /* the rest of the right run is in place already */     \
+	}                                                                                               \
+	static void name(struct deid_cand *c, size_t n)                                                 \
+	{                                                                                               \
+		if (n <= 64) {                                                                          \
+			name##_insert(c, n);                                                            \
+			return;                                                                         \
+		}                                                                                       \
+		struct deid_cand *tmp = ml_xmalloc(n * sizeof *tmp);                                    \
+		name##_merge(c, n, tmp);                                                                \
+		ml_free(tmp);                                                                           \
 	}
-	for (size_t i = 1; i < n; i++) {
-		struct deid_cand v = c[i];
-		size_t j = i;
-		while (j > 0 && cmp(&c[j - 1], &v) > 0) {
-			c[j] = c[j - 1];
-			j--;
-		}
-		c[j] = v;
-	}
-}
+CAND_SORT(sort_by_rank, by_rank)
+CAND_SORT(sort_by_start, by_start)
+#undef CAND_SORT
 
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
 	if (n == 0)
 		return 0;
-	sort_cands(c, n, by_rank);
+	sort_by_rank(c, n);
 	memset(taken, 0, textlen);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -3130,29 +3343,56 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[k++] = c[i];
 	}
-	sort_cands(c, k, by_start);
+	sort_by_start(c, k);
 	return k;
 }
 
 /* Every other mention of a name found by context, known or a full dictionary name is a name too. The
- * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length); the
+ * words are hashed as the tokenizer hashed them (deid_word_hash of the folded word), so an ASCII token is
+ * looked up with the hash it carries. */
 struct want {
-	char key[64];
-	uint8_t type, common, amb;
+	const char *key; /* folded: in x->low, or in fold below */
+	uint8_t len, type, common, amb;
+	uint32_t hash;
+	char fold[64]; /* a non-ASCII word, folded */
 };
 
-static uint64_t want_hash(const char *k, size_t n)
+/* The folded word of token i (shorter than 64 bytes) and its hash: from x->low for an ASCII token, else folded
+ * into buf (64 bytes). */
+static size_t tok_key(const struct ctx *x, size_t i, char *buf, const char **key, uint32_t *hash)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-	return h;
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		*key = x->low + t->start;
+		*hash = t->hash;
+		return tlen(t);
+	}
+	size_t n = deid_fold(x->s + t->start, tlen(t), buf, 64);
+	*key = buf;
+	*hash = (uint32_t)deid_word_hash(buf, n);
+	return n;
+}
+
+/* The slot of key[0..n) in tab (cap slots, -1 empty): the one holding it, or the empty one where it goes. */
+static size_t want_slot(const int32_t *tab, size_t cap, const struct want *w, const char *key, size_t n, uint32_t h)
+{
+	size_t q = h & (cap - 1);
+	while (tab[q] >= 0) {
+		const struct want *m = &w[tab[q]];
+		if (m->hash == h && m->len == n && !memcmp(m->key, key, n))
+			break;
+		q = (q + 1) & (cap - 1);
+	}
+	return q;
 }
 
 static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 {
-	struct want *w = NULL;
-	size_t nw = 0, aw = 0;
+	/* a note names a handful of people: the wanted words and their table fit on the stack */
+	struct want wbuf[32], *w = wbuf;
+	int32_t tbuf[128], *tab = tbuf;
+	size_t nw = 0, aw = sizeof wbuf / sizeof wbuf[0];
 	for (size_t k = 0; k < nacc; k++) {
 		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
 			continue;
@@ -3169,14 +3409,21 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 				       acc[k].source == DEID_SRC_DICT))
 				continue;
 			if (nw == aw) {
-				aw = aw ? aw * 2 : 16;
-				w = ml_xrealloc(w, aw * sizeof *w);
+				struct want *bigger = ml_xmalloc(2 * aw * sizeof *w);
+				memcpy(bigger, w, nw * sizeof *w);
+				for (size_t q = 0; q < nw; q++) /* keys folded into a want move with it */
+					if (w[q].key == w[q].fold)
+						bigger[q].key = bigger[q].fold;
+				if (w != wbuf)
+					ml_free(w);
+				w = bigger;
+				aw *= 2;
 			}
-			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
-			w[nw].type = acc[k].type;
-			w[nw].common = common;
-			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
-			nw++;
+			struct want *m = &w[nw++];
+			m->len = (uint8_t)tok_key(x, i, m->fold, &m->key, &m->hash);
+			m->type = acc[k].type;
+			m->common = common;
+			m->amb = (t->dflags & DF_AMBIG) != 0;
 		}
 	}
 	if (!nw)
@@ -3184,13 +3431,12 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 	size_t cap = 16;
 	while (cap < nw * 2)
 		cap *= 2;
-	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	if (cap > sizeof tbuf / sizeof tbuf[0])
+		tab = ml_xmalloc(cap * sizeof *tab);
 	for (size_t i = 0; i < cap; i++)
 		tab[i] = -1;
 	for (size_t q = 0; q < nw; q++) {
-		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
-		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
-			h = (h + 1) & (cap - 1);
+		size_t h = want_slot(tab, cap, w, w[q].key, w[q].len, w[q].hash);
 		if (tab[h] < 0)
 			tab[h] = (int32_t)q; /* the first source of a name decides its type */
 	}
@@ -3198,16 +3444,16 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		const struct tok *u = &x->t[j];
 		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
 			continue;
-		char got[64];
-		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		char buf[64];
+		const char *got;
+		uint32_t hash;
+		size_t gl = tok_key(x, j, buf, &got, &hash);
 		size_t use = tlen(u);
 		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
 			gl -= 2, use -= 2; /* possessive: "Bell's" */
-			got[gl] = 0;
+			hash = (uint32_t)deid_word_hash(got, gl);
 		}
-		size_t h = want_hash(got, gl) & (cap - 1);
-		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
-			h = (h + 1) & (cap - 1);
+		size_t h = want_slot(tab, cap, w, got, gl, hash);
 		if (tab[h] < 0)
 			continue;
 		const struct want *m = &w[tab[h]];
@@ -3219,8 +3465,10 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
 		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
 	}
-	ml_free(tab);
-	ml_free(w);
+	if (tab != tbuf)
+		ml_free(tab);
+	if (w != wbuf)
+		ml_free(w);
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */
