@@ -456,23 +456,31 @@ static inline bool cat_word(utf8proc_category_t c)
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
-/* What an ASCII byte is to the tokenizer (every byte below 0x80 is a code point of its own). */
-enum { BC_PUNCT, BC_SPACE, BC_NL, BC_LOWER, BC_UPPER, BC_DIGIT };
-static const uint8_t BYTE_CLASS[128] = {
+/* What an ASCII byte is to the tokenizer (every byte below 0x80 is a code point of its own); the word classes
+ * are bits, so a word's loop ORs them together. Bytes from 0x80 start a longer code point (BC_HIGH). */
+enum { BC_PUNCT = 0, BC_LOWER = 1, BC_UPPER = 2, BC_DIGIT = 4, BC_SPACE = 8, BC_NL = 16, BC_HIGH = 32 };
+#define BC_WORD (BC_LOWER | BC_UPPER | BC_DIGIT)
+#define BC_L BC_LOWER
+#define BC_U BC_UPPER
+#define BC_D BC_DIGIT
+#define BC_H BC_HIGH
+#define BC_HROW BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H
+static const uint8_t BYTE_CLASS[256] = {
 	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, BC_SPACE, BC_NL, 0, 0, BC_NL, 0, 0,
 	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	/* 0x20 */ BC_SPACE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x30 */ BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT, BC_DIGIT,
-	0, 0, 0, 0, 0, 0,
-	/* 0x40 */ 0, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
-	BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
-	/* 0x50 */ BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER, BC_UPPER,
-	BC_UPPER, 0, 0, 0, 0, 0,
-	/* 0x60 */ 0, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
-	BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
-	/* 0x70 */ BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER, BC_LOWER,
-	BC_LOWER, 0, 0, 0, 0, 0,
+	/* 0x30 */ BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U,
+	/* 0x50 */ BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, 0, 0, 0, 0, 0,
+	/* 0x60 */ 0, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L,
+	/* 0x70 */ BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, 0, 0, 0, 0, 0,
+	/* 0x80 */ BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW,
 };
+#undef BC_L
+#undef BC_U
+#undef BC_D
+#undef BC_H
+#undef BC_HROW
 
 /* A new token at byte i; the token array is sized from the note's length once, so it rarely grows. */
 static struct tok *tok_push(struct ctx *x, size_t i, int nl, int sp)
@@ -489,106 +497,109 @@ static struct tok *tok_push(struct ctx *x, size_t i, int nl, int sp)
 	return t;
 }
 
+/* Is the code point at byte i a letter (categories LU..LO)? */
+static bool letter_at(const char *s, size_t n, size_t i)
+{
+	int32_t cp;
+	utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+	return k > 0 && cat_of(cp) >= UTF8PROC_CATEGORY_LU && cat_of(cp) <= UTF8PROC_CATEGORY_LO;
+}
+
+/* What a word holds, as bits: ASCII classes (BC_LOWER, BC_UPPER, BC_DIGIT) and other letters. */
+enum { W_OTHER_LETTER = 64 };
+#define W_LETTERS (BC_LOWER | BC_UPPER | W_OTHER_LETTER)
+
 /* The word starting at byte i (its first code point is a word character): letters and digits, with an
  * apostrophe or hyphen between two letters kept inside (O'Brien, Smith-Jones). Sets t's flags, hash and
  * dictionary flags; returns the byte after the word. */
 static size_t tok_word(struct ctx *x, struct tok *t, size_t i)
 {
 	const char *s = x->s;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t n = x->n;
-	int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
-	bool first = true, ascii = true;
-	while (i < n) {
-		/* ASCII letters and digits: counted here without the general code point path */
-		unsigned char b = (unsigned char)s[i];
+	unsigned seen = 0;
+	bool ascii = true, nonlatin = false;
+	/* FNV-1a of the folded word (deid_word_hash), while it is ASCII: letters, digits, "'" and "-" all fold
+	 * to their byte with bit 0x20 set */
+	uint64_t h = 1469598103934665603ull;
+	if (BYTE_CLASS[u[i]] == BC_UPPER)
+		t->flags |= TF_CAP;
+	for (;;) {
+		uint8_t c;
+		while (i < n && ((c = BYTE_CLASS[u[i]]) & BC_WORD)) {
+			seen |= c;
+			h = (h ^ (u[i] | 0x20u)) * 1099511628211ull;
+			i++;
+		}
+		if (i >= n)
+			break;
+		unsigned char b = u[i];
 		if (b < 0x80) {
-			uint8_t c = BYTE_CLASS[b];
-			if (c == BC_LOWER) {
-				letters++, lower++, first = false, i++;
+			/* an apostrophe or hyphen between two letters stays inside the word */
+			if ((b == '\'' || b == '-') && (seen & W_LETTERS) && !(seen & BC_DIGIT) && i + 1 < n &&
+			    letter_at(s, n, i + 1)) {
+				h = (h ^ b) * 1099511628211ull;
+				i++;
 				continue;
-			}
-			if (c == BC_UPPER) {
-				letters++, upper++;
-				if (first)
-					t->flags |= TF_CAP;
-				first = false, i++;
-				continue;
-			}
-			if (c == BC_DIGIT) {
-				digits++, first = false, i++;
-				continue;
-			}
-			/* an ASCII apostrophe or hyphen between two letters stays inside the word */
-			if ((b == '\'' || b == '-') && letters && !digits && i + 1 < n) {
-				int32_t nx;
-				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + 1, (utf8proc_ssize_t)(n - i - 1), &nx);
-				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU && cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
-					i++;
-					continue;
-				}
 			}
 			break;
 		}
 		int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k <= 0)
 			break;
-		utf8proc_category_t c = utf8proc_category(cp);
-		if (cat_word(c)) {
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if (cat_word(cat)) {
+			if (!seen && !(t->flags & TF_CAP) && (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT))
+				t->flags |= TF_CAP; /* the word's first code point */
 			ascii = false;
-			if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
-				digits++;
-			else if (c <= UTF8PROC_CATEGORY_LO) {
-				letters++;
-				if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT) {
-					upper++;
-					if (first)
-						t->flags |= TF_CAP;
-				} else if (c == UTF8PROC_CATEGORY_LL)
-					lower++;
+			if (cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL || cat == UTF8PROC_CATEGORY_NO)
+				seen |= BC_DIGIT;
+			else if (cat <= UTF8PROC_CATEGORY_LO) {
+				seen |= cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ? BC_UPPER :
+					cat == UTF8PROC_CATEGORY_LL ? BC_LOWER : W_OTHER_LETTER;
 				if (cp >= 0x250)
-					nonlatin++;
+					nonlatin = true;
+			} else {
+				seen |= 128; /* a mark: a word character, neither letter nor digit */
 			}
-			first = false;
 			i += (size_t)k;
 			continue;
 		}
 		/* the curly apostrophe (U+2019) between two letters stays inside the word too */
-		if (cp == 0x2019 && letters && !digits && i + (size_t)k < n) {
-			int32_t nx;
-			utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k, (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-			if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU && cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
-				ascii = false;
-				i += (size_t)k;
-				continue;
-			}
+		if (cp == 0x2019 && (seen & W_LETTERS) && !(seen & BC_DIGIT) && i + (size_t)k < n &&
+		    letter_at(s, n, i + (size_t)k)) {
+			ascii = false;
+			i += (size_t)k;
+			continue;
 		}
 		break;
 	}
 	t->end = (uint32_t)i;
-	t->flags |= TF_WORD;
-	if (digits)
-		t->flags |= TF_NUM;
-	if (letters && !digits)
-		t->flags |= TF_ALPHA;
-	if (letters && upper == letters)
-		t->flags |= TF_UPPER;
-	if (letters && lower == letters)
-		t->flags |= TF_LOWER;
+	bool letters = (seen & W_LETTERS) != 0;
+	uint16_t f = TF_WORD;
+	if (seen & BC_DIGIT)
+		f |= TF_NUM;
+	else if (letters)
+		f |= TF_ALPHA;
+	if (letters && !(seen & (BC_LOWER | W_OTHER_LETTER)))
+		f |= TF_UPPER;
+	if (letters && !(seen & (BC_UPPER | W_OTHER_LETTER)))
+		f |= TF_LOWER;
 	if (nonlatin)
-		t->flags |= TF_NONLATIN;
+		f |= TF_NONLATIN;
 	size_t len = i - t->start;
 	if (ascii) {
-		/* the folded word of an ASCII token is its lower-cased bytes: hashed once here, for the dictionary
-		 * now and the word lists of the rules later */
-		uint64_t h = deid_word_hash(x->low + t->start, len);
-		t->flags |= TF_ASCII;
+		/* the folded word of an ASCII token is its lower-cased bytes (x->low): hashed once here, for the
+		 * dictionary now and the word lists of the rules later */
+		f |= TF_ASCII;
 		t->hash = (uint32_t)h;
 		if (letters && len < 64)
 			t->dflags = deid_dict_get_folded(&x->e->dict, x->low + t->start, len, h);
 	} else if (letters && len < 64) {
 		t->dflags = deid_dict_get(&x->e->dict, s + t->start, len);
 	}
+	t->flags |= f;
 	return i;
 }
 
@@ -2736,16 +2747,31 @@ static bool plain_word(const char *s, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
 			return false;
-	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
-		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
-		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
-		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", "sis", "tal", "nal", "ral", "ian",
-		"ese", "ish", "zi", NULL};
+	/* suffixes with their lengths (this runs for every unknown capitalised word) */
+#define SUF(w) {w, sizeof w - 1}
+	static const struct {
+		const char *s;
+		size_t n;
+	} suf[] = {SUF("ed"), SUF("ing"), SUF("ly"), SUF("ology"), SUF("ologist"), SUF("ectomy"), SUF("otomy"),
+		SUF("ostomy"), SUF("itis"), SUF("osis"), SUF("emia"), SUF("aemia"), SUF("pathy"), SUF("plasty"),
+		SUF("scopy"), SUF("gram"), SUF("graphy"), SUF("tion"), SUF("sion"), SUF("ment"), SUF("ness"), SUF("ity"),
+		SUF("ive"), SUF("ous"), SUF("ical"), SUF("ary"), SUF("ory"), SUF("lar"), SUF("nar"), SUF("oid"), SUF("ase"),
+		SUF("ine"), SUF("ide"), SUF("ate"), SUF("ol"), SUF("il"), SUF("lax"), SUF("cryl"), SUF("flex"), SUF("prep"),
+		SUF("scale"), SUF("ism"), SUF("ic"), SUF("ía"), SUF("ia"), SUF("sis"), SUF("tal"), SUF("nal"), SUF("ral"),
+		SUF("ian"), SUF("ese"), SUF("ish"), SUF("zi")};
+#undef SUF
+	/* the folded word: an ASCII word shorter than the fold buffer is its own fold past the first byte (the loop
+	 * above found no capital there), and a suffix that counts starts past the third byte */
 	char f[64];
-	size_t fl = deid_fold(s, n, f, sizeof f);
-	for (int k = 0; suf[k]; k++) {
-		size_t sl = strlen(suf[k]);
-		if (fl > sl + 2 && !memcmp(f + fl - sl, suf[k], sl))
+	const char *w = s;
+	size_t fl = n;
+	if (n >= sizeof f || !deid_ascii(s, n)) {
+		fl = deid_fold(s, n, f, sizeof f);
+		w = f;
+	}
+	for (size_t k = 0; k < sizeof suf / sizeof suf[0]; k++) {
+		size_t sl = suf[k].n;
+		if (fl > sl + 2 && w[fl - 1] == suf[k].s[sl - 1] && !memcmp(w + fl - sl, suf[k].s, sl))
 			return false;
 	}
 	return true;
@@ -3173,7 +3199,9 @@ static void script_names(struct ctx *x, const struct deid_cand *acc, size_t nacc
 		if (j > i && i < x->nt && x->t[i].start - acc[k].end <= 4)
 			add_cand(x, x->t[i].start, x->t[j - 1].end, acc[k].type, DEID_SRC_CONTEXT, 66, .8f);
 	}
-	/* after a name label in any script: "姓名：王小明", "الاسم: يوسف" */
+	/* after a name label in any script: "姓名：王小明", "الاسم: يوسف" (an ASCII note has none) */
+	if (deid_ascii(x->s, x->n))
+		return;
 	static const char *const labels[] = {"姓名", "患者", "病人", "医生", "医师", "الاسم", "المريض", "الطبيب", NULL};
 	for (size_t i = 0; i + 1 < x->nt; i++) {
 		if (!(x->t[i].flags & TF_NONLATIN))
@@ -3326,6 +3354,19 @@ CAND_SORT(sort_by_rank, by_rank)
 CAND_SORT(sort_by_start, by_start)
 #undef CAND_SORT
 
+/* Is no byte of taken[a..b) set? Eight bytes at a time. */
+static bool span_free(const uint8_t *taken, uint32_t a, uint32_t b)
+{
+	uint64_t acc = 0, w;
+	for (; a + 8 <= b; a += 8) {
+		memcpy(&w, taken + a, 8);
+		acc |= w;
+	}
+	for (; a < b; a++)
+		acc |= taken[a];
+	return !acc;
+}
+
 /* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
@@ -3335,10 +3376,7 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 	memset(taken, 0, textlen);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool free_ = true;
-		for (uint32_t b = c[i].start; b < c[i].end && free_; b++)
-			free_ = !taken[b];
-		if (!free_)
+		if (!span_free(taken, c[i].start, c[i].end))
 			continue;
 		memset(taken + c[i].start, 1, c[i].end - c[i].start);
 		c[k++] = c[i];
