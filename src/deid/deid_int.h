@@ -13,6 +13,27 @@ extern const char deid_data_first[], deid_data_last[], deid_data_cities[], deid_
 	deid_data_countries[], deid_data_professions[], deid_data_eponyms[], deid_data_clinical[],
 	deid_data_ambiguous[], deid_data_english[];
 
+/* ---- words: comparing and hashing folded words (dict.c, engine.c) ------------------------------------ */
+/* Are a[0..n) and b[0..n) the same bytes? For the short words of the dictionary and the word lists, where a
+ * call to memcmp costs more than the comparison. */
+static inline bool deid_same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* FNV-1a of s[0..n): the hash of the dictionary and of the engine's word lists (one function, so a token's
+ * hash computed once serves both). */
+static inline uint64_t deid_word_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
 /* ---- dictionary: lower-case key -> flags (dict.c) --------------------------------------------------- */
 enum {
 	DF_FIRST = 1u << 0,
@@ -55,18 +76,29 @@ int deid_dict_build(struct deid_dict *d) ML_MUST_CHECK;
 void deid_dict_release(struct deid_dict *d);
 /* Flags of the lower-cased key s[0..n) (0 if absent). s may be mixed case: it is folded here. */
 uint32_t deid_dict_get(const struct deid_dict *d, const char *s, size_t n);
-/* The same for a key already folded (deid_fold's output, e.g. an ASCII word lower-cased) whose
- * deid_word_hash is h: the engine hashes each token once and asks the dictionary and its word lists with it. */
-uint32_t deid_dict_get_folded(const struct deid_dict *d, const char *f, size_t n, uint64_t h);
 
-/* FNV-1a of s[0..n): the hash of the dictionary and of the engine's word lists (one function, so a token's
- * hash computed once serves both). */
-static inline uint64_t deid_word_hash(const char *s, size_t n)
+/* The slot of the folded key k[0..n) whose deid_word_hash is h (its low 32 bits do: the table has fewer
+ * slots): its own, or the empty one where it would go. */
+static inline struct deid_dict_slot *deid_dict_slot_at(const struct deid_dict *d, const char *k, size_t n, uint64_t h)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	size_t i = h & d->mask;
+	for (;;) {
+		struct deid_dict_slot *sl = &d->slots[i];
+		if (!sl->key || (sl->len == n && deid_same(sl->key, k, n)))
+			return sl;
+		i = (i + 1) & d->mask;
+	}
+}
+
+/* deid_dict_get for a key already folded (deid_fold's output, e.g. an ASCII word lower-cased) whose
+ * deid_word_hash is h: the engine hashes each token once and asks the dictionary and its word lists with it.
+ * Inline: the tokenizer asks it for nearly every word. */
+static inline uint32_t deid_dict_get_folded(const struct deid_dict *d, const char *f, size_t n, uint64_t h)
+{
+	if (!n || n >= 256)
+		return 0;
+	const struct deid_dict_slot *sl = deid_dict_slot_at(d, f, n, h);
+	return sl->key ? sl->flags : 0;
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------ */

@@ -54,21 +54,9 @@ done:
 	return o;
 }
 
-/* The slot of key k[0..n) whose deid_word_hash is h: its own, or the empty one where it would go. */
-static struct deid_dict_slot *slot_at(const struct deid_dict *d, const char *k, size_t n, uint64_t h)
-{
-	size_t i = h & d->mask;
-	for (;;) {
-		struct deid_dict_slot *sl = &d->slots[i];
-		if (!sl->key || (sl->len == n && !memcmp(sl->key, k, n)))
-			return sl;
-		i = (i + 1) & d->mask;
-	}
-}
-
 static struct deid_dict_slot *slot_for(const struct deid_dict *d, const char *k, size_t n)
 {
-	return slot_at(d, k, n, deid_word_hash(k, n));
+	return deid_dict_slot_at(d, k, n, deid_word_hash(k, n));
 }
 
 static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t flags)
@@ -327,13 +315,5 @@ uint32_t deid_dict_get(const struct deid_dict *d, const char *s, size_t n)
 	if (!n)
 		return 0;
 	const struct deid_dict_slot *sl = slot_for(d, f, n);
-	return sl->key ? sl->flags : 0;
-}
-
-uint32_t deid_dict_get_folded(const struct deid_dict *d, const char *f, size_t n, uint64_t h)
-{
-	if (!n || n >= 256)
-		return 0;
-	const struct deid_dict_slot *sl = slot_at(d, f, n, h);
 	return sl->key ? sl->flags : 0;
 }
