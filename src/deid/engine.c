@@ -722,6 +722,12 @@ static size_t prev_word_tok(const struct ctx *x, size_t off)
 	return x->nt;
 }
 
+/* prev_word_tok of token i's start: the token before it, if that is a word. */
+static inline size_t prev_word_of(const struct ctx *x, size_t i)
+{
+	return i > 0 && (x->t[i - 1].flags & TF_WORD) ? i - 1 : x->nt;
+}
+
 /* Lower-case word before byte offset off on the same line (out gets "" if none). */
 static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
 {
@@ -2503,7 +2509,7 @@ static void context_names(struct ctx *x)
 }
 
 /* Length of a possessive ending ("'s", "’s") closing token i, or 0. */
-static size_t poss_len(const struct ctx *x, size_t i)
+static inline size_t poss_len(const struct ctx *x, size_t i)
 {
 	const struct tok *t = &x->t[i];
 	size_t n = tlen(t);
@@ -2542,7 +2548,7 @@ static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambi
 }
 
 /* Is token i a double quote, straight or curly (U+201C, U+201D)? */
-static bool tok_quote(const struct ctx *x, size_t i)
+static inline bool tok_quote(const struct ctx *x, size_t i)
 {
 	if (tok_punct(x, i, '"'))
 		return true;
@@ -2747,19 +2753,26 @@ static bool plain_word(const char *s, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
 			return false;
-	/* suffixes with their lengths (this runs for every unknown capitalised word) */
-#define SUF(w) {w, sizeof w - 1}
-	static const struct {
-		const char *s;
-		size_t n;
-	} suf[] = {SUF("ed"), SUF("ing"), SUF("ly"), SUF("ology"), SUF("ologist"), SUF("ectomy"), SUF("otomy"),
-		SUF("ostomy"), SUF("itis"), SUF("osis"), SUF("emia"), SUF("aemia"), SUF("pathy"), SUF("plasty"),
-		SUF("scopy"), SUF("gram"), SUF("graphy"), SUF("tion"), SUF("sion"), SUF("ment"), SUF("ness"), SUF("ity"),
-		SUF("ive"), SUF("ous"), SUF("ical"), SUF("ary"), SUF("ory"), SUF("lar"), SUF("nar"), SUF("oid"), SUF("ase"),
-		SUF("ine"), SUF("ide"), SUF("ate"), SUF("ol"), SUF("il"), SUF("lax"), SUF("cryl"), SUF("flex"), SUF("prep"),
-		SUF("scale"), SUF("ism"), SUF("ic"), SUF("ía"), SUF("ia"), SUF("sis"), SUF("tal"), SUF("nal"), SUF("ral"),
-		SUF("ian"), SUF("ese"), SUF("ish"), SUF("zi")};
-#undef SUF
+	/* the suffixes, grouped by their last byte (this runs for every unknown capitalised word: only the group
+	 * of the word's last byte is tried); each group is a list of strings ended by an empty one */
+	static const char *const suf_by_last[128] = {
+		['a'] = "emia\0aemia\0\xC3\xAD" "a\0ia\0",
+		['c'] = "ic\0",
+		['d'] = "ed\0oid\0ide\0",
+		['e'] = "ive\0ase\0ine\0ate\0scale\0ese\0",
+		['g'] = "ing\0",
+		['h'] = "ish\0",
+		['i'] = "zi\0",
+		['l'] = "ical\0ol\0il\0cryl\0tal\0nal\0ral\0",
+		['m'] = "gram\0ism\0",
+		['n'] = "tion\0sion\0ian\0",
+		['p'] = "prep\0",
+		['r'] = "lar\0nar\0",
+		['s'] = "itis\0osis\0ness\0ous\0sis\0",
+		['t'] = "ologist\0ment\0",
+		['x'] = "lax\0flex\0",
+		['y'] = "ly\0ology\0ectomy\0otomy\0ostomy\0pathy\0plasty\0scopy\0graphy\0ity\0ary\0ory\0",
+	};
 	/* the folded word: an ASCII word shorter than the fold buffer is its own fold past the first byte (the loop
 	 * above found no capital there), and a suffix that counts starts past the third byte */
 	char f[64];
@@ -2769,9 +2782,11 @@ static bool plain_word(const char *s, size_t n)
 		fl = deid_fold(s, n, f, sizeof f);
 		w = f;
 	}
-	for (size_t k = 0; k < sizeof suf / sizeof suf[0]; k++) {
-		size_t sl = suf[k].n;
-		if (fl > sl + 2 && w[fl - 1] == suf[k].s[sl - 1] && !memcmp(w + fl - sl, suf[k].s, sl))
+	unsigned char last = fl ? (unsigned char)w[fl - 1] : 0;
+	const char *suf = last < 128 ? suf_by_last[last] : NULL;
+	for (; suf && *suf; suf += strlen(suf) + 1) {
+		size_t sl = strlen(suf);
+		if (fl > sl + 2 && !memcmp(w + fl - sl, suf, sl))
 			return false;
 	}
 	return true;
@@ -2919,7 +2934,7 @@ static void dict_layer(struct ctx *x)
 		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
-			size_t pw0 = prev_word_tok(x, t->start);
+			size_t pw0 = prev_word_of(x, i);
 			int ucw_type = tok_fold_is(x, pw0, "at") ? DEID_HOSPITAL : tok_fold_is(x, pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
 			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
@@ -3051,7 +3066,7 @@ static void dict_layer(struct ctx *x)
 			/* one word alone: only a given name that is not an English word; a lone surname is too often
 			 * an eponym, a place or a brand; a word that is also a city is a city after "in", "from" */
 			if (!multi) {
-				size_t pw = prev_word_tok(x, t->start);
+				size_t pw = prev_word_of(x, i);
 				WORD_LIST(preps, "in", "from", "to", "near", "at", "of", "visits");
 				if (!(f & DF_FIRST) || tlen(t) < 3 ||
 				    ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && pw < x->nt && tok_in(x, pw, &preps, 32)))
@@ -3071,7 +3086,7 @@ static void dict_layer(struct ctx *x)
 			continue;
 		if ((f & DF_AMBIG) && !(f & DF_STATE)) {
 			/* "China", "Providence": an English word too, so only after a preposition or a comma */
-			size_t pw = prev_word_tok(x, t->start);
+			size_t pw = prev_word_of(x, i);
 			WORD_LIST(preps, "in", "from", "to", "near", "visits", "of");
 			bool comma = i > 0 && tok_punct(x, i - 1, ',');
 			if (!(pw < x->nt && tok_in(x, pw, &preps, 32)) && !comma)
