@@ -806,7 +806,7 @@ static struct wordset *word_list_set(struct word_list *list)
 }
 
 /* Is s[0..n), whose deid_word_hash has the low bits h, one of the list's words? */
-static bool in_list_n(const char *s, size_t n, uint64_t h, struct word_list *list)
+static inline bool in_list_n(const char *s, size_t n, uint64_t h, struct word_list *list)
 {
 	struct wordset *ws = word_list_set(list);
 	if (!ws) { /* out of memory: the plain scan */
@@ -2142,6 +2142,12 @@ static bool is_eponym_use(const struct ctx *x, size_t i)
 {
 	/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes it an eponym */
 	size_t j = i + 1;
+	if (j >= x->nt)
+		return false;
+	/* the usual token: the next one is no eponym word and none of the marks skipped below */
+	char p = x->t[j].punct;
+	if (!(x->t[j].dflags & DF_EPO_NEXT) && p != '\'' && p != ')' && p != '"')
+		return false;
 	if (j < x->nt && tok_punct(x, j, '\'') && j + 1 < x->nt && tok_is(x, j + 1, "s"))
 		j += 2;
 	if (j < x->nt && (tok_punct(x, j, ')') || tok_punct(x, j, '"')))
