@@ -3412,33 +3412,59 @@ static void sort_by_rank(struct deid_cand *c, size_t n)
 			sort_by_rank_cmp(c + from, at[b] - from);
 }
 
-/* Is no byte of taken[a..b) set? Eight bytes at a time. */
-static bool span_free(const uint8_t *taken, uint32_t a, uint32_t b)
+/* The bytes already covered by kept candidates, one bit each: a candidate's span is tested and marked with a
+ * mask or two instead of a loop over its bytes. */
+static bool bits_free(const uint64_t *m, uint32_t a, uint32_t b)
 {
-	uint64_t acc = 0, w;
-	for (; a + 8 <= b; a += 8) {
-		memcpy(&w, taken + a, 8);
-		acc |= w;
-	}
-	for (; a < b; a++)
-		acc |= taken[a];
-	return !acc;
+	uint32_t wa = a >> 6, wb = (b - 1) >> 6;
+	uint64_t ma = ~0ull << (a & 63), mb = ~0ull >> (63 - ((b - 1) & 63));
+	if (wa == wb)
+		return !(m[wa] & ma & mb);
+	if (m[wa] & ma)
+		return false;
+	for (uint32_t w = wa + 1; w < wb; w++)
+		if (m[w])
+			return false;
+	return !(m[wb] & mb);
 }
 
-/* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
+static void bits_set(uint64_t *m, uint32_t a, uint32_t b)
+{
+	uint32_t wa = a >> 6, wb = (b - 1) >> 6;
+	uint64_t ma = ~0ull << (a & 63), mb = ~0ull >> (63 - ((b - 1) & 63));
+	if (wa == wb) {
+		m[wa] |= ma & mb;
+		return;
+	}
+	m[wa] |= ma;
+	for (uint32_t w = wa + 1; w < wb; w++)
+		m[w] = ~0ull;
+	m[wb] |= mb;
+}
+
+/* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. (taken,
+ * the caller's buffer of textlen bytes, is not needed: the bitmap of a usual note is on the stack.) */
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
+	(void)taken;
 	if (n == 0)
 		return 0;
 	sort_by_rank(c, n);
-	memset(taken, 0, textlen);
+	uint64_t small[512], *m = small;
+	size_t words = textlen / 64 + 1;
+	if (words > sizeof small / sizeof small[0])
+		m = ml_xmalloc(words * sizeof *m);
+	memset(m, 0, words * sizeof *m);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!span_free(taken, c[i].start, c[i].end))
+		/* add_cand keeps start < end <= textlen */
+		if (!bits_free(m, c[i].start, c[i].end))
 			continue;
-		memset(taken + c[i].start, 1, c[i].end - c[i].start);
+		bits_set(m, c[i].start, c[i].end);
 		c[k++] = c[i];
 	}
+	if (m != small)
+		ml_free(m);
 	sort_by_start(c, k);
 	return k;
 }
