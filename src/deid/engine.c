@@ -3412,6 +3412,36 @@ static void sort_by_rank(struct deid_cand *c, size_t n)
 			sort_by_rank_cmp(c + from, at[b] - from);
 }
 
+/* sort_by_rank for the usual note: each candidate's rank and index packed into a 64-bit key (priority 8 bits,
+ * inverted; length 20, inverted; start 20; index 16), the keys sorted by insertion (one compare and an
+ * 8-byte move a step, where the candidates' sort compares three fields and moves 16 bytes), then the
+ * candidates put in their keys' order. The keys are unique, so the order is the stable one. Notes or
+ * priorities the keys cannot hold take sort_by_rank. */
+static void sort_ranked(struct deid_cand *c, size_t n, size_t textlen)
+{
+	enum { MAXN = 256 };
+	bool fit = n <= MAXN && textlen < (1u << 20);
+	for (size_t i = 0; i < n && fit; i++)
+		fit = c[i].prio >= 0 && c[i].prio <= 255;
+	if (!fit) {
+		sort_by_rank(c, n);
+		return;
+	}
+	uint64_t key[MAXN];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = c[i].end - c[i].start;
+		uint64_t v = (uint64_t)(255 - c[i].prio) << 56 | ((1u << 20) - 1 - len) << 36 | (uint64_t)c[i].start << 16 | i;
+		size_t j = i;
+		for (; j > 0 && key[j - 1] > v; j--)
+			key[j] = key[j - 1];
+		key[j] = v;
+	}
+	struct deid_cand tmp[MAXN];
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = c[key[i] & 0xFFFF];
+	memcpy(c, tmp, n * sizeof *c);
+}
+
 /* The bytes already covered by kept candidates, one bit each: a candidate's span is tested and marked with a
  * mask or two instead of a loop over its bytes. */
 static bool bits_free(const uint64_t *m, uint32_t a, uint32_t b)
@@ -3449,7 +3479,7 @@ static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t text
 	(void)taken;
 	if (n == 0)
 		return 0;
-	sort_by_rank(c, n);
+	sort_ranked(c, n, textlen);
 	uint64_t small[512], *m = small;
 	size_t words = textlen / 64 + 1;
 	if (words > sizeof small / sizeof small[0])
