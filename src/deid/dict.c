@@ -56,7 +56,7 @@ done:
 
 static struct deid_dict_slot *slot_for(const struct deid_dict *d, const char *k, size_t n)
 {
-	return deid_dict_slot_at(d, k, n, deid_word_hash(k, n));
+	return deid_dict_slot_at(d, k, n, deid_word_hash(k, n), deid_head8(k, n));
 }
 
 static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t flags)
@@ -90,6 +90,7 @@ static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t fl
 	if (!sl->key) {
 		sl->key = ml_arena_strndup(&d->arena, f, n);
 		sl->len = (uint32_t)n;
+		sl->head = deid_head8(f, n);
 		d->count++;
 	}
 	sl->flags |= flags;
