@@ -189,6 +189,41 @@ struct deid_cand {
 	float conf;
 };
 
+/* The resolution of deid_text's candidates (engine.c): keeps the best non-overlapping candidates of c[0..n)
+ * (higher priority first, then the longer, then the earlier start, then the one added first) and moves them,
+ * sorted by start, to the front of c; returns how many. Every candidate has start < end <= textlen. */
+size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen);
+
+/* Token flags (engine.c: the tokenizer). */
+enum {
+	TF_WORD = 1,
+	TF_NUM = 2,
+	TF_CAP = 4,
+	TF_UPPER = 8,
+	TF_LOWER = 16,
+	TF_PUNCT = 32,
+	TF_ALPHA = 64,
+	TF_NONLATIN = 128,
+	TF_ASCII = 256 /* every byte ASCII: the folded word is the note's lower-cased bytes, hash its deid_word_hash */
+};
+
+/* What the tokenizer caches about a token, and what the rules read from that cache, for the tests (which
+ * compare it with a tokenizer of their own and with deid_fold, deid_dict_get and deid_word_hash): deid_tokens
+ * tokenizes text (valid UTF-8) and returns the number of tokens, their info in *out (ml_free it). */
+struct deid_token_info {
+	uint32_t start, end;
+	uint16_t flags;
+	uint8_t nl_before, sp_before;
+	uint32_t dflags, hash; /* hash: TF_ASCII tokens */
+	char punct;            /* a one-byte punctuation token's byte, else 0 */
+	char fold[64];         /* the folded token, truncated as deid_fold does into 64 bytes */
+	bool in_probe16, in_probe8; /* one of a fixed probe list (engine.c), folded into 16 / 8 bytes */
+	bool is_jose;               /* folded, the word "jose" */
+	uint32_t stem;              /* alphabetic tokens: dictionary flags without a possessive ending */
+	uint32_t prev_word;         /* the index of the word token before it, or the token count */
+};
+size_t deid_tokens(const struct deid_engine *e, const char *text, size_t len, struct deid_token_info **out);
+
 /* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
 int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err) ML_MUST_CHECK;

@@ -381,8 +381,7 @@ static const struct pat_def PATTERNS[] = {
 
 /* ---- per-call context -------------------------------------------------------------------------------- */
 
-enum { TF_WORD = 1, TF_NUM = 2, TF_CAP = 4, TF_UPPER = 8, TF_LOWER = 16, TF_PUNCT = 32, TF_ALPHA = 64, TF_NONLATIN = 128,
-       TF_ASCII = 256 /* every byte ASCII: the folded word is x->low[start, end), and hash is its deid_word_hash */ };
+/* token flags: TF_* (deid_int.h) */
 
 struct tok {
 	uint32_t start, end;
@@ -3493,6 +3492,11 @@ static void bits_set(uint64_t *m, uint32_t a, uint32_t b)
 static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
 {
 	(void)taken;
+	return deid_resolve(c, n, textlen);
+}
+
+size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen)
+{
 	if (n == 0)
 		return 0;
 	sort_ranked(c, n, textlen);
@@ -3637,6 +3641,43 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		ml_free(tab);
 	if (w != wbuf)
 		ml_free(w);
+}
+
+/* ---- tokens for the tests ----------------------------------------------------------------------------- */
+
+size_t deid_tokens(const struct deid_engine *e, const char *text, size_t len, struct deid_token_info **out)
+{
+	char *low = ml_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	low[len] = 0;
+	struct ctx x = {.e = e, .s = text, .n = len, .low = low};
+	tokenize(&x);
+	struct deid_token_info *v = ml_xcalloc(x.nt + 1, sizeof *v);
+	for (size_t i = 0; i < x.nt; i++) {
+		const struct tok *t = &x.t[i];
+		char fold[64];
+		tok_fold_into(&x, i, fold, sizeof fold);
+		v[i] = (struct deid_token_info){.start = t->start, .end = t->end, .flags = t->flags, .nl_before = t->nl_before,
+						 .sp_before = t->sp_before, .dflags = t->dflags, .hash = t->hash,
+						 .punct = t->punct};
+		memcpy(v[i].fold, fold, sizeof fold);
+		/* what the rules ask of the token, answered from its cache (the test asks the slow way) */
+		WORD_LIST(probe, "van", "de", "md", "rn", "patient", "name", "by", "with", "tablet", "started",
+			"park", "wife", "plaza", "i'm", "o'brien", "smith-jones", "jos\xC3\xA9", "jose", "muller");
+		v[i].in_probe16 = tok_in(&x, i, &probe, 16);
+		v[i].in_probe8 = tok_in(&x, i, &probe, 8);
+		v[i].is_jose = tok_fold_is(&x, i, "jose");
+		v[i].stem = (t->flags & TF_ALPHA) ? stem_flags(&x, i) : 0;
+		v[i].prev_word = (uint32_t)prev_word_of(&x, i);
+	}
+	*out = v;
+	size_t n = x.nt;
+	ml_free(x.t);
+	ml_free(low);
+	return n;
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */
