@@ -105,6 +105,39 @@ static int jf_hex4(const char *p, const char *e)
 	return v;
 }
 
+/* Bytes a JSON string cannot hold as they are: the quote, the backslash and control characters. One table
+ * load per byte, instead of three comparisons, in the loops that read and write notes. */
+static const uint8_t JF_SPECIAL[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+	[0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1,
+	[0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
+/* The first byte of [p, e) that JF_SPECIAL marks (e if none), eight bytes at a time: a note's text is mostly
+ * long runs of plain bytes between line breaks. Exact: a word is passed over only if none of its bytes is
+ * below 0x20, a quote or a backslash (the usual "has a byte less than / equal to" bit tricks). */
+static const char *jf_plain_run(const char *p, const char *e)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (e - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+		uint64_t hit = ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high;
+		/* ~w clears the high bit of bytes >= 0x80, which are plain; for the others, a borrow that sets a
+		 * high bit comes from a byte below 0x20, equal to '"' or equal to '\\' (the first one found is
+		 * exact; bytes after it may be flagged wrongly, so the loop stops there) */
+		if (hit)
+			break;
+		p += 8;
+	}
+	while (p < e && !JF_SPECIAL[(unsigned char)*p])
+		p++;
+	return p;
+}
+
 /* p at the opening quote: returns the byte after the closing one (NULL if the string is not one jansson
  * takes). *esc tells whether it holds escapes; dec, if not NULL, receives the decoded bytes. */
 static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_buf *dec)
@@ -113,6 +146,9 @@ static const char *jf_string(const char *p, const char *e, bool *esc, struct ml_
 	p++;
 	const char *run = p;
 	while (p < e) {
+		p = jf_plain_run(p, e);
+		if (p >= e)
+			break;
 		unsigned char c = (unsigned char)*p;
 		if (c == '"') {
 			if (dec && ml_buf_append(dec, run, (size_t)(p - run)))
@@ -267,9 +303,10 @@ static int jf_put_string(struct ml_buf *o, const char *s, size_t n)
 	int rc = ml_buf_putc(o, '"');
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
+		i = (size_t)(jf_plain_run(s + i, s + n) - s);
+		if (i >= n)
+			break;
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		rc |= ml_buf_append(o, s + run, i - run);
 		run = i + 1;
 		switch (c) {
@@ -535,6 +572,12 @@ static int do_jsonl_stream(struct text_job *j, const char *in, const char *out, 
 			}
 			recs[nr] = (struct rec){.line = line, .len = (size_t)n, .lineno = lineno};
 			ml_buf_init(&recs[nr].out, 0);
+			/* room for the record as it was (a replaced one is about as long): no regrowth per record */
+			if (ml_buf_grow(&recs[nr].out, (size_t)n + (size_t)n / 8 + 64) != 0) {
+				free(line);
+				rc = ml_err_set(err, ML_ENOMEM, "out of memory reading '%s'", src);
+				break;
+			}
 			nr++;
 		}
 		if (rc == 0)

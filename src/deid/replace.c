@@ -706,8 +706,12 @@ int deid_replace(const struct deid_engine *e, const char *text, size_t len, cons
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err)
 {
 	struct ml_buf o;
-	/* one allocation in the usual case: the output is about as long as the input */
-	ml_buf_init(&o, len + len / 8 + 64);
+	/* no cap: a replacement may be longer than what it replaces ("Li" -> "[DOCTOR]"), and the output is
+	 * bounded by the note's limit times the longest replacement. One allocation in the usual case: the
+	 * output is about as long as the input. */
+	ml_buf_init(&o, 0);
+	if (ml_buf_grow(&o, len + len / 8 + 64) != 0)
+		return ml_err_set(err, ML_ENOMEM, "out of memory de-identifying a note");
 	struct skeys k;
 	if (opts->mode == DEID_MODE_SURROGATE) {
 		if (sodium_init() < 0)

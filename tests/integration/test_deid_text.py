@@ -185,6 +185,24 @@ def jsonl_records_spliced_like_the_parsed_path():
         del s["deid_spans"]
         assert f == s
         assert {k: v for k, v in f.items() if k != "text"} == {k: v for k, v in orig.items() if k != "text"}
+    # escapes, quotes, backslashes and non-ASCII at every offset within the eight-byte words the scanner
+    # reads at once, in the note read and in the note written (escaped again)
+    pad = [json.dumps({"i": k, "text": "a" * k + '"Dr. Okonkwo" \\ ' + "b" * (k % 9) + "\n\t\u00e9\u0001 "
+                       + "c" * (17 - k) + "\"end\\"}) for k in range(18)]
+    write(f"{d}/pad.jsonl", "\n".join(pad) + "\n")
+    run("deid", "text", f"{d}/pad.jsonl", f"{d}/padfast.jsonl", "--jobs", "1")
+    run("deid", "text", f"{d}/pad.jsonl", f"{d}/padslow.jsonl", "--jobs", "1", "--spans")
+    fast = [json.loads(x) for x in open(f"{d}/padfast.jsonl", encoding="utf-8").read().splitlines()]
+    slow = [json.loads(x) for x in open(f"{d}/padslow.jsonl", encoding="utf-8").read().splitlines()]
+    assert len(fast) == len(pad) == len(slow)
+    for r, f, s in zip(pad, fast, slow):
+        assert f["text"] == s["text"] and "Okonkwo" not in f["text"], (r, f["text"], s["text"])
+        assert f["text"].endswith('"end\\') and "\n\t\u00e9\u0001 " in f["text"]
+    # a raw control character inside the string, at every offset: refused, with the line number
+    for k in range(18):
+        write(f"{d}/bad.jsonl", recs[1] + "\n" + '{"text": "' + "a" * k + "\x01" + "b" * 9 + '"}\n')
+        p = run("deid", "text", f"{d}/bad.jsonl", f"{d}/ob.jsonl", "--jobs", "1", check=False)
+        assert p.returncode == 1 and "line 2" in p.stderr, (k, p.stderr)
     # refused by both paths, with the line number
     for bad in ['{"text": "a\\u0000b"}', '{"n": 1e400, "text": "x"}', '{"text": "x"} 5', '{"text": "\\ud800"}',
                 '{"text": "x", "text": 5}', '{"text": "x",}']:

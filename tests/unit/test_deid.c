@@ -395,6 +395,33 @@ TEST(surrogate_memo_never_changes_a_surrogate)
 		ml_free(want[k]);
 }
 
+TEST(replacements_longer_than_the_note_are_written)
+{
+	/* 300 two-letter names become 300 "[DOCTOR]"s: the output is 3/4 longer than the input (it was
+	 * refused as "out of memory" when the output buffer was capped at 9/8 of the note) */
+	struct ml_buf b;
+	ml_buf_init(&b, 0);
+	CHECK(ml_buf_puts(&b, "Seen by ") == 0);
+	for (int i = 0; i < 300; i++)
+		CHECK(ml_buf_puts(&b, i ? ", Dr. Li" : "Dr. Li") == 0);
+	CHECK(ml_buf_puts(&b, ".\n") == 0);
+	for (int mode = DEID_MODE_TAG; mode <= DEID_MODE_SURROGATE; mode++) {
+		struct deid_result r;
+		CHECK(run(b.data, (enum deid_mode)mode, "p", NULL, &r) == 0);
+		CHECK(r.nspans == 300);
+		CHECK(r.text != NULL && !strstr(r.text, "Li,"));
+		if (mode == DEID_MODE_TAG) {
+			size_t tags = 0;
+			for (const char *p = r.text; p && (p = strstr(p, "[DOCTOR]")); p++)
+				tags++;
+			CHECK(tags == 300);
+			CHECK(r.text_len > b.len + b.len / 2);
+		}
+		deid_result_release(&r);
+	}
+	ml_buf_release(&b);
+}
+
 TEST(ages_over_89_become_90_plus)
 {
 	struct deid_result r;
