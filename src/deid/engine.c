@@ -2290,6 +2290,11 @@ static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
 		const struct tok *t = &x->t[i];
+		/* every rule below starts at a title, a credential, a relation or a cue word, at a ':' or at a '-'
+		 * that starts a line: the other tokens (most) are passed with this one test */
+		if (!(t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_CRED | DF_RELATION | DF_CUE)) && t->punct != ':' &&
+		    !(t->nl_before && t->punct == '-'))
+			continue;
 		/* a signature line "-- G. Lee" */
 		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
 		    !x->t[i + 2].nl_before) {
@@ -3428,9 +3433,9 @@ static void sort_by_rank(struct deid_cand *c, size_t n)
 }
 
 /* sort_by_rank for the usual note: each candidate's rank and index packed into a 64-bit key (priority 8 bits,
- * inverted; length 20, inverted; start 20; index 16), the keys sorted by insertion (one compare and an
- * 8-byte move a step, where the candidates' sort compares three fields and moves 16 bytes), then the
- * candidates put in their keys' order. The keys are unique, so the order is the stable one. Notes or
+ * inverted; length 20, inverted; start 20; index 16), the keys sorted (by priority with a counting sort, then
+ * by insertion: one compare and an 8-byte move a step, where the candidates' sort compares three fields and
+ * moves 16 bytes), then the candidates put in their keys' order. The keys are unique, so the order is the stable one. Notes or
  * priorities the keys cannot hold take sort_by_rank. */
 static void sort_ranked(struct deid_cand *c, size_t n, size_t textlen)
 {
@@ -3442,10 +3447,28 @@ static void sort_ranked(struct deid_cand *c, size_t n, size_t textlen)
 		sort_by_rank(c, n);
 		return;
 	}
-	uint64_t key[MAXN];
+	/* the keys, then a counting sort on their priority byte (stable), then an insertion sort, which has only
+	 * the disorder within each priority left to undo */
+	uint64_t raw[MAXN], key[MAXN];
+	uint32_t at[257];
+	unsigned lo = 255, hi = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t len = c[i].end - c[i].start;
-		uint64_t v = (uint64_t)(255 - c[i].prio) << 56 | ((1u << 20) - 1 - len) << 36 | (uint64_t)c[i].start << 16 | i;
+		unsigned top = 255 - (unsigned)c[i].prio;
+		raw[i] = (uint64_t)top << 56 | ((1u << 20) - 1 - len) << 36 | (uint64_t)c[i].start << 16 | i;
+		lo = top < lo ? top : lo;
+		hi = top > hi ? top : hi;
+	}
+	size_t range = hi >= lo ? hi - lo : 0; /* n > 0: lo <= hi */
+	memset(at, 0, (range + 2) * sizeof at[0]);
+	for (size_t i = 0; i < n; i++)
+		at[(raw[i] >> 56) - lo + 1]++;
+	for (size_t b = 1; b <= range; b++)
+		at[b] += at[b - 1];
+	for (size_t i = 0; i < n; i++)
+		key[at[(raw[i] >> 56) - lo]++] = raw[i];
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = key[i];
 		size_t j = i;
 		for (; j > 0 && key[j - 1] > v; j--)
 			key[j] = key[j - 1];
