@@ -2153,16 +2153,24 @@ static void add_name(struct ctx *x, size_t ti, size_t tj, int type, int prio, fl
 	add_cand(x, x->t[ti].start, end, type, source, prio, conf);
 }
 
-static bool is_eponym_use(const struct ctx *x, size_t i)
+static bool eponym_use_at(const struct ctx *x, size_t i);
+
+/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes token i an eponym. Inline, the
+ * usual token's answer: the next one is no eponym word and none of the marks skipped before one. */
+static inline bool is_eponym_use(const struct ctx *x, size_t i)
 {
-	/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes it an eponym */
 	size_t j = i + 1;
 	if (j >= x->nt)
 		return false;
-	/* the usual token: the next one is no eponym word and none of the marks skipped below */
 	char p = x->t[j].punct;
 	if (!(x->t[j].dflags & DF_EPO_NEXT) && p != '\'' && p != ')' && p != '"')
 		return false;
+	return eponym_use_at(x, i);
+}
+
+static bool eponym_use_at(const struct ctx *x, size_t i)
+{
+	size_t j = i + 1;
 	if (j < x->nt && tok_punct(x, j, '\'') && j + 1 < x->nt && tok_is(x, j + 1, "s"))
 		j += 2;
 	if (j < x->nt && (tok_punct(x, j, ')') || tok_punct(x, j, '"')))
@@ -2630,6 +2638,11 @@ static void cue_names(struct ctx *x)
 			continue;
 		}
 		if (!(t->flags & TF_ALPHA))
+			continue;
+		/* the rules below start at a given name, a word ending in 's' (a possessive, "says", "asks"), a word
+		 * before a ':' or after a punctuation mark (a quote): the other words (most) are passed here */
+		if (!(t->dflags & DF_FIRST) && x->s[t->end - 1] != 's' && !tok_punct(x, i + 1, ':') &&
+		    !(i > 0 && (x->t[i - 1].flags & TF_PUNCT)))
 			continue;
 		/* a list of given names, also in lower case: "they had 6: silvana, adam, christopher and caleb" */
 		if ((t->dflags & DF_FIRST) && (i == 0 || !(x->t[i - 1].dflags & DF_FIRST) || !joined(x, i))) {
