@@ -523,6 +523,22 @@ static inline uint64_t low_head8(const struct ctx *x, size_t start, size_t len)
 enum { W_OTHER_LETTER = 64 };
 #define W_LETTERS (BC_LOWER | BC_UPPER | W_OTHER_LETTER)
 
+/* A word's flags from what it holds: index (seen & 7) | (other letters ? 8 : 0) of tok_word's seen bits. */
+#define WF_LETTERS(sn) ((sn) & (BC_LOWER | BC_UPPER | 8))
+#define WF(sn)                                                                                       \
+	(TF_WORD | ((sn) & BC_DIGIT ? TF_NUM : WF_LETTERS(sn) ? TF_ALPHA : 0) |                     \
+	 (WF_LETTERS(sn) && !((sn) & (BC_LOWER | 8)) ? TF_UPPER : 0) |                               \
+	 (WF_LETTERS(sn) && !((sn) & (BC_UPPER | 8)) ? TF_LOWER : 0))
+static const uint16_t WORD_FLAGS[16] = {WF(0), WF(1), WF(2),  WF(3),  WF(4),  WF(5),  WF(6),  WF(7),
+					WF(8), WF(9), WF(10), WF(11), WF(12), WF(13), WF(14), WF(15)};
+#undef WF
+#undef WF_LETTERS
+
+static inline uint16_t word_flags(unsigned seen)
+{
+	return WORD_FLAGS[(seen & 7) | (seen & W_OTHER_LETTER ? 8 : 0)];
+}
+
 /* The word starting at byte i (its first code point is a word character): letters and digits, with an
  * apostrophe or hyphen between two letters kept inside (O'Brien, Smith-Jones). Sets t's flags, hash and
  * dictionary flags; returns the byte after the word. */
@@ -591,15 +607,7 @@ static inline __attribute__((always_inline)) size_t tok_word(struct ctx *x, stru
 	}
 	t->end = (uint32_t)i;
 	bool letters = (seen & W_LETTERS) != 0;
-	uint16_t f = TF_WORD;
-	if (seen & BC_DIGIT)
-		f |= TF_NUM;
-	else if (letters)
-		f |= TF_ALPHA;
-	if (letters && !(seen & (BC_LOWER | W_OTHER_LETTER)))
-		f |= TF_UPPER;
-	if (letters && !(seen & (BC_UPPER | W_OTHER_LETTER)))
-		f |= TF_LOWER;
+	uint16_t f = word_flags(seen);
 	if (nonlatin)
 		f |= TF_NONLATIN;
 	size_t len = i - t->start;
@@ -2278,16 +2286,21 @@ static int label_kind(const struct ctx *x, size_t colon)
 		size_t a = x->t[from].start, b = x->t[colon - 1].end;
 		if (b - a >= sizeof buf)
 			continue;
-		size_t n = deid_fold(x->s + a, b - a, buf, sizeof buf);
-		for (size_t q = 0; q < n; q++)
-			if (buf[q] == '\t')
-				buf[q] = ' ';
-		if (in_list(buf, &PT_LABELS))
+		/* the folded label: an ASCII one without a tab is its bytes in x->low, hashed once for both lists */
+		const char *f = x->low + a;
+		size_t n = b - a;
+		if (!deid_ascii(x->s + a, n) || memchr(f, '\t', n)) {
+			n = deid_fold(x->s + a, b - a, buf, sizeof buf);
+			for (size_t q = 0; q < n; q++)
+				if (buf[q] == '\t')
+					buf[q] = ' ';
+			f = buf;
+		}
+		uint64_t h = deid_word_hash(f, n);
+		if (in_list_n(f, n, h, &PT_LABELS))
 			return 1;
-		if (in_list(buf, &DR_LABELS))
+		if (in_list_n(f, n, h, &DR_LABELS))
 			return 2;
-		if (x->t[from].flags & TF_PUNCT)
-			continue;
 	}
 	return 0;
 }
