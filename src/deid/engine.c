@@ -486,8 +486,10 @@ static inline __attribute__((always_inline)) struct tok *tok_push(struct ctx *x,
 {
 	if (x->nt == x->at) {
 		/* a token and the blank after it take about four bytes of a note: a quarter of its length is
-		 * room for most notes in one allocation */
-		size_t want = x->at ? x->at * 2 : x->n / 4 + 64;
+		 * room for most notes in one allocation (at most 64 Ki tokens at first: a long note of blanks
+		 * needs none) */
+		size_t first = x->n / 4 + 64 < 65536 ? x->n / 4 + 64 : 65536;
+		size_t want = x->at ? x->at * 2 : first;
 		x->at = want;
 		x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
 	}
@@ -505,8 +507,8 @@ static bool letter_at(const char *s, size_t n, size_t i)
 }
 
 /* deid_head8 of x->low[start, start + len), without its loop (whose end the CPU mispredicts): 8 bytes loaded
- * at once and the ones past the word masked off, where the buffer (the note and its NUL) holds 8 bytes from
- * start, as it does but at the very end of a note. */
+ * at once and the ones past the word masked off, wherever the buffer (the note and its NUL) holds 8 bytes
+ * from start, which is everywhere but at the very end of a note. */
 static inline uint64_t low_head8(const struct ctx *x, size_t start, size_t len)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -519,8 +521,8 @@ static inline uint64_t low_head8(const struct ctx *x, size_t start, size_t len)
 	return deid_head8(x->low + start, len);
 }
 
-/* What a word holds, as bits: ASCII classes (BC_LOWER, BC_UPPER, BC_DIGIT) and other letters. */
-enum { W_OTHER_LETTER = 64 };
+/* What a word holds, as bits: ASCII classes (BC_LOWER, BC_UPPER, BC_DIGIT), other letters and marks. */
+enum { W_OTHER_LETTER = 64, W_MARK = 128 };
 #define W_LETTERS (BC_LOWER | BC_UPPER | W_OTHER_LETTER)
 
 /* A word's flags from what it holds: index (seen & 7) | (other letters ? 8 : 0) of tok_word's seen bits. */
@@ -591,7 +593,7 @@ static inline __attribute__((always_inline)) size_t tok_word(struct ctx *x, stru
 				if (cp >= 0x250)
 					nonlatin = true;
 			} else {
-				seen |= 128; /* a mark: a word character, neither letter nor digit */
+				seen |= W_MARK; /* a word character, neither letter nor digit */
 			}
 			i += (size_t)k;
 			continue;
@@ -697,6 +699,7 @@ static inline bool tok_is(const struct ctx *x, size_t i, const char *w)
 	return tlen(&x->t[i]) == n && !memcmp(x->low + x->t[i].start, w, n);
 }
 
+/* Is token i the one-byte punctuation mark c (never NUL: a token that is no such mark caches 0)? */
 static inline bool tok_punct(const struct ctx *x, size_t i, char c)
 {
 	return i < x->nt && x->t[i].punct == c;
