@@ -3539,14 +3539,6 @@ static void bits_set(uint64_t *m, uint32_t a, uint32_t b)
 	m[wb] |= mb;
 }
 
-/* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. (taken,
- * the caller's buffer of textlen bytes, is not needed: the bitmap of a usual note is on the stack.) */
-static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
-{
-	(void)taken;
-	return deid_resolve(c, n, textlen);
-}
-
 size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen)
 {
 	if (n == 0)
@@ -4078,8 +4070,7 @@ struct run_scratch {
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
 	char *copy, *low; /* the note NUL-terminated, and its ASCII lower-case copy */
-	uint8_t *taken;   /* resolve's byte map */
-	size_t cap;       /* bytes of copy, low and taken */
+	size_t cap;       /* bytes of copy and low */
 };
 
 static pthread_key_t scratch_key;
@@ -4090,9 +4081,7 @@ static void scratch_buffers_free(struct run_scratch *sc)
 {
 	ml_free(sc->copy);
 	ml_free(sc->low);
-	ml_free(sc->taken);
 	sc->copy = sc->low = NULL;
-	sc->taken = NULL;
 	sc->cap = 0;
 }
 
@@ -4137,8 +4126,7 @@ static struct run_scratch *scratch_get(size_t len, bool *owned)
 		size_t cap = len + 1 > 4096 ? len + 1 : 4096;
 		sc->copy = ml_malloc(cap);
 		sc->low = ml_malloc(cap);
-		sc->taken = ml_malloc(cap);
-		if (!sc->copy || !sc->low || !sc->taken) {
+		if (!sc->copy || !sc->low) {
 			scratch_buffers_free(sc);
 			if (*owned)
 				scratch_free(sc);
@@ -4186,7 +4174,6 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	int rc = -1;
 	pcre2_match_data *md = sc->md;
 	pcre2_match_context *mc = sc->mc;
-	uint8_t *taken = sc->taken;
 	struct ml_cp_index ix = {0};
 	x.low = sc->low;
 	for (size_t i = 0; i < len; i++) {
@@ -4209,12 +4196,12 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	struct deid_cand *snap = ml_xmalloc((n1 + 1) * sizeof *snap);
 	if (n1)
 		memcpy(snap, x.c, n1 * sizeof *snap);
-	size_t nacc = resolve(snap, n1, taken, len);
+	size_t nacc = deid_resolve(snap, n1, len);
 	coreference(&x, snap, nacc);
 	script_names(&x, snap, nacc);
 	list_names(&x, snap, nacc);
 	ml_free(snap);
-	size_t nfinal = resolve(x.c, x.nc, taken, len);
+	size_t nfinal = deid_resolve(x.c, x.nc, len);
 	/* an ASCII note (the usual case) needs no index: code points are bytes */
 	bool ascii = deid_ascii(x.s, len);
 	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
