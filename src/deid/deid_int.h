@@ -13,6 +13,40 @@ extern const char deid_data_first[], deid_data_last[], deid_data_cities[], deid_
 	deid_data_countries[], deid_data_professions[], deid_data_eponyms[], deid_data_clinical[],
 	deid_data_ambiguous[], deid_data_english[];
 
+/* ---- words: comparing and hashing folded words (dict.c, engine.c) ------------------------------------ */
+/* Are a[0..n) and b[0..n) the same bytes? For the short words of the dictionary and the word lists, where a
+ * call to memcmp costs more than the comparison. */
+static inline bool deid_same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* FNV-1a of s[0..n): the hash of the dictionary and of the engine's word lists (one function, so a token's
+ * hash computed once serves both). */
+static inline uint64_t deid_word_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The first 8 bytes of s[0..n) as a number, zero beyond n: equal for two keys of one length exactly when
+ * their first 8 bytes are. */
+static inline uint64_t deid_head8(const char *s, size_t n)
+{
+	uint64_t w = 0;
+	if (n >= 8) {
+		memcpy(&w, s, 8);
+		return w;
+	}
+	memcpy(&w, s, n);
+	return w;
+}
+
 /* ---- dictionary: lower-case key -> flags (dict.c) --------------------------------------------------- */
 enum {
 	DF_FIRST = 1u << 0,
@@ -41,7 +75,9 @@ enum {
 
 struct deid_dict {
 	struct deid_dict_slot {
-		const char *key;
+		const char *key; /* the folded key (arena); NULL: an empty slot */
+		uint64_t head;   /* deid_head8 of the key: most words are compared in one step, without a loop
+				  * whose end the CPU mispredicts nor a read of the key */
 		uint32_t len;
 		uint32_t flags;
 	} *slots;
@@ -55,6 +91,31 @@ int deid_dict_build(struct deid_dict *d) ML_MUST_CHECK;
 void deid_dict_release(struct deid_dict *d);
 /* Flags of the lower-cased key s[0..n) (0 if absent). s may be mixed case: it is folded here. */
 uint32_t deid_dict_get(const struct deid_dict *d, const char *s, size_t n);
+
+/* The slot of the folded key k[0..n) whose deid_word_hash is h (its low 32 bits do: the table has fewer
+ * slots) and whose deid_head8 is head: its own, or the empty one where it would go. */
+static inline struct deid_dict_slot *deid_dict_slot_at(const struct deid_dict *d, const char *k, size_t n, uint64_t h,
+						       uint64_t head)
+{
+	size_t i = h & d->mask;
+	for (;;) {
+		struct deid_dict_slot *sl = &d->slots[i];
+		if (!sl->key || (sl->head == head && sl->len == n && (n <= 8 || deid_same(sl->key + 8, k + 8, n - 8))))
+			return sl;
+		i = (i + 1) & d->mask;
+	}
+}
+
+/* deid_dict_get for a key already folded (deid_fold's output, e.g. an ASCII word lower-cased) whose
+ * deid_word_hash is h and deid_head8 head: the engine hashes each token once and asks the dictionary and its
+ * word lists with it. Inline: the tokenizer asks it for nearly every word. */
+static inline uint32_t deid_dict_get_folded(const struct deid_dict *d, const char *f, size_t n, uint64_t h, uint64_t head)
+{
+	if (!n || n >= 256)
+		return 0;
+	const struct deid_dict_slot *sl = deid_dict_slot_at(d, f, n, h, head);
+	return sl->key ? sl->flags : 0;
+}
 
 /* ---- engine ------------------------------------------------------------------------------------------ */
 #define DEID_MAX_GROUPS 3
@@ -158,6 +219,41 @@ struct deid_cand {
 	int16_t prio;
 	float conf;
 };
+
+/* The resolution of deid_text's candidates (engine.c): keeps the best non-overlapping candidates of c[0..n)
+ * (higher priority first, then the longer, then the earlier start, then the one added first) and moves them,
+ * sorted by start, to the front of c; returns how many. Every candidate has start < end <= textlen. */
+size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen);
+
+/* Token flags (engine.c: the tokenizer). */
+enum {
+	TF_WORD = 1,
+	TF_NUM = 2,
+	TF_CAP = 4,
+	TF_UPPER = 8,
+	TF_LOWER = 16,
+	TF_PUNCT = 32,
+	TF_ALPHA = 64,
+	TF_NONLATIN = 128,
+	TF_ASCII = 256 /* every byte ASCII: the folded word is the note's lower-cased bytes, hash its deid_word_hash */
+};
+
+/* What the tokenizer caches about a token, and what the rules read from that cache, for the tests (which
+ * compare it with a tokenizer of their own and with deid_fold, deid_dict_get and deid_word_hash): deid_tokens
+ * tokenizes text (valid UTF-8) and returns the number of tokens, their info in *out (ml_free it). */
+struct deid_token_info {
+	uint32_t start, end;
+	uint16_t flags;
+	uint8_t nl_before, sp_before;
+	uint32_t dflags, hash; /* hash: TF_ASCII tokens */
+	char punct;            /* a one-byte punctuation token's byte, else 0 */
+	char fold[64];         /* the folded token, truncated as deid_fold does into 64 bytes */
+	bool in_probe16, in_probe8; /* one of a fixed probe list (engine.c), folded into 16 / 8 bytes */
+	bool is_jose;               /* folded, the word "jose" */
+	uint32_t stem;              /* alphabetic tokens: dictionary flags without a possessive ending */
+	uint32_t prev_word;         /* the index of the word token before it, or the token count */
+};
+size_t deid_tokens(const struct deid_engine *e, const char *text, size_t len, struct deid_token_info **out);
 
 /* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
 int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,

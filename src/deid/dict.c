@@ -54,23 +54,9 @@ done:
 	return o;
 }
 
-static uint64_t hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 static struct deid_dict_slot *slot_for(const struct deid_dict *d, const char *k, size_t n)
 {
-	size_t i = hash(k, n) & d->mask;
-	for (;;) {
-		struct deid_dict_slot *sl = &d->slots[i];
-		if (!sl->key || (sl->len == n && !memcmp(sl->key, k, n)))
-			return sl;
-		i = (i + 1) & d->mask;
-	}
+	return deid_dict_slot_at(d, k, n, deid_word_hash(k, n), deid_head8(k, n));
 }
 
 static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t flags)
@@ -104,6 +90,7 @@ static const char *add(struct deid_dict *d, const char *k, size_t n, uint32_t fl
 	if (!sl->key) {
 		sl->key = ml_arena_strndup(&d->arena, f, n);
 		sl->len = (uint32_t)n;
+		sl->head = deid_head8(f, n);
 		d->count++;
 	}
 	sl->flags |= flags;

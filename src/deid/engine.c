@@ -396,7 +396,7 @@ static const struct pat_def PATTERNS[] = {
 
 /* ---- per-call context -------------------------------------------------------------------------------- */
 
-enum { TF_WORD = 1, TF_NUM = 2, TF_CAP = 4, TF_UPPER = 8, TF_LOWER = 16, TF_PUNCT = 32, TF_ALPHA = 64, TF_NONLATIN = 128 };
+/* token flags: TF_* (deid_int.h) */
 
 struct tok {
 	uint32_t start, end;
@@ -404,6 +404,8 @@ struct tok {
 	uint8_t nl_before;  /* a line break between the previous token and this one */
 	uint8_t sp_before;  /* spaces/tabs before (capped) */
 	uint32_t dflags;    /* dictionary flags of the folded word */
+	uint32_t hash;      /* TF_ASCII: deid_word_hash of the folded word (its low bits: word lists, dictionary) */
+	char punct;         /* a one-byte punctuation token: its byte (tok_punct compares it); otherwise 0 */
 };
 
 struct ctx {
@@ -468,114 +470,231 @@ static inline bool cat_word(utf8proc_category_t c)
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
+/* What an ASCII byte is to the tokenizer (every byte below 0x80 is a code point of its own); the word classes
+ * are bits, so a word's loop ORs them together. Bytes from 0x80 start a longer code point (BC_HIGH). */
+enum { BC_PUNCT = 0, BC_LOWER = 1, BC_UPPER = 2, BC_DIGIT = 4, BC_SPACE = 8, BC_NL = 16, BC_HIGH = 32 };
+#define BC_WORD (BC_LOWER | BC_UPPER | BC_DIGIT)
+#define BC_L BC_LOWER
+#define BC_U BC_UPPER
+#define BC_D BC_DIGIT
+#define BC_H BC_HIGH
+#define BC_HROW BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H, BC_H
+static const uint8_t BYTE_CLASS[256] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, BC_SPACE, BC_NL, 0, 0, BC_NL, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ BC_SPACE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x30 */ BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, BC_D, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U,
+	/* 0x50 */ BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, BC_U, 0, 0, 0, 0, 0,
+	/* 0x60 */ 0, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L,
+	/* 0x70 */ BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, BC_L, 0, 0, 0, 0, 0,
+	/* 0x80 */ BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW, BC_HROW,
+};
+#undef BC_L
+#undef BC_U
+#undef BC_D
+#undef BC_H
+#undef BC_HROW
+
+/* A new token at byte i; the token array is sized from the note's length once, so it rarely grows. */
+static inline __attribute__((always_inline)) struct tok *tok_push(struct ctx *x, size_t i, int nl, int sp)
+{
+	if (x->nt == x->at) {
+		/* a token and the blank after it take about four bytes of a note: a quarter of its length is
+		 * room for most notes in one allocation (at most 64 Ki tokens at first: a long note of blanks
+		 * needs none) */
+		size_t first = x->n / 4 + 64 < 65536 ? x->n / 4 + 64 : 65536;
+		size_t want = x->at ? x->at * 2 : first;
+		x->at = want;
+		x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
+	}
+	struct tok *t = &x->t[x->nt++];
+	*t = (struct tok){.start = (uint32_t)i, .nl_before = (uint8_t)nl, .sp_before = (uint8_t)(sp > 255 ? 255 : sp)};
+	return t;
+}
+
+/* Is the code point at byte i a letter (categories LU..LO)? */
+static bool letter_at(const char *s, size_t n, size_t i)
+{
+	int32_t cp;
+	utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+	return k > 0 && cat_of(cp) >= UTF8PROC_CATEGORY_LU && cat_of(cp) <= UTF8PROC_CATEGORY_LO;
+}
+
+/* deid_head8 of x->low[start, start + len), without its loop (whose end the CPU mispredicts): 8 bytes loaded
+ * at once and the ones past the word masked off, wherever the buffer (the note and its NUL) holds 8 bytes
+ * from start, which is everywhere but at the very end of a note. */
+static inline uint64_t low_head8(const struct ctx *x, size_t start, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (start + 8 <= x->n + 1) {
+		uint64_t w;
+		memcpy(&w, x->low + start, 8);
+		return len >= 8 ? w : w & ((1ull << (8 * len)) - 1);
+	}
+#endif
+	return deid_head8(x->low + start, len);
+}
+
+/* What a word holds, as bits: ASCII classes (BC_LOWER, BC_UPPER, BC_DIGIT), other letters and marks. */
+enum { W_OTHER_LETTER = 64, W_MARK = 128 };
+#define W_LETTERS (BC_LOWER | BC_UPPER | W_OTHER_LETTER)
+
+/* A word's flags from what it holds: index (seen & 7) | (other letters ? 8 : 0) of tok_word's seen bits. */
+#define WF_LETTERS(sn) ((sn) & (BC_LOWER | BC_UPPER | 8))
+#define WF(sn)                                                                                       \
+	(TF_WORD | ((sn) & BC_DIGIT ? TF_NUM : WF_LETTERS(sn) ? TF_ALPHA : 0) |                     \
+	 (WF_LETTERS(sn) && !((sn) & (BC_LOWER | 8)) ? TF_UPPER : 0) |                               \
+	 (WF_LETTERS(sn) && !((sn) & (BC_UPPER | 8)) ? TF_LOWER : 0))
+static const uint16_t WORD_FLAGS[16] = {WF(0), WF(1), WF(2),  WF(3),  WF(4),  WF(5),  WF(6),  WF(7),
+					WF(8), WF(9), WF(10), WF(11), WF(12), WF(13), WF(14), WF(15)};
+#undef WF
+#undef WF_LETTERS
+
+static inline uint16_t word_flags(unsigned seen)
+{
+	return WORD_FLAGS[(seen & 7) | (seen & W_OTHER_LETTER ? 8 : 0)];
+}
+
+/* The word starting at byte i (its first code point is a word character): letters and digits, with an
+ * apostrophe or hyphen between two letters kept inside (O'Brien, Smith-Jones). Sets t's flags, hash and
+ * dictionary flags; returns the byte after the word. */
+static inline __attribute__((always_inline)) size_t tok_word(struct ctx *x, struct tok *t, size_t i)
+{
+	const char *s = x->s;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = x->n;
+	unsigned seen = 0;
+	bool ascii = true, nonlatin = false;
+	/* FNV-1a of the folded word (deid_word_hash), while it is ASCII: letters, digits, "'" and "-" all fold
+	 * to their byte with bit 0x20 set */
+	uint64_t h = 1469598103934665603ull;
+	if (BYTE_CLASS[u[i]] == BC_UPPER)
+		t->flags |= TF_CAP;
+	for (;;) {
+		uint8_t c;
+		while (i < n && ((c = BYTE_CLASS[u[i]]) & BC_WORD)) {
+			seen |= c;
+			h = (h ^ (u[i] | 0x20u)) * 1099511628211ull;
+			i++;
+		}
+		if (i >= n)
+			break;
+		unsigned char b = u[i];
+		if (b < 0x80) {
+			/* an apostrophe or hyphen between two letters stays inside the word */
+			if ((b == '\'' || b == '-') && (seen & W_LETTERS) && !(seen & BC_DIGIT) && i + 1 < n &&
+			    letter_at(s, n, i + 1)) {
+				h = (h ^ b) * 1099511628211ull;
+				i++;
+				continue;
+			}
+			break;
+		}
+		int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0)
+			break;
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if (cat_word(cat)) {
+			if (!seen && !(t->flags & TF_CAP) && (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT))
+				t->flags |= TF_CAP; /* the word's first code point */
+			ascii = false;
+			if (cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL || cat == UTF8PROC_CATEGORY_NO)
+				seen |= BC_DIGIT;
+			else if (cat <= UTF8PROC_CATEGORY_LO) {
+				seen |= cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ? BC_UPPER :
+					cat == UTF8PROC_CATEGORY_LL ? BC_LOWER : W_OTHER_LETTER;
+				if (cp >= 0x250)
+					nonlatin = true;
+			} else {
+				seen |= W_MARK; /* a word character, neither letter nor digit */
+			}
+			i += (size_t)k;
+			continue;
+		}
+		/* the curly apostrophe (U+2019) between two letters stays inside the word too */
+		if (cp == 0x2019 && (seen & W_LETTERS) && !(seen & BC_DIGIT) && i + (size_t)k < n &&
+		    letter_at(s, n, i + (size_t)k)) {
+			ascii = false;
+			i += (size_t)k;
+			continue;
+		}
+		break;
+	}
+	t->end = (uint32_t)i;
+	bool letters = (seen & W_LETTERS) != 0;
+	uint16_t f = word_flags(seen);
+	if (nonlatin)
+		f |= TF_NONLATIN;
+	size_t len = i - t->start;
+	if (ascii) {
+		/* the folded word of an ASCII token is its lower-cased bytes (x->low): hashed once here, for the
+		 * dictionary now and the word lists of the rules later */
+		f |= TF_ASCII;
+		t->hash = (uint32_t)h;
+		if (letters && len < 64)
+			t->dflags = deid_dict_get_folded(&x->e->dict, x->low + t->start, len, h, low_head8(x, t->start, len));
+	} else if (letters && len < 64) {
+		t->dflags = deid_dict_get(&x->e->dict, s + t->start, len);
+	}
+	t->flags |= f;
+	return i;
+}
+
 static void tokenize(struct ctx *x)
 {
 	const char *s = x->s;
 	size_t n = x->n, i = 0;
 	int nl = 0, sp = 0;
 	while (i < n) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x80) {
+			uint8_t c = BYTE_CLASS[b];
+			if (c == BC_NL) {
+				nl = 1;
+				sp = 0;
+				i++;
+				continue;
+			}
+			if (c == BC_SPACE) {
+				sp++;
+				i++;
+				continue;
+			}
+			struct tok *t = tok_push(x, i, nl, sp);
+			nl = sp = 0;
+			if (c == BC_PUNCT) {
+				t->flags = TF_PUNCT | TF_ASCII;
+				t->punct = (char)b;
+				t->hash = (uint32_t)deid_word_hash(x->low + i, 1);
+				t->end = (uint32_t)++i;
+				continue;
+			}
+			i = tok_word(x, t, i);
+			continue;
+		}
 		int32_t cp;
-		utf8proc_ssize_t k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k <= 0) {
 			i++;
 			continue;
 		}
-		if (cp == '\n' || cp == '\r') {
-			nl = 1;
-			sp = 0;
-			i += (size_t)k;
-			continue;
-		}
-		if (cp == ' ' || cp == '\t' || cat_of(cp) == UTF8PROC_CATEGORY_ZS) {
+		utf8proc_category_t c = utf8proc_category(cp);
+		if (c == UTF8PROC_CATEGORY_ZS) {
 			sp++;
 			i += (size_t)k;
 			continue;
 		}
-		if (x->nt == x->at) {
-			x->at = x->at ? x->at * 2 : 256;
-			x->t = ml_xrealloc(x->t, x->at * sizeof *x->t);
-		}
-		struct tok *t = &x->t[x->nt++];
-		memset(t, 0, sizeof *t);
-		t->start = (uint32_t)i;
-		t->nl_before = (uint8_t)nl;
-		t->sp_before = (uint8_t)(sp > 255 ? 255 : sp);
+		struct tok *t = tok_push(x, i, nl, sp);
 		nl = sp = 0;
-		if (!cat_word(cat_of(cp))) {
+		if (!cat_word(c)) {
 			t->flags = TF_PUNCT;
 			i += (size_t)k;
 			t->end = (uint32_t)i;
 			continue;
 		}
-		int letters = 0, upper = 0, lower = 0, digits = 0, nonlatin = 0;
-		bool first = true;
-		while (i < n) {
-			/* ASCII letters and digits: counted here without the general code point path */
-			unsigned char b = (unsigned char)s[i];
-			if (b >= 'a' && b <= 'z') {
-				letters++, lower++, first = false, i++;
-				continue;
-			}
-			if (b >= 'A' && b <= 'Z') {
-				letters++, upper++;
-				if (first)
-					t->flags |= TF_CAP;
-				first = false, i++;
-				continue;
-			}
-			if (b >= '0' && b <= '9') {
-				digits++, first = false, i++;
-				continue;
-			}
-			k = cp_next((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-			if (k <= 0)
-				break;
-			if (cat_word(cat_of(cp))) {
-				utf8proc_category_t c = cat_of(cp);
-				if (c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO)
-					digits++;
-				else if (c <= UTF8PROC_CATEGORY_LO) {
-					letters++;
-					if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT) {
-						upper++;
-						if (first)
-							t->flags |= TF_CAP;
-					} else if (c == UTF8PROC_CATEGORY_LL)
-						lower++;
-					if (cp >= 0x250)
-						nonlatin++;
-				}
-				first = false;
-				i += (size_t)k;
-				continue;
-			}
-			/* an apostrophe or hyphen between two letters stays inside the word (O'Brien, Smith-Jones) */
-			if ((cp == '\'' || cp == 0x2019 || cp == '-') && letters && !digits && i + (size_t)k < n) {
-				int32_t nx;
-				utf8proc_ssize_t k2 = cp_next((const utf8proc_uint8_t *)s + i + k,
-								       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
-				if (k2 > 0 && cat_of(nx) >= UTF8PROC_CATEGORY_LU &&
-				    cat_of(nx) <= UTF8PROC_CATEGORY_LO) {
-					i += (size_t)k;
-					continue;
-				}
-			}
-			break;
-		}
-		t->end = (uint32_t)i;
-		t->flags |= TF_WORD;
-		if (digits)
-			t->flags |= TF_NUM;
-		if (letters && !digits)
-			t->flags |= TF_ALPHA;
-		if (letters && upper == letters)
-			t->flags |= TF_UPPER;
-		if (letters && lower == letters)
-			t->flags |= TF_LOWER;
-		if (nonlatin)
-			t->flags |= TF_NONLATIN;
-		if (letters && t->end - t->start < 64)
-			t->dflags = deid_dict_get(&x->e->dict, s + t->start, t->end - t->start);
+		i = tok_word(x, t, i);
 	}
 }
 
@@ -584,17 +703,21 @@ static size_t tlen(const struct tok *t)
 	return t->end - t->start;
 }
 
-static bool tok_is(const struct ctx *x, size_t i, const char *w)
+/* Is token i the word w (lower case; ASCII letters compared without case, as strncasecmp did)? x->low is
+ * the note with its ASCII letters lower-cased and every other byte kept, so this is a length test and a
+ * memcmp; inline, so the strlen of a literal w is a constant. */
+static inline bool tok_is(const struct ctx *x, size_t i, const char *w)
 {
 	if (i >= x->nt)
 		return false;
 	size_t n = strlen(w);
-	return tlen(&x->t[i]) == n && !strncasecmp(x->s + x->t[i].start, w, n);
+	return tlen(&x->t[i]) == n && !memcmp(x->low + x->t[i].start, w, n);
 }
 
-static bool tok_punct(const struct ctx *x, size_t i, char c)
+/* Is token i the one-byte punctuation mark c (never NUL: a token that is no such mark caches 0)? */
+static inline bool tok_punct(const struct ctx *x, size_t i, char c)
 {
-	return i < x->nt && (x->t[i].flags & TF_PUNCT) && tlen(&x->t[i]) == 1 && x->s[x->t[i].start] == c;
+	return i < x->nt && x->t[i].punct == c;
 }
 
 /* Index of the token containing or following byte offset off. */
@@ -611,20 +734,47 @@ static size_t tok_at(const struct ctx *x, size_t off)
 	return lo;
 }
 
-/* Lower-case word before byte offset off on the same line (out gets "" if none). */
-static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
+/* The folded word of token i into out (cap bytes, truncated as deid_fold does); an ASCII token is copied from
+ * x->low, which holds it folded already. */
+static void tok_fold_into(const struct ctx *x, size_t i, char *out, size_t cap)
 {
-	out[0] = 0;
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		size_t n = tlen(t) < cap ? tlen(t) : cap - 1;
+		memcpy(out, x->low + t->start, n);
+		out[n] = 0;
+		return;
+	}
+	deid_fold(x->s + t->start, tlen(t), out, cap);
+}
+
+/* Index of the word token ending at or before byte offset off, if the token just before off is a word;
+ * x->nt if none. */
+static size_t prev_word_tok(const struct ctx *x, size_t off)
+{
 	size_t i = tok_at(x, off);
 	while (i > 0) {
 		i--;
 		if (x->t[i].end > off)
 			continue;
-		if (!(x->t[i].flags & TF_WORD))
-			return;
-		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
-		return;
+		return (x->t[i].flags & TF_WORD) ? i : x->nt;
 	}
+	return x->nt;
+}
+
+/* prev_word_tok of token i's start: the token before it, if that is a word. */
+static inline size_t prev_word_of(const struct ctx *x, size_t i)
+{
+	return i > 0 && (x->t[i - 1].flags & TF_WORD) ? i - 1 : x->nt;
+}
+
+/* Lower-case word before byte offset off on the same line (out gets "" if none). */
+static void prev_word(const struct ctx *x, size_t off, char *out, size_t cap)
+{
+	out[0] = 0;
+	size_t i = prev_word_tok(x, off);
+	if (i < x->nt)
+		tok_fold_into(x, i, out, cap);
 }
 
 static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
@@ -634,16 +784,20 @@ static void next_word(const struct ctx *x, size_t off, char *out, size_t cap)
 	if (i < x->nt && x->t[i].start < off)
 		i++;
 	if (i < x->nt && (x->t[i].flags & TF_WORD) && !x->t[i].nl_before)
-		deid_fold(x->s + x->t[i].start, tlen(&x->t[i]), out, cap);
+		tok_fold_into(x, i, out, cap);
 }
 
 /* A fixed list of lower-case words that the context rules ask about a few hundred times per note, mostly
  * about words that are not there: in_list answers from a hash set of its words, built on the list's first
  * use and published with a compare-and-swap (threads share the lists; a loser frees its copy). The set
- * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. */
+ * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. The set
+ * hashes with deid_word_hash, so a token's hash from the tokenizer finds it without hashing again. */
 struct wordset {
 	size_t mask;
-	const char *slot[]; /* open addressing, mask + 1 slots */
+	struct {
+		const char *w; /* NULL: empty */
+		size_t len;
+	} slot[]; /* open addressing, mask + 1 slots */
 };
 struct word_list {
 	const char *const *words; /* NULL-terminated */
@@ -652,14 +806,6 @@ struct word_list {
 #define WORD_LIST(name, ...)                                                                             \
 	static const char *const name##_words[] = {__VA_ARGS__, NULL};                                   \
 	static struct word_list name = {name##_words, NULL}
-
-static uint64_t word_hash(const char *w)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *w; w++)
-		h = (h ^ (unsigned char)*w) * 1099511628211ull;
-	return h;
-}
 
 static struct wordset *wordset_build(const char *const *words)
 {
@@ -674,39 +820,95 @@ static struct wordset *wordset_build(const char *const *words)
 		return NULL;
 	ws->mask = cap - 1;
 	for (size_t k = 0; k < n; k++) {
-		size_t j = word_hash(words[k]) & ws->mask;
-		while (ws->slot[j] && strcmp(ws->slot[j], words[k]))
+		size_t len = strlen(words[k]);
+		size_t j = deid_word_hash(words[k], len) & ws->mask;
+		while (ws->slot[j].w && strcmp(ws->slot[j].w, words[k]))
 			j = (j + 1) & ws->mask;
-		ws->slot[j] = words[k];
+		ws->slot[j].w = words[k];
+		ws->slot[j].len = len;
 	}
 	return ws;
 }
 
-static bool in_list(const char *w, struct word_list *list)
+/* The list's set, built on first use; NULL only when out of memory. */
+static struct wordset *word_list_set(struct word_list *list)
 {
 	struct wordset *ws = __atomic_load_n(&list->set, __ATOMIC_ACQUIRE);
-	if (!ws) {
-		struct wordset *mine = wordset_build(list->words), *none = NULL;
-		if (!mine) { /* out of memory: the plain scan */
-			for (const char *const *p = list->words; *p; p++)
-				if (!strcmp(w, *p))
-					return true;
-			return false;
-		}
-		if (__atomic_compare_exchange_n(&list->set, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			ws = mine;
-		} else {
-			ws = none; /* another thread's, published first */
-			ml_free(mine);
-		}
+	if (ws)
+		return ws;
+	struct wordset *mine = wordset_build(list->words), *none = NULL;
+	if (!mine)
+		return NULL;
+	if (__atomic_compare_exchange_n(&list->set, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	ml_free(mine); /* another thread's, published first */
+	return none;
+}
+
+/* Is s[0..n), whose deid_word_hash has the low bits h, one of the list's words? */
+static inline bool in_list_n(const char *s, size_t n, uint64_t h, struct word_list *list)
+{
+	struct wordset *ws = word_list_set(list);
+	if (!ws) { /* out of memory: the plain scan */
+		for (const char *const *p = list->words; *p; p++)
+			if (strlen(*p) == n && !memcmp(*p, s, n))
+				return true;
+		return false;
 	}
-	for (size_t j = word_hash(w) & ws->mask; ws->slot[j]; j = (j + 1) & ws->mask)
-		if (!strcmp(ws->slot[j], w))
+	for (size_t j = h & ws->mask; ws->slot[j].w; j = (j + 1) & ws->mask)
+		if (ws->slot[j].len == n && deid_same(ws->slot[j].w, s, n))
 			return true;
 	return false;
 }
 
-/* Does the text just before off (same line, within back bytes) contain word w (case-insensitive)? */
+static bool in_list(const char *w, struct word_list *list)
+{
+	size_t n = strlen(w);
+	return in_list_n(w, n, deid_word_hash(w, n), list);
+}
+
+/* Is token i, folded into at most cap - 1 bytes (the buffer its rule used to fold it into), one of the
+ * list's words? An ASCII token is answered from its hash and x->low without folding or hashing again. */
+static bool tok_in(const struct ctx *x, size_t i, struct word_list *list, size_t cap)
+{
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		const char *w = x->low + t->start;
+		if (tlen(t) < cap)
+			return in_list_n(w, tlen(t), t->hash, list);
+		return in_list_n(w, cap - 1, deid_word_hash(w, cap - 1), list);
+	}
+	char buf[128];
+	deid_fold(x->s + t->start, tlen(t), buf, cap < sizeof buf ? cap : sizeof buf);
+	return in_list(buf, list);
+}
+
+/* Is token i, folded, the word w (lower case, shorter than 64 bytes)? Unlike tok_is, which compares the
+ * token's bytes, this folds accents too ("bý" is "by"), as the rules that fold their words did. */
+static bool tok_fold_is(const struct ctx *x, size_t i, const char *w)
+{
+	if (i >= x->nt)
+		return false;
+	if (x->t[i].flags & TF_ASCII)
+		return tok_is(x, i, w);
+	char buf[64];
+	tok_fold_into(x, i, buf, sizeof buf);
+	return !strcmp(buf, w);
+}
+
+/* Dictionary flags of the text s[a..b) (a word or a phrase of a few): folded and hashed from x->low when it
+ * is ASCII, as deid_dict_get would fold it. */
+static uint32_t span_dict(const struct ctx *x, size_t a, size_t b)
+{
+	if (deid_ascii(x->s + a, b - a))
+		return deid_dict_get_folded(&x->e->dict, x->low + a, b - a, deid_word_hash(x->low + a, b - a),
+					    deid_head8(x->low + a, b - a));
+	return deid_dict_get(&x->e->dict, x->s + a, b - a);
+}
+
+/* Does the text just before off (same line, within back bytes) contain word w (case-insensitive)? w is lower
+ * case, so it is compared with x->low (the note with ASCII letters lower-cased, as strncasecmp folds them);
+ * a position is tried only where the first byte matches. */
 static bool near_before(const struct ctx *x, size_t off, size_t back, const char *w)
 {
 	size_t from = off > back ? off - back : 0;
@@ -716,12 +918,18 @@ static bool near_before(const struct ctx *x, size_t off, size_t back, const char
 			break;
 		}
 	size_t wl = strlen(w);
-	/* the first byte, folded as strncasecmp folds ASCII, rules out most positions without the call */
-	unsigned char w0 = (unsigned char)w[0] | 32;
-	for (size_t i = from; i + wl <= off; i++)
-		if (((unsigned char)x->s[i] | 32) == w0 && !strncasecmp(x->s + i, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
+	if (!wl || from + wl > off)
+		return false;
+	const char *low = x->low;
+	for (size_t i = from, last = off - wl; i <= last; i++) {
+		const char *p = memchr(low + i, w[0], last + 1 - i);
+		if (!p)
+			return false;
+		i = (size_t)(p - low);
+		if (!memcmp(p, w, wl) && (i == 0 || !isalpha((unsigned char)x->s[i - 1])) &&
 		    (i + wl >= x->n || !isalpha((unsigned char)x->s[i + wl])))
 			return true;
+	}
 	return false;
 }
 
@@ -2268,11 +2476,7 @@ static bool is_particle(const struct ctx *x, size_t j)
 {
 	WORD_LIST(parts, "van", "von", "de", "del", "della", "der", "den", "ten", "ter", "da", "das",
 		"dos", "di", "du", "la", "le", "al", "el", "bin", "ibn", "y");
-	char w[8];
-	if (tlen(&x->t[j]) >= sizeof w)
-		return false;
-	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), w, sizeof w);
-	return in_list(w, &parts);
+	return tlen(&x->t[j]) < 8 && tok_in(x, j, &parts, 8);
 }
 
 /* The start of a name that ends with token i, reaching back over surname particles to a capitalised word
@@ -2333,7 +2537,7 @@ static bool compound_name(const struct ctx *x, size_t i)
 		size_t n = h ? (size_t)(h - s) : (size_t)(end - s);
 		if (n < 2 || !isupper((unsigned char)s[0]) || !plain_word(s, n))
 			return false;
-		uint32_t f = deid_dict_get(&x->e->dict, s, n);
+		uint32_t f = span_dict(x, (size_t)(s - x->s), (size_t)(s - x->s) + n);
 		/* a known name counts even when it is also an English word: "Smith-Jones" */
 		bool name = (f & (DF_FIRST | DF_LAST)) && !(f & (DF_EPONYM | NOT_NAME));
 		if (!name && (f & (DF_ENGLISH | NOT_NAME | DF_EPONYM | DF_CITY | DF_STATE | DF_COUNTRY | DF_ORG)))
@@ -2474,9 +2678,23 @@ static void add_name(struct ctx *x, size_t ti, size_t tj, int type, int prio, fl
 	add_cand(x, x->t[ti].start, end, type, source, prio, conf);
 }
 
-static bool is_eponym_use(const struct ctx *x, size_t i)
+static bool eponym_use_at(const struct ctx *x, size_t i);
+
+/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes token i an eponym. Inline, the
+ * usual token's answer: the next one is no eponym word and none of the marks skipped before one. */
+static inline bool is_eponym_use(const struct ctx *x, size_t i)
 {
-	/* "Bell's palsy", "Wells score", "Foley catheter": the next word (after 's) makes it an eponym */
+	size_t j = i + 1;
+	if (j >= x->nt)
+		return false;
+	char p = x->t[j].punct;
+	if (!(x->t[j].dflags & DF_EPO_NEXT) && p != '\'' && p != ')' && p != '"')
+		return false;
+	return eponym_use_at(x, i);
+}
+
+static bool eponym_use_at(const struct ctx *x, size_t i)
+{
 	size_t j = i + 1;
 	if (j < x->nt && tok_punct(x, j, '\'') && j + 1 < x->nt && tok_is(x, j + 1, "s"))
 		j += 2;
@@ -2514,11 +2732,59 @@ WORD_LIST(DR_LABELS, "attending", "attending physician", "pcp", "primary care",
 	"completed by", "prepared by", "sonographer", "sender", "recipient", "provider name", "interpreter",
 	"emt", "medic", "crew", "preceptor", "student", "scrub", "circulator");
 
+/* The words a label of PT_LABELS or DR_LABELS ends with: each label and its suffixes that start after a
+ * space, '/' or '\''. A label read before a colon ends with the word token before it, and that token comes
+ * after a space, a '/' or a '\'' of the label or starts it, so the token is one of these; label_kind asks this
+ * list first and passes over every other colon ("BP:", "Date:") with one lookup. Built on first use and
+ * published as a word list's set is; NULL when out of memory (then every colon is read in full). */
+static struct word_list *label_tails(void)
+{
+	static struct word_list *tails;
+	struct word_list *l = __atomic_load_n(&tails, __ATOMIC_ACQUIRE);
+	if (l)
+		return l;
+	const char *const *lists[] = {PT_LABELS_words, DR_LABELS_words};
+	size_t n = 0;
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++)
+			for (const char *c = *p; *c; c++)
+				n += *c == ' ' || *c == '/' || *c == '\'';
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++)
+			n++;
+	const char **words = ml_malloc((n + 1) * sizeof *words);
+	struct word_list *mine = ml_malloc(sizeof *mine);
+	if (!words || !mine) {
+		ml_free(words);
+		ml_free(mine);
+		return NULL;
+	}
+	size_t m = 0;
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *p = lists[k]; *p; p++) {
+			words[m++] = *p;
+			for (const char *c = *p; *c; c++)
+				if (*c == ' ' || *c == '/' || *c == '\'')
+					words[m++] = c + 1; /* a suffix of a string literal is one too */
+		}
+	words[m] = NULL;
+	*mine = (struct word_list){words, NULL};
+	struct word_list *none = NULL;
+	if (__atomic_compare_exchange_n(&tails, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	ml_free(words);
+	ml_free(mine);
+	return none;
+}
+
 /* Label words before ':' at the start of the line or after two spaces: returns 1 patient, 2 doctor. */
 static int label_kind(const struct ctx *x, size_t colon)
 {
 	/* gather up to 4 words before the colon */
 	if (colon == 0)
+		return 0;
+	struct word_list *tails = label_tails();
+	if (tails && (!(x->t[colon - 1].flags & TF_WORD) || !tok_in(x, colon - 1, tails, 96)))
 		return 0;
 	size_t k = colon, words = 0;
 	while (k > 0 && words < 4) {
@@ -2537,16 +2803,21 @@ static int label_kind(const struct ctx *x, size_t colon)
 		size_t a = x->t[from].start, b = x->t[colon - 1].end;
 		if (b - a >= sizeof buf)
 			continue;
-		size_t n = deid_fold(x->s + a, b - a, buf, sizeof buf);
-		for (size_t q = 0; q < n; q++)
-			if (buf[q] == '\t')
-				buf[q] = ' ';
-		if (in_list(buf, &PT_LABELS))
+		/* the folded label: an ASCII one without a tab is its bytes in x->low, hashed once for both lists */
+		const char *f = x->low + a;
+		size_t n = b - a;
+		if (!deid_ascii(x->s + a, n) || memchr(f, '\t', n)) {
+			n = deid_fold(x->s + a, b - a, buf, sizeof buf);
+			for (size_t q = 0; q < n; q++)
+				if (buf[q] == '\t')
+					buf[q] = ' ';
+			f = buf;
+		}
+		uint64_t h = deid_word_hash(f, n);
+		if (in_list_n(f, n, h, &PT_LABELS))
 			return 1;
-		if (in_list(buf, &DR_LABELS))
+		if (in_list_n(f, n, h, &DR_LABELS))
 			return 2;
-		if (x->t[from].flags & TF_PUNCT)
-			continue;
 	}
 	return 0;
 }
@@ -2557,6 +2828,11 @@ static void context_names(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nt; i++) {
 		const struct tok *t = &x->t[i];
+		/* every rule below starts at a title, a credential, a relation or a cue word, at a ':' or at a '-'
+		 * that starts a line: the other tokens (most) are passed with this one test */
+		if (!(t->dflags & (DF_TITLE_DR | DF_TITLE_PT | DF_CRED | DF_RELATION | DF_CUE)) && t->punct != ':' &&
+		    !(t->nl_before && t->punct == '-'))
+			continue;
 		/* a signature line "-- G. Lee" */
 		if (t->nl_before && tok_punct(x, i, '-') && tok_punct(x, i + 1, '-') && i + 2 < x->nt &&
 		    !x->t[i + 2].nl_before) {
@@ -2592,11 +2868,7 @@ static void context_names(struct ctx *x)
 			if (!upper) {
 				WORD_LIST(low_ok, "rn", "md", "np", "lpn", "cna", "lcsw", "msw", "pa-c",
 					"fnp", "aprn", "crna");
-				char cw[16];
-				if (tlen(t) >= sizeof cw)
-					continue;
-				deid_fold(x->s + t->start, tlen(t), cw, sizeof cw);
-				if (!in_list(cw, &low_ok))
+				if (tlen(t) >= 16 || !tok_in(x, i, &low_ok, 16))
 					continue;
 			}
 			/* MD/PA/MA/MS are also states: "Annapolis, MD 21403" is a place */
@@ -2757,12 +3029,10 @@ static void context_names(struct ctx *x)
 				add_name(x, j, j + 1, DEID_PATIENT, 64, .7f, DEID_SRC_CONTEXT);
 		}
 		/* verbs: "seen by X", "discussed with X", "per X" */
-		char w[32];
-		if (tlen(t) < sizeof w) {
-			deid_fold(x->s + t->start, tlen(t), w, sizeof w);
+		if (tlen(t) < 32) {
 			WORD_LIST(by, "by", "with", "per", "paged", "called", "notified", "informed",
 				"to", "from", "cc", "and", "thanks", "dear", "hi", "hello", "sincerely", "regards");
-			if (in_list(w, &by)) {
+			if (tok_in(x, i, &by, 32)) {
 				size_t j = i + 1;
 				if (tok_punct(x, j, ',') || tok_punct(x, j, ':'))
 					j++;
@@ -2778,8 +3048,9 @@ static void context_names(struct ctx *x)
 						      (e == j + 1 && tlen(&x->t[j]) <= 3 && e < x->nt && (x->t[e].flags & TF_NUM))))
 						known = false;
 					if (e > j && known) {
-						bool doc = !strcmp(w, "by") || !strcmp(w, "per") || !strcmp(w, "paged") ||
-							   !strcmp(w, "cc") || !strcmp(w, "sincerely") || !strcmp(w, "regards");
+						bool doc = tok_fold_is(x, i, "by") || tok_fold_is(x, i, "per") ||
+							   tok_fold_is(x, i, "paged") || tok_fold_is(x, i, "cc") ||
+							   tok_fold_is(x, i, "sincerely") || tok_fold_is(x, i, "regards");
 						add_name(x, j, e, doc ? DEID_DOCTOR : DEID_PATIENT, 62, .75f, DEID_SRC_CONTEXT);
 					}
 				}
@@ -2787,7 +3058,7 @@ static void context_names(struct ctx *x)
 			/* letter closings: the name on the next non-empty line is the author's */
 			WORD_LIST(closings, "sincerely", "regards", "respectfully", "cordially",
 				"warmly", "best", "thanks", "atentamente");
-			if (in_list(w, &closings)) {
+			if (tok_in(x, i, &closings, 32)) {
 				size_t j = i + 1;
 				while (j < x->nt && !x->t[j].nl_before)
 					j++;
@@ -2802,7 +3073,7 @@ static void context_names(struct ctx *x)
 }
 
 /* Length of a possessive ending ("'s", "’s") closing token i, or 0. */
-static size_t poss_len(const struct ctx *x, size_t i)
+static inline size_t poss_len(const struct ctx *x, size_t i)
 {
 	const struct tok *t = &x->t[i];
 	size_t n = tlen(t);
@@ -2820,7 +3091,7 @@ static uint32_t stem_flags(const struct ctx *x, size_t i)
 	size_t p = poss_len(x, i);
 	if (!p)
 		return x->t[i].dflags;
-	return deid_dict_get(&x->e->dict, x->s + x->t[i].start, tlen(&x->t[i]) - p);
+	return span_dict(x, x->t[i].start, x->t[i].end - p);
 }
 
 
@@ -2841,7 +3112,7 @@ static bool name_like(const struct ctx *x, size_t i, uint32_t f, bool allow_ambi
 }
 
 /* Is token i a double quote, straight or curly (U+201C, U+201D)? */
-static bool tok_quote(const struct ctx *x, size_t i)
+static inline bool tok_quote(const struct ctx *x, size_t i)
 {
 	if (tok_punct(x, i, '"'))
 		return true;
@@ -2898,6 +3169,11 @@ static void cue_names(struct ctx *x)
 		}
 		if (!(t->flags & TF_ALPHA))
 			continue;
+		/* the rules below start at a given name, a word ending in 's' (a possessive, "says", "asks"), a word
+		 * before a ':' or after a punctuation mark (a quote): the other words (most) are passed here */
+		if (!(t->dflags & DF_FIRST) && x->s[t->end - 1] != 's' && !tok_punct(x, i + 1, ':') &&
+		    !(i > 0 && (x->t[i - 1].flags & TF_PUNCT)))
+			continue;
 		/* a list of given names, also in lower case: "they had 6: silvana, adam, christopher and caleb" */
 		if ((t->dflags & DF_FIRST) && (i == 0 || !(x->t[i - 1].dflags & DF_FIRST) || !joined(x, i))) {
 			size_t items[16], ni = 0, strong = 0, q = i;
@@ -2932,13 +3208,10 @@ static void cue_names(struct ctx *x)
 		if (pl && i + 1 < x->nt && joined(x, i + 1) && ((t->flags & TF_CAP) || (stem_flags(x, i) & DF_FIRST))) {
 			WORD_LIST(owned, "kid", "kids", "address", "account", "phone", "number", "house",
 				"home", "place", "car", "email", "birthday", "funeral", "wedding");
-			char w[24];
 			const struct tok *u = &x->t[i + 1];
 			bool rel = (u->dflags & DF_RELATION) != 0;
-			if (!rel && tlen(u) < sizeof w) {
-				deid_fold(x->s + u->start, tlen(u), w, sizeof w);
-				rel = in_list(w, &owned);
-			}
+			if (!rel && tlen(u) < 24)
+				rel = tok_in(x, i + 1, &owned, 24);
 			uint32_t f = stem_flags(x, i);
 			if (rel && name_like(x, i, f, (t->flags & TF_CAP) != 0) && !is_eponym_use(x, i))
 				add_cand(x, t->start, t->end - pl, DEID_PATIENT, DEID_SRC_CONTEXT, 62, .7f);
@@ -3015,7 +3288,7 @@ static void mark_eponyms(struct ctx *x)
 				line_ok &= !x->t[q].nl_before;
 			if (!line_ok)
 				continue;
-			if (deid_dict_get(&x->e->dict, x->s + a, b - a) & DF_EPONYM) {
+			if (span_dict(x, a, b) & DF_EPONYM) {
 				for (size_t q = i; q < i + len; q++)
 					x->protect[q] = 1;
 				break;
@@ -3049,16 +3322,40 @@ static bool plain_word(const char *s, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (isupper((unsigned char)s[i]) || s[i] == '-' || isdigit((unsigned char)s[i]))
 			return false;
-	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
-		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
-		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
-		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "ía", "ia", "sis", "tal", "nal", "ral", "ian",
-		"ese", "ish", "zi", NULL};
+	/* the suffixes, grouped by their last byte (this runs for every unknown capitalised word: only the group
+	 * of the word's last byte is tried); each group is a list of strings ended by an empty one */
+	static const char *const suf_by_last[128] = {
+		['a'] = "emia\0aemia\0\xC3\xAD" "a\0ia\0",
+		['c'] = "ic\0",
+		['d'] = "ed\0oid\0ide\0",
+		['e'] = "ive\0ase\0ine\0ate\0scale\0ese\0",
+		['g'] = "ing\0",
+		['h'] = "ish\0",
+		['i'] = "zi\0",
+		['l'] = "ical\0ol\0il\0cryl\0tal\0nal\0ral\0",
+		['m'] = "gram\0ism\0",
+		['n'] = "tion\0sion\0ian\0",
+		['p'] = "prep\0",
+		['r'] = "lar\0nar\0",
+		['s'] = "itis\0osis\0ness\0ous\0sis\0",
+		['t'] = "ologist\0ment\0",
+		['x'] = "lax\0flex\0",
+		['y'] = "ly\0ology\0ectomy\0otomy\0ostomy\0pathy\0plasty\0scopy\0graphy\0ity\0ary\0ory\0",
+	};
+	/* the folded word: an ASCII word shorter than the fold buffer is its own fold past the first byte (the loop
+	 * above found no capital there), and a suffix that counts starts past the third byte */
 	char f[64];
-	size_t fl = deid_fold(s, n, f, sizeof f);
-	for (int k = 0; suf[k]; k++) {
-		size_t sl = strlen(suf[k]);
-		if (fl > sl + 2 && !memcmp(f + fl - sl, suf[k], sl))
+	const char *w = s;
+	size_t fl = n;
+	if (n >= sizeof f || !deid_ascii(s, n)) {
+		fl = deid_fold(s, n, f, sizeof f);
+		w = f;
+	}
+	unsigned char last = fl ? (unsigned char)w[fl - 1] : 0;
+	const char *suf = last < 128 ? suf_by_last[last] : NULL;
+	for (; suf && *suf; suf += strlen(suf) + 1) {
+		size_t sl = strlen(suf);
+		if (fl > sl + 2 && !memcmp(w + fl - sl, suf, sl))
 			return false;
 	}
 	return true;
@@ -3073,11 +3370,9 @@ static bool drug_context(const struct ctx *x, size_t j)
 	for (size_t k = j; k < j + 4 && k < x->nt; k++) {
 		if (x->t[k].nl_before)
 			return false;
-		char w[16];
-		if (tlen(&x->t[k]) >= sizeof w)
+		if (tlen(&x->t[k]) >= 16)
 			return false;
-		deid_fold(x->s + x->t[k].start, tlen(&x->t[k]), w, sizeof w);
-		if (in_list(w, &forms))
+		if (tok_in(x, k, &forms, 16))
 			return true;
 		if (!(x->t[k].flags & TF_NUM) && !tok_punct(x, k, '.') && !tok_punct(x, k, '/'))
 			return false;
@@ -3091,11 +3386,9 @@ static bool place_word(const struct ctx *x, size_t j)
 	WORD_LIST(w, "plaza", "park", "square", "mall", "street", "avenue", "road", "bridge",
 		"station", "airport", "county", "lake", "river", "beach", "heights", "terrace", "boulevard", "parkway",
 		"commons", "gardens", "village", "township");
-	char f[16];
-	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= sizeof f)
+	if (j >= x->nt || !(x->t[j].flags & TF_CAP) || tlen(&x->t[j]) >= 16)
 		return false;
-	deid_fold(x->s + x->t[j].start, tlen(&x->t[j]), f, sizeof f);
-	return in_list(f, &w);
+	return tok_in(x, j, &w, 16);
 }
 
 /* In a list beside a known drug or clinical word: "Lasix, Coreg and Norvasc", "Coreg or metoprolol". */
@@ -3127,12 +3420,10 @@ static bool drug_verb_before(const struct ctx *x, size_t j)
 			continue;
 		if ((p->flags & TF_CAP) && (p->flags & TF_ALPHA) && !(p->dflags & (DF_ENGLISH | DF_STOP)))
 			continue; /* another brand in the list */
-		char w[16];
-		if (!(p->flags & TF_ALPHA) || tlen(p) >= sizeof w)
+		if (!(p->flags & TF_ALPHA) || tlen(p) >= 16)
 			return false;
-		deid_fold(x->s + p->start, tlen(p), w, sizeof w);
 		/* "on" only right before the word ("on Sinemet"), not "on call" further back */
-		return in_list(w, &verbs) && (strcmp(w, "on") != 0 || q == j);
+		return tok_in(x, q - 1, &verbs, 16) && (!tok_fold_is(x, q - 1, "on") || q == j);
 	}
 	return false;
 }
@@ -3159,7 +3450,7 @@ static void dict_layer(struct ctx *x)
 				if (!ok)
 					continue;
 				size_t a = t->start, b = x->t[i + len - 1].end;
-				uint32_t g = deid_dict_get(&x->e->dict, x->s + a, b - a);
+				uint32_t g = span_dict(x, a, b);
 				int type = (g & DF_CITY) ? DEID_CITY : (g & DF_STATE) ? DEID_STATE : (g & DF_COUNTRY) ? DEID_COUNTRY : -1;
 				if (g & DF_ORG)
 					type = DEID_ORGANIZATION;
@@ -3212,9 +3503,8 @@ static void dict_layer(struct ctx *x)
 		    (plain_word(x->s + t->start, tlen(t)) || compound_name(x, i))) {
 			bool initial_pos = i == 0 || t->nl_before;
 			/* after "at" or "in" an unknown word is a place or a facility more often than a person */
-			char pw0[8];
-			prev_word(x, t->start, pw0, sizeof pw0);
-			int ucw_type = !strcmp(pw0, "at") ? DEID_HOSPITAL : !strcmp(pw0, "in") ? DEID_CITY : DEID_PATIENT;
+			size_t pw0 = prev_word_of(x, i);
+			int ucw_type = tok_fold_is(x, pw0, "at") ? DEID_HOSPITAL : tok_fold_is(x, pw0, "in") ? DEID_CITY : DEID_PATIENT;
 			/* a drug brand: a dose or a dosage form follows ("Protonix 40 mg", "Cardizem drip") */
 			if (drug_context(x, i + 1) || drug_verb_before(x, i) || drug_list_neighbour(x, i))
 				goto places;
@@ -3245,11 +3535,8 @@ static void dict_layer(struct ctx *x)
 					"wants", "wanted", "loves", "likes", "did", "does", "gave", "left", "came", "called",
 					"would", "could", "should", "began", "begins", "started", "wrote", "writes", "became",
 					"joined", "founded", "died", "arrived", "returned", "speaks", "spoke", "sang", "sings");
-				char vw[16];
-				if (tlen(nx) < sizeof vw && (nx->flags & TF_LOWER)) {
-					deid_fold(x->s + nx->start, tlen(nx), vw, sizeof vw);
-					verb_next = in_list(vw, &verbs);
-				}
+				if (tlen(nx) < 16 && (nx->flags & TF_LOWER))
+					verb_next = tok_in(x, e0, &verbs, 16);
 				if (tok_punct(x, e0, ',') && e0 + 1 < x->nt && joined(x, e0 + 1) &&
 				    (tok_is(x, e0 + 1, "can") || tok_is(x, e0 + 1, "could") || tok_is(x, e0 + 1, "please")))
 					verb_next = true;
@@ -3348,10 +3635,10 @@ static void dict_layer(struct ctx *x)
 			/* one word alone: only a given name that is not an English word; a lone surname is too often
 			 * an eponym, a place or a brand; a word that is also a city is a city after "in", "from" */
 			if (!multi) {
-				char pw[32];
-				prev_word(x, t->start, pw, sizeof pw);
+				size_t pw = prev_word_of(x, i);
 				WORD_LIST(preps, "in", "from", "to", "near", "at", "of", "visits");
-				if (!(f & DF_FIRST) || tlen(t) < 3 || ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && in_list(pw, &preps)))
+				if (!(f & DF_FIRST) || tlen(t) < 3 ||
+				    ((f & (DF_CITY | DF_COUNTRY | DF_STATE)) && pw < x->nt && tok_in(x, pw, &preps, 32)))
 					goto places;
 			}
 			bool eponym = false;
@@ -3368,11 +3655,10 @@ static void dict_layer(struct ctx *x)
 			continue;
 		if ((f & DF_AMBIG) && !(f & DF_STATE)) {
 			/* "China", "Providence": an English word too, so only after a preposition or a comma */
-			char pw[32];
-			prev_word(x, t->start, pw, sizeof pw);
+			size_t pw = prev_word_of(x, i);
 			WORD_LIST(preps, "in", "from", "to", "near", "visits", "of");
 			bool comma = i > 0 && tok_punct(x, i - 1, ',');
-			if (!in_list(pw, &preps) && !comma)
+			if (!(pw < x->nt && tok_in(x, pw, &preps, 32)) && !comma)
 				continue;
 		}
 		/* "Brattleboro VT": a known city followed by a state abbreviation */
@@ -3403,7 +3689,7 @@ static void professions(struct ctx *x)
 			size_t a = x->t[i].start, b = x->t[i + len - 1].end;
 			if (b - a > 48)
 				continue;
-			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? deid_dict_get(&x->e->dict, x->s + a, b - a) : 0;
+			uint32_t pf = len == 1 ? x->t[i].dflags : (x->t[i].dflags & DF_MW) ? span_dict(x, a, b) : 0;
 			if (!(pf & DF_PROFESSION))
 				continue;
 			/* a cue word within the three words before */
@@ -3411,12 +3697,7 @@ static void professions(struct ctx *x)
 			for (size_t q = i, k = 0; q > 0 && k < 3; q--, k++) {
 				if (x->t[q].nl_before)
 					break;
-				char w[32];
-				const struct tok *p = &x->t[q - 1];
-				if (tlen(p) >= sizeof w)
-					continue;
-				deid_fold(x->s + p->start, tlen(p), w, sizeof w);
-				if (in_list(w, &cue))
+				if (tlen(&x->t[q - 1]) < 32 && tok_in(x, q - 1, &cue, 32))
 					ok = true;
 			}
 			/* "Occupation: teacher" */
@@ -3502,7 +3783,9 @@ static void script_names(struct ctx *x, const struct deid_cand *acc, size_t nacc
 		if (j > i && i < x->nt && x->t[i].start - acc[k].end <= 4)
 			add_cand(x, x->t[i].start, x->t[j - 1].end, acc[k].type, DEID_SRC_CONTEXT, 66, .8f);
 	}
-	/* after a name label in any script: "姓名：王小明", "الاسم: يوسف" */
+	/* after a name label in any script: "姓名：王小明", "الاسم: يوسف" (an ASCII note has none) */
+	if (deid_ascii(x->s, x->n))
+		return;
 	static const char *const labels[] = {"姓名", "患者", "病人", "医生", "医师", "الاسم", "المريض", "الطبيب", NULL};
 	for (size_t i = 0; i + 1 < x->nt; i++) {
 		if (!(x->t[i].flags & TF_NONLATIN))
@@ -3593,82 +3876,253 @@ static void known_layer(struct ctx *x, const struct deid_known *known)
 
 /* ---- resolution --------------------------------------------------------------------------------------- */
 
-static int by_rank(const void *pa, const void *pb)
+/* Does candidate a come after b in the order of resolution: priority, then length (higher first), then start? */
+static inline bool by_rank(const struct deid_cand *a, const struct deid_cand *b)
 {
-	const struct deid_cand *a = pa, *b = pb;
 	if (a->prio != b->prio)
-		return b->prio - a->prio;
+		return a->prio < b->prio;
 	uint32_t la = a->end - a->start, lb = b->end - b->start;
 	if (la != lb)
-		return la < lb ? 1 : -1;
-	return a->start < b->start ? -1 : a->start > b->start;
+		return la < lb;
+	return a->start > b->start;
 }
 
-static int by_start(const void *pa, const void *pb)
+static inline bool by_start(const struct deid_cand *a, const struct deid_cand *b)
 {
-	const struct deid_cand *a = pa, *b = pb;
-	return a->start < b->start ? -1 : a->start > b->start;
+	return a->start > b->start;
 }
 
-/* A stable sort (as glibc's qsort, a merge sort, is on these small arrays; ties of by_rank keep their order):
- * insertion sort for the few dozen candidates of a note, qsort beyond. */
-static void sort_cands(struct deid_cand *c, size_t n, int (*cmp)(const void *, const void *))
+/* Stable sorts of candidates (ties of by_rank keep the order the layers added them in, as glibc's qsort, a
+ * merge sort, kept them): insertion sort for the few dozen candidates of a note, a merge sort beyond.
+ * One function per order, so the comparison is inlined. */
+#define CAND_SORT(name, after)                                                                          \
+	static void name##_insert(struct deid_cand *c, size_t n)                                        \
+	{                                                                                               \
+		for (size_t i = 1; i < n; i++) {                                                        \
+			struct deid_cand v = c[i];                                                      \
+			size_t j = i;                                                                   \
+			while (j > 0 && after(&c[j - 1], &v)) {                                         \
+				c[j] = c[j - 1];                                                        \
+				j--;                                                                    \
+			}                                                                               \
+			c[j] = v;                                                                       \
+		}                                                                                       \
+	}                                                                                               \
+	static void name##_merge(struct deid_cand *c, size_t n, struct deid_cand *tmp)                  \
+	{                                                                                               \
+		if (n <= 32) {                                                                          \
+			name##_insert(c, n);                                                            \
+			return;                                                                         \
+		}                                                                                       \
+		size_t h = n / 2, i = 0, j = h, k = 0;                                                  \
+		name##_merge(c, h, tmp);                                                                \
+		name##_merge(c + h, n - h, tmp);                                                        \
+		/* the left run wins ties: stable */                                                    \
+		while (i < h && j < n)                                                                  \
+			tmp[k++] = after(&c[i], &c[j]) ? c[j++] : c[i++];                               \
+		while (i < h)                                                                           \
+			tmp[k++] = c[i++];                                                              \
+		memcpy(c, tmp, k * sizeof *c); /* the rest of the right run is in place already */     \
+	}                                                                                               \
+	static void name(struct deid_cand *c, size_t n)                                                 \
+	{                                                                                               \
+		if (n <= 64) {                                                                          \
+			name##_insert(c, n);                                                            \
+			return;                                                                         \
+		}                                                                                       \
+		struct deid_cand *tmp = ml_xmalloc(n * sizeof *tmp);                                    \
+		name##_merge(c, n, tmp);                                                                \
+		ml_free(tmp);                                                                           \
+	}
+CAND_SORT(sort_by_rank_cmp, by_rank)
+CAND_SORT(sort_by_start, by_start)
+#undef CAND_SORT
+
+/* The stable sort by rank, as a counting sort by priority (the layers use a few dozen priorities, so a note's
+ * candidates spread over many small runs) and a sort of each run by length and start: the same order as
+ * sort_by_rank_cmp, with far fewer moves and mispredicted branches than one insertion sort over them all. */
+static void sort_by_rank(struct deid_cand *c, size_t n)
 {
-	if (n > 64) {
-		qsort(c, n, sizeof *c, cmp);
+	if (n < 2)
+		return;
+	int lo = c[0].prio, hi = c[0].prio;
+	for (size_t i = 1; i < n; i++) {
+		lo = c[i].prio < lo ? c[i].prio : lo;
+		hi = c[i].prio > hi ? c[i].prio : hi;
+	}
+	enum { RANGE = 256, SMALL = 128 };
+	if (hi - lo >= RANGE) {
+		sort_by_rank_cmp(c, n);
 		return;
 	}
-	for (size_t i = 1; i < n; i++) {
-		struct deid_cand v = c[i];
-		size_t j = i;
-		while (j > 0 && cmp(&c[j - 1], &v) > 0) {
-			c[j] = c[j - 1];
-			j--;
-		}
-		c[j] = v;
-	}
+	uint32_t at[RANGE + 1];
+	size_t buckets = (size_t)(hi - lo) + 1;
+	memset(at, 0, (buckets + 1) * sizeof at[0]);
+	for (size_t i = 0; i < n; i++)
+		at[hi - c[i].prio + 1]++; /* higher priority first */
+	for (size_t b = 1; b <= buckets; b++)
+		at[b] += at[b - 1];
+	struct deid_cand small[SMALL], *tmp = n <= SMALL ? small : ml_xmalloc(n * sizeof *tmp);
+	for (size_t i = 0; i < n; i++)
+		tmp[at[hi - c[i].prio]++] = c[i]; /* in input order within a priority: stable */
+	memcpy(c, tmp, n * sizeof *c);
+	if (tmp != small)
+		ml_free(tmp);
+	/* at[b] is now the end of run b: each run, one priority, sorted by length and start (a merge sort for
+	 * a long run) */
+	for (size_t b = 0, from = 0; b < buckets; from = at[b], b++)
+		if (at[b] - from > 1)
+			sort_by_rank_cmp(c + from, at[b] - from);
 }
 
-/* Keeps the best non-overlapping candidates (priority, then length); returns them sorted by start. */
-static size_t resolve(struct deid_cand *c, size_t n, uint8_t *taken, size_t textlen)
+/* sort_by_rank for the usual note: each candidate's rank and index packed into a 64-bit key (priority 8 bits,
+ * inverted; length 20, inverted; start 20; index 16), the keys sorted (by priority with a counting sort, then
+ * by insertion: one compare and an 8-byte move a step, where the candidates' sort compares three fields and
+ * moves 16 bytes), then the candidates put in their keys' order. The keys are unique, so the order is the stable one. Notes or
+ * priorities the keys cannot hold take sort_by_rank. */
+static void sort_ranked(struct deid_cand *c, size_t n, size_t textlen)
+{
+	enum { MAXN = 256 };
+	bool fit = n <= MAXN && textlen < (1u << 20);
+	for (size_t i = 0; i < n && fit; i++)
+		fit = c[i].prio >= 0 && c[i].prio <= 255;
+	if (!fit) {
+		sort_by_rank(c, n);
+		return;
+	}
+	/* the keys, then a counting sort on their priority byte (stable), then an insertion sort, which has only
+	 * the disorder within each priority left to undo */
+	uint64_t raw[MAXN], key[MAXN];
+	uint32_t at[257];
+	unsigned lo = 255, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = c[i].end - c[i].start;
+		unsigned top = 255 - (unsigned)c[i].prio;
+		raw[i] = (uint64_t)top << 56 | ((1u << 20) - 1 - len) << 36 | (uint64_t)c[i].start << 16 | i;
+		lo = top < lo ? top : lo;
+		hi = top > hi ? top : hi;
+	}
+	size_t range = hi >= lo ? hi - lo : 0; /* n > 0: lo <= hi */
+	memset(at, 0, (range + 2) * sizeof at[0]);
+	for (size_t i = 0; i < n; i++)
+		at[(raw[i] >> 56) - lo + 1]++;
+	for (size_t b = 1; b <= range; b++)
+		at[b] += at[b - 1];
+	for (size_t i = 0; i < n; i++)
+		key[at[(raw[i] >> 56) - lo]++] = raw[i];
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = key[i];
+		size_t j = i;
+		for (; j > 0 && key[j - 1] > v; j--)
+			key[j] = key[j - 1];
+		key[j] = v;
+	}
+	struct deid_cand tmp[MAXN];
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = c[key[i] & 0xFFFF];
+	memcpy(c, tmp, n * sizeof *c);
+}
+
+/* The bytes already covered by kept candidates, one bit each: a candidate's span is tested and marked with a
+ * mask or two instead of a loop over its bytes. */
+static bool bits_free(const uint64_t *m, uint32_t a, uint32_t b)
+{
+	uint32_t wa = a >> 6, wb = (b - 1) >> 6;
+	uint64_t ma = ~0ull << (a & 63), mb = ~0ull >> (63 - ((b - 1) & 63));
+	if (wa == wb)
+		return !(m[wa] & ma & mb);
+	if (m[wa] & ma)
+		return false;
+	for (uint32_t w = wa + 1; w < wb; w++)
+		if (m[w])
+			return false;
+	return !(m[wb] & mb);
+}
+
+static void bits_set(uint64_t *m, uint32_t a, uint32_t b)
+{
+	uint32_t wa = a >> 6, wb = (b - 1) >> 6;
+	uint64_t ma = ~0ull << (a & 63), mb = ~0ull >> (63 - ((b - 1) & 63));
+	if (wa == wb) {
+		m[wa] |= ma & mb;
+		return;
+	}
+	m[wa] |= ma;
+	for (uint32_t w = wa + 1; w < wb; w++)
+		m[w] = ~0ull;
+	m[wb] |= mb;
+}
+
+size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen)
 {
 	if (n == 0)
 		return 0;
-	sort_cands(c, n, by_rank);
-	memset(taken, 0, textlen);
+	sort_ranked(c, n, textlen);
+	uint64_t small[512], *m = small;
+	size_t words = textlen / 64 + 1;
+	if (words > sizeof small / sizeof small[0])
+		m = ml_xmalloc(words * sizeof *m);
+	memset(m, 0, words * sizeof *m);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		bool free_ = true;
-		for (uint32_t b = c[i].start; b < c[i].end && free_; b++)
-			free_ = !taken[b];
-		if (!free_)
+		/* add_cand keeps start < end <= textlen */
+		if (!bits_free(m, c[i].start, c[i].end))
 			continue;
-		memset(taken + c[i].start, 1, c[i].end - c[i].start);
+		bits_set(m, c[i].start, c[i].end);
 		c[k++] = c[i];
 	}
-	sort_cands(c, k, by_start);
+	if (m != small)
+		ml_free(m);
+	sort_by_start(c, k);
 	return k;
 }
 
 /* Every other mention of a name found by context, known or a full dictionary name is a name too. The
- * names wanted are put in a small hash table first, so the note is walked once (linear in its length). */
+ * names wanted are put in a small hash table first, so the note is walked once (linear in its length); the
+ * words are hashed as the tokenizer hashed them (deid_word_hash of the folded word), so an ASCII token is
+ * looked up with the hash it carries. */
 struct want {
-	char key[64];
-	uint8_t type, common, amb;
+	const char *key; /* folded: in x->low, or in fold below */
+	uint8_t len, type, common, amb;
+	uint32_t hash;
+	char fold[64]; /* a non-ASCII word, folded */
 };
 
-static uint64_t want_hash(const char *k, size_t n)
+/* The folded word of token i (shorter than 64 bytes) and its hash: from x->low for an ASCII token, else folded
+ * into buf (64 bytes). */
+static inline size_t tok_key(const struct ctx *x, size_t i, char *buf, const char **key, uint32_t *hash)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-	return h;
+	const struct tok *t = &x->t[i];
+	if (t->flags & TF_ASCII) {
+		*key = x->low + t->start;
+		*hash = t->hash;
+		return tlen(t);
+	}
+	size_t n = deid_fold(x->s + t->start, tlen(t), buf, 64);
+	*key = buf;
+	*hash = (uint32_t)deid_word_hash(buf, n);
+	return n;
+}
+
+/* The slot of key[0..n) in tab (cap slots, -1 empty): the one holding it, or the empty one where it goes. */
+static inline size_t want_slot(const int32_t *tab, size_t cap, const struct want *w, const char *key, size_t n, uint32_t h)
+{
+	size_t q = h & (cap - 1);
+	while (tab[q] >= 0) {
+		const struct want *m = &w[tab[q]];
+		if (m->hash == h && m->len == n && deid_same(m->key, key, n))
+			break;
+		q = (q + 1) & (cap - 1);
+	}
+	return q;
 }
 
 static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 {
-	struct want *w = NULL;
-	size_t nw = 0, aw = 0;
+	/* a note names a handful of people: the wanted words and their table fit on the stack */
+	struct want wbuf[32], *w = wbuf;
+	int32_t tbuf[128], *tab = tbuf;
+	size_t nw = 0, aw = sizeof wbuf / sizeof wbuf[0];
 	for (size_t k = 0; k < nacc; k++) {
 		if (!cand_name(acc[k].type) || acc[k].source == DEID_SRC_PATTERN)
 			continue;
@@ -3685,14 +4139,21 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 				       acc[k].source == DEID_SRC_DICT))
 				continue;
 			if (nw == aw) {
-				aw = aw ? aw * 2 : 16;
-				w = ml_xrealloc(w, aw * sizeof *w);
+				struct want *bigger = ml_xmalloc(2 * aw * sizeof *w);
+				memcpy(bigger, w, nw * sizeof *w);
+				for (size_t q = 0; q < nw; q++) /* keys folded into a want move with it */
+					if (w[q].key == w[q].fold)
+						bigger[q].key = bigger[q].fold;
+				if (w != wbuf)
+					ml_free(w);
+				w = bigger;
+				aw *= 2;
 			}
-			deid_fold(x->s + t->start, tlen(t), w[nw].key, sizeof w[nw].key);
-			w[nw].type = acc[k].type;
-			w[nw].common = common;
-			w[nw].amb = (t->dflags & DF_AMBIG) != 0;
-			nw++;
+			struct want *m = &w[nw++];
+			m->len = (uint8_t)tok_key(x, i, m->fold, &m->key, &m->hash);
+			m->type = acc[k].type;
+			m->common = common;
+			m->amb = (t->dflags & DF_AMBIG) != 0;
 		}
 	}
 	if (!nw)
@@ -3700,30 +4161,37 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 	size_t cap = 16;
 	while (cap < nw * 2)
 		cap *= 2;
-	int32_t *tab = ml_xmalloc(cap * sizeof *tab);
+	if (cap > sizeof tbuf / sizeof tbuf[0])
+		tab = ml_xmalloc(cap * sizeof *tab);
 	for (size_t i = 0; i < cap; i++)
 		tab[i] = -1;
+	/* a 256-bit filter of the wanted hashes: most words of a note are passed by one bit test, which the CPU
+	 * predicts, where a probe of the small table lands on a used slot about as often as not */
+	uint64_t bloom[4] = {0};
 	for (size_t q = 0; q < nw; q++) {
-		size_t h = want_hash(w[q].key, strlen(w[q].key)) & (cap - 1);
-		while (tab[h] >= 0 && strcmp(w[tab[h]].key, w[q].key))
-			h = (h + 1) & (cap - 1);
+		size_t h = want_slot(tab, cap, w, w[q].key, w[q].len, w[q].hash);
 		if (tab[h] < 0)
 			tab[h] = (int32_t)q; /* the first source of a name decides its type */
+		uint32_t b = (w[q].hash >> 8) & 255;
+		bloom[b >> 6] |= 1ull << (b & 63);
 	}
 	for (size_t j = 0; j < x->nt; j++) {
 		const struct tok *u = &x->t[j];
 		if (!(u->flags & TF_ALPHA) || tlen(u) < 3 || tlen(u) >= 64)
 			continue;
-		char got[64];
-		size_t gl = deid_fold(x->s + u->start, tlen(u), got, sizeof got);
+		char buf[64];
+		const char *got;
+		uint32_t hash;
+		size_t gl = tok_key(x, j, buf, &got, &hash);
 		size_t use = tlen(u);
 		if (gl > 2 && got[gl - 2] == '\'' && got[gl - 1] == 's') {
 			gl -= 2, use -= 2; /* possessive: "Bell's" */
-			got[gl] = 0;
+			hash = (uint32_t)deid_word_hash(got, gl);
 		}
-		size_t h = want_hash(got, gl) & (cap - 1);
-		while (tab[h] >= 0 && strcmp(w[tab[h]].key, got))
-			h = (h + 1) & (cap - 1);
+		uint32_t b = (hash >> 8) & 255;
+		if (!(bloom[b >> 6] >> (b & 63) & 1))
+			continue;
+		size_t h = want_slot(tab, cap, w, got, gl, hash);
 		if (tab[h] < 0)
 			continue;
 		const struct want *m = &w[tab[h]];
@@ -3735,8 +4203,47 @@ static void coreference(struct ctx *x, const struct deid_cand *acc, size_t nacc)
 		/* below a full multi-word name (52), so "Vernon T. Hollis" stays one span */
 		add_cand(x, u->start, u->start + use, m->type, DEID_SRC_CONTEXT, 51, .7f);
 	}
-	ml_free(tab);
-	ml_free(w);
+	if (tab != tbuf)
+		ml_free(tab);
+	if (w != wbuf)
+		ml_free(w);
+}
+
+/* ---- tokens for the tests ----------------------------------------------------------------------------- */
+
+size_t deid_tokens(const struct deid_engine *e, const char *text, size_t len, struct deid_token_info **out)
+{
+	char *low = ml_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	low[len] = 0;
+	struct ctx x = {.e = e, .s = text, .n = len, .low = low};
+	tokenize(&x);
+	struct deid_token_info *v = ml_xcalloc(x.nt + 1, sizeof *v);
+	for (size_t i = 0; i < x.nt; i++) {
+		const struct tok *t = &x.t[i];
+		char fold[64];
+		tok_fold_into(&x, i, fold, sizeof fold);
+		v[i] = (struct deid_token_info){.start = t->start, .end = t->end, .flags = t->flags, .nl_before = t->nl_before,
+						 .sp_before = t->sp_before, .dflags = t->dflags, .hash = t->hash,
+						 .punct = t->punct};
+		memcpy(v[i].fold, fold, sizeof fold);
+		/* what the rules ask of the token, answered from its cache (the test asks the slow way) */
+		WORD_LIST(probe, "van", "de", "md", "rn", "patient", "name", "by", "with", "tablet", "started",
+			"park", "wife", "plaza", "i'm", "o'brien", "smith-jones", "jos\xC3\xA9", "jose", "muller");
+		v[i].in_probe16 = tok_in(&x, i, &probe, 16);
+		v[i].in_probe8 = tok_in(&x, i, &probe, 8);
+		v[i].is_jose = tok_fold_is(&x, i, "jose");
+		v[i].stem = (t->flags & TF_ALPHA) ? stem_flags(&x, i) : 0;
+		v[i].prev_word = (uint32_t)prev_word_of(&x, i);
+	}
+	*out = v;
+	size_t n = x.nt;
+	ml_free(x.t);
+	ml_free(low);
+	return n;
 }
 
 /* ---- engine ------------------------------------------------------------------------------------------- */
@@ -4216,8 +4723,7 @@ struct run_scratch {
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
 	char *copy, *low; /* the note NUL-terminated, and its ASCII lower-case copy */
-	uint8_t *taken;   /* resolve's byte map */
-	size_t cap;       /* bytes of copy, low and taken */
+	size_t cap;       /* bytes of copy and low */
 };
 
 static pthread_key_t scratch_key;
@@ -4228,9 +4734,7 @@ static void scratch_buffers_free(struct run_scratch *sc)
 {
 	ml_free(sc->copy);
 	ml_free(sc->low);
-	ml_free(sc->taken);
 	sc->copy = sc->low = NULL;
-	sc->taken = NULL;
 	sc->cap = 0;
 }
 
@@ -4275,8 +4779,7 @@ static struct run_scratch *scratch_get(size_t len, bool *owned)
 		size_t cap = len + 1 > 4096 ? len + 1 : 4096;
 		sc->copy = ml_malloc(cap);
 		sc->low = ml_malloc(cap);
-		sc->taken = ml_malloc(cap);
-		if (!sc->copy || !sc->low || !sc->taken) {
+		if (!sc->copy || !sc->low) {
 			scratch_buffers_free(sc);
 			if (*owned)
 				scratch_free(sc);
@@ -4324,7 +4827,6 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	int rc = -1;
 	pcre2_match_data *md = sc->md;
 	pcre2_match_context *mc = sc->mc;
-	uint8_t *taken = sc->taken;
 	struct ml_cp_index ix = {0};
 	x.low = sc->low;
 	for (size_t i = 0; i < len; i++) {
@@ -4347,12 +4849,12 @@ static int text_run(const struct deid_engine *e, const char *text, size_t len, c
 	struct deid_cand *snap = ml_xmalloc((n1 + 1) * sizeof *snap);
 	if (n1)
 		memcpy(snap, x.c, n1 * sizeof *snap);
-	size_t nacc = resolve(snap, n1, taken, len);
+	size_t nacc = deid_resolve(snap, n1, len);
 	coreference(&x, snap, nacc);
 	script_names(&x, snap, nacc);
 	list_names(&x, snap, nacc);
 	ml_free(snap);
-	size_t nfinal = resolve(x.c, x.nc, taken, len);
+	size_t nfinal = deid_resolve(x.c, x.nc, len);
 	/* an ASCII note (the usual case) needs no index: code points are bytes */
 	bool ascii = deid_ascii(x.s, len);
 	if (!ascii && ml_cp_index_build(&ix, x.s, len) != 0) {
