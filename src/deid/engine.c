@@ -1310,6 +1310,12 @@ static void occ_push(struct occs *o, size_t pos, uint16_t pat)
 	o->v[o->n++].pat = pat;
 }
 
+static int cmp_u32(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return (a > b) - (a < b);
+}
+
 static void occ_group(struct occs *o)
 {
 	uint32_t acc = 0;
@@ -1331,13 +1337,19 @@ static void occ_group(struct occs *o)
 		if (!o->unsorted[p])
 			continue;
 		uint32_t a = o->first[p], b = o->end[p], k = a;
-		for (uint32_t i = a + 1; i < b; i++) {
-			uint32_t v = o->pos[i], j = i;
-			while (j > a && o->pos[j - 1] > v) {
-				o->pos[j] = o->pos[j - 1];
-				j--;
+		if (b - a > 16) {
+			/* a long note is walked in parts whose outputs interleave round by round: an insertion sort
+			 * would be quadratic there */
+			qsort(o->pos + a, b - a, sizeof *o->pos, cmp_u32);
+		} else {
+			for (uint32_t i = a + 1; i < b; i++) {
+				uint32_t v = o->pos[i], j = i;
+				while (j > a && o->pos[j - 1] > v) {
+					o->pos[j] = o->pos[j - 1];
+					j--;
+				}
+				o->pos[j] = v;
 			}
-			o->pos[j] = v;
 		}
 		for (uint32_t i = a; i < b; i++)
 			if (k == a || o->pos[k - 1] != o->pos[i])
@@ -1425,15 +1437,77 @@ static void solo_find(struct ac_out *r, const unsigned char *u, size_t n)
 	}
 }
 
+/* One lock-step round of four walks (positions *a .. *d, rows in oa .. od) over `steps` bytes; walk w > 0
+ * reports nothing before start[w] (it warms up there). Written out walk by walk so the four states stay in
+ * registers. */
+static void ac_four(struct ac_out *r, const unsigned char *u, size_t at[4], uint32_t off[4], const size_t start[4],
+		    size_t steps)
+{
+	const struct deid_needles *t = r->t;
+	const uint32_t *delta = t->delta;
+	const uint8_t *cls = t->cls;
+	const uint32_t from = t->emit_from;
+	uint64_t h0[AC_CHUNK], h1[AC_CHUNK], h2[AC_CHUNK], h3[AC_CHUNK]; /* position << 32 | row */
+	size_t i0 = at[0], i1 = at[1], i2 = at[2], i3 = at[3], k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+	size_t s1 = start[1], s2 = start[2], s3 = start[3];
+	uint32_t o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3];
+	for (size_t j = 0; j < steps; j++, i0++, i1++, i2++, i3++) {
+		o0 = delta[o0 + cls[u[i0]]];
+		o1 = delta[o1 + cls[u[i1]]];
+		o2 = delta[o2 + cls[u[i2]]];
+		o3 = delta[o3 + cls[u[i3]]];
+		h0[k0] = (uint64_t)i0 << 32 | o0;
+		k0 += o0 >= from;
+		h1[k1] = (uint64_t)i1 << 32 | o1;
+		k1 += (o1 >= from) & (i1 >= s1);
+		h2[k2] = (uint64_t)i2 << 32 | o2;
+		k2 += (o2 >= from) & (i2 >= s2);
+		h3[k3] = (uint64_t)i3 << 32 | o3;
+		k3 += (o3 >= from) & (i3 >= s3);
+	}
+	for (size_t h = 0; h < k0; h++)
+		ac_emit(r, (uint32_t)(h0[h] >> 32), (uint32_t)h0[h]);
+	for (size_t h = 0; h < k1; h++)
+		ac_emit(r, (uint32_t)(h1[h] >> 32), (uint32_t)h1[h]);
+	for (size_t h = 0; h < k2; h++)
+		ac_emit(r, (uint32_t)(h2[h] >> 32), (uint32_t)h2[h]);
+	for (size_t h = 0; h < k3; h++)
+		ac_emit(r, (uint32_t)(h3[h] >> 32), (uint32_t)h3[h]);
+	at[0] = i0, at[1] = i1, at[2] = i2, at[3] = i3;
+	off[0] = o0, off[1] = o1, off[2] = o2, off[3] = o3;
+}
+
 static size_t find_needles_ac(const struct deid_needles *t, const char *low, size_t n, uint8_t *found,
 			      uint16_t *flist, struct occs *o)
 {
 	memset(found, 0, t->n);
 	const unsigned char *u = (const unsigned char *)low;
 	struct ac_out r = {t, u, found, flist, 0, o};
+	size_t L = t->maxlen;
+	if (n >= 4 * (4 * L + 64)) {
+		/* four walks over the four quarters; walk w > 0 starts from the root maxlen bytes before its
+		 * quarter (a state depends only on the last maxlen bytes, so from the quarter's start on it is the
+		 * state a single walk would have had) */
+		size_t part = n / 4, start[4], at[4];
+		uint32_t off[4] = {0, 0, 0, 0};
+		for (size_t w = 0; w < 4; w++) {
+			start[w] = w * part;
+			at[w] = w ? start[w] - L : 0;
+		}
+		for (size_t done = 0; done < part;) {
+			size_t steps = part - done < AC_CHUNK ? part - done : AC_CHUNK;
+			ac_four(&r, u, at, off, start, steps);
+			done += steps;
+		}
+		/* walk 0 has ended its quarter; the others have their last maxlen bytes (and the remainder) to go */
+		for (size_t w = 1; w < 4; w++)
+			ac_walk(&r, u, at[w], w == 3 ? n : start[w] + part, &off[w]);
+		solo_find(&r, u, n);
+		return r.nf;
+	}
 	/* the second walk starts from the root maxlen bytes before the middle: a state depends only on the last
 	 * maxlen bytes, so from the middle on it is the one the first walk would have had */
-	size_t mid = n / 2, L = t->maxlen;
+	size_t mid = n / 2;
 	uint32_t offa = 0, offb = 0;
 	if (n < 4 * L + 64) {
 		ac_walk(&r, u, 0, n, &offa); /* a short note: one walk */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct deid_engine *engine(void)
 {
@@ -172,6 +173,34 @@ TEST(long_notes_give_the_reference_spans)
 		deid_result_release(&a);
 		deid_result_release(&b);
 	}
+}
+
+TEST(a_big_repetitive_note_is_linear)
+{
+	/* 4 MB of one short fragment: every literal occurs ~200,000 times, and the literal pass reports them
+	 * from its parallel walks interleaved; grouping them must not be quadratic (it was, with an insertion
+	 * sort: minutes here). Seconds are a generous bound even under sanitizers. */
+	struct deid_engine *e = engine();
+	CHECK(e);
+	const char *frag = "12 y old, st or ed. ";
+	size_t fl = strlen(frag), n = 0, cap = 4u << 20;
+	char *note = malloc(cap + 1);
+	CHECK(note);
+	while (n + fl <= cap)
+		memcpy(note + n, frag, fl), n += fl;
+	struct deid_opts o;
+	deid_opts_init(&o);
+	o.mode = DEID_MODE_NONE;
+	struct deid_result a;
+	deid_result_init(&a);
+	struct ml_err err = {0};
+	clock_t t0 = clock();
+	CHECK(deid_text(e, note, n, NULL, &o, &a, &err) == 0);
+	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	CHECK(a.nspans == n / fl); /* "12 y old" in each fragment */
+	CHECK(secs < 10);
+	deid_result_release(&a);
+	free(note);
 }
 
 TEST(every_windowed_pattern_finds_its_planted_value)
