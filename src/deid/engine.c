@@ -1918,7 +1918,9 @@ static bool in_class(const uint64_t *c, unsigned char b)
  * only for long notes. */
 enum { L_DRUN, L_COMMA, L_COLON, L_SLASH, L_IDSTART, L_N };
 /* L_IDSTART serves the C_IDGEN check alone (win_setup): its sites are pushed only where that check passes
- * (sites_find), so the pattern walks candidates, not every capitalised word. */
+ * (sites_find), so the pattern walks candidates, not every capitalised word. L_COLON serves C_IP6 alone
+ * and is pushed the same way: C_IP6 looks at the whole run of hex digits and colons around a colon, once
+ * per run (colon_site), where a check per colon was quadratic in a long run ("a:a:a:..."). */
 enum { SITE_INLINE = 128 };
 struct sites {
 	uint32_t *v[L_N];
@@ -1926,6 +1928,8 @@ struct sites {
 	uint32_t *dmask;  /* per digit run (L_DRUN): bit c set when check c passes there */
 	uint32_t *bycheck; /* digit runs passing check c: bycheck[cfirst[c] .. cfirst[c + 1]), ascending */
 	uint32_t cfirst[C_N + 1];
+	size_t ip6_end; /* the run of hex digits and colons of the last colon looked at ends here */
+	bool ip6_ok;    /* and passes C_IP6 */
 	uint32_t buf[L_N][SITE_INLINE], maskbuf[SITE_INLINE], checkbuf[2 * SITE_INLINE];
 };
 
@@ -1938,6 +1942,8 @@ static void sites_init(struct sites *st)
 	}
 	st->dmask = st->maskbuf;
 	st->bycheck = st->checkbuf;
+	st->ip6_end = 0;
+	st->ip6_ok = false;
 }
 
 /* Doubles an inline-started array of n uint32_t (*v, capacity cap) into the heap. */
@@ -2084,6 +2090,21 @@ static size_t drun_site(struct sites *st, const struct ctx *x, size_t i)
 	return e - 1;
 }
 
+/* A colon: a site where its run of hex digits and colons passes C_IP6, decided once for the run. */
+static void colon_site(struct sites *st, const struct ctx *x, size_t i)
+{
+	if (i >= st->ip6_end) {
+		/* the run's first colon: its earlier bytes are hex digits, looked at here once */
+		st->ip6_ok = site_ok(x, C_IP6, i, SIZE_MAX);
+		size_t b = i;
+		while (b < x->n && (is_hex((unsigned char)x->s[b]) || x->s[b] == ':'))
+			b++;
+		st->ip6_end = b;
+	}
+	if (st->ip6_ok)
+		site_push(st, L_COLON, i);
+}
+
 /* The sites at byte i (a site byte); returns the last byte it looked at. */
 static inline size_t site_at(struct sites *st, const struct ctx *x, size_t i)
 {
@@ -2095,7 +2116,7 @@ static inline size_t site_at(struct sites *st, const struct ctx *x, size_t i)
 	if (c == ',')
 		site_push(st, L_COMMA, i);
 	else if (c == ':')
-		site_push(st, L_COLON, i);
+		colon_site(st, x, i);
 	else if (c == '/')
 		site_push(st, L_SLASH, i);
 	else if ((i == 0 || !(is_w(prev) || prev == '.' || prev == '/' || prev == '-')) && idgen_run(s, x->n, i))
@@ -2164,7 +2185,7 @@ static size_t next_site(const struct ctx *x, const struct deid_pattern *p, const
 	}
 	const uint32_t *v = st->v[p->list];
 	size_t n = st->n[p->list];
-	bool checked = p->list == L_IDSTART; /* pushed only where C_IDGEN passes */
+	bool checked = p->list == L_IDSTART || p->list == L_COLON; /* pushed only where their check passes */
 	for (; *qi < n; ++*qi)
 		if (v[*qi] >= from && (checked || site_ok(x, p->check, v[*qi], SIZE_MAX)))
 			return v[*qi];
