@@ -464,8 +464,13 @@ static bool shift_date(struct skeys *k, const char *s, size_t n, struct ml_buf *
 	if (!has_d && has_m) {
 		/* "September 2021": shift by whole months, rounded from the day count */
 		long months = (long)y * 12 + (m - 1) + (k->shift_days - 15) / 30;
+		if (months < 0)
+			return false; /* before year 0: no month index (below) for it */
 		ny = months / 12, nm = (unsigned)(months % 12) + 1, nd = 1;
 	}
+	/* a date moved before year 1 (written "0000") is not a date anyone can read back: a tag instead */
+	if (ny < 1 || ny > 9999)
+		return false;
 	int nwd = (int)(((z % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
 	for (int i = 0; i < np; i++) {
 		struct piece *q = &p[i];

@@ -422,6 +422,19 @@ TEST(replacements_longer_than_the_note_are_written)
 	ml_buf_release(&b);
 }
 
+TEST(dates_shifted_before_year_one_become_tags)
+{
+	/* found by fuzz_deid: "Jan 0000" shifted back gave a negative month index */
+	static const char *const notes[] = {"Seen Jan 0000.\n", "Seen in Feb 0000 and Jan 0000.\n",
+					    "On January 5, 0000.\n"};
+	for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+		struct deid_result r;
+		CHECK(run(notes[i], DEID_MODE_SURROGATE, "patient-42", NULL, &r) == 0);
+		CHECK(r.text != NULL && strstr(r.text, "[DATE]") && !strstr(r.text, "0000") && !strstr(r.text, "-0"));
+		deid_result_release(&r);
+	}
+}
+
 TEST(ages_over_89_become_90_plus)
 {
 	struct deid_result r;
