@@ -13,7 +13,7 @@ extern const char deid_data_first[], deid_data_last[], deid_data_cities[], deid_
 	deid_data_countries[], deid_data_professions[], deid_data_eponyms[], deid_data_clinical[],
 	deid_data_ambiguous[], deid_data_english[];
 
-/* ---- words: comparing and hashing folded words (dict.c, engine.c) ------------------------------------ */
+/* ---- words: comparing and hashing folded words (dict.c, tokens.c) ------------------------------------ */
 /* Are a[0..n) and b[0..n) the same bytes? For the short words of the dictionary and the word lists, where a
  * call to memcmp costs more than the comparison. */
 static inline bool deid_same(const char *a, const char *b, size_t n)
@@ -70,7 +70,7 @@ enum {
 	DF_GENERIC = 1u << 18,  /* generic service words (a clinic named only by these is not PHI) */
 	DF_ENGLISH = 1u << 19,  /* an ordinary lower-case English word */
 	DF_MW = 1u << 20,       /* the first word of a multi-word entry ("lee" of "lee silverman") */
-	DF_CUE = 1u << 21       /* a word that starts a context rule ("by", "aka", "sincerely"): engine.c looks closer */
+	DF_CUE = 1u << 21       /* a word that starts a context rule ("by", "aka", "sincerely"): names.c looks closer */
 };
 
 struct deid_dict {
@@ -121,7 +121,7 @@ static inline uint32_t deid_dict_get_folded(const struct deid_dict *d, const cha
 #define DEID_MAX_GROUPS 3
 struct deid_pattern {
 	pcre2_code *re;
-	int kind; /* post-check applied to each match (engine.c) */
+	int kind; /* post-check applied to each match (patterns.c) */
 	int prio;
 	float conf;
 	struct {
@@ -134,28 +134,28 @@ struct deid_pattern {
 	uint16_t *need;
 	size_t nneed;
 	bool jit; /* JIT-compiled: matched with pcre2_jit_match (skips the interpreter's checks) */
-	/* lead patterns (engine.c: pat_def.lead): the same regex compiled anchored, tried only at the
+	/* lead patterns (patterns.c: pat_def.lead): the same regex compiled anchored, tried only at the
 	 * positions where the note holds one of the need literals (bit set in needmask) */
 	pcre2_code *re_lead;
 	bool lead_jit;
 	uint64_t *needmask;
-	/* windowed patterns (engine.c: scan_windowed): the regex compiled with PCRE2_USE_OFFSET_LIMIT and
+	/* windowed patterns (patterns.c: scan_windowed): the regex compiled with PCRE2_USE_OFFSET_LIMIT and
 	 * searched only just before its sites; win/check say what a site is, back/start are byte classes
 	 * (256-bit sets) of what a match may hold before a site and start with */
 	pcre2_code *re_win;
 	bool win_jit;
 	int win, check, list;
-	bool exact; /* engine.c: pat_def.exact (the check is the regex: no regex call per site) */
+	bool exact; /* patterns.c: pat_def.exact (the check is the regex: no regex call per site) */
 	uint16_t index; /* in the engine's table */
 	uint64_t wback[4], wstart[4];
 	uint64_t first[4]; /* lead patterns: bytes a match can start with (has_first: known) */
 	bool has_first;
 	bool has_start;
 	bool lead_wb; /* lead patterns: every match starts at a word boundary (the regex opens with \b) */
-	bool lead_month; /* lead patterns: every match starts with a month's name (engine.c: pat_def.lead_month) */
+	bool lead_month; /* lead patterns: every match starts with a month's name (patterns.c: pat_def.lead_month) */
 };
 
-/* Bounds of the engine's tables that the per-note scratch of the pattern layer (engine.c: scan_patterns)
+/* Bounds of the engine's tables that the per-note scratch of the pattern layer (patterns.c: deid_scan_patterns)
  * holds on the stack; deid_engine_new refuses tables that exceed them. */
 #define DEID_MAX_PATS 128
 #define DEID_MAX_NEEDLES 1024
@@ -180,7 +180,7 @@ struct deid_needles {
 	uint32_t *need_first;
 	uint16_t *need_pats;
 	uint64_t always_run[DEID_MAX_PATS / 64]; /* bit per pattern without a need list (runs on every note) */
-	/* the same literals as an Aho-Corasick automaton (engine.c: ac_build, find_needles_ac). delta holds one
+	/* the same literals as an Aho-Corasick automaton (patterns.c: ac_build, find_needles_ac). delta holds one
 	 * row of ncls + 1 entries per state: the row offset of the next state per byte class (premultiplied, so
 	 * a step is one add and one load), then the first state of the state's output chain. States are numbered
 	 * so that those with an output come last: row offsets >= emit_from are theirs. */
@@ -209,7 +209,7 @@ struct deid_engine {
 	size_t npats;
 	struct deid_needles needles;
 	struct deid_dict dict;
-	uint32_t state_safe[26]; /* engine.c: the city-state pattern's state codes, bit b of [a] for letters a, b */
+	uint32_t state_safe[26]; /* patterns.c: the city-state pattern's state codes, bit b of [a] for letters a, b */
 };
 
 /* A candidate span in bytes, before overlaps are resolved. */
@@ -220,12 +220,12 @@ struct deid_cand {
 	float conf;
 };
 
-/* The resolution of deid_text's candidates (engine.c): keeps the best non-overlapping candidates of c[0..n)
+/* The resolution of deid_text's candidates (resolve.c): keeps the best non-overlapping candidates of c[0..n)
  * (higher priority first, then the longer, then the earlier start, then the one added first) and moves them,
  * sorted by start, to the front of c; returns how many. Every candidate has start < end <= textlen. */
 size_t deid_resolve(struct deid_cand *c, size_t n, size_t textlen);
 
-/* Token flags (engine.c: the tokenizer). */
+/* Token flags (tokens.c: the tokenizer). */
 enum {
 	TF_WORD = 1,
 	TF_NUM = 2,
@@ -248,7 +248,7 @@ struct deid_token_info {
 	uint32_t dflags, hash; /* hash: TF_ASCII tokens */
 	char punct;            /* a one-byte punctuation token's byte, else 0 */
 	char fold[64];         /* the folded token, truncated as deid_fold does into 64 bytes */
-	bool in_probe16, in_probe8; /* one of a fixed probe list (engine.c), folded into 16 / 8 bytes */
+	bool in_probe16, in_probe8; /* one of a fixed probe list (tokens.c), folded into 16 / 8 bytes */
 	bool is_jose;               /* folded, the word "jose" */
 	uint32_t stem;              /* alphabetic tokens: dictionary flags without a possessive ending */
 	uint32_t prev_word;         /* the index of the word token before it, or the token count */

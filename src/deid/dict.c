@@ -166,8 +166,8 @@ static const char CREDENTIALS[] =
 	"cgc ibclc cde cdces rdms rvt rcs mt mls lac cma lna cna np-c mbbs frcpc agpcnp-bc anp-bc acnp-bc "
 	"ccrn cen rnc cpnp pmhnp pmhnp-bc lmsw ma ms rt cpht mt(ascp) ccc mscp cscs atc crnp";
 
-/* The words after which the context rules of engine.c (context_names) look for a name: every other token
- * skips those rules with one flag test instead of a dozen string compares. Keep in step with engine.c. */
+/* The words after which the context rules of names.c (deid_context_names) look for a name: every other token
+ * skips those rules with one flag test instead of a dozen string compares. Keep in step with names.c. */
 static const char CUE_WORDS[] =
 	"pt patient is named called calls call m i'm i\xE2\x80\x99m by aka nickname prefers with per paged notified "
 	"informed to from cc and thanks dear hi hello sincerely regards respectfully cordially warmly best "

@@ -136,7 +136,7 @@ static size_t ref_tokenize(const struct deid_engine *e, const char *s, size_t n,
 	return nt;
 }
 
-/* The probe list of deid_tokens (engine.c), folded. */
+/* The probe list of deid_tokens (tokens.c), folded. */
 static bool in_probe(const char *w)
 {
 	static const char *const probe[] = {"van", "de", "md", "rn", "patient", "name", "by", "with", "tablet",
