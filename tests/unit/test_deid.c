@@ -1,6 +1,7 @@
 /* test_deid.c: the text de-identification engine on generated notes (planted PHI, clinical text that must
  * survive, surrogates, date shifting, offset maps, known identifiers) and on the dev set when present. */
 #include "deid/deid.h"
+#include "deid_testengine.h"
 #include "harness.h"
 
 #include <ctype.h>
@@ -10,18 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static struct deid_engine *engine(void)
-{
-	static struct deid_engine *e;
-	if (!e) {
-		struct ml_err err = {0};
-		e = deid_engine_new(&err);
-		if (!e)
-			fprintf(stderr, "# engine: %s\n", err.msg);
-	}
-	return e;
-}
 
 /* Runs the engine in mode and returns the result (caller releases). */
 static int run(const char *text, enum deid_mode mode, const char *pkey, const struct deid_known *known,

@@ -1,6 +1,7 @@
 /* test_deid_heldout.c: name recall on generated notes whose names come from a list the dictionaries and the
  * rules were never tuned on, and clinical text (eponyms, drug brands, headings) that must not become PHI. */
 #include "deid/deid.h"
+#include "deid_testengine.h"
 #include "harness.h"
 
 #include <stdio.h>
@@ -79,18 +80,6 @@ static const char *const PLAIN[] = {
 };
 
 /* One engine for the binary (kept until exit, like test_deid.c's). */
-static struct deid_engine *engine(void)
-{
-	static struct deid_engine *e;
-	if (!e) {
-		struct ml_err err = {0};
-		e = deid_engine_new(&err);
-		if (!e)
-			fprintf(stderr, "# engine: %s\n", err.msg);
-	}
-	return e;
-}
-
 static unsigned rng = 4242;
 static unsigned rnd(unsigned n)
 {

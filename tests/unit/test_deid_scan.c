@@ -1,24 +1,13 @@
 /* test_deid_scan.c: the fast pattern scan (windows around sites) against the reference full scan, on generated
  * notes dense with planted PHI of every pattern's shape, near misses, noise bytes and UTF-8. */
 #include "deid/deid_int.h"
+#include "deid_testengine.h"
 #include "harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static struct deid_engine *engine(void)
-{
-	static struct deid_engine *e;
-	if (!e) {
-		struct ml_err err = {0};
-		e = deid_engine_new(&err);
-		if (!e)
-			fprintf(stderr, "# engine: %s\n", err.msg);
-	}
-	return e;
-}
 
 static unsigned long long rng = 88172645463325252ull;
 static unsigned rnd(unsigned n)

@@ -3,24 +3,13 @@
  * looks up every word the slow way, and the candidate resolution against a plain stable sort and byte map,
  * on generated text (ASCII, accents, other scripts, curly quotes, odd spaces) and random candidate sets. */
 #include "deid/deid_int.h"
+#include "deid_testengine.h"
 #include "harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
-
-static struct deid_engine *engine(void)
-{
-	static struct deid_engine *e;
-	if (!e) {
-		struct ml_err err = {0};
-		e = deid_engine_new(&err);
-		if (!e)
-			fprintf(stderr, "# engine: %s\n", err.msg);
-	}
-	return e;
-}
 
 static unsigned long long rng = 0x9E3779B97F4A7C15ull;
 static unsigned rnd(unsigned n)
