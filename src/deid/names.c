@@ -909,8 +909,8 @@ static bool plain_word(const char *s, size_t n)
 	static const char *const suf_by_last[128] = {
 		['a'] = "emia\0aemia\0\xC3\xAD" "a\0ia\0",
 		['c'] = "ic\0",
-		['d'] = "ed\0oid\0ide\0",
-		['e'] = "ive\0ase\0ine\0ate\0scale\0ese\0",
+		['d'] = "ed\0oid\0",
+		['e'] = "ive\0ase\0ine\0ide\0ate\0scale\0ese\0",
 		['g'] = "ing\0",
 		['h'] = "ish\0",
 		['i'] = "zi\0",

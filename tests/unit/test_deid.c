@@ -424,6 +424,32 @@ TEST(dates_shifted_before_year_one_become_tags)
 	}
 }
 
+TEST(unknown_words_with_a_clinical_suffix_are_not_names)
+{
+	/* "Then Mecide came in.": an unknown capitalised word is a name unless it ends like a clinical or English
+	 * word (-ide, -itis, -ology...); a table of those suffixes grouped by their last byte once put "ide" in
+	 * the wrong group, and such words became names */
+	static const char *const suf[] = {"ed", "ing", "ly", "ology", "ologist", "ectomy", "otomy", "ostomy", "itis",
+		"osis", "emia", "aemia", "pathy", "plasty", "scopy", "gram", "graphy", "tion", "sion", "ment", "ness",
+		"ity", "ive", "ous", "ical", "ary", "ory", "lar", "nar", "oid", "ase", "ine", "ide", "ate", "ol", "il",
+		"lax", "cryl", "flex", "prep", "scale", "ism", "ic", "\xC3\xAD" "a", "ia", "sis", "tal", "nal", "ral",
+		"ian", "ese", "ish", "zi"};
+	char note[128];
+	struct deid_result r;
+	for (size_t k = 0; k < sizeof suf / sizeof suf[0]; k++) {
+		snprintf(note, sizeof note, "Then Mecuvo%s came in.\n", suf[k]);
+		CHECK(run(note, DEID_MODE_TAG, "p", NULL, &r) == 0);
+		if (r.nspans)
+			fprintf(stderr, "# suffix %s: %s", suf[k], r.text);
+		CHECK(r.nspans == 0);
+		deid_result_release(&r);
+	}
+	/* the same shape without such an ending is a name: the sentence does test the suffixes */
+	CHECK(run("Then Mecuvoda came in.\n", DEID_MODE_TAG, "p", NULL, &r) == 0);
+	CHECK(r.nspans == 1 && r.spans[0].type == DEID_PATIENT);
+	deid_result_release(&r);
+}
+
 TEST(ages_over_89_become_90_plus)
 {
 	struct deid_result r;

@@ -79,7 +79,7 @@ static const char *const PLAIN[] = {
 	"Alzheimer dementia, moderate. Huntington disease in family history.",
 };
 
-/* One engine for the binary (kept until exit, like test_deid.c's). */
+/* A fixed pseudo-random sequence: the same notes on every run. */
 static unsigned rng = 4242;
 static unsigned rnd(unsigned n)
 {
