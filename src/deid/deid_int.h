@@ -255,6 +255,22 @@ struct deid_token_info {
 };
 size_t deid_tokens(const struct deid_engine *e, const char *text, size_t len, struct deid_token_info **out);
 
+/* ---- JSONL records of `deid text` (jsonl.c) ----------------------------------------------------------- */
+
+/* A record taken by the splicing path: the object's bytes, its top-level "text" value (quotes included) and
+ * that value decoded (owned: deid_jsonl_text_release). */
+struct deid_jsonl_text {
+	const char *obj_start, *obj_end; /* the object, without the white space around it */
+	const char *vs, *ve;             /* the "text" value */
+	struct ml_buf text;
+};
+/* 1 when line[0..len) is a JSON object with one top-level string "text" that json_loadb would take (t filled),
+ * 0 when it is not (nothing to release: the caller parses it with jansson, which reports what is wrong). */
+int deid_jsonl_text_find(const char *line, size_t len, struct deid_jsonl_text *t);
+void deid_jsonl_text_release(struct deid_jsonl_text *t);
+/* Appends s[0..n) as a JSON string, escaped as json_dumps(JSON_COMPACT) escapes it. */
+int deid_json_put_string(struct ml_buf *o, const char *s, size_t n) ML_MUST_CHECK;
+
 /* Replacement (replace.c): writes r->text and r->segs for the byte spans, in the opts mode. */
 int deid_replace(const struct deid_engine *e, const char *text, size_t len, const struct deid_cand *spans,
 		 size_t n, const struct deid_opts *opts, struct deid_result *r, struct ml_err *err) ML_MUST_CHECK;

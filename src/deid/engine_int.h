@@ -76,7 +76,7 @@ static inline bool tok_punct(const struct ctx *x, size_t i, char c)
 	return i < x->nt && x->t[i].punct == c;
 }
 
-/* prev_word_tok of token i's start: the token before it, if that is a word. */
+/* The token before token i if it is a word (x->nt if not). */
 static inline size_t prev_word_of(const struct ctx *x, size_t i)
 {
 	return i > 0 && (x->t[i - 1].flags & TF_WORD) ? i - 1 : x->nt;
@@ -88,6 +88,7 @@ static inline bool joined(const struct ctx *x, size_t j)
 	return j < x->nt && !x->t[j].nl_before && x->t[j].sp_before <= 1;
 }
 
+/* The ASCII digits in s[0..n). */
 static inline int count_digits(const char *s, size_t n)
 {
 	int d = 0;
@@ -97,7 +98,7 @@ static inline int count_digits(const char *s, size_t n)
 }
 
 /* A fixed list of lower-case words that the context rules ask about a few hundred times per note, mostly
- * about words that are not there: in_list answers from a hash set of its words, built on the list's first
+ * about words that are not there: deid_in_list answers from a hash set of its words, built on the list's first
  * use and published with a compare-and-swap (threads share the lists; a loser frees its copy). The set
  * lives as long as the process, like the list. WORD_LIST declares one, at file or function scope. The set
  * hashes with deid_word_hash, so a token's hash from the tokenizer finds it without hashing again. */
