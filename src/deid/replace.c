@@ -532,11 +532,10 @@ static void put_shaped(struct ml_buf *o, const char *w, const char *s, size_t n)
 }
 
 /* Each digit and Latin letter replaced by a derived one of the same kind; the shape is kept. */
-static void put_scrambled(struct ml_buf *o, struct skeys *k, int kind, const char *s, size_t n)
+static void put_scrambled(struct ml_buf *o, struct skeys *k, const char *s, size_t n)
 {
 	uint8_t h[64];
 	crypto_generichash(h, sizeof h, (const uint8_t *)s, n, k->patient, sizeof k->patient);
-	(void)kind;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		uint8_t r = h[i % sizeof h] ^ (uint8_t)(i / sizeof h * 31);
@@ -567,7 +566,7 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, struct skey
 				size_t j = i;
 				while (j < n && isalnum((unsigned char)s[j]))
 					j++;
-				put_scrambled(o, k, type, s + i, j - i);
+				put_scrambled(o, k, s + i, j - i);
 				i = j;
 				continue;
 			}
@@ -591,7 +590,7 @@ static void put_words(struct ml_buf *o, const struct deid_engine *e, struct skey
 		if (!name && (kept || ((f & (DF_GENERIC | DF_STOP)) && !(f & (DF_FIRST | DF_LAST | DF_CITY))))) {
 			bappend(o, s + i, wl);
 		} else if (!name && wl <= 4 && word_style(s + i, wl) == 8 && type != DEID_CITY) {
-			put_scrambled(o, k, type, s + i, wl); /* an abbreviation: "BVH" */
+			put_scrambled(o, k, s + i, wl); /* an abbreviation: "BVH" */
 		} else if (name && wl == 1) {
 			char c = (char)('A' + keyed(k, type, s + i, wl) % 26);
 			bputc(o, islower((unsigned char)s[i]) ? (char)(c + 32) : c);
@@ -702,7 +701,7 @@ static void put_surrogate(struct ml_buf *o, const struct deid_engine *e, struct 
 	}
 	default:
 		/* identifiers, phones, SSN, ZIP, usernames: same shape, other characters */
-		put_scrambled(o, k, type, s, n);
+		put_scrambled(o, k, s, n);
 		return;
 	}
 }

@@ -134,9 +134,28 @@ static bool found(const struct deid_result *r, size_t a, size_t b)
 	return false;
 }
 
+/* The spans of note (no replacement) into r (the caller releases it). */
+static int spans_of(const struct deid_engine *e, const char *note, struct deid_result *r)
+{
+	struct deid_opts o;
+	deid_opts_init(&o);
+	o.mode = DEID_MODE_NONE;
+	struct ml_err err = {0};
+	deid_result_init(r);
+	return deid_text(e, note, strlen(note), NULL, &o, r, &err);
+}
+
+/* How many of the planted names pl[0..np) lie inside a span of r. */
+static long planted_found(const struct deid_result *r, const struct planted *pl, size_t np)
+{
+	long hit = 0;
+	for (size_t k = 0; k < np; k++)
+		hit += found(r, pl[k].start, pl[k].end);
+	return hit;
+}
+
 TEST(held_out_names_in_generated_notes)
 {
-	struct ml_err err = {0};
 	const struct deid_engine *e = engine();
 	CHECK(e);
 	long names = 0, hit = 0, plain_cp = 0, plain_fp = 0;
@@ -157,16 +176,10 @@ TEST(held_out_names_in_generated_notes)
 				put(note, sizeof note, NAMED[rnd(ML_ARRAY_LEN(NAMED))], pl, &np);
 			}
 		}
-		struct deid_opts o;
-		deid_opts_init(&o);
-		o.mode = DEID_MODE_NONE;
 		struct deid_result r;
-		deid_result_init(&r);
-		CHECK(deid_text(e, note, strlen(note), NULL, &o, &r, &err) == 0);
-		for (size_t k = 0; k < np; k++) {
-			names++;
-			hit += found(&r, pl[k].start, pl[k].end);
-		}
+		CHECK(spans_of(e, note, &r) == 0);
+		names += (long)np;
+		hit += planted_found(&r, pl, np);
 		/* a span that overlaps a plain sentence is a false positive (names never sit in them) */
 		for (size_t q = 0; q < nk; q++) {
 			plain_cp += (long)(keep[q].end - keep[q].start);
@@ -193,16 +206,10 @@ TEST(held_out_names_in_generated_notes)
 		size_t np = 0;
 		for (int k = 0; k < 4; k++)
 			put(note, sizeof note, WEAK[rnd(ML_ARRAY_LEN(WEAK))], pl, &np);
-		struct deid_opts o;
-		deid_opts_init(&o);
-		o.mode = DEID_MODE_NONE;
 		struct deid_result r;
-		deid_result_init(&r);
-		CHECK(deid_text(e, note, strlen(note), NULL, &o, &r, &err) == 0);
-		for (size_t k = 0; k < np; k++) {
-			wnames++;
-			whit += found(&r, pl[k].start, pl[k].end);
-		}
+		CHECK(spans_of(e, note, &r) == 0);
+		wnames += (long)np;
+		whit += planted_found(&r, pl, np);
 		deid_result_release(&r);
 	}
 	double wrecall = wnames ? (double)whit / (double)wnames : 0;
